@@ -1,0 +1,354 @@
+"""The data contract: which columns each input table has and what they mean.
+
+The four tables (contacts, parties, party status, country covariates) are
+checked and normalised here, after the study's column and value mappings have
+been applied.  Problems a user must fix raise :class:`InputError` with the
+file, row and column; rows that are legitimately out of scope are dropped with
+a reason in a :class:`StageAccount`, never silently.
+
+Row numbers in messages are spreadsheet rows: row 1 is the header, row 2 the
+first data row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from cpcstats.accounting import StageAccount
+from cpcstats.countries import HarmonisationReport, harmonise_countries
+from cpcstats.errors import InputError
+
+COUNTERPART_TYPES = ("party", "state", "other")
+DIRECTIONS = ("inbound", "outbound")
+PARTY_STATUSES = ("senior", "junior", "support", "opposition")
+RULING_STATUSES = ("senior", "junior")
+FH_STATUSES = ("F", "PF", "NF")
+
+# column -> (required?, meaning); the README's contract table is written from these.
+CONTACT_COLUMNS: dict[str, tuple[str, str]] = {
+    "date": ("date or year", "date of the contact (YYYY-MM-DD); `year` suffices"),
+    "year": ("date or year", "calendar year, used when `date` is absent"),
+    "country": ("required", "country of the counterpart: ISO3 code or a country name"),
+    "counterpart_type": ("required", "`party`, `state` (officials) or `other` (think tanks ...)"),
+    "party_id": ("party rows", "id of the party in the parties table"),
+    "party_name": ("optional", "name of the party as reported"),
+    "direction": ("required", "`inbound` (received in China) or `outbound` (CPC abroad)"),
+    "source_id": ("optional", "id of the news item that reports the contact"),
+    "text": ("optional", "text or summary of the news item"),
+}
+PARTY_COLUMNS: dict[str, tuple[str, str]] = {
+    "party_id": ("required", "unique party id"),
+    "country": ("required", "country of the party: ISO3 code or name"),
+    "party_name": ("required", "party name"),
+    "left_roots": ("optional", "1 = communist, socialist or liberation-movement roots"),
+    "lr_position": ("optional", "left-right position (higher = right), e.g. V-Party v2pariglef"),
+    "active_from": ("optional", "first year the party exists (default: study start)"),
+    "active_to": ("optional", "last year the party exists (default: study end)"),
+}
+STATUS_COLUMNS: dict[str, tuple[str, str]] = {
+    "party_id": ("required", "party id"),
+    "year": ("required", "year"),
+    "status": ("required", "`senior`, `junior` (both = ruling), `support` or `opposition`"),
+}
+COVARIATE_COLUMNS: dict[str, tuple[str, str]] = {
+    "country": ("required", "ISO3 code or name"),
+    "year": ("required", "year"),
+    "fh_status": ("optional", "Freedom House status `F`, `PF` or `NF`"),
+    "fh_total": ("optional", "Freedom House total score (0-100)"),
+    "polyarchy": ("optional", "V-Dem electoral democracy index (0-1)"),
+}
+
+
+def file_row(index: int) -> int:
+    """Spreadsheet row of a 0-based data row (row 1 is the header)."""
+    return int(index) + 2
+
+
+def require_columns(frame: pd.DataFrame, required: Iterable[str], *, file: str, table: str) -> None:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"the {table} table lacks the required column(s) {', '.join(missing)}; "
+            f"it has: {', '.join(map(str, frame.columns))}",
+            file=file,
+            column=missing[0],
+            fix=f"rename the file's column in the study's [{table}.columns] mapping, "
+            f'e.g. "your_name" = "{missing[0]}"',
+        )
+
+
+def _clean_str(series: pd.Series) -> pd.Series:
+    out = series.astype("string").str.strip()
+    return out.mask(out == "", pd.NA)
+
+
+def _check_values(
+    series: pd.Series, allowed: Iterable[str], *, file: str, column: str, table: str
+) -> pd.Series:
+    values = (
+        _clean_str(series).str.lower() if column != "fh_status" else _clean_str(series).str.upper()
+    )
+    allowed = tuple(allowed)
+    bad = values.notna() & ~values.isin(allowed)
+    if bad.any():
+        first = bad.idxmax()
+        examples = ", ".join(sorted(map(repr, values[bad].unique()[:5])))
+        raise InputError(
+            f"{int(bad.sum())} value(s) not in {', '.join(allowed)}: {examples}",
+            file=file,
+            row=file_row(first),
+            column=column,
+            fix=f"recode them, or map them in the study's [{table}.values.{column}] table",
+        )
+    return values
+
+
+def _to_int(series: pd.Series, *, file: str, column: str, allow_missing: bool) -> pd.Series:
+    numeric = pd.to_numeric(series, errors="coerce")
+    bad = (series.notna() & numeric.isna()) | (numeric.notna() & (numeric % 1 != 0))
+    if not allow_missing:
+        bad |= series.isna()
+    if bad.any():
+        first = bad.idxmax()
+        raise InputError(
+            f"{int(bad.sum())} value(s) are not whole numbers (first: {series[first]!r})",
+            file=file,
+            row=file_row(first),
+            column=column,
+            fix="enter a whole number such as 2013",
+        )
+    return numeric.astype("Int64")
+
+
+def _harmonise(
+    frame: pd.DataFrame,
+    *,
+    file: str,
+    overrides: Mapping[str, str] | None,
+    exclude: Mapping[str, str] | None,
+) -> tuple[pd.Series, HarmonisationReport]:
+    return harmonise_countries(
+        frame["country"], overrides=overrides, exclude=exclude, source=file, column="country"
+    )
+
+
+def normalise_contacts(
+    frame: pd.DataFrame,
+    *,
+    file: str,
+    overrides: Mapping[str, str] | None = None,
+    exclude: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, list[StageAccount], HarmonisationReport]:
+    """Check the contacts table and return one clean row per in-scope contact."""
+    require_columns(
+        frame, ["country", "counterpart_type", "direction"], file=file, table="contacts"
+    )
+    if "date" not in frame.columns and "year" not in frame.columns:
+        raise InputError(
+            "the contacts table needs a `date` or a `year` column; it has: "
+            + ", ".join(frame.columns),
+            file=file,
+            column="date",
+            fix="map the file's date column in [contacts.columns]",
+        )
+    frame = frame.reset_index(drop=True)
+    out = pd.DataFrame({"row": np.arange(len(frame)) + 2})
+    if "date" in frame.columns:
+        raw = frame["date"]
+        dates = (
+            pd.to_datetime(raw, errors="coerce", format="mixed")
+            if raw.dtype == object or str(raw.dtype) == "string"
+            else pd.to_datetime(raw, errors="coerce")
+        )
+        bad = raw.notna() & dates.isna()
+        if bad.any():
+            first = bad.idxmax()
+            raise InputError(
+                f"{int(bad.sum())} date(s) cannot be read (first: {raw[first]!r})",
+                file=file,
+                row=file_row(first),
+                column="date",
+                fix="write dates as YYYY-MM-DD, or give a `year` column instead",
+            )
+        out["date"] = dates
+        year = dates.dt.year.astype("Int64")
+        if "year" in frame.columns:
+            year = year.fillna(_to_int(frame["year"], file=file, column="year", allow_missing=True))
+    else:
+        out["date"] = pd.NaT
+        year = _to_int(frame["year"], file=file, column="year", allow_missing=True)
+    if year.isna().any():
+        first = year.isna().idxmax()
+        raise InputError(
+            f"{int(year.isna().sum())} contact(s) have neither a date nor a year",
+            file=file,
+            row=file_row(first),
+            column="date",
+            fix="fill in the date or year, or delete the row",
+        )
+    out["year"] = year.astype(int)
+    out["counterpart_type"] = _check_values(
+        frame["counterpart_type"],
+        COUNTERPART_TYPES,
+        file=file,
+        column="counterpart_type",
+        table="contacts",
+    )
+    out["direction"] = _check_values(
+        frame["direction"], DIRECTIONS, file=file, column="direction", table="contacts"
+    )
+    for column in ("counterpart_type", "direction"):
+        if out[column].isna().any():
+            first = out[column].isna().idxmax()
+            raise InputError(
+                f"{int(out[column].isna().sum())} contact(s) have no {column}",
+                file=file,
+                row=file_row(first),
+                column=column,
+                fix=f'fill it in, or set a default in [contacts.defaults] {column} = "..."',
+            )
+    for column in ("party_id", "party_name", "source_id", "text"):
+        out[column] = (
+            _clean_str(frame[column])
+            if column in frame.columns
+            else pd.Series(pd.NA, index=frame.index, dtype="string")
+        )
+    is_party = out["counterpart_type"] == "party"
+    no_id = is_party & out["party_id"].isna()
+    if no_id.any():
+        first = no_id.idxmax()
+        raise InputError(
+            f"{int(no_id.sum())} party contact(s) have no party_id",
+            file=file,
+            row=file_row(first),
+            column="party_id",
+            fix="give every party contact the id of its party in the parties table",
+        )
+    out["country_raw"] = _clean_str(frame["country"])
+    iso3, report = _harmonise(frame, file=file, overrides=overrides, exclude=exclude)
+    out["iso3"] = iso3.astype("string").values
+    account = report.account("contacts: country harmonisation")
+    keep = out["iso3"].notna()
+    return out[keep].reset_index(drop=True), [account], report
+
+
+def normalise_parties(
+    frame: pd.DataFrame, *, file: str, overrides: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, list[StageAccount]]:
+    """Check the parties table: unique ids, a harmonised country for every party."""
+    require_columns(frame, ["party_id", "country", "party_name"], file=file, table="parties")
+    frame = frame.reset_index(drop=True)
+    out = pd.DataFrame({"party_id": _clean_str(frame["party_id"])})
+    dup = out["party_id"].duplicated(keep="first") & out["party_id"].notna()
+    if dup.any():
+        first = dup.idxmax()
+        raise InputError(
+            f"party_id {out['party_id'][first]!r} appears more than once",
+            file=file,
+            row=file_row(first),
+            column="party_id",
+            fix="give each party one row (its status by year belongs in the party-status table)",
+        )
+    if out["party_id"].isna().any():
+        first = out["party_id"].isna().idxmax()
+        raise InputError(
+            "a party has no party_id",
+            file=file,
+            row=file_row(first),
+            column="party_id",
+            fix="fill in a unique id",
+        )
+    out["party_name"] = _clean_str(frame["party_name"])
+    iso3, report = _harmonise(frame, file=file, overrides=overrides, exclude=None)
+    if report.unmatched:
+        first = iso3.isna().idxmax()
+        raise InputError(
+            f"the country of {int(iso3.isna().sum())} part(ies) is not recognised: "
+            + ", ".join(f"{k!r} ({v} rows)" for k, v in report.unmatched.items()),
+            file=file,
+            row=file_row(first),
+            column="country",
+            fix="use ISO3 codes, or add the spelling to [countries.overrides] in the study file",
+        )
+    out["iso3"] = iso3.astype("string").values
+    for column in ("left_roots", "active_from", "active_to"):
+        if column in frame.columns:
+            out[column] = _to_int(frame[column], file=file, column=column, allow_missing=True)
+    if "lr_position" in frame.columns:
+        out["lr_position"] = pd.to_numeric(frame["lr_position"], errors="coerce")
+    extra = [c for c in frame.columns if c not in out.columns and c != "country"]
+    for column in extra:
+        out[column] = frame[column].values
+    account = StageAccount("parties: import", len(frame), len(out))
+    return out, [account]
+
+
+def normalise_party_status(
+    frame: pd.DataFrame, *, file: str
+) -> tuple[pd.DataFrame, list[StageAccount]]:
+    """Check the party-year government-status table."""
+    require_columns(frame, ["party_id", "year", "status"], file=file, table="party_status")
+    frame = frame.reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "party_id": _clean_str(frame["party_id"]),
+            "year": _to_int(frame["year"], file=file, column="year", allow_missing=False).astype(
+                int
+            ),
+            "status": _check_values(
+                frame["status"], PARTY_STATUSES, file=file, column="status", table="party_status"
+            ),
+        }
+    )
+    dup = out.duplicated(["party_id", "year"], keep="first")
+    if dup.any():
+        first = dup.idxmax()
+        raise InputError(
+            f"party {out['party_id'][first]!r} has two status rows for {out['year'][first]}",
+            file=file,
+            row=file_row(first),
+            column="year",
+            fix="keep one row per party and year (the status that held for most of the year)",
+        )
+    return out, [StageAccount("party status: import", len(frame), len(out))]
+
+
+def normalise_covariates(
+    frame: pd.DataFrame, *, file: str, overrides: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, list[StageAccount]]:
+    """Check a country-year covariate table (regime measures)."""
+    require_columns(frame, ["country", "year"], file=file, table="covariates")
+    frame = frame.reset_index(drop=True)
+    iso3, report = _harmonise(frame, file=file, overrides=overrides, exclude=None)
+    out = pd.DataFrame(
+        {
+            "iso3": iso3.astype("string").values,
+            "year": _to_int(frame["year"], file=file, column="year", allow_missing=False).astype(
+                int
+            ),
+        }
+    )
+    if "fh_status" in frame.columns:
+        out["fh_status"] = _check_values(
+            frame["fh_status"], FH_STATUSES, file=file, column="fh_status", table="covariates"
+        )
+    for column in frame.columns:
+        if column not in ("country", "year", "fh_status"):
+            out[column] = pd.to_numeric(frame[column], errors="coerce")
+    keep = out["iso3"].notna()
+    out = out[keep].reset_index(drop=True)
+    dup = out.duplicated(["iso3", "year"], keep="first")
+    if dup.any():
+        first = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(
+            f"country {out['iso3'][first]} has two rows for {out['year'][first]} "
+            "(two spellings of one country?)",
+            file=file,
+            column="country",
+            fix="keep one row per country and year",
+        )
+    account = report.account("covariates: country harmonisation")
+    return out, [account]
