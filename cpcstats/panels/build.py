@@ -1,0 +1,310 @@
+"""Country-year and party-year panels built from a :class:`~cpcstats.study.Study`.
+
+Every verb is a pure function ``(Panel, Study) -> Panel``.  Counting verbs
+account for each contact event: it lands in exactly one panel row, or it is
+dropped with a reason (for example, a contact with a territory that is not a
+state in that year).  The sum of a panel's counts therefore equals the number
+of in-scope events it was built from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Concatenate, ParamSpec
+
+import numpy as np
+import pandas as pd
+
+from cpcstats.accounting import StageAccount
+from cpcstats.contract import RULING_STATUSES
+from cpcstats.errors import InputError
+from cpcstats.reference import bri_years, recognition_years, state_years
+from cpcstats.study import Study
+
+P = ParamSpec("P")
+
+COUNT_COLUMNS = (
+    "contacts",
+    "contacts_party",
+    "contacts_nonparty",
+    "contacts_inbound",
+    "contacts_outbound",
+)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A panel data frame plus the accounting of how it was built."""
+
+    data: pd.DataFrame
+    level: str
+    unit: str
+    accounts: tuple[StageAccount, ...] = field(default_factory=tuple)
+    simulated: bool = False
+    study: str = ""
+
+    def pipe(
+        self, verb: Callable[Concatenate[Panel, P], Panel], *args: P.args, **kwargs: P.kwargs
+    ) -> Panel:
+        return verb(self, *args, **kwargs)
+
+    def with_data(self, data: pd.DataFrame, account: StageAccount | None = None) -> Panel:
+        accounts = self.accounts + ((account,) if account is not None else ())
+        return replace(self, data=data.reset_index(drop=True), accounts=accounts)
+
+    def summary(self) -> str:
+        return "\n".join(a.summary() for a in self.accounts)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+# --------------------------------------------------------------------------- country level
+def country_facts(study: Study) -> pd.DataFrame:
+    """Country-year covariates: regime measures, BRI, Taiwan recognition, Xi era.
+
+    One row per state and year of the window; the single source of covariate
+    timing for both panel levels.
+    """
+    frame = state_years(study.states, study.first_year, study.last_year)
+    if study.covariates is not None:
+        frame = frame.merge(study.covariates, on=["iso3", "year"], how="left", validate="1:1")
+    frame = frame.merge(bri_years(study.bri, frame), on=["iso3", "year"], validate="1:1")
+    frame = frame.merge(recognition_years(study.taiwan, frame), on=["iso3", "year"], validate="1:1")
+    frame["xi_era"] = (frame["year"] >= study.break_year).astype(int)
+    return frame
+
+
+def create_country_years(study: Study) -> Panel:
+    """Every state in existence in each year of the study window."""
+    frame = state_years(study.states, study.first_year, study.last_year)
+    account = StageAccount(
+        "country-year: states in existence",
+        len(frame),
+        len(frame),
+        notes={
+            "countries": int(frame["iso3"].nunique()),
+            "years": f"{study.first_year}-{study.last_year}",
+        },
+    )
+    return Panel(frame, "country-year", "iso3", (account,), study.simulated, study.name)
+
+
+def _count_events(
+    events: pd.DataFrame, keys: list[str], panel: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Count events per panel key and per split; return counts and the matched mask."""
+    index = pd.MultiIndex.from_frame(panel[keys])
+    matched = pd.MultiIndex.from_frame(events[keys]).isin(index)
+    inside = events[matched]
+    counts = pd.DataFrame(index=index)
+    splits = {
+        "contacts": np.ones(len(inside), dtype=bool),
+        "contacts_party": (inside["counterpart_type"] == "party").to_numpy(),
+        "contacts_nonparty": (inside["counterpart_type"] != "party").to_numpy(),
+        "contacts_inbound": (inside["direction"] == "inbound").to_numpy(),
+        "contacts_outbound": (inside["direction"] == "outbound").to_numpy(),
+    }
+    grouped_keys = [inside[k].to_numpy() for k in keys]
+    for name, mask in splits.items():
+        tally = pd.Series(mask.astype(np.int64)).groupby([pd.Series(k) for k in grouped_keys]).sum()
+        counts[name] = tally.reindex(index, fill_value=0).to_numpy()
+    return counts.reset_index(drop=True), pd.Series(matched, index=events.index)
+
+
+def add_contact_counts(panel: Panel, study: Study, *, party_only: bool = False) -> Panel:
+    """Zero-filled contact counts per country-year: total, party, non-party, in/outbound."""
+    events = study.contacts
+    if party_only:
+        events = events[events["counterpart_type"] == "party"]
+    counts, matched = _count_events(events, ["iso3", "year"], panel.data)
+    data = panel.data.drop(columns=[c for c in COUNT_COLUMNS if c in panel.data.columns])
+    data = pd.concat([data.reset_index(drop=True), counts], axis=1)
+    outside = events.loc[~matched.to_numpy(), "iso3"].value_counts()
+    account = StageAccount(
+        f"{panel.level}: contact counts",
+        len(events),
+        int(matched.sum()),
+        {"country is not a state in the panel that year": int((~matched).sum())},
+        notes={"unmatched_countries": {str(k): int(v) for k, v in outside.items()}},
+    )
+    return panel.with_data(data, account)
+
+
+def add_country_covariates(panel: Panel, study: Study) -> Panel:
+    """Merge regime, BRI, Taiwan and Xi-era covariates onto a panel by (iso3, year)."""
+    facts = country_facts(study)
+    keep = [c for c in facts.columns if c not in panel.data.columns or c in ("iso3", "year")]
+    data = panel.data.merge(facts[keep], on=["iso3", "year"], how="left", validate="m:1")
+    missing = {
+        f"rows without {c}": int(data[c].isna().sum())
+        for c in ("fh_status", "polyarchy")
+        if c in data.columns and data[c].isna().any()
+    }
+    account = StageAccount(
+        f"{panel.level}: country covariates",
+        len(panel.data),
+        len(data),
+        notes={"kept_with_missing_values": missing},
+    )
+    return panel.with_data(data, account)
+
+
+def add_lags(panel: Panel, columns: Iterable[str], lags: Sequence[int] = (1,)) -> Panel:
+    """Add ``{column}_lag{k}``: the unit's value k years earlier (NA when that year is absent)."""
+    data = panel.data.copy()
+    for column in columns:
+        if column not in data.columns:
+            raise InputError(
+                f"cannot lag unknown column {column!r}",
+                column=column,
+                fix=f"choose one of: {', '.join(data.columns)}",
+            )
+        for k in lags:
+            shifted = data[[panel.unit, "year", column]].copy()
+            shifted["year"] = shifted["year"] + k
+            shifted = shifted.rename(columns={column: f"{column}_lag{k}"})
+            data = data.merge(shifted, on=[panel.unit, "year"], how="left", validate="1:1")
+    return panel.with_data(data)
+
+
+def country_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) -> Panel:
+    """The full country-year panel: states x years, counts, covariates, optional lags."""
+    panel = (
+        create_country_years(study)
+        .pipe(add_contact_counts, study)
+        .pipe(add_country_covariates, study)
+    )
+    for column, ks in (lags or {}).items():
+        panel = add_lags(panel, [column], ks)
+    return panel
+
+
+# --------------------------------------------------------------------------- party level
+def create_party_years(study: Study) -> Panel:
+    """Every party of the party table in every year it is active and its country exists."""
+    if study.parties is None:
+        raise InputError(
+            "this study has no parties table, so no party-year panel",
+            file=study.config_path,
+            fix="add a [parties] table (and [party_status]) to the study file",
+        )
+    parties = study.parties
+    years = np.arange(study.first_year, study.last_year + 1)
+    lo = parties.get("active_from", pd.Series(study.first_year, index=parties.index))
+    hi = parties.get("active_to", pd.Series(study.last_year, index=parties.index))
+    lo = lo.fillna(study.first_year).astype(int).clip(lower=study.first_year).to_numpy()
+    hi = hi.fillna(study.last_year).astype(int).clip(upper=study.last_year).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "party_id": np.repeat(parties["party_id"].to_numpy(), len(years)),
+            "iso3": np.repeat(parties["iso3"].to_numpy(), len(years)),
+            "year": np.tile(years, len(parties)),
+        }
+    )
+    active = (frame["year"].to_numpy() >= np.repeat(lo, len(years))) & (
+        frame["year"].to_numpy() <= np.repeat(hi, len(years))
+    )
+    frame = frame[active]
+    states = state_years(study.states, study.first_year, study.last_year)
+    exists = pd.MultiIndex.from_frame(frame[["iso3", "year"]]).isin(
+        pd.MultiIndex.from_frame(states)
+    )
+    account = StageAccount(
+        "party-year: active parties",
+        len(frame),
+        int(exists.sum()),
+        {"party's country is not a state that year": int((~exists).sum())},
+        notes={"parties": int(parties["party_id"].nunique())},
+    )
+    panel = Panel(frame[exists], "party-year", "party_id", (), study.simulated, study.name)
+    return panel.with_data(frame[exists], account)
+
+
+def add_party_contacts(panel: Panel, study: Study) -> Panel:
+    """Zero-filled counts of contacts with each party in each year."""
+    events = study.contacts[study.contacts["counterpart_type"] == "party"]
+    counts, matched = _count_events(events, ["party_id", "year"], panel.data)
+    counts = counts.drop(columns=["contacts_party", "contacts_nonparty"])
+    data = pd.concat([panel.data.reset_index(drop=True), counts], axis=1)
+    account = StageAccount(
+        "party-year: party contact counts",
+        len(events),
+        int(matched.sum()),
+        {"party is not active (or its country not a state) that year": int((~matched).sum())},
+    )
+    return panel.with_data(data, account)
+
+
+def add_party_status(panel: Panel, study: Study) -> Panel:
+    """Government status and ``ruling`` (senior or junior partner in government)."""
+    if study.party_status is None:
+        raise InputError(
+            "this study has no party-status table",
+            file=study.config_path,
+            fix="add [party_status] to the study file",
+        )
+    data = panel.data.merge(study.party_status, on=["party_id", "year"], how="left", validate="1:1")
+    data["ruling"] = data["status"].isin(RULING_STATUSES).astype("Int64")
+    data.loc[data["status"].isna(), "ruling"] = pd.NA
+    data["opposition"] = (data["status"] == "opposition").astype("Int64")
+    data.loc[data["status"].isna(), "opposition"] = pd.NA
+    account = StageAccount(
+        "party-year: government status",
+        len(panel.data),
+        len(data),
+        notes={"kept_without_status": int(data["status"].isna().sum())},
+    )
+    return panel.with_data(data, account)
+
+
+def add_party_attributes(panel: Panel, study: Study) -> Panel:
+    """Party name and attributes (left roots, left-right position, ...)."""
+    assert study.parties is not None
+    attrs = study.parties.drop(columns=["iso3"])
+    data = panel.data.merge(attrs, on="party_id", how="left", validate="m:1")
+    return panel.with_data(data, StageAccount("party-year: party attributes", len(data), len(data)))
+
+
+def party_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) -> Panel:
+    """The full party-year panel: active parties x years, counts, status, covariates."""
+    panel = (
+        create_party_years(study)
+        .pipe(add_party_contacts, study)
+        .pipe(add_party_status, study)
+        .pipe(add_party_attributes, study)
+        .pipe(add_country_covariates, study)
+    )
+    for column, ks in (lags or {}).items():
+        panel = add_lags(panel, [column], ks)
+    return panel
+
+
+# --------------------------------------------------------------------------- yearly totals
+def yearly_totals(study: Study) -> pd.DataFrame:
+    """Contacts per year: total, party, non-party, ruling and opposition parties."""
+    events = study.contacts
+    years = pd.Index(study.years, name="year")
+    out = pd.DataFrame(index=years)
+    out["total"] = events.groupby("year").size().reindex(years, fill_value=0)
+    is_party = events["counterpart_type"] == "party"
+    out["party"] = events[is_party].groupby("year").size().reindex(years, fill_value=0)
+    out["non_party"] = out["total"] - out["party"]
+    if study.party_status is not None:
+        status = events[is_party].merge(study.party_status, on=["party_id", "year"], how="left")
+        ruling = status["status"].isin(RULING_STATUSES)
+        out["ruling"] = status[ruling].groupby("year").size().reindex(years, fill_value=0)
+        opp = status["status"] == "opposition"
+        out["opposition"] = status[opp].groupby("year").size().reindex(years, fill_value=0)
+    return out.reset_index()
+
+
+def describe(panel: Panel) -> dict[str, Any]:
+    """A few facts about a panel for the manifest."""
+    return {
+        "level": panel.level,
+        "rows": len(panel.data),
+        "units": int(panel.data[panel.unit].nunique()),
+        "contacts": int(panel.data["contacts"].sum()) if "contacts" in panel.data else None,
+    }
