@@ -1,0 +1,164 @@
+"""The fitted-model object every family returns.
+
+One documented surface (in the spirit of linearmodels): ``params``,
+``std_errors``, ``pvalues``, ``conf_int()``, ``irr()``, ``summary()``, plus the
+fit statistics a table needs.  Tables, JSON and figures read only this class,
+so a new family needs no change in the reporting layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cpcstats.accounting import StageAccount
+
+
+@dataclass
+class FitResult:
+    """Estimates, inference and bookkeeping of one fitted count model.
+
+    ``params`` holds the mean-equation coefficients on the log scale (for
+    zero-inflated and hurdle models, other parts carry a prefix such as
+    ``"inflate:"``); the NB dispersion is kept apart in ``alpha``.
+    """
+
+    name: str
+    family: str
+    level: str
+    formula: str
+    params: pd.Series
+    std_errors: pd.Series
+    vcov: pd.DataFrame
+    nobs: int
+    loglik: float
+    df_model: int
+    se_type: str
+    se_description: str
+    n_clusters: int | None = None
+    alpha: float | None = None
+    alpha_se: float | None = None
+    fixed_effects: list[str] = field(default_factory=list)
+    converged: bool = True
+    warnings: list[str] = field(default_factory=list)
+    sample: StageAccount | None = None
+    simulated: bool = False
+    study: str = ""
+    df_resid: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.params / self.std_errors
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values from the normal distribution (z statistics)."""
+        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
+
+    @property
+    def n_params(self) -> int:
+        """Estimated parameters including dispersion (for information criteria)."""
+        return self.df_model
+
+    @property
+    def aic(self) -> float:
+        return -2 * self.loglik + 2 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        return -2 * self.loglik + np.log(self.nobs) * self.n_params
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        z = stats.norm.ppf(0.5 + level / 2)
+        return pd.DataFrame(
+            {"lower": self.params - z * self.std_errors, "upper": self.params + z * self.std_errors}
+        )
+
+    def irr(self, level: float = 0.95) -> pd.DataFrame:
+        """Incidence-rate ratios exp(b) with confidence intervals exp(b ± z·se)."""
+        ci = self.conf_int(level)
+        return pd.DataFrame(
+            {
+                "irr": np.exp(self.params),
+                "lower": np.exp(ci["lower"]),
+                "upper": np.exp(ci["upper"]),
+                "p_value": self.pvalues,
+            }
+        )
+
+    def coef_table(self) -> pd.DataFrame:
+        ci = self.conf_int()
+        return pd.DataFrame(
+            {
+                "estimate": self.params,
+                "std_error": self.std_errors,
+                "z": self.tvalues,
+                "p_value": self.pvalues,
+                "ci_lower": ci["lower"],
+                "ci_upper": ci["upper"],
+                "irr": np.exp(self.params),
+            }
+        )
+
+    def summary(self) -> str:
+        """A plain-text summary for the console or a notebook."""
+        lines = [
+            f"{self.name}: {self.family} ({self.level})",
+            f"formula: {self.formula}",
+            f"N = {self.nobs}"
+            + (f", clusters = {self.n_clusters}" if self.n_clusters else "")
+            + f", log-likelihood = {self.loglik:.3f}, AIC = {self.aic:.3f}",
+        ]
+        if self.alpha is not None:
+            lines.append(f"NB dispersion alpha = {self.alpha:.4f}")
+        if self.fixed_effects:
+            lines.append(f"fixed effects: {', '.join(self.fixed_effects)}")
+        lines.append(f"standard errors: {self.se_description}")
+        lines.append(self.coef_table().round(4).to_string())
+        for w in self.warnings:
+            lines.append(f"WARNING: {w}")
+        if self.simulated:
+            lines.append("NOTE: estimated on SIMULATED data (embedded demo study).")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<FitResult {self.name!r} {self.family} N={self.nobs}>"
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``results.json`` record of this model (plain JSON types only)."""
+        table = self.coef_table()
+        terms = {
+            term: {
+                "estimate": float(row.estimate),
+                "std_error": float(row.std_error),
+                "p_value": float(row.p_value),
+                "irr": float(row.irr),
+            }
+            for term, row in table.iterrows()
+        }
+        return {
+            "name": self.name,
+            "family": self.family,
+            "level": self.level,
+            "formula": self.formula,
+            "fixed_effects": list(self.fixed_effects),
+            "se_type": self.se_type,
+            "se_description": self.se_description,
+            "nobs": int(self.nobs),
+            "n_clusters": None if self.n_clusters is None else int(self.n_clusters),
+            "loglik": float(self.loglik),
+            "aic": float(self.aic),
+            "bic": float(self.bic),
+            "alpha": None if self.alpha is None else float(self.alpha),
+            "alpha_std_error": None if self.alpha_se is None else float(self.alpha_se),
+            "converged": bool(self.converged),
+            "warnings": list(self.warnings),
+            "simulated": bool(self.simulated),
+            "sample": None if self.sample is None else self.sample.to_dict(),
+            "terms": terms,
+        }
