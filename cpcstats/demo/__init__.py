@@ -1,0 +1,1 @@
+"""The embedded demo study (SIMULATED data; see ``generate.py``)."""

@@ -1,0 +1,356 @@
+"""Generator of the embedded demo study: simulated contacts with the real schema.
+
+Why it exists: the study's own ID-CPC data cannot be shipped, yet users need a
+complete, realistic study to learn the package on, and tests need data whose
+true parameters are known.  The process (``parameters.toml``) is:
+
+1. Real states and real reference facts (Taiwan recognition, BRI signing).
+2. A latent democracy score per country gives V-Dem-like ``polyarchy`` and a
+   Freedom-House-like status (F/PF/NF); one-party states are pinned.
+3. Parties per country (one dominant party in autocracies, several in
+   democracies) with left roots and a left-right position; government status
+   by year from an election/turnover process (senior, junior, support,
+   opposition).
+4. Party-year contacts ~ NB2 with mean exp(x'b + u_party): ruling x regime,
+   left roots, left-right, Xi era, BRI membership and recognition of Beijing,
+   and persistent log-normal party and country effects (mean one) that yield
+   the strong concentration of the real data.  Country-year contacts with
+   non-party actors follow the same country-level effects.
+5. Each count becomes dated events (inbound/outbound, news-item ids).
+
+Run ``python -m cpcstats.demo.generate`` to rewrite ``data/``; the output is
+byte-identical for the same parameters and package versions (a test checks).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cpcstats.countries import country_name
+from cpcstats.io import write_atomic
+from cpcstats.reference import bri_years, load_reference, recognition_years, state_years
+
+HERE = Path(str(resources.files("cpcstats.demo")))
+
+
+def load_parameters(path: Path | None = None) -> dict[str, Any]:
+    return tomllib.loads((path or HERE / "parameters.toml").read_text(encoding="utf-8"))
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _nb2(rng: np.random.Generator, mu: np.ndarray, alpha: float) -> np.ndarray:
+    """NB2 draws as a gamma-Poisson mixture: Var = mu + alpha mu^2."""
+    shape = 1.0 / alpha
+    return rng.poisson(rng.gamma(shape, mu / shape))
+
+
+def simulate_regimes(rng: np.random.Generator, frame: pd.DataFrame, p: dict) -> pd.DataFrame:
+    countries = np.sort(frame["iso3"].unique())
+    latent = pd.Series(rng.normal(size=len(countries)), index=countries)
+    latent[latent.index.isin(p["one_party_states"])] = -2.5
+    out = frame.sort_values(["iso3", "year"]).reset_index(drop=True)
+    noise = np.zeros(len(out))
+    prev_iso, e = None, 0.0
+    shocks = rng.normal(scale=p["innovation_sd"], size=len(out))
+    for i, iso in enumerate(out["iso3"].to_numpy()):
+        e = shocks[i] / np.sqrt(1 - p["ar"] ** 2) if iso != prev_iso else p["ar"] * e + shocks[i]
+        noise[i], prev_iso = e, iso
+    d = latent.reindex(out["iso3"]).to_numpy()
+    poly = _expit(p["intercept"] + p["slope"] * d + noise)
+    out["polyarchy"] = np.round(poly, 3)
+    out["fh_status"] = np.select(
+        [poly >= p["free_threshold"], poly >= p["not_free_threshold"]], ["F", "PF"], "NF"
+    )
+    out["fh_total"] = np.clip(np.round(100 * poly + rng.normal(scale=4, size=len(out))), 0, 100)
+    out["fh_total"] = out["fh_total"].astype(int)
+    out.attrs["latent"] = latent
+    return out
+
+
+def simulate_parties(
+    rng: np.random.Generator, latent: pd.Series, frame: pd.DataFrame, p: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parties per country and their government status in every year they are active."""
+    span = frame.groupby("iso3")["year"].agg(["min", "max"])
+    party_rows, status_rows = [], []
+    for iso3, d in latent.items():
+        first, last = int(span.loc[iso3, "min"]), int(span.loc[iso3, "max"])
+        years = np.arange(first, last + 1)
+        if d < p["autocracy_cut"]:
+            regime, extra = "autocracy", p["extra_parties_autocracy"]
+        elif d < p["democracy_cut"]:
+            regime, extra = "hybrid", p["extra_parties_hybrid"]
+        else:
+            regime, extra = "democracy", p["extra_parties_democracy"]
+        n = 1 + rng.poisson(extra) if regime == "autocracy" else 2 + rng.poisson(extra)
+        name = country_name(iso3)
+        ids = [f"{iso3}-{k + 1:02d}" for k in range(n)]
+        active_from = np.full(n, first)
+        active_to = np.full(n, last)
+        for k in range(2, n):  # the two main parties exist throughout
+            u = rng.random()
+            if u < p["founded_late_share"] and last - first > 3:
+                active_from[k] = rng.integers(first + 1, last - 1)
+            elif u < p["founded_late_share"] + p["dissolved_share"] and last - first > 4:
+                active_to[k] = rng.integers(first + 3, last)
+        left = (rng.random(n) < p["left_roots_share"]).astype(int)
+        if iso3 in p.get("one_party_states", []):
+            left[0] = 1
+        lr = np.round(rng.normal(size=n) - 1.0 * left, 2)
+        for k in range(n):
+            party_rows.append(
+                {
+                    "party_id": ids[k],
+                    "country": iso3,
+                    "party_name": f"{name} party {k + 1} (simulated)",
+                    "left_roots": int(left[k]),
+                    "lr_position": float(lr[k]),
+                    "active_from": int(active_from[k]),
+                    "active_to": int(active_to[k]),
+                }
+            )
+        support = rng.random(n) < (p["support_share_autocracy"] if regime == "autocracy" else 0.1)
+        cycle = int(rng.integers(4, 6))
+        offset = int(rng.integers(0, cycle))
+        government = int(rng.integers(0, 2)) if n > 1 and regime != "autocracy" else 0
+        junior = -1
+        turnover = {
+            "autocracy": 0.0,
+            "hybrid": p["turnover_hybrid"],
+            "democracy": p["turnover_democracy"],
+        }[regime]
+        for t, year in enumerate(years):
+            election = (t - offset) % cycle == 0
+            if election and n > 1 and regime != "autocracy":
+                if rng.random() < turnover:
+                    government = 1 - government if government in (0, 1) else 0
+                others = [k for k in range(1, n) if k != government]
+                junior = (
+                    int(rng.choice(others))
+                    if others and rng.random() < p["junior_partner_share"]
+                    else -1
+                )
+            for k in range(n):
+                if not active_from[k] <= year <= active_to[k]:
+                    continue
+                if k == government:
+                    status = "senior"
+                elif k == junior:
+                    status = "junior"
+                elif support[k]:
+                    status = "support"
+                else:
+                    status = "opposition"
+                status_rows.append({"party_id": ids[k], "year": int(year), "status": status})
+    return pd.DataFrame(party_rows), pd.DataFrame(status_rows)
+
+
+def _dates(rng: np.random.Generator, years: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """A uniform date in each year, on or after ``start`` (day of year, 0-based)."""
+    lengths = np.where(
+        pd.to_datetime(pd.DataFrame({"year": years, "month": 12, "day": 31})).dt.is_leap_year,
+        366,
+        365,
+    )
+    day = start + np.floor(rng.random(len(years)) * (lengths - start)).astype(int)
+    return (
+        (pd.to_datetime(years.astype(str), format="%Y") + pd.to_timedelta(day, unit="D"))
+        .strftime("%Y-%m-%d")
+        .to_numpy()
+    )
+
+
+def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Simulate the demo study; return its tables and the true parameters."""
+    params = parameters or load_parameters()
+    win = params["window"]
+    rng = np.random.default_rng(win["seed"])
+    years = np.arange(win["first_year"], win["last_year"] + 1)
+    states = load_reference("states")
+    frame = state_years(states, int(years[0]), int(years[-1]))
+    covariates = simulate_regimes(rng, frame, params["regime"])
+    latent = covariates.attrs["latent"]
+    parties, status = simulate_parties(rng, latent, frame, params["parties"])
+
+    facts = (
+        covariates[["iso3", "year", "fh_status"]]
+        .merge(bri_years(load_reference("bri"), frame), on=["iso3", "year"])
+        .merge(recognition_years(load_reference("taiwan"), frame), on=["iso3", "year"])
+    )
+    facts["xi_era"] = (facts["year"] >= win["break_year"]).astype(int)
+
+    # party-year contacts
+    b = params["party_contacts"]
+    py = status.merge(
+        parties[["party_id", "country", "left_roots", "lr_position"]], on="party_id"
+    ).rename(columns={"country": "iso3"})
+    py = py.merge(facts, on=["iso3", "year"], how="inner", validate="m:1")
+    py = py.sort_values(["party_id", "year"]).reset_index(drop=True)
+    ruling = py["status"].isin(["senior", "junior"]).astype(int).to_numpy()
+    pf = (py["fh_status"] == "PF").astype(int).to_numpy()
+    nf = (py["fh_status"] == "NF").astype(int).to_numpy()
+    sd, csd = b["party_sd"], b["country_sd"]
+    effect = pd.Series(
+        rng.normal(-(sd**2) / 2, sd, size=len(parties)), index=parties["party_id"].to_numpy()
+    )
+    all_countries = np.sort(parties["country"].unique())
+    country_effect = pd.Series(
+        rng.normal(-(csd**2) / 2, csd, size=len(all_countries)), index=all_countries
+    )
+    eta = (
+        b["intercept"]
+        + b["ruling"] * ruling
+        + b["fh_PF"] * pf
+        + b["fh_NF"] * nf
+        + b["ruling_x_PF"] * ruling * pf
+        + b["ruling_x_NF"] * ruling * nf
+        + b["left_roots"] * py["left_roots"].to_numpy()
+        + b["lr_position"] * py["lr_position"].to_numpy()
+        + b["xi_era"] * py["xi_era"].to_numpy()
+        + b["bri_member"] * py["bri_member"].to_numpy()
+        + b["recognizes_prc"] * py["recognizes_prc"].to_numpy()
+        + effect.reindex(py["party_id"]).to_numpy()
+        + country_effect.reindex(py["iso3"]).to_numpy()
+    )
+    py["count"] = _nb2(rng, np.exp(eta), b["alpha"])
+
+    # country-year contacts with non-party actors
+    c = params["nonparty_contacts"]
+    cy = facts.sort_values(["iso3", "year"]).reset_index(drop=True)
+    countries = np.sort(cy["iso3"].unique())
+    ceff = pd.Series(
+        rng.normal(-(c["country_sd"] ** 2) / 2, c["country_sd"], len(countries)), index=countries
+    )
+    eta_c = (
+        c["intercept"]
+        + c["fh_PF"] * (cy["fh_status"] == "PF")
+        + c["fh_NF"] * (cy["fh_status"] == "NF")
+        + b["xi_era"] * cy["xi_era"]
+        + b["bri_member"] * cy["bri_member"]
+        + b["recognizes_prc"] * cy["recognizes_prc"]
+        + ceff.reindex(cy["iso3"]).to_numpy()
+    ).to_numpy(dtype=float)
+    cy["count"] = _nb2(rng, np.exp(eta_c), c["alpha"])
+
+    contacts = _events(rng, py, cy, params, load_reference("taiwan"))
+    truth = {
+        "simulated": True,
+        "description": "True parameters of the demo study's generating process "
+        "(cpcstats/demo/parameters.toml); coefficients on the log scale.",
+        "parameters": params,
+        "party_year_effects": {
+            "ruling": b["ruling"],
+            "C(fh_status)[T.PF]": b["fh_PF"],
+            "C(fh_status)[T.NF]": b["fh_NF"],
+            "ruling:C(fh_status)[T.PF]": b["ruling_x_PF"],
+            "ruling:C(fh_status)[T.NF]": b["ruling_x_NF"],
+            "left_roots": b["left_roots"],
+            "lr_position": b["lr_position"],
+            "xi_era": b["xi_era"],
+            "bri_member": b["bri_member"],
+            "recognizes_prc": b["recognizes_prc"],
+        },
+        "country_year_effects": {
+            "xi_era": b["xi_era"],
+            "bri_member": b["bri_member"],
+            "recognizes_prc": b["recognizes_prc"],
+        },
+        "party_alpha_conditional": b["alpha"],
+        "party_effect_sd": sd,
+        "country_effect_sd": csd,
+    }
+    covariates = covariates.rename(columns={"iso3": "country"})[
+        ["country", "year", "fh_status", "fh_total", "polyarchy"]
+    ]
+    return {
+        "contacts": contacts,
+        "parties": parties,
+        "party_status": status,
+        "country_covariates": covariates,
+        "truth": truth,
+    }
+
+
+def _events(
+    rng: np.random.Generator, py: pd.DataFrame, cy: pd.DataFrame, params: dict, taiwan: pd.DataFrame
+) -> pd.DataFrame:
+    """Expand counts into dated contact events with directions and news-item ids."""
+    e = params["events"]
+    party = py.loc[py.index.repeat(py["count"]), ["iso3", "year", "party_id"]]
+    party["counterpart_type"] = "party"
+    other = cy.loc[cy.index.repeat(cy["count"]), ["iso3", "year"]]
+    other["counterpart_type"] = np.where(
+        rng.random(len(other)) < params["nonparty_contacts"]["state_share"], "state", "other"
+    )
+    events = pd.concat([party, other], ignore_index=True)
+    # In a year of a switch to Beijing, contacts happen after the switch date.
+    switches = taiwan[(taiwan["to"] == "PRC")].copy()
+    switches["year"] = switches["date"].dt.year
+    switches["start"] = switches["date"].dt.day_of_year - 1
+    start = (
+        events.merge(
+            switches.groupby(["iso3", "year"])["start"].max().reset_index(),
+            on=["iso3", "year"],
+            how="left",
+        )["start"]
+        .fillna(0)
+        .astype(int)
+    )
+    events["date"] = _dates(rng, events["year"].to_numpy(), start.to_numpy())
+    events["direction"] = np.where(
+        rng.random(len(events)) < e["inbound_share"], "inbound", "outbound"
+    )
+    events = events.sort_values(
+        ["date", "iso3", "counterpart_type", "party_id"], kind="stable", na_position="first"
+    ).reset_index(drop=True)
+    # news items: one per contact, but outbound party contacts in the same country-year are
+    # sometimes reported together in one item (one contact per party, as the study counts).
+    item = np.arange(len(events))
+    outbound_party = (
+        (events["direction"] == "outbound") & (events["counterpart_type"] == "party")
+    ).to_numpy()
+    shared = outbound_party & (rng.random(len(events)) < e["shared_news_item_share"])
+    keys = events["iso3"] + events["year"].astype(str)
+    first_item: dict[str, int] = {}
+    for i in np.flatnonzero(shared):
+        item[i] = first_item.setdefault(keys[i], int(item[i]))
+    _, item = np.unique(item, return_inverse=True)
+    events["source_id"] = [f"N{k + 1:05d}" for k in item]
+    events = events.rename(columns={"iso3": "country"})
+    return events[["date", "country", "counterpart_type", "party_id", "direction", "source_id"]]
+
+
+def write(tables: dict[str, Any], folder: Path | None = None) -> list[Path]:
+    """Write the demo tables as CSV (and the truth as JSON), atomically."""
+    folder = folder or HERE / "data"
+    paths = []
+    for name in ("contacts", "parties", "party_status", "country_covariates"):
+        frame: pd.DataFrame = tables[name]
+        paths.append(
+            write_atomic(folder / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n"))
+        )
+    paths.append(
+        write_atomic(
+            folder / "truth.json", json.dumps(tables["truth"], indent=2, sort_keys=True) + "\n"
+        )
+    )
+    return paths
+
+
+def main() -> None:
+    for path in write(generate()):
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
