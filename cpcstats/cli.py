@@ -1,0 +1,127 @@
+"""Command-line interface: a thin layer over the Python API.
+
+Errors caused by input (``CpcError``) are printed as one message without a
+traceback (exit code 2); ``--debug`` shows the traceback.  ``replicate``
+exits with 1 when any model failed, so scripts can tell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cpcstats.errors import CpcError
+
+
+def _cmd_replicate(args: argparse.Namespace) -> int:
+    from cpcstats.replicate import replicate
+
+    result = replicate(args.study, args.out, args.config)
+    if result.failed:
+        print("models that failed:", file=sys.stderr)
+        for name, why in result.failed.items():
+            print(f"  {name}: {why}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_panel(args: argparse.Namespace) -> int:
+    from cpcstats.io import write_frame
+    from cpcstats.panels import country_year, party_year
+    from cpcstats.study import load_study
+
+    study = load_study(args.study)
+    panel = party_year(study) if args.level == "party-year" else country_year(study)
+    for account in (*study.ledger.stages, *panel.accounts):
+        print(account.summary())
+    path = write_frame(panel.data, args.out)
+    note = " (SIMULATED demo data)" if study.simulated else ""
+    print(f"wrote {len(panel.data):,} {args.level} rows to {path}{note}")
+    return 0
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from cpcstats.estimation.fit import fit
+    from cpcstats.outputs import write_json
+    from cpcstats.panels import country_year, party_year
+    from cpcstats.reporting.tables import table
+    from cpcstats.spec import load_specs
+    from cpcstats.study import load_study
+
+    specs = load_specs(args.spec)
+    if args.name:
+        specs = [s for s in specs if s.name in args.name]
+        if not specs:
+            raise CpcError(
+                f"no model named {', '.join(args.name)} in the file",
+                file=args.spec,
+                fix="check the names after --name",
+            )
+    study = load_study(args.study)
+    panels = {}
+    out = Path(args.out)
+    fitted = []
+    for spec in specs:
+        if spec.level not in panels:
+            panels[spec.level] = (party_year if spec.level == "party-year" else country_year)(study)
+        result = fit(spec, panels[spec.level])
+        print(result.summary(), end="\n\n")
+        fitted.append(result)
+        write_json(
+            out / f"{spec.name}.json",
+            {"study": study.name, "simulated": study.simulated, "model": result.to_record()},
+        )
+    stem = Path(args.spec).stem if len(fitted) > 1 else fitted[0].name
+    tab = table(fitted, irr=args.irr, title=f"Models of {Path(args.spec).name}")
+    tab.to_latex(out / f"{stem}.tex")
+    tab.to_markdown(out / f"{stem}.md")
+    print(f"wrote {out / (stem + '.tex')}, {out / (stem + '.md')} and one JSON per model")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cpcstats", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    rep = sub.add_parser("replicate", help="run the whole replication into a folder")
+    rep.add_argument("--study", default="demo", help="'demo' or a study TOML file")
+    rep.add_argument("--out", default="reports", help="output folder (default: reports)")
+    rep.add_argument(
+        "--config",
+        default="replication/replication.toml",
+        help="replication configuration (tables and figures)",
+    )
+    rep.set_defaults(func=_cmd_replicate)
+
+    pan = sub.add_parser("panel", help="build a panel and write it as CSV or Parquet")
+    pan.add_argument("--level", choices=["country-year", "party-year"], required=True)
+    pan.add_argument("--study", default="demo")
+    pan.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
+    pan.set_defaults(func=_cmd_panel)
+
+    fit = sub.add_parser("fit", help="fit the model(s) of a specification file")
+    fit.add_argument("spec", help="a TOML specification file")
+    fit.add_argument("--name", action="append", help="fit only this model (repeatable)")
+    fit.add_argument("--study", default="demo")
+    fit.add_argument("--out", default="reports/fit")
+    fit.add_argument("--irr", action="store_true", help="show incidence-rate ratios")
+    fit.set_defaults(func=_cmd_fit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CpcError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

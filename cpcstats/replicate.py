@@ -1,0 +1,312 @@
+"""The replication: study -> panels -> models -> tables, figures, results and manifest.
+
+What is produced is configured in a TOML file (``replication/replication.toml``):
+which models (by name, from the specification folder) go into which table,
+and which go into the coefficient figure.  A model that fails is reported
+with its reason and the replication goes on; the caller learns from
+``ReplicationResult.failed`` (the CLI's exit code) that something failed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cpcstats.accounting import Ledger
+from cpcstats.descriptives import compare_published, load_published, study_figures
+from cpcstats.errors import CpcError, SpecError
+from cpcstats.estimation.fit import fit
+from cpcstats.estimation.results import FitResult
+from cpcstats.io import write_frame
+from cpcstats.outputs import display_path, environment, file_record, write_json
+from cpcstats.panels import Panel, country_year, party_year, yearly_totals
+from cpcstats.reference import reference_path
+from cpcstats.reporting.figures import plot_irr, plot_yearly_contacts
+from cpcstats.reporting.tables import stats_table, table
+from cpcstats.spec import ModelSpec, load_specs
+from cpcstats.study import Study, load_study
+
+DEFAULT_CONFIG = Path("replication") / "replication.toml"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    title: str
+    models: tuple[str, ...]
+    irr: bool = False
+
+
+@dataclass(frozen=True)
+class ReplicationConfig:
+    path: Path
+    models_dir: Path
+    tables: tuple[TableSpec, ...]
+    irr_models: tuple[str, ...]
+    published: Path | None
+
+
+@dataclass
+class ReplicationResult:
+    out_dir: Path
+    fitted: dict[str, FitResult] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationConfig:
+    path = Path(path).resolve()
+    if not path.exists():
+        raise SpecError(
+            "the replication configuration does not exist",
+            file=str(path),
+            fix="run from the repository root or pass --config PATH",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(
+            f"is not valid TOML: {exc}", file=str(path), fix="check the syntax"
+        ) from exc
+    tables = tuple(
+        TableSpec(
+            str(t["name"]),
+            str(t.get("title", t["name"])),
+            tuple(t["models"]),
+            bool(t.get("irr", False)),
+        )
+        for t in data.get("table", [])
+    )
+    published = path.parent / "published.toml"
+    return ReplicationConfig(
+        path=path,
+        models_dir=(path.parent / data.get("models", "../models")).resolve(),
+        tables=tables,
+        irr_models=tuple(data.get("figures", {}).get("irr_models", [])),
+        published=published if published.exists() else None,
+    )
+
+
+def _notes(study: Study, spec_level: str, panel: Panel) -> list[str]:
+    return [
+        f"Sample: {study.label()}, {spec_level} panel, {study.first_year}-{study.last_year} "
+        f"({len(panel.data):,} {spec_level}s)."
+    ]
+
+
+def replicate(
+    study: str | Path | Study = "demo",
+    out: str | Path = "reports",
+    config: str | Path = DEFAULT_CONFIG,
+    progress: Callable[[str], None] = print,
+) -> ReplicationResult:
+    """Run the whole replication and write everything into ``out``."""
+    out = Path(out)
+    cfg = load_replication_config(config)
+    steps = 7
+    progress(f"[1/{steps}] loading study {study if not isinstance(study, Study) else study.name}")
+    study_obj = study if isinstance(study, Study) else load_study(study)
+    for account in study_obj.ledger.stages:
+        progress(f"      {account.summary()}")
+    result = ReplicationResult(out)
+    ledger = Ledger(list(study_obj.ledger.stages))
+
+    progress(f"[2/{steps}] building panels")
+    panels: dict[str, Panel] = {"country-year": country_year(study_obj)}
+    if study_obj.has_parties:
+        panels["party-year"] = party_year(study_obj)
+    for level, panel in panels.items():
+        ledger.extend(list(panel.accounts))
+        for account in panel.accounts:
+            progress(f"      {account.summary()}")
+        result.files.append(
+            write_frame(panel.data, out / "panels" / f"{level.replace('-', '_')}.csv")
+        )
+
+    specs = {s.name: s for s in load_specs(cfg.models_dir)}
+    wanted = list(dict.fromkeys([m for t in cfg.tables for m in t.models] + list(cfg.irr_models)))
+    unknown = [m for m in wanted if m not in specs]
+    if unknown:
+        raise SpecError(
+            f"the replication names unknown model(s) {', '.join(unknown)}",
+            file=str(cfg.path),
+            fix=f"define them in {cfg.models_dir}",
+        )
+    progress(f"[3/{steps}] fitting {len(wanted)} models")
+    for i, name in enumerate(wanted, 1):
+        spec = specs[name]
+        if spec.level not in panels:
+            result.skipped[name] = f"the study has no {spec.level} data (no parties table)"
+            progress(f"      ({i}/{len(wanted)}) {name}: skipped, {result.skipped[name]}")
+            continue
+        try:
+            fitted = fit(spec, panels[spec.level])
+        except (CpcError, np.linalg.LinAlgError, ValueError) as exc:
+            result.failed[name] = str(exc).splitlines()[0]
+            progress(f"      ({i}/{len(wanted)}) {name}: FAILED, {result.failed[name]}")
+            continue
+        result.fitted[name] = fitted
+        if fitted.sample is not None:
+            ledger.add(fitted.sample)
+        flag = "" if fitted.converged and not fitted.warnings else "  [flagged: see notes]"
+        progress(f"      ({i}/{len(wanted)}) {name}: {spec.family}, N = {fitted.nobs:,}{flag}")
+
+    progress(f"[4/{steps}] writing tables")
+    result.files += _write_tables(cfg, specs, result, study_obj, panels, out)
+    progress(f"[5/{steps}] drawing figures")
+    result.files += _write_figures(cfg, result, study_obj, out)
+
+    progress(f"[6/{steps}] writing results.json")
+    descriptives = study_figures(study_obj)
+    results = {
+        "study": study_obj.name,
+        "simulated": study_obj.simulated,
+        "models": [result.fitted[n].to_record() for n in wanted if n in result.fitted],
+        "failed": [{"name": n, "error": e} for n, e in result.failed.items()],
+        "skipped": [{"name": n, "reason": r} for n, r in result.skipped.items()],
+        "descriptives": descriptives,
+    }
+    if study_obj.simulated and study_obj.truth is not None:
+        results["true_parameters"] = {
+            "party-year": study_obj.truth.get("party_year_effects"),
+            "country-year": study_obj.truth.get("country_year_effects"),
+        }
+    result.files.append(write_json(out / "results.json", results))
+
+    progress(f"[7/{steps}] writing manifest.json")
+    manifest = _manifest(study_obj, cfg, specs, wanted, ledger, result, panels)
+    result.files.append(write_json(out / "manifest.json", manifest))
+    status = "all models fitted" if not result.failed else f"{len(result.failed)} model(s) FAILED"
+    progress(
+        f"done: {len(result.fitted)} fitted, {len(result.skipped)} skipped; {status}; "
+        f"outputs in {out}/"
+    )
+    return result
+
+
+def _write_tables(
+    cfg: ReplicationConfig,
+    specs: dict[str, ModelSpec],
+    result: ReplicationResult,
+    study: Study,
+    panels: dict[str, Panel],
+    out: Path,
+) -> list[Path]:
+    files: list[Path] = []
+    for t in cfg.tables:
+        models = [result.fitted[m] for m in t.models if m in result.fitted]
+        missing = [m for m in t.models if m not in result.fitted]
+        if not models:
+            continue
+        levels = sorted({specs[m].level for m in t.models if m in result.fitted})
+        notes = [n for level in levels for n in _notes(study, level, panels[level])]
+        notes += [
+            f"Model {m} not shown: {result.failed.get(m) or result.skipped.get(m)}."
+            for m in missing
+        ]
+        notes.append(
+            "Coefficients are on the log scale." if not t.irr else "Incidence-rate ratios exp(b)."
+        )
+        tab = table(
+            models,
+            irr=t.irr,
+            title=t.title,
+            label=f"tab:{t.name}",
+            notes=notes,
+            model_names=[m.name for m in models],
+        )
+        files.append(Path(_write(tab.to_latex, out / "tables" / f"{t.name}.tex")))
+        files.append(Path(_write(tab.to_markdown, out / "tables" / f"{t.name}.md")))
+    if cfg.published is not None:
+        frame = compare_published(study, load_published(cfg.published))
+        frame = frame.set_index("figure")[["published", "computed", "comparison"]]
+        notes = ["Published: Hackenesch and Bader (2020), ISQ 64(3); shares as proportions."]
+        if study.simulated:
+            notes.append(
+                "The demo study is simulated and calibrated to these published "
+                "figures; differences show the calibration, not a replication."
+            )
+        tab = stats_table(
+            frame,
+            title="Published figures and the values computed from this study's data",
+            label="tab:published",
+            notes=notes,
+            simulated=study.simulated,
+        )
+        files.append(Path(_write(tab.to_latex, out / "tables" / "published_figures.tex")))
+        files.append(Path(_write(tab.to_markdown, out / "tables" / "published_figures.md")))
+    return files
+
+
+def _write(render: Callable[..., str], path: Path) -> Path:
+    render(path)
+    return path
+
+
+def _write_figures(
+    cfg: ReplicationConfig, result: ReplicationResult, study: Study, out: Path
+) -> list[Path]:
+    files = plot_yearly_contacts(
+        yearly_totals(study),
+        break_year=study.break_year,
+        simulated=study.simulated,
+        stem=out / "figures" / "yearly_contacts",
+        title=f"Contacts per year: {study.label()}",
+    )
+    models = [result.fitted[m] for m in cfg.irr_models if m in result.fitted]
+    if models:
+        files += plot_irr(models, stem=out / "figures" / "irr_main", simulated=study.simulated)
+    return list(files)
+
+
+def _manifest(
+    study: Study,
+    cfg: ReplicationConfig,
+    specs: dict[str, ModelSpec],
+    wanted: list[str],
+    ledger: Ledger,
+    result: ReplicationResult,
+    panels: dict[str, Panel],
+) -> dict[str, Any]:
+    spec_files = sorted({s.source for n, s in specs.items() if n in wanted and s.source})
+    outputs = [file_record(p) for p in sorted(set(result.files)) if Path(p).exists()]
+    return {
+        "study": {
+            "name": study.name,
+            "simulated": study.simulated,
+            "config": file_record(study.config_path) if study.config_path else None,
+            "first_year": study.first_year,
+            "last_year": study.last_year,
+            "break_year": study.break_year,
+            "seed": study.seed,
+        },
+        "inputs": [{**i.to_dict(), "path": display_path(i.path)} for i in study.inputs],
+        "reference_tables": [file_record(reference_path(k)) for k in ("states", "taiwan", "bri")],
+        "replication_config": file_record(cfg.path),
+        "specifications": [file_record(f) for f in spec_files],
+        "environment": environment(),
+        "stages": ledger.to_list(),
+        "dropped_rows": {a.stage: a.dropped for a in ledger.stages if sum(a.dropped.values())},
+        "panels": {
+            level: {
+                "rows": len(p.data),
+                "units": int(p.data[p.unit].nunique()),
+                "contacts": int(p.data["contacts"].sum()),
+            }
+            for level, p in panels.items()
+        },
+        "models": {
+            "fitted": sorted(result.fitted),
+            "failed": result.failed,
+            "skipped": result.skipped,
+        },
+        "outputs": outputs,
+        "reproduce": "cpcstats replicate --study <study> --out <dir> --config "
+        f"{display_path(cfg.path)}",
+    }

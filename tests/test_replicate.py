@@ -1,0 +1,134 @@
+"""End to end: `replicate` on the demo writes every promised output, labelled as simulated,
+identically on a second run; its LaTeX tables compile."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cpcstats.replicate import replicate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    result = replicate(
+        "demo", out, REPO / "replication" / "replication.toml", progress=lambda _: None
+    )
+    assert not result.failed, result.failed
+    return out
+
+
+def test_outputs_exist(run: Path) -> None:
+    for name in (
+        "results.json",
+        "manifest.json",
+        "panels/country_year.csv",
+        "panels/party_year.csv",
+        "tables/table1_party_ruling_regime.tex",
+        "tables/table2_country_drivers.tex",
+        "tables/table3_irr_main.tex",
+        "tables/published_figures.tex",
+        "tables/table1_party_ruling_regime.md",
+        "figures/yearly_contacts.pdf",
+        "figures/yearly_contacts.png",
+        "figures/irr_main.pdf",
+        "figures/irr_main.png",
+    ):
+        assert (run / name).stat().st_size > 0, name
+
+
+def test_results_json_schema(run: Path) -> None:
+    results = json.loads((run / "results.json").read_text())
+    assert results["simulated"] is True and results["study"]
+    assert len(results["models"]) == 8
+    for record in results["models"]:
+        for key in (
+            "name",
+            "family",
+            "level",
+            "formula",
+            "nobs",
+            "n_clusters",
+            "loglik",
+            "aic",
+            "alpha",
+            "terms",
+        ):
+            assert key in record, key
+        for term in record["terms"].values():
+            assert set(term) == {"estimate", "std_error", "p_value", "irr"}
+        assert (record["alpha"] is None) == (record["family"] != "negbin")
+    assert results["true_parameters"]["party-year"]["ruling"] > 0
+
+
+def test_manifest_records_inputs_versions_and_drops(run: Path) -> None:
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert len(manifest["inputs"]) == 4
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert manifest["study"]["seed"] == 20200603
+    assert manifest["environment"]["packages"]["statsmodels"]
+    fe = manifest["dropped_rows"]["model country_poisson_fe: estimation sample"]
+    assert fe["fixed-effect group with only zero outcomes"] > 0
+    for stage in manifest["stages"]:
+        assert stage["rows_in"] == stage["rows_out"] + sum(stage["dropped"].values())
+    outputs = {o["path"].split("/")[-1] for o in manifest["outputs"]}
+    assert "results.json" in outputs and "table1_party_ruling_regime.tex" in outputs
+
+
+def test_everything_says_simulated(run: Path) -> None:
+    for tex in (run / "tables").glob("*.tex"):
+        assert "SIMULATED" in tex.read_text(), tex.name
+    for md in (run / "tables").glob("*.md"):
+        assert "SIMULATED" in md.read_text(), md.name
+    assert json.loads((run / "results.json").read_text())["simulated"] is True
+    assert json.loads((run / "manifest.json").read_text())["study"]["simulated"] is True
+
+
+def test_panel_counts_equal_the_events(run: Path) -> None:
+    import pandas as pd
+
+    import cpcstats
+
+    study = cpcstats.load_study("demo")
+    cy = pd.read_csv(run / "panels" / "country_year.csv")
+    py = pd.read_csv(run / "panels" / "party_year.csv")
+    assert cy["contacts"].sum() == len(study.contacts)
+    assert py["contacts"].sum() == (study.contacts.counterpart_type == "party").sum()
+
+
+def test_second_run_gives_identical_bytes(run: Path, tmp_path: Path) -> None:
+    replicate("demo", tmp_path, REPO / "replication" / "replication.toml", progress=lambda _: None)
+    for name in (
+        "results.json",
+        "panels/country_year.csv",
+        "panels/party_year.csv",
+        "tables/table1_party_ruling_regime.tex",
+        "tables/table2_country_drivers.tex",
+        "tables/published_figures.tex",
+        "figures/irr_main.png",
+    ):
+        assert (run / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_tables_compile_with_pdflatex(run: Path, tmp_path: Path, pdflatex: str) -> None:
+    for tex in sorted((run / "tables").glob("*.tex")):
+        doc = tmp_path / f"{tex.stem}_doc.tex"
+        doc.write_text(
+            "\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage[margin=1cm]"
+            "{geometry}\n\\begin{document}\n\\input{" + tex.as_posix() + "}\n\\end{document}\n"
+        )
+        proc = subprocess.run(
+            [pdflatex, "-interaction=nonstopmode", "-halt-on-error", doc.name],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:]
+        assert (tmp_path / f"{tex.stem}_doc.pdf").exists()
