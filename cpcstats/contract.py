@@ -123,6 +123,26 @@ def _to_int(series: pd.Series, *, file: str, column: str, allow_missing: bool) -
     return numeric.astype("Int64")
 
 
+def _to_float(series: pd.Series, *, file: str, column: str) -> pd.Series:
+    """Numbers from text; a decimal comma is read as a decimal point; junk is an error."""
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype(float)
+    text = series.astype("string").str.strip()
+    text = text.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & numbers.isna()
+    if bad.any():
+        first = bad.idxmax()
+        raise InputError(
+            f"{int(bad.sum())} value(s) are not numbers (first: {series[first]!r})",
+            file=file,
+            row=file_row(first),
+            column=column,
+            fix="write numbers such as 0.85 (leave the cell empty when the value is unknown)",
+        )
+    return numbers.astype(float)
+
+
 def _harmonise(
     frame: pd.DataFrame,
     *,
@@ -278,7 +298,7 @@ def normalise_parties(
         if column in frame.columns:
             out[column] = _to_int(frame[column], file=file, column=column, allow_missing=True)
     if "lr_position" in frame.columns:
-        out["lr_position"] = pd.to_numeric(frame["lr_position"], errors="coerce")
+        out["lr_position"] = _to_float(frame["lr_position"], file=file, column="lr_position")
     extra = [c for c in frame.columns if c not in out.columns and c != "country"]
     for column in extra:
         out[column] = frame[column].values
@@ -336,8 +356,21 @@ def normalise_covariates(
             frame["fh_status"], FH_STATUSES, file=file, column="fh_status", table="covariates"
         )
     for column in frame.columns:
-        if column not in ("country", "year", "fh_status"):
-            out[column] = pd.to_numeric(frame[column], errors="coerce")
+        if column in ("country", "year", "fh_status"):
+            continue
+        values = frame[column]
+        textual = not pd.api.types.is_numeric_dtype(values)
+        parsed = (
+            pd.to_numeric(
+                values.astype("string").str.replace(",", ".", regex=False), errors="coerce"
+            )
+            if textual
+            else values
+        )
+        if textual and values.notna().any() and parsed.notna().sum() == 0:
+            out[column] = _clean_str(values).to_numpy()  # a text column (e.g. a label)
+        else:
+            out[column] = _to_float(values, file=file, column=column).to_numpy()
     keep = out["iso3"].notna()
     out = out[keep].reset_index(drop=True)
     dup = out.duplicated(["iso3", "year"], keep="first")

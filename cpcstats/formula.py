@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import keyword
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ def _tokens(text: str, *, where: str, file: str | None) -> list[tuple[str, str]]
             raise SpecError(
                 f"{where} contains {text[pos : pos + 12]!r}, which a formula may not contain",
                 file=file,
+                column="formula",
                 fix="use variables, numbers, + - * / : ** ( ) | and the transforms "
                 + ", ".join(sorted(TRANSFORMS)),
             )
@@ -115,6 +117,13 @@ def parse_formula(
     for i, (kind, value) in enumerate(tokens):
         nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
         if kind == "op":
+            if value == ")" and nxt == "(":
+                raise SpecError(
+                    f"formula {text!r} calls the result of an expression",
+                    file=file,
+                    column="formula",
+                    fix="only the allowed transforms may be called, by name",
+                )
             depth += value == "("
             depth -= value == ")"
             if depth < 0:
@@ -125,8 +134,22 @@ def parse_formula(
                     fix="balance the parentheses",
                 )
             continue
+        if kind in ("number", "string") and nxt == "(":
+            raise SpecError(
+                f"formula {text!r} calls {value}(), which is not an allowed transform",
+                file=file,
+                column="formula",
+                fix="only the allowed transforms may be called, by name",
+            )
         if kind != "name":
             continue
+        if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+            raise SpecError(
+                f"formula {text!r} uses the Python keyword {value!r}",
+                file=file,
+                column="formula",
+                fix="use panel variables, numbers and the allowed transforms only",
+            )
         if "__" in value:
             raise SpecError(
                 f"formula {text!r} uses the name {value!r}; dunder names are not allowed",
@@ -310,7 +333,16 @@ def evaluate_filter(text: str, data: pd.DataFrame, *, file: str | None = None) -
             return result
         raise SpecError(f"sample filter {text!r} cannot be evaluated", file=file)
 
-    out = value(tree)
+    try:
+        out = value(tree)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(
+            f"sample filter {text!r} compares values of different kinds ({exc})",
+            file=file,
+            column="sample",
+            fix="compare numbers with numbers and labels with quoted labels, "
+            "e.g. year >= 2005, fh_status in ['F', 'PF']",
+        ) from exc
     if not isinstance(out, pd.Series):
         out = pd.Series(bool(out), index=data.index)
     return _as_bool(out)
@@ -323,7 +355,9 @@ def _as_bool(x: object) -> pd.Series:
 
 def _compare(op: ast.cmpop, left: object, right: object) -> pd.Series:
     if isinstance(op, ast.In | ast.NotIn):
-        member = pd.Series(left).isin(list(right))  # type: ignore[arg-type]
+        if not isinstance(right, list):
+            raise TypeError("'in' needs a list such as [2005, 2006]")
+        member = pd.Series(left).isin(right)
         return member if isinstance(op, ast.In) else ~member
     ops = {
         ast.Eq: np.equal,

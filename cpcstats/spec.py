@@ -26,7 +26,8 @@ from cpcstats.estimation.families import FAMILIES
 from cpcstats.estimation.vcov import SE_TYPES
 from cpcstats.formula import check_filter, parse_formula
 
-LEVELS = ("country-year", "party-year", "custom")  # custom: a DataFrame given to fit()
+FILE_LEVELS = ("country-year", "party-year")
+LEVELS = (*FILE_LEVELS, "custom")  # custom: a DataFrame given directly to fit()
 KEYS = {
     "name",
     "title",
@@ -62,7 +63,10 @@ class ModelSpec:
         return self.se or ("cluster" if self.cluster else "classical")
 
 
-def spec_from_dict(entry: dict[str, Any], *, file: str | None = None) -> ModelSpec:
+def spec_from_dict(
+    entry: dict[str, Any], *, file: str | None = None, allow_custom: bool = False
+) -> ModelSpec:
+    """Check one model's keys and values; ``custom`` level only for DataFrames given to fit()."""
     unknown = sorted(set(entry) - KEYS)
     if unknown:
         raise SpecError(
@@ -77,7 +81,8 @@ def spec_from_dict(entry: dict[str, Any], *, file: str | None = None) -> ModelSp
                 f"the specification lacks `{key}`", file=file, column=key, fix=f'add {key} = "..."'
             )
     name = str(entry["name"])
-    if entry["level"] not in LEVELS:
+    levels = LEVELS if allow_custom else FILE_LEVELS
+    if entry["level"] not in levels:
         raise SpecError(
             f"model {name!r}: unknown level {entry['level']!r}",
             file=file,
@@ -170,6 +175,14 @@ def load_specs(path: str | Path) -> list[ModelSpec]:
         raise SpecError(
             f"is not valid TOML: {exc}", file=str(path), fix="check quotes and brackets"
         ) from exc
+    if "model" in data and set(data) - {"model"}:
+        stray = sorted(set(data) - {"model"})
+        raise SpecError(
+            f"key(s) {', '.join(stray)} stand outside the [[model]] tables and would be ignored",
+            file=str(path),
+            column=stray[0],
+            fix="move them into each [[model]] table",
+        )
     entries = data.get("model") if "model" in data else [data]
     if not isinstance(entries, list):
         raise SpecError(

@@ -137,7 +137,7 @@ def _apply_mapping(
                 column=column,
                 fix="use a contract column name",
             )
-        as_text = frame[column].astype("string").str.strip()
+        as_text = _code_text(frame[column])
         frame[column] = as_text.map(lambda v, m=mapping: m.get(v, v) if v is not pd.NA else v)
     for column, value in section.get("defaults", {}).items():
         if column not in frame.columns:
@@ -145,6 +145,16 @@ def _apply_mapping(
         else:
             frame[column] = frame[column].fillna(value)
     return frame
+
+
+def _code_text(series: pd.Series) -> pd.Series:
+    """Codes as text for value mappings: 1.0 read from a spreadsheet is the code "1"."""
+    if pd.api.types.is_numeric_dtype(series):
+        numbers = pd.to_numeric(series)
+        whole = numbers.dropna().mod(1).eq(0).all()
+        if whole:
+            return numbers.astype("Int64").astype("string")
+    return series.astype("string").str.strip()
 
 
 def load_study(study: str | Path = DEMO) -> Study:

@@ -58,7 +58,7 @@ def _as_spec(
         entry["se"] = se
     if sample:
         entry["sample"] = sample
-    return spec_from_dict(entry)
+    return spec_from_dict(entry, allow_custom=True)
 
 
 def _resolve_data(
