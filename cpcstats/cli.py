@@ -32,14 +32,30 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     from cpcstats.panels import country_year, party_year
     from cpcstats.study import load_study
 
+    lags = _parse_lags(args.lag or [])
     study = load_study(args.study)
-    panel = party_year(study) if args.level == "party-year" else country_year(study)
+    build = party_year if args.level == "party-year" else country_year
+    panel = build(study, lags=lags)
     for account in (*study.ledger.stages, *panel.accounts):
         print(account.summary())
     path = write_frame(panel.data, args.out)
     note = " (SIMULATED demo data)" if study.simulated else ""
     print(f"wrote {len(panel.data):,} {args.level} rows to {path}{note}")
     return 0
+
+
+def _parse_lags(items: list[str]) -> dict[str, list[int]]:
+    """``contacts=1,2`` -> {"contacts": [1, 2]}; a bare name means lag 1."""
+    out: dict[str, list[int]] = {}
+    for item in items:
+        name, _, ks = item.partition("=")
+        try:
+            out[name.strip()] = [int(k) for k in ks.split(",")] if ks else [1]
+        except ValueError as exc:
+            raise CpcError(
+                f"--lag {item!r} is not VARIABLE or VARIABLE=1,2", fix="e.g. --lag contacts=1,2"
+            ) from exc
+    return out
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -100,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     pan.add_argument("--level", choices=["country-year", "party-year"], required=True)
     pan.add_argument("--study", default="demo")
     pan.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
+    pan.add_argument(
+        "--lag",
+        action="append",
+        metavar="VAR[=1,2]",
+        help="add lagged copies of a variable (repeatable)",
+    )
     pan.set_defaults(func=_cmd_panel)
 
     fit = sub.add_parser("fit", help="fit the model(s) of a specification file")
