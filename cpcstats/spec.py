@@ -16,13 +16,14 @@ setting.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cpcstats.errors import SpecError
-from cpcstats.estimation.families import FAMILIES
+from cpcstats.estimation.families import FAMILIES, NEEDS_FE, NEEDS_INFLATION
 from cpcstats.estimation.vcov import SE_TYPES
 from cpcstats.formula import check_filter, parse_formula
 
@@ -39,7 +40,14 @@ KEYS = {
     "cluster",
     "se",
     "sample",
+    "inflation",
+    "exposure",
+    "offset",
+    "correlation",
+    "bootstrap_reps",
+    "seed",
 }
+CORRELATIONS = ("exchangeable", "ar1", "independence")
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,12 @@ class ModelSpec:
     title: str = ""
     description: str = ""
     source: str | None = None
+    inflation: str | None = None  # right-hand side of the zero / inflation equation
+    exposure: str | None = None  # variable whose log enters as an offset
+    offset: str | None = None  # variable entering the linear predictor with coefficient 1
+    correlation: str = "exchangeable"  # GEE working correlation
+    bootstrap_reps: int = 999
+    seed: int = 20200603
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -137,10 +151,75 @@ def spec_from_dict(
     sample = entry.get("sample")
     if sample is not None:
         check_filter(str(sample), file=file)
+    family = entry["family"]
+    inflation = entry.get("inflation")
+    if family in NEEDS_INFLATION:
+        if not inflation:
+            raise SpecError(
+                f"model {name!r}: family {family!r} needs an `inflation` formula",
+                file=file,
+                column="inflation",
+                fix='e.g. inflation = "polyarchy + left_roots" (the zero equation)',
+            )
+        inflation = str(inflation).lstrip("~ ").strip()
+        parse_formula(f"y ~ {inflation}", file=file)
+    elif inflation:
+        raise SpecError(
+            f"model {name!r}: `inflation` applies only to {', '.join(sorted(NEEDS_INFLATION))}",
+            file=file,
+            column="inflation",
+            fix="remove it or choose a zero-inflated or hurdle family",
+        )
+    if family in NEEDS_FE and "|" not in formula:
+        raise SpecError(
+            f"model {name!r}: family {family!r} needs fixed effects after '|'",
+            file=file,
+            column="formula",
+            fix='e.g. "contacts ~ ruling | party_id + year"',
+        )
+    if entry.get("exposure") and entry.get("offset"):
+        raise SpecError(
+            f"model {name!r}: give `exposure` or `offset`, not both",
+            file=file,
+            column="exposure",
+            fix="keep one",
+        )
+    correlation = str(entry.get("correlation", "exchangeable"))
+    if correlation not in CORRELATIONS:
+        raise SpecError(
+            f"model {name!r}: unknown correlation {correlation!r}",
+            file=file,
+            column="correlation",
+            fix=f"use one of {', '.join(CORRELATIONS)}",
+        )
+    reps = entry.get("bootstrap_reps", 999)
+    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 2:
+        raise SpecError(
+            f"model {name!r}: bootstrap_reps must be a whole number >= 2",
+            file=file,
+            column="bootstrap_reps",
+            fix="e.g. bootstrap_reps = 999",
+        )
+    if se == "bootstrap" and not cluster:
+        raise SpecError(
+            f"model {name!r}: the cluster bootstrap needs `cluster`",
+            file=file,
+            column="cluster",
+            fix='add cluster = "iso3"',
+        )
+    for key in ("exposure", "offset"):
+        value = entry.get(key)
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(value)):
+            raise SpecError(
+                f"model {name!r}: `{key}` must name one variable",
+                file=file,
+                column=key,
+                fix=f'e.g. {key} = "months"',
+            )
     return ModelSpec(
         name=name,
         level=entry["level"],
-        family=entry["family"],
+        family=family,
         formula=formula,
         cluster=cluster,
         se=se,
@@ -148,6 +227,12 @@ def spec_from_dict(
         title=str(entry.get("title", "")),
         description=str(entry.get("description", "")),
         source=file,
+        inflation=inflation,
+        exposure=entry.get("exposure"),
+        offset=entry.get("offset"),
+        correlation=correlation,
+        bootstrap_reps=int(reps),
+        seed=int(entry.get("seed", 20200603)),
     )
 
 

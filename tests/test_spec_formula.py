@@ -10,7 +10,7 @@ import pytest
 import cpcstats
 from cpcstats.errors import SpecError
 from cpcstats.formula import Formula, check_filter, evaluate_filter, parse_formula
-from cpcstats.spec import KEYS, LEVELS, ModelSpec, find_spec, load_specs, spec_from_dict
+from cpcstats.spec import FILE_LEVELS, KEYS, ModelSpec, find_spec, load_specs, spec_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"
@@ -331,8 +331,8 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "column", "allowed"),
     [
-        ('family = "negbin"', 'family = "zinb"', "family", ["poisson", "negbin"]),
-        ('level = "party-year"', 'level = "party"', "level", list(LEVELS)),
+        ('family = "negbin"', 'family = "zinbb"', "family", ["poisson", "negbin", "zinb"]),
+        ('level = "party-year"', 'level = "party"', "level", list(FILE_LEVELS)),
         ('cluster = "iso3"', 'cluster = "iso3"\nse = "robust"', "se", ["hc1", "cluster"]),
     ],
 )

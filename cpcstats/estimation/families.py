@@ -1,9 +1,18 @@
-"""Count-model families: each one fits y on X and returns what inference needs.
+"""Count-model families: each fits one model and returns what inference needs.
 
-A family is a small function ``(y, X, offset) -> CoreFit``.  Estimation uses
-statsmodels' maximum-likelihood routines; variance estimation is done
-uniformly in :mod:`cpcstats.estimation.vcov` from the family's score and
-information weights, so every family gets the same standard-error options.
+Every family is a function ``(ModelData) -> CoreFit``.  A ``CoreFit`` carries
+the coefficients shown in tables (``names``/``params``), per-observation
+scores and the model-based variance ("bread") over those coefficients plus any
+ancillary ones (a dispersion parameter), so :mod:`cpcstats.estimation.vcov`
+computes classical, robust and clustered variances the same way for every
+family.  It also carries per-observation log-likelihoods and probabilities
+(for Vuong tests, expected zeros and rootograms) and a ``mean`` function of
+the parameters (for predictions and marginal effects).
+
+Conventions match R so that results can be checked against it:
+Poisson = ``glm``; NB2 = ``MASS::glm.nb`` (variances hold the dispersion at
+its estimate); ZIP/ZINB = ``pscl::zeroinfl``; hurdles = ``pscl::hurdle`` with
+a logit zero hurdle modelling P(y > 0).
 """
 
 from __future__ import annotations
@@ -13,96 +22,75 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import statsmodels.api as sm
+from scipy import special, stats
+from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
+from cpcstats.estimation.hdfe import fit_ppml_hdfe
+from cpcstats.estimation.truncated import fit_truncated
+
 ALPHA_BOUNDARY = 1e-6
+INFLATE = "inflate:"
+ZERO = "zero:"
+
+
+@dataclass
+class ModelData:
+    """The numbers a family needs, built from a formula by ``fit``."""
+
+    y: np.ndarray
+    X: np.ndarray
+    x_names: list[str]
+    offset: np.ndarray | None = None
+    Z: np.ndarray | None = None  # inflation / zero-hurdle design
+    z_names: list[str] = field(default_factory=list)
+    fe_codes: list[np.ndarray] = field(default_factory=list)  # high-dimensional FE
+    fe_names: list[str] = field(default_factory=list)
+    groups: np.ndarray | None = None  # GEE panel unit
+    time: np.ndarray | None = None  # GEE time order
+    correlation: str = "exchangeable"
+    frame: pd.DataFrame | None = None  # the estimation sample (linear FE models)
+    unit: str | None = None
+    period: str | None = None
+    start: np.ndarray | None = None  # warm start (bootstrap)
 
 
 @dataclass
 class CoreFit:
-    """Point estimates and the weights the sandwich needs."""
+    """Estimates plus everything variance estimation and diagnostics need."""
 
+    names: list[str]
     params: np.ndarray
     loglik: float
-    mu: np.ndarray
-    resid_score: np.ndarray  # (y - mu) * w
-    info_weights: np.ndarray  # v in X' diag(v) X
-    n_extra: int = 0  # extra parameters (NB dispersion) for information criteria
+    bread: np.ndarray  # model-based variance over params + ancillary parameters
+    scores: np.ndarray | None  # n x q per-observation scores (q = len(bread))
+    k_dof: int  # coefficients counted in the (n-1)/(n-k) factor (FE dummies included)
+    n_extra: int = 0  # dispersion parameters (information criteria)
     alpha: float | None = None
     alpha_se: float | None = None
     converged: bool = True
     warnings: list[str] = field(default_factory=list)
+    loglik_obs: np.ndarray | None = None
+    fitted: np.ndarray | None = None  # E[y] per observation
+    pmf: Callable[[np.ndarray], np.ndarray] | None = None  # k -> n x len(k) probabilities
+    mean: Callable[..., np.ndarray] | None = None  # (params, X, Z, offset) -> E[y]
+    vcov: np.ndarray | None = None  # a family's own robust variance (GEE, linear FE)
+    vcov_description: str | None = None
+    n_clusters: int | None = None
+    dropped: dict[str, int] = field(default_factory=dict)  # rows the family itself removed
+    keep: np.ndarray | None = None  # mask of rows used, when the family dropped some
+    extra: dict[str, float] = field(default_factory=dict)
 
 
-def fit_poisson(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> CoreFit:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(
-            method="IRLS", maxiter=200, tol=1e-12
-        )
-    mu = np.asarray(res.fittedvalues, dtype=float)
-    converged = bool(res.converged)
-    notes = [] if converged else ["Poisson IRLS did not converge in 200 iterations"]
-    notes += _warning_notes(caught)
-    return CoreFit(
-        np.asarray(res.params), float(res.llf), mu, y - mu, mu, converged=converged, warnings=notes
-    )
+# --------------------------------------------------------------------------- helpers
+def _offset(data: ModelData) -> np.ndarray:
+    return np.zeros(len(data.y)) if data.offset is None else data.offset
 
 
-def fit_negbin(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None = None) -> CoreFit:
-    """NB2 (Var = mu + alpha mu^2) by maximum likelihood, alpha estimated jointly."""
-    start = fit_poisson(y, X, offset)
-    model = sm.NegativeBinomial(y, X, loglike_method="nb2", offset=offset)
-    start_params = np.append(start.params, 0.5)
-    res = None
-    notes: list[str] = []
-    for method in ("newton", "bfgs"):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                res = model.fit(start_params=start_params, method=method, maxiter=300, disp=0)
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                notes.append(f"NB2 {method} failed: {exc}")
-                res = None
-                continue
-        if res.mle_retvals.get("converged", False):
-            break
-        notes.append(f"NB2 {method} optimiser did not report convergence")
-    if res is None:
-        raise np.linalg.LinAlgError("; ".join(notes))
-    converged = bool(res.mle_retvals.get("converged", False))
-    if converged:
-        notes = []
-    notes += _warning_notes(caught)
-    params = np.asarray(res.params)
-    beta, alpha = params[:-1], float(params[-1])
-    with np.errstate(invalid="ignore"):
-        alpha_se = float(np.sqrt(np.diag(res.cov_params()))[-1])
-    if alpha < ALPHA_BOUNDARY:
-        notes.append(
-            f"NB dispersion at the boundary (alpha = {alpha:.2e}): the data show no "
-            "overdispersion; the Poisson model is the appropriate one"
-        )
-    eta = X @ beta + (0 if offset is None else offset)
-    mu = np.exp(eta)
-    w = 1.0 / (1.0 + alpha * mu)
-    return CoreFit(
-        beta,
-        float(res.llf),
-        mu,
-        (y - mu) * w,
-        mu * w,
-        n_extra=1,
-        alpha=alpha,
-        alpha_se=alpha_se,
-        converged=converged,
-        warnings=notes,
-    )
-
-
-def _warning_notes(caught: list[warnings.WarningMessage]) -> list[str]:
-    keep = (ConvergenceWarning, HessianInversionWarning, RuntimeWarning)
+def _caught(caught: list[warnings.WarningMessage]) -> list[str]:
+    keep = (ConvergenceWarning, HessianInversionWarning)
     seen: list[str] = []
     for w in caught:
         if issubclass(w.category, keep):
@@ -112,8 +100,533 @@ def _warning_notes(caught: list[warnings.WarningMessage]) -> list[str]:
     return seen
 
 
-FAMILIES: dict[str, Callable[..., CoreFit]] = {
+def _inv(matrix: np.ndarray) -> np.ndarray:
+    return np.linalg.pinv(matrix, hermitian=True)
+
+
+def _numeric_hessian(score: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Symmetrised central-difference Jacobian of an analytic score."""
+    k = len(x)
+    out = np.empty((k, k))
+    for j in range(k):
+        h = 1e-5 * max(abs(x[j]), 1.0)
+        up, down = x.copy(), x.copy()
+        up[j] += h
+        down[j] -= h
+        out[:, j] = (score(up) - score(down)) / (2 * h)
+    return (out + out.T) / 2
+
+
+def _nb2_logpmf(y: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    size = 1.0 / alpha
+    return (
+        special.gammaln(y + size)
+        - special.gammaln(size)
+        - special.gammaln(y + 1)
+        + size * np.log(size / (size + mu))
+        + y * np.log(mu / (size + mu))
+    )
+
+
+def _nb2_pmf(k: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    size = 1.0 / alpha
+    return stats.nbinom.pmf(k[None, :], size, (size / (size + mu))[:, None])
+
+
+def _poisson_pmf(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    return stats.poisson.pmf(k[None, :], mu[:, None])
+
+
+def _exp_mean(
+    params: np.ndarray, X: np.ndarray, Z: np.ndarray | None = None, offset: np.ndarray | None = None
+) -> np.ndarray:
+    eta = X @ params[: X.shape[1]]
+    return np.exp(eta if offset is None else eta + offset)
+
+
+# --------------------------------------------------------------------------- Poisson / NB
+def fit_poisson(data: ModelData) -> CoreFit:
+    y, X, off = data.y, data.X, _offset(data)
+    start = None if data.start is None else data.start[: X.shape[1]]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit(
+            method="IRLS", maxiter=200, tol=1e-12, start_params=start
+        )
+    mu = np.asarray(res.fittedvalues, dtype=float)
+    notes = [] if res.converged else ["Poisson IRLS did not converge in 200 iterations"]
+    return CoreFit(
+        names=list(data.x_names),
+        params=np.asarray(res.params),
+        loglik=float(res.llf),
+        bread=_inv((X * mu[:, None]).T @ X),
+        scores=X * (y - mu)[:, None],
+        k_dof=X.shape[1],
+        converged=bool(res.converged),
+        warnings=notes + _caught(caught),
+        loglik_obs=stats.poisson.logpmf(y, mu),
+        fitted=mu,
+        pmf=lambda k, mu=mu: _poisson_pmf(k, mu),
+        mean=_exp_mean,
+    )
+
+
+def _nb2_ml(data: ModelData) -> tuple[np.ndarray, float, float, bool, list[str]]:
+    """NB2 maximum likelihood for (beta, alpha); returns beta, alpha, se(alpha), converged."""
+    y, X, off = data.y, data.X, _offset(data)
+    start = fit_poisson(data).params if data.start is None else data.start[: X.shape[1]]
+    model = sm.NegativeBinomial(y, X, loglike_method="nb2", offset=off)
+    res, notes = None, []
+    seen: list[str] = []
+    for method in ("newton", "bfgs"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                res = model.fit(
+                    start_params=np.append(start, 0.5),
+                    method=method,
+                    maxiter=300,
+                    disp=0,
+                    gtol=1e-10,
+                )
+            except (np.linalg.LinAlgError, ValueError) as exc:
+                notes.append(f"NB2 {method} failed: {exc}")
+                res = None
+                continue
+        seen = _caught(caught)
+        if res.mle_retvals.get("converged", False):
+            notes = []
+            break
+        notes.append(f"NB2 {method} optimiser did not report convergence")
+    if res is None:
+        raise np.linalg.LinAlgError("; ".join(notes))
+    params = np.asarray(res.params)
+    with np.errstate(invalid="ignore"):
+        alpha_se = float(np.sqrt(np.diag(res.cov_params()))[-1])
+    converged = bool(res.mle_retvals.get("converged", False))
+    return params[:-1], float(params[-1]), alpha_se, converged, notes + seen
+
+
+def fit_negbin(data: ModelData) -> CoreFit:
+    """NB2 (Var = mu + alpha mu^2); variances hold alpha at its ML estimate (as glm.nb)."""
+    y, X, off = data.y, data.X, _offset(data)
+    beta, alpha, alpha_se, converged, notes = _nb2_ml(data)
+    if alpha < ALPHA_BOUNDARY:
+        notes.append(
+            f"NB dispersion at the boundary (alpha = {alpha:.2e}): no overdispersion; "
+            "the Poisson model is the appropriate one"
+        )
+    mu = np.exp(X @ beta + off)
+    w = 1.0 / (1.0 + alpha * mu)
+    return CoreFit(
+        names=list(data.x_names),
+        params=beta,
+        loglik=float(_nb2_logpmf(y, mu, alpha).sum()),
+        bread=_inv((X * (mu * w)[:, None]).T @ X),
+        scores=X * ((y - mu) * w)[:, None],
+        k_dof=X.shape[1],
+        n_extra=1,
+        alpha=alpha,
+        alpha_se=alpha_se,
+        converged=converged,
+        warnings=notes,
+        loglik_obs=_nb2_logpmf(y, mu, alpha),
+        fitted=mu,
+        pmf=lambda k, mu=mu, a=alpha: _nb2_pmf(k, mu, a),
+        mean=_exp_mean,
+    )
+
+
+def fit_negbin1(data: ModelData) -> CoreFit:
+    """NB1 (Var = mu (1 + alpha)); joint variance of (beta, alpha) from the observed Hessian."""
+    y, X, off = data.y, data.X, _offset(data)
+    start = fit_poisson(data).params
+    model = sm.NegativeBinomial(y, X, loglike_method="nb1", offset=off)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = model.fit(
+            start_params=np.append(start, 0.5), method="bfgs", maxiter=1000, disp=0, gtol=1e-10
+        )
+        if not res.mle_retvals.get("converged", False):
+            res = model.fit(start_params=res.params, method="newton", maxiter=100, disp=0)
+    params = np.asarray(res.params)
+    beta, alpha = params[:-1], float(params[-1])
+    notes = [] if res.mle_retvals.get("converged", False) else ["NB1 did not converge"]
+    if alpha < ALPHA_BOUNDARY:
+        notes.append(f"NB1 dispersion at the boundary (alpha = {alpha:.2e})")
+    bread = _inv(-model.hessian(params))
+    mu = np.exp(X @ beta + off)
+    size = mu / alpha
+    prob = 1.0 / (1.0 + alpha)
+
+    def pmf(k: np.ndarray, size: np.ndarray = size, prob: float = prob) -> np.ndarray:
+        return stats.nbinom.pmf(k[None, :], size[:, None], prob)
+
+    return CoreFit(
+        names=list(data.x_names),
+        params=beta,
+        loglik=float(res.llf),
+        bread=bread,
+        scores=model.score_obs(params),
+        k_dof=X.shape[1],
+        n_extra=1,
+        alpha=alpha,
+        alpha_se=float(np.sqrt(bread[-1, -1])),
+        converged=not notes or alpha < ALPHA_BOUNDARY,
+        warnings=notes + _caught(caught),
+        loglik_obs=model.loglikeobs(params),
+        fitted=mu,
+        pmf=pmf,
+        mean=_exp_mean,
+    )
+
+
+# --------------------------------------------------------------------------- zero-inflated
+def _require_z(data: ModelData, family: str) -> np.ndarray:
+    if data.Z is None:
+        raise ValueError(f"family {family!r} needs an `inflation` formula for its zero part")
+    return data.Z
+
+
+def _fit_zero_inflated(data: ModelData, negbin: bool) -> CoreFit:
+    y, X, off = data.y, data.X, _offset(data)
+    Z = _require_z(data, "zinb" if negbin else "zip")
+    kx, kz = X.shape[1], Z.shape[1]
+    if negbin:
+        model = ZeroInflatedNegativeBinomialP(y, X, exog_infl=Z, offset=off, p=2)
+    else:
+        model = ZeroInflatedPoisson(y, X, exog_infl=Z, offset=off)
+    count = fit_negbin(data) if negbin else fit_poisson(data)
+    logit = sm.Logit((y == 0).astype(float), Z).fit(disp=0, maxiter=200)
+    start = np.concatenate(
+        [np.asarray(logit.params), count.params]
+        + ([[max(count.alpha or 0.5, 0.05)]] if negbin else [])
+    )
+    if data.start is not None:
+        start = data.start
+    res = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for method in ("bfgs", "newton"):
+            res = model.fit(start_params=start, method=method, maxiter=2000, disp=0, gtol=1e-10)
+            if res.mle_retvals.get("converged", False):
+                break
+            start = np.asarray(res.params)
+    assert res is not None
+    full = np.asarray(res.params)  # statsmodels order: inflate, count, (alpha)
+    order = np.r_[kz : kz + kx, 0:kz, kz + kx : len(full)]
+    # statsmodels 0.15's analytic ZIP Hessian has a wrong inflation x count block, so the
+    # Hessian is the central difference of the analytic score (pscl also differences).
+    bread = _inv(-_numeric_hessian(model.score, full))[np.ix_(order, order)]
+    scores = model.score_obs(full)[:, order]
+    if negbin:
+        scores[:, -1] = 0.0  # R's estfun.zeroinfl has no theta column (see vcov.py)
+    alpha = float(full[-1]) if negbin else None
+    notes = (
+        []
+        if res.mle_retvals.get("converged", False)
+        else [f"{'ZINB' if negbin else 'ZIP'} optimiser did not converge"]
+    )
+    if negbin and alpha is not None and alpha < ALPHA_BOUNDARY:
+        notes.append(f"ZINB dispersion at the boundary (alpha = {alpha:.2e})")
+    params = full[order][: kx + kz]
+    pi = special.expit(Z @ params[kx:])
+    mu = np.exp(X @ params[:kx] + off)
+
+    def pmf(k: np.ndarray, pi: np.ndarray = pi, mu: np.ndarray = mu) -> np.ndarray:
+        base = _nb2_pmf(k, mu, alpha) if negbin else _poisson_pmf(k, mu)  # type: ignore[arg-type]
+        return (1 - pi)[:, None] * base + np.where(k[None, :] == 0, pi[:, None], 0.0)
+
+    def mean(
+        p: np.ndarray, X: np.ndarray, Z: np.ndarray | None = None, offset: np.ndarray | None = None
+    ) -> np.ndarray:
+        assert Z is not None
+        return (1 - special.expit(Z @ p[kx : kx + kz])) * _exp_mean(p, X, None, offset)
+
+    return CoreFit(
+        names=list(data.x_names) + [INFLATE + n for n in data.z_names],
+        params=params,
+        loglik=float(res.llf),
+        bread=bread,
+        scores=scores,
+        k_dof=kx + kz,
+        n_extra=int(negbin),
+        alpha=alpha,
+        alpha_se=float(np.sqrt(bread[-1, -1])) if negbin else None,
+        converged=not notes[:1] or "boundary" in notes[0],
+        warnings=notes + _caught(caught),
+        loglik_obs=model.loglikeobs(full),
+        fitted=(1 - pi) * mu,
+        pmf=pmf,
+        mean=mean,
+    )
+
+
+def fit_zip(data: ModelData) -> CoreFit:
+    return _fit_zero_inflated(data, negbin=False)
+
+
+def fit_zinb(data: ModelData) -> CoreFit:
+    return _fit_zero_inflated(data, negbin=True)
+
+
+# --------------------------------------------------------------------------- hurdles
+def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
+    """Logit for P(y > 0) on Z, zero-truncated Poisson/NB2 for the positive counts on X."""
+    y, X, off = data.y, data.X, _offset(data)
+    Z = _require_z(data, "hurdle-negbin" if negbin else "hurdle-poisson")
+    kx, kz, n = X.shape[1], Z.shape[1], len(y)
+    positive = y > 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        logit_model = sm.Logit(positive.astype(float), Z)
+        logit = logit_model.fit(disp=0, maxiter=200, method="newton", tol=1e-12)
+    yp, Xp, offp = y[positive], X[positive], off[positive]
+    start = None
+    if data.start is not None:
+        start = data.start[: kx + int(negbin)]
+    else:
+        start = fit_poisson(ModelData(yp, Xp, data.x_names, offp)).params
+        if negbin:
+            start = np.append(start, 0.0)
+    trunc = fit_truncated(yp, Xp, offp, negbin=negbin, start=start)
+    cp = trunc.params
+    zp = np.asarray(logit.params)
+    names = list(data.x_names) + [ZERO + s for s in data.z_names]
+    params = np.concatenate([cp[:kx], zp])
+    q = kx + kz + int(negbin)
+    bread = np.zeros((q, q))
+    count_bread = _inv(-trunc.hessian)
+    idx_count = list(range(kx)) + ([kx + kz] if negbin else [])
+    bread[np.ix_(idx_count, idx_count)] = count_bread
+    bread[kx : kx + kz, kx : kx + kz] = _inv(-logit_model.hessian(zp))
+    scores = np.zeros((n, q))
+    scores[np.ix_(np.flatnonzero(positive), idx_count)] = trunc.scores
+    scores[:, kx : kx + kz] = logit_model.score_obs(zp)
+    if negbin:
+        scores[:, -1] = 0.0  # R's estfun.hurdle has no theta column (see vcov.py)
+    alpha = float(cp[-1]) if negbin else None
+    p_pos = special.expit(Z @ zp)
+    mu = np.exp(X @ cp[:kx] + off)
+    f0 = (1 + alpha * mu) ** (-1 / alpha) if negbin else np.exp(-mu)  # type: ignore[operator]
+    ll_obs = np.where(positive, np.log(p_pos), np.log1p(-p_pos))
+    ll_obs[positive] += trunc.loglik_obs
+    notes = [] if trunc.converged else ["the truncated count part did not converge"]
+    if negbin and alpha is not None and alpha > 1e4:
+        notes.append(
+            f"hurdle NB dispersion diverges (alpha = {alpha:.3g}): the truncated "
+            "count part approaches its logarithmic-series limit"
+        )
+
+    def pmf(k: np.ndarray) -> np.ndarray:
+        base = _nb2_pmf(k, mu, alpha) if negbin else _poisson_pmf(k, mu)  # type: ignore[arg-type]
+        scaled = p_pos[:, None] * base / (1 - f0)[:, None]
+        return np.where(k[None, :] == 0, (1 - p_pos)[:, None], scaled)
+
+    def mean(
+        p: np.ndarray, X: np.ndarray, Z: np.ndarray | None = None, offset: np.ndarray | None = None
+    ) -> np.ndarray:
+        assert Z is not None
+        m = _exp_mean(p, X, None, offset)
+        zero = (1 + alpha * m) ** (-1 / alpha) if negbin else np.exp(-m)  # type: ignore[operator]
+        return special.expit(Z @ p[kx : kx + kz]) * m / (1 - zero)
+
+    return CoreFit(
+        names=names,
+        params=params,
+        loglik=float(ll_obs.sum()),
+        bread=bread,
+        scores=scores,
+        k_dof=kx + kz,
+        n_extra=int(negbin),
+        alpha=alpha,
+        alpha_se=float(np.sqrt(count_bread[-1, -1])) if negbin else None,
+        converged=trunc.converged,
+        warnings=notes + _caught(caught),
+        loglik_obs=ll_obs,
+        fitted=p_pos * mu / (1 - f0),
+        pmf=pmf,
+        mean=mean,
+    )
+
+
+def fit_hurdle_poisson(data: ModelData) -> CoreFit:
+    return _fit_hurdle(data, negbin=False)
+
+
+def fit_hurdle_negbin(data: ModelData) -> CoreFit:
+    return _fit_hurdle(data, negbin=True)
+
+
+# --------------------------------------------------------------------------- fixed effects
+def fit_fe_poisson(data: ModelData) -> CoreFit:
+    """Poisson with high-dimensional fixed effects (PPML), FE partialled out (hdfe.py)."""
+    res = fit_ppml_hdfe(
+        data.y, data.X, data.fe_codes, offset=data.offset, start=data.start, x_names=data.x_names
+    )
+    mu, Xt = res.mu, res.X_demeaned
+    keep = res.keep
+    y = data.y[keep]
+    fe_eta = res.fe_eta
+
+    def mean(
+        p: np.ndarray,
+        X: np.ndarray,
+        Z: np.ndarray | None = None,
+        offset: np.ndarray | None = None,
+        fe_eta: np.ndarray = fe_eta,
+    ) -> np.ndarray:
+        eta = X @ p + fe_eta
+        return np.exp(eta if offset is None else eta + offset)
+
+    return CoreFit(
+        names=list(data.x_names),
+        params=res.beta,
+        loglik=float(stats.poisson.logpmf(y, mu).sum()),
+        bread=_inv((Xt * mu[:, None]).T @ Xt),
+        scores=Xt * (y - mu)[:, None],
+        k_dof=len(res.beta) + res.n_fe_params,
+        converged=res.converged,
+        warnings=res.warnings,
+        loglik_obs=stats.poisson.logpmf(y, mu),
+        fitted=mu,
+        pmf=lambda k, mu=mu: _poisson_pmf(k, mu),
+        mean=mean,
+        dropped=res.dropped,
+        keep=None if keep.all() else keep,
+        extra={"fe_params": float(res.n_fe_params), "iterations": float(res.iterations)},
+    )
+
+
+def fit_fe_negbin(data: ModelData) -> CoreFit:
+    """NB2 with fixed effects as dummy variables (the design already holds them)."""
+    return fit_negbin(data)
+
+
+# --------------------------------------------------------------------------- GEE
+def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
+    if data.groups is None:
+        raise ValueError("GEE needs a panel unit (`cluster` or the panel's unit)")
+    y, X, off = data.y, data.X, _offset(data)
+    order = np.lexsort((data.time if data.time is not None else np.zeros(len(y)), data.groups))
+    alpha = None
+    if negbin:
+        _, alpha, _, _, _ = _nb2_ml(data)
+        family = sm.families.NegativeBinomial(alpha=alpha)
+    else:
+        family = sm.families.Poisson()
+    if data.correlation == "ar1":
+        cov = sm.cov_struct.Autoregressive(grid=True)
+    elif data.correlation == "exchangeable":
+        cov = sm.cov_struct.Exchangeable()
+    else:
+        cov = sm.cov_struct.Independence()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = sm.GEE(
+            y[order],
+            X[order],
+            groups=data.groups[order],
+            time=None if data.time is None else data.time[order],
+            family=family,
+            cov_struct=cov,
+            offset=off[order],
+        )
+        res = model.fit(maxiter=200, ctol=1e-10, scale="X2", ddof_scale=0)
+    beta = np.asarray(res.params)
+    mu = np.exp(X @ beta + off)
+    dep_params = getattr(cov, "dep_params", None)
+    dep = float(np.ravel(dep_params)[0]) if dep_params is not None and np.size(dep_params) else 0.0
+    return CoreFit(
+        names=list(data.x_names),
+        params=beta,
+        loglik=float("nan"),
+        bread=np.asarray(res.cov_naive),
+        scores=None,
+        k_dof=X.shape[1],
+        n_extra=int(negbin),
+        alpha=alpha,
+        converged=bool(res.converged) if hasattr(res, "converged") else True,
+        warnings=_caught(caught),
+        fitted=mu,
+        mean=_exp_mean,
+        vcov=np.asarray(res.cov_robust),
+        vcov_description=f"GEE robust (sandwich) by panel unit, {data.correlation} working "
+        f"correlation (rho = {dep:.3f})",
+        n_clusters=len(np.unique(data.groups)),
+        extra={"working_correlation": dep},
+    )
+
+
+def fit_gee_poisson(data: ModelData) -> CoreFit:
+    return _fit_gee(data, negbin=False)
+
+
+def fit_gee_negbin(data: ModelData) -> CoreFit:
+    return _fit_gee(data, negbin=True)
+
+
+# --------------------------------------------------------------------------- linear FE
+def fit_ols_fe(data: ModelData) -> CoreFit:
+    """Two-way FE OLS of log(1 + y) with linearmodels' PanelOLS, clustered by unit."""
+    from linearmodels.panel import PanelOLS
+
+    assert data.frame is not None and data.unit and data.period
+    index = pd.MultiIndex.from_arrays(
+        [data.frame[data.unit].to_numpy(), data.frame[data.period].to_numpy()]
+    )
+    dep = pd.Series(np.log1p(data.y), index=index, name="log1p_y")
+    keep_cols = [i for i, n in enumerate(data.x_names) if n != "Intercept"]
+    exog = pd.DataFrame(
+        data.X[:, keep_cols], index=index, columns=[data.x_names[i] for i in keep_cols]
+    )
+    model = PanelOLS(dep, exog, entity_effects=True, time_effects=True, drop_absorbed=False)
+    res = model.fit(cov_type="clustered", cluster_entity=True)
+    params = np.asarray(res.params)
+    return CoreFit(
+        names=list(exog.columns),
+        params=params,
+        loglik=float(res.loglik),
+        bread=np.asarray(res.cov),
+        scores=None,
+        k_dof=len(params),
+        converged=True,
+        vcov=np.asarray(res.cov),
+        vcov_description=f"clustered by {data.unit} (linearmodels PanelOLS, "
+        "small-sample corrected)",
+        n_clusters=int(res.entity_info["total"]),
+        extra={"r2_within": float(res.rsquared_within), "outcome": 0.0},
+    )
+
+
+FAMILIES: dict[str, Callable[[ModelData], CoreFit]] = {
     "poisson": fit_poisson,
     "negbin": fit_negbin,
+    "negbin1": fit_negbin1,
+    "zip": fit_zip,
+    "zinb": fit_zinb,
+    "hurdle-poisson": fit_hurdle_poisson,
+    "hurdle-negbin": fit_hurdle_negbin,
+    "fe-poisson": fit_fe_poisson,
+    "fe-negbin": fit_fe_negbin,
+    "gee-poisson": fit_gee_poisson,
+    "gee-negbin": fit_gee_negbin,
+    "ols-fe": fit_ols_fe,
 }
-FAMILY_LABELS = {"poisson": "Poisson", "negbin": "NB2"}
+FAMILY_LABELS = {
+    "poisson": "Poisson",
+    "negbin": "NB2",
+    "negbin1": "NB1",
+    "zip": "ZIP",
+    "zinb": "ZINB",
+    "hurdle-poisson": "Hurdle Poisson",
+    "hurdle-negbin": "Hurdle NB2",
+    "fe-poisson": "FE Poisson",
+    "fe-negbin": "FE NB2",
+    "gee-poisson": "GEE Poisson",
+    "gee-negbin": "GEE NB2",
+    "ols-fe": "OLS FE, log(1+y)",
+}
+NEEDS_INFLATION = {"zip", "zinb", "hurdle-poisson", "hurdle-negbin"}
+HIGH_DIM_FE = {"fe-poisson"}
+NEEDS_FE = {"fe-poisson", "fe-negbin", "ols-fe"}

@@ -1,14 +1,17 @@
 """``fit``: one call from a formula or a specification to a :class:`FitResult`.
 
-The model sample is built here and accounted for: rows removed by the
-sample filter, by missing values (per variable) and, with fixed effects, by
-groups whose outcomes are all zero (they carry no information and would push
-a group coefficient to minus infinity) are each counted with their reason.
+The model sample is built here and accounted for: rows removed by the sample
+filter, by missing values (per variable), by fixed-effect groups whose
+outcomes are all zero, and by separation (FE-Poisson) are each counted with
+their reason.  Variances are computed by one sandwich for all families
+(:mod:`cpcstats.estimation.vcov`), or by the cluster bootstrap.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,24 +19,33 @@ import patsy
 
 from cpcstats.accounting import StageAccount
 from cpcstats.errors import EstimationError, InputError, SpecError
-from cpcstats.estimation.families import FAMILIES, FAMILY_LABELS
+from cpcstats.estimation.families import (
+    FAMILIES,
+    FAMILY_LABELS,
+    HIGH_DIM_FE,
+    CoreFit,
+    ModelData,
+)
 from cpcstats.estimation.results import FitResult
-from cpcstats.estimation.vcov import sandwich
+from cpcstats.estimation.vcov import Vcov, sandwich
 from cpcstats.formula import Formula, evaluate_filter, parse_formula
 from cpcstats.panels import Panel
 from cpcstats.spec import ModelSpec, load_specs, spec_from_dict
 
+ZERO_GROUPS = "fixed-effect group with only zero outcomes"
 
-def _as_spec(
-    model: str | Path | ModelSpec,
-    *,
-    family: str,
-    cluster: str | list[str] | None,
-    se: str | None,
-    sample: str | None,
-    name: str | None,
-    level: str,
-) -> ModelSpec:
+
+@dataclass
+class Design:
+    """Design matrices of one model and how to rebuild them for new data."""
+
+    data: ModelData
+    x_info: Any
+    z_info: Any | None
+    frame: pd.DataFrame  # the estimation sample
+
+
+def _as_spec(model: str | Path | ModelSpec, **kw: Any) -> ModelSpec:
     if isinstance(model, ModelSpec):
         return model
     text = str(model)
@@ -46,24 +58,14 @@ def _as_spec(
                 fix="pass a ModelSpec from cpcstats.load_specs(...)",
             )
         return specs[0]
-    entry: dict[str, object] = {
-        "name": name or text,
-        "level": level,
-        "family": family,
-        "formula": text,
-    }
-    if cluster:
-        entry["cluster"] = cluster
-    if se:
-        entry["se"] = se
-    if sample:
-        entry["sample"] = sample
+    entry: dict[str, object] = {"name": kw.pop("name") or text, "formula": text}
+    entry.update({k: v for k, v in kw.items() if v is not None})
     return spec_from_dict(entry, allow_custom=True)
 
 
 def _resolve_data(
     spec: ModelSpec, data: Panel | pd.DataFrame | None, study: object
-) -> tuple[pd.DataFrame, bool, str]:
+) -> tuple[pd.DataFrame, bool, str, str | None]:
     if data is None:
         if study is None:
             raise SpecError(
@@ -72,7 +74,8 @@ def _resolve_data(
             )
         from cpcstats.panels import country_year, party_year
 
-        data = party_year(study) if spec.level == "party-year" else country_year(study)  # type: ignore[arg-type]
+        build = party_year if spec.level == "party-year" else country_year
+        data = build(study)  # type: ignore[arg-type]
     if isinstance(data, Panel):
         if spec.level in ("country-year", "party-year") and data.level != spec.level:
             raise SpecError(
@@ -82,16 +85,22 @@ def _resolve_data(
                 column="level",
                 fix=f"build the {spec.level} panel for it",
             )
-        return data.data, data.simulated, data.study
-    return data, bool(data.attrs.get("simulated", False)), str(data.attrs.get("study", ""))
+        return data.data, data.simulated, data.study, data.unit
+    attrs = data.attrs
+    return data, bool(attrs.get("simulated", False)), str(attrs.get("study", "")), None
+
+
+def _inflation_formula(spec: ModelSpec, formula: Formula, columns: Any) -> Formula | None:
+    if not spec.inflation:
+        return None
+    return parse_formula(f"{formula.response} ~ {spec.inflation}", columns, file=spec.source)
 
 
 def model_sample(
-    spec: ModelSpec, formula: Formula, frame: pd.DataFrame
-) -> tuple[pd.DataFrame, StageAccount]:
+    spec: ModelSpec, formula: Formula, frame: pd.DataFrame, extra: list[str]
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Rows the model uses, with every exclusion counted by reason."""
     dropped: dict[str, int] = {}
-    rows_in = len(frame)
     if spec.sample:
         keep = evaluate_filter(spec.sample, frame, file=spec.source)
         dropped[f"sample filter: {spec.sample}"] = int((~keep).sum())
@@ -104,7 +113,9 @@ def model_sample(
                 fix="loosen the filter",
             )
     used = list(
-        dict.fromkeys([formula.response, *formula.variables, *formula.fixed_effects, *spec.cluster])
+        dict.fromkeys(
+            [formula.response, *formula.variables, *formula.fixed_effects, *spec.cluster, *extra]
+        )
     )
     for variable in used:
         missing = frame[variable].isna().to_numpy()
@@ -113,7 +124,7 @@ def model_sample(
             frame = frame[~missing]
     y = pd.to_numeric(frame[formula.response], errors="coerce")
     bad = y.isna() | (y < 0) | (y % 1 != 0)
-    if bad.any():
+    if spec.family != "ols-fe" and bad.any():
         first = frame.index[np.flatnonzero(bad.to_numpy())[0]]
         raise InputError(
             f"model {spec.name!r}: the outcome {formula.response!r} must be a non-negative "
@@ -123,22 +134,25 @@ def model_sample(
             column=formula.response,
             fix="check the panel file, or choose a count outcome",
         )
-    if formula.fixed_effects:
+    if spec.exposure:
+        nonpositive = pd.to_numeric(frame[spec.exposure], errors="coerce") <= 0
+        if nonpositive.any():
+            raise InputError(
+                f"model {spec.name!r}: exposure {spec.exposure!r} must be > 0 "
+                f"({int(nonpositive.sum())} rows are not)",
+                column=spec.exposure,
+                fix="drop those rows with a sample filter, or fix the values",
+            )
+    if formula.fixed_effects and spec.family != "ols-fe":
         frame, n_zero = _drop_all_zero_groups(frame, formula)
-        dropped["fixed-effect group with only zero outcomes"] = n_zero
-    account = StageAccount(
-        f"model {spec.name}: estimation sample",
-        rows_in,
-        len(frame),
-        {k: v for k, v in dropped.items()},
-    )
+        dropped[ZERO_GROUPS] = n_zero
     if frame.empty:
         raise EstimationError(
-            f"model {spec.name!r}: no observations left ({account.summary()})",
+            f"model {spec.name!r}: no observations left ({dropped})",
             file=spec.source,
             fix="check the sample filter and missing values",
         )
-    return frame, account
+    return frame, dropped
 
 
 def _drop_all_zero_groups(frame: pd.DataFrame, formula: Formula) -> tuple[pd.DataFrame, int]:
@@ -154,9 +168,7 @@ def _drop_all_zero_groups(frame: pd.DataFrame, formula: Formula) -> tuple[pd.Dat
         frame = frame[keep]
 
 
-def _design(
-    formula: Formula, frame: pd.DataFrame, spec: ModelSpec
-) -> tuple[np.ndarray, pd.DataFrame]:
+def _patsy_frame(frame: pd.DataFrame) -> pd.DataFrame:
     data = frame.copy()
     for column in data.columns:
         dtype = data[column].dtype
@@ -164,24 +176,77 @@ def _design(
             data[column] = data[column].astype(object)
         elif pd.api.types.is_extension_array_dtype(dtype):
             data[column] = data[column].astype(float)
+    return data
+
+
+def _matrices(text: str, frame: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFrame, Any]:
     try:
-        y, X = patsy.dmatrices(
-            formula.patsy(fe_as_dummies=True),
-            data,
+        _, X = patsy.dmatrices(
+            text,
+            frame,
             return_type="dataframe",
             NA_action="raise",
             eval_env=patsy.EvalEnvironment([{"np": np}]),
         )
     except patsy.PatsyError as exc:
         raise SpecError(
-            f"model {spec.name!r}: formula {formula.raw!r} cannot be built: "
-            f"{str(exc).splitlines()[0]}",
+            f"model {spec.name!r}: formula {text!r} cannot be built: {str(exc).splitlines()[0]}",
             file=spec.source,
             column="formula",
             fix="check the formula against the panel's variables",
         ) from exc
+    return X, X.design_info
+
+
+def build_design(
+    spec: ModelSpec,
+    formula: Formula,
+    frame: pd.DataFrame,
+    inflation: Formula | None,
+    unit: str | None,
+) -> Design:
+    data = _patsy_frame(frame)
+    high_dim = spec.family in HIGH_DIM_FE or spec.family == "ols-fe"
+    X, x_info = _matrices(formula.patsy(fe_as_dummies=not high_dim), data, spec)
+    if high_dim and "Intercept" in X.columns:
+        X = X.drop(columns="Intercept")
     _check_rank(X, spec)
-    return y.iloc[:, 0].to_numpy(dtype=float), X
+    Z = z_info = None
+    if inflation is not None:
+        Z, z_info = _matrices(inflation.patsy(), data, spec)
+        _check_rank(Z, spec)
+    offset = None
+    if spec.exposure:
+        offset = np.log(frame[spec.exposure].to_numpy(dtype=float))
+    elif spec.offset:
+        offset = frame[spec.offset].to_numpy(dtype=float)
+    fe_codes = (
+        [pd.factorize(frame[fe])[0] for fe in formula.fixed_effects]
+        if (spec.family in HIGH_DIM_FE)
+        else []
+    )
+    group_var = spec.cluster[0] if spec.cluster else unit
+    groups = (
+        pd.factorize(frame[group_var])[0] if group_var and spec.family.startswith("gee") else None
+    )
+    time = frame["year"].to_numpy() if "year" in frame.columns else None
+    model_data = ModelData(
+        y=frame[formula.response].to_numpy(dtype=float),
+        X=X.to_numpy(dtype=float),
+        x_names=list(X.columns),
+        offset=offset,
+        Z=None if Z is None else Z.to_numpy(dtype=float),
+        z_names=[] if Z is None else list(Z.columns),
+        fe_codes=fe_codes,
+        fe_names=list(formula.fixed_effects),
+        groups=groups,
+        time=time,
+        correlation=spec.correlation,
+        frame=frame,
+        unit=formula.fixed_effects[0] if formula.fixed_effects else unit,
+        period=formula.fixed_effects[1] if len(formula.fixed_effects) > 1 else "year",
+    )
+    return Design(model_data, x_info, z_info, frame)
 
 
 def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
@@ -196,10 +261,12 @@ def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
     values = X.to_numpy(dtype=float)
     rank = np.linalg.matrix_rank(values)
     if rank < values.shape[1]:
-        _, r, perm = _qr_pivot(values)
-        tol = np.abs(r[0, 0]) * max(values.shape) * np.finfo(float).eps
+        from scipy.linalg import qr
+
+        _, r, perm = qr(values, mode="economic", pivoting=True)
         diag = np.abs(np.diag(r))
-        collinear = [X.columns[perm[i]] for i in range(len(diag)) if diag[i] <= tol * 1e4]
+        tol = diag[0] * max(values.shape) * np.finfo(float).eps * 1e4
+        collinear = [X.columns[perm[i]] for i in range(len(diag)) if diag[i] <= tol]
         raise EstimationError(
             f"model {spec.name!r}: the design matrix is singular (rank {rank} of "
             f"{values.shape[1]}); collinear term(s): {', '.join(collinear) or 'see formula'}",
@@ -209,10 +276,45 @@ def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
         )
 
 
-def _qr_pivot(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from scipy.linalg import qr
+def estimate(spec: ModelSpec, design: Design) -> CoreFit:
+    """Run the family's estimator; numerical failures become EstimationErrors."""
+    try:
+        return FAMILIES[spec.family](design.data)
+    except EstimationError as exc:
+        exc.problem = f"model {spec.name!r}: {exc.problem}"
+        exc.file = exc.file or spec.source
+        raise EstimationError(exc.problem, file=exc.file, column=exc.column, fix=exc.fix) from exc
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        raise EstimationError(
+            f"model {spec.name!r}: estimation failed: {exc}",
+            file=spec.source,
+            fix="simplify the model or check the sample",
+        ) from exc
 
-    return qr(a, mode="economic", pivoting=True)  # type: ignore[return-value]
+
+def variance(spec: ModelSpec, core: CoreFit, frame: pd.DataFrame) -> Vcov:
+    if core.vcov is not None:
+        return Vcov(core.vcov, "model", core.vcov_description or "", core.n_clusters)
+    se_type = spec.se_type
+    if se_type == "bootstrap":
+        se_type = "classical"  # replaced by the bootstrap in fit()
+    clusters = frame[list(spec.cluster)] if spec.cluster else None
+    try:
+        return sandwich(
+            core.scores,
+            core.bread,
+            se_type=se_type,
+            k_dof=core.k_dof,
+            clusters=clusters,
+            cluster_names=spec.cluster,
+        )
+    except ValueError as exc:
+        raise SpecError(
+            f"model {spec.name!r}: {exc}",
+            file=spec.source,
+            column="se",
+            fix="use se = 'classical' for this family",
+        ) from exc
 
 
 def fit(
@@ -226,26 +328,40 @@ def fit(
     name: str | None = None,
     level: str | None = None,
     study: object | None = None,
+    inflation: str | None = None,
+    exposure: str | None = None,
+    offset: str | None = None,
+    correlation: str | None = None,
+    bootstrap_reps: int | None = None,
+    seed: int | None = None,
 ) -> FitResult:
     """Fit a count model.
 
     ``model`` is a formula (``"contacts ~ ruling * C(fh_status) | year"``), a
     :class:`ModelSpec` or a path to a one-model TOML file.  ``data`` is a
     :class:`Panel` or a DataFrame; with a spec and no data, pass ``study=`` and
-    the spec's panel is built.
+    the spec's panel is built.  Keyword arguments mirror the specification
+    keys (see the README) and apply when ``model`` is a formula.
     """
     default_level = data.level if isinstance(data, Panel) else "custom"
     spec = _as_spec(
         model,
+        name=name,
+        level=level or default_level,
         family=family,
         cluster=cluster,
         se=se,
         sample=sample,
-        name=name,
-        level=level or default_level,
+        inflation=inflation,
+        exposure=exposure,
+        offset=offset,
+        correlation=correlation,
+        bootstrap_reps=bootstrap_reps,
+        seed=seed,
     )
-    frame, simulated, study_name = _resolve_data(spec, data, study)
+    frame, simulated, study_name, unit = _resolve_data(spec, data, study)
     formula = parse_formula(spec.formula, frame.columns, file=spec.source)
+    inflation_f = _inflation_formula(spec, formula, frame.columns)
     for column in spec.cluster:
         if column not in frame.columns:
             raise SpecError(
@@ -254,36 +370,73 @@ def fit(
                 column="cluster",
                 fix="cluster by a panel column such as iso3",
             )
-    sample_frame, account = model_sample(spec, formula, frame)
-    y, X = _design(formula, sample_frame, spec)
-    core = FAMILIES[spec.family](y, X.to_numpy(dtype=float))
-    se_type = spec.se_type
-    vc = sandwich(
-        X.to_numpy(dtype=float),
-        core.resid_score,
-        core.info_weights,
-        se_type=se_type,
-        clusters=sample_frame[list(spec.cluster)] if spec.cluster else None,
-        cluster_names=spec.cluster,
-    )
-    names = list(X.columns)
-    params = pd.Series(core.params, index=names)
-    vcov = pd.DataFrame(vc.matrix, index=names, columns=names)
-    shown = [n for n in names if not any(n.startswith(f"C({fe})[") for fe in formula.fixed_effects)]
+    extra = [v for v in (spec.exposure, spec.offset) if v]
+    for column in extra:
+        if column not in frame.columns:
+            raise SpecError(
+                f"model {spec.name!r}: unknown variable {column!r}",
+                file=spec.source,
+                column="exposure",
+                fix="name a panel column",
+            )
+    if inflation_f is not None:
+        extra += list(inflation_f.variables)
+    rows_in = len(frame)
+    sample_frame, dropped = model_sample(spec, formula, frame, extra)
+    design = build_design(spec, formula, sample_frame, inflation_f, unit)
+    core = estimate(spec, design)
+    used = sample_frame if core.keep is None else sample_frame[core.keep]
+    for reason, count in core.dropped.items():
+        dropped[reason] = dropped.get(reason, 0) + count
+    account = StageAccount(f"model {spec.name}: estimation sample", rows_in, len(used), dropped)
+    vc = variance(spec, core, used)
+    if spec.se_type == "bootstrap" and core.vcov is None:
+        from cpcstats.estimation.bootstrap import cluster_bootstrap
+
+        vc = cluster_bootstrap(spec, design, core, reps=spec.bootstrap_reps, seed=spec.seed)
+    return _result(spec, formula, core, vc, account, used, simulated, study_name, design)
+
+
+def _result(
+    spec: ModelSpec,
+    formula: Formula,
+    core: CoreFit,
+    vc: Vcov,
+    account: StageAccount,
+    used: pd.DataFrame,
+    simulated: bool,
+    study_name: str,
+    design: Design,
+) -> FitResult:
+    p = len(core.params)
+    names = list(core.names)
+    full = pd.Series(core.params, index=names)
+    matrix = vc.matrix[:p, :p]
+    hidden_prefixes = tuple(f"C({fe})[" for fe in formula.fixed_effects)
+    shown = [n for n in names if not n.startswith(hidden_prefixes)]
     if formula.fixed_effects:
         shown = [n for n in shown if n != "Intercept"]
-    stds = pd.Series(np.sqrt(np.clip(np.diag(vc.matrix), 0, None)), index=names)
+    vcov = pd.DataFrame(matrix, index=names, columns=names)
+    stds = pd.Series(np.sqrt(np.clip(np.diag(matrix), 0, None)), index=names)
+    warnings = list(core.warnings)
+    if not np.isfinite(stds[shown]).all() or (stds[shown] == 0).any():
+        warnings.append(
+            "some standard errors are not finite or zero: the model is not "
+            "identified in this sample"
+        )
+    nobs = len(used)
+    df_model = core.k_dof + core.n_extra
     return FitResult(
         name=spec.name,
         family=spec.family,
         level=spec.level,
         formula=spec.formula,
-        params=params[shown],
+        params=full[shown],
         std_errors=stds[shown],
         vcov=vcov.loc[shown, shown],
-        nobs=len(y),
+        nobs=nobs,
         loglik=core.loglik,
-        df_model=X.shape[1] + core.n_extra,
+        df_model=df_model,
         se_type=vc.se_type,
         se_description=vc.description,
         n_clusters=vc.n_clusters,
@@ -291,10 +444,21 @@ def fit(
         alpha_se=core.alpha_se,
         fixed_effects=list(formula.fixed_effects),
         converged=core.converged,
-        warnings=list(core.warnings),
+        warnings=warnings,
         sample=account,
         simulated=simulated,
         study=study_name,
-        df_resid=len(y) - X.shape[1],
-        extra={"family_label": FAMILY_LABELS.get(spec.family, spec.family), "title": spec.title},
+        df_resid=nobs - df_model,
+        extra={
+            "family_label": FAMILY_LABELS.get(spec.family, spec.family),
+            "title": spec.title,
+            "inflation": spec.inflation,
+            "exposure": spec.exposure,
+            "offset": spec.offset,
+            **core.extra,
+        },
+        core=core,
+        design=design,
+        full_vcov=vc.matrix,
+        spec=spec,
     )

@@ -50,6 +50,12 @@ class FitResult:
     study: str = ""
     df_resid: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # post-estimation payload (not part of records): the family's fit, the design, the
+    # variance over all estimated parameters and the specification
+    core: Any = field(default=None, repr=False, compare=False)
+    design: Any = field(default=None, repr=False, compare=False)
+    full_vcov: Any = field(default=None, repr=False, compare=False)
+    spec: Any = field(default=None, repr=False, compare=False)
 
     @property
     def tvalues(self) -> pd.Series:
@@ -112,7 +118,11 @@ class FitResult:
             f"formula: {self.formula}",
             f"N = {self.nobs}"
             + (f", clusters = {self.n_clusters}" if self.n_clusters else "")
-            + f", log-likelihood = {self.loglik:.3f}, AIC = {self.aic:.3f}",
+            + (
+                f", log-likelihood = {self.loglik:.3f}, AIC = {self.aic:.3f}"
+                if np.isfinite(self.loglik)
+                else ", no likelihood (estimating equations)"
+            ),
         ]
         if self.alpha is not None:
             lines.append(f"NB dispersion alpha = {self.alpha:.4f}")

@@ -1,15 +1,18 @@
-"""Sandwich variance estimators for log-link count models.
+"""Sandwich variance estimators, one implementation for every family.
 
-For Poisson and NB2 (dispersion held at its estimate, as R's ``glm.nb`` and
-``sandwich`` do) the score of observation *i* is ``x_i (y_i - mu_i) w_i`` and
-the expected information is ``X' diag(v) X``; ``w`` and ``v`` are supplied by
-the family.  Variants:
+A family supplies per-observation scores ``S`` (n x q) and its model-based
+variance ``B`` (q x q, the inverse information, with any dispersion
+parameter either held fixed, as R's ``glm.nb`` + ``sandwich`` do, or
+included jointly).  Variants:
 
-* ``classical`` — inverse expected information;
-* ``hc0`` / ``hc1`` — White; HC1 scales by n/(n-k);
-* ``cluster`` — one-way or two-way (Cameron, Gelbach & Miller 2011) CR1 with
-  the adjustment G/(G-1) for each clustering and (n-1)/(n-k) overall, the
-  defaults of R's ``sandwich::vcovCL(type = "HC1")`` and Stata.
+* ``classical`` — ``B``;
+* ``hc0`` / ``hc1`` — ``B S'S B``, HC1 scaled by n/(n-k);
+* ``cluster`` — one-way or two-way (Cameron, Gelbach & Miller 2011) with
+  G/(G-1) for each clustering and (n-1)/(n-k) overall: R's
+  ``sandwich::vcovCL(type = "HC1")`` and Stata's defaults.
+
+``k`` counts every estimated coefficient, fixed-effect dummies included, as
+R does for a GLM with factor dummies.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-SE_TYPES = ("classical", "hc0", "hc1", "cluster")
+SE_TYPES = ("classical", "hc0", "hc1", "cluster", "bootstrap")
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,10 @@ class Vcov:
 
 
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
-    n_groups = int(codes.max()) + 1
-    summed = np.zeros((n_groups, scores.shape[1]))
-    np.add.at(summed, codes, scores)
-    g = len(np.unique(codes))
+    _, dense = np.unique(codes, return_inverse=True)
+    g = int(dense.max()) + 1
+    summed = np.zeros((g, scores.shape[1]))
+    np.add.at(summed, dense, scores)
     return (g / (g - 1)) * summed.T @ summed, g
 
 
@@ -44,26 +47,21 @@ def _codes(frame: pd.DataFrame) -> np.ndarray:
 
 
 def sandwich(
-    X: np.ndarray,
-    resid_score: np.ndarray,
-    info_weights: np.ndarray,
+    scores: np.ndarray | None,
+    bread: np.ndarray,
     *,
     se_type: str,
+    k_dof: int,
     clusters: pd.DataFrame | None = None,
     cluster_names: Sequence[str] = (),
-    k_params: int | None = None,
 ) -> Vcov:
-    """Variance of the mean-equation coefficients.
-
-    ``resid_score`` is the per-observation scalar ``(y_i - mu_i) w_i``;
-    ``k_params`` is the number of coefficients used in the (n-1)/(n-k) factor.
-    """
-    n, k = X.shape
-    k = k_params if k_params is not None else k
-    bread = np.linalg.pinv((X * info_weights[:, None]).T @ X)
+    """Variance of all parameters the scores/bread cover."""
     if se_type == "classical":
         return Vcov(bread, "classical", "classical (inverse information)", None)
-    scores = X * resid_score[:, None]
+    if scores is None:
+        raise ValueError("this family provides no scores for a sandwich variance")
+    n = scores.shape[0]
+    k = k_dof
     if se_type in ("hc0", "hc1"):
         meat = scores.T @ scores
         factor = n / (n - k) if se_type == "hc1" else 1.0
