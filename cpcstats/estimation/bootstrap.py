@@ -31,8 +31,10 @@ def cluster_bootstrap(
     data = design.data
     frame = design.frame if core.keep is None else design.frame[core.keep]
     if core.keep is not None:
-        data = _subset(data, core.keep, np.arange(int(core.keep.sum())))
+        kept = np.flatnonzero(core.keep)
+        data = _subset(data, kept, np.zeros(len(kept), dtype=int), [False] * len(data.fe_codes))
     cluster = pd.factorize(frame[spec.cluster[0]])[0]
+    nested = [_nested(codes, cluster) for codes in data.fe_codes]
     members = [np.flatnonzero(cluster == g) for g in range(cluster.max() + 1)]
     n_clusters = len(members)
     rng = np.random.default_rng(seed)
@@ -46,12 +48,12 @@ def cluster_bootstrap(
         chosen = rng.integers(0, n_clusters, n_clusters)
         rows = np.concatenate([members[g] for g in chosen])
         copy = np.repeat(np.arange(n_clusters), [len(members[g]) for g in chosen])
-        sub = _subset(data, rows, copy)
+        sub = _subset(data, rows, copy, nested)
         if start is not None:
             sub = replace(sub, start=start[rows])
         try:
             draws[r] = family(sub).params
-        except (EstimationError, np.linalg.LinAlgError, ValueError):
+        except (EstimationError, np.linalg.LinAlgError, ValueError):  # counted, reported
             draws[r] = np.nan
             failed += 1
     ok = draws[~np.isnan(draws).any(axis=1)]
@@ -70,9 +72,23 @@ def cluster_bootstrap(
     return Vcov(matrix, "bootstrap", description, n_clusters)
 
 
-def _subset(data, rows: np.ndarray, copy: np.ndarray):  # type: ignore[no-untyped-def]
-    """The model data of the given rows; FE groups are made distinct per cluster copy."""
-    fe_codes = [c[rows] * (int(copy.max()) + 1) + copy for c in data.fe_codes]
+def _nested(codes: np.ndarray, cluster: np.ndarray) -> bool:
+    """Whether every level of a fixed effect lies within one cluster (e.g. party in country)."""
+    pairs = pd.DataFrame({"fe": codes, "cluster": cluster}).drop_duplicates()
+    return not pairs["fe"].duplicated().any()
+
+
+def _subset(data, rows: np.ndarray, copy: np.ndarray, nested: list[bool]):  # type: ignore[no-untyped-def]
+    """The model data of the given rows.
+
+    Fixed effects nested in the clusters (party within country) get distinct levels per
+    drawn copy of a cluster; crossed ones (year) keep their levels.
+    """
+    width = int(copy.max()) + 1
+    fe_codes = [
+        c[rows] * width + copy if is_nested else c[rows]
+        for c, is_nested in zip(data.fe_codes, nested, strict=True)
+    ]
     return replace(
         data,
         y=data.y[rows],

@@ -171,35 +171,64 @@ def fit_poisson(data: ModelData) -> CoreFit:
     )
 
 
+def _finite(res: object) -> bool:
+    return bool(np.isfinite(np.asarray(res.params)).all() and np.isfinite(res.llf))  # type: ignore[attr-defined]
+
+
+def _robust_ml(model: object, starts: list[np.ndarray | None]) -> tuple[object, list[str]]:
+    """Maximum likelihood that survives a bad start.
+
+    From each start in turn: BFGS, then a short Newton polish when BFGS stops short.  The
+    first finite, converged optimum is returned with the warnings of that fit only; a later
+    start is tried only when an earlier one gives nothing finite or does not converge.
+    """
+    best, best_notes = None, []
+    for start in starts:
+        for method, maxiter in (("bfgs", 1000), ("newton", 50)):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    res = model.fit(
+                        start_params=start,
+                        method=method,
+                        maxiter=maxiter,  # type: ignore[attr-defined]
+                        disp=0,
+                        gtol=1e-10,
+                    )
+                except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+                    continue
+            if not _finite(res):
+                continue
+            if best is None or res.llf > best.llf - 1e-9:
+                best, best_notes = res, _caught(caught)
+            if res.mle_retvals.get("converged", False):
+                return res, _caught(caught)
+            start = np.asarray(res.params)
+    if best is None:
+        raise np.linalg.LinAlgError("no starting value led to a finite likelihood")
+    return best, best_notes
+
+
 def _nb2_ml(data: ModelData) -> tuple[np.ndarray, float, float, bool, list[str]]:
     """NB2 maximum likelihood for (beta, alpha); returns beta, alpha, se(alpha), converged."""
     y, X, off = data.y, data.X, _offset(data)
     start = fit_poisson(data).params if data.start is None else data.start[: X.shape[1]]
     model = sm.NegativeBinomial(y, X, loglike_method="nb2", offset=off)
-    res, notes = None, []
-    seen: list[str] = []
-    for method in ("newton", "bfgs"):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                res = model.fit(
-                    start_params=np.append(start, 0.5),
-                    method=method,
-                    maxiter=300,
-                    disp=0,
-                    gtol=1e-10,
-                )
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                notes.append(f"NB2 {method} failed: {exc}")
-                res = None
-                continue
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = None
+        try:  # Newton from the Poisson solution is fastest and usually fine
+            res = model.fit(
+                start_params=np.append(start, 0.5), method="newton", maxiter=300, disp=0, gtol=1e-10
+            )
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            res = None
         seen = _caught(caught)
-        if res.mle_retvals.get("converged", False):
-            notes = []
-            break
-        notes.append(f"NB2 {method} optimiser did not report convergence")
-    if res is None:
-        raise np.linalg.LinAlgError("; ".join(notes))
+        if res is None or not _finite(res) or not res.mle_retvals.get("converged", False):
+            res, seen = _robust_ml(model, [np.append(start, 1.0), None])
+    if not res.mle_retvals.get("converged", False):
+        notes.append("NB2 optimiser did not report convergence")
     params = np.asarray(res.params)
     with np.errstate(invalid="ignore"):
         alpha_se = float(np.sqrt(np.diag(res.cov_params()))[-1])
@@ -304,15 +333,7 @@ def _fit_zero_inflated(data: ModelData, negbin: bool) -> CoreFit:
     )
     if data.start is not None:
         start = data.start
-    res = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for method in ("bfgs", "newton"):
-            res = model.fit(start_params=start, method=method, maxiter=2000, disp=0, gtol=1e-10)
-            if res.mle_retvals.get("converged", False):
-                break
-            start = np.asarray(res.params)
-    assert res is not None
+    res, seen = _robust_ml(model, [start, None])
     full = np.asarray(res.params)  # statsmodels order: inflate, count, (alpha)
     order = np.r_[kz : kz + kx, 0:kz, kz + kx : len(full)]
     # statsmodels 0.15's analytic ZIP Hessian has a wrong inflation x count block, so the
@@ -331,6 +352,12 @@ def _fit_zero_inflated(data: ModelData, negbin: bool) -> CoreFit:
         notes.append(f"ZINB dispersion at the boundary (alpha = {alpha:.2e})")
     params = full[order][: kx + kz]
     pi = special.expit(Z @ params[kx:])
+    if pi.max() < 1e-6:
+        notes.append(
+            "zero-inflation probability at the boundary (max pi < 1e-6): the data "
+            "show no excess zeros beyond the count model, whose fit this equals; the "
+            "inflation coefficients are not identified"
+        )
     mu = np.exp(X @ params[:kx] + off)
 
     def pmf(k: np.ndarray, pi: np.ndarray = pi, mu: np.ndarray = mu) -> np.ndarray:
@@ -353,8 +380,8 @@ def _fit_zero_inflated(data: ModelData, negbin: bool) -> CoreFit:
         n_extra=int(negbin),
         alpha=alpha,
         alpha_se=float(np.sqrt(bread[-1, -1])) if negbin else None,
-        converged=not notes[:1] or "boundary" in notes[0],
-        warnings=notes + _caught(caught),
+        converged=bool(res.mle_retvals.get("converged", False)),
+        warnings=notes + seen,
         loglik_obs=model.loglikeobs(full),
         fitted=(1 - pi) * mu,
         pmf=pmf,
@@ -412,7 +439,7 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
     ll_obs = np.where(positive, np.log(p_pos), np.log1p(-p_pos))
     ll_obs[positive] += trunc.loglik_obs
     notes = [] if trunc.converged else ["the truncated count part did not converge"]
-    if negbin and alpha is not None and alpha > 1e4:
+    if negbin and alpha is not None and alpha > 1e3:
         notes.append(
             f"hurdle NB dispersion diverges (alpha = {alpha:.3g}): the truncated "
             "count part approaches its logarithmic-series limit"
@@ -466,6 +493,8 @@ def fit_fe_poisson(data: ModelData) -> CoreFit:
     )
     mu, Xt = res.mu, res.X_demeaned
     keep = res.keep
+    active = res.active
+    names = [data.x_names[i] for i in active]
     y = data.y[keep]
     fe_eta = res.fe_eta
 
@@ -480,7 +509,7 @@ def fit_fe_poisson(data: ModelData) -> CoreFit:
         return np.exp(eta if offset is None else eta + offset)
 
     return CoreFit(
-        names=list(data.x_names),
+        names=names,
         params=res.beta,
         loglik=float(stats.poisson.logpmf(y, mu).sum()),
         bread=_inv((Xt * mu[:, None]).T @ Xt),

@@ -33,6 +33,16 @@ from cpcstats.panels import Panel
 from cpcstats.spec import ModelSpec, load_specs, spec_from_dict
 
 ZERO_GROUPS = "fixed-effect group with only zero outcomes"
+DIVERGING = 15.0
+
+
+def _plain(message: str) -> str:
+    """statsmodels' optimiser messages in words a reader of a table understands."""
+    if message.startswith("Inverting hessian failed"):
+        return "the Hessian is singular at the optimum (a boundary or separation)"
+    if message.startswith("Maximum Likelihood optimization failed"):
+        return "the likelihood optimiser did not converge"
+    return message
 
 
 @dataclass
@@ -418,7 +428,14 @@ def _result(
         shown = [n for n in shown if n != "Intercept"]
     vcov = pd.DataFrame(matrix, index=names, columns=names)
     stds = pd.Series(np.sqrt(np.clip(np.diag(matrix), 0, None)), index=names)
-    warnings = list(core.warnings)
+    warnings = [_plain(w) for w in core.warnings]
+    huge = [n for n in shown if abs(full[n]) > DIVERGING and spec.family != "ols-fe"]
+    if huge:
+        warnings.append(
+            f"coefficient(s) {', '.join(huge)} exceed {DIVERGING:g} in absolute value "
+            "on the log/logit scale: (quasi-)separation or a boundary; do not "
+            "interpret them"
+        )
     if not np.isfinite(stds[shown]).all() or (stds[shown] == 0).any():
         warnings.append(
             "some standard errors are not finite or zero: the model is not "

@@ -40,6 +40,7 @@ class PPMLResult:
     iterations: int
     warnings: list[str] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
+    active: list[int] = field(default_factory=list)  # columns of X that were estimated
 
 
 class Demeaner:
@@ -145,16 +146,27 @@ def fit_ppml_hdfe(
     keep = drop_zero_groups(y, codes)
     dropped = {ZERO_GROUP: int((~keep).sum())}
     warnings: list[str] = []
+    active = list(range(X.shape[1]))
+    separated_once = False
     for _ in range(10):
-        yk, Xk, ok = y[keep], X[keep], offset[keep]
+        yk, Xk, ok = y[keep], X[keep][:, active], offset[keep]
         ck = [c[keep] for c in codes]
         demean = Demeaner(ck)
         Xt0, _ = demean(Xk, np.ones(len(yk)))
         norms = np.linalg.norm(Xt0, axis=0) / np.maximum(np.linalg.norm(Xk, axis=0), 1e-300)
-        absorbed = [names[i] for i in np.flatnonzero(norms < 1e-9)]
+        absorbed = [active[i] for i in np.flatnonzero(norms < 1e-9)]
+        if absorbed and separated_once:
+            # the term varied only among separated observations: it is not identified
+            warnings.append(
+                f"term(s) {', '.join(names[i] for i in absorbed)} omitted: they "
+                "vary only among the separated observations"
+            )
+            active = [i for i in active if i not in absorbed]
+            continue
         if absorbed:
+            absorbed_names = [names[i] for i in absorbed]
             raise EstimationError(
-                f"term(s) {', '.join(absorbed)} are absorbed by the fixed effects",
+                f"term(s) {', '.join(absorbed_names)} are absorbed by the fixed effects",
                 column="formula",
                 fix="remove them, or drop the fixed effect that absorbs them",
             )
@@ -171,6 +183,7 @@ def fit_ppml_hdfe(
             break
         idx = np.flatnonzero(keep)[separated]
         keep[idx] = False
+        separated_once = True
         dropped[SEPARATED] = dropped.get(SEPARATED, 0) + int(separated.sum())
         more = drop_zero_groups(y * keep, codes) & keep
         dropped[ZERO_GROUP] += int(keep.sum() - more.sum())
@@ -188,5 +201,15 @@ def fit_ppml_hdfe(
     fe_eta = eta - ok - Xk @ beta
     n_fe_params = sum(demean.levels) - (len(codes) - 1)
     return PPMLResult(
-        beta, mu, Xt, fe_eta, keep, n_fe_params, converged, iterations, warnings, dropped
+        beta,
+        mu,
+        Xt,
+        fe_eta,
+        keep,
+        n_fe_params,
+        converged,
+        iterations,
+        warnings,
+        dropped,
+        active,
     )

@@ -28,6 +28,13 @@ def _terms(
     theta: np.ndarray, y: np.ndarray, X: np.ndarray, off: np.ndarray, negbin: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-observation log-likelihood and scores; NB2 dispersion as log(alpha)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _terms_raw(theta, y, X, off, negbin)
+
+
+def _terms_raw(
+    theta: np.ndarray, y: np.ndarray, X: np.ndarray, off: np.ndarray, negbin: bool
+) -> tuple[np.ndarray, np.ndarray]:
     k = X.shape[1]
     mu = np.exp(np.clip(X @ theta[:k] + off, -700, 700))
     if not negbin:
