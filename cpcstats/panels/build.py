@@ -73,6 +73,10 @@ def country_facts(study: Study) -> pd.DataFrame:
     frame = frame.merge(bri_years(study.bri, frame), on=["iso3", "year"], validate="1:1")
     frame = frame.merge(recognition_years(study.taiwan, frame), on=["iso3", "year"], validate="1:1")
     frame["xi_era"] = (frame["year"] >= study.break_year).astype(int)
+    if "months" not in frame.columns:
+        # exposure for offset models; the shipped states table has years, not dates, so every
+        # state-year counts 12 months unless the covariate table supplies `months`
+        frame["months"] = 12
     return frame
 
 

@@ -1,0 +1,128 @@
+"""Families beyond the R-referenced ones: bootstrap, linear FE, flags, specification keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+import cpcstats
+from cpcstats import SpecError, fit
+from cpcstats.spec import spec_from_dict
+
+
+@pytest.fixture(scope="module")
+def clustered() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    units, periods = 60, 8
+    unit = np.repeat(np.arange(units), periods)
+    t = np.tile(np.arange(periods), units)
+    x = rng.normal(size=units * periods)
+    u = rng.normal(0, 0.4, units)[unit]
+    y = rng.poisson(np.exp(0.2 + 0.5 * x + u))
+    return pd.DataFrame({"y": y, "x": x, "unit": unit, "t": t, "country": unit // 3})
+
+
+def test_cluster_bootstrap_is_seeded_and_close_to_the_sandwich(clustered: pd.DataFrame) -> None:
+    kw = {"family": "poisson", "cluster": "unit"}
+    sandwich = fit("y ~ x", clustered, **kw)
+    boot = fit("y ~ x", clustered, se="bootstrap", bootstrap_reps=200, seed=7, **kw)
+    again = fit("y ~ x", clustered, se="bootstrap", bootstrap_reps=200, seed=7, **kw)
+    other = fit("y ~ x", clustered, se="bootstrap", bootstrap_reps=200, seed=8, **kw)
+    assert boot.std_errors.equals(again.std_errors)
+    assert not boot.std_errors.equals(other.std_errors)
+    ratio = boot.std_errors / sandwich.std_errors
+    assert ((ratio > 0.75) & (ratio < 1.25)).all(), ratio
+    assert "bootstrap" in boot.se_description and "200 replications" in boot.se_description
+    assert boot.params.equals(sandwich.params)
+
+
+def test_bootstrap_keeps_crossed_fixed_effects(clustered: pd.DataFrame) -> None:
+    m = fit(
+        "y ~ x | unit + t",
+        clustered,
+        family="fe-poisson",
+        cluster="country",
+        se="bootstrap",
+        bootstrap_reps=50,
+        seed=1,
+    )
+    s = fit("y ~ x | unit + t", clustered, family="fe-poisson", cluster="country")
+    assert 0.6 < float(m.std_errors["x"] / s.std_errors["x"]) < 1.6
+
+
+def test_ols_fe_equals_dummy_variable_ols(clustered: pd.DataFrame) -> None:
+    m = fit("y ~ x | unit + t", clustered, family="ols-fe", cluster="unit")
+    X = pd.get_dummies(clustered[["unit", "t"]].astype(str), drop_first=True, dtype=float)
+    X.insert(0, "x", clustered["x"])
+    ref = sm.OLS(np.log1p(clustered["y"]), sm.add_constant(X)).fit()
+    assert m.params["x"] == pytest.approx(ref.params["x"], rel=1e-8)
+    assert m.n_clusters == 60
+    assert list(m.params.index) == ["x"]
+
+
+def test_diverging_coefficients_are_flagged() -> None:
+    rng = np.random.default_rng(2)
+    x = np.r_[np.zeros(100), np.ones(100)]
+    y = np.r_[rng.poisson(1.0, 100), np.zeros(100)]  # x = 1 predicts zero perfectly
+    m = fit("y ~ x", pd.DataFrame({"y": y, "x": x}), family="poisson")
+    assert any("separation" in w for w in m.warnings)
+
+
+def test_fe_poisson_drops_separated_observations() -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    g = rng.integers(0, 20, n)
+    d = (rng.random(n) < 0.2).astype(float)
+    x = rng.normal(size=n)
+    y = np.where(d == 1, 0, rng.poisson(np.exp(0.3 + 0.4 * x)))
+    frame = pd.DataFrame({"y": y, "x": x, "d": d, "g": g})
+    m = fit("y ~ x + d | g", frame, family="fe-poisson")
+    assert m.sample is not None
+    assert m.sample.dropped["separated observations (zero outcome predicted perfectly)"] == int(
+        (d == 1).sum()
+    )
+    assert "d" not in m.params.index
+    assert any("omitted" in w for w in m.warnings)
+    assert m.params["x"] == pytest.approx(0.4, abs=0.15)
+    assert m.sample.rows_in == m.sample.rows_out + sum(m.sample.dropped.values())
+
+
+@pytest.mark.parametrize(
+    ("entry", "column"),
+    [
+        ({"family": "zinb"}, "inflation"),
+        ({"family": "negbin", "inflation": "x"}, "inflation"),
+        ({"family": "fe-poisson"}, "formula"),
+        ({"family": "gee-poisson", "correlation": "toeplitz"}, "correlation"),
+        ({"family": "poisson", "se": "bootstrap"}, "cluster"),
+        ({"family": "poisson", "bootstrap_reps": 1}, "bootstrap_reps"),
+        ({"family": "poisson", "exposure": "months", "offset": "x"}, "exposure"),
+        ({"family": "poisson", "exposure": "log(months)"}, "exposure"),
+    ],
+)
+def test_spec_keys_are_checked(entry: dict, column: str) -> None:
+    base = {"name": "m", "level": "party-year", "formula": "contacts ~ x"}
+    with pytest.raises(SpecError) as info:
+        spec_from_dict({**base, **entry})
+    assert info.value.column == column
+
+
+def test_every_family_runs_on_the_demo() -> None:
+    """Acceptance: `cpcstats fit` runs every family on the demo study."""
+    study = cpcstats.load_study("demo")
+    panels = {
+        "party-year": cpcstats.party_year(study),
+        "country-year": cpcstats.country_year(study),
+    }
+    specs = [s for s in cpcstats.load_specs("models/families.toml")]
+    families = {s.family for s in specs}
+    from cpcstats.estimation.families import FAMILIES
+
+    assert families == set(FAMILIES)
+    for spec in specs:
+        m = fit(spec, panels[spec.level])
+        assert m.nobs > 1000 and np.isfinite(m.params).all(), spec.name
+        record = m.to_record()
+        assert record["family"] == spec.family and record["terms"]
