@@ -44,7 +44,7 @@ def our_name(r_name: str) -> str:
     """R's coefficient names -> patsy/cpcstats names."""
     for prefix, ours in (("count_", ""), ("zero_", "ZERO")):
         if r_name.startswith(prefix):
-            return ours + our_name(r_name[len(prefix):])
+            return ours + our_name(r_name[len(prefix) :])
     if r_name == "(Intercept)":
         return "Intercept"
     match = re.fullmatch(r"cat([A-Z])", r_name)
@@ -66,10 +66,13 @@ def test_poisson(panel: pd.DataFrame) -> None:
     assert m.loglik == pytest.approx(ref["loglik"], rel=1e-10)
     for se, key in (("hc0", "se_hc0"), ("hc1", "se_hc1")):
         _check(fit("y ~ x1 + x2 + C(cat)", panel, family="poisson", se=se).std_errors, ref[key])
-    _check(fit("y ~ x1 + x2 + C(cat)", panel, family="poisson", cluster="g").std_errors,
-           ref["se_cl_g"])
-    _check(fit("y ~ x1 + x2 + C(cat)", panel, family="poisson", cluster=["g", "t"]).std_errors,
-           ref["se_cl_gt"])
+    _check(
+        fit("y ~ x1 + x2 + C(cat)", panel, family="poisson", cluster="g").std_errors, ref["se_cl_g"]
+    )
+    _check(
+        fit("y ~ x1 + x2 + C(cat)", panel, family="poisson", cluster=["g", "t"]).std_errors,
+        ref["se_cl_gt"],
+    )
 
 
 def test_poisson_with_exposure(panel: pd.DataFrame) -> None:
@@ -102,12 +105,14 @@ def test_negbin(panel: pd.DataFrame) -> None:
     assert m.alpha == pytest.approx(ref["alpha"], rel=RTOL)
     assert m.alpha_se == pytest.approx(ref["SE.alpha"], rel=1e-3)  # see note below
     assert m.loglik == pytest.approx(ref["loglik"], rel=1e-10)
-    _check(fit("y ~ x1 + x2 + C(cat)", panel, family="negbin", cluster="g").std_errors,
-           ref["se_cl_g"])
-    _check(fit("y ~ x1 + x2 + C(cat)", panel, family="negbin", cluster=["g", "t"]).std_errors,
-           ref["se_cl_gt"])
-    _check(fit("y ~ x1 + x2 + C(cat)", panel, family="negbin", se="hc1").std_errors,
-           ref["se_hc1"])
+    _check(
+        fit("y ~ x1 + x2 + C(cat)", panel, family="negbin", cluster="g").std_errors, ref["se_cl_g"]
+    )
+    _check(
+        fit("y ~ x1 + x2 + C(cat)", panel, family="negbin", cluster=["g", "t"]).std_errors,
+        ref["se_cl_gt"],
+    )
+    _check(fit("y ~ x1 + x2 + C(cat)", panel, family="negbin", se="hc1").std_errors, ref["se_hc1"])
 
 
 # Note: R's SE.theta treats mu as fixed (theta's own information); cpcstats reports the SE
@@ -157,12 +162,14 @@ def test_hurdle(hurdle: pd.DataFrame, family: str) -> None:
     _check(clustered.std_errors, ref["se_cl_g_hc1"], zero_prefix="zero:")
 
 
-@pytest.mark.parametrize(("case", "correlation"),
-                         [("gee_exchangeable", "exchangeable"),
-                          ("gee_independence", "independence")])
+@pytest.mark.parametrize(
+    ("case", "correlation"),
+    [("gee_exchangeable", "exchangeable"), ("gee_independence", "independence")],
+)
 def test_gee_poisson(panel: pd.DataFrame, case: str, correlation: str) -> None:
     ref = CASES[case]
-    m = fit("y ~ x1 + x2 + C(cat)", panel, family="gee-poisson", cluster="g",
-            correlation=correlation)
+    m = fit(
+        "y ~ x1 + x2 + C(cat)", panel, family="gee-poisson", cluster="g", correlation=correlation
+    )
     _check(m.params, ref["coef"])
     _check(m.std_errors, ref["se"])
