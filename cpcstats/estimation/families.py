@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import special, stats
+from scipy import linalg, special, stats
 from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
@@ -137,6 +137,13 @@ def _poisson_pmf(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
     return stats.poisson.pmf(k[None, :], mu[:, None])
 
 
+def _positive_prob(mu: np.ndarray, alpha: float | None) -> np.ndarray:
+    """P(y > 0) of a Poisson (alpha None) or NB2, stable for tiny mu and huge alpha."""
+    if alpha is None:
+        return -np.expm1(-mu)
+    return -np.expm1(-np.log1p(alpha * mu) / alpha)
+
+
 def _exp_mean(
     params: np.ndarray, X: np.ndarray, Z: np.ndarray | None = None, offset: np.ndarray | None = None
 ) -> np.ndarray:
@@ -145,26 +152,63 @@ def _exp_mean(
 
 
 # --------------------------------------------------------------------------- Poisson / NB
+def _poisson_irls(
+    y: np.ndarray,
+    X: np.ndarray,
+    off: np.ndarray,
+    start: np.ndarray | None,
+    tol: float = 1e-13,
+    maxiter: int = 200,
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Poisson IRLS with a Cholesky solve (statsmodels' GLM uses an SVD per iteration,
+    slow with many dummy columns); converged when the deviance changes < tol (relative)."""
+    if start is None:
+        mu = y + 0.5
+        eta = np.log(mu)
+    else:
+        eta = X @ start + off
+        mu = np.exp(eta)
+    dev_old = np.inf
+    beta = np.zeros(X.shape[1])
+    for _ in range(maxiter):
+        z = eta - off + (y - mu) / mu
+        XtW = X.T * mu
+        beta = linalg.solve(XtW @ X, XtW @ z, assume_a="pos")
+        eta = X @ beta + off
+        mu = np.exp(np.clip(eta, -700, 700))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dev = 2 * float(np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)))
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
+            return beta, mu, True
+        dev_old = dev
+    return beta, mu, False
+
+
 def fit_poisson(data: ModelData) -> CoreFit:
     y, X, off = data.y, data.X, _offset(data)
     start = None if data.start is None else data.start[: X.shape[1]]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit(
-            method="IRLS", maxiter=200, tol=1e-12, start_params=start
-        )
-    mu = np.asarray(res.fittedvalues, dtype=float)
-    notes = [] if res.converged else ["Poisson IRLS did not converge in 200 iterations"]
+    try:
+        params, mu, converged = _poisson_irls(y, X, off, start)
+    except (linalg.LinAlgError, ValueError):  # not positive definite: fall back to statsmodels
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit(
+                method="IRLS", maxiter=200, tol=1e-12
+            )
+        params, mu = np.asarray(res.params), np.asarray(res.fittedvalues, dtype=float)
+        converged = bool(res.converged)
+    notes = [] if converged else ["Poisson IRLS did not converge in 200 iterations"]
+    loglik_obs = stats.poisson.logpmf(y, mu)
     return CoreFit(
         names=list(data.x_names),
-        params=np.asarray(res.params),
-        loglik=float(res.llf),
+        params=params,
+        loglik=float(loglik_obs.sum()),
         bread=_inv((X * mu[:, None]).T @ X),
         scores=X * (y - mu)[:, None],
         k_dof=X.shape[1],
-        converged=bool(res.converged),
-        warnings=notes + _caught(caught),
-        loglik_obs=stats.poisson.logpmf(y, mu),
+        converged=converged,
+        warnings=notes,
+        loglik_obs=loglik_obs,
         fitted=mu,
         pmf=lambda k, mu=mu: _poisson_pmf(k, mu),
         mean=_exp_mean,
@@ -175,7 +219,9 @@ def _finite(res: object) -> bool:
     return bool(np.isfinite(np.asarray(res.params)).all() and np.isfinite(res.llf))  # type: ignore[attr-defined]
 
 
-def _robust_ml(model: object, starts: list[np.ndarray | None]) -> tuple[object, list[str]]:
+def _robust_ml(
+    model: object, starts: list[np.ndarray | None], *, dispersion_last: bool = False
+) -> tuple[object, list[str]]:
     """Maximum likelihood that survives a bad start.
 
     From each start in turn: BFGS, then a short Newton polish when BFGS stops short.  The
@@ -204,6 +250,10 @@ def _robust_ml(model: object, starts: list[np.ndarray | None]) -> tuple[object, 
             if res.mle_retvals.get("converged", False):
                 return res, _caught(caught)
             start = np.asarray(res.params)
+            if dispersion_last and start[-1] < 1e-4:
+                # Newton would step the dispersion below zero (and statsmodels' NB Hessian is
+                # then very slow); BFGS works on log(alpha) and has found the boundary
+                return res, _caught(caught)
     if best is None:
         raise np.linalg.LinAlgError("no starting value led to a finite likelihood")
     return best, best_notes
@@ -226,7 +276,7 @@ def _nb2_ml(data: ModelData) -> tuple[np.ndarray, float, float, bool, list[str]]
             res = None
         seen = _caught(caught)
         if res is None or not _finite(res) or not res.mle_retvals.get("converged", False):
-            res, seen = _robust_ml(model, [np.append(start, 1.0), None])
+            res, seen = _robust_ml(model, [np.append(start, 1.0), None], dispersion_last=True)
     if not res.mle_retvals.get("converged", False):
         notes.append("NB2 optimiser did not report convergence")
     params = np.asarray(res.params)
@@ -435,7 +485,7 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
     alpha = float(cp[-1]) if negbin else None
     p_pos = special.expit(Z @ zp)
     mu = np.exp(X @ cp[:kx] + off)
-    f0 = (1 + alpha * mu) ** (-1 / alpha) if negbin else np.exp(-mu)  # type: ignore[operator]
+    one_m_f0 = _positive_prob(mu, alpha if negbin else None)
     ll_obs = np.where(positive, np.log(p_pos), np.log1p(-p_pos))
     ll_obs[positive] += trunc.loglik_obs
     notes = [] if trunc.converged else ["the truncated count part did not converge"]
@@ -447,7 +497,7 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
 
     def pmf(k: np.ndarray) -> np.ndarray:
         base = _nb2_pmf(k, mu, alpha) if negbin else _poisson_pmf(k, mu)  # type: ignore[arg-type]
-        scaled = p_pos[:, None] * base / (1 - f0)[:, None]
+        scaled = p_pos[:, None] * base / one_m_f0[:, None]
         return np.where(k[None, :] == 0, (1 - p_pos)[:, None], scaled)
 
     def mean(
@@ -455,8 +505,7 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
     ) -> np.ndarray:
         assert Z is not None
         m = _exp_mean(p, X, None, offset)
-        zero = (1 + alpha * m) ** (-1 / alpha) if negbin else np.exp(-m)  # type: ignore[operator]
-        return special.expit(Z @ p[kx : kx + kz]) * m / (1 - zero)
+        return special.expit(Z @ p[kx : kx + kz]) * m / _positive_prob(m, alpha if negbin else None)
 
     return CoreFit(
         names=names,
@@ -471,7 +520,7 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
         converged=trunc.converged,
         warnings=notes + _caught(caught),
         loglik_obs=ll_obs,
-        fitted=p_pos * mu / (1 - f0),
+        fitted=p_pos * mu / one_m_f0,
         pmf=pmf,
         mean=mean,
     )
