@@ -15,8 +15,23 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from cpcstats.diagnostics import (
+    diagnostics_table,
+    information_criteria,
+    lr_test_poisson_negbin,
+    overdispersion_test,
+    rootogram_data,
+    vuong_test,
+    zero_counts,
+)
 from cpcstats.errors import CpcError, EstimationError, InputError, SpecError
 from cpcstats.estimation.fit import fit
+from cpcstats.estimation.postestimation import (
+    marginal_effects,
+    predict,
+    predict_profiles,
+    wald_test,
+)
 from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel, country_year, party_year
 from cpcstats.replicate import replicate
@@ -35,10 +50,21 @@ __all__ = [
     "Study",
     "__version__",
     "country_year",
+    "diagnostics_table",
     "fit",
+    "information_criteria",
     "load_specs",
     "load_study",
+    "lr_test_poisson_negbin",
+    "marginal_effects",
+    "overdispersion_test",
     "party_year",
+    "predict",
+    "predict_profiles",
     "replicate",
+    "rootogram_data",
     "table",
+    "vuong_test",
+    "wald_test",
+    "zero_counts",
 ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from cpcstats.accounting import Ledger
 from cpcstats.descriptives import compare_published, load_published, study_figures
@@ -49,6 +50,7 @@ class ReplicationConfig:
     tables: tuple[TableSpec, ...]
     irr_models: tuple[str, ...]
     published: Path | None
+    diagnostics: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +92,7 @@ def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationCon
         tables=tables,
         irr_models=tuple(data.get("figures", {}).get("irr_models", [])),
         published=published if published.exists() else None,
+        diagnostics=dict(data.get("diagnostics", {})),
     )
 
 
@@ -130,7 +133,14 @@ def replicate(
         )
 
     specs = {s.name: s for s in load_specs(cfg.models_dir)}
-    wanted = list(dict.fromkeys([m for t in cfg.tables for m in t.models] + list(cfg.irr_models)))
+    wanted = list(
+        dict.fromkeys(
+            [m for t in cfg.tables for m in t.models]
+            + list(cfg.irr_models)
+            + list(cfg.diagnostics.get("models", []))
+            + list(cfg.diagnostics.get("rootograms", []))
+        )
+    )
     unknown = [m for m in wanted if m not in specs]
     if unknown:
         raise SpecError(
@@ -159,6 +169,8 @@ def replicate(
 
     progress(f"[4/{steps}] writing tables")
     result.files += _write_tables(cfg, specs, result, study_obj, panels, out)
+    diagnostics = _write_diagnostics(cfg, result, study_obj, out)
+    result.files += diagnostics.pop("files")
     progress(f"[5/{steps}] drawing figures")
     result.files += _write_figures(cfg, result, study_obj, out)
 
@@ -171,6 +183,7 @@ def replicate(
         "failed": [{"name": n, "error": e} for n, e in result.failed.items()],
         "skipped": [{"name": n, "reason": r} for n, r in result.skipped.items()],
         "descriptives": descriptives,
+        "diagnostics": diagnostics.get("records", []),
     }
     if study_obj.simulated and study_obj.truth is not None:
         results["true_parameters"] = {
@@ -242,6 +255,53 @@ def _write_tables(
         files.append(Path(_write(tab.to_latex, out / "tables" / "published_figures.tex")))
         files.append(Path(_write(tab.to_markdown, out / "tables" / "published_figures.md")))
     return files
+
+
+def _write_diagnostics(
+    cfg: ReplicationConfig, result: ReplicationResult, study: Study, out: Path
+) -> dict[str, Any]:
+    """Diagnostics table and rootograms of the configured models (those that were fitted)."""
+    from cpcstats.diagnostics import diagnostics_table, rootogram_data
+    from cpcstats.reporting.rootogram import plot_rootogram
+
+    spec = cfg.diagnostics
+    files: list[Path] = []
+    fitted = {m: result.fitted[m] for m in spec.get("models", []) if m in result.fitted}
+    records: list[dict[str, Any]] = []
+    if len(fitted) >= 2:
+        frame = diagnostics_table(fitted)
+        records = frame.reset_index().to_dict(orient="records")
+        shown = frame.copy()
+        shown["value"] = [f"{v:,.3f}" if abs(v) < 1e6 else f"{v:.3g}" for v in shown["value"]]
+        shown["p_value"] = [
+            "" if pd.isna(p) else ("<0.001" if p < 0.001 else f"{p:.3f}") for p in shown["p_value"]
+        ]
+        notes = [
+            "Tests at the 5 % level. Cameron-Trivedi: auxiliary regression on the Poisson "
+            "fit; LR test of Poisson vs NB2 with the boundary (chi-bar-squared) correction; "
+            "Vuong tests (pscl definitions, AIC-corrected): positive values favour the "
+            "first model."
+        ]
+        tab = stats_table(
+            shown,
+            title=spec.get("title", "Diagnostics"),
+            label=f"tab:{spec.get('name', 'diagnostics')}",
+            notes=notes,
+            simulated=study.simulated,
+        )
+        stem = out / "tables" / str(spec.get("name", "diagnostics"))
+        files.append(_write(tab.to_latex, stem.with_suffix(".tex")))
+        files.append(_write(tab.to_markdown, stem.with_suffix(".md")))
+    for name in spec.get("rootograms", []):
+        if name in result.fitted:
+            data = rootogram_data(result.fitted[name])
+            files += plot_rootogram(
+                data,
+                stem=out / "figures" / f"rootogram_{name}",
+                simulated=study.simulated,
+                title=f"Hanging rootogram: {name}",
+            )
+    return {"files": files, "records": records}
 
 
 def _write(render: Callable[..., str], path: Path) -> Path:

@@ -46,7 +46,13 @@ def test_outputs_exist(run: Path) -> None:
 def test_results_json_schema(run: Path) -> None:
     results = json.loads((run / "results.json").read_text())
     assert results["simulated"] is True and results["study"]
-    assert len(results["models"]) == 8
+    assert len(results["models"]) == 14
+    families = {r["family"] for r in results["models"]}
+    assert {"poisson", "negbin", "zinb", "hurdle-negbin", "fe-poisson", "ols-fe"} <= families
+    flagged = {r["name"]: r["warnings"] for r in results["models"] if r["warnings"]}
+    assert "rob_zinb" in flagged  # the demo has no excess zeros: ZINB sits at its boundary
+    tests = {d["test"] for d in results["diagnostics"]}
+    assert "LR Poisson vs NB2 (boundary-corrected)" in tests
     for record in results["models"]:
         for key in (
             "name",
@@ -63,7 +69,8 @@ def test_results_json_schema(run: Path) -> None:
             assert key in record, key
         for term in record["terms"].values():
             assert set(term) == {"estimate", "std_error", "p_value", "irr"}
-        assert (record["alpha"] is None) == (record["family"] != "negbin")
+        nb = record["family"] in ("negbin", "zinb", "hurdle-negbin")
+        assert (record["alpha"] is None) == (not nb)
     assert results["true_parameters"]["party-year"]["ruling"] > 0
 
 
