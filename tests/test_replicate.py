@@ -88,6 +88,13 @@ def test_manifest_records_inputs_versions_and_drops(run: Path) -> None:
     assert "results.json" in outputs and "table1_party_ruling_regime.tex" in outputs
 
 
+def test_robustness_table_states_every_models_se(run: Path) -> None:
+    text = (run / "tables" / "table4_robustness.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| Std. errors"))
+    assert row.count("cluster: iso3") == 5 and "cluster: party\\_id" in row
+    assert "Hurdle NB2" in text and "Zero hurdle (logit)" in text and "Inflation (logit)" in text
+
+
 def test_everything_says_simulated(run: Path) -> None:
     for tex in (run / "tables").glob("*.tex"):
         assert "SIMULATED" in tex.read_text(), tex.name

@@ -177,6 +177,24 @@ _LATEX_CHARS: dict[str, str] = {
 }
 
 
+def se_label(model: FitResult) -> str:
+    """A short label of a model's standard errors for the statistics block."""
+    spec = getattr(model, "spec", None)
+    clusters = list(spec.cluster) if spec is not None and spec.cluster else []
+    kind = model.se_type
+    if kind == "cluster" and clusters:
+        return f"cluster: {clusters[0]}"
+    if kind == "cluster2" and len(clusters) == 2:
+        return f"cluster: {clusters[0]} + {clusters[1]}"
+    if kind == "bootstrap":
+        return f"bootstrap: {clusters[0]}" if clusters else "bootstrap"
+    if kind == "model":
+        if model.family.startswith("gee"):
+            return "GEE robust"
+        return f"cluster: {clusters[0]}" if clusters else "robust"
+    return {"classical": "classical", "hc0": "HC0", "hc1": "HC1"}.get(kind, kind)
+
+
 def latex_escape(text: str) -> str:
     """Escape LaTeX specials and map the few Unicode symbols tables use to core LaTeX."""
     return "".join(_LATEX_CHARS.get(ch, ch) for ch in text)
@@ -660,6 +678,7 @@ def table(
             tuple(Cell(", ".join(m.fixed_effects) if m.fixed_effects else MISSING) for m in models),
         )
     )
+    stat_rows.append(Row("Std. errors", tuple(Cell(se_label(m)) for m in models)))
 
     # --- notes: alarms first, then how to read the numbers, then the caller's notes
     table_notes: list[Note] = []
