@@ -33,6 +33,14 @@ from cpcstats.spec import ModelSpec, load_specs
 from cpcstats.study import Study, load_study
 
 DEFAULT_CONFIG = Path("replication") / "replication.toml"
+# design kinds -> modules with a ``run(study, panels, out, **params)`` function
+DESIGNS = {
+    "ruling_regime": "cpcstats.designs.ruling_regime",
+    "bri": "cpcstats.designs.staggered",
+    "taiwan": "cpcstats.designs.event_study",
+    "xi_break": "cpcstats.designs.breaks",
+    "ideology": "cpcstats.designs.ideology",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class ReplicationConfig:
     irr_models: tuple[str, ...]
     published: Path | None
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    designs: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -60,6 +69,7 @@ class ReplicationResult:
     failed: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    design_samples: list[Any] = field(default_factory=list)
 
 
 def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationConfig:
@@ -93,6 +103,7 @@ def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationCon
         irr_models=tuple(data.get("figures", {}).get("irr_models", [])),
         published=published if published.exists() else None,
         diagnostics=dict(data.get("diagnostics", {})),
+        designs=tuple(dict(d) for d in data.get("design", [])),
     )
 
 
@@ -171,6 +182,7 @@ def replicate(
     result.files += _write_tables(cfg, specs, result, study_obj, panels, out)
     diagnostics = _write_diagnostics(cfg, result, study_obj, out)
     result.files += diagnostics.pop("files")
+    designs = _run_designs(cfg, result, study_obj, panels, out, progress)
     progress(f"[5/{steps}] drawing figures")
     result.files += _write_figures(cfg, result, study_obj, out)
 
@@ -184,6 +196,7 @@ def replicate(
         "skipped": [{"name": n, "reason": r} for n, r in result.skipped.items()],
         "descriptives": descriptives,
         "diagnostics": diagnostics.get("records", []),
+        "designs": designs,
     }
     if study_obj.simulated and study_obj.truth is not None:
         results["true_parameters"] = {
@@ -192,6 +205,7 @@ def replicate(
         }
     result.files.append(write_json(out / "results.json", results))
 
+    ledger.extend(result.design_samples)
     progress(f"[7/{steps}] writing manifest.json")
     manifest = _manifest(study_obj, cfg, specs, wanted, ledger, result, panels)
     result.files.append(write_json(out / "manifest.json", manifest))
@@ -255,6 +269,53 @@ def _write_tables(
         files.append(Path(_write(tab.to_latex, out / "tables" / "published_figures.tex")))
         files.append(Path(_write(tab.to_markdown, out / "tables" / "published_figures.md")))
     return files
+
+
+def _run_designs(
+    cfg: ReplicationConfig,
+    result: ReplicationResult,
+    study: Study,
+    panels: dict[str, Panel],
+    out: Path,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    """Run each configured design; a failure is recorded and the others go on."""
+    import importlib
+
+    records: dict[str, Any] = {}
+    for entry in cfg.designs:
+        kind = str(entry.get("kind", ""))
+        name = str(entry.get("name", kind))
+        if kind not in DESIGNS:
+            raise SpecError(
+                f"unknown design kind {kind!r}",
+                file=str(cfg.path),
+                column="kind",
+                fix=f"use one of {', '.join(DESIGNS)}",
+            )
+        params = {k: v for k, v in entry.items() if k not in ("kind", "name")}
+        try:
+            module = importlib.import_module(DESIGNS[kind])
+            output = module.run(study, panels, out, **params)
+        except (CpcError, np.linalg.LinAlgError, ValueError) as exc:
+            result.failed[name] = str(exc).splitlines()[0]
+            progress(f"      design {name}: FAILED, {result.failed[name]}")
+            continue
+        if output.skipped:
+            result.skipped[name] = output.skipped
+            progress(f"      design {name}: skipped, {output.skipped}")
+            continue
+        result.files += output.files
+        for model in output.models:
+            if model.sample is not None:
+                result.design_samples.append(model.sample)
+        records[name] = {
+            "title": output.title,
+            **output.record,
+            "models": [m.to_record() for m in output.models],
+        }
+        progress(f"      design {name}: {len(output.models)} models, {len(output.files)} files")
+    return records
 
 
 def _write_diagnostics(

@@ -1,0 +1,38 @@
+"""What every design returns, and the small helpers designs share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cpcstats.estimation.results import FitResult
+from cpcstats.study import Study
+
+
+@dataclass
+class DesignOutput:
+    """Files a design wrote, its models and a JSON-ready record of its estimates."""
+
+    name: str
+    title: str
+    files: list[Path] = field(default_factory=list)
+    models: list[FitResult] = field(default_factory=list)
+    record: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None  # reason, when the study lacks what the design needs
+
+
+def write_table(table: Any, out: Path, stem: str) -> list[Path]:
+    """Write a RegressionTable/SimpleTable as .tex and .md under ``out/tables``."""
+    tex = out / "tables" / f"{stem}.tex"
+    md = out / "tables" / f"{stem}.md"
+    table.to_latex(tex)
+    table.to_markdown(md)
+    return [tex, md]
+
+
+def sample_note(study: Study, level: str, n: int, extra: str = "") -> str:
+    """The notes line every design table carries: sample, window, simulated or not."""
+    what = "SIMULATED embedded demo study" if study.simulated else study.name
+    text = f"Sample: {what}, {level} panel {study.first_year}-{study.last_year}, N = {n:,}."
+    return f"{text} {extra}".strip()

@@ -1,0 +1,220 @@
+"""Design 1: ruling status x regime type (party-year).
+
+Question: do governing parties receive more contact than opposition parties,
+and does that premium depend on the regime?  Estimates: NB2 and FE-Poisson
+(party and year fixed effects) of party-year contacts on ruling x Freedom
+House status, and NB2 on ruling x the continuous democracy score; the ruling
+premium (IRR) in each regime type as a linear combination; predicted contacts
+for ruling and opposition parties in Free / Partly Free / Not Free countries;
+and the descriptive shares the study reports.  Assumes the party-status and
+regime measures are coded as in the data contract; the FE-Poisson identifies
+the premium from parties that enter and leave government.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cpcstats.descriptives import study_figures
+from cpcstats.designs.base import DesignOutput, sample_note, write_table
+from cpcstats.estimation.fit import fit
+from cpcstats.estimation.postestimation import predict_profiles
+from cpcstats.estimation.results import FitResult
+from cpcstats.panels import Panel
+from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
+from cpcstats.reporting.tables import stats_table
+from cpcstats.study import Study
+
+REGIMES = ("F", "PF", "NF")
+CONTROLS = "left_roots + lr_position + xi_era + bri_member + recognizes_prc"
+
+
+def ruling_premium(result: FitResult, level: float = 0.95) -> pd.DataFrame:
+    """IRR of ruling vs opposition in each regime: exp(b_ruling + b_ruling:regime)."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    rows = []
+    for regime in REGIMES:
+        terms = ["ruling"]
+        inter = f"ruling:C(fh_status)[T.{regime}]"
+        if inter in result.params.index:
+            terms.append(inter)
+        weights = pd.Series(1.0, index=terms)
+        estimate = float(result.params[terms] @ weights)
+        se = float(np.sqrt(weights @ result.vcov.loc[terms, terms] @ weights))
+        rows.append(
+            {
+                "regime": regime,
+                "log_irr": estimate,
+                "std_error": se,
+                "irr": np.exp(estimate),
+                "ci_lower": np.exp(estimate - z * se),
+                "ci_upper": np.exp(estimate + z * se),
+                "p_value": 2 * stats.norm.sf(abs(estimate / se)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _p(value: float) -> str:
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def run(study: Study, panels: dict[str, Panel], out: Path, **_: Any) -> DesignOutput:
+    output = DesignOutput("design_ruling_regime", "Ruling status x regime type (party-year)")
+    panel = panels.get("party-year")
+    if panel is None:
+        output.skipped = "the study has no party-year panel (no parties / party-status tables)"
+        return output
+    nb = fit(
+        f"contacts ~ ruling * C(fh_status) + {CONTROLS}",
+        panel,
+        family="negbin",
+        cluster="iso3",
+        name="NB2: ruling x FH status",
+    )
+    fe = fit(
+        "contacts ~ ruling * C(fh_status) + bri_member + recognizes_prc | party_id + year",
+        panel,
+        family="fe-poisson",
+        cluster="iso3",
+        name="FE Poisson: ruling x FH status",
+    )
+    poly = fit(
+        f"contacts ~ ruling * polyarchy + {CONTROLS}",
+        panel,
+        family="negbin",
+        cluster="iso3",
+        name="NB2: ruling x polyarchy",
+    )
+    premium = {m.name: ruling_premium(m) for m in (nb, fe)}
+    predicted = predict_profiles(nb, {"ruling": [0, 1], "fh_status": list(REGIMES)})
+    shares = study_figures(study)
+
+    rows: list[dict[str, Any]] = []
+    for name, frame in premium.items():
+        for r in frame.itertuples():
+            rows.append(
+                {
+                    "quantity": f"Ruling premium (IRR), {r.regime}: {name}",
+                    "estimate": f"{r.irr:.2f}",
+                    "95% CI": f"[{r.ci_lower:.2f}, {r.ci_upper:.2f}]",
+                    "p": _p(r.p_value),
+                }
+            )
+    for r in predicted.itertuples():
+        who = "ruling" if r.ruling == 1 else "opposition"
+        rows.append(
+            {
+                "quantity": f"Predicted contacts per year, {who} party, {r.fh_status}",
+                "estimate": f"{r.predicted:.3f}",
+                "95% CI": f"[{r.ci_lower:.3f}, {r.ci_upper:.3f}]",
+                "p": "",
+            }
+        )
+    poly_int = poly.params["ruling:polyarchy"], poly.std_errors["ruling:polyarchy"]
+    b, se = poly_int
+    rows.append(
+        {
+            "quantity": "Ruling x polyarchy (NB2, log scale)",
+            "estimate": f"{b:.3f}",
+            "95% CI": f"[{b - 1.96 * se:.3f}, {b + 1.96 * se:.3f}]",
+            "p": _p(2 * stats.norm.sf(abs(b / se))),
+        }
+    )
+    for key, label in (
+        ("share_ruling", "Share of party contacts with governing parties"),
+        ("share_opposition_free", "Share of opposition contacts in Free countries"),
+        ("share_opposition_not_free", "Share of opposition contacts in Not Free countries"),
+        (
+            "share_ruling_partly_free",
+            "Partly Free countries: share of contacts with ruling parties",
+        ),
+    ):
+        if key in shares:
+            rows.append(
+                {"quantity": label, "estimate": f"{shares[key]:.1%}", "95% CI": "", "p": ""}
+            )
+    frame = pd.DataFrame(rows).set_index("quantity")
+    held = ", ".join(
+        f"{k} = {v:.3g}"
+        for k, v in predicted.attrs.get("held_at", {}).items()
+        if isinstance(v, int | float)
+    )
+    notes = [
+        sample_note(study, "party-year", nb.nobs),
+        f"NB2 (N = {nb.nobs:,}) and FE Poisson with party and year fixed effects (N = "
+        f"{fe.nobs:,}; parties with no contact in the window carry no information and are "
+        "dropped); standard errors clustered by country (CR1). Ruling premium = exp(b_ruling + "
+        "b_ruling x regime), delta-method intervals.",
+        f"Predictions from the NB2 with other covariates at their sample means ({held}).",
+    ]
+    tab = stats_table(
+        frame,
+        title="Ruling status and regime type: premium, predicted contacts and descriptive shares",
+        label="tab:design_ruling_regime",
+        notes=notes,
+        simulated=study.simulated,
+    )
+    output.files += write_table(tab, out, "design_ruling_regime")
+    output.files += _figure(predicted, study, out / "figures" / "design_ruling_regime")
+    output.models = [nb, fe, poly]
+    output.record = {
+        "ruling_premium": {k: v.to_dict(orient="records") for k, v in premium.items()},
+        "predicted_contacts": predicted.drop(
+            columns=[
+                c
+                for c in predicted.columns
+                if c
+                not in ("ruling", "fh_status", "predicted", "std_error", "ci_lower", "ci_upper")
+            ]
+        ).to_dict(orient="records"),
+        "ruling_x_polyarchy": {"estimate": float(poly_int[0]), "std_error": float(poly_int[1])},
+        "shares": {
+            k: shares[k]
+            for k in (
+                "share_ruling",
+                "share_opposition_free",
+                "share_opposition_not_free",
+                "share_ruling_partly_free",
+            )
+            if k in shares
+        },
+    }
+    return output
+
+
+def _figure(predicted: pd.DataFrame, study: Study, stem: Path) -> list[Path]:
+    with _style():
+        fig = _new_figure(7.0, 4.2)
+        ax = fig.add_subplot(1, 1, 1)
+        for offset, (ruling, label, colour) in zip(
+            (-0.12, 0.12),
+            ((0, "Opposition parties", "#4C72B0"), (1, "Ruling parties", "#C44E52")),
+            strict=True,
+        ):
+            part = (
+                predicted[predicted["ruling"] == ruling].set_index("fh_status").loc[list(REGIMES)]
+            )
+            x = np.arange(len(REGIMES)) + offset
+            ax.errorbar(
+                x,
+                part["predicted"],
+                yerr=[part["predicted"] - part["ci_lower"], part["ci_upper"] - part["predicted"]],
+                fmt="o",
+                capsize=4,
+                color=colour,
+                label=label,
+            )
+        ax.set_xticks(np.arange(len(REGIMES)), ["Free", "Partly Free", "Not Free"])
+        ax.set_ylabel("Predicted contacts per party-year")
+        ax.set_xlabel("Freedom House status of the party's country")
+        ax.set_title("Predicted contacts by ruling status and regime type (NB2, 95 % CI)")
+        ax.legend(frameon=False)
+        if study.simulated:
+            _mark_simulated(fig)
+        return save_figure(fig, stem)

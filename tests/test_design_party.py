@@ -1,0 +1,92 @@
+"""Designs 1 (ruling x regime) and 5 (ideology) on the demo, whose truth is known."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cpcstats
+from cpcstats.designs import ideology, ruling_regime
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[cpcstats.Study, dict]:
+    study = cpcstats.load_study("demo")
+    return study, {"party-year": cpcstats.party_year(study)}
+
+
+@pytest.fixture(scope="module")
+def ruling_output(demo: tuple, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    study, panels = demo
+    return ruling_regime.run(study, panels, tmp_path_factory.mktemp("d1"))
+
+
+def test_ruling_premium_covers_the_planted_irr_in_each_regime(demo: tuple, ruling_output) -> None:  # type: ignore[no-untyped-def]
+    study, _ = demo
+    t = study.truth["party_year_effects"]
+    planted = {
+        "F": t["ruling"],
+        "PF": t["ruling"] + t["ruling:C(fh_status)[T.PF]"],
+        "NF": t["ruling"] + t["ruling:C(fh_status)[T.NF]"],
+    }
+    nb = ruling_output.record["ruling_premium"]["NB2: ruling x FH status"]
+    for row in nb:
+        assert row["ci_lower"] <= np.exp(planted[row["regime"]]) <= row["ci_upper"], row
+
+
+def test_ruling_premium_is_the_linear_combination(ruling_output) -> None:  # type: ignore[no-untyped-def]
+    nb = ruling_output.models[0]
+    frame = ruling_regime.ruling_premium(nb).set_index("regime")
+    terms = ["ruling", "ruling:C(fh_status)[T.NF]"]
+    b = nb.params[terms].sum()
+    se = np.sqrt(nb.vcov.loc[terms, terms].to_numpy().sum())
+    assert frame.loc["NF", "log_irr"] == pytest.approx(b)
+    assert frame.loc["NF", "std_error"] == pytest.approx(se)
+    assert frame.loc["F", "log_irr"] == pytest.approx(nb.params["ruling"])
+
+
+def test_ruling_parties_are_predicted_more_contact(ruling_output) -> None:  # type: ignore[no-untyped-def]
+    rows = ruling_output.record["predicted_contacts"]
+    by = {(r["ruling"], r["fh_status"]): r for r in rows}
+    for regime in ("F", "PF", "NF"):
+        assert by[(1, regime)]["predicted"] > by[(0, regime)]["predicted"]
+        r = by[(1, regime)]
+        assert r["ci_lower"] < r["predicted"] < r["ci_upper"]
+
+
+def test_ideology_recovers_left_roots_and_position(demo: tuple, tmp_path: Path) -> None:
+    study, panels = demo
+    out = ideology.run(study, panels, tmp_path)
+    t = study.truth["party_year_effects"]
+    for term in ("left_roots", "lr_position"):
+        est = out.record["NB2"][term]
+        assert abs(est["estimate"] - t[term]) < 1.96 * est["std_error"], (term, est)
+    assert out.skipped is None and len(out.files) == 4
+
+
+def test_designs_skip_without_parties(demo: tuple, tmp_path: Path) -> None:
+    study, _ = demo
+    for module in (ruling_regime, ideology):
+        out = module.run(study, {}, tmp_path)
+        assert out.skipped and "party-year" in out.skipped and not out.files
+
+
+def test_design_tables_compile(ruling_output, tmp_path: Path, pdflatex: str) -> None:  # type: ignore[no-untyped-def]
+    tex = next(p for p in ruling_output.files if p.suffix == ".tex")
+    assert "SIMULATED" in tex.read_text()
+    doc = tmp_path / "doc.tex"
+    doc.write_text(
+        "\\documentclass{article}\\usepackage{booktabs}\\begin{document}"
+        f"\\input{{{tex.as_posix()}}}\\end{{document}}\n"
+    )
+    proc = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", doc.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-1500:]
