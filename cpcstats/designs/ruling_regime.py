@@ -215,6 +215,7 @@ def _figure(predicted: pd.DataFrame, study: Study, stem: Path) -> list[Path]:
         ax.set_xlabel("Freedom House status of the party's country")
         ax.set_title("Predicted contacts by ruling status and regime type (NB2, 95 % CI)")
         ax.legend(frameon=False)
+        fig.subplots_adjust(bottom=0.2)  # room for the simulated-data caption
         if study.simulated:
             _mark_simulated(fig)
         return save_figure(fig, stem)
