@@ -182,7 +182,7 @@ def replicate(
     result.files += _write_tables(cfg, specs, result, study_obj, panels, out)
     diagnostics = _write_diagnostics(cfg, result, study_obj, out)
     result.files += diagnostics.pop("files")
-    designs = _run_designs(cfg, result, study_obj, panels, out, progress)
+    designs = _run_designs(cfg, specs, result, study_obj, panels, out, progress)
     progress(f"[5/{steps}] drawing figures")
     result.files += _write_figures(cfg, result, study_obj, out)
 
@@ -273,6 +273,7 @@ def _write_tables(
 
 def _run_designs(
     cfg: ReplicationConfig,
+    specs: dict[str, ModelSpec],
     result: ReplicationResult,
     study: Study,
     panels: dict[str, Panel],
@@ -293,7 +294,17 @@ def _run_designs(
                 column="kind",
                 fix=f"use one of {', '.join(DESIGNS)}",
             )
-        params = {k: v for k, v in entry.items() if k not in ("kind", "name")}
+        params = {k: v for k, v in entry.items() if k not in ("kind", "name", "models")}
+        names = list(entry.get("models", []))
+        unknown = [n for n in names if n not in specs]
+        if unknown:
+            raise SpecError(
+                f"design {name!r} names unknown model(s) {', '.join(unknown)}",
+                file=str(cfg.path),
+                column="models",
+                fix=f"define them in {cfg.models_dir}",
+            )
+        params["specs"] = [specs[n] for n in names]
         try:
             module = importlib.import_module(DESIGNS[kind])
             output = module.run(study, panels, out, **params)

@@ -11,6 +11,13 @@ import pytest
 import cpcstats
 from cpcstats.designs import ideology, ruling_regime
 
+SPECS = {s.name: s for s in cpcstats.load_specs("models/designs.toml")}
+RULING = [
+    SPECS[n]
+    for n in ("design1_nb_ruling_fh", "design1_fe_ruling_fh", "design1_nb_ruling_polyarchy")
+]
+IDEOLOGY = [SPECS["design5_nb_ideology"], SPECS["design5_fe_ideology"]]
+
 
 @pytest.fixture(scope="module")
 def demo() -> tuple[cpcstats.Study, dict]:
@@ -21,7 +28,7 @@ def demo() -> tuple[cpcstats.Study, dict]:
 @pytest.fixture(scope="module")
 def ruling_output(demo: tuple, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     study, panels = demo
-    return ruling_regime.run(study, panels, tmp_path_factory.mktemp("d1"))
+    return ruling_regime.run(study, panels, tmp_path_factory.mktemp("d1"), specs=RULING)
 
 
 def test_ruling_premium_covers_the_planted_irr_in_each_regime(demo: tuple, ruling_output) -> None:  # type: ignore[no-untyped-def]
@@ -33,6 +40,10 @@ def test_ruling_premium_covers_the_planted_irr_in_each_regime(demo: tuple, rulin
         "NF": t["ruling"] + t["ruling:C(fh_status)[T.NF]"],
     }
     nb = ruling_output.record["ruling_premium"]["NB2: ruling x FH status"]
+    assert set(ruling_output.record["ruling_premium"]) == {
+        "NB2: ruling x FH status",
+        "FE Poisson: ruling x FH status",
+    }
     for row in nb:
         assert row["ci_lower"] <= np.exp(planted[row["regime"]]) <= row["ci_upper"], row
 
@@ -59,7 +70,7 @@ def test_ruling_parties_are_predicted_more_contact(ruling_output) -> None:  # ty
 
 def test_ideology_recovers_left_roots_and_position(demo: tuple, tmp_path: Path) -> None:
     study, panels = demo
-    out = ideology.run(study, panels, tmp_path)
+    out = ideology.run(study, panels, tmp_path, specs=IDEOLOGY)
     t = study.truth["party_year_effects"]
     for term in ("left_roots", "lr_position"):
         est = out.record["NB2"][term]
@@ -69,8 +80,8 @@ def test_ideology_recovers_left_roots_and_position(demo: tuple, tmp_path: Path) 
 
 def test_designs_skip_without_parties(demo: tuple, tmp_path: Path) -> None:
     study, _ = demo
-    for module in (ruling_regime, ideology):
-        out = module.run(study, {}, tmp_path)
+    for module, specs in ((ruling_regime, RULING), (ideology, IDEOLOGY)):
+        out = module.run(study, {}, tmp_path, specs=specs)
         assert out.skipped and "party-year" in out.skipped and not out.files
 
 

@@ -19,12 +19,16 @@ from cpcstats.estimation.fit import fit
 from cpcstats.panels import Panel
 from cpcstats.reporting.figures import plot_irr
 from cpcstats.reporting.tables import table
+from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
 
 TERMS = ("left_roots", "lr_position", "ruling")
 
 
-def run(study: Study, panels: dict[str, Panel], out: Path, **_: Any) -> DesignOutput:
+def run(
+    study: Study, panels: dict[str, Panel], out: Path, *, specs: list[ModelSpec], **_: Any
+) -> DesignOutput:
+    """Fit the design's models (from models/designs.toml) and write its table and figure."""
     output = DesignOutput("design_ideology", "Ideology and history (party-year)")
     panel = panels.get("party-year")
     if panel is None:
@@ -34,21 +38,7 @@ def run(study: Study, panels: dict[str, Panel], out: Path, **_: Any) -> DesignOu
     if missing:
         output.skipped = f"the parties table lacks {', '.join(missing)}"
         return output
-    nb = fit(
-        "contacts ~ left_roots + lr_position + ruling * C(fh_status) + xi_era + "
-        "bri_member + recognizes_prc",
-        panel,
-        family="negbin",
-        cluster="iso3",
-        name="NB2",
-    )
-    within = fit(
-        "contacts ~ left_roots + lr_position + ruling | iso3 + year",
-        panel,
-        family="fe-poisson",
-        cluster="iso3",
-        name="FE Poisson (country, year)",
-    )
+    nb, within = (fit(spec, panel) for spec in specs)
     notes = [
         sample_note(study, "party-year", nb.nobs),
         "NB2 with regime, period, BRI and Taiwan controls; FE Poisson with country and year "
@@ -59,6 +49,7 @@ def run(study: Study, panels: dict[str, Panel], out: Path, **_: Any) -> DesignOu
     tab = table(
         [nb, within],
         irr=True,
+        model_names=[spec.title or spec.name for spec in specs],
         title="Ideology and history: left roots and left-right "
         "position (party-year, incidence-rate ratios)",
         label="tab:design_ideology",
@@ -78,7 +69,7 @@ def run(study: Study, panels: dict[str, Panel], out: Path, **_: Any) -> DesignOu
     )
     output.models = [nb, within]
     output.record = {
-        m.name: {
+        (m.extra.get("title") or m.name): {
             t: {"estimate": float(m.params[t]), "std_error": float(m.std_errors[t])} for t in TERMS
         }
         for m in (nb, within)

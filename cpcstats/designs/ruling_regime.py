@@ -28,10 +28,10 @@ from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
 from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
 from cpcstats.reporting.tables import stats_table
+from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
 
 REGIMES = ("F", "PF", "NF")
-CONTROLS = "left_roots + lr_position + xi_era + bri_member + recognizes_prc"
 
 
 def ruling_premium(result: FitResult, level: float = 0.95) -> pd.DataFrame:
@@ -64,34 +64,18 @@ def _p(value: float) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def run(study: Study, panels: dict[str, Panel], out: Path, **_: Any) -> DesignOutput:
+def run(
+    study: Study, panels: dict[str, Panel], out: Path, *, specs: list[ModelSpec], **_: Any
+) -> DesignOutput:
+    """Fit the design's three models (NB2 x FH status, FE Poisson x FH status, NB2 x
+    polyarchy, in that order, from models/designs.toml) and write its table and figure."""
     output = DesignOutput("design_ruling_regime", "Ruling status x regime type (party-year)")
     panel = panels.get("party-year")
     if panel is None:
         output.skipped = "the study has no party-year panel (no parties / party-status tables)"
         return output
-    nb = fit(
-        f"contacts ~ ruling * C(fh_status) + {CONTROLS}",
-        panel,
-        family="negbin",
-        cluster="iso3",
-        name="NB2: ruling x FH status",
-    )
-    fe = fit(
-        "contacts ~ ruling * C(fh_status) + bri_member + recognizes_prc | party_id + year",
-        panel,
-        family="fe-poisson",
-        cluster="iso3",
-        name="FE Poisson: ruling x FH status",
-    )
-    poly = fit(
-        f"contacts ~ ruling * polyarchy + {CONTROLS}",
-        panel,
-        family="negbin",
-        cluster="iso3",
-        name="NB2: ruling x polyarchy",
-    )
-    premium = {m.name: ruling_premium(m) for m in (nb, fe)}
+    nb, fe, poly = (fit(spec, panel) for spec in specs)
+    premium = {m.extra.get("title") or m.name: ruling_premium(m) for m in (nb, fe)}
     predicted = predict_profiles(nb, {"ruling": [0, 1], "fh_status": list(REGIMES)})
     shares = study_figures(study)
 
