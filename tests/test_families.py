@@ -126,3 +126,18 @@ def test_every_family_runs_on_the_demo() -> None:
         assert m.nobs > 1000 and np.isfinite(m.params).all(), spec.name
         record = m.to_record()
         assert record["family"] == spec.family and record["terms"]
+
+
+def test_negbin_on_underdispersed_series_is_flagged_not_an_error() -> None:
+    rng = np.random.default_rng(5)
+    years = np.arange(2002, 2013)
+    frame = pd.DataFrame(
+        {
+            "y": 180 + rng.integers(-5, 6, len(years)),
+            "trend": years - 2010,
+            "post": (years >= 2010).astype(int),
+        }
+    )
+    m = fit("y ~ trend + post", frame, family="negbin", se="hc1")
+    assert m.alpha is not None and m.alpha < 1e-4
+    assert any("boundary" in w for w in m.warnings)

@@ -280,8 +280,11 @@ def _nb2_ml(data: ModelData) -> tuple[np.ndarray, float, float, bool, list[str]]
     if not res.mle_retvals.get("converged", False):
         notes.append("NB2 optimiser did not report convergence")
     params = np.asarray(res.params)
-    with np.errstate(invalid="ignore"):
-        alpha_se = float(np.sqrt(np.diag(res.cov_params()))[-1])
+    try:
+        with np.errstate(invalid="ignore"):
+            alpha_se = float(np.sqrt(np.diag(res.cov_params()))[-1])
+    except (ValueError, np.linalg.LinAlgError):  # singular Hessian, e.g. alpha at the boundary
+        alpha_se = float("nan")
     converged = bool(res.mle_retvals.get("converged", False))
     return params[:-1], float(params[-1]), alpha_se, converged, notes + seen
 
