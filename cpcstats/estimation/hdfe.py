@@ -162,6 +162,13 @@ def fit_ppml_hdfe(
                 "vary only among the separated observations"
             )
             active = [i for i in active if i not in absorbed]
+            if not active:
+                raise EstimationError(
+                    "no regressor is left: every term varied only among the separated "
+                    "observations (their outcomes are all zero)",
+                    column="formula",
+                    fix="the effect is not identified in this sample; widen the sample",
+                )
             continue
         if absorbed:
             absorbed_names = [names[i] for i in absorbed]
