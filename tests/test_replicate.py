@@ -51,9 +51,13 @@ def test_results_json_schema(run: Path) -> None:
     assert {"poisson", "negbin", "zinb", "hurdle-negbin", "fe-poisson", "ols-fe"} <= families
     flagged = {r["name"]: r["warnings"] for r in results["models"] if r["warnings"]}
     assert "rob_zinb" in flagged  # the demo has no excess zeros: ZINB sits at its boundary
-    assert {"design_ruling_regime", "design_ideology", "design_xi", "design_taiwan"} <= set(
-        results["designs"]
-    )
+    assert {
+        "design_ruling_regime",
+        "design_ideology",
+        "design_xi",
+        "design_taiwan",
+        "design_bri",
+    } <= set(results["designs"])
     tests = {d["test"] for d in results["diagnostics"]}
     assert "LR Poisson vs NB2 (boundary-corrected)" in tests
     for record in results["models"]:
