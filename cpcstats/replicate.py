@@ -20,6 +20,7 @@ import pandas as pd
 
 from cpcstats.accounting import Ledger
 from cpcstats.descriptives import compare_published, load_published, study_figures
+from cpcstats.designs.base import write_table
 from cpcstats.errors import CpcError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.results import FitResult
@@ -248,8 +249,7 @@ def _write_tables(
             notes=notes,
             model_names=[m.name for m in models],
         )
-        files.append(Path(_write(tab.to_latex, out / "tables" / f"{t.name}.tex")))
-        files.append(Path(_write(tab.to_markdown, out / "tables" / f"{t.name}.md")))
+        files += write_table(tab, out, t.name)
     if cfg.published is not None:
         frame = compare_published(study, load_published(cfg.published))
         frame = frame.set_index("figure")[["published", "computed", "comparison"]]
@@ -266,8 +266,7 @@ def _write_tables(
             notes=notes,
             simulated=study.simulated,
         )
-        files.append(Path(_write(tab.to_latex, out / "tables" / "published_figures.tex")))
-        files.append(Path(_write(tab.to_markdown, out / "tables" / "published_figures.md")))
+        files += write_table(tab, out, "published_figures")
     return files
 
 
@@ -361,9 +360,7 @@ def _write_diagnostics(
             notes=notes,
             simulated=study.simulated,
         )
-        stem = out / "tables" / str(spec.get("name", "diagnostics"))
-        files.append(_write(tab.to_latex, stem.with_suffix(".tex")))
-        files.append(_write(tab.to_markdown, stem.with_suffix(".md")))
+        files += write_table(tab, out, str(spec.get("name", "diagnostics")))
     for name in spec.get("rootograms", []):
         if name in result.fitted:
             data = rootogram_data(result.fitted[name])
@@ -374,11 +371,6 @@ def _write_diagnostics(
                 title=f"Hanging rootogram: {name}",
             )
     return {"files": files, "records": records}
-
-
-def _write(render: Callable[..., str], path: Path) -> Path:
-    render(path)
-    return path
 
 
 def _write_figures(

@@ -36,3 +36,30 @@ def pdflatex() -> str:
     if exe is None:
         pytest.skip("pdflatex is not installed (CI installs it via apt)")
     return exe
+
+
+def compile_latex(tex: Path, workdir: Path, pdflatex: str, *, preamble: str = "") -> Path:
+    """Compile a table file inside a minimal booktabs document; fail with pdflatex's log."""
+    import subprocess
+
+    doc = workdir / f"{tex.stem}_doc.tex"
+    doc.write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs}\n"
+        + preamble
+        + "\\begin{document}\n\\input{"
+        + tex.resolve().as_posix()
+        + "}\n\\end{document}\n"
+    )
+    proc = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", doc.name],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    log = (workdir / f"{tex.stem}_doc.log").read_text(errors="replace")
+    assert "Missing character" not in log, "a character has no glyph in the font"
+    pdf = workdir / f"{tex.stem}_doc.pdf"
+    assert pdf.exists()
+    return pdf

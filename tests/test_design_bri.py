@@ -8,7 +8,6 @@ cover at about the nominal rate, and that ``run`` writes a table that compiles.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from cpcstats.designs.staggered import (
     staggered_cohorts,
     twfe_poisson,
 )
+from tests.conftest import compile_latex
 
 PLANTED = 0.3  # study.truth["country_year_effects"]["bri_member"] of the demo
 
@@ -295,19 +295,7 @@ def test_run_writes_table_and_figure_that_compile(
     ]
     markdown = (tmp_path / "tables" / "design_bri.md").read_text()
     assert "SIMULATED" in markdown and "Pre-trend" in markdown and "clustered by iso3" in markdown
-    (tmp_path / "doc.tex").write_text(
-        "\\documentclass{article}\\usepackage{booktabs}\\begin{document}"
-        "\\input{tables/design_bri.tex}\\end{document}\n"
-    )
-    proc = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert "Missing character" not in (tmp_path / "doc.log").read_text(errors="replace")
+    compile_latex(tmp_path / "tables" / "design_bri.tex", tmp_path, pdflatex)
 
 
 def test_run_skips_without_bri_variation(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 
 import cpcstats
 from cpcstats.designs import ideology, ruling_regime
+from tests.conftest import compile_latex
 
 SPECS = {s.name: s for s in cpcstats.load_specs("models/designs.toml")}
 RULING = [
@@ -88,16 +88,4 @@ def test_designs_skip_without_parties(demo: tuple, tmp_path: Path) -> None:
 def test_design_tables_compile(ruling_output, tmp_path: Path, pdflatex: str) -> None:  # type: ignore[no-untyped-def]
     tex = next(p for p in ruling_output.files if p.suffix == ".tex")
     assert "SIMULATED" in tex.read_text()
-    doc = tmp_path / "doc.tex"
-    doc.write_text(
-        "\\documentclass{article}\\usepackage{booktabs}\\begin{document}"
-        f"\\input{{{tex.as_posix()}}}\\end{{document}}\n"
-    )
-    proc = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", doc.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-1500:]
+    compile_latex(tex, tmp_path, pdflatex)

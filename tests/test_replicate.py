@@ -4,12 +4,12 @@ identically on a second run; its LaTeX tables compile."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from cpcstats.replicate import replicate
+from tests.conftest import compile_latex
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -139,17 +139,4 @@ def test_second_run_gives_identical_bytes(run: Path, tmp_path: Path) -> None:
 
 def test_tables_compile_with_pdflatex(run: Path, tmp_path: Path, pdflatex: str) -> None:
     for tex in sorted((run / "tables").glob("*.tex")):
-        doc = tmp_path / f"{tex.stem}_doc.tex"
-        doc.write_text(
-            "\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage[margin=1cm]"
-            "{geometry}\n\\begin{document}\n\\input{" + tex.as_posix() + "}\n\\end{document}\n"
-        )
-        proc = subprocess.run(
-            [pdflatex, "-interaction=nonstopmode", "-halt-on-error", doc.name],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stdout[-2000:]
-        assert (tmp_path / f"{tex.stem}_doc.pdf").exists()
+        compile_latex(tex, tmp_path, pdflatex, preamble="\\usepackage[margin=1cm]{geometry}\n")

@@ -36,3 +36,24 @@ def sample_note(study: Study, level: str, n: int, extra: str = "") -> str:
     what = "SIMULATED embedded demo study" if study.simulated else study.name
     text = f"Sample: {what}, {level} panel {study.first_year}-{study.last_year}, N = {n:,}."
     return f"{text} {extra}".strip()
+
+
+def country_year_panel(study: Study, panels: Any) -> Any:
+    """The country-year panel a design runs on: given directly, from the replication's panels,
+    or built from the study."""
+    import pandas as pd
+
+    from cpcstats.panels import Panel, country_year
+
+    if isinstance(panels, Panel | pd.DataFrame):
+        return panels
+    if isinstance(panels, dict) and "country-year" in panels:
+        return panels["country-year"]
+    return country_year(study)
+
+
+def planted_effect(study: Study, term: str) -> float | None:
+    """The simulation's true country-year effect of ``term`` (demo studies only)."""
+    truth = study.truth or {}
+    value = truth.get("country_year_effects", {}).get(term)
+    return None if value is None or not study.simulated else float(value)

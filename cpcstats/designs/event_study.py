@@ -32,7 +32,13 @@ import pandas as pd
 from scipy import stats
 
 from cpcstats.countries import country_name
-from cpcstats.designs.base import DesignOutput, sample_note, write_table
+from cpcstats.designs.base import (
+    DesignOutput,
+    country_year_panel,
+    planted_effect,
+    sample_note,
+    write_table,
+)
 from cpcstats.errors import CpcError, EstimationError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.postestimation import WaldTest, wald_test
@@ -607,23 +613,6 @@ def event_study(
 
 
 # --------------------------------------------------------------------------- run
-def _panel_of(study: Study, panels: Any) -> Panel | pd.DataFrame:
-    if isinstance(panels, (Panel, pd.DataFrame)):
-        return panels
-    if isinstance(panels, Mapping) and "country-year" in panels:
-        return panels["country-year"]
-    from cpcstats.panels import country_year
-
-    return country_year(study)
-
-
-def _planted(study: Study) -> float | None:
-    """The simulation's true jump at recognition of Beijing (log scale), demo studies only."""
-    truth = study.truth or {}
-    value = truth.get("country_year_effects", {}).get(STATUS)
-    return None if value is None or not study.simulated else float(value)
-
-
 _KIND_LABEL = {TO_PRC: "Switch to Beijing", AWAY: "Exit from Beijing"}
 
 
@@ -757,7 +746,7 @@ def _notes(study: Study, es: EventStudyResult) -> list[str]:
     notes.append(away)
     if es.leads_note:
         notes.append(f"Leads test: {es.leads_note}.")
-    planted = _planted(study)
+    planted = planted_effect(study, STATUS)
     if planted is not None:
         notes.append(
             f"Planted effect of recognising Beijing in the simulation (log scale): {planted:g}, "
@@ -852,7 +841,7 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
     Beijing falls in the window or the switches cannot identify the coefficients.
     """
     out = Path(out)
-    panel = _panel_of(study, panels)
+    panel = country_year_panel(study, panels)
     options = {
         "leads": int(params.get("leads", 5)),
         "lags": int(params.get("lags", 5)),
@@ -892,7 +881,7 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         simulated=study.simulated,
     )
     files = write_table(table, out, NAME)
-    planted = _planted(study)
+    planted = planted_effect(study, STATUS)
     files += plot_event_study(
         es, stem=out / "figures" / NAME, simulated=study.simulated, planted=planted
     )

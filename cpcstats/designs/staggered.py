@@ -35,7 +35,13 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from cpcstats.designs.base import DesignOutput, sample_note, write_table
+from cpcstats.designs.base import (
+    DesignOutput,
+    country_year_panel,
+    planted_effect,
+    sample_note,
+    write_table,
+)
 from cpcstats.errors import EstimationError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.postestimation import WaldTest, wald_test
@@ -576,22 +582,6 @@ def etwfe_poisson(
 
 
 # --------------------------------------------------------------------------- run
-def _panel_of(study: Study, panels: Any) -> Panel | pd.DataFrame:
-    if isinstance(panels, (Panel, pd.DataFrame)):
-        return panels
-    if isinstance(panels, Mapping) and "country-year" in panels:
-        return panels["country-year"]
-    from cpcstats.panels import country_year
-
-    return country_year(study)
-
-
-def _planted(study: Study) -> float | None:
-    truth = study.truth or {}
-    value = truth.get("country_year_effects", {}).get(TREATMENT)
-    return None if value is None or not study.simulated else float(value)
-
-
 def _table_frame(twfe: FitResult, et: ETWFEResult) -> pd.DataFrame:
     rows: list[tuple[str, Any, Any, Any, Any]] = []
 
@@ -669,7 +659,7 @@ def _notes(study: Study, twfe: FitResult, et: ETWFEResult, controls: Sequence[st
         "each lead is identified by one cohort's countries only, so with small cohorts the "
         "joint test's clustered variance is poorly estimated and it over-rejects.",
     ]
-    planted = _planted(study)
+    planted = planted_effect(study, TREATMENT)
     if planted is not None:
         notes.append(f"Planted BRI effect of the simulation (log scale): {planted:g}.")
     notes.extend([*et.cohorts.notes, *et.notes])
@@ -740,7 +730,7 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
     Skipped, with the reason, when no country signs within the window.
     """
     out = Path(out)
-    panel = _panel_of(study, panels)
+    panel = country_year_panel(study, panels)
     frame = panel.data if isinstance(panel, Panel) else panel
     reason = no_variation_reason(frame)
     if reason is not None:
@@ -758,7 +748,7 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         simulated=study.simulated,
     )
     files = write_table(table, out, NAME)
-    planted = _planted(study)
+    planted = planted_effect(study, TREATMENT)
     files += plot_event_time(
         et, stem=out / "figures" / NAME, simulated=study.simulated, planted=planted
     )
