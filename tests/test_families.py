@@ -141,3 +141,24 @@ def test_negbin_on_underdispersed_series_is_flagged_not_an_error() -> None:
     m = fit("y ~ trend + post", frame, family="negbin", se="hc1")
     assert m.alpha is not None and m.alpha < 1e-4
     assert any("boundary" in w for w in m.warnings)
+
+
+def test_fe_poisson_omits_terms_made_collinear_by_separation() -> None:
+    rng = np.random.default_rng(9)
+    n = 400
+    g = rng.integers(0, 20, n)
+    x = rng.normal(size=n)
+    a = (rng.random(n) < 0.15).astype(float)
+    b = rng.integers(0, 2, n).astype(float)
+    y = np.where(a == 1, 0, rng.poisson(np.exp(0.2 + 0.4 * x + 0.3 * b)))
+    c = np.where(a == 1, rng.normal(size=n), b)  # equals b except where a = 1
+    frame = pd.DataFrame({"y": y, "x": x, "a": a, "b": b, "c": c, "g": g})
+    # a separates (y = 0 whenever a = 1); once those rows go, c == b: collinear
+    m = fit("y ~ x + a + b + c | g", frame, family="fe-poisson")
+    assert "x" in m.params.index and m.params["x"] == pytest.approx(0.4, abs=0.15)
+    assert any("omitted" in w for w in m.warnings)
+    assert "a" not in m.params.index
+    assert len(m.params) == 2  # x and one of b, c
+    assert m.sample is not None and m.sample.dropped[
+        "separated observations (zero outcome predicted perfectly)"
+    ] == int(a.sum())

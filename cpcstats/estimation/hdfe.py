@@ -76,6 +76,17 @@ class Demeaner:
         return R, maxiter
 
 
+def _collinear_columns(M: np.ndarray) -> list[int]:
+    """Columns to omit so the rest have full rank (pivoted QR: the last, least independent)."""
+    from scipy.linalg import qr
+
+    _, r, perm = qr(M, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r))
+    tol = diag[0] * max(M.shape) * np.finfo(float).eps * 1e3 if len(diag) else 0.0
+    rank = int((diag > tol).sum())
+    return sorted(int(j) for j in perm[rank:])
+
+
 def drop_zero_groups(y: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
     """Mask of observations outside fixed-effect groups whose outcomes are all zero."""
     keep = np.ones(len(y), dtype=bool)
@@ -178,11 +189,21 @@ def fit_ppml_hdfe(
                 fix="remove them, or drop the fixed effect that absorbs them",
             )
         if np.linalg.matrix_rank(Xt0) < Xt0.shape[1]:
-            raise EstimationError(
-                "the regressors are collinear once the fixed effects are removed",
-                column="formula",
-                fix="drop a collinear term",
+            collinear = [active[i] for i in _collinear_columns(Xt0)]
+            if not separated_once:
+                raise EstimationError(
+                    "the regressors are collinear once the fixed effects are removed: "
+                    + ", ".join(names[i] for i in collinear),
+                    column="formula",
+                    fix="drop a collinear term",
+                )
+            # collinearity created by dropping separated observations (as ppmlhdfe): omit
+            warnings.append(
+                f"term(s) {', '.join(names[i] for i in collinear)} omitted: collinear with "
+                "the other terms and the fixed effects once separated observations are dropped"
             )
+            active = [i for i in active if i not in collinear]
+            continue
         st = None if start is None else (start[keep] if len(start) == n else None)
         beta, mu, eta, converged, iterations = _irls(yk, Xk, demean, ok, st, tol, maxiter)
         separated = (yk == 0) & (mu < SEPARATION_MU * max(1.0, float(yk.mean())))
