@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 def shared_data_dir() -> Path:
@@ -63,3 +64,25 @@ def compile_latex(tex: Path, workdir: Path, pdflatex: str, *, preamble: str = ""
     pdf = workdir / f"{tex.stem}_doc.pdf"
     assert pdf.exists()
     return pdf
+
+
+# The seeded datasets of tests/reference (R fixtures were computed on these).
+@pytest.fixture(scope="module")
+def panel():  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    return pd.read_csv(REFERENCE / "data" / "panel.csv")
+
+
+@pytest.fixture(scope="module")
+def zeros():  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    return pd.read_csv(REFERENCE / "data" / "zeros.csv")
+
+
+@pytest.fixture(scope="module")
+def hurdle():  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    return pd.read_csv(REFERENCE / "data" / "hurdle.csv")

@@ -8,7 +8,6 @@ and report it with the documented critical values.
 from __future__ import annotations
 
 import math
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from cpcstats.designs import breaks
 from cpcstats.panels import Panel
 from cpcstats.panels.build import yearly_totals
 from cpcstats.study import Study
+from tests.conftest import compile_latex
 
 
 @pytest.fixture(scope="module")
@@ -186,19 +186,7 @@ def test_run_writes_compiling_outputs(
     record = out.record
     assert record["sup_wald"]["level"]["Country-year"]["break_year"] == 2013
     assert record["interactions"]["joint_wald_post_interactions"]["df"] == 5
-    (tmp_path / "doc.tex").write_text(
-        "\\documentclass{article}\\usepackage{booktabs}\\begin{document}"
-        "\\input{tables/design_xi.tex}\\end{document}\n"
-    )
-    proc = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert "Missing character" not in (tmp_path / "doc.log").read_text(errors="replace")
+    compile_latex(tmp_path / "tables" / "design_xi.tex", tmp_path, pdflatex)
 
 
 def test_run_without_party_panel_states_why(tmp_path: Path, study: Study, country: Panel) -> None:

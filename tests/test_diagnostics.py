@@ -41,16 +41,6 @@ ZEROS_FORMULA = "y ~ x1 + x2"
 
 
 @pytest.fixture(scope="module")
-def panel() -> pd.DataFrame:
-    return pd.read_csv(REF / "data" / "panel.csv")
-
-
-@pytest.fixture(scope="module")
-def zeros() -> pd.DataFrame:
-    return pd.read_csv(REF / "data" / "zeros.csv")
-
-
-@pytest.fixture(scope="module")
 def panel_models(panel: pd.DataFrame) -> dict[str, FitResult]:
     return {
         "poisson": fit(PANEL_FORMULA, panel, family="poisson", name="Poisson"),

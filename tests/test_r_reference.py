@@ -25,21 +25,6 @@ CASES = json.loads((REF / "fixtures" / "r_reference.json").read_text())["cases"]
 RTOL = 1e-5
 
 
-@pytest.fixture(scope="module")
-def panel() -> pd.DataFrame:
-    return pd.read_csv(REF / "data" / "panel.csv")
-
-
-@pytest.fixture(scope="module")
-def zeros() -> pd.DataFrame:
-    return pd.read_csv(REF / "data" / "zeros.csv")
-
-
-@pytest.fixture(scope="module")
-def hurdle() -> pd.DataFrame:
-    return pd.read_csv(REF / "data" / "hurdle.csv")
-
-
 def our_name(r_name: str) -> str:
     """R's coefficient names -> patsy/cpcstats names."""
     for prefix, ours in (("count_", ""), ("zero_", "ZERO")):
