@@ -158,3 +158,23 @@ def test_country_year_effects_recovered(demo: cpcstats.Study) -> None:
     assert demo.truth is not None
     for k, v in demo.truth["country_year_effects"].items():
         assert abs(m.params[k] - v) < 2 * m.std_errors[k], (k, m.params[k], v)
+
+
+def test_quasi_poisson_variance_equals_statsmodels_pearson_scale() -> None:
+    """se = 'quasi': inverse information times the Pearson dispersion, as GLM(scale='X2')."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"year": np.arange(2002, 2024)})
+    frame["t"] = frame["year"] - 2013
+    frame["post"] = (frame["year"] >= 2013).astype(int)
+    frame["total"] = rng.negative_binomial(20, 20 / (20 + np.exp(5.3 + 0.5 * frame["post"])))
+    mine = cpcstats.fit("total ~ t + post", frame, family="poisson", se="quasi")
+    ref = sm.GLM(
+        frame["total"], sm.add_constant(frame[["t", "post"]]), family=sm.families.Poisson()
+    ).fit(scale="X2")
+    np.testing.assert_allclose(mine.params.to_numpy(), ref.params.to_numpy(), rtol=1e-7)
+    np.testing.assert_allclose(mine.std_errors.to_numpy(), ref.bse.to_numpy(), rtol=1e-6)
+    assert "quasi-Poisson" in mine.se_description
+    with pytest.raises(cpcstats.SpecError, match="quasi"):
+        cpcstats.fit("total ~ t + post", frame, family="negbin", se="quasi")

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-SE_TYPES = ("classical", "hc0", "hc1", "cluster", "bootstrap")
+SE_TYPES = ("classical", "hc0", "hc1", "cluster", "bootstrap", "quasi")
+#: families whose variance can be scaled by the Pearson dispersion (se = "quasi")
+QUASI_FAMILIES = ("poisson", "fe-poisson")
 
 
 @dataclass(frozen=True)
