@@ -11,13 +11,15 @@ the "no pre-trend" assumption and the lags show the shape of the response.
   Beijing inside the window (binned endpoints, reference period omitted) and the record of
   which countries are switchers, controls or excluded.
 * :func:`event_study` — FE-Poisson (PPML) of contacts on the indicators with country and
-  year fixed effects, SEs clustered by country, and the joint Wald test of the leads.
+  year fixed effects, SEs clustered by country, and the joint test of the leads (a robust
+  score test with the default pooled pre-switch reference, a Wald test with a single
+  reference year).
 * :func:`run` — the ``design_taiwan`` table and figure of the replication.
 
 Timing follows the reference tables (``cpcstats/reference/README.md``): ``recognizes_prc``
 in year t is the status on 31 December, so event time 0 is the first year that *ends*
-with recognition of Beijing, and e = -1 (the default reference) is the last full year of
-recognition of Taipei (or of no relations).
+with recognition of Beijing, and e = -1 is the last full year of recognition of Taipei
+(or of no relations).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from cpcstats.errors import CpcError, EstimationError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.postestimation import WaldTest, wald_test
 from cpcstats.estimation.results import FitResult
+from cpcstats.estimation.score import ScoreTest, score_test
 from cpcstats.panels import Panel
 from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
 from cpcstats.reporting.tables import stats_table
@@ -68,6 +71,8 @@ TO_PRC = "to_prc"  # kind of event: a switch to Beijing
 AWAY = "away"  # kind of event: a switch away from Beijing (only with away="separate")
 PREFIX = {TO_PRC: "ev", AWAY: "away"}
 AWAY_OPTIONS = ("exclude", "separate")
+#: ``reference="pre"``: every pre-switch event time (e < 0) pooled into the reference
+POOLED = "pre"
 Z95 = float(stats.norm.ppf(0.975))
 #: below this many switching countries, clustered SEs are flagged as fragile in the notes
 FEW_SWITCHERS = 20
@@ -116,19 +121,22 @@ def _name(iso3: str) -> str:
         return iso3
 
 
-def _check_window(leads: int, lags: int, reference: int, away: str) -> None:
+def _check_window(leads: int, lags: int, reference: int | str, away: str) -> None:
     if int(leads) != leads or int(lags) != lags or leads < 1 or lags < 0:
         raise SpecError(
             f"leads must be >= 1 and lags >= 0 (whole numbers), got leads={leads}, lags={lags}",
             column="leads",
             fix="e.g. leads=5, lags=5",
         )
-    if not -leads < reference < lags:
+    if reference == POOLED:
+        pass
+    elif isinstance(reference, str) or not -leads < reference < lags:
         raise SpecError(
             f"the reference period {reference} must lie strictly inside the binned window "
             f"({-leads}, {lags}): an endpoint bin pools several event times",
             column="reference",
-            fix="use reference=-1, or widen leads/lags",
+            fix=f'use reference=-1 or reference="{POOLED}" (pooled pre-period), or widen '
+            "leads/lags",
         )
     if away not in AWAY_OPTIONS:
         raise SpecError(
@@ -197,10 +205,25 @@ class EventDummies:
     reversed_in_year: tuple[str, ...]
     leads: int
     lags: int
-    reference: int
+    reference: int | str
     away: str
     first_year: int
     last_year: int
+    #: with reference="pre": lead indicators e = -leads … -2 kept in ``data`` (not fitted)
+    #: for the score test that the pre-switch period is flat
+    test_columns: tuple[str, ...] = ()
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the reference is the pooled pre-switch period."""
+        return self.reference == POOLED
+
+    @property
+    def reference_text(self) -> str:
+        """The reference period in words, for notes and legends."""
+        if self.pooled:
+            return f"the pooled pre-switch period (all e < 0, e ≤ −{self.leads} included)"
+        return f"e = {_minus(self.reference)}"
 
     def terms(self, kind: str = TO_PRC, *, lead: bool | None = None) -> list[str]:
         """Indicator names of one kind; ``lead=True`` only leads, ``False`` only e >= 0."""
@@ -226,31 +249,40 @@ class EventDummies:
 
 
 def _indicators(
-    frame: pd.DataFrame, years: Mapping[str, int], kind: str, leads: int, lags: int, ref: int
-) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+    frame: pd.DataFrame,
+    years: Mapping[str, int],
+    kind: str,
+    leads: int,
+    lags: int,
+    ref: int | str,
+) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, np.ndarray]]:
     event = frame[UNIT].map(years).astype(float)
     e = (frame[TIME] - event).to_numpy(dtype=float)  # NaN for countries without the event
     binned = np.clip(e, -leads, lags)
     columns: dict[str, np.ndarray] = {}
+    tests: dict[str, np.ndarray] = {}
     rows: list[dict[str, Any]] = []
     for k in range(-leads, lags + 1):
         on = binned == k
         term = event_term(k, PREFIX[kind])
-        if k != ref:
+        is_ref = k < 0 if ref == POOLED else k == ref
+        if not is_ref:
             columns[term] = on.astype(int)
+        elif ref == POOLED and k < -1:
+            tests[term] = on.astype(int)
         rows.append(
             {
                 "kind": kind,
                 "event_time": k,
-                "term": None if k == ref else term,
+                "term": None if is_ref else term,
                 "label": _bin_label(k, leads, lags),
                 "lead": k < 0,
-                "reference": k == ref,
+                "reference": is_ref,
                 "n_countries": int(frame.loc[on, UNIT].nunique()),
                 "n_rows": int(on.sum()),
             }
         )
-    return columns, rows
+    return columns, rows, tests
 
 
 def event_time_dummies(
@@ -258,7 +290,7 @@ def event_time_dummies(
     *,
     leads: int = 5,
     lags: int = 5,
-    reference: int = -1,
+    reference: int | str = POOLED,
     away: str = "exclude",
 ) -> EventDummies:
     """Indicators ``ev_m5 … ev_m2, ev_p0 … ev_p5`` around each switch to Beijing in the window.
@@ -270,8 +302,15 @@ def event_time_dummies(
       times at or below ``-leads`` share the first bin and those at or above ``lags`` the
       last (binned endpoints), so every row of a switching country is in exactly one bin
       or the reference; without binning, the fixed effects could not separate long-run
-      event times from the country and year effects.  The reference period (default
-      e = -1, the last year that ends without recognition of Beijing) has no indicator.
+      event times from the country and year effects.  The reference has no indicator.
+      By default (``reference="pre"``) every pre-switch event time is the reference (no
+      lead indicators are fitted): countries recognising Taipei have almost no contact,
+      so a single reference year often has none at all and the classic design is not
+      identified, while the pooled pre-period usually has some.  ``reference=-1`` (or
+      another inner event time) gives the classic design with one reference year (e = -1
+      is the last year that ends without recognition of Beijing).  With the pooled
+      reference the lead indicators e = -leads … -2 are kept in ``data``
+      (``test_columns``) for the score test that the pre-period is flat.
     * Controls have all indicators 0: countries that recognise Beijing throughout the
       window, countries that recognise Taipei throughout, and countries whose switch to
       Beijing predates the window (their pre-switch years are unobserved, so within the
@@ -323,12 +362,13 @@ def event_time_dummies(
     pre_window = tuple(i for i in pre_window if i not in away_years)
 
     switch_years = {str(k): int(v) for k, v in in_window.items()}
-    columns, bins = _indicators(frame, switch_years, TO_PRC, leads, lags, reference)
+    columns, bins, tests = _indicators(frame, switch_years, TO_PRC, leads, lags, reference)
     if away == "separate":
-        more, more_bins = _indicators(frame, away_used, AWAY, leads, lags, reference)
+        more, more_bins, more_tests = _indicators(frame, away_used, AWAY, leads, lags, reference)
         columns.update(more)
+        tests.update(more_tests)
         bins += more_bins
-    clash = [c for c in columns if c in frame.columns]
+    clash = [c for c in [*columns, *tests] if c in frame.columns]
     if clash:
         raise SpecError(
             f"the panel already has column(s) {', '.join(clash)}",
@@ -336,7 +376,11 @@ def event_time_dummies(
             fix="rename them before building event-time indicators",
         )
     data = pd.concat(
-        [frame.reset_index(drop=True), pd.DataFrame(columns, index=range(len(frame)))], axis=1
+        [
+            frame.reset_index(drop=True),
+            pd.DataFrame({**columns, **tests}, index=range(len(frame))),
+        ],
+        axis=1,
     )
     data.attrs.update(frame.attrs)
     excluded = pd.DataFrame(excluded_rows, columns=[UNIT, "country", "rows", "year", "reason"])
@@ -351,10 +395,11 @@ def event_time_dummies(
         reversed_in_year=tuple(reversed_in_year),
         leads=int(leads),
         lags=int(lags),
-        reference=int(reference),
+        reference=reference if reference == POOLED else int(reference),
         away=away,
         first_year=first,
         last_year=last,
+        test_columns=tuple(tests),
     )
 
 
@@ -369,15 +414,17 @@ class EventStudyResult:
     sample, before separated rows are dropped) and ``status`` (``estimated``,
     ``reference`` or why it is not estimable).
     ``leads_test`` is the Wald test that all estimable leads of the switch to Beijing are
-    0 (None with ``leads_note`` saying why when none can be tested).
+    0 — or, with the pooled pre-period reference, the robust score test that adding the
+    leads changes nothing (a flat pre-period) — None with ``leads_note`` saying why when
+    none can be tested.
     """
 
     model: FitResult
     dummies: EventDummies
     coefficients: pd.DataFrame
-    leads_test: WaldTest | None
+    leads_test: WaldTest | ScoreTest | None
     leads_note: str = ""
-    away_leads_test: WaldTest | None = None
+    away_leads_test: WaldTest | ScoreTest | None = None
     outcome: str = "contacts"
     controls: tuple[str, ...] = ()
     n_switchers_sample: int = 0
@@ -449,7 +496,7 @@ def _reference_contacts(d: EventDummies, kind: str, outcome: str) -> tuple[float
     years = d.switch_years if kind == TO_PRC else d.away_years
     data = d.data
     e = data[TIME] - data[UNIT].map(years).astype(float)
-    rows = e == d.reference
+    rows = e < 0 if d.pooled else e == d.reference
     return float(data.loc[rows, outcome].sum()), int(rows.sum())
 
 
@@ -486,7 +533,7 @@ def _coefficients(
         }
         if b.reference:
             years = d.switch_years if b.kind == TO_PRC else d.away_years
-            e = used[TIME] - used[UNIT].map(years).astype(float)
+            e = (used[TIME] - used[UNIT].map(years).astype(float)).clip(-d.leads, d.lags)
             on = (e == b.event_time).to_numpy()
             row.update(estimate=0.0, status="reference")
         else:
@@ -514,6 +561,22 @@ def _coefficients(
     return pd.DataFrame(rows), int(switchers)
 
 
+def _lead_score_test(result: FitResult, d: EventDummies, kind: str) -> tuple[ScoreTest | None, str]:
+    """Score test of the lead indicators e = -leads … -2 left out of a pooled-reference fit."""
+    prefix = PREFIX[kind] + "_m"
+    frame = result.design.frame
+    if result.core.keep is not None:
+        frame = frame[result.core.keep]
+    candidates = [t for t in d.test_columns if t.startswith(prefix)]
+    terms = [t for t in candidates if t in frame.columns and bool((frame[t] == 1).any())]
+    if not terms:
+        return None, "no switching country has rows in two distinct pre-switch bins"
+    try:
+        return score_test(result, terms), ""
+    except CpcError as exc:
+        return None, exc.problem
+
+
 def _lead_test(result: FitResult, terms: list[str]) -> tuple[WaldTest | None, str]:
     tested = [t for t in terms if t in result.params.index]
     if not tested:
@@ -529,7 +592,7 @@ def event_study(
     *,
     leads: int = 5,
     lags: int = 5,
-    reference: int = -1,
+    reference: int | str = POOLED,
     away: str = "exclude",
     outcome: str = "contacts",
     controls: Sequence[str] = (),
@@ -547,7 +610,11 @@ def event_study(
 
     Bins with no switching country are left out and reported; bins whose contacts are all
     zero are separated (their coefficient would be -inf) and are omitted by the fit and
-    reported.  When the switching countries have no contact at all in the reference period
+    reported.  With ``reference="pre"`` the post-switch coefficients are relative to the
+    pooled pre-switch period and the leads are tested by a robust score test (clustered
+    like the fit) of adding them, computed at the restricted fit, so it exists even when
+    a lead bin has no contact.  When the switching countries have no contact at all in the
+    reference period
     every coefficient is +inf (the Poisson MLE does not exist): that raises
     :class:`EstimationError` instead of returning arbitrary numbers.  ``dummies`` reuses
     indicators built by :func:`event_time_dummies` (then ``panel`` and the window options
@@ -574,11 +641,16 @@ def event_study(
             raise EstimationError(
                 f"the event study is not identified: the {n_countries} countries with a "
                 f"{what} in {d.first_year}-{d.last_year} have no "
-                f"{outcome} at all in the reference period e = {d.reference} ({n} rows), so "
+                f"{outcome} at all in the reference period, {d.reference_text} ({n} rows), so "
                 "every event-time coefficient relative to it is +inf (the Poisson MLE does "
                 "not exist)",
                 column=outcome,
-                fix="choose another reference period, or report the switch as not estimable",
+                fix=(
+                    "report the switch as not estimable"
+                    if d.pooled
+                    else f'use reference="{POOLED}" (the pooled pre-switch period), or report '
+                    "the switch as not estimable"
+                ),
             )
     # a bin seen only in countries (or years) without any contact cannot vary in the
     # model's sample (those rows are dropped), so it is reported instead of fitted
@@ -591,11 +663,17 @@ def event_study(
     formula = f"{outcome} ~ {' + '.join([*fitted_terms, *controls])} | {UNIT} + {TIME}"
     result = fit(formula, d.data, family="fe-poisson", cluster=cluster, name="event_study")
     coefficients, n_switchers = _coefficients(result, d, fitted_terms)
-    lead_test, lead_note = _lead_test(result, d.terms(TO_PRC, lead=True))
-    away_test = None
-    if d.away_years:
-        away_test, _ = _lead_test(result, d.terms(AWAY, lead=True))
-    if lead_test is not None:
+    lead_test: WaldTest | ScoreTest | None
+    away_test: WaldTest | ScoreTest | None = None
+    if d.pooled:
+        lead_test, lead_note = _lead_score_test(result, d, TO_PRC)
+        if d.away_years:
+            away_test, _ = _lead_score_test(result, d, AWAY)
+    else:
+        lead_test, lead_note = _lead_test(result, d.terms(TO_PRC, lead=True))
+        if d.away_years:
+            away_test, _ = _lead_test(result, d.terms(AWAY, lead=True))
+    if lead_test is not None and not d.pooled:
         skipped = [t for t in d.terms(TO_PRC, lead=True) if t not in lead_test.terms]
         if skipped:
             lead_note = f"not estimable and not tested: {', '.join(skipped)}"
@@ -616,11 +694,11 @@ def event_study(
 _KIND_LABEL = {TO_PRC: "Switch to Beijing", AWAY: "Exit from Beijing"}
 
 
-def _estimate_cell(row: Any) -> Any:
+def _estimate_cell(row: Any, pooled: bool = False) -> Any:
     if row.status == "estimated":
         return float(row.estimate)
     if row.status == "reference":
-        return "0 (reference)"
+        return "0 (pooled reference)" if pooled else "0 (reference)"
     if row.status == SEPARATED:
         return "n.e. (all zero)"
     if row.status == NOT_OBSERVED:
@@ -640,7 +718,7 @@ def _table_frame(es: EventStudyResult) -> pd.DataFrame:
         rows.append(
             (
                 label,
-                _estimate_cell(r),
+                _estimate_cell(r, d.pooled),
                 float(r.std_error) if ok else None,
                 float(r.lower) if ok else None,
                 float(r.upper) if ok else None,
@@ -655,11 +733,12 @@ def _table_frame(es: EventStudyResult) -> pd.DataFrame:
     tests = [("Leads", es.leads_test)]
     if d.away_years:
         tests.append(("Exit leads", es.away_leads_test))
+    kind = "score" if d.pooled else "Wald"
     for name, test in tests:
         if test is None:
-            stat(f"{name}: joint Wald χ² (all = 0)", "not defined")
+            stat(f"{name}: joint {kind} χ² (all = 0)", "not defined")
             continue
-        stat(f"{name}: joint Wald χ² (all = 0)", float(test.statistic))
+        stat(f"{name}: joint {kind} χ² (all = 0)", float(test.statistic))
         stat(f"{name}: df", int(test.df))
         stat(f"{name}: p-value", float(test.p_value))
     stat("N (country-years)", int(es.model.nobs))
@@ -711,10 +790,24 @@ def _notes(study: Study, es: EventStudyResult) -> list[str]:
         + "; coefficients on the log scale. Event time e = year − year of the switch to "
         "Beijing; recognition is the status on 31 December, so e = 0 is the first year "
         f"ending with recognition of Beijing. Binning: e ≤ −{d.leads} and e ≥ {d.lags} are "
-        f"pooled into the endpoint bins; the reference period e = {_minus(d.reference)} is omitted "
-        "(coefficient 0).",
-        "Standard errors clustered by country (CR1); normal 95% intervals. Leads test: joint "
-        "Wald χ² test that all estimable lead coefficients are zero. n.e. = not estimable: "
+        "pooled into the endpoint bins; the reference period, "
+        f"{d.reference_text}, has no indicator (coefficient 0)"
+        + (
+            ", so each coefficient compares contact at e with the switchers' average "
+            "pre-switch level (a single reference year often has no contact at all)."
+            if d.pooled
+            else "."
+        ),
+        "Standard errors clustered by country (CR1); normal 95% intervals. Leads test: "
+        + (
+            "robust score (Lagrange multiplier) χ² test, clustered by country, that adding "
+            f"lead indicators e = −{d.leads} … −2 (relative to e = −1) changes nothing, i.e. "
+            "that the pre-switch period is flat; it is computed at the fitted model, so it "
+            "exists even when a lead bin has no contact. "
+            if d.pooled
+            else "joint Wald χ² test that all estimable lead coefficients are zero. "
+        )
+        + "n.e. = not estimable: "
         "a bin whose contacts are all zero is separated (its coefficient would be −∞) and "
         "omitted. Switchers = switching countries with rows in the bin.",
     ]
@@ -735,7 +828,7 @@ def _notes(study: Study, es: EventStudyResult) -> list[str]:
     else:
         away = (
             "Countries that left Beijing inside the window keep their rows with their own "
-            f"exit indicators (same bins, reference e = {_minus(d.reference)}): "
+            f"exit indicators (same bins, reference {d.reference_text}): "
             f"{_switch_list(d.away_years)}."
         )
     if d.reversed_in_year:
@@ -794,14 +887,21 @@ def plot_event_study(
                     fontsize=7,
                     color=colour,
                 )
+        reference = list(range(-d.leads, 0)) if d.pooled else [d.reference]
+        test = es.leads_test
         ax.plot(
-            [d.reference],
-            [0.0],
+            reference,
+            [0.0] * len(reference),
             marker="D",
             color="0.25",
             markerfacecolor="white",
             linestyle="none",
-            label=f"Reference period (e = {_minus(d.reference)})",
+            label=(
+                "Pooled reference (all e < 0)"
+                if d.pooled
+                else f"Reference period (e = {_minus(d.reference)})"
+            )
+            + ("" if test is None else f"; leads test p = {test.p_value:.2f}"),
         )
         if planted is not None:
             ax.axhline(
@@ -832,6 +932,10 @@ def plot_event_study(
         return save_figure(fig, stem)
 
 
+def _reference_option(value: Any) -> int | str:
+    return POOLED if value == POOLED else int(value)
+
+
 def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutput:
     """Fit the Taiwan-switch event study; write table and figure ``design_taiwan``.
 
@@ -845,7 +949,7 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
     options = {
         "leads": int(params.get("leads", 5)),
         "lags": int(params.get("lags", 5)),
-        "reference": int(params.get("reference", -1)),
+        "reference": _reference_option(params.get("reference", POOLED)),
         "away": str(params.get("away", "exclude")),
     }
     try:
