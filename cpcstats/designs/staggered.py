@@ -13,7 +13,8 @@ against not-yet/never-treated countries only, and aggregates the cell effects af
 * :func:`twfe_poisson` — FE-Poisson of contacts on ``bri_member`` with country and year FE.
 * :func:`staggered_cohorts` — cohorts, the rows that identify them and the cell indicators.
 * :func:`etwfe_poisson` — the ETWFE Poisson, its aggregations (cells, overall, event time)
-  with delta-method SEs and a leads model with a joint pre-trend Wald test.
+  with delta-method SEs, a joint pre-trend score test and a leads model for the lead
+  effects.
 * :func:`run` — the ``design_bri`` table and figure of the replication.
 
 Delta-method standard errors use a numeric gradient with respect to the model's shown
@@ -42,10 +43,10 @@ from cpcstats.designs.base import (
     sample_note,
     write_table,
 )
-from cpcstats.errors import EstimationError
+from cpcstats.errors import CpcError, EstimationError
 from cpcstats.estimation.fit import fit
-from cpcstats.estimation.postestimation import WaldTest, wald_test
 from cpcstats.estimation.results import FitResult
+from cpcstats.estimation.score import ScoreTest, score_test
 from cpcstats.panels import Panel
 from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
 from cpcstats.reporting.tables import stats_table
@@ -214,6 +215,7 @@ def staggered_cohorts(panel: Panel | pd.DataFrame) -> Cohorts:
     post: dict[str, tuple[int, int]] = {}
     leads: dict[str, tuple[int, int]] = {}
     years = frame[TIME].to_numpy()
+    indicators: dict[str, np.ndarray] = {}
     for g in cohorts:
         in_cohort = frame[COHORT].to_numpy() == g
         for s in range(first, last + 1):
@@ -223,9 +225,14 @@ def staggered_cohorts(panel: Panel | pd.DataFrame) -> Cohorts:
             if not cell.any():
                 continue
             name = f"bri_g{g}_y{s}" if s >= g else f"bri_lead_g{g}_y{s}"
-            frame[name] = cell.astype(int)
+            indicators[name] = cell.astype(int)
             (post if s >= g else leads)[name] = (g, s)
-    frame = frame.reset_index(drop=True)
+    attrs = dict(frame.attrs)
+    frame = pd.concat(
+        [frame.reset_index(drop=True), pd.DataFrame(indicators, index=range(len(frame)))],
+        axis=1,
+    )
+    frame.attrs.update(attrs)
     return Cohorts(
         frame=frame,
         post=post,
@@ -435,8 +442,9 @@ class ETWFEResult:
     (log of summed E[y] treated over untreated), ``pct_effect`` (exp(log) - 1), their SEs
     and the number of treated rows; ``cells`` and ``event_time`` hold the same by
     cohort-year cell and by e = year - cohort.  From the leads model: ``leads`` (event-time
-    lead effects, e <= -2), ``pretrend`` (joint Wald test that all cohort-by-year leads are
-    0) and ``lead_average`` (the leads pooled into one log-scale effect, a 1-df test).
+    lead effects, e <= -2) and ``lead_average`` (the leads pooled into one log-scale
+    effect, a 1-df test); ``pretrend`` is the joint score test, at the main model, that
+    all cohort-by-year leads are 0.
     """
 
     model: FitResult
@@ -447,7 +455,7 @@ class ETWFEResult:
     overall: dict[str, float]
     n_countries: int
     leads: pd.DataFrame | None = None
-    pretrend: WaldTest | None = None
+    pretrend: ScoreTest | None = None
     lead_average: dict[str, float] | None = None
     omitted_cells: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
@@ -519,24 +527,35 @@ def etwfe_poisson(
     FE and the controls, which enter with a common slope), each cell effect is identified
     against countries not (yet) treated in year s only, so heterogeneous and dynamic
     effects do not contaminate one another.  The leads model adds the indicators of the
-    pre-treatment years s < g - 1 (reference g - 1).  Two pre-trend tests come from it:
-    the joint Wald test that all leads are 0 (it has many restrictions, each identified by
-    one cohort's countries, so with small cohorts its clustered variance is poorly
-    estimated and it over-rejects) and the 1-df test of the leads pooled like the ATT
-    (log of summed E[y] with over without the leads, all pre-treatment rows but g - 1).
+    pre-treatment years s < g - 1 (reference g - 1); its leads pooled like the ATT (log of
+    summed E[y] with over without the leads, all pre-treatment rows but g - 1) give a 1-df
+    pre-trend test.  The joint test that every cohort-by-year lead is 0 is a clustered
+    score test at the main model: the Wald version has many restrictions, each identified
+    by one cohort's countries, so its clustered variance of the lead estimates is near
+    singular and it rejected in every null redraw of the demo process; the score test needs
+    no lead estimates and keeps its size (``tests/test_design_bri.py``).
     """
     layout = staggered_cohorts(panel)
     data = layout.frame
+    # a cell seen only in countries (or years) without any contact cannot vary in the
+    # model's sample (those rows carry no information and are dropped by the fit), so it
+    # is reported as not estimated instead of failing the fit
+    alive = (data.groupby(UNIT)[outcome].transform("sum") > 0) & (
+        data.groupby("year")[outcome].transform("sum") > 0
+    )
+    post = {t: c for t, c in layout.post.items() if bool((data.loc[alive, t] == 1).any())}
+    lead_terms = {t: c for t, c in layout.leads.items() if bool((data.loc[alive, t] == 1).any())}
+    no_contact = tuple(t for t in layout.post if t not in post)
     main = fit(
-        _formula(outcome, [*layout.post, *controls]),
+        _formula(outcome, [*post, *controls]),
         data,
         family="fe-poisson",
         cluster=cluster,
         name="etwfe_poisson",
     )
     mm = _MeanModel.of(main)
-    cells, event, overall = _aggregate(mm, layout.post)
-    omitted = tuple(n for n in layout.post if n not in mm.names)
+    cells, event, overall = _aggregate(mm, post)
+    omitted = tuple(n for n in post if n not in mm.names)
     result = ETWFEResult(
         main,
         None,
@@ -547,21 +566,27 @@ def etwfe_poisson(
         n_countries=int(mm.frame[UNIT].nunique()),
         omitted_cells=omitted,
     )
+    if no_contact:
+        result.notes.append(
+            f"{len(no_contact)} treatment cell(s) not estimated (the cohort's countries have "
+            "no contact at all in the window, so they leave the sample): " + ", ".join(no_contact)
+        )
+        result.omitted_cells = no_contact + omitted
     if omitted:
         result.notes.append(
             f"{len(omitted)} treatment cell(s) not estimated (separated: all outcomes zero): "
             + ", ".join(omitted)
         )
-    if leads and layout.leads:
+    if leads and lead_terms:
         lead_fit = fit(
-            _formula(outcome, [*layout.leads, *layout.post, *controls]),
+            _formula(outcome, [*lead_terms, *post, *controls]),
             data,
             family="fe-poisson",
             cluster=cluster,
             name="etwfe_poisson_leads",
         )
         lm = _MeanModel.of(lead_fit)
-        _, lead_event, lead_overall = _aggregate(lm, layout.leads)
+        _, lead_event, lead_overall = _aggregate(lm, lead_terms)
         result.leads_model = lead_fit
         result.leads = lead_event
         est, se = lead_overall["log_effect"], lead_overall["log_effect_se"]
@@ -573,10 +598,10 @@ def etwfe_poisson(
             "p_value": float(2 * stats.norm.sf(abs(est / se))),
             "n_rows": lead_overall["n_treated"],
         }
-        tested = [n for n in layout.leads if n in lead_fit.params.index]
+    if leads and lead_terms:
         try:
-            result.pretrend = wald_test(lead_fit, tested)
-        except EstimationError as exc:
+            result.pretrend = score_test(main, list(lead_terms), data=data)
+        except CpcError as exc:
             result.notes.append(f"Joint pre-trend test not computed: {exc.problem}")
     return result
 
@@ -610,7 +635,7 @@ def _table_frame(twfe: FitResult, et: ETWFEResult) -> pd.DataFrame:
         est("Pre-trend: leads pooled, log scale (leads model)", la["log_effect"], la["std_error"])
         rows.append(("Pre-trend: leads pooled, p-value", la["p_value"], None, None, None))
     if et.pretrend is not None:
-        rows.append(("Pre-trend: all leads = 0, Wald χ²", et.pretrend.statistic, None, None, None))
+        rows.append(("Pre-trend: all leads = 0, score χ²", et.pretrend.statistic, None, None, None))
         rows.append(("Pre-trend: all leads = 0, df", int(et.pretrend.df), None, None, None))
         rows.append(("Pre-trend: all leads = 0, p-value", et.pretrend.p_value, None, None, None))
     rows.append(("N (ETWFE country-years)", int(et.nobs), None, None, None))
@@ -655,9 +680,10 @@ def _notes(study: Study, twfe: FitResult, et: ETWFEResult, controls: Sequence[st
         "treated as known (their own sampling error is ignored).",
         "Pre-trend tests from a leads model that adds cohort-by-year indicators for every "
         "pre-signing year but the year before signing (the reference): the leads pooled "
-        "into one log-scale effect (1 df), and the joint Wald test that all leads are zero; "
-        "each lead is identified by one cohort's countries only, so with small cohorts the "
-        "joint test's clustered variance is poorly estimated and it over-rejects.",
+        "into one log-scale effect (1 df); and the joint test that all leads are zero, a "
+        "robust score (Lagrange multiplier) test clustered by country at the main model "
+        "(each lead is identified by one cohort's countries only, so a Wald test of the "
+        "estimated leads has a near-singular clustered variance and over-rejects).",
     ]
     planted = planted_effect(study, TREATMENT)
     if planted is not None:
