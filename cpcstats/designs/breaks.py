@@ -7,7 +7,8 @@ break in 2013.  Three questions, three tools:
     shift and the trend shift, and are they jointly zero?  Count model of
     contacts on a linear trend, ``post_break`` = 1{year >= break} and
     ``post_trend`` = (year - break)·post_break; unit fixed effects and clustered
-    SEs on panels, Poisson (or NB2) with HC1 SEs on the yearly total series.
+    SEs on panels, quasi-Poisson (Pearson-scaled) SEs on the yearly total series
+    (NB2 with HC1 SEs on request), as in segmented interrupted-time-series regression.
 (b) :func:`sup_wald` — does the data pick 2013 without being told?  The Wald
     statistic for the break terms at every candidate year of the trimmed
     range, its maximum (Andrews 1993 sup-Wald) with Andrews's asymptotic
@@ -153,8 +154,11 @@ def _prepare(
             raise SpecError(
                 f"family {fam!r} for the yearly series", fix="use 'poisson' or 'negbin'"
             )
+        # HC variances are biased downwards with 11-22 yearly points; one Pearson scale
+        # factor captures the aggregate's overdispersion (quasi-Poisson)
+        se = "quasi" if fam == "poisson" else "hc1"
         return _Data(
-            frame, None, outcome, None, fam, None, "hc1", "yearly series", simulated, controls
+            frame, None, outcome, None, fam, None, se, "yearly series", simulated, controls
         )
     default_unit = (
         panel.unit if panel is not None else ("party_id" if "party_id" in frame else "iso3")
@@ -251,7 +255,7 @@ def known_break(
     ``fe-poisson`` (PPML); ``unit_fe=False`` pools (``poisson``); a string names
     the fixed-effect column.  SEs are clustered by ``cluster`` (default
     ``iso3``).  A yearly series (one row per year, outcome ``contacts`` or
-    ``total``) uses Poisson quasi-ML with HC1 SEs (``family="negbin"`` for NB2).
+    ``total``) uses quasi-Poisson SEs (``family="negbin"``: NB2 with HC1 SEs).
     ``controls`` are extra regressors (e.g. ``bri_member``; note that BRI is itself
     an Xi-era policy, so controlling for it removes part of the break).
     """
@@ -439,7 +443,7 @@ def sup_wald(
     the break terms of ``shift`` (``"level"``: ``post_break``, p = 1;
     ``"level+trend"``: ``post_break`` and ``post_trend``, p = 2) and the Wald
     statistic of those terms is computed with the model's SEs (clustered on
-    panels, HC1 on a series).  The sup-Wald statistic is their maximum and the
+    panels, quasi-Poisson on a series).  The sup-Wald statistic is their maximum and the
     estimated break year its argmax.  Critical values are Andrews's asymptotic
     ones (Table I); the p-value is simulated from the same limiting
     distribution.  Both are asymptotic in the number of years; with 16 years
@@ -456,7 +460,7 @@ def sup_wald(
     default to 1 (the trimming decides).  A yearly series defaults to
     2p + 1 (3 for a level shift, 5 for level + trend): with fewer, a regime's
     own intercept and slope nearly interpolate its few points, their leverage
-    approaches 1 and the HC1 variance collapses (on 2002-2012 a break in 2011
+    approaches 1 and the variance collapses (on 2002-2012 a break in 2011
     leaves two points for two parameters and a "Wald" of several hundred).
     A narrower candidate range makes Andrews's critical values conservative.
     """
@@ -961,7 +965,7 @@ def _notes(
         f"(b) Wald statistics at every candidate year of the trimmed range (first and last "
         f"{trim:.0%} of years dropped: {level.candidate_range}) with the same estimators and "
         f"SEs; the yearly series also needs {series.min_segment} years on each side of a "
-        "level-and-trend break (HC1 variances collapse when a regime's own intercept and "
+        "level-and-trend break (variances collapse when a regime's own intercept and "
         "slope nearly interpolate its points), which makes the critical values conservative "
         f"there. Critical values: {level.critical_values_source}; asymptotic in the number of "
         f"years, so an approximation with {len(yearly)} years. p-values: "
@@ -969,8 +973,8 @@ def _notes(
     )
     notes.append(
         "Confidence set: candidate years whose likelihood-ratio statistic against the "
-        "likelihood-maximising year, divided by the variance ratio eta^2 (clustered/HC1 over "
-        f"model-based), is below Hansen's (2000) c = -2 log(1 - sqrt(0.95)) = "
+        "likelihood-maximising year, divided by the variance ratio eta^2 (clustered or "
+        f"quasi-Poisson over model-based), is below Hansen's (2000) c = -2 log(1 - sqrt(0.95)) = "
         f"{HANSEN_2000_C95:.2f}; an approximation (Hansen's theory assumes a shrinking break "
         "in a regression)."
     )
