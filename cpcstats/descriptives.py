@@ -22,9 +22,37 @@ def _share(part: int, whole: int) -> float:
     return float(part / whole) if whole else float("nan")
 
 
-def study_figures(study: Study) -> dict[str, float]:
-    """Totals, ruling/opposition split, regime shares and concentration of contacts."""
-    events = study.contacts
+def study_figures(
+    study: Study, first_year: int | None = None, last_year: int | None = None
+) -> dict[str, float]:
+    """Totals, ruling/opposition split, regime shares and concentration of a study's contacts.
+
+    ``first_year``/``last_year`` restrict the events to a period (e.g. the published
+    study's 2002-2017 when the study's own window is longer).
+    """
+    return contact_figures(
+        study.contacts, study.party_status, study.covariates, first_year, last_year
+    )
+
+
+def contact_figures(
+    contacts: pd.DataFrame,
+    party_status: pd.DataFrame | None = None,
+    covariates: pd.DataFrame | None = None,
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> dict[str, float]:
+    """The figures of :func:`study_figures` from the tables themselves.
+
+    ``contacts`` needs ``iso3``, ``year``, ``counterpart_type`` and ``party_id``;
+    ``party_status`` ``party_id``, ``year``, ``status``; ``covariates`` ``iso3``, ``year``,
+    ``fh_status``.  Shares that need a missing table are left out.
+    """
+    events = contacts
+    if first_year is not None:
+        events = events[events["year"] >= first_year]
+    if last_year is not None:
+        events = events[events["year"] <= last_year]
     party = events[events["counterpart_type"] == "party"]
     out: dict[str, float] = {
         "contacts_total": len(events),
@@ -40,16 +68,16 @@ def study_figures(study: Study) -> dict[str, float]:
     per_country = party.groupby("iso3")["party_id"].nunique()
     out["share_countries_le3_parties"] = _share(int((per_country <= 3).sum()), len(per_country))
     out["share_countries_1_party"] = _share(int((per_country == 1).sum()), len(per_country))
-    if study.party_status is not None:
-        tagged = party.merge(study.party_status, on=["party_id", "year"], how="left")
+    if party_status is not None:
+        tagged = party.merge(party_status, on=["party_id", "year"], how="left")
         ruling = tagged["status"].isin(RULING_STATUSES)
         opposition = tagged["status"] == "opposition"
         out["contacts_ruling"] = int(ruling.sum())
         out["contacts_opposition"] = int(opposition.sum())
         out["share_ruling"] = _share(int(ruling.sum()), len(tagged))
-        if study.covariates is not None and "fh_status" in study.covariates:
+        if covariates is not None and "fh_status" in covariates:
             regime = tagged.merge(
-                study.covariates[["iso3", "year", "fh_status"]], on=["iso3", "year"], how="left"
+                covariates[["iso3", "year", "fh_status"]], on=["iso3", "year"], how="left"
             )
             opp = regime[regime["status"] == "opposition"]
             out["share_opposition_free"] = _share(int((opp["fh_status"] == "F").sum()), len(opp))
@@ -71,9 +99,25 @@ def load_published(path: str | Path) -> list[dict[str, object]]:
     return list(tomllib.loads(Path(path).read_text(encoding="utf-8"))["figure"])
 
 
-def compare_published(study: Study, published: list[dict[str, object]]) -> pd.DataFrame:
-    """One row per published figure: the paper's value, ours, and the difference."""
-    ours = study_figures(study)
+def published_period(path: str | Path) -> tuple[int | None, int | None]:
+    """The period the published figures cover (``[period]`` of the file), if stated."""
+    period = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("period", {})
+    first, last = period.get("first_year"), period.get("last_year")
+    return (None if first is None else int(first), None if last is None else int(last))
+
+
+def compare_published(
+    study: Study,
+    published: list[dict[str, object]],
+    *,
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> pd.DataFrame:
+    """One row per published figure: the paper's value, ours, and the difference.
+
+    Ours are computed over ``first_year``-``last_year`` (the published period) when given.
+    """
+    ours = study_figures(study, first_year, last_year)
     rows = []
     for item in published:
         key = str(item["key"])

@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.accounting import Ledger
-from cpcstats.descriptives import compare_published, load_published, study_figures
+from cpcstats.descriptives import (
+    compare_published,
+    load_published,
+    published_period,
+    study_figures,
+)
 from cpcstats.designs.base import write_table
 from cpcstats.errors import CpcError, SpecError
 from cpcstats.estimation.fit import fit
@@ -251,9 +256,18 @@ def _write_tables(
         )
         files += write_table(tab, out, t.name)
     if cfg.published is not None:
-        frame = compare_published(study, load_published(cfg.published))
+        first, last = published_period(cfg.published)
+        frame = compare_published(
+            study, load_published(cfg.published), first_year=first, last_year=last
+        )
         frame = frame.set_index("figure")[["published", "computed", "comparison"]]
         notes = ["Published: Hackenesch and Bader (2020), ISQ 64(3); shares as proportions."]
+        if first is not None or last is not None:
+            notes.append(
+                f"Computed from this study's contacts in {first or study.first_year}-"
+                f"{last or study.last_year}, the period the published figures cover "
+                f"(the study's own window is {study.first_year}-{study.last_year})."
+            )
         if study.simulated:
             notes.append(
                 "The demo study is simulated and calibrated to these published "
