@@ -22,7 +22,7 @@ from cpcstats.countries import HarmonisationReport, harmonise_countries
 from cpcstats.errors import InputError
 
 COUNTERPART_TYPES = ("party", "state", "other")
-DIRECTIONS = ("inbound", "outbound")
+DIRECTIONS = ("inbound", "outbound", "unknown")
 PARTY_STATUSES = ("senior", "junior", "support", "opposition")
 RULING_STATUSES = ("senior", "junior")
 FH_STATUSES = ("F", "PF", "NF")
@@ -35,7 +35,10 @@ CONTACT_COLUMNS: dict[str, tuple[str, str]] = {
     "counterpart_type": ("required", "`party`, `state` (officials) or `other` (think tanks ...)"),
     "party_id": ("party rows", "id of the party in the parties table"),
     "party_name": ("optional", "name of the party as reported"),
-    "direction": ("required", "`inbound` (received in China) or `outbound` (CPC abroad)"),
+    "direction": (
+        "required",
+        "`inbound` (received in China), `outbound` (CPC abroad) or `unknown` (source silent)",
+    ),
     "source_id": ("optional", "id of the news item that reports the contact"),
     "text": ("optional", "text or summary of the news item"),
 }
@@ -57,7 +60,10 @@ COVARIATE_COLUMNS: dict[str, tuple[str, str]] = {
     "country": ("required", "ISO3 code or name"),
     "year": ("required", "year"),
     "fh_status": ("optional", "Freedom House status `F`, `PF` or `NF`"),
-    "fh_total": ("optional", "Freedom House total score (0-100)"),
+    "fh_total": (
+        "optional",
+        "Freedom House total: the 0-100 aggregate, or PR + CL (2-14) from the FH adapter",
+    ),
     "polyarchy": ("optional", "V-Dem electoral democracy index (0-1)"),
 }
 

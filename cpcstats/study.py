@@ -9,6 +9,7 @@ checks everything once; panels and models then work on the clean tables.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,6 +25,7 @@ from cpcstats.contract import (
     normalise_parties,
     normalise_party_status,
 )
+from cpcstats.countries import HarmonisationReport
 from cpcstats.errors import InputError, SpecError
 from cpcstats.io import InputFile, read_table
 from cpcstats.reference import load_reference
@@ -53,6 +55,12 @@ class Study:
     ledger: Ledger = field(default_factory=Ledger)
     config_path: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Rules applied while loading (derived columns, dedupe, adapter rules), for reports."""
+    harmonisation: dict[str, HarmonisationReport] = field(default_factory=dict)
+    """Country harmonisation of each input (table or source name -> report)."""
+    published: Path | None = None
+    """Published figures to compare with (``[published]`` of the study file), if enabled."""
 
     @property
     def years(self) -> range:
@@ -144,7 +152,55 @@ def _apply_mapping(
             frame[column] = value
         else:
             frame[column] = frame[column].fillna(value)
+    for column, rule in section.get("derive", {}).items():
+        frame[column] = _derive(frame, column, rule, key=key, config_file=config_file)
     return frame
+
+
+def _derive(
+    frame: pd.DataFrame, column: str, rule: Any, *, key: str, config_file: str
+) -> pd.Series:
+    """A column from regular expressions over another (first matching pattern wins).
+
+    Why: sources such as China Vitae say the direction of a meeting only in free text
+    ("... travelled to Portugal ..." / "... was in Beijing ..."); a stated, ordered rule
+    in the study file is reproducible and auditable, a hand-edited column is not.
+    """
+    where = f"[{key}.derive.{column}]"
+    if not isinstance(rule, dict) or "from" not in rule or "patterns" not in rule:
+        raise SpecError(
+            f"{where} needs `from` (a column) and `patterns` (regular expression = value)",
+            file=config_file,
+            column=column,
+            fix=f'{where}\nfrom = "text"\npatterns = {{ "travel" = "outbound" }}\n'
+            'default = "unknown"',
+        )
+    source = rule["from"]
+    if source not in frame.columns:
+        raise SpecError(
+            f"{where} reads column {source!r}, which the file does not have; it has: "
+            f"{', '.join(map(str, frame.columns))}",
+            file=config_file,
+            column=source,
+            fix="name one of the file's columns in `from`",
+        )
+    text = frame[source].astype("string").fillna("")
+    out = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for pattern, value in rule["patterns"].items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise SpecError(
+                f"{where} pattern {pattern!r} is not a valid regular expression: {exc}",
+                file=config_file,
+                column=column,
+                fix="escape special characters, e.g. \\( for a parenthesis",
+            ) from exc
+        hit = text.str.contains(pattern, case=False, regex=True)
+        out = out.mask(out.isna() & hit.to_numpy(), str(value))
+    if "default" in rule:
+        out = out.fillna(str(rule["default"]))
+    return out
 
 
 def _code_text(series: pd.Series) -> pd.Series:
@@ -184,6 +240,9 @@ def load_study(study: str | Path = DEMO) -> Study:
     overrides = countries.get("overrides")
     exclude = countries.get("exclude")
 
+    notes: list[str] = []
+    harmonisation: dict[str, HarmonisationReport] = {}
+
     def read(key: str) -> tuple[pd.DataFrame, str] | None:
         section = _table_section(config, key, base, config_file)
         if section is None:
@@ -191,6 +250,17 @@ def load_study(study: str | Path = DEMO) -> Study:
         frame, info = read_table(section["path"], sheet=section.get("sheet"))
         inputs.append(info)
         frame = _apply_mapping(frame, section, file=info.path, key=key, config_file=config_file)
+        for column, rule in section.get("derive", {}).items():
+            counts = frame[column].value_counts(dropna=False)
+            shown = ", ".join(
+                f"{n:,} {v if v is not pd.NA else 'unmatched'}" for v, n in counts.items()
+            )
+            notes.append(
+                f"[{key}] {column} derived from {rule['from']!r} by "
+                f"{len(rule['patterns'])} pattern(s)"
+                + (f", default {rule['default']!r}" if "default" in rule else "")
+                + f": {shown}"
+            )
         return frame, info.path
 
     raw = read("contacts")
@@ -201,29 +271,81 @@ def load_study(study: str | Path = DEMO) -> Study:
             fix='add [contacts] with path = "contacts.csv"',
         )
     contacts_file = raw[1]
-    contacts, accounts, _ = normalise_contacts(
+    contacts, accounts, report = normalise_contacts(
         raw[0], file=contacts_file, overrides=overrides, exclude=exclude
     )
+    harmonisation["contacts"] = report
     ledger.extend(accounts)
     contacts, account = _window(contacts, first_year, last_year)
     ledger.add(account)
+    dedupe = _table_section(config, "contacts", base, config_file).get("dedupe")
+    if dedupe:
+        contacts, account = _dedupe(contacts, dedupe, config_file)
+        ledger.add(account)
+        notes.append(
+            f"[contacts] dedupe: one contact per {', '.join(dedupe)} "
+            f"({account.rows_in - account.rows_out:,} repeated rows removed)"
+        )
 
     parties = party_status = covariates = None
     if (raw := read("parties")) is not None:
         parties, accounts = normalise_parties(raw[0], file=raw[1], overrides=overrides)
         ledger.extend(accounts)
         _check_party_ids(contacts, parties, contacts_file, raw[1])
-    if (raw := read("party_status")) is not None:
+    sources = _covariate_sources(config, base, config_file)
+    results = {
+        name: _run_adapter(name, opts, first_year, last_year, overrides, exclude, config_file)
+        for name, opts in sources.items()
+    }
+    for name, result in results.items():
+        ledger.add(result.account)
+        if result.input_file is not None:
+            inputs.append(result.input_file)
+        harmonisation[name] = result.harmonisation
+        notes += [f"[covariates] {name}: {note}" for note in result.notes]
+    if _party_status_source(config) == "vparty":
+        if "vparty" not in results:
+            raise SpecError(
+                'party_status = "vparty" needs the V-Party file: add vparty = "PATH" to '
+                "[covariates]",
+                file=config_file,
+                column="party_status",
+                fix='[covariates]\nvparty = "vparty_1990_2019.csv"',
+            )
+        party_status, account = _vparty_status(results["vparty"].table)
+        ledger.add(account)
+        notes.append(
+            "[party_status] from V-Party v2pagovsup (senior/junior partner = ruling), carried "
+            "forward between election years"
+        )
+        if parties is None:
+            parties, accounts = normalise_parties(
+                _vparty_parties(results["vparty"]), file=str(results["vparty"].path)
+            )
+            ledger.extend(accounts)
+    elif (raw := read("party_status")) is not None:
         party_status, accounts = normalise_party_status(raw[0], file=raw[1])
         ledger.extend(accounts)
-    if (raw := read("covariates")) is not None:
+    section = config.get("covariates")
+    own_file = isinstance(section, str) or (isinstance(section, dict) and "path" in section)
+    if own_file and (raw := read("covariates")) is not None:
         covariates, accounts = normalise_covariates(raw[0], file=raw[1], overrides=overrides)
         ledger.extend(accounts)
+    country_tables = [r.table for n, r in results.items() if n != "vparty"]
+    if country_tables:
+        covariates = _merge_covariates(country_tables, covariates, config_file)
 
-    refs = config.get("reference", {})
+    refs = dict(config.get("reference", {}))
+    if isinstance(section, dict):  # user files replacing the shipped BRI / Taiwan tables
+        refs.update({k: section[k] for k in ("bri", "taiwan", "states") if k in section})
     states = load_reference("states", _maybe(base, refs.get("states")))
     taiwan = load_reference("taiwan", _maybe(base, refs.get("taiwan")))
     bri = load_reference("bri", _maybe(base, refs.get("bri")))
+    for key in ("bri", "taiwan", "states"):
+        if refs.get(key):
+            notes.append(
+                f"[reference] {key}: the study's own file {refs[key]} replaces the shipped one"
+            )
     truth = None
     if "truth" in config:
         truth = json.loads(_resolve(base, config["truth"]["path"]).read_text(encoding="utf-8"))
@@ -246,7 +368,184 @@ def load_study(study: str | Path = DEMO) -> Study:
         ledger=ledger,
         config_path=config_file,
         config=config,
+        notes=notes,
+        harmonisation=harmonisation,
+        published=_published(config, base, config_file),
     )
+
+
+COUNTRY_SOURCES = ("freedom_house", "vdem", "reign")
+
+
+def _covariate_sources(config: dict[str, Any], base: Path, config_file: str) -> dict[str, dict]:
+    """``[covariates]`` entries naming a public source: name -> {path, options}."""
+    from cpcstats.adapters import ADAPTERS
+
+    section = config.get("covariates")
+    if not isinstance(section, dict):
+        return {}
+    known = {*ADAPTERS, "path", "columns", "values", "defaults", "sheet", "derive"}
+    known |= {"bri", "taiwan", "states"}
+    unknown = [k for k in section if k not in known]
+    if unknown:
+        raise SpecError(
+            f"[covariates] has unknown key(s) {', '.join(unknown)}",
+            file=config_file,
+            column=unknown[0],
+            fix=f"use {', '.join(ADAPTERS)} (source files), bri / taiwan (files replacing the "
+            "shipped tables) or path (a covariate file in the contract's layout)",
+        )
+    out = {}
+    for name in ADAPTERS:
+        if name not in section:
+            continue
+        value = section[name]
+        opts = dict(value) if isinstance(value, dict) else {"path": value}
+        if "path" not in opts:
+            raise SpecError(
+                f"[covariates] {name} needs a path",
+                file=config_file,
+                column=name,
+                fix=f'{name} = "FILE" or {name} = {{ path = "FILE" }}',
+            )
+        opts["path"] = _resolve(base, str(opts["path"]))
+        if not opts["path"].exists():
+            raise InputError(
+                f"the {name} file named in [covariates] does not exist",
+                file=str(opts["path"]),
+                fix=f"correct the path (relative to {config_file}) or download the source "
+                "(README: Covariate sources)",
+            )
+        out[name] = opts
+    return out
+
+
+def _run_adapter(
+    name: str,
+    opts: dict[str, Any],
+    first: int,
+    last: int,
+    overrides: dict[str, str] | None,
+    exclude: dict[str, str] | None,
+    config_file: str,
+) -> Any:
+    from cpcstats.adapters import ADAPTERS
+
+    options = {k: v for k, v in opts.items() if k != "path"}
+    try:
+        return ADAPTERS[name](
+            opts["path"],
+            first_year=first,
+            last_year=last,
+            overrides=overrides,
+            exclude=exclude,
+            **options,
+        )
+    except TypeError as exc:
+        raise SpecError(
+            f"[covariates] {name}: unknown option(s) {', '.join(options)}: {exc}",
+            file=config_file,
+            column=name,
+            fix="see the adapter's documentation (README: Covariate sources)",
+        ) from exc
+
+
+def _merge_covariates(
+    tables: list[pd.DataFrame], user: pd.DataFrame | None, config_file: str
+) -> pd.DataFrame:
+    """Country-year covariates of several sources side by side (outer join on iso3, year)."""
+    merged = tables[0]
+    for table in [*tables[1:], *([] if user is None else [user])]:
+        clash = [c for c in table.columns if c in merged.columns and c not in ("iso3", "year")]
+        if clash:
+            raise SpecError(
+                f"two covariate sources both provide {', '.join(clash)}",
+                file=config_file,
+                column=clash[0],
+                fix="drop the column from one of them (e.g. remove it from your own file)",
+            )
+        merged = merged.merge(table, on=["iso3", "year"], how="outer", validate="1:1")
+    return merged.sort_values(["iso3", "year"]).reset_index(drop=True)
+
+
+def _party_status_source(config: dict[str, Any]) -> str | None:
+    value = config.get("party_status")
+    if isinstance(value, str) and value == "vparty":
+        return "vparty"
+    if isinstance(value, dict) and value.get("source") == "vparty":
+        return "vparty"
+    return None
+
+
+def _vparty_status(table: pd.DataFrame) -> tuple[pd.DataFrame, StageAccount]:
+    """Party-year status from the V-Party adapter; years with no status are counted."""
+    has = table["status"].notna()
+    account = StageAccount(
+        "party status: from V-Party",
+        len(table),
+        int(has.sum()),
+        {"V-Party government status missing (code 4 or blank)": int((~has).sum())},
+    )
+    out = table.loc[has, ["party_id", "year", "status"]].reset_index(drop=True)
+    return out, account
+
+
+def _vparty_parties(result: Any) -> pd.DataFrame:
+    parties = result.extra["parties"].rename(columns={"iso3": "country"})
+    return parties[["party_id", "country", "party_name"]]
+
+
+def _published(config: dict[str, Any], base: Path, config_file: str) -> Path | None:
+    """``[published]``: ``enabled = true`` (the shipped figures) or ``path = FILE``."""
+    section = config.get("published")
+    if not section:
+        return None
+    if not isinstance(section, dict):
+        raise SpecError(
+            "[published] must be a table",
+            file=config_file,
+            fix='[published]\nenabled = true   # or path = "my_published.toml"',
+        )
+    if "path" in section:
+        path = _resolve(base, str(section["path"]))
+        if not path.exists():
+            raise InputError(
+                "the published-figures file named in [published] does not exist",
+                file=str(path),
+                fix="correct the path, or use enabled = true for the shipped figures",
+            )
+        return path
+    if section.get("enabled", False):
+        return PUBLISHED_DEFAULT
+    return None
+
+
+#: the reference study's published figures, used by ``[published] enabled = true``
+PUBLISHED_DEFAULT = Path("replication/published.toml")
+
+
+def _dedupe(
+    contacts: pd.DataFrame, keys: list[str], config_file: str
+) -> tuple[pd.DataFrame, StageAccount]:
+    """One contact per ``keys`` (the study's counting rule), repeated rows counted."""
+    names = ["iso3" if k == "country" else k for k in keys]
+    missing = [k for k in names if k not in contacts.columns]
+    if missing:
+        raise SpecError(
+            f"[contacts] dedupe names column(s) {', '.join(missing)} that the contacts lack",
+            file=config_file,
+            column=missing[0],
+            fix=f"use contract columns, e.g. dedupe = ['date', 'country', 'party_id']; "
+            f"available: {', '.join(contacts.columns)}",
+        )
+    repeated = contacts.duplicated(names, keep="first")
+    account = StageAccount(
+        "contacts: dedupe rule",
+        len(contacts),
+        int((~repeated).sum()),
+        {f"repeated {' + '.join(keys)} (study's dedupe rule)": int(repeated.sum())},
+    )
+    return contacts[~repeated].reset_index(drop=True), account
 
 
 def _maybe(base: Path, value: str | None) -> Path | None:
