@@ -2,7 +2,8 @@
 
 Errors caused by input (``CpcError``) are printed as one message without a
 traceback (exit code 2); ``--debug`` shows the traceback.  ``replicate``
-exits with 1 when any model failed, so scripts can tell.
+exits with 1 when any model failed, ``check`` when any input row would be dropped
+without a stated reason, so scripts can tell.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
             print(f"  {name}: {why}", file=sys.stderr)
         return 1
     return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from cpcstats.check import check_study
+
+    report = check_study(args.study)
+    print(report.text())
+    return 0 if report.ok else 1
 
 
 def _cmd_panel(args: argparse.Namespace) -> int:
@@ -111,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="replication configuration (tables and figures)",
     )
     rep.set_defaults(func=_cmd_replicate)
+
+    chk = sub.add_parser(
+        "check", help="validate a study file and its inputs; report matches and drops (no fit)"
+    )
+    chk.add_argument("--study", default="demo", help="'demo' or a study TOML file")
+    chk.set_defaults(func=_cmd_check)
 
     pan = sub.add_parser("panel", help="build a panel and write it as CSV or Parquet")
     pan.add_argument("--level", choices=["country-year", "party-year"], required=True)

@@ -297,3 +297,23 @@ def test_panel_lags_from_the_command_line(tmp_path: Path) -> None:
     assert vnm.loc[2010, "contacts_lag2"] == vnm.loc[2008, "contacts"]
     assert pd.isna(vnm.loc[2002, "contacts_lag1"])
     assert main(["panel", "--level", "country-year", "--out", str(out), "--lag", "x=a"]) == 2
+
+
+def test_check_on_the_demo_reports_inputs_stages_and_panels(capsys: pytest.CaptureFixture) -> None:
+    from cpcstats.cli import main as cli_main
+
+    assert cli_main(["check", "--study", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("SIMULATED demo study")
+    for needle in ("sha256", "contacts: study window", "party-year: 18,776 rows", "OK: every"):
+        assert needle in out, needle
+    assert "Published-figure comparison: enabled" in out
+
+
+def test_check_names_a_bad_study_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from cpcstats.cli import main as cli_main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[study]\nfirst_year = 2002\nlast_year = 2003\n[contacts]\npath = 'x.csv'\n")
+    assert cli_main(["check", "--study", str(bad)]) == 2
+    assert "x.csv" in capsys.readouterr().err

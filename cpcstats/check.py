@@ -1,0 +1,98 @@
+"""``cpcstats check``: what a study will use, match and drop — without fitting anything.
+
+Why: a replicator with a new data file needs to see, before any model runs, which files
+are read (with their checksums), how every country spelling was matched, which rules
+the study file applies, and how many rows each stage keeps and drops and why.  The
+report is plain text built from the same loading code the replication uses, so what
+``check`` shows is what ``replicate`` will do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cpcstats.panels import country_year, party_year
+from cpcstats.study import Study, load_study
+
+
+@dataclass
+class CheckReport:
+    """The check's text and whether the study is ready (no row dropped without a reason)."""
+
+    study: Study
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def text(self) -> str:
+        tail = (
+            ["", "OK: every input row is used or dropped with a stated reason."]
+            if self.ok
+            else ["", "NOT READY:", *(f"  - {p}" for p in self.problems)]
+        )
+        return "\n".join([*self.lines, *tail])
+
+
+def check_study(study: str | Path) -> CheckReport:
+    """Load ``study`` and build its panels; report inputs, rules, matches and drops."""
+    st = load_study(study)
+    report = CheckReport(st)
+    add = report.lines.append
+    kind = "SIMULATED demo study" if st.simulated else "study"
+    add(f"{kind}: {st.name}")
+    add(f"  file: {st.config_path}")
+    add(f"  window: {st.first_year}-{st.last_year}, break year {st.break_year}")
+    add("")
+    add("Inputs read:")
+    for info in st.inputs:
+        add(f"  {info.path}")
+        add(f"    {info.rows:,} rows, sha256 {info.sha256[:16]}…, encoding {info.encoding or '-'}")
+    add("")
+    add("Rules applied:")
+    for note in st.notes or ["(none beyond the data contract)"]:
+        add(f"  - {note}")
+    add("")
+    add("Country matching:")
+    for name, rep in st.harmonisation.items():
+        add(f"  [{name}]")
+        add("    " + rep.summary().replace("\n", "\n    "))
+        if rep.unmatched:
+            listed = ", ".join(f"'{k}' ({v} rows)" for k, v in sorted(rep.unmatched.items()))
+            report.problems.append(
+                f"{name}: country names dropped without a stated reason: {listed}; add them "
+                "to [countries.overrides] or [countries.exclude] (with a reason)"
+            )
+    add("")
+    add("Rows kept and dropped, stage by stage:")
+    for account in st.ledger.stages:
+        add(f"  {account.summary()}")
+    panels = {"country-year": country_year(st)}
+    if st.has_parties:
+        panels["party-year"] = party_year(st)
+    for panel in panels.values():
+        for account in panel.accounts:
+            add(f"  {account.summary()}")
+            dropped = {k: v for k, v in account.notes.items() if k != "countries" and v}
+            if dropped and any(account.dropped.values()):
+                add(f"    which: {dropped}")
+    add("")
+    add("Panels that `replicate` will build:")
+    for level, panel in panels.items():
+        years = panel.data["year"]
+        add(
+            f"  {level}: {len(panel.data):,} rows, {int(years.min())}-{int(years.max())}, "
+            f"columns: {', '.join(map(str, panel.data.columns))}"
+        )
+    if not st.has_parties:
+        add("  party-year: not built (no [parties] / [party_status]); party-level models and")
+        add("  designs will be skipped with this reason")
+    add("")
+    if st.published is None:
+        add("Published-figure comparison: not enabled ([published] absent)")
+    else:
+        add(f"Published-figure comparison: enabled ({st.published})")
+    return report
