@@ -9,12 +9,16 @@ demo shows how closely its simulation is calibrated).
 
 from __future__ import annotations
 
+import re
 import tomllib
+import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cpcstats.contract import RULING_STATUSES
+from cpcstats.errors import SpecError
 from cpcstats.study import Study
 
 
@@ -144,3 +148,260 @@ def compare_published(
             }
         )
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- top partners
+
+#: Keys every ``[[partner]]`` entry of the published file must have.
+PARTNER_KEYS = ("rank", "party", "country", "contacts")
+
+_PARENTHESISED = re.compile(r"\(([^()]*)\)")
+_DELETED = frozenset("'’‘ʼ.")  # apostrophes and dots join: "People's" = "Peoples", "S.W.A.P.O."
+
+
+def load_published_partners(path: str | Path) -> list[dict[str, object]]:
+    """The ``[[partner]]`` entries (the paper's table of top partners); ``[]`` if there are none.
+
+    Entries are checked here so that a typo in the file is reported with its place
+    rather than turning into a silently missing row of the comparison.
+    """
+    entries = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("partner", [])
+    out: list[dict[str, object]] = []
+    for i, entry in enumerate(entries, start=1):
+        missing = [k for k in PARTNER_KEYS if k not in entry]
+        if missing:
+            raise SpecError(
+                f"[[partner]] entry {i} ({entry.get('party', '?')!r}) lacks " + ", ".join(missing),
+                file=str(path),
+                column="partner",
+                fix="give every [[partner]] a rank, party, country (ISO3) and contacts",
+            )
+        out.append(dict(entry))
+    return out
+
+
+def _name_keys(name: object) -> tuple[str, set[str]]:
+    """Normalised full name and its alias keys (name without and inside parentheses).
+
+    Normalising ignores case, accents and punctuation and reads "&" as "and", so
+    "Workers’ Party of Korea" equals "WORKERS PARTY OF KOREA".  A parenthesised part
+    is an alias: "Zimbabwe African National Union – Patriotic Front (ZANU-PF)" also
+    answers to "ZANU-PF" and to the name without the parentheses.
+    """
+    if not isinstance(name, str) or not name.strip():
+        return "", set()
+    full = _normalise_name(name)
+    aliases = {_normalise_name(part) for part in _PARENTHESISED.findall(name)}
+    aliases.add(_normalise_name(_PARENTHESISED.sub(" ", name)))
+    aliases.add(full)
+    aliases.discard("")
+    return full, aliases
+
+
+def _normalise_name(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.replace("&", " and ")
+    kept = "".join("" if c in _DELETED else c if c.isalnum() else " " for c in text)
+    return " ".join(kept.split())
+
+
+def _party_labels(contacts: pd.DataFrame, parties: pd.DataFrame | None) -> pd.DataFrame:
+    """party_id -> party name and ISO3: the parties table first, else the contacts' own columns.
+
+    The fallback lets a study without a parties table (or with ids missing from it)
+    still be ranked; the party's country is then the country of its contacts.
+    """
+    party = contacts[contacts["counterpart_type"] == "party"]
+    from_contacts = pd.DataFrame({"party_id": party["party_id"].dropna().unique()})
+    first = party.drop_duplicates("party_id").set_index("party_id")
+    from_contacts["iso3"] = from_contacts["party_id"].map(first["iso3"])
+    from_contacts["party"] = pd.NA
+    if "party_name" in party:
+        named = party.dropna(subset=["party_name"]).drop_duplicates("party_id")
+        names = named.set_index("party_id")["party_name"]
+        from_contacts["party"] = from_contacts["party_id"].map(names)
+    if parties is None:
+        return from_contacts
+    country = "iso3" if "iso3" in parties else "country"
+    table = pd.DataFrame(
+        {
+            "party_id": parties["party_id"].to_numpy(),
+            "party": parties["party_name"].to_numpy(),
+            "iso3": parties[country].to_numpy(),
+        }
+    )
+    rest = from_contacts[~from_contacts["party_id"].isin(table["party_id"])]
+    return pd.concat([table, rest], ignore_index=True)
+
+
+def _ranked_parties(
+    contacts: pd.DataFrame,
+    parties: pd.DataFrame | None,
+    first_year: int | None,
+    last_year: int | None,
+) -> pd.DataFrame:
+    """Every party with a party contact in the period, with its contacts and competition rank."""
+    events = contacts[contacts["counterpart_type"] == "party"]
+    if first_year is not None:
+        events = events[events["year"] >= first_year]
+    if last_year is not None:
+        events = events[events["year"] <= last_year]
+    counts = events["party_id"].value_counts().rename("contacts").rename_axis("party_id")
+    frame = counts.reset_index().merge(_party_labels(contacts, parties), on="party_id", how="left")
+    frame["contacts"] = frame["contacts"].astype(int)
+    frame["rank"] = frame["contacts"].rank(method="min", ascending=False).astype(int)
+    frame["_name"] = frame["party"].astype("string").fillna("")
+    frame = frame.sort_values(["rank", "_name", "party_id"], kind="stable")
+    return frame[["rank", "party_id", "party", "iso3", "contacts"]].reset_index(drop=True)
+
+
+def top_partners(
+    contacts: pd.DataFrame,
+    parties: pd.DataFrame | None,
+    *,
+    first_year: int | None = None,
+    last_year: int | None = None,
+    n: int | None = 20,
+) -> pd.DataFrame:
+    """The study's most-contacted parties, ranked as the paper's Table 1 ranks them.
+
+    Counts party contacts (``counterpart_type == "party"``) per party in
+    ``first_year``-``last_year``.  Ties share the lowest rank ("1, 2, 3, 4, 4, 6"),
+    and every party tied at the ``n``-th place is kept, so the table can be longer
+    than ``n`` but never cuts a tie arbitrarily; ``n=None`` keeps all parties.
+    Columns: rank, party_id, party, iso3, contacts.
+    """
+    ranked = _ranked_parties(contacts, parties, first_year, last_year)
+    if n is not None:
+        # With competition ranking, rank <= n is exactly "the first n plus ties at n".
+        ranked = ranked[ranked["rank"] <= n].reset_index(drop=True)
+    return ranked
+
+
+def _in_country(frame: pd.DataFrame, iso3: str) -> np.ndarray:
+    """Boolean mask of the rows of ``frame`` in country ``iso3`` (a missing country is not)."""
+    return frame["iso3"].astype("string").eq(iso3).fillna(False).to_numpy(dtype=bool)
+
+
+def _match_partner(
+    entry: dict[str, object], known: pd.DataFrame
+) -> tuple[pd.DataFrame, str | None]:
+    """Parties of the entry's country whose name matches; the reason if none or several.
+
+    An equal full name wins over an alias match, so "Komeito" prefers a party named
+    "Komeito" to one named "New Komeito (Komeito)".
+    """
+    iso3, name = str(entry["country"]).strip().upper(), str(entry["party"])
+    full, aliases = _name_keys(name)
+    same_country = known[_in_country(known, iso3)]
+    keys = same_country["party"].map(_name_keys)
+    exact = same_country[keys.map(lambda k: k[0] == full).to_numpy(dtype=bool)]
+    found = (
+        exact
+        if len(exact)
+        else same_country[keys.map(lambda k: bool(k[1] & aliases)).to_numpy(dtype=bool)]
+    )
+    found = found.drop_duplicates("party_id")
+    if found.empty:
+        return found, f"party not found in the data (no party named '{name}' in {iso3})"
+    if len(found) > 1:
+        ids = ", ".join(map(str, found["party_id"]))
+        return found, f"ambiguous: {len(found)} parties in {iso3} match '{name}' ({ids})"
+    return found, None
+
+
+def _hint(entry: dict[str, object], known: pd.DataFrame, ranked: pd.DataFrame) -> str:
+    """For an unmatched party: where a party of that name is, or the country's top parties."""
+    iso3 = str(entry["country"]).strip().upper()
+    _, aliases = _name_keys(entry["party"])
+    same_name = known["party"].map(lambda p: bool(_name_keys(p)[1] & aliases))
+    elsewhere = known[same_name.to_numpy(dtype=bool)].head(3)
+    if len(elsewhere):
+        return "same name in " + ", ".join(
+            f"{country} ({pid})"
+            for pid, country in zip(elsewhere["party_id"], elsewhere["iso3"], strict=True)
+        )
+    there = ranked[_in_country(ranked, iso3)].head(3)
+    if there.empty:
+        return f"no party contacts with {iso3} in the period"
+    labels = there["party"].astype("string").fillna(there["party_id"].astype("string"))
+    return f"most-contacted in {iso3}: " + "; ".join(
+        f"'{name}' ({n})" for name, n in zip(labels, there["contacts"], strict=True)
+    )
+
+
+_COMPARE_COLUMNS = (
+    "published_rank",
+    "published_party",
+    "published_country",
+    "published_contacts",
+    "party_id",
+    "party",
+    "computed_contacts",
+    "computed_rank",
+    "comparison",
+    "hint",
+)
+
+
+def compare_top_partners(
+    contacts: pd.DataFrame,
+    parties: pd.DataFrame | None,
+    published: list[dict[str, object]],
+    *,
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> pd.DataFrame:
+    """One row per published top partner: the paper's rank and contacts beside ours.
+
+    Shows a replicator whether their data reproduce the paper's Table 1 and, where
+    not, by how much.  Each published party is looked up among the parties of its
+    ISO3 country by normalised name (see :func:`_name_keys`); ours are its party
+    contacts in ``first_year``-``last_year`` and its rank among *all* parties (so a
+    party outside our top 20 still gets its true rank).  ``comparison`` is "match",
+    "differs by +k contacts (rank r)", "same contacts, rank r instead of p", "party
+    not found in the data (...)" or "ambiguous: ..."; ``hint`` helps fix a name that
+    does not match.  No published row is ever dropped.
+    """
+    ranked = _ranked_parties(contacts, parties, first_year, last_year)
+    known = _party_labels(contacts, parties).dropna(subset=["party"])
+    rows = []
+    for entry in published:
+        pub_rank, pub_contacts = int(entry["rank"]), int(entry["contacts"])  # type: ignore[call-overload]
+        found, problem = _match_partner(entry, known)
+        row: dict[str, object] = {
+            "published_rank": pub_rank,
+            "published_party": str(entry["party"]),
+            "published_country": str(entry["country"]).strip().upper(),
+            "published_contacts": pub_contacts,
+            "party_id": pd.NA,
+            "party": pd.NA,
+            "computed_contacts": pd.NA,
+            "computed_rank": pd.NA,
+            "comparison": problem,
+            "hint": None,
+        }
+        if problem is None:
+            party_id = found["party_id"].iloc[0]
+            ours = ranked[ranked["party_id"] == party_id]
+            n = int(ours["contacts"].iloc[0]) if len(ours) else 0
+            rank = int(ours["rank"].iloc[0]) if len(ours) else None
+            row.update(party_id=party_id, party=found["party"].iloc[0], computed_contacts=n)
+            row["computed_rank"] = pd.NA if rank is None else rank
+            diff = n - pub_contacts
+            if rank is None:
+                row["comparison"] = f"differs by {diff:+d} contacts (no contacts in the period)"
+            elif diff:
+                row["comparison"] = f"differs by {diff:+d} contacts (rank {rank})"
+            elif rank != pub_rank:
+                row["comparison"] = f"same contacts, rank {rank} instead of {pub_rank}"
+            else:
+                row["comparison"] = "match"
+        elif problem.startswith("party not found"):
+            row["hint"] = _hint(entry, known, ranked)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=list(_COMPARE_COLUMNS))
+    for column in ("computed_contacts", "computed_rank"):
+        out[column] = out[column].astype("Int64")
+    return out

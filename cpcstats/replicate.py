@@ -21,7 +21,9 @@ import pandas as pd
 from cpcstats.accounting import Ledger
 from cpcstats.descriptives import (
     compare_published,
+    compare_top_partners,
     load_published,
+    load_published_partners,
     published_period,
     study_figures,
 )
@@ -36,7 +38,7 @@ from cpcstats.reference import reference_path
 from cpcstats.reporting.figures import plot_irr, plot_yearly_contacts
 from cpcstats.reporting.tables import stats_table, table
 from cpcstats.spec import ModelSpec, load_specs
-from cpcstats.study import Study, load_study
+from cpcstats.study import PUBLISHED_DEFAULT, Study, load_study
 
 DEFAULT_CONFIG = Path("replication") / "replication.toml"
 # design kinds -> modules with a ``run(study, panels, out, **params)`` function
@@ -255,10 +257,11 @@ def _write_tables(
             model_names=[m.name for m in models],
         )
         files += write_table(tab, out, t.name)
-    if cfg.published is not None:
-        first, last = published_period(cfg.published)
+    published = _published_file(study, cfg)
+    if published is not None:
+        first, last = published_period(published)
         frame = compare_published(
-            study, load_published(cfg.published), first_year=first, last_year=last
+            study, load_published(published), first_year=first, last_year=last
         )
         frame = frame.set_index("figure")[["published", "computed", "comparison"]]
         notes = ["Published: Hackenesch and Bader (2020), ISQ 64(3); shares as proportions."]
@@ -281,7 +284,67 @@ def _write_tables(
             simulated=study.simulated,
         )
         files += write_table(tab, out, "published_figures")
+        files += _write_partner_table(study, published, out, first, last)
     return files
+
+
+def _write_partner_table(
+    study: Study, published: Path, out: Path, first: int | None, last: int | None
+) -> list[Path]:
+    """Table 1 of the paper (top partners) against this study's party contacts."""
+    partners = load_published_partners(published)
+    if not partners:
+        return []
+    frame = compare_top_partners(
+        study.contacts, study.parties, partners, first_year=first, last_year=last
+    )
+    shown = pd.DataFrame(
+        {
+            "rank": frame["published_rank"].astype(int).to_numpy(),
+            "party (published)": frame["published_party"].to_numpy(),
+            "country": frame["published_country"].to_numpy(),
+            "published": frame["published_contacts"].astype(int).to_numpy(),
+            "computed": frame["computed_contacts"].astype(object).to_numpy(),
+            "comparison": frame["comparison"].to_numpy(),
+        }
+    )
+    shown["computed"] = shown["computed"].where(shown["computed"].notna(), None)
+    notes = [
+        "Published: Table 1 of Hackenesch and Bader (2020), the CPC's most important partners "
+        "(ties share a rank). Parties are matched within the published country by name "
+        "(case, accents and punctuation ignored; a parenthesised abbreviation counts as an "
+        "alias); a party the data name differently is reported as not found, never dropped.",
+    ]
+    if study.simulated:
+        notes.append(
+            "The demo study's parties are simulated and carry no real names, so no published "
+            "partner can be found in it; the table shows the check a replicator gets on real "
+            "data."
+        )
+    hints = [h for h in frame.get("hint", pd.Series(dtype=object)).dropna() if h]
+    if hints and not study.simulated:
+        notes.append("Not found: " + "; ".join(hints) + ".")
+    tab = stats_table(
+        shown.set_index("rank"),
+        title="Published top partners (Table 1) and this study's counts",
+        label="tab:published_partners",
+        notes=notes,
+        simulated=study.simulated,
+    )
+    return write_table(tab, out, "published_partners")
+
+
+def _published_file(study: Study, cfg: ReplicationConfig) -> Path | None:
+    """The published figures a study asked to be compared with (``[published]``), if any.
+
+    ``enabled = true`` means the reference study's figures shipped beside the replication
+    configuration; ``path = FILE`` a user's own file.
+    """
+    if study.published is None:
+        return None
+    if study.published == PUBLISHED_DEFAULT:
+        return cfg.published
+    return study.published
 
 
 def _run_designs(
@@ -423,6 +486,7 @@ def _manifest(
             "last_year": study.last_year,
             "break_year": study.break_year,
             "seed": study.seed,
+            "rules_applied": list(study.notes),
         },
         "inputs": [{**i.to_dict(), "path": display_path(i.path)} for i in study.inputs],
         "reference_tables": [file_record(reference_path(k)) for k in ("states", "taiwan", "bri")],

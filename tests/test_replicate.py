@@ -140,3 +140,29 @@ def test_second_run_gives_identical_bytes(run: Path, tmp_path: Path) -> None:
 def test_tables_compile_with_pdflatex(run: Path, tmp_path: Path, pdflatex: str) -> None:
     for tex in sorted((run / "tables").glob("*.tex")):
         compile_latex(tex, tmp_path, pdflatex, preamble="\\usepackage[margin=1cm]{geometry}\n")
+
+
+def test_published_partner_table_from_a_constructed_study(tmp_path: Path) -> None:
+    """End to end: a study whose events reproduce Table 1 exactly, with [published]
+    enabled, gets a published_partners table saying "match" for all 20 partners; the
+    2018 events of the fixture are outside the published period and do not count."""
+    repo = Path(__file__).resolve().parents[1]
+    fixture = repo / "tests" / "fixtures" / "table1"
+    study = tmp_path / "table1.toml"
+    study.write_text(
+        "[study]\nname = 'Table 1 fixture'\nfirst_year = 2002\nlast_year = 2018\n"
+        f"[contacts]\npath = '{(fixture / 'contacts.csv').as_posix()}'\n"
+        f"[parties]\npath = '{(fixture / 'parties.csv').as_posix()}'\n"
+        f"[published]\npath = '{(repo / 'replication' / 'published.toml').as_posix()}'\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "replication.toml"
+    config.write_text(f"models = '{(repo / 'models').as_posix()}'\n", encoding="utf-8")
+    replicate(study, tmp_path / "out", config, progress=lambda _: None)
+    md = (tmp_path / "out" / "tables" / "published_partners.md").read_text(encoding="utf-8")
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "VNM" in line]
+    assert rows and rows[0].split("|")[4].strip() == "121"
+    body = [line for line in md.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(body) == 20
+    assert all(line.rstrip(" |").endswith("match") for line in body), body
+    assert (tmp_path / "out" / "tables" / "published_figures.tex").exists()
