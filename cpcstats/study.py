@@ -276,9 +276,34 @@ def load_study(study: str | Path = DEMO) -> Study:
     )
     harmonisation["contacts"] = report
     ledger.extend(accounts)
-    contacts, account = _window(contacts, first_year, last_year)
+    contacts_section = _table_section(config, "contacts", base, config_file)
+    contacts, account = _window(
+        contacts,
+        first_year,
+        last_year,
+        policy=str(contacts_section.get("outside_window", "error")),
+        file=contacts_file,
+        config_file=config_file,
+    )
     ledger.add(account)
-    dedupe = _table_section(config, "contacts", base, config_file).get("dedupe")
+    dedupe = contacts_section.get("dedupe")
+    repeated = _exact_duplicates(contacts)
+    if len(repeated) and not dedupe:
+        ledger.add(
+            StageAccount(
+                "contacts: duplicate check",
+                len(contacts),
+                len(contacts),
+                {},
+                {"exact_duplicates_kept": len(repeated), "rows": repeated[:20]},
+            )
+        )
+        notes.append(
+            f"[contacts] WARNING: {len(repeated):,} contact(s) repeat an earlier row exactly "
+            f"(file rows {', '.join(map(str, repeated[:5]))}{' …' if len(repeated) > 5 else ''}); "
+            "kept, because the study file has no dedupe rule — add dedupe = [columns] to "
+            "[contacts] to count such repeats once"
+        )
     if dedupe:
         contacts, account = _dedupe(contacts, dedupe, config_file)
         ledger.add(account)
@@ -524,6 +549,15 @@ def _published(config: dict[str, Any], base: Path, config_file: str) -> Path | N
 PUBLISHED_DEFAULT = Path("replication/published.toml")
 
 
+def _exact_duplicates(contacts: pd.DataFrame) -> list[int]:
+    """File rows of contacts that repeat an earlier row in every column but the row number."""
+    columns = [c for c in contacts.columns if c != "row"]
+    repeated = contacts.duplicated(columns, keep="first")
+    if "row" not in contacts.columns:
+        return [int(i) + 2 for i in contacts.index[repeated]]
+    return [int(r) for r in contacts.loc[repeated, "row"]]
+
+
 def _dedupe(
     contacts: pd.DataFrame, keys: list[str], config_file: str
 ) -> tuple[pd.DataFrame, StageAccount]:
@@ -552,8 +586,39 @@ def _maybe(base: Path, value: str | None) -> Path | None:
     return None if value is None else _resolve(base, value)
 
 
-def _window(contacts: pd.DataFrame, first: int, last: int) -> tuple[pd.DataFrame, StageAccount]:
+def _window(
+    contacts: pd.DataFrame,
+    first: int,
+    last: int,
+    *,
+    policy: str = "error",
+    file: str | None = None,
+    config_file: str | None = None,
+) -> tuple[pd.DataFrame, StageAccount]:
+    """Keep the contacts of the study window; outside it is an error unless the study says
+    ``outside_window = "drop"`` (then they are counted), because a year outside the window
+    is as often a typo (2107, 1920) as a deliberate longer file."""
+    if policy not in ("error", "drop"):
+        raise SpecError(
+            f"[contacts] outside_window = {policy!r} is not 'error' or 'drop'",
+            file=config_file,
+            column="outside_window",
+            fix='outside_window = "drop" to drop (and count) contacts outside the window',
+        )
     inside = contacts["year"].between(first, last)
+    if policy == "error" and not inside.all():
+        outside = contacts[~inside]
+        years = sorted(int(y) for y in outside["year"].unique())
+        shown = ", ".join(map(str, years[:8])) + (" …" if len(years) > 8 else "")
+        raise InputError(
+            f"{len(outside):,} contact(s) fall outside the study window {first}-{last} "
+            f"(years {shown})",
+            file=file,
+            row=int(outside["row"].iloc[0]) if "row" in outside.columns else None,
+            column="date",
+            fix="correct the dates, widen first_year/last_year in [study], or add "
+            'outside_window = "drop" to [contacts] to drop them (they are then counted)',
+        )
     account = StageAccount(
         "contacts: study window",
         len(contacts),
