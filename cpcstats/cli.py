@@ -3,7 +3,8 @@
 Errors caused by input (``CpcError``) are printed as one message without a
 traceback (exit code 2); ``--debug`` shows the traceback.  ``replicate``
 exits with 1 when any model failed, ``check`` when any input row would be dropped
-without a stated reason, so scripts can tell.
+without a stated reason, so scripts can tell.  Anything else that goes wrong is a bug:
+it is reported in one message with exit code 3 (traceback with ``--debug``).
 """
 
 from __future__ import annotations
@@ -84,19 +85,34 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 file=args.spec,
                 fix="check the names after --name",
             )
-    study = load_study(args.study)
-    panels = {}
     out = Path(args.out)
     fitted = []
+    if args.data:
+        from cpcstats.io import read_table
+
+        frame, info = read_table(args.data)
+        frame = frame.reset_index(drop=True)
+        frame.attrs["file"] = info.path
+        study_name = Path(info.path).name
+        simulated = False
+    else:
+        study = load_study(args.study)
+        study_name, simulated = study.name, study.simulated
+    panels: dict[str, object] = {}
     for spec in specs:
-        if spec.level not in panels:
-            panels[spec.level] = (party_year if spec.level == "party-year" else country_year)(study)
-        result = fit(spec, panels[spec.level])
+        if args.data:
+            data = frame
+        else:
+            if spec.level not in panels:
+                build = party_year if spec.level == "party-year" else country_year
+                panels[spec.level] = build(study)
+            data = panels[spec.level]
+        result = fit(spec, data)
         print(result.summary(), end="\n\n")
         fitted.append(result)
         write_json(
             out / f"{spec.name}.json",
-            {"study": study.name, "simulated": study.simulated, "model": result.to_record()},
+            {"study": study_name, "simulated": simulated, "model": result.to_record()},
         )
     stem = Path(args.spec).stem if len(fitted) > 1 else fitted[0].name
     tab = table(fitted, irr=args.irr, title=f"Models of {Path(args.spec).name}")
@@ -143,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("spec", help="a TOML specification file")
     fit.add_argument("--name", action="append", help="fit only this model (repeatable)")
     fit.add_argument("--study", default="demo")
+    fit.add_argument(
+        "--data",
+        help="fit on your own panel file (CSV/Parquet/Stata/Excel) instead of a study's panel",
+    )
     fit.add_argument("--out", default="reports/fit")
     fit.add_argument("--irr", action="store_true", help="show incidence-rate ratios")
     fit.set_defaults(func=_cmd_fit)
@@ -158,6 +178,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug, not bad input: say so, without a traceback
+        if args.debug:
+            raise
+        print(
+            f"internal error ({type(exc).__name__}): {exc}\n"
+            "  this is a bug in cpcstats, not a problem with your input; rerun with --debug "
+            "and report the traceback",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":

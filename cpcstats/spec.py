@@ -101,7 +101,7 @@ def spec_from_dict(
             f"model {name!r}: unknown level {entry['level']!r}",
             file=file,
             column="level",
-            fix=f"use one of {', '.join(LEVELS)}",
+            fix=f"use one of {', '.join(levels)}",
         )
     if entry["family"] not in FAMILIES:
         raise SpecError(

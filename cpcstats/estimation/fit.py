@@ -109,8 +109,13 @@ def _inflation_formula(spec: ModelSpec, formula: Formula, columns: Any) -> Formu
 def model_sample(
     spec: ModelSpec, formula: Formula, frame: pd.DataFrame, extra: list[str]
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Rows the model uses, with every exclusion counted by reason."""
+    """Rows the model uses, with every exclusion counted by reason.
+
+    Rows are numbered as in the data file (row 1 is the header) when the frame carries
+    ``attrs["file"]`` (a user-supplied panel read by ``cpcstats fit --data``).
+    """
     dropped: dict[str, int] = {}
+    data_file = frame.attrs.get("file")
     if spec.sample:
         keep = evaluate_filter(spec.sample, frame, file=spec.source)
         dropped[f"sample filter: {spec.sample}"] = int((~keep).sum())
@@ -140,6 +145,7 @@ def model_sample(
             f"model {spec.name!r}: the outcome {formula.response!r} must be a non-negative "
             f"whole count; {int(bad.sum())} value(s) are not "
             f"(first: {frame[formula.response][first]!r})",
+            file=data_file,
             row=int(first) + 2,
             column=formula.response,
             fix="check the panel file, or choose a count outcome",
@@ -150,6 +156,8 @@ def model_sample(
             raise InputError(
                 f"model {spec.name!r}: exposure {spec.exposure!r} must be > 0 "
                 f"({int(nonpositive.sum())} rows are not)",
+                file=data_file,
+                row=int(frame.index[np.flatnonzero(nonpositive.to_numpy())[0]]) + 2,
                 column=spec.exposure,
                 fix="drop those rows with a sample filter, or fix the values",
             )
