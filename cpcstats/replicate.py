@@ -31,7 +31,7 @@ from cpcstats.designs.base import write_table
 from cpcstats.errors import CpcError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.results import FitResult
-from cpcstats.io import write_frame
+from cpcstats.io import sha256_of, write_frame
 from cpcstats.outputs import display_path, environment, file_record, write_json
 from cpcstats.panels import Panel, country_year, party_year, yearly_totals
 from cpcstats.reference import reference_path
@@ -136,6 +136,9 @@ def replicate(
     study_obj = study if isinstance(study, Study) else load_study(study)
     for account in study_obj.ledger.stages:
         progress(f"      {account.summary()}")
+    for note in study_obj.notes:
+        if "WARNING" in note:
+            progress(f"      {note}")
     result = ReplicationResult(out)
     ledger = Ledger(list(study_obj.ledger.stages))
 
@@ -476,7 +479,16 @@ def _manifest(
     panels: dict[str, Panel],
 ) -> dict[str, Any]:
     spec_files = sorted({s.source for n, s in specs.items() if n in wanted and s.source})
-    outputs = [file_record(p) for p in sorted(set(result.files)) if Path(p).exists()]
+    # output paths relative to the output folder, so two runs into different folders
+    # write identical manifests
+    root = Path(result.out_dir).resolve()
+    outputs = [
+        {"path": Path(p).resolve().relative_to(root).as_posix(), "sha256": sha256_of(p)}
+        if Path(p).resolve().is_relative_to(root)
+        else file_record(p)
+        for p in sorted(set(result.files))
+        if Path(p).exists()
+    ]
     return {
         "study": {
             "name": study.name,
