@@ -162,3 +162,34 @@ def test_fe_poisson_omits_terms_made_collinear_by_separation() -> None:
     assert m.sample is not None and m.sample.dropped[
         "separated observations (zero outcome predicted perfectly)"
     ] == int(a.sum())
+
+
+@pytest.mark.parametrize("connected", [True, False])
+def test_exact_two_way_demeaning_equals_alternating_projections(
+    connected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Schur-complement two-way within transformation equals the iterated projections
+    (weighted, unbalanced, and with two disconnected groups of units and years)."""
+    from cpcstats.estimation import hdfe
+
+    rng = np.random.default_rng(11)
+    n = 600
+    unit = rng.integers(0, 60, n)
+    year = rng.integers(0, 12, n)
+    if not connected:  # units 0-29 only in years 0-5, units 30-59 only in years 6-11
+        year = np.where(unit < 30, year % 6, 6 + year % 6)
+    M = rng.normal(size=(n, 3))
+    w = rng.gamma(2.0, 1.0, n)
+    exact = hdfe.Demeaner([unit, year])
+    assert exact.exact
+    monkeypatch.setattr(hdfe, "EXACT_TWO_WAY_MAX", 0)
+    iterative = hdfe.Demeaner([unit, year])
+    assert not iterative.exact
+    r_exact, _ = exact(M, w)
+    r_map, _ = iterative(M, w, tol=1e-14)
+    np.testing.assert_allclose(r_exact, r_map, atol=1e-9)
+    # the residual is orthogonal (in the weighted metric) to every unit and year indicator
+    for codes in (unit, year):
+        sums = np.zeros((codes.max() + 1, 3))
+        np.add.at(sums, codes, r_exact * w[:, None])
+        np.testing.assert_allclose(sums, 0.0, atol=1e-9)

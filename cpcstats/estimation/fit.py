@@ -186,8 +186,11 @@ def _drop_all_zero_groups(frame: pd.DataFrame, formula: Formula) -> tuple[pd.Dat
         frame = frame[keep]
 
 
-def _patsy_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    data = frame.copy()
+def _patsy_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """Columns patsy can read (text as objects, nullable numbers as floats); only
+    ``columns`` when given, so wide panels are not converted column by column."""
+    keep = [c for c in dict.fromkeys(columns or frame.columns) if c in frame.columns]
+    data = frame[keep].copy()
     for column in data.columns:
         dtype = data[column].dtype
         if isinstance(dtype, pd.StringDtype) or dtype is np.dtype(object):
@@ -223,7 +226,10 @@ def build_design(
     inflation: Formula | None,
     unit: str | None,
 ) -> Design:
-    data = _patsy_frame(frame)
+    used = [formula.response, *formula.variables, *formula.fixed_effects]
+    if inflation is not None:
+        used += [*inflation.variables, *inflation.fixed_effects]
+    data = _patsy_frame(frame, used)
     high_dim = spec.family in HIGH_DIM_FE or spec.family == "ols-fe"
     X, x_info = _matrices(formula.patsy(fe_as_dummies=not high_dim), data, spec)
     if high_dim and "Intercept" in X.columns:

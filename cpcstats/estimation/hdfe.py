@@ -43,8 +43,21 @@ class PPMLResult:
     active: list[int] = field(default_factory=list)  # columns of X that were estimated
 
 
+#: two fixed effects are partialled out exactly (no iterations) when the smaller one has at
+#: most this many levels; the dense Schur complement is then at most this size squared
+EXACT_TWO_WAY_MAX = 2000
+
+
 class Demeaner:
-    """Weighted within-transformation for one or more sets of fixed effects."""
+    """Weighted within-transformation for one or more sets of fixed effects.
+
+    Why two algorithms: one FE is exact in one sweep; two FE of which one is small (party x
+    year, country x year) are solved exactly through the Schur complement on the small one
+    (the large one's normal equations are diagonal), which costs about one sweep instead of
+    the 10-40 sweeps of alternating projections; three or more FE, or two large ones, use
+    weighted alternating projections (method of alternating projections, as fixest and
+    pyfixest do) to a tolerance.
+    """
 
     def __init__(self, codes: list[np.ndarray]) -> None:
         n = len(codes[0])
@@ -57,11 +70,48 @@ class Demeaner:
                 )
             )
         self.levels = [d.shape[1] for d in self.indicators]
+        self.exact = len(self.indicators) == 2 and min(self.levels) <= EXACT_TWO_WAY_MAX
+        if self.exact:
+            big, small = sorted(self.indicators, key=lambda d: -d.shape[1])
+            self._big, self._small = big.tocsc(), small.tocsc()
+            self._big_t, self._small_t = big.T.tocsr(), small.T.tocsr()
+
+    def _two_way(self, M: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Exact weighted two-way within transformation (Schur complement on the small FE)."""
+        big, small = self._big, self._small
+        d1 = self._big_t @ w
+        d2 = self._small_t @ w
+        cross = (self._big_t @ small.multiply(w[:, None])).toarray()  # G1 x G2
+        weighted = M * w[:, None]
+        m1 = self._big_t @ weighted
+        m2 = self._small_t @ weighted
+        scaled = cross / d1[:, None]
+        schur = np.diag(d2) - cross.T @ scaled
+        rhs = m2 - scaled.T @ m1
+        b = np.linalg.lstsq(schur, rhs, rcond=None)[0]  # rank G2 - 1 (or less): min-norm
+        a = (m1 - cross @ b) / d1[:, None]
+        return M - big @ a - small @ b
 
     def __call__(
-        self, M: np.ndarray, w: np.ndarray, tol: float = 1e-11, maxiter: int = 10_000
+        self,
+        M: np.ndarray,
+        w: np.ndarray,
+        tol: float = 1e-11,
+        maxiter: int = 10_000,
+        fe_start: np.ndarray | None = None,
     ) -> tuple[np.ndarray, int]:
+        """``M`` minus its weighted projection on the fixed effects (alternating projections).
+
+        ``fe_start`` (a fixed-effect component of ``M`` from an earlier call, e.g. the
+        previous IRLS iteration) is subtracted first: it lies in the span of the fixed
+        effects, so the result is the same, but far fewer sweeps are needed when the
+        weights changed little.
+        """
+        if self.exact:
+            return self._two_way(np.asarray(M, dtype=float), w), 1
         R = np.array(M, dtype=float, copy=True)
+        if fe_start is not None:
+            R -= fe_start
         wt = [d.T @ w for d in self.indicators]
         scale = np.maximum(np.abs(R).max(axis=0), 1.0)
         for it in range(1, maxiter + 1):
@@ -115,9 +165,12 @@ def _irls(
     converged = False
     iterations = 0
     beta = np.zeros(X.shape[1])
+    fe_part: np.ndarray | None = None  # FE component of [z, X] from the last iteration
     for iterations in range(1, maxiter + 1):  # noqa: B007 - reported after the loop
         z = eta - offset + (y - mu) / mu
-        both, _ = demean(np.column_stack([z, X]), mu)
+        stacked = np.column_stack([z, X])
+        both, _ = demean(stacked, mu, fe_start=fe_part)
+        fe_part = stacked - both
         zt, Xt = both[:, 0], both[:, 1:]
         wX = Xt * mu[:, None]
         beta = np.linalg.solve(wX.T @ Xt, wX.T @ zt) if X.shape[1] else beta
