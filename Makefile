@@ -22,6 +22,19 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check cpcstats tests replication
 	$(PY) -m pytest -q
 
+# The benchmark in its own environment (.venv-bench), which also holds the peer pyfixest.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python replication/benchmark.py --out reports
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cpcstats tests replication
 

@@ -1,0 +1,475 @@
+"""Benchmark of cpcstats against its peers, measured in one run on one machine.
+
+Why a script and not timed tests: timings depend on the machine; what is stable is the
+ratio to a peer measured in the same run on the same data.  Every figure is printed as a
+ratio (peer time / cpcstats time, > 1 = cpcstats faster) next to the targets of the
+project, and written to ``reports/benchmark.json`` and ``reports/benchmark.md``.
+
+    python replication/benchmark.py            # full mode (the README's `make bench`)
+    python replication/benchmark.py --quick    # reduced sizes; CI runs this so it cannot rot
+
+Peers: statsmodels called directly (GLM Poisson, NegativeBinomial, ZeroInflatedPoisson,
+GEE, and GLM with party and year dummies for the fixed-effects model) and pyfixest
+``fepois`` for FE-Poisson when it is installed (``make bench`` installs it into the
+benchmark's own environment; it is not a dependency of cpcstats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+
+import cpcstats
+from cpcstats.designs import breaks
+from cpcstats.designs import event_study as es
+from cpcstats.outputs import package_versions
+from cpcstats.panels import country_year, party_year
+
+REPO = Path(__file__).resolve().parents[1]
+FE_FORMULA = "contacts ~ ruling + C(fh_status) + bri_member + recognizes_prc"
+PARTY_X = "contacts ~ ruling * C(fh_status) + left_roots + lr_position + xi_era + bri_member"
+COUNTRY_X = "contacts ~ C(fh_status) + xi_era + bri_member + recognizes_prc"
+TARGETS = {
+    "fe_poisson_vs_pyfixest": "FE-Poisson (party + year FE) at least as fast as pyfixest fepois",
+    "fe_poisson_vs_statsmodels": "FE-Poisson at least 5x faster than statsmodels GLM + dummies",
+    "fe_poisson_coefficients": "FE-Poisson coefficients equal to the peers' within 1e-6",
+    "bootstrap_999": "999-replication cluster bootstrap of that model under 30 s",
+    "replicate_cold": "full demo replication in a new process under 30 s",
+    "panel_1e6": "panel building: 1,000,000 events under 10 s and 2 GB peak memory",
+}
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median wall time of ``repeat`` calls after one warm-up call, and the last result."""
+    result = fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def _design(formula: str, frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    import patsy
+
+    y, X = patsy.dmatrices(formula, frame, return_type="dataframe")
+    return y.to_numpy().ravel(), X
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """The panel with plain NumPy dtypes, so every peer reads the same data."""
+    out = frame.copy()
+    for column in out.columns:
+        dtype = out[column].dtype
+        if pd.api.types.is_extension_array_dtype(dtype) and pd.api.types.is_numeric_dtype(dtype):
+            out[column] = out[column].astype(float)
+        elif not pd.api.types.is_numeric_dtype(dtype):
+            out[column] = out[column].astype(object)
+    return out
+
+
+# --------------------------------------------------------------------------- families
+def bench_families(party: pd.DataFrame, country: pd.DataFrame, repeat: int) -> list[dict]:
+    rows: list[dict] = []
+
+    def add(
+        name: str, panel: str, ours: float, peer: str | None, theirs: float | None, **kw: Any
+    ) -> None:
+        rows.append(
+            {
+                "model": name,
+                "panel": panel,
+                "cpcstats_s": ours,
+                "peer": peer,
+                "peer_s": theirs,
+                "ratio": None if theirs is None else theirs / ours,
+                **kw,
+            }
+        )
+
+    for panel_name, frame, formula in (
+        ("party-year", party, PARTY_X),
+        ("country-year", country, COUNTRY_X),
+    ):
+        # peers get the formula too: building the design is part of every fit
+        ours, res = timed(lambda f=formula, d=frame: cpcstats.fit(f, d, family="poisson"), repeat)
+        theirs, ref = timed(
+            lambda f=formula, d=frame: smf.glm(f, d, family=sm.families.Poisson()).fit(), repeat
+        )
+        add(
+            "poisson",
+            panel_name,
+            ours,
+            "statsmodels GLM Poisson",
+            theirs,
+            max_abs_diff=float(np.abs(res.params.to_numpy() - ref.params.to_numpy()).max()),
+        )
+        ours, res = timed(lambda f=formula, d=frame: cpcstats.fit(f, d, family="negbin"), repeat)
+        theirs, ref = timed(
+            lambda f=formula, d=frame: smf.negativebinomial(f, d).fit(disp=0, maxiter=200),
+            repeat,
+        )
+        add(
+            "negbin (NB2)",
+            panel_name,
+            ours,
+            "statsmodels NegativeBinomial",
+            theirs,
+            # agreement at a tight gradient tolerance (the timed default stops earlier)
+            max_abs_diff=float(
+                np.abs(
+                    res.params.to_numpy()
+                    - smf.negativebinomial(formula, frame)
+                    .fit(disp=0, method="bfgs", maxiter=2000, gtol=1e-10)
+                    .params.to_numpy()[:-1]
+                ).max()
+            ),
+            loglik_cpcstats_minus_peer_default=float(res.loglik - ref.llf),
+        )
+    y, X = _design(COUNTRY_X, country)  # count-model peers have no formula API: design given
+    ours, _ = timed(
+        lambda: cpcstats.fit(COUNTRY_X, country, family="zip", inflation="C(fh_status)"), 1
+    )
+    _, Z = _design("contacts ~ C(fh_status)", country)
+    theirs, _ = timed(lambda: sm.ZeroInflatedPoisson(y, X, exog_infl=Z).fit(disp=0, maxiter=500), 1)
+    add("zip", "country-year", ours, "statsmodels ZeroInflatedPoisson", theirs)
+    ours, _ = timed(
+        lambda: cpcstats.fit(COUNTRY_X, country, family="gee-poisson", cluster="iso3"), 1
+    )
+    groups = pd.factorize(country["iso3"])[0]
+    theirs, _ = timed(
+        lambda: sm.GEE(
+            y,
+            X,
+            groups=groups,
+            family=sm.families.Poisson(),
+            cov_struct=sm.cov_struct.Exchangeable(),
+        ).fit(),
+        1,
+    )
+    add("gee-poisson (exchangeable)", "country-year", ours, "statsmodels GEE", theirs)
+    for family in ("zinb", "hurdle-poisson", "hurdle-negbin", "fe-negbin"):
+        spec = {} if family == "fe-negbin" else {"inflation": "C(fh_status)"}
+        formula = COUNTRY_X + (" | iso3" if family == "fe-negbin" else "")
+        ours, _ = timed(
+            lambda f=formula, fam=family, s=spec: cpcstats.fit(f, country, family=fam, **s), 1
+        )
+        add(family, "country-year", ours, None, None)
+    return rows
+
+
+def bench_fe_poisson(party: pd.DataFrame, repeat: int) -> dict:
+    formula = FE_FORMULA + " | party_id + year"
+    ours, res = timed(
+        lambda: cpcstats.fit(formula, party, family="fe-poisson", cluster="iso3"), repeat
+    )
+    out: dict[str, Any] = {
+        "model": "fe-poisson, party + year FE",
+        "cpcstats_s": ours,
+        "nobs": res.nobs,
+        "n_parties": int(party["party_id"].nunique()),
+    }
+    sample = party.loc[party.groupby("party_id")["contacts"].transform("sum") > 0]
+    dummies = FE_FORMULA + " + C(party_id) + C(year)"
+    glm_s, glm = timed(lambda: smf.glm(dummies, sample, family=sm.families.Poisson()).fit(), 1)
+    names = list(res.params.index)
+    out["statsmodels_s"] = glm_s
+    out["statsmodels_ratio"] = glm_s / ours
+    out["statsmodels_max_abs_diff"] = float(
+        np.abs(res.params.to_numpy() - glm.params[names].to_numpy()).max()
+    )
+    try:
+        import pyfixest as pf
+
+        pf.fepois(formula, data=party, vcov={"CRV1": "iso3"})  # compile (numba) before timing
+        pfx_s, pfx = timed(lambda: pf.fepois(formula, data=party, vcov={"CRV1": "iso3"}), repeat)
+        coef = pfx.coef()
+        out["pyfixest_version"] = pf.__version__
+        out["pyfixest_s"] = pfx_s
+        out["pyfixest_ratio"] = pfx_s / ours
+        out["pyfixest_default_tol_max_abs_diff"] = float(
+            np.abs(res.params.to_numpy() - coef[names].to_numpy()).max()
+        )
+        # agreement is judged at tight tolerances (pyfixest's defaults stop at 1e-8)
+        tight = pf.fepois(
+            formula,
+            data=party,
+            vcov={"CRV1": "iso3"},
+            iwls_tol=1e-12,
+            fixef_tol=1e-12,
+            iwls_maxiter=100,
+        ).coef()
+        out["pyfixest_max_abs_diff"] = float(
+            np.abs(res.params.to_numpy() - tight[names].to_numpy()).max()
+        )
+    except ImportError:
+        out["pyfixest_s"] = None
+        out["pyfixest_note"] = "pyfixest not installed (make bench installs it)"
+    return out
+
+
+def bench_bootstrap(party: pd.DataFrame, reps: int) -> dict:
+    formula = FE_FORMULA + " | party_id + year"
+    start = time.perf_counter()
+    res = cpcstats.fit(
+        formula,
+        party,
+        family="fe-poisson",
+        cluster="iso3",
+        se="bootstrap",
+        bootstrap_reps=reps,
+        seed=1,
+    )
+    seconds = time.perf_counter() - start
+    return {
+        "reps": reps,
+        "seconds": seconds,
+        "per_rep_s": seconds / reps,
+        "projected_999_s": seconds / reps * 999,
+        "se_type": res.se_type,
+    }
+
+
+def bench_designs(country: cpcstats.Panel, repeat: int) -> list[dict]:
+    sup_s, sup = timed(lambda: breaks.sup_wald(country, shift="level+trend"), repeat)
+    ev_s, _ = timed(lambda: es.event_study(country), repeat)
+    return [
+        {
+            "task": "sup-Wald break search (country-year, level+trend)",
+            "seconds": sup_s,
+            "candidates": len(sup.candidates),
+        },
+        {"task": "Taiwan event study (country-year)", "seconds": ev_s},
+    ]
+
+
+def bench_replicate(out: Path, warm: bool = True) -> dict:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "cpcstats.cli",
+        "replicate",
+        "--study",
+        "demo",
+        "--out",
+        str(out / "replicate_cold"),
+        "--config",
+        str(REPO / "replication" / "replication.toml"),
+    ]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    cold = time.perf_counter() - start
+    if not warm:
+        return {"cold_s": cold, "warm_s": None}
+    from cpcstats.replicate import replicate
+
+    replicate(
+        "demo",
+        out / "replicate_warm",
+        REPO / "replication" / "replication.toml",
+        progress=lambda _: None,
+    )
+    start = time.perf_counter()
+    replicate(
+        "demo",
+        out / "replicate_warm",
+        REPO / "replication" / "replication.toml",
+        progress=lambda _: None,
+    )
+    warm = time.perf_counter() - start
+    return {"cold_s": cold, "warm_s": warm}
+
+
+PANEL_CHILD = """
+import sys, time
+from dataclasses import replace
+import cpcstats
+from cpcstats.outputs import package_versions
+from cpcstats.panels import country_year, party_year
+n = int(sys.argv[1])
+study = cpcstats.load_study("demo")
+events = study.contacts.sample(n, replace=True, random_state=1).reset_index(drop=True)
+big = replace(study, contacts=events)
+start = time.perf_counter()
+cy = country_year(big)
+py = party_year(big)
+seconds = time.perf_counter() - start
+assert int(cy.data["contacts"].sum()) == n
+# VmHWM: this process's own peak (ru_maxrss would include the parent's, kept across exec)
+status = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
+peak_mb = int(status) / 1024
+print(seconds, peak_mb)
+"""
+
+
+def bench_panels(sizes: list[int]) -> list[dict]:
+    rows = []
+    for n in sizes:
+        proc = subprocess.run(
+            [sys.executable, "-c", PANEL_CHILD, str(n)], check=True, capture_output=True, text=True
+        )
+        seconds, peak = map(float, proc.stdout.split())
+        rows.append({"events": n, "seconds": seconds, "peak_mb": peak})
+    return rows
+
+
+# --------------------------------------------------------------------------- report
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def verdicts(result: dict) -> dict[str, dict]:
+    fe, boot, rep = result["fe_poisson"], result["bootstrap"], result["replicate"]
+    panel = {r["events"]: r for r in result["panels"]}
+    out: dict[str, dict] = {}
+    if fe.get("pyfixest_s") is not None:
+        out["fe_poisson_vs_pyfixest"] = {
+            "value": fe["pyfixest_ratio"],
+            "met": fe["pyfixest_ratio"] >= 1.0,
+        }
+    else:
+        out["fe_poisson_vs_pyfixest"] = {"value": None, "met": None}
+    out["fe_poisson_vs_statsmodels"] = {
+        "value": fe["statsmodels_ratio"],
+        "met": fe["statsmodels_ratio"] >= 5,
+    }
+    diffs = [fe["statsmodels_max_abs_diff"], fe.get("pyfixest_max_abs_diff")]
+    worst = max(d for d in diffs if d is not None)
+    out["fe_poisson_coefficients"] = {"value": worst, "met": worst <= 1e-6}
+    out["bootstrap_999"] = {"value": boot["projected_999_s"], "met": boot["projected_999_s"] < 30}
+    out["replicate_cold"] = {"value": rep["cold_s"], "met": rep["cold_s"] < 30}
+    if 1_000_000 in panel:
+        row = panel[1_000_000]
+        out["panel_1e6"] = {
+            "value": [row["seconds"], row["peak_mb"]],
+            "met": row["seconds"] < 10 and row["peak_mb"] < 2048,
+        }
+    else:
+        out["panel_1e6"] = {"value": None, "met": None}
+    return out
+
+
+def markdown(result: dict) -> str:
+    m = result["machine"]
+    lines = [
+        "# cpcstats benchmark",
+        "",
+        f"{result['mode']} mode, {m['cpus']} CPUs, {m['platform']}, Python {m['python']}; "
+        f"ratio = peer time / cpcstats time (> 1: cpcstats faster).",
+        "",
+        "| model | panel | cpcstats (s) | peer | peer (s) | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in result["families"]:
+        lines.append(
+            f"| {r['model']} | {r['panel']} | {_fmt(r['cpcstats_s'])} | {r['peer'] or '-'} | "
+            f"{_fmt(r['peer_s'])} | {_fmt(r['ratio'], 2)} |"
+        )
+    fe = result["fe_poisson"]
+    lines += [
+        f"| fe-poisson (party + year FE, N = {fe['nobs']:,}) | party-year | "
+        f"{_fmt(fe['cpcstats_s'])} | statsmodels GLM + dummies | {_fmt(fe['statsmodels_s'])} | "
+        f"{_fmt(fe['statsmodels_ratio'], 2)} |",
+        f"| | | | pyfixest fepois {fe.get('pyfixest_version', '(not installed)')} | "
+        f"{_fmt(fe.get('pyfixest_s'))} | {_fmt(fe.get('pyfixest_ratio'), 2)} |",
+        "",
+        "| task | seconds |",
+        "|---|---|",
+    ]
+    b = result["bootstrap"]
+    lines.append(
+        f"| cluster bootstrap, {b['reps']} reps (projected to 999) | {b['seconds']:.2f} "
+        f"({b['projected_999_s']:.1f}) |"
+    )
+    for d in result["designs"]:
+        lines.append(f"| {d['task']} | {d['seconds']:.3f} |")
+    rep = result["replicate"]
+    lines.append(
+        f"| full demo replication, new process / warm | {rep['cold_s']:.1f} / "
+        f"{_fmt(rep['warm_s'], 1)} |"
+    )
+    for p in result["panels"]:
+        lines.append(
+            f"| panels from {p['events']:,} events (peak {p['peak_mb']:.0f} MB) | "
+            f"{p['seconds']:.2f} |"
+        )
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    for key, v in result["targets"].items():
+        value = v["value"]
+        shown = (
+            "-"
+            if value is None
+            else (
+                ", ".join(f"{x:.3g}" for x in value) if isinstance(value, list) else f"{value:.3g}"
+            )
+        )
+        met = "n/a" if v["met"] is None else ("yes" if v["met"] else "NO")
+        lines.append(f"| {TARGETS[key]} | {shown} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="reduced sizes (CI)")
+    parser.add_argument("--out", type=Path, default=REPO / "reports")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    quick = args.quick
+    args.out.mkdir(parents=True, exist_ok=True)
+    study = cpcstats.load_study("demo")
+    party_panel, country_panel = party_year(study), country_year(study)
+    party, country = _plain(party_panel.data), _plain(country_panel.data)
+    repeat = 1 if quick else 5
+    result: dict[str, Any] = {
+        "mode": "quick" if quick else "full",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "packages": package_versions(),
+        },
+        "data": {
+            "party_year_rows": len(party),
+            "parties": int(party["party_id"].nunique()),
+            "country_year_rows": len(country),
+        },
+    }
+    print("families ...", flush=True)
+    result["families"] = bench_families(party, country, repeat)
+    print("fe-poisson ...", flush=True)
+    result["fe_poisson"] = bench_fe_poisson(party, repeat)
+    print("bootstrap ...", flush=True)
+    result["bootstrap"] = bench_bootstrap(party, 19 if quick else 999)
+    print("designs ...", flush=True)
+    result["designs"] = bench_designs(country_panel, repeat)
+    print("replicate ...", flush=True)
+    result["replicate"] = bench_replicate(args.out / "benchmark_runs", warm=not quick)
+    print("panels ...", flush=True)
+    result["panels"] = bench_panels([1_000, 10_000] if quick else [10_000, 100_000, 1_000_000])
+    result["targets"] = verdicts(result)
+    (args.out / "benchmark.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+    text = markdown(result)
+    (args.out / "benchmark.md").write_text(text)
+    print(text)
+    return result
+
+
+if __name__ == "__main__":
+    main()
