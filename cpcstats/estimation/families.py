@@ -28,6 +28,7 @@ from scipy import linalg, special, stats
 from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
+from cpcstats.errors import SpecError
 from cpcstats.estimation.hdfe import fit_ppml_hdfe
 from cpcstats.estimation.truncated import fit_truncated
 
@@ -587,7 +588,11 @@ def fit_fe_negbin(data: ModelData) -> CoreFit:
 # --------------------------------------------------------------------------- GEE
 def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
     if data.groups is None:
-        raise ValueError("GEE needs a panel unit (`cluster` or the panel's unit)")
+        raise SpecError(
+            'GEE needs a panel unit: give `cluster` (e.g. cluster = "iso3") or fit a Panel',
+            column="cluster",
+            fix='add cluster = "iso3" (country-year) or "party_id" (party-year)',
+        )
     y, X, off = data.y, data.X, _offset(data)
     order = np.lexsort((data.time if data.time is not None else np.zeros(len(y)), data.groups))
     alpha = None

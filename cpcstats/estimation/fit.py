@@ -308,6 +308,13 @@ def estimate(spec: ModelSpec, design: Design) -> CoreFit:
         exc.problem = f"model {spec.name!r}: {exc.problem}"
         exc.file = exc.file or spec.source
         raise EstimationError(exc.problem, file=exc.file, column=exc.column, fix=exc.fix) from exc
+    except SpecError as exc:
+        raise SpecError(
+            f"model {spec.name!r}: {exc.problem}",
+            file=exc.file or spec.source,
+            column=exc.column,
+            fix=exc.fix,
+        ) from exc
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         raise EstimationError(
             f"model {spec.name!r}: estimation failed: {exc}",
