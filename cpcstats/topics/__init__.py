@@ -1,0 +1,41 @@
+"""Content analysis of contact reports: dictionary topics, tagging, yearly counts.
+
+* :func:`load_dictionary` — a topic dictionary (TOML, user-editable) checked and compiled.
+* :func:`tag_texts` — 0/1 per topic for every text (vectorised regular expressions).
+* :func:`tag_contacts` — the study's contacts tagged, per news item or per contact.
+* :func:`yearly_topics` — yearly counts and shares per topic (the study's Figures 6-8).
+* :func:`add_topic_counts` — ``contacts_<topic>`` columns on a country-year or party-year
+  panel, so a model can use e.g. ``contacts_belt_and_road`` as its outcome.
+"""
+
+from cpcstats.topics.dictionary import (
+    DEFAULT_DICTIONARY,
+    Topic,
+    TopicDictionary,
+    load_dictionary,
+    study_dictionary,
+)
+from cpcstats.topics.tagging import (
+    COUNTING_UNITS,
+    add_topic_counts,
+    plot_yearly_topics,
+    tag_contacts,
+    tag_texts,
+    write_topic_outputs,
+    yearly_topics,
+)
+
+__all__ = [
+    "COUNTING_UNITS",
+    "DEFAULT_DICTIONARY",
+    "Topic",
+    "TopicDictionary",
+    "add_topic_counts",
+    "load_dictionary",
+    "plot_yearly_topics",
+    "study_dictionary",
+    "tag_contacts",
+    "tag_texts",
+    "write_topic_outputs",
+    "yearly_topics",
+]

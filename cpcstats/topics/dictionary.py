@@ -1,0 +1,166 @@
+"""Topic dictionaries: data files users edit, checked and compiled once.
+
+Why data, not code: which words count as a reference to "Taiwan" or "the Belt and Road" is
+a substantive coding decision that a replicator must be able to read, dispute and change
+without touching Python.  A dictionary is a TOML file with ``language`` and one
+``[[topic]]`` table per topic (``name``, ``label``, ``terms``, ``regex``,
+``exclude_terms``, ``exclude_regex``); see ``dictionaries/study_topics.toml``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cpcstats.errors import SpecError
+
+DEFAULT_DICTIONARY = (
+    Path(str(resources.files("cpcstats.topics"))) / "dictionaries" / "study_topics.toml"
+)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_KEYS = {"name", "label", "terms", "regex", "exclude_terms", "exclude_regex"}
+
+
+def term_pattern(term: str) -> str:
+    """A literal word or phrase as a whole-word regular expression (``\\b`` at both ends, so
+    "Taiwan" also counts in "Taiwan-based" and "Taiwan Affairs Office" but not in
+    "Taiwanese"); spaces and hyphens inside it match any run of spaces or hyphens ("one
+    China" also finds "one-China")."""
+    words = [re.escape(w) for w in re.split(r"[\s\-]+", term.strip()) if w]
+    body = r"[\s\-]+".join(words)
+    return rf"\b{body}\b"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic: its name (a column suffix), label and compiled patterns."""
+
+    name: str
+    label: str
+    pattern: str  # one regular expression: any term or regex of the topic
+    exclude: str | None  # spans removed before matching, or None
+
+    @property
+    def column(self) -> str:
+        return f"topic_{self.name}"
+
+
+@dataclass(frozen=True)
+class TopicDictionary:
+    """The topics of one dictionary file, in file order."""
+
+    topics: tuple[Topic, ...]
+    language: str
+    source: str
+
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.topics]
+
+
+def _compile(parts: list[str], *, file: str, topic: str, key: str) -> str | None:
+    if not parts:
+        return None
+    for part in parts:
+        try:
+            re.compile(part, re.IGNORECASE)
+        except re.error as exc:
+            raise SpecError(
+                f"topic {topic!r}: {key} entry {part!r} is not a valid regular expression: {exc}",
+                file=file,
+                column=key,
+                fix="escape special characters (e.g. \\\\( ) or use `terms` for literal words",
+            ) from exc
+    return "|".join(f"(?:{p})" for p in parts)
+
+
+def _strings(entry: dict[str, Any], key: str, *, file: str, topic: str) -> list[str]:
+    value = entry.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise SpecError(
+            f"topic {topic!r}: `{key}` must be a list of non-empty strings",
+            file=file,
+            column=key,
+            fix=f'{key} = ["...", "..."]',
+        )
+    return list(value)
+
+
+def load_dictionary(path: str | Path | None = None) -> TopicDictionary:
+    """Read and check a topic dictionary (default: the study's topics shipped with cpcstats)."""
+    path = Path(path) if path is not None else DEFAULT_DICTIONARY
+    file = str(path)
+    if not path.exists():
+        raise SpecError("the topic dictionary does not exist", file=file, fix="check the path")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(
+            f"is not valid TOML: {exc}", file=file, fix="check quotes and brackets"
+        ) from exc
+    entries = data.get("topic")
+    if not isinstance(entries, list) or not entries:
+        raise SpecError(
+            "the dictionary has no [[topic]] entries",
+            file=file,
+            fix='add [[topic]] tables with name = "..." and terms = [...]',
+        )
+    topics: list[Topic] = []
+    for i, entry in enumerate(entries, start=1):
+        name = str(entry.get("name", ""))
+        if not _NAME.match(name):
+            raise SpecError(
+                f"topic {i}: name {name!r} must be lower case letters, digits and _ "
+                "(it becomes a column name)",
+                file=file,
+                column="name",
+                fix='e.g. name = "belt_and_road"',
+            )
+        unknown = sorted(set(entry) - _KEYS)
+        if unknown:
+            raise SpecError(
+                f"topic {name!r}: unknown key(s) {', '.join(unknown)}",
+                file=file,
+                column=unknown[0],
+                fix=f"allowed keys: {', '.join(sorted(_KEYS))}",
+            )
+        if name in {t.name for t in topics}:
+            raise SpecError(
+                f"topic {name!r} is defined twice",
+                file=file,
+                column="name",
+                fix="give each topic its own name",
+            )
+        terms = [term_pattern(t) for t in _strings(entry, "terms", file=file, topic=name)]
+        regex = _strings(entry, "regex", file=file, topic=name)
+        pattern = _compile([*terms, *regex], file=file, topic=name, key="terms/regex")
+        if pattern is None:
+            raise SpecError(
+                f"topic {name!r} has no `terms` or `regex`",
+                file=file,
+                column="terms",
+                fix='add terms = ["..."]',
+            )
+        ex_terms = [
+            term_pattern(t) for t in _strings(entry, "exclude_terms", file=file, topic=name)
+        ]
+        ex_regex = _strings(entry, "exclude_regex", file=file, topic=name)
+        exclude = _compile([*ex_terms, *ex_regex], file=file, topic=name, key="exclude")
+        topics.append(Topic(name, str(entry.get("label", name)), pattern, exclude))
+    return TopicDictionary(tuple(topics), str(data.get("language", "en")), file)
+
+
+def study_dictionary(study: Any) -> TopicDictionary:
+    """The study's topic dictionary: ``[topics] dictionary = FILE`` (relative to the study
+    file) or the shipped study topics."""
+    config = study.config.get("topics", {}) if isinstance(study.config, dict) else {}
+    path = config.get("dictionary")
+    if path and study.config_path:
+        path = Path(study.config_path).parent / str(path)
+    return load_dictionary(path)

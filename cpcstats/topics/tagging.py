@@ -1,0 +1,284 @@
+"""Tagging contact reports with dictionary topics, and counting them by year and panel cell.
+
+Counting rule (``unit``), stated in every output because the two answer different
+questions:
+
+* ``"item"`` — one count per news item (``source_id``): a report of a delegation that met
+  five parties and discussed the BRI is one BRI reference.  This is the study's reading of
+  its Figures 6-8 ("references per year").  Contacts without a ``source_id`` are items of
+  their own.
+* ``"contact"`` — one count per contact: that report gives five BRI contacts.  Panel
+  columns ``contacts_<topic>`` always use this rule (they are contact counts).
+
+Matching uses vectorised regular expressions (Arrow's RE2 engine where the pattern allows,
+Python's ``re`` otherwise), case-insensitive, on the text after the topic's exclusions
+have been blanked out.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cpcstats.accounting import StageAccount
+from cpcstats.errors import SpecError
+from cpcstats.panels.build import Panel
+from cpcstats.topics.dictionary import Topic, TopicDictionary
+
+COUNTING_UNITS = ("item", "contact")
+
+
+def _search(texts: pd.Series, pattern: str) -> np.ndarray:
+    """Case-insensitive regex search over many texts; RE2 (Arrow) first, ``re`` fallback."""
+    flagged = f"(?i){pattern}"
+    warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression")
+    try:
+        arrow = texts.astype("string[pyarrow]")
+        return arrow.str.contains(flagged, regex=True).fillna(False).to_numpy(dtype=bool)
+    except Exception:  # RE2 lacks look-arounds and back-references: use Python's engine
+        plain = texts.astype(object)
+        return plain.str.contains(flagged, regex=True).fillna(False).to_numpy(dtype=bool)
+
+
+def _blank(texts: pd.Series, pattern: str) -> pd.Series:
+    flagged = f"(?i){pattern}"
+    try:
+        return texts.astype("string[pyarrow]").str.replace(flagged, " ", regex=True)
+    except Exception:
+        return texts.astype(object).str.replace(flagged, " ", regex=True)
+
+
+def _tag_one(texts: pd.Series, topic: Topic) -> np.ndarray:
+    if topic.exclude:
+        texts = _blank(texts, topic.exclude)
+    return _search(texts, topic.pattern)
+
+
+def tag_texts(texts: pd.Series | list[str], dictionary: TopicDictionary) -> pd.DataFrame:
+    """0/1 per topic (columns ``topic_<name>``) for each text; missing text is 0 everywhere."""
+    series = pd.Series(texts) if not isinstance(texts, pd.Series) else texts
+    series = series.fillna("").astype("string[pyarrow]")
+    # each distinct text is matched once (contacts of one news item share its text)
+    codes, uniques = pd.factorize(series)
+    distinct = pd.Series(uniques, dtype="string[pyarrow]")
+    out = pd.DataFrame(index=series.index)
+    for topic in dictionary.topics:
+        hits = _tag_one(distinct, topic).astype(np.int8)
+        out[topic.column] = hits[codes] if len(distinct) else np.zeros(len(series), np.int8)
+    return out
+
+
+def _check_unit(unit: str) -> None:
+    if unit not in COUNTING_UNITS:
+        raise SpecError(
+            f"unknown counting unit {unit!r}",
+            column="unit",
+            fix=f"use one of {', '.join(COUNTING_UNITS)}",
+        )
+
+
+def tag_contacts(
+    contacts: pd.DataFrame, dictionary: TopicDictionary, *, unit: str = "item"
+) -> tuple[pd.DataFrame, StageAccount]:
+    """The contacts (``unit="contact"``) or their news items (``"item"``) with topic tags.
+
+    Rows without text cannot be tagged: they are left out and counted in the account.
+    With ``"item"``, contacts sharing a ``source_id`` form one item (its year is the
+    earliest of its contacts, its text the first non-empty one).
+    """
+    _check_unit(unit)
+    if "text" not in contacts.columns:
+        raise SpecError(
+            "the contacts have no `text` column, so there is nothing to tag",
+            column="text",
+            fix="map the news item's text or summary to `text` in [contacts.columns]",
+        )
+    has_text = contacts["text"].notna() & (contacts["text"].astype("string").str.strip() != "")
+    with_text = contacts[has_text.to_numpy()]
+    if unit == "contact":
+        rows = with_text.reset_index(drop=True)
+        stage = "topics: contacts tagged"
+    else:
+        key = with_text["source_id"] if "source_id" in with_text.columns else None
+        if key is None:
+            key = pd.Series(pd.NA, index=with_text.index, dtype="string")
+        own = "row:" + pd.Series(np.arange(len(with_text)), index=with_text.index).astype(str)
+        item = key.astype("string").fillna(own)
+        rows = (
+            with_text.assign(_item=item.to_numpy())
+            .sort_values(["_item", "year"], kind="stable")
+            .groupby("_item", sort=True)
+            .agg(year=("year", "min"), text=("text", "first"), contacts=("year", "size"))
+            .reset_index(names="source_id")
+        )
+        stage = "topics: news items tagged"
+    tags = tag_texts(rows["text"], dictionary)
+    tagged = pd.concat([rows.reset_index(drop=True), tags.reset_index(drop=True)], axis=1)
+    account = StageAccount(
+        stage,
+        len(contacts),
+        int(has_text.sum()),
+        {"no text to tag": int((~has_text).sum())},
+        notes={"unit": unit, "units_tagged": len(tagged), "dictionary": dictionary.source},
+    )
+    return tagged, account
+
+
+def yearly_topics(tagged: pd.DataFrame, dictionary: TopicDictionary) -> pd.DataFrame:
+    """Per year: units with text, and per topic the count and the share of those units."""
+    columns = [t.column for t in dictionary.topics]
+    grouped = tagged.groupby("year")
+    out = pd.DataFrame({"units": grouped.size()})
+    for topic, column in zip(dictionary.topics, columns, strict=True):
+        count = grouped[column].sum().astype(int)
+        out[f"{topic.name}"] = count
+        out[f"{topic.name}_share"] = count / out["units"]
+    out.index = out.index.astype(int)
+    out.index.name = "year"
+    return out
+
+
+def add_topic_counts(panel: Panel, contacts: pd.DataFrame, dictionary: TopicDictionary) -> Panel:
+    """``contacts_<topic>`` on a country-year or party-year panel: contacts whose text
+    mentions the topic (the contact rule; contacts without text count as not mentioning)."""
+    keys = ["party_id", "year"] if panel.level == "party-year" else ["iso3", "year"]
+    events = contacts
+    if panel.level == "party-year":
+        events = events[events["counterpart_type"] == "party"]
+    tags = tag_texts(
+        events["text"]
+        if "text" in events.columns
+        else pd.Series(pd.NA, index=events.index, dtype="string"),
+        dictionary,
+    )
+    frame = pd.concat([events[keys].reset_index(drop=True), tags.reset_index(drop=True)], axis=1)
+    sums = frame.groupby(keys, sort=False)[[t.column for t in dictionary.topics]].sum()
+    sums.columns = [f"contacts_{t.name}" for t in dictionary.topics]
+    clash = [c for c in sums.columns if c in panel.data.columns]
+    if clash:
+        raise SpecError(
+            f"the panel already has column(s) {', '.join(clash)}",
+            column=clash[0],
+            fix="rename the topic (its name becomes the column suffix)",
+        )
+    data = panel.data.merge(sums.reset_index(), on=keys, how="left", validate="1:1")
+    for column in sums.columns:
+        data[column] = data[column].fillna(0).astype(int)
+    texts = events["text"].notna().sum() if "text" in events.columns else 0
+    account = StageAccount(
+        f"{panel.level}: topic counts",
+        len(panel.data),
+        len(data),
+        {},
+        notes={
+            "contacts_with_text": int(texts),
+            "contacts": len(events),
+            "dictionary": dictionary.source,
+        },
+    )
+    return panel.with_data(data, account)
+
+
+def plot_yearly_topics(
+    table: pd.DataFrame,
+    dictionary: TopicDictionary,
+    *,
+    stem: Path,
+    simulated: bool,
+    unit: str,
+    topics: list[str] | None = None,
+) -> list[Path]:
+    """Share of units mentioning each topic by year, one small panel per topic."""
+    from matplotlib.ticker import MaxNLocator
+
+    from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
+
+    chosen = [t for t in dictionary.topics if topics is None or t.name in topics]
+    ncol = 3
+    nrow = int(np.ceil(len(chosen) / ncol))
+    with _style():
+        fig = _new_figure(9.0, 2.2 * nrow + 0.6)
+        axes = fig.subplots(nrow, ncol, squeeze=False)
+        years = table.index.to_numpy()
+        for ax, topic in zip(axes.ravel(), chosen, strict=False):
+            share = 100 * table[f"{topic.name}_share"].to_numpy(dtype=float)
+            ax.plot(years, share, marker="o", markersize=3, linewidth=1.4, color="tab:blue")
+            ax.set_title(topic.label, fontsize=9)
+            ax.set_ylim(bottom=0)
+            ax.set_xlim(years.min() - 0.5, years.max() + 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+            ax.tick_params(labelsize=7)
+        for ax in axes.ravel()[len(chosen) :]:
+            ax.set_visible(False)
+        what = "news items" if unit == "item" else "contacts"
+        fig.supylabel(f"% of {what} mentioning the topic", fontsize=9)
+        if simulated:
+            _mark_simulated(fig)
+        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
+        return save_figure(fig, stem)
+
+
+def topic_table_frame(table: pd.DataFrame, dictionary: TopicDictionary) -> pd.DataFrame:
+    """The yearly table as shown: units, then per topic "count (share %)"."""
+    shown: dict[str, Any] = {"Units with text": [f"{int(n):,}" for n in table["units"]]}
+    for topic in dictionary.topics:
+        count = table[topic.name].astype(int)
+        share = 100 * table[f"{topic.name}_share"]
+        shown[topic.label] = [f"{c} ({s:.1f}%)" for c, s in zip(count, share, strict=True)]
+    frame = pd.DataFrame(shown, index=table.index.astype(str))
+    frame.index.name = "Year"
+    return frame
+
+
+def write_topic_outputs(
+    study: Any,
+    out: Path,
+    *,
+    dictionary_path: str | Path | None = None,
+    unit: str | None = None,
+) -> tuple[list[Path], pd.DataFrame, StageAccount]:
+    """Tag the study's contacts and write ``tables/topics_yearly.{tex,md,csv}`` and
+    ``figures/topics_yearly.{pdf,png}``; options default to the study's ``[topics]``."""
+    from cpcstats.designs.base import write_table
+    from cpcstats.io import write_frame
+    from cpcstats.reporting.tables import stats_table
+    from cpcstats.topics.dictionary import load_dictionary, study_dictionary
+
+    config = study.config.get("topics", {}) if isinstance(study.config, dict) else {}
+    unit = unit or str(config.get("unit", "item"))
+    dictionary = (
+        load_dictionary(dictionary_path) if dictionary_path is not None else study_dictionary(study)
+    )
+    tagged, account = tag_contacts(study.contacts, dictionary, unit=unit)
+    table = yearly_topics(tagged, dictionary)
+    what = "news items (contacts sharing a source_id count once)" if unit == "item" else "contacts"
+    notes = [
+        f"Counts of {what} whose text mentions each topic, and their share of the year's "
+        f"{'items' if unit == 'item' else 'contacts'} with text; topics from "
+        f"{Path(dictionary.source).name} (case-insensitive whole-word terms and regular "
+        "expressions, after the topic's exclusions).",
+        f"Sample: {study.label()}, {study.first_year}-{study.last_year}; "
+        f"{account.rows_out:,} of {account.rows_in:,} contacts have text.",
+    ]
+    tab = stats_table(
+        topic_table_frame(table, dictionary),
+        title="References to topics in the contact reports, by year",
+        label="tab:topics_yearly",
+        notes=notes,
+        simulated=bool(study.simulated),
+    )
+    out = Path(out)
+    files = write_table(tab, out, "topics_yearly")
+    files.append(write_frame(table.reset_index(), out / "tables" / "topics_yearly.csv"))
+    files += plot_yearly_topics(
+        table,
+        dictionary,
+        stem=out / "figures" / "topics_yearly",
+        simulated=bool(study.simulated),
+        unit=unit,
+    )
+    return files, table, account
