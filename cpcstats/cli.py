@@ -37,6 +37,21 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_topics(args: argparse.Namespace) -> int:
+    from cpcstats.study import load_study
+    from cpcstats.topics import write_topic_outputs
+
+    study = load_study(args.study)
+    files, table, account = write_topic_outputs(
+        study, Path(args.out), dictionary_path=args.dictionary, unit=args.unit
+    )
+    print(account.summary())
+    shown = table[[c for c in table.columns if not c.endswith("_share")]]
+    print(shown.to_string())
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
 def _cmd_panel(args: argparse.Namespace) -> int:
     from cpcstats.io import write_frame
     from cpcstats.panels import country_year, party_year
@@ -142,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--study", default="demo", help="'demo' or a study TOML file")
     chk.set_defaults(func=_cmd_check)
+
+    top = sub.add_parser("topics", help="yearly topic references in the contacts' texts")
+    top.add_argument("--study", default="demo", help="'demo' or a study TOML file")
+    top.add_argument("--dictionary", help="a topic dictionary TOML (default: the study's topics)")
+    top.add_argument("--unit", choices=["item", "contact"], help="count news items or contacts")
+    top.add_argument("--out", default="reports", help="output folder (default: reports)")
+    top.set_defaults(func=_cmd_topics)
 
     pan = sub.add_parser("panel", help="build a panel and write it as CSV or Parquet")
     pan.add_argument("--level", choices=["country-year", "party-year"], required=True)

@@ -194,6 +194,7 @@ def replicate(
     diagnostics = _write_diagnostics(cfg, result, study_obj, out)
     result.files += diagnostics.pop("files")
     designs = _run_designs(cfg, specs, result, study_obj, panels, out, progress)
+    topics = _write_topics(study_obj, out, result, ledger, progress)
     progress(f"[5/{steps}] drawing figures")
     result.files += _write_figures(cfg, result, study_obj, out)
 
@@ -208,6 +209,7 @@ def replicate(
         "descriptives": descriptives,
         "diagnostics": diagnostics.get("records", []),
         "designs": designs,
+        "topics": topics,
     }
     if study_obj.simulated and study_obj.truth is not None:
         results["true_parameters"] = {
@@ -335,6 +337,33 @@ def _write_partner_table(
         simulated=study.simulated,
     )
     return write_table(tab, out, "published_partners")
+
+
+def _write_topics(
+    study: Study,
+    out: Path,
+    result: ReplicationResult,
+    ledger: Ledger,
+    progress: Callable[[str], None],
+) -> dict[str, Any] | None:
+    """The yearly topic table and figure, when the study's contacts carry texts."""
+    from cpcstats.topics import write_topic_outputs
+
+    contacts = study.contacts
+    if "text" not in contacts.columns or not contacts["text"].notna().any():
+        progress("      topics: skipped, the contacts have no texts")
+        return None
+    files, table, account = write_topic_outputs(study, out)
+    result.files += files
+    ledger.add(account)
+    progress(f"      topics: {account.notes['units_tagged']:,} {account.notes['unit']}s tagged")
+    return {
+        "unit": account.notes["unit"],
+        "dictionary": display_path(account.notes["dictionary"]),
+        "yearly": [
+            {"year": int(y), **{k: float(v) for k, v in row.items()}} for y, row in table.iterrows()
+        ],
+    }
 
 
 def _published_file(study: Study, cfg: ReplicationConfig) -> Path | None:

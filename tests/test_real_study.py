@@ -162,5 +162,13 @@ def test_replicate_runs_country_designs_and_skips_party_ones(
     assert set(harm["notes"]["excluded"]) == {"Taiwan", "Cook Islands"}
     assert any("direction derived" in n for n in manifest["study"]["rules_applied"])
     assert not (out / "tables" / "published_figures.tex").exists()  # [published] not enabled
+    # the texts are tagged: yearly topic table and figure, topic columns on the panel
+    assert (out / "tables" / "topics_yearly.tex").exists()
+    assert (out / "figures" / "topics_yearly.png").exists()
+    assert results["topics"]["unit"] == "item" and len(results["topics"]["yearly"]) == 16
+    panel = pd.read_csv(out / "panels" / "country_year.csv")
+    assert panel["contacts_belt_and_road"].sum() == sum(
+        r["belt_and_road"] for r in results["topics"]["yearly"]
+    )
     for stage in manifest["stages"]:
         assert stage["rows_in"] == stage["rows_out"] + sum(stage["dropped"].values())

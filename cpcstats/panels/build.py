@@ -173,6 +173,16 @@ def add_lags(panel: Panel, columns: Iterable[str], lags: Sequence[int] = (1,)) -
     return panel.with_data(data)
 
 
+def _with_topics(panel: Panel, study: Study) -> Panel:
+    """``contacts_<topic>`` columns when the study's contacts carry texts (else unchanged)."""
+    from cpcstats.topics import add_topic_counts, study_dictionary
+
+    contacts = study.contacts
+    if "text" not in contacts.columns or not contacts["text"].notna().any():
+        return panel
+    return add_topic_counts(panel, contacts, study_dictionary(study))
+
+
 def country_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) -> Panel:
     """The full country-year panel: states x years, counts, covariates, optional lags."""
     panel = (
@@ -180,6 +190,7 @@ def country_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) 
         .pipe(add_contact_counts, study)
         .pipe(add_country_covariates, study)
     )
+    panel = _with_topics(panel, study)
     for column, ks in (lags or {}).items():
         panel = add_lags(panel, [column], ks)
     return panel
@@ -280,6 +291,7 @@ def party_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) ->
         .pipe(add_party_attributes, study)
         .pipe(add_country_covariates, study)
     )
+    panel = _with_topics(panel, study)
     for column, ks in (lags or {}).items():
         panel = add_lags(panel, [column], ks)
     return panel
