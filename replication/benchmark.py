@@ -51,6 +51,7 @@ TARGETS = {
     "bootstrap_999": "999-replication cluster bootstrap of that model under 30 s",
     "replicate_cold": "full demo replication in a new process under 30 s",
     "panel_1e6": "panel building: 1,000,000 events under 10 s and 2 GB peak memory",
+    "topics_1e6": "tagging 1,000,000 short texts with the 10 study topics well under 60 s",
 }
 
 
@@ -319,6 +320,38 @@ print(seconds, peak_mb)
 """
 
 
+def bench_topics(sizes: list[int]) -> list[dict]:
+    """Tagging short texts with the study's 10 topics (the target: 1e6 in well under 60 s)."""
+    from cpcstats.topics import load_dictionary, tag_texts
+
+    dictionary = load_dictionary()
+    pool = np.array(
+        [
+            "Xi Jinping was in Beijing Municipality and met with the following: a delegation",
+            "talks on the Belt and Road and the one-China policy",
+            "Hu Jintao travelled to Mongolia, Ulan Bator and met with the President",
+            "a community of shared future for mankind; mutual learning among civilizations",
+            "Premier Li calls for new progress in mainland-Taiwan ties",
+        ]
+    )
+    rows = []
+    rng = np.random.default_rng(1)
+    for n in sizes:
+        # distinct texts (a record number in each), so no text is matched twice
+        ids = np.char.add(" (record ", np.arange(n).astype(str))
+        texts = pd.Series(np.char.add(pool[rng.integers(0, len(pool), n)], ids))
+        start = time.perf_counter()
+        tags = tag_texts(texts, dictionary)
+        rows.append(
+            {
+                "texts": n,
+                "seconds": time.perf_counter() - start,
+                "tagged": int(tags.to_numpy().sum()),
+            }
+        )
+    return rows
+
+
 def bench_panels(sizes: list[int]) -> list[dict]:
     rows = []
     for n in sizes:
@@ -355,6 +388,14 @@ def verdicts(result: dict) -> dict[str, dict]:
     out["fe_poisson_coefficients"] = {"value": worst, "met": worst <= 1e-6}
     out["bootstrap_999"] = {"value": boot["projected_999_s"], "met": boot["projected_999_s"] < 30}
     out["replicate_cold"] = {"value": rep["cold_s"], "met": rep["cold_s"] < 30}
+    topics = {r["texts"]: r for r in result.get("topics", [])}
+    if 1_000_000 in topics:
+        out["topics_1e6"] = {
+            "value": topics[1_000_000]["seconds"],
+            "met": topics[1_000_000]["seconds"] < 60,
+        }
+    else:
+        out["topics_1e6"] = {"value": None, "met": None}
     if 1_000_000 in panel:
         row = panel[1_000_000]
         out["panel_1e6"] = {
@@ -405,6 +446,8 @@ def markdown(result: dict) -> str:
         f"| full demo replication, new process / warm | {rep['cold_s']:.1f} / "
         f"{_fmt(rep['warm_s'], 1)} |"
     )
+    for t in result.get("topics", []):
+        lines.append(f"| tagging {t['texts']:,} short texts, 10 topics | {t['seconds']:.2f} |")
     for p in result["panels"]:
         lines.append(
             f"| panels from {p['events']:,} events (peak {p['peak_mb']:.0f} MB) | "
@@ -463,6 +506,8 @@ def main(argv: list[str] | None = None) -> dict:
     result["replicate"] = bench_replicate(args.out / "benchmark_runs", warm=not quick)
     print("panels ...", flush=True)
     result["panels"] = bench_panels([1_000, 10_000] if quick else [10_000, 100_000, 1_000_000])
+    print("topics ...", flush=True)
+    result["topics"] = bench_topics([10_000] if quick else [10_000, 100_000, 1_000_000])
     result["targets"] = verdicts(result)
     (args.out / "benchmark.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
     text = markdown(result)
