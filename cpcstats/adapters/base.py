@@ -112,6 +112,33 @@ class AdapterResult:
         return "\n".join(lines)
 
 
+def finish(
+    out: pd.DataFrame,
+    *,
+    source: str,
+    path: Path,
+    tracker: RowTracker,
+    report: HarmonisationReport,
+    notes: list[str],
+    info: InputFile | None,
+    account_notes: dict[str, Any],
+    extra: dict[str, pd.DataFrame] | None = None,
+    keys: tuple[str, ...] = ("iso3", "year"),
+) -> AdapterResult:
+    """Every adapter's last step: a sorted table plus its account, report and notes."""
+    out = out.sort_values(list(keys), kind="mergesort").reset_index(drop=True)
+    return AdapterResult(
+        table=out,
+        source=source,
+        path=path,
+        account=tracker.account(f"adapter:{source}", account_notes),
+        harmonisation=report,
+        notes=notes,
+        extra=extra or {},
+        input_file=info,
+    )
+
+
 # --------------------------------------------------------------------------- reading
 
 

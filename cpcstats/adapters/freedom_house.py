@@ -24,6 +24,7 @@ from cpcstats.adapters.base import (
     blank_missing,
     check_year_range,
     filter_years,
+    finish,
     harmonisation_notes,
     harmonise,
     read_source,
@@ -166,14 +167,14 @@ def read_freedom_house(
 
     out = table[tracker.alive.to_numpy()]
     out = out[["iso3", "year", "fh_status", "fh_pr", "fh_cl", "fh_total"]]
-    out = out.sort_values(["iso3", "year"], kind="mergesort").reset_index(drop=True)
     account_notes = {**harmonisation_notes(report), "duplicates": duplicates}
-    return AdapterResult(
-        table=out,
+    return finish(
+        out,
         source=SOURCE,
         path=path,
-        account=tracker.account(f"adapter:{SOURCE}", account_notes),
-        harmonisation=report,
+        tracker=tracker,
+        report=report,
         notes=notes,
-        input_file=info,
+        info=info,
+        account_notes=account_notes,
     )

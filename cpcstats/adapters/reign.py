@@ -24,6 +24,7 @@ from cpcstats.adapters.base import (
     blank_missing,
     check_year_range,
     filter_years,
+    finish,
     harmonisation_notes,
     harmonise,
     read_source,
@@ -144,16 +145,16 @@ def read_reign(
         "REIGN abbreviations mapped by REIGN_OVERRIDES",
     ]
     out = table[tracker.alive.to_numpy()][["iso3", "year", "regime_type"]]
-    out = out.sort_values(["iso3", "year"], kind="mergesort").reset_index(drop=True)
     account_notes = {**harmonisation_notes(report), "end_of_year_rule": {"rule": rule, **stats}}
-    return AdapterResult(
-        table=out,
+    return finish(
+        out,
         source=SOURCE,
         path=path,
-        account=tracker.account(f"adapter:{SOURCE}", account_notes),
-        harmonisation=report,
+        tracker=tracker,
+        report=report,
         notes=notes,
-        input_file=info,
+        info=info,
+        account_notes=account_notes,
     )
 
 

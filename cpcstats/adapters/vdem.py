@@ -23,6 +23,7 @@ from cpcstats.adapters.base import (
     RowTracker,
     check_year_range,
     filter_years,
+    finish,
     harmonisation_notes,
     harmonise,
     read_source,
@@ -170,14 +171,14 @@ def read_vdem(
         notes.append(f"{partial} country-year(s) kept with some requested index missing")
 
     out = table[tracker.alive.to_numpy()][["iso3", "year", *wanted]]
-    out = out.sort_values(["iso3", "year"], kind="mergesort").reset_index(drop=True)
     account_notes = {**harmonisation_notes(report), "duplicates": duplicates, "indices": wanted}
-    return AdapterResult(
-        table=out,
+    return finish(
+        out,
         source=SOURCE,
         path=path,
-        account=tracker.account(f"adapter:{SOURCE}", account_notes),
-        harmonisation=report,
+        tracker=tracker,
+        report=report,
         notes=notes,
-        input_file=info,
+        info=info,
+        account_notes=account_notes,
     )
