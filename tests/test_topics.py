@@ -142,7 +142,12 @@ def test_counting_units_item_versus_contact(dictionary) -> None:
 
 
 def test_topic_counts_on_panels_can_be_model_outcomes() -> None:
-    study = cpcstats.load_study("demo")
+    from dataclasses import replace
+
+    demo = cpcstats.load_study("demo")
+    study = replace(demo, contacts=demo.contacts.drop(columns="text"))  # panels without topics
+    assert "contacts_belt_and_road" not in cpcstats.country_year(study).data.columns
+    assert "contacts_belt_and_road" in cpcstats.country_year(demo).data.columns
     rng = np.random.default_rng(3)
     texts = np.where(rng.random(len(study.contacts)) < 0.3, "talks on the Belt and Road", "visit")
     contacts = study.contacts.assign(text=texts)
@@ -235,3 +240,29 @@ def test_yearly_counts_on_real_texts(
     assert table["one_china"].sum() == int(taiwan.sum()) > 0
     assert table["units"].sum() == len(kept)
     assert (tmp_path / "out" / "figures" / "topics_yearly.png").exists()
+
+
+def test_demo_texts_recover_the_planted_topic_trends() -> None:
+    """The demo's texts carry topic phrases with planted yearly probabilities per news item
+    (cpcstats/demo/parameters.toml [texts]); the tagger's yearly shares recover them: no
+    Belt and Road before 2014, and pooled shares inside their binomial 99.9 % bands."""
+    from scipy import stats
+
+    study = cpcstats.load_study("demo")
+    planted = study.truth["parameters"]["texts"]
+    d = load_dictionary()
+    items, account = tag_contacts(study.contacts, d, unit="item")
+    assert account.dropped == {"no text to tag": 0}
+    table = yearly_topics(items, d)
+    assert table.loc[2002:2013, "belt_and_road"].sum() == 0
+    for topic, windows in planted.items():
+        for first, last, p in windows:
+            n = int(table.loc[first:last, "units"].sum())
+            k = int(table.loc[first:last, topic].sum())
+            low, high = stats.binom.ppf([0.0005, 0.9995], n, p)
+            assert low <= k <= high, (topic, first, last, k, n, p)
+    # One-China mentions fade after 2013 while the Belt and Road and learning rise
+    before, after = table.loc[2002:2012], table.loc[2014:2023]
+    share = lambda t, f: f[t].sum() / f["units"].sum()  # noqa: E731
+    assert share("one_china", after) < share("one_china", before) / 2
+    assert share("learning", after) > 2 * share("learning", before)

@@ -327,7 +327,46 @@ def _events(
     _, item = np.unique(item, return_inverse=True)
     events["source_id"] = [f"N{k + 1:05d}" for k in item]
     events = events.rename(columns={"iso3": "country"})
-    return events[["date", "country", "counterpart_type", "party_id", "direction", "source_id"]]
+    if "texts" in params:
+        events["text"] = _texts(events, params)
+    columns = ["date", "country", "counterpart_type", "party_id", "direction", "source_id"]
+    return events[[*columns, *(["text"] if "text" in events.columns else [])]]
+
+
+_PHRASES = {
+    "one_china": "The guests reaffirmed their adherence to the one-China policy.",
+    "belt_and_road": "Both sides agreed to deepen cooperation under the Belt and Road Initiative.",
+    "learning": "The visitors said they wish to learn from the CPC's experience of governance.",
+    "peaceful_development": "The delegation praised China's peaceful development.",
+    "harmonious_world": "Both sides support building a harmonious world.",
+    "chinese_dream": "The hosts briefed the guests on the Chinese Dream.",
+    "shared_future": "Both sides support a community with a shared future for mankind.",
+}
+
+
+def _texts(events: pd.DataFrame, params: dict) -> np.ndarray:
+    """A short English text per news item (shared by its contacts) with topic phrases drawn
+    by year from ``[texts]`` (planted yearly probabilities), from their own random stream."""
+    rng = np.random.default_rng(params["window"]["seed"] + 1)
+    items = events.drop_duplicates("source_id").reset_index(drop=True)
+    year = items["date"].str[:4].astype(int).to_numpy()
+    names = {iso: country_name(iso) for iso in items["country"].unique()}
+    who = np.where(items["counterpart_type"] == "party", "a party delegation", "officials")
+    body = [
+        f"The ID-CPC received {w} from {names[c]} in Beijing."
+        if d == "inbound"
+        else f"An ID-CPC delegation visited {names[c]} and met {w.replace(' delegation', '')}."
+        for d, c, w in zip(items["direction"], items["country"], who, strict=True)
+    ]
+    text = np.array(body, dtype=object)
+    for topic, windows in params["texts"].items():
+        prob = np.zeros(len(items))
+        for first, last, p in windows:
+            prob[(year >= first) & (year <= last)] = p
+        hit = rng.random(len(items)) < prob
+        text[hit] = text[hit] + " " + _PHRASES[topic]
+    by_item = pd.Series(text, index=items["source_id"].to_numpy())
+    return by_item.reindex(events["source_id"].to_numpy()).to_numpy()
 
 
 def write(tables: dict[str, Any], folder: Path | None = None) -> list[Path]:
