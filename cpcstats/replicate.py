@@ -347,10 +347,9 @@ def _write_topics(
     progress: Callable[[str], None],
 ) -> dict[str, Any] | None:
     """The yearly topic table and figure, when the study's contacts carry texts."""
-    from cpcstats.topics import write_topic_outputs
+    from cpcstats.topics import has_texts, write_topic_outputs
 
-    contacts = study.contacts
-    if "text" not in contacts.columns or not contacts["text"].notna().any():
+    if not has_texts(study.contacts):
         progress("      topics: skipped, the contacts have no texts")
         return None
     files, table, account = write_topic_outputs(study, out)

@@ -28,6 +28,7 @@ from cpcstats.adapters.base import (
     Layout,
     RowTracker,
     check_year_range,
+    finish,
     harmonisation_notes,
     harmonise,
     read_source,
@@ -229,15 +230,17 @@ def read_vparty(
         "party_years_status_missing": int(out["status"].isna().sum()),
         "duplicate_countries": collisions,
     }
-    return AdapterResult(
-        table=out,
+    return finish(
+        out,
         source=SOURCE,
         path=path,
-        account=tracker.account(f"adapter:{SOURCE}", account_notes),
-        harmonisation=report,
+        tracker=tracker,
+        report=report,
         notes=notes,
+        info=info,
+        account_notes=account_notes,
         extra={"parties": parties},
-        input_file=info,
+        keys=("iso3", "party_id", "year"),
     )
 
 

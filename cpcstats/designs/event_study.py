@@ -37,13 +37,14 @@ from cpcstats.countries import country_name
 from cpcstats.designs.base import (
     DesignOutput,
     country_year_panel,
+    observed_indicators,
     planted_effect,
     sample_note,
     write_table,
 )
 from cpcstats.errors import CpcError, EstimationError, SpecError
 from cpcstats.estimation.fit import fit
-from cpcstats.estimation.postestimation import WaldTest, wald_test
+from cpcstats.estimation.postestimation import WaldTest, estimation_sample, wald_test
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.score import ScoreTest, score_test
 from cpcstats.panels import Panel
@@ -564,9 +565,7 @@ def _coefficients(
 def _lead_score_test(result: FitResult, d: EventDummies, kind: str) -> tuple[ScoreTest | None, str]:
     """Score test of the lead indicators e = -leads … -2 left out of a pooled-reference fit."""
     prefix = PREFIX[kind] + "_m"
-    frame = result.design.frame
-    if result.core.keep is not None:
-        frame = frame[result.core.keep]
+    frame = estimation_sample(result)
     candidates = [t for t in d.test_columns if t.startswith(prefix)]
     terms = [t for t in candidates if t in frame.columns and bool((frame[t] == 1).any())]
     if not terms:
@@ -652,13 +651,8 @@ def event_study(
                     "the switch as not estimable"
                 ),
             )
-    # a bin seen only in countries (or years) without any contact cannot vary in the
-    # model's sample (those rows are dropped), so it is reported instead of fitted
-    data = d.data
-    alive = (data.groupby(UNIT)[outcome].transform("sum") > 0) & (
-        data.groupby(TIME)[outcome].transform("sum") > 0
-    )
-    fitted_terms = [t for t in d.columns if bool((data.loc[alive, t] == 1).any())]
+    # a bin seen only in countries (or years) without any contact is reported, not fitted
+    fitted_terms = observed_indicators(d.data, d.columns, outcome, UNIT, TIME)
     controls = tuple(controls)
     formula = f"{outcome} ~ {' + '.join([*fitted_terms, *controls])} | {UNIT} + {TIME}"
     result = fit(formula, d.data, family="fe-poisson", cluster=cluster, name="event_study")

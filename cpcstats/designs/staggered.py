@@ -39,6 +39,7 @@ from scipy import stats
 from cpcstats.designs.base import (
     DesignOutput,
     country_year_panel,
+    observed_indicators,
     planted_effect,
     sample_note,
     write_table,
@@ -537,14 +538,10 @@ def etwfe_poisson(
     """
     layout = staggered_cohorts(panel)
     data = layout.frame
-    # a cell seen only in countries (or years) without any contact cannot vary in the
-    # model's sample (those rows carry no information and are dropped by the fit), so it
-    # is reported as not estimated instead of failing the fit
-    alive = (data.groupby(UNIT)[outcome].transform("sum") > 0) & (
-        data.groupby("year")[outcome].transform("sum") > 0
-    )
-    post = {t: c for t, c in layout.post.items() if bool((data.loc[alive, t] == 1).any())}
-    lead_terms = {t: c for t, c in layout.leads.items() if bool((data.loc[alive, t] == 1).any())}
+    # a cell seen only in countries (or years) without any contact is reported, not fitted
+    seen = set(observed_indicators(data, [*layout.post, *layout.leads], outcome, UNIT))
+    post = {t: c for t, c in layout.post.items() if t in seen}
+    lead_terms = {t: c for t, c in layout.leads.items() if t in seen}
     no_contact = tuple(t for t in layout.post if t not in post)
     main = fit(
         _formula(outcome, [*post, *controls]),

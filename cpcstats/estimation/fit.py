@@ -304,12 +304,8 @@ def estimate(spec: ModelSpec, design: Design) -> CoreFit:
     """Run the family's estimator; numerical failures become EstimationErrors."""
     try:
         return FAMILIES[spec.family](design.data)
-    except EstimationError as exc:
-        exc.problem = f"model {spec.name!r}: {exc.problem}"
-        exc.file = exc.file or spec.source
-        raise EstimationError(exc.problem, file=exc.file, column=exc.column, fix=exc.fix) from exc
-    except SpecError as exc:
-        raise SpecError(
+    except (EstimationError, SpecError) as exc:  # name the model and its file, keep the type
+        raise type(exc)(
             f"model {spec.name!r}: {exc.problem}",
             file=exc.file or spec.source,
             column=exc.column,

@@ -170,7 +170,7 @@ def _irls(
         z = eta - offset + (y - mu) / mu
         stacked = np.column_stack([z, X])
         both, _ = demean(stacked, mu, fe_start=fe_part)
-        fe_part = stacked - both
+        fe_part = None if demean.exact else stacked - both
         zt, Xt = both[:, 0], both[:, 1:]
         wX = Xt * mu[:, None]
         beta = np.linalg.solve(wX.T @ Xt, wX.T @ zt) if X.shape[1] else beta

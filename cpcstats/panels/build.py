@@ -175,12 +175,11 @@ def add_lags(panel: Panel, columns: Iterable[str], lags: Sequence[int] = (1,)) -
 
 def _with_topics(panel: Panel, study: Study) -> Panel:
     """``contacts_<topic>`` columns when the study's contacts carry texts (else unchanged)."""
-    from cpcstats.topics import add_topic_counts, study_dictionary
+    from cpcstats.topics import add_topic_counts, has_texts, study_dictionary
 
-    contacts = study.contacts
-    if "text" not in contacts.columns or not contacts["text"].notna().any():
+    if not has_texts(study.contacts):
         return panel
-    return add_topic_counts(panel, contacts, study_dictionary(study))
+    return add_topic_counts(panel, study.contacts, study_dictionary(study))
 
 
 def country_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) -> Panel:

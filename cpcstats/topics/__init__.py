@@ -18,6 +18,7 @@ from cpcstats.topics.dictionary import (
 from cpcstats.topics.tagging import (
     COUNTING_UNITS,
     add_topic_counts,
+    has_texts,
     plot_yearly_topics,
     tag_contacts,
     tag_texts,
@@ -31,6 +32,7 @@ __all__ = [
     "Topic",
     "TopicDictionary",
     "add_topic_counts",
+    "has_texts",
     "load_dictionary",
     "plot_yearly_topics",
     "study_dictionary",

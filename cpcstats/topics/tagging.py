@@ -32,24 +32,25 @@ from cpcstats.topics.dictionary import Topic, TopicDictionary
 COUNTING_UNITS = ("item", "contact")
 
 
-def _search(texts: pd.Series, pattern: str) -> np.ndarray:
-    """Case-insensitive regex search over many texts; RE2 (Arrow) first, ``re`` fallback."""
-    flagged = f"(?i){pattern}"
+def _with_engine(texts: pd.Series, operation: Any) -> Any:
+    """Run a pandas string operation on Arrow (RE2) strings, or on Python objects (``re``)
+    when RE2 cannot compile the pattern (look-arounds, back-references)."""
     warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression")
     try:
-        arrow = texts.astype("string[pyarrow]")
-        return arrow.str.contains(flagged, regex=True).fillna(False).to_numpy(dtype=bool)
-    except Exception:  # RE2 lacks look-arounds and back-references: use Python's engine
-        plain = texts.astype(object)
-        return plain.str.contains(flagged, regex=True).fillna(False).to_numpy(dtype=bool)
+        return operation(texts.astype("string[pyarrow]").str)
+    except Exception:
+        return operation(texts.astype(object).str)
+
+
+def _search(texts: pd.Series, pattern: str) -> np.ndarray:
+    """Case-insensitive regex search over many texts."""
+    hits = _with_engine(texts, lambda s: s.contains(f"(?i){pattern}", regex=True))
+    return hits.fillna(False).to_numpy(dtype=bool)
 
 
 def _blank(texts: pd.Series, pattern: str) -> pd.Series:
-    flagged = f"(?i){pattern}"
-    try:
-        return texts.astype("string[pyarrow]").str.replace(flagged, " ", regex=True)
-    except Exception:
-        return texts.astype(object).str.replace(flagged, " ", regex=True)
+    """The texts with every case-insensitive match of ``pattern`` replaced by a space."""
+    return _with_engine(texts, lambda s: s.replace(f"(?i){pattern}", " ", regex=True))
 
 
 def _tag_one(texts: pd.Series, topic: Topic) -> np.ndarray:
@@ -70,6 +71,11 @@ def tag_texts(texts: pd.Series | list[str], dictionary: TopicDictionary) -> pd.D
         hits = _tag_one(distinct, topic).astype(np.int8)
         out[topic.column] = hits[codes] if len(distinct) else np.zeros(len(series), np.int8)
     return out
+
+
+def has_texts(contacts: pd.DataFrame) -> bool:
+    """Whether any contact carries a text to tag (panels and the replication ask this)."""
+    return "text" in contacts.columns and bool(contacts["text"].notna().any())
 
 
 def _check_unit(unit: str) -> None:
