@@ -230,3 +230,30 @@ def get_str_list(
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     raise _type_error(key, value, "a string or an array of strings", file=file, where=where)
+
+
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
+
+
+def check_name(name: Any, *, key: str, file: str | None, where: str) -> str:
+    """A user-given name that becomes a file name or a LaTeX label: an identifier.
+
+    Why: names of models and tables become paths under the output folder and
+    ``\\label{...}`` keys; ``../x``, an absolute path or LaTeX commands in a name would
+    write outside the folder or inject code.  Letters, digits, ``_`` and ``-`` (starting
+    with a letter or digit, at most 100 characters) are safe on every file system.
+    """
+    import re
+
+    if not isinstance(name, str):
+        raise _type_error(key, name, "a string in quotes", file=file, where=where)
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise SpecError(
+            f"`{key}` {name[:80]!r} in {where} is not a valid name: names become file names "
+            "and LaTeX labels",
+            file=file,
+            column=key,
+            fix="use only letters, digits, '_' and '-' (start with a letter or digit, at most "
+            "100 characters), e.g. party_nb_ruling",
+        )
+    return name
