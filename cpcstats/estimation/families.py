@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import linalg, special, stats
+from scipy import linalg, optimize, special, stats
 from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
@@ -101,8 +101,35 @@ def _caught(caught: list[warnings.WarningMessage]) -> list[str]:
     return seen
 
 
+#: the flag a fit carries when a Hessian / information matrix cannot be inverted
+SINGULAR_HESSIAN = (
+    "singular/non-finite Hessian: the model-based variance cannot be computed, so its "
+    "standard errors are NaN (a boundary, separation or a diverging parameter)"
+)
+
+
 def _inv(matrix: np.ndarray) -> np.ndarray:
-    return np.linalg.pinv(matrix, hermitian=True)
+    """Pseudo-inverse of a symmetric information matrix, never an exception.
+
+    Why: the eigendecomposition behind ``pinv(hermitian=True)`` raises ``LinAlgError``
+    ("Eigenvalues did not converge") when the matrix holds inf/NaN -- which a fit at a
+    boundary produces on some BLAS builds -- and that is a property of the user's data,
+    not a bug.  A non-finite matrix or a failed decomposition gives an all-NaN matrix;
+    ``fit.estimate`` then adds :data:`SINGULAR_HESSIAN` to the fit's warnings.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    nan = np.full(matrix.shape, np.nan)
+    if not np.isfinite(matrix).all():
+        return nan
+    try:
+        return np.linalg.pinv((matrix + matrix.T) / 2, hermitian=True)
+    except (np.linalg.LinAlgError, ValueError):
+        return nan
+
+
+def _sqrt(value: float) -> float:
+    """Standard error from a variance; NaN (not a warning) when it is negative or NaN."""
+    return float(np.sqrt(value)) if np.isfinite(value) and value >= 0 else float("nan")
 
 
 def _numeric_hessian(score: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -354,7 +381,7 @@ def fit_negbin1(data: ModelData) -> CoreFit:
         k_dof=X.shape[1],
         n_extra=1,
         alpha=alpha,
-        alpha_se=float(np.sqrt(bread[-1, -1])),
+        alpha_se=_sqrt(bread[-1, -1]),
         converged=not notes or alpha < ALPHA_BOUNDARY,
         warnings=notes + _caught(caught),
         loglik_obs=model.loglikeobs(params),
@@ -433,7 +460,7 @@ def _fit_zero_inflated(data: ModelData, negbin: bool) -> CoreFit:
         k_dof=kx + kz,
         n_extra=int(negbin),
         alpha=alpha,
-        alpha_se=float(np.sqrt(bread[-1, -1])) if negbin else None,
+        alpha_se=_sqrt(bread[-1, -1]) if negbin else None,
         converged=bool(res.mle_retvals.get("converged", False)),
         warnings=notes + seen,
         loglik_obs=model.loglikeobs(full),
@@ -477,7 +504,13 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
     params = np.concatenate([cp[:kx], zp])
     q = kx + kz + int(negbin)
     bread = np.zeros((q, q))
-    count_bread = _inv(-trunc.hessian)
+    if trunc.boundary:
+        # alpha held at its bound: the variance of the count coefficients given alpha (as
+        # glm.nb holds theta); a zero alpha row keeps NaN out of the sandwich products
+        count_bread = np.zeros((kx + 1, kx + 1))
+        count_bread[:kx, :kx] = _inv(-trunc.hessian[:kx, :kx])
+    else:
+        count_bread = _inv(-trunc.hessian)
     idx_count = list(range(kx)) + ([kx + kz] if negbin else [])
     bread[np.ix_(idx_count, idx_count)] = count_bread
     bread[kx : kx + kz, kx : kx + kz] = _inv(-logit_model.hessian(zp))
@@ -493,7 +526,21 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
     ll_obs = np.where(positive, np.log(p_pos), np.log1p(-p_pos))
     ll_obs[positive] += trunc.loglik_obs
     notes = [] if trunc.converged else ["the truncated count part did not converge"]
-    if negbin and alpha is not None and alpha > 1e3:
+    if trunc.boundary == "upper":
+        notes.append(
+            f"hurdle NB dispersion at the boundary (alpha = {alpha:.3g}, the upper bound): "
+            "the positive counts are more dispersed than any NB2, the likelihood keeps "
+            "rising towards the logarithmic-series limit; alpha is held at the bound (no "
+            "standard error), the count intercept trades off against log(alpha) and is "
+            "not interpretable; the slopes and the zero hurdle are"
+        )
+    elif trunc.boundary == "lower":
+        notes.append(
+            f"hurdle NB dispersion at the boundary (alpha = {alpha:.2e}, the lower bound): "
+            "no overdispersion among the positive counts; hurdle-poisson is the "
+            "appropriate model"
+        )
+    elif negbin and alpha is not None and alpha > 1e3:
         notes.append(
             f"hurdle NB dispersion diverges (alpha = {alpha:.3g}): the truncated "
             "count part approaches its logarithmic-series limit"
@@ -520,7 +567,9 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
         k_dof=kx + kz,
         n_extra=int(negbin),
         alpha=alpha,
-        alpha_se=float(np.sqrt(count_bread[-1, -1])) if negbin else None,
+        alpha_se=(float("nan") if trunc.boundary else _sqrt(count_bread[-1, -1]))
+        if negbin
+        else None,
         converged=trunc.converged,
         warnings=notes + _caught(caught),
         loglik_obs=ll_obs,
@@ -586,7 +635,117 @@ def fit_fe_negbin(data: ModelData) -> CoreFit:
 
 
 # --------------------------------------------------------------------------- GEE
+class TimeAR1(sm.cov_struct.CovStruct):
+    """AR(1) working correlation in calendar time: corr(y_is, y_it) = rho^|t - s|.
+
+    Why our own: statsmodels' ``Autoregressive`` builds the working correlation from the
+    positions of the rows inside a unit (rho^|j - k|) whatever ``time`` says -- only its
+    estimate of rho uses time distances, and with ``grid=True`` not even that.  When a
+    unit's years have gaps (a sample filter, a missing covariate), two years two apart
+    would get rho^1.  Here the distance is the time difference, in the matrix and in the
+    estimate.
+
+    The estimator of rho is geepack's (``geeglm(corstr = "ar1", waves = year)``, identity
+    correlation link): unweighted least squares of the products of standardised Pearson
+    residuals of every pair of observations of a unit on rho^distance,
+    min_rho sum_pairs (e_is e_it - rho^|t - s|)^2 with e = (y - mu) / sqrt(phi V(mu)) and
+    phi = sum r^2 / N.  It differs from statsmodels' ``Autoregressive``: with
+    ``grid=True`` a lag-one ratio sum(e_t e_{t+1}) / sum(e_t^2) over adjacent *rows*; with
+    ``grid=False`` a weighted regression of each residual on each earlier one, e_t on
+    rho^d e_s.  tests/test_robust_estimation.py checks rho, coefficients and both
+    variances against geepack on a panel with gaps (tests/reference/make_gee_gaps.R).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dep_params = 0.0
+        self._dist: list[np.ndarray] = []
+        self._integer = True
+
+    def initialize(self, model: object) -> None:
+        super().initialize(model)
+        self._dist = []
+        for t in model.time_li:  # type: ignore[attr-defined]
+            t = np.asarray(t, dtype=float)[:, 0]
+            self._dist.append(np.abs(t[:, None] - t[None, :]))
+        self._integer = all(np.allclose(d, np.round(d)) for d in self._dist)
+
+    def update(self, params: np.ndarray) -> None:
+        model = self.model
+        scale = model.estimate_scale()
+        products, distances = [], []
+        for i in range(model.num_group):
+            expval, _ = model.cached_means[i]
+            e = (model.endog_li[i] - expval) / np.sqrt(scale * model.family.variance(expval))
+            j, k = np.triu_indices(len(e), 1)
+            products.append(e[j] * e[k])
+            distances.append(self._dist[i][j, k])
+        prod, dist = np.concatenate(products), np.concatenate(distances)
+        if len(prod) == 0:  # no unit has two observations: nothing to estimate
+            self.dep_params = 0.0
+            return
+        lower = -0.999 if self._integer else 0.0  # rho^d of a negative rho needs integer d
+
+        def loss(rho: float) -> float:
+            return float(np.sum((prod - np.power(rho, dist)) ** 2))
+
+        best = optimize.minimize_scalar(
+            loss, bounds=(lower, 0.999), method="bounded", options={"xatol": 1e-12}
+        )
+        self.dep_params = float(best.x)
+
+    def covariance_matrix(self, endog_expval: np.ndarray, index: int) -> tuple[np.ndarray, bool]:
+        return np.power(self.dep_params, self._dist[index]), True
+
+    def summary(self) -> str:
+        return f"AR(1) in time, rho^|t - s|: rho = {self.dep_params:.3f}"
+
+
+def _gee_time(data: ModelData) -> np.ndarray:
+    """The time of each row for an AR(1) working correlation, checked.
+
+    Refused (SpecError) rather than guessed: no time variable (row order is not time), a
+    time that is not numeric, or two rows of one unit at the same time (distance 0 would
+    make their working correlation 1, a singular matrix) -- the usual cause is clustering
+    a party-year panel by country.
+    """
+    if data.time is None:
+        raise SpecError(
+            'correlation = "ar1" needs the time of each row (a `year` column); the row '
+            "order is not taken as time",
+            column="correlation",
+            fix='add an integer `year` column, or use correlation = "exchangeable"',
+        )
+    time = pd.to_numeric(pd.Series(data.time), errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(time).all():
+        bad = int((~np.isfinite(time)).sum())
+        raise SpecError(
+            f'correlation = "ar1": the time variable `year` is missing or not a number in '
+            f"{bad} row(s)",
+            column="year",
+            fix="give every row a numeric year, or drop those rows with a sample filter",
+        )
+    assert data.groups is not None
+    pairs = pd.DataFrame({"g": data.groups, "t": time})
+    dup = pairs.duplicated()
+    if dup.any():
+        raise SpecError(
+            f'correlation = "ar1": {int(dup.sum())} row(s) repeat a (unit, year) pair '
+            f"(first: year {pairs.t[dup].iloc[0]:g}); an AR(1) in time needs one row per "
+            "unit and year",
+            column="cluster",
+            fix="cluster by the panel unit (party_id on the party-year panel), or use "
+            'correlation = "exchangeable"',
+        )
+    return time
+
+
 def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
+    """GEE with a robust variance by panel unit (geepack conventions: scale = sum r^2/N).
+
+    Rows are sorted by unit and time.  ``ar1`` uses :class:`TimeAR1` (rho^|t - s| in
+    calendar time, geepack's estimator of rho).
+    """
     if data.groups is None:
         raise SpecError(
             'GEE needs a panel unit: give `cluster` (e.g. cluster = "iso3") or fit a Panel',
@@ -594,7 +753,11 @@ def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
             fix='add cluster = "iso3" (country-year) or "party_id" (party-year)',
         )
     y, X, off = data.y, data.X, _offset(data)
-    order = np.lexsort((data.time if data.time is not None else np.zeros(len(y)), data.groups))
+    time = _gee_time(data) if data.correlation == "ar1" else None
+    if time is None and data.time is not None:
+        time = pd.to_numeric(pd.Series(data.time), errors="coerce").to_numpy(dtype=float)
+    sort_time = np.zeros(len(y)) if time is None else np.nan_to_num(time)
+    order = np.lexsort((sort_time, data.groups))
     alpha = None
     if negbin:
         _, alpha, _, _, _ = _nb2_ml(data)
@@ -602,7 +765,7 @@ def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
     else:
         family = sm.families.Poisson()
     if data.correlation == "ar1":
-        cov = sm.cov_struct.Autoregressive(grid=True)
+        cov: sm.cov_struct.CovStruct = TimeAR1()
     elif data.correlation == "exchangeable":
         cov = sm.cov_struct.Exchangeable()
     else:
@@ -613,7 +776,7 @@ def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
             y[order],
             X[order],
             groups=data.groups[order],
-            time=None if data.time is None else data.time[order],
+            time=None if time is None else time[order],
             family=family,
             cov_struct=cov,
             offset=off[order],
@@ -623,6 +786,7 @@ def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
     mu = np.exp(X @ beta + off)
     dep_params = getattr(cov, "dep_params", None)
     dep = float(np.ravel(dep_params)[0]) if dep_params is not None and np.size(dep_params) else 0.0
+    label = "AR(1) in time" if data.correlation == "ar1" else data.correlation
     return CoreFit(
         names=list(data.x_names),
         params=beta,
@@ -637,7 +801,7 @@ def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
         fitted=mu,
         mean=_exp_mean,
         vcov=np.asarray(res.cov_robust),
-        vcov_description=f"GEE robust (sandwich) by panel unit, {data.correlation} working "
+        vcov_description=f"GEE robust (sandwich) by panel unit, {label} working "
         f"correlation (rho = {dep:.3f})",
         n_clusters=len(np.unique(data.groups)),
         extra={"working_correlation": dep},
