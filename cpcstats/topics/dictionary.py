@@ -10,13 +10,14 @@ without touching Python.  A dictionary is a TOML file with ``language`` and one
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cpcstats import saferegex
 from cpcstats.errors import SpecError
+from cpcstats.tomlio import load_toml
 
 DEFAULT_DICTIONARY = (
     Path(str(resources.files("cpcstats.topics"))) / "dictionaries" / "study_topics.toml"
@@ -63,19 +64,25 @@ class TopicDictionary:
 
 
 def _compile(parts: list[str], *, file: str, topic: str, key: str) -> str | None:
+    """One pattern matching any of ``parts``, each checked to run in RE2 (bounded time).
+
+    Each part is checked on its own so that an error names the entry the user wrote; the
+    joined pattern is checked too (RE2 bounds a pattern's compiled size).
+    """
     if not parts:
         return None
+    where = f"topic {topic!r}: {key} entry"
     for part in parts:
-        try:
-            re.compile(part, re.IGNORECASE)
-        except re.error as exc:
-            raise SpecError(
-                f"topic {topic!r}: {key} entry {part!r} is not a valid regular expression: {exc}",
-                file=file,
-                column=key,
-                fix="escape special characters (e.g. \\\\( ) or use `terms` for literal words",
-            ) from exc
-    return "|".join(f"(?:{p})" for p in parts)
+        saferegex.check_pattern(part, file=file, where=where, column=key)
+    joined = "|".join(f"(?:{p})" for p in parts)
+    saferegex.check_pattern(
+        joined,
+        file=file,
+        where=f"topic {topic!r}: the {key} entries together",
+        column=key,
+        max_chars=len(joined),  # each entry is bounded; RE2 bounds the whole
+    )
+    return joined
 
 
 def _strings(entry: dict[str, Any], key: str, *, file: str, topic: str) -> list[str]:
@@ -96,14 +103,7 @@ def load_dictionary(path: str | Path | None = None) -> TopicDictionary:
     """Read and check a topic dictionary (default: the study's topics shipped with cpcstats)."""
     path = Path(path) if path is not None else DEFAULT_DICTIONARY
     file = str(path)
-    if not path.exists():
-        raise SpecError("the topic dictionary does not exist", file=file, fix="check the path")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(
-            f"is not valid TOML: {exc}", file=file, fix="check quotes and brackets"
-        ) from exc
+    data = load_toml(path, "topic dictionary")
     entries = data.get("topic")
     if not isinstance(entries, list) or not entries:
         raise SpecError(
@@ -113,6 +113,13 @@ def load_dictionary(path: str | Path | None = None) -> TopicDictionary:
         )
     topics: list[Topic] = []
     for i, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise SpecError(
+                f"topic {i} is {entry!r}, not a table",
+                file=file,
+                column="topic",
+                fix='write each topic as a [[topic]] table with name = "..." and terms = [...]',
+            )
         name = str(entry.get("name", ""))
         if not _NAME.match(name):
             raise SpecError(

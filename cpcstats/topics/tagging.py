@@ -10,20 +10,21 @@ questions:
 * ``"contact"`` — one count per contact: that report gives five BRI contacts.  Panel
   columns ``contacts_<topic>`` always use this rule (they are contact counts).
 
-Matching uses vectorised regular expressions (Arrow's RE2 engine where the pattern allows,
-Python's ``re`` otherwise), case-insensitive, on the text after the topic's exclusions
-have been blanked out.
+Matching uses vectorised regular expressions on Arrow strings with RE2 only
+(:mod:`cpcstats.saferegex`: linear time in the text, so no pattern can hang on a long
+report; patterns RE2 cannot run were refused when the dictionary was loaded),
+case-insensitive, on the text after the topic's exclusions have been blanked out.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cpcstats import saferegex
 from cpcstats.accounting import StageAccount
 from cpcstats.errors import SpecError
 from cpcstats.panels.build import Panel
@@ -32,25 +33,14 @@ from cpcstats.topics.dictionary import Topic, TopicDictionary
 COUNTING_UNITS = ("item", "contact")
 
 
-def _with_engine(texts: pd.Series, operation: Any) -> Any:
-    """Run a pandas string operation on Arrow (RE2) strings, or on Python objects (``re``)
-    when RE2 cannot compile the pattern (look-arounds, back-references)."""
-    warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression")
-    try:
-        return operation(texts.astype("string[pyarrow]").str)
-    except Exception:
-        return operation(texts.astype(object).str)
-
-
 def _search(texts: pd.Series, pattern: str) -> np.ndarray:
-    """Case-insensitive regex search over many texts."""
-    hits = _with_engine(texts, lambda s: s.contains(f"(?i){pattern}", regex=True))
-    return hits.fillna(False).to_numpy(dtype=bool)
+    """Case-insensitive regex search over many texts (RE2: bounded time)."""
+    return saferegex.contains(texts, pattern, ignore_case=True)
 
 
 def _blank(texts: pd.Series, pattern: str) -> pd.Series:
     """The texts with every case-insensitive match of ``pattern`` replaced by a space."""
-    return _with_engine(texts, lambda s: s.replace(f"(?i){pattern}", " ", regex=True))
+    return saferegex.replace(texts, pattern, " ", ignore_case=True)
 
 
 def _tag_one(texts: pd.Series, topic: Topic) -> np.ndarray:

@@ -1,0 +1,184 @@
+"""User regular expressions that finish in bounded time on any text.
+
+Why this module exists: a study file (``[contacts.derive]`` patterns) and a topic
+dictionary (``regex``, ``exclude_regex``) hold regular expressions a user wrote.  Python's
+``re`` is a backtracking engine: ``(a+)+$`` on ``"aaa...ab"`` takes time exponential in the
+text, so one careless pattern and one long news item hang a replication for ever.  Arrow's
+regex engine is RE2, which runs in time linear in the text (times a factor bounded by the
+pattern's size) and refuses outright what it cannot run that way (look-arounds,
+back-references).  So every user pattern goes through here:
+
+* :func:`check_pattern` — at load time, before any text is read: the pattern must be short
+  enough and compile in RE2, else a :class:`~cpcstats.errors.SpecError` naming the file,
+  the key, the pattern and how to rewrite it.  Python ``re`` is only used to *word* the
+  error for a pattern that is not a regular expression at all (it never matches user text).
+* :func:`contains` / :func:`replace` — vectorised matching on Arrow strings with RE2 only;
+  there is no fallback to Python ``re``.
+
+Matching is case-insensitive (RE2's ``(?i)``), as it always was for both uses.  RE2's
+``\\b``, ``\\w`` and ``\\d`` are ASCII classes (Python's are Unicode); the study's patterns
+have always run on Arrow strings where RE2 could compile them, so results are unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cpcstats.errors import SpecError
+
+MAX_PATTERN_CHARS = 1000
+"""Longest user pattern accepted.  RE2's time per character grows with the pattern's
+size, so a bound on the pattern is what makes the bound on time a bound on text length."""
+
+_PROBE = pa.array([""], type=pa.large_string())
+
+_UNSAFE_FIX = (
+    "RE2 (the engine cpcstats uses, so that every pattern runs in time linear in the text) "
+    "does not support look-arounds or back-references; rewrite the pattern, e.g. use "
+    "exclude_regex for a negative look-ahead or look-behind (the excluded spans are removed "
+    "before matching), or list the alternatives instead of a back-reference"
+)
+_SIZE_FIX = (
+    "RE2 expands counted repetitions such as {n}; use a smaller count (at most 1000 in "
+    "total when nested), or + / * instead of a large count"
+)
+_SYNTAX_FIX = "escape special characters, e.g. \\( for a parenthesis or \\. for a dot"
+
+
+def runnable(pattern: str, *, ignore_case: bool = True) -> str:
+    """The pattern exactly as RE2 runs it (checked and matched in the same form)."""
+    return f"(?i){pattern}" if ignore_case else pattern
+
+
+def _re2_error(pattern: str) -> str | None:
+    """RE2's own reason for refusing ``pattern``, or None if it compiles."""
+    try:
+        pc.match_substring_regex(_PROBE, pattern)
+    except pa.ArrowInvalid as exc:
+        return str(exc).removeprefix("Invalid regular expression: ")
+    return None
+
+
+def _python_error(pattern: str) -> str | None:
+    """Python's wording of a syntax error (compiling only: nothing is matched)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. FutureWarning for "[[" in a class
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return str(exc)
+        except (RecursionError, OverflowError, ValueError) as exc:  # absurd nesting / counts
+            return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def check_pattern(
+    pattern: object,
+    *,
+    file: str | None,
+    where: str,
+    column: str | None = None,
+    ignore_case: bool = True,
+    max_chars: int = MAX_PATTERN_CHARS,
+) -> str:
+    """Validate a user's pattern and return it in the form it runs (see :func:`runnable`).
+
+    ``where`` names the key in the user's words (``topic 'learning': regex`` or
+    ``[contacts.derive.direction] pattern``); ``column`` is the error's column field.
+    Raises a :class:`SpecError` if the pattern is not a string, is longer than
+    ``max_chars``, is not a regular expression, or uses what RE2 cannot run in linear time.
+    """
+    if not isinstance(pattern, str):
+        raise SpecError(
+            f"{where} {pattern!r} must be a string (a regular expression in quotes)",
+            file=file,
+            column=column,
+            fix="write the pattern in quotes, e.g. 'travel+ed to'",
+        )
+    shown = pattern if len(pattern) <= 80 else pattern[:77] + "..."
+    if len(pattern) > max_chars:
+        raise SpecError(
+            f"{where} {shown!r} is {len(pattern):,} characters long; patterns may have at "
+            f"most {max_chars:,} (matching time grows with the pattern's size)",
+            file=file,
+            column=column,
+            fix="split it into several shorter patterns (any of them may match), or use "
+            "`terms` for long lists of literal words",
+        )
+    compiled = runnable(pattern, ignore_case=ignore_case)
+    reason = _re2_error(compiled)
+    if reason is None:
+        return compiled
+    syntax = _python_error(pattern)
+    if syntax is not None:
+        raise SpecError(
+            f"{where} {shown!r} is not a valid regular expression: {syntax}",
+            file=file,
+            column=column,
+            fix=_SYNTAX_FIX,
+        )
+    too_big = "repetition" in reason or "too large" in reason
+    raise SpecError(
+        f"{where} {shown!r} cannot be run safely: RE2 refuses it ({reason})",
+        file=file,
+        column=column,
+        fix=_SIZE_FIX if too_big else _UNSAFE_FIX,
+    )
+
+
+def _arrow(texts: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The texts as Arrow strings (missing stays missing, other values become text).
+
+    Arrow strings are UTF-8; a Python string holding lone surrogates (undecodable bytes
+    kept by ``surrogateescape``) cannot be, so each such character becomes ``?`` *for
+    matching only*: the user's data is not changed.
+    """
+    try:
+        strings = texts.astype("string[pyarrow]")
+    except UnicodeEncodeError:
+        cleaned = texts.map(
+            lambda v: (
+                v.encode("utf-8", "replace").decode("utf-8")
+                if isinstance(v, str)
+                else v
+            )
+        )
+        strings = cleaned.astype("string[pyarrow]")
+    return pa.array(strings.array)
+
+
+def contains(texts: pd.Series, pattern: str, *, ignore_case: bool = True) -> np.ndarray:
+    """Whether each text contains a match of ``pattern`` (missing text: False), with RE2.
+
+    ``pattern`` should have passed :func:`check_pattern`; a pattern RE2 refuses raises a
+    SpecError here too, never a fallback to a backtracking engine.
+    """
+    compiled = runnable(pattern, ignore_case=ignore_case)
+    try:
+        hits = pc.match_substring_regex(_arrow(texts), compiled)
+    except pa.ArrowInvalid:
+        check_pattern(pattern, file=None, where="pattern", ignore_case=ignore_case)
+        raise
+    return hits.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def replace(
+    texts: pd.Series, pattern: str, replacement: str, *, ignore_case: bool = True
+) -> pd.Series:
+    """Every match of ``pattern`` in each text replaced by ``replacement`` (RE2 rewrite
+    syntax: ``\\1`` is the first group), as Arrow strings with the texts' index."""
+    compiled = runnable(pattern, ignore_case=ignore_case)
+    try:
+        out = pc.replace_substring_regex(_arrow(texts), compiled, replacement)
+    except pa.ArrowInvalid:
+        check_pattern(pattern, file=None, where="pattern", ignore_case=ignore_case)
+        raise
+    if isinstance(out, pa.ChunkedArray):
+        out = out.combine_chunks()
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=texts.index)
