@@ -5,16 +5,23 @@ traceback (exit code 2); ``--debug`` shows the traceback.  ``replicate``
 exits with 1 when any model failed, ``check`` when any input row would be dropped
 without a stated reason, so scripts can tell.  Anything else that goes wrong is a bug:
 it is reported in one message with exit code 3 (traceback with ``--debug``).
+An output that cannot be written (disk full, read-only folder, a file where the folder
+should be, another run holding the folder) is exit code 2 with the path and the reason.
+Ctrl-C exits with 130 and SIGTERM with 143, in one line and after the cleanup (temp
+files, the staging folder and the lock of ``--out`` are removed).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from cpcstats.errors import CpcError
+from cpcstats.errors import CpcError, OutputError
 
 
 def _cmd_replicate(args: argparse.Namespace) -> int:
@@ -191,8 +198,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM as an exception, so that ``finally`` blocks remove temp files and locks.
+
+    A BaseException like KeyboardInterrupt: ``except Exception`` in library code must not
+    swallow it.
+    """
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+# OS errors a user fixes (space, permissions, paths), as opposed to bugs
+_USER_ERRNOS = {
+    errno.ENOSPC,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EEXIST,
+    errno.EFBIG,
+    getattr(errno, "EDQUOT", errno.ENOSPC),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return int(args.func(args))
     except CpcError as exc:
@@ -200,16 +236,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # a bug, not bad input: say so, without a traceback
+    except KeyboardInterrupt:
         if args.debug:
             raise
-        print(
-            f"internal error ({type(exc).__name__}): {exc}\n"
-            "  this is a bug in cpcstats, not a problem with your input; rerun with --debug "
-            "and report the traceback",
-            file=sys.stderr,
-        )
-        return 3
+        print("interrupted (Ctrl-C); stopped, temporary files removed", file=sys.stderr)
+        return 130
+    except Terminated:
+        if args.debug:
+            raise
+        print("interrupted (SIGTERM); stopped, temporary files removed", file=sys.stderr)
+        return 143
+    except OSError as exc:
+        if args.debug or exc.errno not in _USER_ERRNOS:
+            return _internal_error(exc, args.debug)
+        error = OutputError.from_os(exc, exc.filename or "(unknown path)", "cannot be written")
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug, not bad input: say so, without a traceback
+        return _internal_error(exc, args.debug)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _internal_error(exc: Exception, debug: bool) -> int:
+    """A bug, not bad input: say so without a traceback (``--debug`` re-raises)."""
+    if debug:
+        raise exc
+    print(
+        f"internal error ({type(exc).__name__}): {exc}\n"
+        "  this is a bug in cpcstats, not a problem with your input; rerun with --debug "
+        "and report the traceback",
+        file=sys.stderr,
+    )
+    return 3
 
 
 if __name__ == "__main__":

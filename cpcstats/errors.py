@@ -53,3 +53,33 @@ class SpecError(CpcError):
 
 class EstimationError(CpcError):
     """A model could not be estimated (singular design, no observations ...)."""
+
+
+class OutputError(CpcError):
+    """An output could not be written: the folder is a file, read-only, full, or in use.
+
+    Why a user error: the fix is on the user's side (another ``--out``, free space,
+    permissions, waiting for the other run), so the CLI exits with code 2 and names the
+    path and the operating system's reason instead of reporting a bug.
+    """
+
+    @classmethod
+    def from_os(
+        cls, exc: OSError, path: object, action: str = "cannot be written"
+    ) -> OutputError:
+        """An OSError while writing ``path`` as one message: path, OS reason, fix."""
+        import errno
+
+        reason = exc.strerror or str(exc)
+        code = exc.errno
+        if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG):
+            fix = "free disk space (or raise the quota) and run again, or choose another --out"
+        elif code in (errno.EROFS, errno.EACCES, errno.EPERM):
+            fix = "choose a folder you may write to with --out (this one is read-only for you)"
+        elif code in (errno.ENOTDIR, errno.EEXIST):
+            fix = "a part of the path is a file, not a folder: remove it or choose another --out"
+        elif code == errno.EISDIR:
+            fix = "a folder has the name of an output file: remove it or choose another --out"
+        else:
+            fix = "check that the output folder exists, is writable and has free space"
+        return cls(f"{action}: {reason}", file=str(path), fix=fix)

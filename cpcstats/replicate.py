@@ -5,11 +5,19 @@ which models (by name, from the specification folder) go into which table,
 and which go into the coefficient figure.  A model that fails is reported
 with its reason and the replication goes on; the caller learns from
 ``ReplicationResult.failed`` (the CLI's exit code) that something failed.
+
+The output folder never lies: a run locks ``--out`` (a second run refuses), writes
+into a staging folder inside it and swaps its files in only when it completes; files of
+the previous run's manifest that this run did not write are deleted (or moved to
+``.stale/`` when edited since); the manifest lists exactly this run's files and their
+SHA-256; files cpcstats never wrote are never touched.  The mechanics and reasons are in
+:class:`cpcstats.outputs.OutputFolder`.  Names from the configuration become file names,
+so they are checked to be plain names when it is read, and the writer refuses any path
+outside the output folder as a last line of defence.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,14 +39,23 @@ from cpcstats.designs.base import write_table
 from cpcstats.errors import CpcError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.results import FitResult
-from cpcstats.io import sha256_of, write_frame
-from cpcstats.outputs import display_path, environment, file_record, write_json
+from cpcstats.io import write_frame
+from cpcstats.outputs import OutputFolder, display_path, environment, file_record, write_json
 from cpcstats.panels import Panel, country_year, party_year, yearly_totals
 from cpcstats.reference import reference_path
 from cpcstats.reporting.figures import plot_irr, plot_yearly_contacts
 from cpcstats.reporting.tables import stats_table, table
 from cpcstats.spec import ModelSpec, load_specs
 from cpcstats.study import PUBLISHED_DEFAULT, Study, load_study
+from cpcstats.tomlio import (
+    check_keys,
+    check_name,
+    get_str,
+    get_str_list,
+    get_table,
+    get_typed,
+    load_toml,
+)
 
 DEFAULT_CONFIG = Path("replication") / "replication.toml"
 # design kinds -> modules with a ``run(study, panels, out, **params)`` function
@@ -80,7 +97,40 @@ class ReplicationResult:
     design_samples: list[Any] = field(default_factory=list)
 
 
+CONFIG_KEYS = ("models", "table", "figures", "diagnostics", "design")
+TABLE_KEYS = ("name", "title", "models", "irr")
+FIGURE_KEYS = ("irr_models",)
+DIAGNOSTIC_KEYS = ("name", "title", "models", "rootograms")
+
+
+def _entries(data: dict[str, Any], key: str, *, file: str) -> list[dict[str, Any]]:
+    """An array of tables (``[[table]]``), each checked to be a table."""
+    value = get_typed(data, key, list, file=file, where="the replication configuration")
+    entries = list(value or [])
+    for i, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise SpecError(
+                f"entry {i} of `{key}` must be a table ([[{key}]]), not {type(entry).__name__}",
+                file=file,
+                column=key,
+                fix=f"write each entry as a [[{key}]] section",
+            )
+    return entries
+
+
+def _names(table: dict[str, Any], key: str, *, file: str, where: str) -> tuple[str, ...]:
+    """A list of model names, each a valid name (names become file names)."""
+    names = get_str_list(table, key, file=file, where=where) or []
+    return tuple(check_name(n, key=key, file=file, where=where) for n in names)
+
+
 def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationConfig:
+    """Read and check the replication configuration (tables, figures, diagnostics, designs).
+
+    Why so strict: table, diagnostics and model names become file names under ``--out``;
+    each is checked to be a plain name (``cpcstats.tomlio.check_name``), every key's TOML
+    type is checked, and an unknown key (a typo that would silently do nothing) is an error.
+    """
     path = Path(path).resolve()
     if not path.exists():
         raise SpecError(
@@ -88,30 +138,70 @@ def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationCon
             file=str(path),
             fix="run from the repository root or pass --config PATH",
         )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(
-            f"is not valid TOML: {exc}", file=str(path), fix="check the syntax"
-        ) from exc
-    tables = tuple(
-        TableSpec(
-            str(t["name"]),
-            str(t.get("title", t["name"])),
-            tuple(t["models"]),
-            bool(t.get("irr", False)),
+    data = load_toml(path, "replication configuration")
+    file = str(path)
+    check_keys(data, CONFIG_KEYS, file=file, where="the replication configuration")
+    tables = []
+    for i, t in enumerate(_entries(data, "table", file=file), 1):
+        where = f"[[table]] number {i}"
+        check_keys(t, TABLE_KEYS, file=file, where=where)
+        if "name" not in t or "models" not in t:
+            raise SpecError(
+                f"{where} needs `name` and `models`",
+                file=file,
+                column="name" if "name" not in t else "models",
+                fix='e.g. name = "table1" and models = ["model_a", "model_b"]',
+            )
+        name = check_name(t["name"], key="name", file=file, where=where)
+        tables.append(
+            TableSpec(
+                name,
+                get_str(t, "title", file=file, where=where, default=name) or name,
+                _names(t, "models", file=file, where=where),
+                bool(get_typed(t, "irr", bool, file=file, where=where, default=False)),
+            )
         )
-        for t in data.get("table", [])
-    )
+    figures = get_table(data, "figures", file=file, where="the replication configuration")
+    check_keys(figures, FIGURE_KEYS, file=file, where="[figures]")
+    diagnostics = get_table(data, "diagnostics", file=file, where="the replication configuration")
+    check_keys(diagnostics, DIAGNOSTIC_KEYS, file=file, where="[diagnostics]")
+    if diagnostics:
+        where = "[diagnostics]"
+        diagnostics = {
+            "name": check_name(
+                diagnostics.get("name", "diagnostics"), key="name", file=file, where=where
+            ),
+            "title": get_str(diagnostics, "title", file=file, where=where, default="Diagnostics"),
+            "models": list(_names(diagnostics, "models", file=file, where=where)),
+            "rootograms": list(_names(diagnostics, "rootograms", file=file, where=where)),
+        }
+    designs = []
+    for i, d in enumerate(_entries(data, "design", file=file), 1):
+        where = f"[[design]] number {i}"
+        kind = get_str(d, "kind", file=file, where=where, default="")
+        if not kind:
+            raise SpecError(
+                f"{where} needs `kind`",
+                file=file,
+                column="kind",
+                fix=f"use one of {', '.join(DESIGNS)}",
+            )
+        entry = dict(d)
+        entry["kind"] = kind
+        entry["name"] = check_name(d.get("name", kind), key="name", file=file, where=where)
+        if "models" in d:
+            entry["models"] = list(_names(d, "models", file=file, where=where))
+        designs.append(entry)
     published = path.parent / "published.toml"
+    models = get_str(data, "models", file=file, where="the replication configuration")
     return ReplicationConfig(
         path=path,
-        models_dir=(path.parent / data.get("models", "../models")).resolve(),
-        tables=tables,
-        irr_models=tuple(data.get("figures", {}).get("irr_models", [])),
+        models_dir=(path.parent / (models or "../models")).resolve(),
+        tables=tuple(tables),
+        irr_models=_names(figures, "irr_models", file=file, where="[figures]"),
         published=published if published.exists() else None,
-        diagnostics=dict(data.get("diagnostics", {})),
-        designs=tuple(dict(d) for d in data.get("design", [])),
+        diagnostics=diagnostics,
+        designs=tuple(designs),
     )
 
 
@@ -128,9 +218,37 @@ def replicate(
     config: str | Path = DEFAULT_CONFIG,
     progress: Callable[[str], None] = print,
 ) -> ReplicationResult:
-    """Run the whole replication and write everything into ``out``."""
+    """Run the whole replication and write everything into ``out``.
+
+    ``out`` is owned by this run while it lasts (a second run into it refuses) and
+    changes only if the run completes: the files are written aside and swapped in, files
+    of the previous run that this run did not write are removed (edited ones moved to
+    ``out/.stale/``), and the manifest lists exactly this run's files (see
+    :mod:`cpcstats.outputs`).  Files in ``out`` that no manifest lists are never touched.
+    """
     out = Path(out)
     cfg = load_replication_config(config)
+    with OutputFolder(out, progress) as folder:
+        result = _replicate(study, cfg, folder, progress)
+        folder.commit()
+    result.out_dir = out
+    result.files = [folder.final(p) for p in result.files]
+    status = "all models fitted" if not result.failed else f"{len(result.failed)} model(s) FAILED"
+    progress(
+        f"done: {len(result.fitted)} fitted, {len(result.skipped)} skipped; {status}; "
+        f"outputs in {out}/"
+    )
+    return result
+
+
+def _replicate(
+    study: str | Path | Study,
+    cfg: ReplicationConfig,
+    folder: OutputFolder,
+    progress: Callable[[str], None],
+) -> ReplicationResult:
+    """The replication proper, written into ``folder.staging`` (swapped in by the caller)."""
+    out = folder.staging
     steps = 7
     progress(f"[1/{steps}] loading study {study if not isinstance(study, Study) else study.name}")
     study_obj = study if isinstance(study, Study) else load_study(study)
@@ -220,13 +338,8 @@ def replicate(
 
     ledger.extend(result.design_samples)
     progress(f"[7/{steps}] writing manifest.json")
-    manifest = _manifest(study_obj, cfg, specs, wanted, ledger, result, panels)
+    manifest = _manifest(study_obj, cfg, specs, wanted, ledger, result, panels, folder)
     result.files.append(write_json(out / "manifest.json", manifest))
-    status = "all models fitted" if not result.failed else f"{len(result.failed)} model(s) FAILED"
-    progress(
-        f"done: {len(result.fitted)} fitted, {len(result.skipped)} skipped; {status}; "
-        f"outputs in {out}/"
-    )
     return result
 
 
@@ -505,18 +618,12 @@ def _manifest(
     ledger: Ledger,
     result: ReplicationResult,
     panels: dict[str, Panel],
+    folder: OutputFolder,
 ) -> dict[str, Any]:
     spec_files = sorted({s.source for n, s in specs.items() if n in wanted and s.source})
-    # output paths relative to the output folder, so two runs into different folders
-    # write identical manifests
-    root = Path(result.out_dir).resolve()
-    outputs = [
-        {"path": Path(p).resolve().relative_to(root).as_posix(), "sha256": sha256_of(p)}
-        if Path(p).resolve().is_relative_to(root)
-        else file_record(p)
-        for p in sorted(set(result.files))
-        if Path(p).exists()
-    ]
+    # exactly the files of this run (the staging folder holds nothing else), relative to
+    # the output folder, so two runs into different folders write identical manifests
+    outputs = folder.output_records()
     return {
         "study": {
             "name": study.name,
