@@ -9,7 +9,6 @@ checks everything once; panels and models then work on the clean tables.
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from cpcstats import saferegex
 from cpcstats.accounting import Ledger, StageAccount
 from cpcstats.contract import (
     normalise_contacts,
@@ -184,20 +184,21 @@ def _derive(
             column=source,
             fix="name one of the file's columns in `from`",
         )
+    patterns = rule["patterns"]
+    if not isinstance(patterns, dict):
+        raise SpecError(
+            f"{where} `patterns` must be a table of regular expression = value",
+            file=config_file,
+            column=column,
+            fix=f'{where}\npatterns = {{ "travel" = "outbound" }}',
+        )
+    for pattern in patterns:  # all checked before any is run: RE2 only, bounded time
+        saferegex.check_pattern(pattern, file=config_file, where=f"{where} pattern", column=column)
     text = frame[source].astype("string").fillna("")
     out = pd.Series(pd.NA, index=frame.index, dtype="string")
-    for pattern, value in rule["patterns"].items():
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise SpecError(
-                f"{where} pattern {pattern!r} is not a valid regular expression: {exc}",
-                file=config_file,
-                column=column,
-                fix="escape special characters, e.g. \\( for a parenthesis",
-            ) from exc
-        hit = text.str.contains(pattern, case=False, regex=True)
-        out = out.mask(out.isna() & hit.to_numpy(), str(value))
+    for pattern, value in patterns.items():
+        hit = saferegex.contains(text, pattern, ignore_case=True)
+        out = out.mask(out.isna() & hit, str(value))
     if "default" in rule:
         out = out.fillna(str(rule["default"]))
     return out
