@@ -7,6 +7,25 @@ numbers, quoted category labels, formula operators and a fixed list of
 transforms; a filter may contain only variables, constants, comparisons and
 boolean operators.  Anything else (attribute access, imports, other calls,
 dunder names) is rejected *before* anything is evaluated.
+
+Patsy evaluates every term and every transform argument as Python (``eval`` in the
+data's namespace), so a grammar of allowed *names* is not enough: ``I(9**9**9)`` uses
+only numbers and operators and still runs as Python integer arithmetic until killed.
+The bounds below close every construct that reaches that ``eval``:
+
+* a formula has at most :data:`MAX_FORMULA_CHARS` characters, :data:`MAX_TOKENS`
+  tokens and :data:`MAX_DEPTH` nested parentheses (deep nesting exhausts the parser);
+* a numeric literal has magnitude at most :data:`MAX_LITERAL`, a quoted label at most
+  :data:`MAX_STRING` characters;
+* there is no arithmetic between two literals (``9**9``, ``'a'*10``, ``1/0``), and a
+  quoted label is never an operand (only an argument such as ``Treatment('F')``);
+* ``**`` takes only a literal exponent of magnitude at most :data:`MAX_EXPONENT`;
+* the formula algebra (``*``, ``:``, ``/``, ``**``) expands to at most
+  :data:`MAX_TERMS` terms (``a*b*c*...`` doubles the terms with every factor).
+
+With these rules every value patsy computes is a column operation of bounded size.
+Sample filters are evaluated by walking their syntax tree (never ``eval``); they get
+the same length, depth and literal bounds.
 """
 
 from __future__ import annotations
@@ -46,6 +65,15 @@ TRANSFORMS = frozenset(
     }
 )
 KEYWORDS = frozenset({"reference", "levels"})
+# bounds that keep every formula and filter a bounded column computation (see module doc)
+MAX_FORMULA_CHARS = 1000
+MAX_FILTER_CHARS = 2000
+MAX_TOKENS = 300
+MAX_DEPTH = 20
+MAX_LITERAL = 1e12
+MAX_EXPONENT = 10
+MAX_STRING = 100
+MAX_TERMS = 500
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<string>'[\w .\-/]*'|"[\w .\-/]*")
@@ -99,18 +127,47 @@ def _suggest(name: str, columns: Iterable[str]) -> str:
     return f"did you mean {', '.join(close)}?" if close else "check the panel's column names"
 
 
+def _short(text: str, limit: int = 120) -> str:
+    """``repr`` of a possibly huge user string, cut so that a message stays readable."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} chars)"
+
+
 def parse_formula(
-    text: str, columns: Iterable[str] | None = None, *, file: str | None = None
+    text: str,
+    columns: Iterable[str] | None = None,
+    *,
+    file: str | None = None,
+    key: str = "formula",
 ) -> Formula:
-    """Parse and check a formula; with ``columns``, every variable must be one of them."""
+    """Parse and check a formula; with ``columns``, every variable must be one of them.
+
+    ``key`` names the specification key the text came from (``formula`` or
+    ``inflation``) in error messages.  Everything is checked on the text alone, so a
+    hostile formula fails before any data is read.
+    """
     if not isinstance(text, str) or "~" not in text:
         raise SpecError(
-            f"formula {text!r} has no '~'",
+            f"formula {text!r} has no '~'"[:300],
             file=file,
-            column="formula",
+            column=key,
             fix='write it as "contacts ~ ruling + C(fh_status)"',
         )
+    if len(text) > MAX_FORMULA_CHARS:
+        raise SpecError(
+            f"{key} {_short(text, 60)} has {len(text)} characters; at most "
+            f"{MAX_FORMULA_CHARS} are allowed",
+            file=file,
+            column=key,
+            fix="a model formula is short: list the variables, not generated terms",
+        )
     tokens = _tokens(text, where=f"formula {text!r}", file=file)
+    if len(tokens) > MAX_TOKENS:
+        raise SpecError(
+            f"{key} {_short(text, 60)} has {len(tokens)} tokens; at most {MAX_TOKENS} are allowed",
+            file=file,
+            column=key,
+            fix="shorten the formula",
+        )
     cols = None if columns is None else set(columns)
     variables: list[str] = []
     depth = 0
@@ -126,6 +183,13 @@ def parse_formula(
                 )
             depth += value == "("
             depth -= value == ")"
+            if depth > MAX_DEPTH:
+                raise SpecError(
+                    f"{key} {_short(text, 60)} nests parentheses more than {MAX_DEPTH} deep",
+                    file=file,
+                    column=key,
+                    fix="remove redundant parentheses",
+                )
             if depth < 0:
                 raise SpecError(
                     f"formula {text!r} has an unmatched ')'",
@@ -134,6 +198,15 @@ def parse_formula(
                     fix="balance the parentheses",
                 )
             continue
+        if kind == "number":
+            _check_number(value, text=text, file=file, key=key)
+        if kind == "string" and len(value) - 2 > MAX_STRING:
+            raise SpecError(
+                f"{key} {_short(text, 60)} has a quoted label of {len(value) - 2} characters",
+                file=file,
+                column=key,
+                fix=f"category labels have at most {MAX_STRING} characters",
+            )
         if kind in ("number", "string") and nxt == "(":
             raise SpecError(
                 f"formula {text!r} calls {value}(), which is not an allowed transform",
@@ -225,7 +298,156 @@ def parse_formula(
             column="formula",
             fix='use "y ~ 1" for an intercept-only model',
         )
+    _check_expression(rhs, text=text, file=file, key=key)
     return Formula(text, lhs, rhs, fes, tuple(variables))
+
+
+def _check_number(value: str, *, text: str, file: str | None, key: str) -> None:
+    """A numeric literal is at most MAX_LITERAL in magnitude (``10**400`` never starts)."""
+    number = float(value) if len(value) <= 40 else float("inf")
+    if not number <= MAX_LITERAL:
+        raise SpecError(
+            f"{key} {_short(text, 60)} has the number {_short(value, 20)}, larger than "
+            f"{MAX_LITERAL:g}",
+            file=file,
+            column=key,
+            fix=f"rescale the variable instead (numbers in formulas are at most {MAX_LITERAL:g})",
+        )
+
+
+def _is_literal(node: ast.AST) -> bool:
+    """A constant, possibly signed (``2``, ``-2``, ``'F'``)."""
+    while isinstance(node, ast.UnaryOp):
+        node = node.operand
+    return isinstance(node, ast.Constant)
+
+
+def _literal_value(node: ast.AST) -> object:
+    sign = 1
+    while isinstance(node, ast.UnaryOp):
+        sign = -sign if isinstance(node.op, ast.USub) else sign
+        node = node.operand
+    value = node.value if isinstance(node, ast.Constant) else None
+    return sign * value if isinstance(value, int | float) else value
+
+
+_FORMULA_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+
+
+def _check_expression(rhs: str, *, text: str, file: str | None, key: str) -> None:
+    """Bound what patsy will evaluate: literal arithmetic, exponents, labels, term count.
+
+    The right-hand side is read with Python's parser after ``:`` becomes ``*`` (same
+    length, so offsets still point into ``rhs``): ``*``, ``/`` and ``:`` all multiply
+    the number of terms, so their different precedences do not change the bound.
+    """
+    source = rhs.replace(":", "*")
+
+    def fail(node: ast.AST | None, problem: str, fix: str) -> SpecError:
+        piece = ast.get_source_segment(rhs, node) if node is not None else None
+        where = f" in {_short(piece, 60)}" if piece and piece != rhs else ""
+        return SpecError(
+            f"{key} {_short(text, 80)}{where}: {problem}", file=file, column=key, fix=fix
+        )
+
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise fail(None, "is not a well-formed formula", 'e.g. "contacts ~ ruling + x"') from exc
+
+    def walk(node: ast.AST, inside_call: bool) -> None:
+        """Rules for every node; ``inside_call``: patsy evaluates it as Python."""
+        if isinstance(node, ast.BinOp):
+            if not isinstance(node.op, _FORMULA_OPS):
+                raise fail(node, "uses an operator formulas do not allow", "use + - * / : **")
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Constant) and isinstance(side.value, str):
+                    raise fail(
+                        node,
+                        "a quoted label is used in arithmetic",
+                        "quoted labels may only be arguments, e.g. Treatment(reference='F')",
+                    )
+            if _is_literal(node.left) and _is_literal(node.right):
+                raise fail(
+                    node,
+                    "arithmetic between two numbers is not allowed (it would run as Python "
+                    "before any data is used)",
+                    "write the computed number instead, e.g. I(x / 100)",
+                )
+            if isinstance(node.op, ast.Pow):
+                exponent = _literal_value(node.right)
+                if (
+                    not _is_literal(node.right)
+                    or not isinstance(exponent, int | float)
+                    or abs(exponent) > MAX_EXPONENT
+                ):
+                    raise fail(
+                        node,
+                        f"the exponent of ** must be a number of magnitude at most {MAX_EXPONENT}",
+                        "e.g. I(polyarchy**2)",
+                    )
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, ast.USub | ast.UAdd):
+                raise fail(node, "uses an operator formulas do not allow", "use + - * / : **")
+            inner = node.operand
+            if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+                raise fail(node, "a quoted label is used in arithmetic", "remove the sign")
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and not inside_call:
+                raise fail(
+                    node,
+                    "a quoted label stands as a term",
+                    "quoted labels may only be arguments, e.g. Treatment(reference='F')",
+                )
+            if not isinstance(node.value, str | int | float) or isinstance(node.value, bool):
+                raise fail(node, "has an unsupported constant", "use numbers")
+        elif isinstance(node, ast.Call):
+            for child in (*node.args, *(k.value for k in node.keywords)):
+                walk(child, True)
+            return
+        elif not isinstance(node, ast.Name | ast.Attribute | ast.Expression):
+            raise fail(
+                node,
+                f"uses {type(node).__name__}, which a formula may not contain",
+                "use variables, numbers, + - * / : ** ( ) and the allowed transforms",
+            )
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.operator | ast.unaryop | ast.expr_context):
+                walk(child, inside_call)
+
+    walk(tree, False)
+    if _term_bound(tree.body) - 1 > MAX_TERMS:
+        raise fail(
+            None,
+            f"expands to more than {MAX_TERMS} terms",
+            "interact fewer variables (a*b*c*d has 15 terms; every further factor doubles it)",
+        )
+
+
+def _term_bound(node: ast.AST) -> int:
+    """An upper bound on 1 + the number of patsy terms of a formula expression, capped.
+
+    ``g = terms + 1`` multiplies under ``*``, ``/`` and ``:`` (``a*b`` has at most
+    ``Ta + Tb + Ta*Tb`` terms) and adds under ``+``; the cap keeps the numbers small.
+    """
+    cap = MAX_TERMS + 2
+    if isinstance(node, ast.BinOp):
+        left = _term_bound(node.left)
+        if isinstance(node.op, ast.Add):
+            return min(cap, left + _term_bound(node.right) - 1)
+        if isinstance(node.op, ast.Sub):
+            return min(cap, left + 1)
+        if isinstance(node.op, ast.Pow):
+            power = _literal_value(node.right)
+            times = int(power) if isinstance(power, int | float) and power >= 1 else 1
+            out = 1
+            for _ in range(times):
+                out = min(cap, out * left)
+            return min(out, cap, 2 ** min(left - 1, 20))
+        return min(cap, left * _term_bound(node.right))
+    if isinstance(node, ast.UnaryOp):
+        return min(cap, _term_bound(node.operand) + 1)
+    return 2
 
 
 # --------------------------------------------------------------------------- sample filters
@@ -257,16 +479,47 @@ _ALLOWED_NODES = (
 def check_filter(
     text: str, columns: Iterable[str] | None = None, *, file: str | None = None
 ) -> ast.Expression:
-    """Parse a sample filter and reject anything but comparisons of variables and constants."""
+    """Parse a sample filter and reject anything but comparisons of variables and constants.
+
+    Length, nesting depth and numbers are bounded first: Python's parser runs out of
+    memory on ``- - - ... x`` thousands deep, and the tree walk that evaluates a filter
+    must not exhaust the recursion limit or compare columns with 400-digit integers.
+    """
+    if not isinstance(text, str):
+        raise SpecError(
+            f"sample filter {text!r} must be a string"[:300],
+            file=file,
+            column="sample",
+            fix="e.g. sample = \"year >= 2002\"",
+        )
+    if len(text) > MAX_FILTER_CHARS:
+        raise SpecError(
+            f"sample filter {_short(text, 60)} has {len(text)} characters; at most "
+            f"{MAX_FILTER_CHARS} are allowed",
+            file=file,
+            column="sample",
+            fix="a sample filter is a short condition, e.g. \"year >= 2002\"",
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise SpecError(
-            f"sample filter {text!r} is not a valid expression",
+            f"sample filter {_short(text)} is not a valid expression",
             file=file,
             column="sample",
             fix="e.g. \"year >= 2002 and fh_status != 'NF'\"",
         ) from exc
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > MAX_DEPTH * 2:
+            raise SpecError(
+                f"sample filter {_short(text)} nests more than {MAX_DEPTH * 2} levels deep",
+                file=file,
+                column="sample",
+                fix="simplify the condition (remove repeated not/- and parentheses)",
+            )
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
     cols = None if columns is None else set(columns)
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
@@ -297,6 +550,19 @@ def check_filter(
                 file=file,
                 column="sample",
                 fix="use numbers or quoted labels",
+            )
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, int | float)
+            and not isinstance(node.value, bool)
+            and not abs(node.value) <= MAX_LITERAL
+        ):
+            raise SpecError(
+                f"sample filter {_short(text)} has the number {_short(str(node.value), 20)}, "
+                f"larger than {MAX_LITERAL:g}",
+                file=file,
+                column="sample",
+                fix=f"compare with numbers of magnitude at most {MAX_LITERAL:g}",
             )
     return tree
 

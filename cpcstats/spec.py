@@ -17,7 +17,6 @@ setting.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,15 @@ from cpcstats.errors import SpecError
 from cpcstats.estimation.families import FAMILIES, NEEDS_FE, NEEDS_INFLATION
 from cpcstats.estimation.vcov import SE_TYPES
 from cpcstats.formula import check_filter, parse_formula
+from cpcstats.tomlio import (
+    NAME_PATTERN,
+    check_keys,
+    check_name,
+    get_int,
+    get_str,
+    get_str_list,
+    load_toml,
+)
 
 FILE_LEVELS = ("country-year", "party-year")
 LEVELS = (*FILE_LEVELS, "custom")  # custom: a DataFrame given directly to fit()
@@ -48,6 +56,7 @@ KEYS = {
     "seed",
 }
 CORRELATIONS = ("exchangeable", "ar1", "independence")
+MAX_BOOTSTRAP_REPS = 100_000  # more replications never change a reported digit; bounds runtime
 
 
 @dataclass(frozen=True)
@@ -77,43 +86,78 @@ class ModelSpec:
         return self.se or ("cluster" if self.cluster else "classical")
 
 
+def _where(name: object, index: int | None) -> str:
+    """How messages name a model: by its name once it is valid, else by its position."""
+    if isinstance(name, str) and re.fullmatch(NAME_PATTERN, name):
+        return f"model {name!r}"
+    return f"model {index}" if index is not None else "the model"
+
+
+def _in_model(exc: SpecError, where: str) -> SpecError:
+    """The same error, with the model named (formula checks do not know the model)."""
+    problem = exc.problem if exc.problem.startswith(where) else f"{where}: {exc.problem}"
+    return SpecError(problem, file=exc.file, row=exc.row, column=exc.column, fix=exc.fix)
+
+
 def spec_from_dict(
-    entry: dict[str, Any], *, file: str | None = None, allow_custom: bool = False
+    entry: dict[str, Any],
+    *,
+    file: str | None = None,
+    allow_custom: bool = False,
+    index: int | None = None,
 ) -> ModelSpec:
-    """Check one model's keys and values; ``custom`` level only for DataFrames given to fit()."""
-    unknown = sorted(set(entry) - KEYS)
-    if unknown:
+    """Check one model's keys and values; ``custom`` level only for DataFrames given to fit().
+
+    Every value is checked for its TOML type first (``formula = 5`` or ``seed = 'abc'``
+    is a SpecError naming the file, the model, the key and the expected type, never a
+    TypeError deep inside the fit).  Names from files (``allow_custom=False``) must be
+    identifiers because they become output file names and LaTeX labels; ``index`` is
+    the model's position in its file, used in messages before the name is known.
+    """
+    if not isinstance(entry, dict):
         raise SpecError(
-            f"unknown key(s) {', '.join(unknown)}",
+            f"{_where(None, index)} is {type(entry).__name__} {entry!r}, not a table"[:300],
             file=file,
-            column=unknown[0],
-            fix=f"allowed keys: {', '.join(sorted(KEYS))}",
+            fix="write each model as a [[model]] table of keys",
         )
+    where = _where(entry.get("name"), index)
+    check_keys(entry, KEYS, file=file, where=where)
     for key in ("name", "level", "family", "formula"):
         if key not in entry:
             raise SpecError(
-                f"the specification lacks `{key}`", file=file, column=key, fix=f'add {key} = "..."'
+                f"{where}: the specification lacks `{key}`",
+                file=file,
+                column=key,
+                fix=f'add {key} = "..."',
             )
-    name = str(entry["name"])
+    if allow_custom:
+        name = str(entry["name"])
+    else:
+        name = check_name(entry["name"], key="name", file=file, where=where)
+    where = f"model {name!r}"
+
+    def text(key: str, default: str | None = None) -> str | None:
+        return get_str(entry, key, file=file, where=where, default=default)
+
+    level = text("level")
     levels = LEVELS if allow_custom else FILE_LEVELS
-    if entry["level"] not in levels:
+    if level not in levels:
         raise SpecError(
-            f"model {name!r}: unknown level {entry['level']!r}",
+            f"model {name!r}: unknown level {level!r}",
             file=file,
             column="level",
             fix=f"use one of {', '.join(levels)}",
         )
-    if entry["family"] not in FAMILIES:
+    family = text("family")
+    if family not in FAMILIES:
         raise SpecError(
-            f"model {name!r}: unknown family {entry['family']!r}",
+            f"model {name!r}: unknown family {family!r}",
             file=file,
             column="family",
             fix=f"use one of {', '.join(FAMILIES)}",
         )
-    formula = str(entry["formula"])
-    fes = entry.get("fixed_effects", [])
-    if isinstance(fes, str):
-        fes = [fes]
+    formula = str(text("formula"))
+    fes = get_str_list(entry, "fixed_effects", file=file, where=where) or []
     if fes:
         if "|" in formula:
             raise SpecError(
@@ -123,9 +167,19 @@ def spec_from_dict(
                 fix="use one of the two",
             )
         formula = f"{formula} | {' + '.join(fes)}"
-    parse_formula(formula, file=file)  # grammar and safety, before any data is seen
-    cluster = entry.get("cluster", ())
-    cluster = (cluster,) if isinstance(cluster, str) else tuple(cluster)
+    try:
+        parse_formula(formula, file=file)  # grammar and safety, before any data is seen
+    except SpecError as exc:
+        raise _in_model(exc, where) from exc
+    cluster = tuple(get_str_list(entry, "cluster", file=file, where=where) or ())
+    bad_cluster = [c for c in cluster if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c)]
+    if bad_cluster:
+        raise SpecError(
+            f"model {name!r}: `cluster` {bad_cluster[0]!r} is not a variable name"[:300],
+            file=file,
+            column="cluster",
+            fix='name panel variables, e.g. cluster = ["iso3", "year"]',
+        )
     if len(cluster) > 2:
         raise SpecError(
             f"model {name!r}: at most two-way clustering",
@@ -133,7 +187,7 @@ def spec_from_dict(
             column="cluster",
             fix='e.g. cluster = ["iso3", "year"]',
         )
-    se = entry.get("se")
+    se = text("se")
     if se is not None and se not in SE_TYPES:
         raise SpecError(
             f"model {name!r}: unknown se {se!r}",
@@ -148,11 +202,13 @@ def spec_from_dict(
             column="cluster",
             fix='add cluster = "iso3"',
         )
-    sample = entry.get("sample")
+    sample = text("sample")
     if sample is not None:
-        check_filter(str(sample), file=file)
-    family = entry["family"]
-    inflation = entry.get("inflation")
+        try:
+            check_filter(sample, file=file)
+        except SpecError as exc:
+            raise _in_model(exc, where) from exc
+    inflation = text("inflation")
     if family in NEEDS_INFLATION:
         if not inflation:
             raise SpecError(
@@ -161,8 +217,11 @@ def spec_from_dict(
                 column="inflation",
                 fix='e.g. inflation = "polyarchy + left_roots" (the zero equation)',
             )
-        inflation = str(inflation).lstrip("~ ").strip()
-        parse_formula(f"y ~ {inflation}", file=file)
+        inflation = inflation.lstrip("~ ").strip()
+        try:
+            parse_formula(f"y ~ {inflation}", file=file, key="inflation")
+        except SpecError as exc:
+            raise _in_model(exc, where) from exc
     elif inflation:
         raise SpecError(
             f"model {name!r}: `inflation` applies only to {', '.join(sorted(NEEDS_INFLATION))}",
@@ -177,14 +236,15 @@ def spec_from_dict(
             column="formula",
             fix='e.g. "contacts ~ ruling | party_id + year"',
         )
-    if entry.get("exposure") and entry.get("offset"):
+    exposure, offset = text("exposure"), text("offset")
+    if exposure and offset:
         raise SpecError(
             f"model {name!r}: give `exposure` or `offset`, not both",
             file=file,
             column="exposure",
             fix="keep one",
         )
-    correlation = str(entry.get("correlation", "exchangeable"))
+    correlation = str(text("correlation", "exchangeable"))
     if correlation not in CORRELATIONS:
         raise SpecError(
             f"model {name!r}: unknown correlation {correlation!r}",
@@ -192,13 +252,22 @@ def spec_from_dict(
             column="correlation",
             fix=f"use one of {', '.join(CORRELATIONS)}",
         )
-    reps = entry.get("bootstrap_reps", 999)
-    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 2:
+    reps = get_int(entry, "bootstrap_reps", file=file, where=where, default=999)
+    if reps is None or not 2 <= reps <= MAX_BOOTSTRAP_REPS:
         raise SpecError(
-            f"model {name!r}: bootstrap_reps must be a whole number >= 2",
+            f"model {name!r}: bootstrap_reps must be a whole number from 2 to "
+            f"{MAX_BOOTSTRAP_REPS:,}, not {reps}",
             file=file,
             column="bootstrap_reps",
             fix="e.g. bootstrap_reps = 999",
+        )
+    seed = get_int(entry, "seed", file=file, where=where, default=20200603)
+    if seed is None or seed < 0:
+        raise SpecError(
+            f"model {name!r}: seed must be a whole number >= 0, not {seed}",
+            file=file,
+            column="seed",
+            fix="e.g. seed = 20200603",
         )
     if se == "bootstrap" and not cluster:
         raise SpecError(
@@ -207,59 +276,59 @@ def spec_from_dict(
             column="cluster",
             fix='add cluster = "iso3"',
         )
-    for key in ("exposure", "offset"):
-        value = entry.get(key)
-        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(value)):
+    for key, value in (("exposure", exposure), ("offset", offset)):
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
             raise SpecError(
-                f"model {name!r}: `{key}` must name one variable",
+                f"model {name!r}: `{key}` must name one variable"[:300],
                 file=file,
                 column=key,
                 fix=f'e.g. {key} = "months"',
             )
     return ModelSpec(
         name=name,
-        level=entry["level"],
-        family=family,
+        level=str(level),
+        family=str(family),
         formula=formula,
         cluster=cluster,
         se=se,
         sample=sample,
-        title=str(entry.get("title", "")),
-        description=str(entry.get("description", "")),
+        title=str(text("title", "")),
+        description=str(text("description", "")),
         source=file,
         inflation=inflation,
-        exposure=entry.get("exposure"),
-        offset=entry.get("offset"),
+        exposure=exposure,
+        offset=offset,
         correlation=correlation,
         bootstrap_reps=int(reps),
-        seed=int(entry.get("seed", 20200603)),
+        seed=int(seed),
     )
 
 
 def load_specs(path: str | Path) -> list[ModelSpec]:
-    """All model specifications in a TOML file, or in every ``*.toml`` of a folder."""
+    """All model specifications in a TOML file, or in every ``*.toml`` of a folder.
+
+    A file is read through :func:`cpcstats.tomlio.load_toml` (FIFOs, devices, link
+    loops, huge or non-UTF-8 files are SpecErrors).  Model names must be unique in a
+    file and across a folder: every name becomes output file names, so a second model
+    of the same name would silently overwrite the first one's outputs.
+    """
     path = Path(path)
     if path.is_dir():
-        specs = [s for f in sorted(path.glob("*.toml")) for s in load_specs(f)]
-        names = [s.name for s in specs]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        per_file = [(f, load_specs(f)) for f in sorted(path.glob("*.toml"))]
+        where: dict[str, list[str]] = {}
+        for f, specs in per_file:
+            for s in specs:
+                where.setdefault(s.name, []).append(f.name)
+        dupes = {n: files for n, files in where.items() if len(files) > 1}
         if dupes:
+            listed = "; ".join(f"{n!r} in {' and '.join(files)}" for n, files in dupes.items())
             raise SpecError(
-                f"model name(s) {', '.join(dupes)} defined twice",
+                f"model name(s) defined twice: {listed}",
                 file=str(path),
-                fix="give every model a unique name",
+                fix="give every model a unique name (each name becomes output file names)",
             )
-        return specs
-    if not path.exists():
-        raise SpecError(
-            "the specification file does not exist", file=str(path), fix="check the path"
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(
-            f"is not valid TOML: {exc}", file=str(path), fix="check quotes and brackets"
-        ) from exc
+        return [s for _, specs in per_file for s in specs]
+    data = load_toml(path, "specification file")
     if "model" in data and set(data) - {"model"}:
         stray = sorted(set(data) - {"model"})
         raise SpecError(
@@ -268,14 +337,40 @@ def load_specs(path: str | Path) -> list[ModelSpec]:
             column=stray[0],
             fix="move them into each [[model]] table",
         )
-    entries = data.get("model") if "model" in data else [data]
-    if not isinstance(entries, list):
-        raise SpecError(
-            "[[model]] must be an array of tables",
-            file=str(path),
-            fix="write each model under its own [[model]] header",
-        )
-    return [spec_from_dict(e, file=str(path)) for e in entries]
+    if "model" not in data:
+        entries: list[Any] = [data]
+    else:
+        entries = data["model"]
+        if not isinstance(entries, list) or not entries:
+            raise SpecError(
+                "[[model]] must be an array of tables, not "
+                f"{type(entries).__name__} {entries!r}"[:300],
+                file=str(path),
+                column="model",
+                fix="write each model under its own [[model]] header",
+            )
+        for i, entry in enumerate(entries, start=1):
+            if not isinstance(entry, dict):
+                raise SpecError(
+                    f"model {i} of the [[model]] array is {type(entry).__name__} "
+                    f"{entry!r}, not a table"[:300],
+                    file=str(path),
+                    column="model",
+                    fix="write each model under its own [[model]] header with its keys",
+                )
+    specs = [spec_from_dict(e, file=str(path), index=i) for i, e in enumerate(entries, start=1)]
+    first: dict[str, int] = {}
+    for i, spec in enumerate(specs, start=1):
+        if spec.name in first:
+            raise SpecError(
+                f"models {first[spec.name]} and {i} are both named {spec.name!r}; the second "
+                "would overwrite the first one's outputs",
+                file=str(path),
+                column="name",
+                fix="give every [[model]] a unique name",
+            )
+        first[spec.name] = i
+    return specs
 
 
 def find_spec(name: str, folder: str | Path) -> ModelSpec:
