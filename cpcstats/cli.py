@@ -110,13 +110,28 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fitted = []
     if args.data:
+        import pandas as pd
+
+        from cpcstats.formula import evaluate_filter
         from cpcstats.io import read_table
 
-        frame, info = read_table(args.data)
-        frame = frame.reset_index(drop=True)
+        # typed: numbers are numbers, NA/empty/. are missing in numeric columns only
+        frame, info = read_table(args.data, typed=True)
+        lines = frame.attrs.pop("file_lines", None)
+        # the index is the file row - 2 (row 1 = header), so that rows named by fit()'s
+        # messages are file rows even when a multi-line cell or a blank line intervenes
+        frame.index = pd.Index([n - 2 for n in lines]) if lines else pd.RangeIndex(len(frame))
         frame.attrs["file"] = info.path
         study_name = Path(info.path).name
         simulated = False
+        tabular = Path(info.path).suffix.lower() not in (".parquet", ".pq", ".dta")
+        kinds: dict[str, list[str]] = {}
+        for column, kind in info.column_types or ():
+            kinds.setdefault(kind, []).append(column)
+        how = f" ({info.encoding}, delimiter {info.delimiter!r})" if info.encoding else ""
+        print(f"read {info.path}{how}: {info.rows:,} rows")
+        for kind, columns in kinds.items():
+            print(f"  {kind}: {', '.join(columns)}")
     else:
         study = load_study(args.study)
         study_name, simulated = study.name, study.simulated
@@ -130,12 +145,46 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 panels[spec.level] = build(study)
             data = panels[spec.level]
         result = fit(spec, data)
-        print(result.summary(), end="\n\n")
+        print(result.summary())
+        record: dict[str, object] = {
+            "study": study_name,
+            "simulated": simulated,
+            "model": result.to_record(),
+        }
+        if args.data and result.sample is not None:
+            # Which rows the model dropped for missing values, in the file's numbering:
+            # the same steps as fit's model sample (filter, then one variable at a time).
+            kept = frame
+            if spec.sample:
+                kept = kept[evaluate_filter(spec.sample, kept, file=spec.source).to_numpy()]
+            rows: dict[str, list[int]] = {}
+            for reason, count in result.sample.dropped.items():
+                variable = reason.removeprefix("missing ")
+                if reason == variable or not count or variable not in kept.columns:
+                    continue
+                gone = kept[variable].isna().to_numpy()
+                if int(gone.sum()) == count:
+                    rows[reason] = [int(label) + 2 for label in kept.index[gone]]
+                kept = kept[~gone]
+            print(result.sample.summary())
+            for reason, numbers in rows.items():
+                shown = ", ".join(map(str, numbers[:10]))
+                more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
+                where = (
+                    f"{'row' if len(numbers) == 1 else 'rows'} {shown}{more} of {study_name}; "
+                    "row 1 is the header"
+                    if tabular
+                    else f"records {', '.join(str(n - 1) for n in numbers[:10])}{more} "
+                    f"of {study_name}, counting from 1"
+                )
+                noun = "row" if len(numbers) == 1 else "rows"
+                print(f"  dropped {len(numbers)} {noun} with {reason} ({where})")
+            result.extra["dropped_rows"] = rows
+            record["dropped_rows"] = rows
+            record["input"] = info.to_dict()
+        print()
         fitted.append(result)
-        write_json(
-            out / f"{spec.name}.json",
-            {"study": study_name, "simulated": simulated, "model": result.to_record()},
-        )
+        write_json(out / f"{spec.name}.json", record)
     stem = Path(args.spec).stem if len(fitted) > 1 else fitted[0].name
     tab = table(fitted, irr=args.irr, title=f"Models of {Path(args.spec).name}")
     tab.to_latex(out / f"{stem}.tex")
