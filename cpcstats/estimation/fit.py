@@ -23,6 +23,7 @@ from cpcstats.estimation.families import (
     FAMILIES,
     FAMILY_LABELS,
     HIGH_DIM_FE,
+    SINGULAR_HESSIAN,
     CoreFit,
     ModelData,
 )
@@ -106,6 +107,72 @@ def _inflation_formula(spec: ModelSpec, formula: Formula, columns: Any) -> Formu
     return parse_formula(f"{formula.response} ~ {spec.inflation}", columns, file=spec.source)
 
 
+def _first_row(frame: pd.DataFrame, mask: np.ndarray) -> tuple[int | None, str]:
+    """The first flagged row: its number in the data file (row 1 is the header) when the
+    frame came from ``cpcstats fit --data`` (``attrs["file"]``, a 0-based index), else
+    None and the DataFrame index label in words."""
+    label = frame.index[np.flatnonzero(mask)[0]]
+    if frame.attrs.get("file") and isinstance(label, int | np.integer):
+        return int(label) + 2, f"row {int(label) + 2}"
+    return None, f"index label {label!r}"
+
+
+def _check_finite_columns(spec: ModelSpec, frame: pd.DataFrame, columns: list[str]) -> None:
+    """``inf``/``-inf`` in a column the model uses is a user error, not a NaN to drop.
+
+    Why: missing values are dropped and counted, but an infinite value is a value --
+    left in, it makes the likelihood or the design's SVD fail deep inside a fit (an
+    "internal error").  The first such column is named with how many rows and the first.
+    """
+    for column in dict.fromkeys(columns):
+        if column not in frame.columns:
+            continue
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
+            continue
+        infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+        if infinite.any():
+            row, where = _first_row(frame, infinite)
+            raise InputError(
+                f"model {spec.name!r}: column {column!r} holds {int(infinite.sum())} "
+                f"infinite value(s) (inf or -inf; first at {where})",
+                file=frame.attrs.get("file"),
+                row=row,
+                column=column,
+                fix="replace them with finite numbers, or leave them empty (rows with a "
+                "missing value are dropped and counted), or exclude them with a sample filter",
+            )
+
+
+def _check_cluster_levels(spec: ModelSpec, frame: pd.DataFrame, stage: str) -> None:
+    """A clustered (or cluster-bootstrap, or GEE) variance needs >= 2 clusters.
+
+    Why: with one cluster the G/(G-1) factor divides by zero and the "clustered" variance
+    is meaningless; the user asked for something the sample cannot give.
+    """
+    if not spec.cluster:
+        return
+    uses = spec.se_type in ("cluster", "bootstrap") or spec.family.startswith("gee")
+    if not uses:
+        return
+    for column in spec.cluster:
+        levels = frame[column].nunique(dropna=True)
+        if levels < 2:
+            only = frame[column].dropna().iloc[0] if levels else None
+            raise SpecError(
+                f"model {spec.name!r}: the cluster variable {column!r} has {levels} level(s) "
+                f"{stage}"
+                + (f" (all rows are {only!r})" if levels else "")
+                + "; clustered standard errors need at least 2 clusters (ideally 30 or more)",
+                file=spec.source,
+                column="cluster",
+                fix=f"cluster by a variable with several levels, drop cluster = {column!r} and "
+                "use se = 'hc1', or widen the sample",
+            )
+
+
 def model_sample(
     spec: ModelSpec, formula: Formula, frame: pd.DataFrame, extra: list[str]
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -137,27 +204,30 @@ def model_sample(
         if missing.any():
             dropped[f"missing {variable}"] = int(missing.sum())
             frame = frame[~missing]
+    _check_finite_columns(spec, frame, [formula.response, *formula.variables, *extra])
     y = pd.to_numeric(frame[formula.response], errors="coerce")
     bad = y.isna() | (y < 0) | (y % 1 != 0)
     if spec.family != "ols-fe" and bad.any():
         first = frame.index[np.flatnonzero(bad.to_numpy())[0]]
+        row, _ = _first_row(frame, bad.to_numpy())
         raise InputError(
             f"model {spec.name!r}: the outcome {formula.response!r} must be a non-negative "
             f"whole count; {int(bad.sum())} value(s) are not "
             f"(first: {frame[formula.response][first]!r})",
             file=data_file,
-            row=int(first) + 2,
+            row=row,
             column=formula.response,
             fix="check the panel file, or choose a count outcome",
         )
     if spec.exposure:
-        nonpositive = pd.to_numeric(frame[spec.exposure], errors="coerce") <= 0
+        nonpositive = (pd.to_numeric(frame[spec.exposure], errors="coerce") <= 0).to_numpy()
         if nonpositive.any():
+            row, where = _first_row(frame, nonpositive)
             raise InputError(
                 f"model {spec.name!r}: exposure {spec.exposure!r} must be > 0 "
-                f"({int(nonpositive.sum())} rows are not)",
+                f"({int(nonpositive.sum())} rows are not; first at {where})",
                 file=data_file,
-                row=int(frame.index[np.flatnonzero(nonpositive.to_numpy())[0]]) + 2,
+                row=row,
                 column=spec.exposure,
                 fix="drop those rows with a sample filter, or fix the values",
             )
@@ -234,10 +304,12 @@ def build_design(
     X, x_info = _matrices(formula.patsy(fe_as_dummies=not high_dim), data, spec)
     if high_dim and "Intercept" in X.columns:
         X = X.drop(columns="Intercept")
+    _check_finite_design(X, spec, frame)
     _check_rank(X, spec)
     Z = z_info = None
     if inflation is not None:
         Z, z_info = _matrices(inflation.patsy(), data, spec)
+        _check_finite_design(Z, spec, frame)
         _check_rank(Z, spec)
     offset = None
     if spec.exposure:
@@ -273,6 +345,31 @@ def build_design(
     return Design(model_data, x_info, z_info, frame)
 
 
+def _check_finite_design(X: pd.DataFrame, spec: ModelSpec, frame: pd.DataFrame) -> None:
+    """A term that evaluates to inf/NaN (``log(x)`` at x = 0, ``1/x``) is a user error.
+
+    Why: the data columns are checked in :func:`model_sample`, but a transformation in the
+    formula can still make a non-finite design column, on which the rank check's SVD and
+    every likelihood fail with a numerical exception.
+    """
+    values = X.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    column = int(np.flatnonzero(bad.any(axis=0))[0])
+    rows = bad[:, column]
+    row, where = _first_row(frame, rows)
+    raise EstimationError(
+        f"model {spec.name!r}: the term {X.columns[column]!r} is not finite (inf or NaN) in "
+        f"{int(rows.sum())} row(s) of the sample (first at {where})",
+        file=frame.attrs.get("file") or spec.source,
+        row=row,
+        column="formula",
+        fix="transform so the term stays finite (e.g. log1p(x) instead of log(x) for "
+        "counts with zeros), or exclude those rows with a sample filter",
+    )
+
+
 def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
     constant = [c for c in X.columns if c != "Intercept" and X[c].nunique() <= 1]
     if constant:
@@ -283,7 +380,15 @@ def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
             fix="remove them or widen the sample",
         )
     values = X.to_numpy(dtype=float)
-    rank = np.linalg.matrix_rank(values)
+    try:
+        rank = np.linalg.matrix_rank(values)
+    except np.linalg.LinAlgError as exc:  # an SVD that does not converge: say so, per model
+        raise EstimationError(
+            f"model {spec.name!r}: the rank of the design matrix cannot be computed ({exc})",
+            file=spec.source,
+            column="formula",
+            fix="rescale very large regressors, or simplify the formula",
+        ) from exc
     if rank < values.shape[1]:
         from scipy.linalg import qr
 
@@ -301,9 +406,14 @@ def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
 
 
 def estimate(spec: ModelSpec, design: Design) -> CoreFit:
-    """Run the family's estimator; numerical failures become EstimationErrors."""
+    """Run the family's estimator; numerical failures become EstimationErrors.
+
+    A fit whose model-based variance is not finite (a Hessian that could not be inverted,
+    see ``families._inv``) is returned with :data:`SINGULAR_HESSIAN` among its warnings:
+    its coefficients stand, its standard errors are NaN, and a reader is told why.
+    """
     try:
-        return FAMILIES[spec.family](design.data)
+        core = FAMILIES[spec.family](design.data)
     except (EstimationError, SpecError) as exc:  # name the model and its file, keep the type
         raise type(exc)(
             f"model {spec.name!r}: {exc.problem}",
@@ -311,12 +421,29 @@ def estimate(spec: ModelSpec, design: Design) -> CoreFit:
             column=exc.column,
             fix=exc.fix,
         ) from exc
-    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+    except (
+        np.linalg.LinAlgError,
+        ValueError,
+        FloatingPointError,
+        ZeroDivisionError,
+        OverflowError,
+    ) as exc:
         raise EstimationError(
             f"model {spec.name!r}: estimation failed: {exc}",
             file=spec.source,
             fix="simplify the model or check the sample",
         ) from exc
+    if not np.isfinite(core.params).all():
+        raise EstimationError(
+            f"model {spec.name!r}: estimation failed: the estimates are not finite "
+            "(the likelihood diverges in this sample)",
+            file=spec.source,
+            fix="simplify the model (fewer terms, a simpler family) or check the sample",
+        )
+    bread_diag = np.diag(np.asarray(core.bread, dtype=float))
+    if not np.isfinite(bread_diag).all() and SINGULAR_HESSIAN not in core.warnings:
+        core.warnings.append(SINGULAR_HESSIAN)
+    return core
 
 
 def quasi_variance(spec: ModelSpec, core: CoreFit, design: Design) -> Vcov:
@@ -358,6 +485,7 @@ def quasi_variance(spec: ModelSpec, core: CoreFit, design: Design) -> Vcov:
 def variance(spec: ModelSpec, core: CoreFit, frame: pd.DataFrame) -> Vcov:
     if core.vcov is not None:
         return Vcov(core.vcov, "model", core.vcov_description or "", core.n_clusters)
+    _check_cluster_levels(spec, frame, "in the estimation sample (after the family's drops)")
     se_type = spec.se_type
     if se_type == "bootstrap":
         se_type = "classical"  # replaced by the bootstrap in fit()
@@ -446,6 +574,7 @@ def fit(
         extra += list(inflation_f.variables)
     rows_in = len(frame)
     sample_frame, dropped = model_sample(spec, formula, frame, extra)
+    _check_cluster_levels(spec, sample_frame, "in the estimation sample")
     design = build_design(spec, formula, sample_frame, inflation_f, unit)
     core = estimate(spec, design)
     used = sample_frame if core.keep is None else sample_frame[core.keep]

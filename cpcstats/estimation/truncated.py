@@ -28,6 +28,7 @@ from scipy import optimize, special
 
 ALPHA_MIN = 1e-8
 ALPHA_MAX = 1e4
+LOWER_FLAG = 1e-6  # alpha below this is held at ALPHA_MIN and flagged (as NB2's boundary)
 
 
 @dataclass
@@ -160,7 +161,9 @@ def fit_truncated(
         g_la = grad(theta)[k]  # d loglik / d log(alpha)
         if theta[k] >= hi - 1e-6 and g_la > 0:
             boundary = "upper"
-        elif theta[k] <= lo + 1e-6 and g_la < 0:
+        elif theta[k] < np.log(LOWER_FLAG):
+            # the likelihood is flat in log(alpha) there (its slope is O(alpha)), so the
+            # search stops anywhere below; an NB2 with alpha < 1e-6 is the Poisson
             boundary = "lower"
         if boundary:
             theta[k] = hi if boundary == "upper" else lo

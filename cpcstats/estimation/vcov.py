@@ -38,7 +38,9 @@ class Vcov:
 
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
     _, dense = np.unique(codes, return_inverse=True)
-    g = int(dense.max()) + 1
+    g = int(dense.max()) + 1 if len(dense) else 0
+    if g < 2:  # G/(G-1) divides by zero; fit() names the variable before it gets here
+        raise ValueError(f"a clustered variance needs at least 2 clusters, the sample has {g}")
     summed = np.zeros((g, scores.shape[1]))
     np.add.at(summed, dense, scores)
     return (g / (g - 1)) * summed.T @ summed, g
@@ -64,6 +66,10 @@ def sandwich(
         raise ValueError("this family provides no scores for a sandwich variance")
     n = scores.shape[0]
     k = k_dof
+    if n <= k:  # n/(n-k) and (n-1)/(n-k) are not defined
+        raise ValueError(
+            f"a sandwich variance needs more observations than parameters (n = {n}, k = {k})"
+        )
     if se_type in ("hc0", "hc1"):
         meat = scores.T @ scores
         factor = n / (n - k) if se_type == "hc1" else 1.0
