@@ -9,15 +9,20 @@
 # Why: an AR(1) working correlation must use the time distance, rho^|t - s|; a
 # fit that takes the row order as time gives two years that are two apart
 # (a gap left by a sample filter or a missing covariate) the correlation rho^1.
-# geepack does it right when told the time: `waves = year`.
+# geepack does it right when told the time: `waves = wave` (wave = year - 2000).
 #
 # Cases:
-#   ar1       geeglm(..., corstr = "ar1", waves = year): rho estimated by geepack.
+#   ar1       geeglm(..., corstr = "ar1", waves = wave): rho estimated by geepack.
 #   fixed     geeglm(..., corstr = "fixed", zcor = rho0^|t - s|) at rho0 = 0.5: the
 #             coefficients and variances at a given working correlation, whatever
 #             estimator of rho is used.
 #   ar1_rows  geeglm(..., corstr = "ar1") without waves: the row order taken as time
 #             (what the wrong implementation does), to show that it differs.
+#
+# Data: 60 units x 2001-2012, x1 ~ N(0, 1) (6 decimals), x2 ~ Bernoulli(0.4),
+# y ~ Poisson(exp(0.4 + 0.5 x1 - 0.4 x2 + u)) with u a per-unit AR(1) in calendar years
+# (rho 0.6, sd 0.5); about 30% of the unit-years are then removed at random (units keep
+# >= 3 years), so many consecutive rows of a unit are two or more years apart.
 suppressPackageStartupMessages({
   library(geepack)
   library(jsonlite)
@@ -90,6 +95,7 @@ out <- list(
     R = R.version.string,
     geepack_version = as.character(packageVersion("geepack")),
     nobs = nrow(panel), n_units = length(unique(panel$unit)),
+    data_md5 = unname(tools::md5sum("tests/reference/data/gee_gaps.csv")),
     definitions = paste(
       "se: geepack robust sandwich (san.se), no small-sample factor; se_model_based:",
       "naive variance; scale = sum(r^2)/N (Pearson residuals, no df correction);",
