@@ -22,8 +22,18 @@ class StageAccount:
     rows_out: int
     dropped: dict[str, int] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
+    unstated: tuple[str, ...] = ()
+    """Reasons in ``dropped`` that no rule of the study file states (a typo in an id, a
+    spelling nobody mapped).  Such drops are still counted, but ``cpcstats check`` reports
+    each one with a nonzero count as a problem and exits 1, because the user never decided
+    that those rows should go."""
 
     def __post_init__(self) -> None:
+        stray = [why for why in self.unstated if why not in self.dropped]
+        if stray:
+            raise AssertionError(
+                f"stage '{self.stage}': unstated reason(s) {stray} are not drop reasons"
+            )
         lost = self.rows_in - self.rows_out - sum(self.dropped.values())
         if lost != 0:
             raise AssertionError(
@@ -35,14 +45,21 @@ class StageAccount:
         drops = ", ".join(f"{n} {why}" for why, n in self.dropped.items() if n) or "none dropped"
         return f"{self.stage}: {self.rows_in} in, {self.rows_out} out ({drops})"
 
+    def unstated_drops(self) -> dict[str, int]:
+        """Rows dropped for a reason no study rule states: reason -> count (nonzero only)."""
+        return {why: self.dropped[why] for why in self.unstated if self.dropped.get(why)}
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "stage": self.stage,
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
             "dropped": dict(self.dropped),
             "notes": self.notes,
         }
+        if self.unstated_drops():
+            out["dropped_without_a_stated_rule"] = self.unstated_drops()
+        return out
 
 
 @dataclass

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cpcstats.accounting import StageAccount
 from cpcstats.panels import country_year, party_year
-from cpcstats.study import Study, load_study
+from cpcstats.study import UNKNOWN_PARTY, Study, load_study
 
 
 @dataclass
@@ -79,6 +80,8 @@ def check_study(study: str | Path) -> CheckReport:
             dropped = {k: v for k, v in account.notes.items() if k != "countries" and v}
             if dropped and any(account.dropped.values()):
                 add(f"    which: {dropped}")
+    for account in [*st.ledger.stages, *(a for p in panels.values() for a in p.accounts)]:
+        report.problems += _unstated_problems(account)
     add("")
     add("Panels that `replicate` will build:")
     for level, panel in panels.items():
@@ -96,3 +99,25 @@ def check_study(study: str | Path) -> CheckReport:
     else:
         add(f"Published-figure comparison: enabled ({st.published})")
     return report
+
+
+def _unstated_problems(account: StageAccount) -> list[str]:
+    """One problem per reason that dropped rows although no rule of the study states it."""
+    problems = []
+    for why, n in account.unstated_drops().items():
+        detail = ""
+        ids = account.notes.get("unknown_party_ids")
+        if ids:
+            detail = ": " + ", ".join(f"{k!r} ({v} rows)" for k, v in list(ids.items())[:10])
+        problems.append(
+            f"{account.stage}: {n:,} row(s) dropped without a stated reason ({why}){detail}; "
+            + UNSTATED_FIXES.get(why, "correct the input so that the rows are used")
+        )
+    return problems
+
+
+UNSTATED_FIXES = {
+    UNKNOWN_PARTY: "add the parties to the parties table, or correct the party ids in the "
+    "party-status table (or delete those rows)",
+}
+"""The fix printed with each unstated drop reason."""

@@ -132,7 +132,7 @@ def _to_int(series: pd.Series, *, file: str, column: str, allow_missing: bool) -
 def _to_float(series: pd.Series, *, file: str, column: str) -> pd.Series:
     """Numbers from text; a decimal comma is read as a decimal point; junk is an error."""
     if pd.api.types.is_numeric_dtype(series):
-        return series.astype(float)
+        return _finite(series.astype(float), series, file=file, column=column)
     text = series.astype("string").str.strip()
     text = text.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
     numbers = pd.to_numeric(text, errors="coerce")
@@ -146,7 +146,23 @@ def _to_float(series: pd.Series, *, file: str, column: str) -> pd.Series:
             column=column,
             fix="write numbers such as 0.85 (leave the cell empty when the value is unknown)",
         )
-    return numbers.astype(float)
+    return _finite(numbers.astype(float), series, file=file, column=column)
+
+
+def _finite(numbers: pd.Series, raw: pd.Series, *, file: str, column: str) -> pd.Series:
+    """Refuse ``inf``/``-inf``: pandas reads them as numbers, and one infinite covariate
+    turns a model's design matrix (and every estimate) into NaN without saying why."""
+    infinite = pd.Series(np.isinf(numbers.to_numpy(dtype=float)), index=numbers.index)
+    if infinite.any():
+        first = int(np.flatnonzero(infinite.to_numpy())[0])
+        raise InputError(
+            f"{int(infinite.sum())} value(s) are infinite (first: {raw.iloc[first]!r})",
+            file=file,
+            row=file_row(first),
+            column=column,
+            fix="write a finite number, or leave the cell empty when the value is unknown",
+        )
+    return numbers
 
 
 def _harmonise(
@@ -159,6 +175,28 @@ def _harmonise(
     return harmonise_countries(
         frame["country"], overrides=overrides, exclude=exclude, source=file, column="country"
     )
+
+
+def _check_date_year(raw: pd.Series, from_date: pd.Series, stated: pd.Series, *, file: str) -> None:
+    """A contact whose date and year column disagree is an error naming the row.
+
+    Why not a rule: which of the two is the typo cannot be known (2013-05-01 with year 2015
+    is as likely a wrong date as a wrong year), and using either one silently moves the
+    contact into another panel year.  Rows with only one of the two are fine.
+    """
+    both = from_date.notna() & stated.notna()
+    clash = both & (from_date != stated).fillna(False).astype(bool)
+    if clash.any():
+        first = int(np.flatnonzero(clash.to_numpy())[0])
+        raise InputError(
+            f"{int(clash.sum())} contact(s) have a date whose year contradicts the year column "
+            f"(first: date {raw.iloc[first]!r}, year {int(stated.iloc[first])})",
+            file=file,
+            row=file_row(first),
+            column="year",
+            fix="correct the date or the year so they agree, or map only one of the two "
+            "columns in [contacts.columns]",
+        )
 
 
 def normalise_contacts(
@@ -202,7 +240,9 @@ def normalise_contacts(
         out["date"] = dates
         year = dates.dt.year.astype("Int64")
         if "year" in frame.columns:
-            year = year.fillna(_to_int(frame["year"], file=file, column="year", allow_missing=True))
+            stated = _to_int(frame["year"], file=file, column="year", allow_missing=True)
+            _check_date_year(raw, year, stated, file=file)
+            year = year.fillna(stated)
     else:
         out["date"] = pd.NaT
         year = _to_int(frame["year"], file=file, column="year", allow_missing=True)
@@ -343,12 +383,23 @@ def normalise_party_status(
 
 
 def normalise_covariates(
-    frame: pd.DataFrame, *, file: str, overrides: Mapping[str, str] | None = None
-) -> tuple[pd.DataFrame, list[StageAccount]]:
-    """Check a country-year covariate table (regime measures)."""
+    frame: pd.DataFrame,
+    *,
+    file: str,
+    overrides: Mapping[str, str] | None = None,
+    exclude: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, list[StageAccount], HarmonisationReport]:
+    """Check a country-year covariate table (regime measures).
+
+    Rows whose country matches no ISO3 code are dropped under "unmatched country name" and
+    the report is returned, so that ``check`` lists the spellings and fails (they vanish
+    from the panel otherwise).  The study's ``[countries.exclude]`` applies here too: a
+    territory excluded from the contacts is excluded from its covariates with the same
+    reason, instead of being counted as unmatched.
+    """
     require_columns(frame, ["country", "year"], file=file, table="covariates")
     frame = frame.reset_index(drop=True)
-    iso3, report = _harmonise(frame, file=file, overrides=overrides, exclude=None)
+    iso3, report = _harmonise(frame, file=file, overrides=overrides, exclude=exclude)
     out = pd.DataFrame(
         {
             "iso3": iso3.astype("string").values,
@@ -390,4 +441,4 @@ def normalise_covariates(
             fix="keep one row per country and year",
         )
     account = report.account("covariates: country harmonisation")
-    return out, [account]
+    return out, [account], report

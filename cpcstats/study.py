@@ -9,12 +9,13 @@ checks everything once; panels and models then work on the clean tables.
 from __future__ import annotations
 
 import json
-import tomllib
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cpcstats import saferegex
@@ -29,6 +30,7 @@ from cpcstats.countries import HarmonisationReport
 from cpcstats.errors import InputError, SpecError
 from cpcstats.io import InputFile, read_table
 from cpcstats.reference import load_reference
+from cpcstats.tomlio import check_keys, get_str_list, get_typed, load_toml
 
 DEMO = "demo"
 
@@ -79,20 +81,17 @@ def demo_config_path() -> Path:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    if not path.exists():
+    """The study file's TOML, read through :func:`cpcstats.tomlio.load_toml` (a folder, a
+    FIFO, a device or a link loop is a SpecError, never a hang) and checked key by key."""
+    if not os.path.lexists(path):
         raise SpecError(
             "the study file does not exist",
             file=str(path),
             fix="give a path to a .toml study file, or use --study demo",
         )
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(
-            f"is not valid TOML: {exc}",
-            file=str(path),
-            fix="check quotes and brackets near the reported line",
-        ) from exc
+    config = load_toml(path, "study file")
+    _check_config(config, str(path))
+    return config
 
 
 def _resolve(base: Path, value: str) -> Path:
@@ -216,24 +215,14 @@ def _code_text(series: pd.Series) -> pd.Series:
 
 def load_study(study: str | Path = DEMO) -> Study:
     """Load the demo (``"demo"``) or a study TOML file into a checked :class:`Study`."""
-    path = demo_config_path() if str(study) == DEMO else Path(study).resolve()
+    path = demo_config_path() if str(study) == DEMO else Path(study)
     config = _read_config(path)
+    path = path.resolve()  # after the read: resolve() of a link loop is no SpecError
     base = path.parent
     config_file = str(path)
     meta = config.get("study", {})
-    try:
-        first_year = int(meta["first_year"])
-        last_year = int(meta["last_year"])
-    except KeyError as exc:
-        raise SpecError(
-            f"[study] needs {exc.args[0]}",
-            file=config_file,
-            fix="add first_year = 2002 and last_year = 2017 to [study]",
-        ) from exc
-    if first_year > last_year:
-        raise SpecError(
-            "[study] first_year is after last_year", file=config_file, fix="swap the two years"
-        )
+    first_year = int(meta["first_year"])
+    last_year = int(meta["last_year"])
     break_year = int(meta.get("break_year", 2013))
     ledger = Ledger()
     inputs: list[InputFile] = []
@@ -287,7 +276,7 @@ def load_study(study: str | Path = DEMO) -> Study:
         config_file=config_file,
     )
     ledger.add(account)
-    dedupe = contacts_section.get("dedupe")
+    dedupe = get_str_list(contacts_section, "dedupe", file=config_file, where="[contacts]")
     repeated = _exact_duplicates(contacts)
     if len(repeated) and not dedupe:
         ledger.add(
@@ -318,6 +307,27 @@ def load_study(study: str | Path = DEMO) -> Study:
         parties, accounts = normalise_parties(raw[0], file=raw[1], overrides=overrides)
         ledger.extend(accounts)
         _check_party_ids(contacts, parties, contacts_file, raw[1])
+        contacts, account = _party_country(
+            contacts,
+            parties,
+            policy=str(contacts_section.get("party_country", "error")),
+            file=contacts_file,
+            parties_file=raw[1],
+            config_file=config_file,
+        )
+        ledger.add(account)
+        if account.notes.get("recoded"):
+            notes.append(
+                f"[contacts] party_country = \"party\": {account.notes['recoded']:,} party "
+                "contact(s) whose country differs from their party's country are counted in the "
+                "party's country"
+            )
+        elif account.notes.get("differ"):
+            notes.append(
+                f"[contacts] party_country = \"contact\": {account.notes['differ']:,} party "
+                "contact(s) keep their own country in the country-year panel although their "
+                "party belongs to another (the party-year panel counts them under the party)"
+            )
     sources = _covariate_sources(config, base, config_file)
     results = {
         name: _run_adapter(name, opts, first_year, last_year, overrides, exclude, config_file)
@@ -340,6 +350,11 @@ def load_study(study: str | Path = DEMO) -> Study:
             )
         party_status, account = _vparty_status(results["vparty"].table)
         ledger.add(account)
+        if parties is not None:  # the study's own parties: V-Party's others are not used
+            party_status, account = _status_of_known_parties(
+                party_status, parties, own_file=False
+            )
+            ledger.add(account)
         notes.append(
             "[party_status] from V-Party v2pagovsup (senior/junior partner = ruling), carried "
             "forward between election years"
@@ -352,11 +367,19 @@ def load_study(study: str | Path = DEMO) -> Study:
     elif (raw := read("party_status")) is not None:
         party_status, accounts = normalise_party_status(raw[0], file=raw[1])
         ledger.extend(accounts)
+        if parties is not None:
+            party_status, account = _status_of_known_parties(
+                party_status, parties, own_file=True
+            )
+            ledger.add(account)
     section = config.get("covariates")
     own_file = isinstance(section, str) or (isinstance(section, dict) and "path" in section)
     if own_file and (raw := read("covariates")) is not None:
-        covariates, accounts = normalise_covariates(raw[0], file=raw[1], overrides=overrides)
+        covariates, accounts, report = normalise_covariates(
+            raw[0], file=raw[1], overrides=overrides, exclude=exclude
+        )
         ledger.extend(accounts)
+        harmonisation["covariates"] = report
     country_tables = [r.table for n, r in results.items() if n != "vparty"]
     if country_tables:
         covariates = _merge_covariates(country_tables, covariates, config_file)
@@ -372,9 +395,7 @@ def load_study(study: str | Path = DEMO) -> Study:
             notes.append(
                 f"[reference] {key}: the study's own file {refs[key]} replaces the shipped one"
             )
-    truth = None
-    if "truth" in config:
-        truth = json.loads(_resolve(base, config["truth"]["path"]).read_text(encoding="utf-8"))
+    truth = _truth(config, base, config_file)
     return Study(
         name=str(meta.get("name", path.stem)),
         first_year=first_year,
@@ -629,6 +650,136 @@ def _window(
     return contacts[inside].reset_index(drop=True), account
 
 
+def _truth(config: dict[str, Any], base: Path, config_file: str) -> dict[str, Any] | None:
+    """``[truth] path``: the true parameters of a simulated study (JSON), if given."""
+    section = config.get("truth")
+    if section is None:
+        return None
+    if "path" not in section:
+        raise SpecError(
+            "[truth] needs a `path`", file=config_file, fix='[truth]\npath = "truth.json"'
+        )
+    path = _resolve(base, section["path"])
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(
+            "the truth file named in [truth] does not exist",
+            file=str(path),
+            fix="correct the path, or remove [truth] (it is only for simulated studies)",
+        ) from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"the truth file named in [truth] cannot be read as JSON: {exc}"[:300],
+            file=str(path),
+            fix="give a JSON file of true parameter values, or remove [truth]",
+        ) from exc
+    if not isinstance(value, dict):
+        raise InputError(
+            "the truth file named in [truth] is not a JSON object",
+            file=str(path),
+            fix='write it as {"parameter": value, ...}',
+        )
+    return value
+
+
+PARTY_COUNTRY_RULES = ("error", "party", "contact")
+
+
+def _party_country(
+    contacts: pd.DataFrame,
+    parties: pd.DataFrame,
+    *,
+    policy: str,
+    file: str,
+    parties_file: str,
+    config_file: str,
+) -> tuple[pd.DataFrame, StageAccount]:
+    """A party contact whose country differs from its party's country.
+
+    Why explicit: the country-year panel counts a contact in the contact's own country, the
+    party-year panel under its party (hence the party's country), so a disagreement makes
+    the two panels count the same contact in different countries.  By default it is an
+    error naming the row; ``[contacts] party_country = "party"`` counts such contacts in the
+    party's country (both panels agree), ``"contact"`` keeps the contact's country (a stated
+    choice, reported in the rules).
+    """
+    if policy not in PARTY_COUNTRY_RULES:
+        raise SpecError(
+            f"[contacts] party_country = {policy!r} is not one of "
+            f"{', '.join(PARTY_COUNTRY_RULES)}",
+            file=config_file,
+            column="party_country",
+            fix='party_country = "party" counts such contacts in their party\'s country',
+        )
+    home = contacts["party_id"].map(parties.set_index("party_id")["iso3"])
+    is_party = (contacts["counterpart_type"] == "party").to_numpy()
+    other = (contacts["iso3"] != home).fillna(False).to_numpy(dtype=bool)
+    differ = is_party & home.notna().to_numpy() & other
+    n = int(differ.sum())
+    if n and policy == "error":
+        first = int(np.flatnonzero(differ)[0])
+        row = contacts.iloc[first]
+        raise InputError(
+            f"{n:,} party contact(s) give a country that is not their party's country in "
+            f"{parties_file} (first: party {row['party_id']!r} of {home.iloc[first]}, contact "
+            f"country {row['country_raw']!r} = {row['iso3']}); the country-year and party-year "
+            "panels would count them in different countries",
+            file=file,
+            row=int(row["row"]),
+            column="country",
+            fix="correct the country (or the party_id) in the contacts or the parties table, "
+            'or add party_country = "party" to [contacts] to count them in the party\'s '
+            'country (party_country = "contact" keeps the contact\'s own country)',
+        )
+    out = contacts
+    recoded = 0
+    if n and policy == "party":
+        out = contacts.copy()
+        out.loc[differ, "iso3"] = home[differ].to_numpy()
+        recoded = n
+    account = StageAccount(
+        "contacts: party's country",
+        len(contacts),
+        len(out),
+        notes={
+            "rule": f"party_country = {policy!r}",
+            "differ": n,
+            "recoded": recoded,
+            "rows": [int(r) for r in contacts.loc[differ, "row"].head(20)],
+        },
+    )
+    return out, account
+
+
+UNKNOWN_PARTY = "party id not in the parties table"
+VPARTY_OTHER = "V-Party party not in the study's parties table"
+
+
+def _status_of_known_parties(
+    status: pd.DataFrame, parties: pd.DataFrame, *, own_file: bool
+) -> tuple[pd.DataFrame, StageAccount]:
+    """Party-status rows of parties the parties table knows; the others are counted.
+
+    Why: such rows can never reach the party-year panel, so they used to vanish.  In the
+    study's own status file an unknown id is a typo or a missing party: counted under a
+    reason no rule states, so ``check`` fails.  V-Party covers every party of its countries,
+    so there the study's own parties table is the stated rule for using only some.
+    """
+    known = status["party_id"].isin(parties["party_id"]).to_numpy()
+    reason = UNKNOWN_PARTY if own_file else VPARTY_OTHER
+    unknown = status.loc[~known, "party_id"].value_counts()
+    account = StageAccount(
+        "party status: parties in the parties table",
+        len(status),
+        int(known.sum()),
+        {reason: int((~known).sum())},
+        notes={"unknown_party_ids": {str(k): int(v) for k, v in unknown.head(20).items()}},
+        unstated=(reason,) if own_file else (),
+    )
+    return status[known].reset_index(drop=True), account
+
+
 def _check_party_ids(
     contacts: pd.DataFrame, parties: pd.DataFrame, contacts_file: str, parties_file: str
 ) -> None:
@@ -645,3 +796,305 @@ def _check_party_ids(
             column="party_id",
             fix="add the parties to the parties table or correct the ids in the contacts file",
         )
+
+
+# --------------------------------------------------------------------------- keys and types
+# Why strict: a misspelt key (``brek_year = 2006``) used to be ignored, so the study ran
+# with the default and nobody noticed; a wrong TOML type (``first_year = 'abc'``) crashed
+# deep inside the loader as a bug.  Every table of the study file is checked here, before
+# anything is read, with the same helpers as model specifications (cpcstats.tomlio).
+
+TOP_KEYS = (
+    "study",
+    "contacts",
+    "parties",
+    "party_status",
+    "covariates",
+    "countries",
+    "reference",
+    "truth",
+    "published",
+    "topics",
+)
+STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "first_year": int,
+    "last_year": int,
+    "break_year": int,
+    "simulated": bool,
+    "seed": int,
+}
+TABLE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "path": str,
+    "sheet": (str, int),
+    "columns": dict,
+    "values": dict,
+    "defaults": dict,
+    "derive": dict,
+}
+CONTACT_KEYS: dict[str, type | tuple[type, ...]] = {
+    **TABLE_KEYS,
+    "outside_window": str,
+    "dedupe": (str, list),
+    "party_country": str,
+}
+PARTY_STATUS_KEYS: dict[str, type | tuple[type, ...]] = {**TABLE_KEYS, "source": str}
+DERIVE_KEYS: dict[str, type | tuple[type, ...]] = {"from": str, "patterns": dict, "default": str}
+REFERENCE_KEYS = ("states", "taiwan", "bri")
+SCALAR = (str, int, float, bool)
+ANY = (*SCALAR, dict, list)
+YEAR_RANGE = (1800, 2100)
+"""Years a study window may cover: the shipped state list starts in the 19th century, and a
+window of millions of years (a typo such as ``last_year = 20170``) would build a panel
+that never fits in memory."""
+
+
+def _typed_keys(
+    table: dict[str, Any],
+    schema: dict[str, type | tuple[type, ...]],
+    *,
+    file: str,
+    where: str,
+) -> None:
+    """Unknown keys (closest valid key named) and wrong TOML types, as SpecErrors."""
+    check_keys(table, schema, file=file, where=where)
+    for key, types in schema.items():
+        get_typed(table, key, types, file=file, where=where)
+
+
+def _entries(
+    table: dict[str, Any],
+    types: tuple[type, ...],
+    expected: str,
+    *,
+    file: str,
+    where: str,
+    example: str = '"text"',
+) -> None:
+    """Every value of a user-keyed table (column names, spellings) has one of ``types``."""
+    for key, value in table.items():
+        if not isinstance(value, types):
+            raise SpecError(
+                f"{where} {key!r} must be {expected}, not {type(value).__name__} "
+                f"{value!r}"[:300],
+                file=file,
+                column=key,
+                fix=f'write it as "{key}" = {example}',
+            )
+
+
+def _check_table_section(
+    config: dict[str, Any],
+    key: str,
+    schema: dict[str, type | tuple[type, ...]],
+    *,
+    file: str,
+) -> None:
+    """``[key]``: a path string or a table of the input-table keys, each of its type."""
+    if key not in config:
+        return
+    section = config[key]
+    if isinstance(section, str):
+        return
+    if not isinstance(section, dict):
+        raise SpecError(
+            f"`{key}` must be a table [{key}] (or a path in quotes), not "
+            f"{type(section).__name__} {section!r}"[:300],
+            file=file,
+            column=key,
+            fix=f'[{key}]\npath = "{key}.csv"',
+        )
+    _typed_keys(section, schema, file=file, where=f"[{key}]")
+    where = f"[{key}.columns]"
+    _entries(section.get("columns", {}), (str,), "a contract column name", file=file, where=where)
+    for column, mapping in section.get("values", {}).items():
+        if not isinstance(mapping, dict):
+            raise SpecError(
+                f"[{key}.values] {column!r} must be a table of code = value, not "
+                f"{type(mapping).__name__} {mapping!r}"[:300],
+                file=file,
+                column=column,
+                fix=f'[{key}.values.{column}]\n"1" = "inbound"',
+            )
+        _entries(
+            mapping,
+            SCALAR,
+            "a value",
+            file=file,
+            where=f"[{key}.values.{column}]",
+            example='"inbound"',
+        )
+    _entries(
+        section.get("defaults", {}),
+        SCALAR,
+        "a value",
+        file=file,
+        where=f"[{key}.defaults]",
+        example='"state" (or a number)',
+    )
+    for column, rule in section.get("derive", {}).items():
+        where = f"[{key}.derive.{column}]"
+        if not isinstance(rule, dict):
+            raise SpecError(
+                f"{where} must be a table with `from` and `patterns`, not "
+                f"{type(rule).__name__} {rule!r}"[:300],
+                file=file,
+                column=column,
+                fix=f'{where}\nfrom = "text"\npatterns = {{ "travel" = "outbound" }}',
+            )
+        _typed_keys(rule, DERIVE_KEYS, file=file, where=where)
+        patterns = rule.get("patterns", {})
+        _entries(patterns, (str,), "the value the pattern gives", file=file, where=where)
+        for pattern in patterns:  # RE2 must run it (bounded time), checked before any data
+            saferegex.check_pattern(pattern, file=file, where=f"{where} pattern", column=column)
+    if "dedupe" in section:
+        get_str_list(section, "dedupe", file=file, where=f"[{key}]")
+
+
+def _check_covariates(config: dict[str, Any], *, file: str) -> None:
+    """``[covariates]``: source files (adapters, each with its own options), the study's own
+    file (input-table keys) and replacement reference tables."""
+    from cpcstats.adapters import ADAPTERS
+
+    section = config.get("covariates")
+    if section is None or isinstance(section, str):
+        return
+    if not isinstance(section, dict):
+        raise SpecError(
+            f"`covariates` must be a table [covariates] (or a path in quotes), not "
+            f"{type(section).__name__} {section!r}"[:300],
+            file=file,
+            column="covariates",
+            fix='[covariates]\nfreedom_house = "freedom_house.csv"   # or path = "mine.csv"',
+        )
+    schema: dict[str, type | tuple[type, ...]] = {
+        **TABLE_KEYS,
+        **{name: (str, dict) for name in ADAPTERS},
+        **{name: str for name in REFERENCE_KEYS},
+    }
+    _check_table_section({"covariates": section}, "covariates", schema, file=file)
+    for name, reader in ADAPTERS.items():
+        value = section.get(name)
+        if not isinstance(value, dict):
+            continue
+        where = f"[covariates.{name}]"
+        options = {"path": str, **_adapter_options(reader)}
+        _typed_keys(value, options, file=file, where=where)
+        if "path" not in value:
+            raise SpecError(
+                f"{where} needs a path",
+                file=file,
+                column=name,
+                fix=f'{name} = "FILE" or {name} = {{ path = "FILE" }}',
+            )
+        for option, types in options.items():
+            if types == (str, list):
+                get_str_list(value, option, file=file, where=where)
+
+
+def _adapter_options(reader: Any) -> dict[str, type | tuple[type, ...]]:
+    """The options a study file may give an adapter: its keyword parameters other than the
+    ones the study sets itself (window, country rules), typed by their defaults."""
+    import inspect
+
+    own = {"path", "first_year", "last_year", "overrides", "exclude"}
+    options: dict[str, type | tuple[type, ...]] = {}
+    for name, param in inspect.signature(reader).parameters.items():
+        if name in own or param.kind is not inspect.Parameter.KEYWORD_ONLY:
+            continue
+        default = param.default
+        if isinstance(default, (tuple, list)):
+            options[name] = (str, list)
+        elif isinstance(default, bool):
+            options[name] = bool
+        elif isinstance(default, (int, float, str)):
+            options[name] = type(default)
+        else:
+            options[name] = SCALAR
+    return options
+
+
+def _check_config(config: dict[str, Any], file: str) -> None:
+    """Check every table of the study file for unknown keys and wrong TOML types."""
+    check_keys(config, TOP_KEYS, file=file, where="the study file")
+    meta = config.get("study", {})
+    if not isinstance(meta, dict):
+        raise SpecError(
+            f"`study` must be the table [study], not {type(meta).__name__} {meta!r}"[:300],
+            file=file,
+            column="study",
+            fix="[study]\nname = \"My study\"\nfirst_year = 2002\nlast_year = 2017",
+        )
+    _typed_keys(meta, STUDY_KEYS, file=file, where="[study]")
+    for key in ("first_year", "last_year"):
+        if key not in meta:
+            raise SpecError(
+                f"[study] needs {key}",
+                file=file,
+                column=key,
+                fix="add first_year = 2002 and last_year = 2017 to [study]",
+            )
+    lo, hi = YEAR_RANGE
+    for key in ("first_year", "last_year", "break_year"):
+        if key in meta and not lo <= meta[key] <= hi:
+            raise SpecError(
+                f"[study] {key} = {meta[key]} is not a year between {lo} and {hi}",
+                file=file,
+                column=key,
+                fix=f"write the year with four digits, e.g. {key} = 2013",
+            )
+    if meta["first_year"] > meta["last_year"]:
+        raise SpecError(
+            f"[study] first_year {meta['first_year']} is after last_year {meta['last_year']}",
+            file=file,
+            column="first_year",
+            fix="swap the two years",
+        )
+    _check_table_section(config, "contacts", CONTACT_KEYS, file=file)
+    _check_table_section(config, "parties", TABLE_KEYS, file=file)
+    _check_table_section(config, "party_status", PARTY_STATUS_KEYS, file=file)
+    status = config.get("party_status")
+    source = status.get("source") if isinstance(status, dict) else None
+    if source is not None and source != "vparty":
+        raise SpecError(
+            f"[party_status] source = {source!r} is not a known source",
+            file=file,
+            column="source",
+            fix='source = "vparty" (status from V-Party), or path = "FILE" for your own table',
+        )
+    _check_covariates(config, file=file)
+    simple: dict[str, dict[str, type | tuple[type, ...]]] = {
+        "countries": {"overrides": ANY, "exclude": ANY},  # shapes checked below
+        "reference": {name: str for name in REFERENCE_KEYS},
+        "truth": {"path": str},
+        "published": {"enabled": bool, "path": str},
+        "topics": {"dictionary": str, "unit": str},
+    }
+    for key, schema in simple.items():
+        section = config.get(key)
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            first = next(iter(schema))
+            raise SpecError(
+                f"`{key}` must be the table [{key}], not {type(section).__name__} "
+                f"{section!r}"[:300],
+                file=file,
+                column=key,
+                fix=f"[{key}]\n{first} = ...",
+            )
+        _typed_keys(section, schema, file=file, where=f"[{key}]")
+    countries = config.get("countries", {})
+    rules = {"overrides": ("an ISO3 code in quotes", '"GBR"'), "exclude": ("the reason", '"why"')}
+    for key, (expected, example) in rules.items():
+        value = countries.get(key, {})
+        where = f"[countries.{key}]"
+        if not isinstance(value, dict):
+            raise SpecError(
+                f"`{key}` in [countries] must be a table of spelling = {expected}, not "
+                f"{type(value).__name__} {value!r}"[:300],
+                file=file,
+                column=key,
+                fix=f'{key} = {{ "Wales" = {example} }}   # or a [countries.{key}] table',
+            )
+        _entries(value, (str,), expected, file=file, where=where, example=example)

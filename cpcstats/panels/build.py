@@ -152,7 +152,38 @@ def add_country_covariates(panel: Panel, study: Study) -> Panel:
         len(data),
         notes={"kept_with_missing_values": missing},
     )
-    return panel.with_data(data, account)
+    panel = panel.with_data(data, account)
+    if study.covariates is not None:
+        panel = panel.with_data(panel.data, _covariate_rows_used(study))
+    return panel
+
+
+def _covariate_rows_used(study: Study) -> StageAccount:
+    """Which country-year covariate rows match a state-year of the window, and why not.
+
+    Why: the merge onto the state-years forgets covariate rows of territories that are not
+    states (or not yet) and of years outside the window; this account counts them.
+    """
+    covariates = study.covariates
+    assert covariates is not None
+    inside = covariates["year"].between(study.first_year, study.last_year).to_numpy()
+    states = state_years(study.states, study.first_year, study.last_year)
+    used = pd.MultiIndex.from_frame(covariates[["iso3", "year"]]).isin(
+        pd.MultiIndex.from_frame(states[["iso3", "year"]])
+    )
+    outside = covariates.loc[~used & inside, "iso3"].value_counts()
+    return StageAccount(
+        "covariates: rows used",
+        len(covariates),
+        int(used.sum()),
+        {
+            f"year outside the study window {study.first_year}-{study.last_year}": int(
+                (~used & ~inside).sum()
+            ),
+            "country is not a state in the panel that year": int((~used & inside).sum()),
+        },
+        notes={"not_a_state": {str(k): int(v) for k, v in outside.head(20).items()}},
+    )
 
 
 def add_lags(panel: Panel, columns: Iterable[str], lags: Sequence[int] = (1,)) -> Panel:
@@ -270,7 +301,33 @@ def add_party_status(panel: Panel, study: Study) -> Panel:
         len(data),
         notes={"kept_without_status": int(data["status"].isna().sum())},
     )
-    return panel.with_data(data, account)
+    return panel.with_data(data, account).with_data(data, _status_rows_used(panel, study))
+
+
+def _status_rows_used(panel: Panel, study: Study) -> StageAccount:
+    """Which party-status rows reached the panel, and why the others did not.
+
+    Why: a left merge keeps the panel's rows and forgets the status rows it did not match;
+    without this account a status file for the wrong years or parties would vanish.
+    """
+    status = study.party_status
+    assert status is not None
+    inside = status["year"].between(study.first_year, study.last_year).to_numpy()
+    index = pd.MultiIndex.from_frame(panel.data[["party_id", "year"]])
+    used = pd.MultiIndex.from_frame(status[["party_id", "year"]]).isin(index)
+    return StageAccount(
+        "party-year: status rows used",
+        len(status),
+        int(used.sum()),
+        {
+            f"year outside the study window {study.first_year}-{study.last_year}": int(
+                (~used & ~inside).sum()
+            ),
+            "party is not active (or its country not a state) that year": int(
+                (~used & inside).sum()
+            ),
+        },
+    )
 
 
 def add_party_attributes(panel: Panel, study: Study) -> Panel:
