@@ -132,8 +132,8 @@ def check_pattern(
     )
 
 
-def _arrow(texts: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """The texts as Arrow strings (missing stays missing, other values become text).
+def arrow_strings(texts: pd.Series) -> pd.Series:
+    """The texts as Arrow-backed strings (missing stays missing, other values become text).
 
     Arrow strings are UTF-8; a Python string holding lone surrogates (undecodable bytes
     kept by ``surrogateescape``) cannot be, so each such character becomes ``?`` *for
@@ -143,14 +143,14 @@ def _arrow(texts: pd.Series) -> pa.Array | pa.ChunkedArray:
         strings = texts.astype("string[pyarrow]")
     except UnicodeEncodeError:
         cleaned = texts.map(
-            lambda v: (
-                v.encode("utf-8", "replace").decode("utf-8")
-                if isinstance(v, str)
-                else v
-            )
+            lambda v: v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v
         )
         strings = cleaned.astype("string[pyarrow]")
-    return pa.array(strings.array)
+    return strings
+
+
+def _arrow(texts: pd.Series) -> pa.Array | pa.ChunkedArray:
+    return pa.array(arrow_strings(texts).array)
 
 
 def contains(texts: pd.Series, pattern: str, *, ignore_case: bool = True) -> np.ndarray:

@@ -52,7 +52,7 @@ def _tag_one(texts: pd.Series, topic: Topic) -> np.ndarray:
 def tag_texts(texts: pd.Series | list[str], dictionary: TopicDictionary) -> pd.DataFrame:
     """0/1 per topic (columns ``topic_<name>``) for each text; missing text is 0 everywhere."""
     series = pd.Series(texts) if not isinstance(texts, pd.Series) else texts
-    series = series.fillna("").astype("string[pyarrow]")
+    series = saferegex.arrow_strings(series.fillna(""))
     # each distinct text is matched once (contacts of one news item share its text)
     codes, uniques = pd.factorize(series)
     distinct = pd.Series(uniques, dtype="string[pyarrow]")
