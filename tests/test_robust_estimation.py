@@ -166,6 +166,26 @@ def test_diverging_hurdle_dispersion_stops_at_the_bound_with_a_flag(
     assert abs(wider.std_errors["x"] / m.std_errors["x"] - 1) < 1e-3
 
 
+def test_boundary_hurdle_through_the_cli_writes_its_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _overdispersed_positives().to_parquet(tmp_path / "p.parquet", index=False)
+    spec = tmp_path / "m.toml"
+    spec.write_text(
+        "name = 'h'\nlevel = 'country-year'\nformula = 'y ~ x'\nfamily = 'hurdle-negbin'\n"
+        "inflation = 'x'\n"
+    )
+    out = tmp_path / "out"
+    code, text = _run(
+        capsys, "fit", str(spec), "--data", str(tmp_path / "p.parquet"), "--out", str(out)
+    )
+    assert code == 0, text
+    assert "dispersion at the boundary" in text
+    record = json.loads((out / "h.json").read_text())["model"]
+    assert record["alpha_std_error"] is None and record["converged"] is True
+    assert (out / "h.tex").is_file()
+
+
 def test_hurdle_dispersion_at_the_lower_bound_is_flagged() -> None:
     rng = np.random.default_rng(8)
     n = 800

@@ -531,8 +531,8 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
             f"hurdle NB dispersion at the boundary (alpha = {alpha:.3g}, the upper bound): "
             "the positive counts are more dispersed than any NB2, the likelihood keeps "
             "rising towards the logarithmic-series limit; alpha is held at the bound (no "
-            "standard error), the count intercept trades off against log(alpha) and is "
-            "not interpretable; the slopes and the zero hurdle are"
+            "standard error); the count intercept trades off against log(alpha) and is "
+            "not interpretable, the count slopes and the zero hurdle are"
         )
     elif trunc.boundary == "lower":
         notes.append(
