@@ -143,14 +143,15 @@ def _sniff_delimiter(text: str, path: Path) -> str:
     characters occur equally often on data lines and the sniffer prefers ``,``.  Parsing
     the sample with each candidate (quotes respected) and asking that every record has as
     many cells as the header (at least two) decides it; the widest consistent candidate
-    wins.  When none is consistent (ragged rows), the sniffer guesses as before.
+    wins (ties: tab, ``|``, ``;``, ``,``).  When none is consistent (ragged rows), the
+    sniffer guesses as before.
     """
     if path.suffix.lower() == ".tsv":
         return "\t"
     head = list(itertools.islice(io.StringIO(text), 51))
     truncated = len(head) > 50
     sample = "".join(head[:50])
-    best: tuple[int, str] | None = None
+    widths: dict[str, int] = {}
     for candidate in _DELIMITERS:
         try:
             records = [
@@ -163,11 +164,14 @@ def _sniff_delimiter(text: str, path: Path) -> str:
         if not records or len(records[0]) < 2:
             continue
         width = len(records[0])
-        if all(len(r) == width for r in records[1:]) and (best is None or width > best[0]):
-            best = (width, candidate)
-    if best is not None:
-        return best[1]
-    try:
+        if all(len(r) == width for r in records[1:]):
+            widths[candidate] = width
+    if widths:
+        # a tie (a tab file whose cells all hold one comma): the character that is rarest
+        # inside text cells wins
+        widest = max(widths.values())
+        return next(d for d in ("\t", "|", ";", ",") if widths.get(d) == widest)
+    try:  # ragged rows: the sniffer guesses
         return csv.Sniffer().sniff(sample, delimiters="".join(_DELIMITERS)).delimiter
     except csv.Error:
         return ","
@@ -285,13 +289,17 @@ def _type_column(
     the cells are numbers but some are not ("n/a", "12a"), or every cell looks like a
     number written another way ("1,5" in a comma file, "1.234,5", "5%"), the column is
     refused: read as text it would silently become one dummy per value.  Otherwise it is
-    text, unchanged ("NA" stays Namibia).
+    text, unchanged ("NA" stays Namibia).  As in R's ``read.csv``: "007" is the number 7,
+    TRUE/FALSE stay text (a two-level factor), and "Inf" is not a number.  A column of
+    only empty cells and "." is an all-missing number column.
     """
     text = values.astype("string").str.strip()
     missing = (text.isna() | text.isin(MISSING_TOKENS)).to_numpy(dtype=bool)
     present = text[~missing]
     if present.empty:
-        return values, "text"
+        if text.isin(["NA"]).any():  # only "NA": Namibia's code, or R's missing; keep text
+            return values, "text"
+        return pd.Series(np.full(len(values), np.nan), values.index, name=name), "number"
     dot = present.str.fullmatch(_DOT_NUMBER).to_numpy(dtype=bool)
     if dot.all():
         return _numbers(present.tolist(), missing, values.index, name), "number"

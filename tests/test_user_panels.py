@@ -323,3 +323,34 @@ def test_records_longer_than_the_header_are_refused(tmp_path: Path) -> None:
         read_table(path, typed=True)
     assert info.value.row == 2
     assert "3 cells but the header has 2 names" in info.value.problem
+
+
+def test_tab_file_whose_cells_hold_commas_is_split_on_tabs(tmp_path: Path) -> None:
+    path = tmp_path / "tab.txt"
+    path.write_text("party\tnote, short\nPCF\tmet, Paris\nSPD\tmet, Berlin\n", encoding="utf-8")
+    frame, info = read_table(path)
+    assert info.delimiter == "\t"
+    assert frame["note, short"].tolist() == ["met, Paris", "met, Berlin"]
+
+
+def test_empty_and_stata_dot_only_column_is_an_all_missing_number(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("x,y,iso2\n,1,NA\n.,2,NA\n", encoding="utf-8")
+    frame, info = read_table(path, typed=True)
+    assert frame["x"].dtype == np.float64 and frame["x"].isna().all()
+    assert frame["iso2"].tolist() == ["NA", "NA"]  # only "NA": Namibia, kept as text
+    assert dict(info.column_types or ()) == {"x": "number", "y": "number", "iso2": "text"}
+
+
+def test_excel_numbers_stored_as_text_are_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "text_numbers.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["iso2", "x", "y"])
+    for row in (["NA", "0.5", 1], ["FR", 1.5, 2], ["DE", "NA", 0], ["CN", None, 3]):
+        sheet.append(row)
+    book.save(path)
+    frame, _ = read_table(path, typed=True)
+    assert frame["x"].tolist()[:2] == [0.5, 1.5] and frame["x"].isna().tolist()[2:] == [True] * 2
+    assert frame["iso2"].tolist() == ["NA", "FR", "DE", "CN"]
+    assert frame["y"].tolist() == [1, 2, 0, 3]
