@@ -237,6 +237,23 @@ def test_infinite_covariate(tmp_path: Path, capsys: pytest.CaptureFixture[str], 
     _error(capsys, study, ["covariates.csv", "row 4", "polyarchy", "infinite"])
 
 
+def test_infinite_value_in_a_source_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: the V-Dem adapter read ``inf`` as a number (no bounds on the indices)."""
+    _folder(tmp_path)
+    rows = [
+        (iso, year, "inf" if (iso, year) == ("MLI", 2006) else "0.5", "0.4")
+        for iso in ("NOR", "MLI", "CHL")
+        for year in range(2004, 2009)
+    ]
+    frame = pd.DataFrame(rows, columns=["country_text_id", "year", "v2x_polyarchy", "v2x_libdem"])
+    frame.insert(1, "country_name", frame["country_text_id"])
+    frame.to_csv(tmp_path / "vdem.csv", index=False)
+    body = '[contacts]\npath = "contacts.csv"\n[covariates]\nvdem = "vdem.csv"\n'
+    _error(capsys, _study(tmp_path, body), ["vdem.csv", "row 9", "v2x_polyarchy", "infinite"])
+
+
 # --------------------------------------------------------------------------- keys and types
 WRONG_TYPES = [
     ("study = 'x'\n" + TABLES, "", "study"),

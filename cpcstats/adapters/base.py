@@ -215,6 +215,10 @@ def to_number(
         frac = numeric.notna() & (numeric % 1 != 0)
         if frac.any() and not bad.any():
             bad, what = frac, "not a whole number"
+    if not bad.any() and np.isinf(numeric.to_numpy()).any():
+        # ``inf`` is a number to pandas, but no source codes a rating or an index as
+        # infinite; passed on, it makes every model using the column NaN.
+        bad, what = pd.Series(np.isinf(numeric.to_numpy()), index=numeric.index), "infinite"
     if not bad.any() and (low is not None or high is not None):
         lo = -np.inf if low is None else low
         hi = np.inf if high is None else high
