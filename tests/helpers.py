@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from cpcstats.reference import load_reference
@@ -44,3 +46,44 @@ def make_study(
         taiwan=load_reference("taiwan"),
         bri=load_reference("bri"),
     )
+
+
+def compile_tex(
+    tex: Path,
+    workdir: Path,
+    engine: str,
+    *,
+    preamble: str = "\\usepackage{booktabs}\n",
+) -> tuple[Path, str]:
+    """Compile a table file with ``engine`` (pdflatex or lualatex) inside a minimal document.
+
+    Returns the PDF and the log; fails with the engine's output when the compile fails or
+    a character has no glyph.  Unlike ``tests.conftest.compile_latex`` the whole preamble
+    is the caller's, so a lualatex preamble (fontspec) can replace booktabs-only.
+    Runs with ``-no-shell-escape`` so nothing in a table could run a program.
+    """
+    import subprocess
+
+    tex, workdir = Path(tex), Path(workdir)
+    doc = workdir / f"{tex.stem}_{Path(engine).name}_doc.tex"
+    doc.write_text(
+        "\\documentclass{article}\n"
+        + preamble
+        + "\\begin{document}\n\\input{"
+        + tex.resolve().as_posix()
+        + "}\n\\end{document}\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [engine, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", doc.name],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    log = doc.with_suffix(".log").read_text(errors="replace")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "Missing character" not in log, "a character has no glyph in the font"
+    pdf = doc.with_suffix(".pdf")
+    assert pdf.exists() and pdf.stat().st_size > 0
+    return pdf, log

@@ -1,10 +1,26 @@
-"""Publication tables for one or more fitted count models (modelsummary-like).
+r"""Publication tables for one or more fitted count models (modelsummary-like).
 
 The layout is built once as data (:class:`Cell`, :class:`Row`, :class:`Block`,
 :class:`Note`) and then handed to three small renderers (LaTeX, Markdown,
 HTML).  Keeping numbers semantic until the last step is what lets every format
 show the same figures with its own typography (``$-$0.123`` in LaTeX, ``-0.123``
 elsewhere) and keeps the output byte-identical for identical input.
+
+Every string reaches a renderer through one cleaning step (:func:`clean_text`):
+control and format characters are removed and line breaks become spaces, so a
+caption, note, label or cell cannot end a paragraph inside ``\caption`` or break
+a Markdown row.  Each renderer then escapes: LaTeX specials (``\ { } $ % & # _ ^ ~
+[ ]``) become text commands so ``\input{...}`` in a party name is printed, not run;
+labels are reduced to ``[A-Za-z0-9:._-]``; Markdown gets backslash escapes for
+emphasis, pipes and raw HTML (``<``, ``>``, ``&``) and link brackets; HTML is
+entity-escaped.
+
+Engines: tables whose text is Latin (ASCII, accented Latin letters, the symbols in
+``_LATEX_CHARS``) compile with pdflatex and ``\usepackage{booktabs}``.  Tables with
+other scripts (Cyrillic or CJK party names, for example) carry a comment at the top
+of the ``.tex`` file and compile with **lualatex** and :data:`UNICODE_PREAMBLE`
+(``fontspec`` with DejaVu Serif and a CJK fallback font; any installed CJK font
+may replace WenQuanYi Micro Hei, see :func:`unicode_preamble`).
 """
 
 from __future__ import annotations
@@ -12,6 +28,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,18 +43,22 @@ from cpcstats.io import write_atomic
 __all__ = [
     "PART_TITLES",
     "SIMULATED_NOTE",
+    "UNICODE_PREAMBLE",
     "Block",
     "Cell",
     "Note",
     "RegressionTable",
     "Row",
     "SimpleTable",
+    "clean_text",
     "format_number",
     "latex_escape",
+    "needs_unicode_engine",
     "pretty_term",
     "split_part",
     "stats_table",
     "table",
+    "unicode_preamble",
     "write_atomic",
 ]
 
@@ -134,6 +155,8 @@ _LATEX_CHARS: dict[str, str] = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    "[": r"{[}",  # after \\ or \midrule a '[' would be read as an optional argument
+    "]": r"{]}",
     "<": r"$<$",
     ">": r"$>$",
     "|": r"$|$",
@@ -195,14 +218,125 @@ def se_label(model: FitResult) -> str:
     return {"classical": "classical", "hc0": "HC0", "hc1": "HC1"}.get(kind, kind)
 
 
+_BREAKS = frozenset("\n\r\t\v\f\x85\u2028\u2029")
+
+
+def clean_text(text: object) -> str:
+    """The string without control/format characters; line breaks and tabs become spaces.
+
+    Why: a C0/C1 control character makes pdflatex stop ("invalid character"), a blank
+    line inside ``\\caption{...}`` ends the paragraph and the compile, a newline ends a
+    Markdown table row, and bidirectional overrides (format characters) can make a
+    label read differently from what it is.  Applied to every string every renderer
+    writes.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in _BREAKS:
+            out.append(" ")
+        elif unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            out.append(ch)
+    return "".join(out)
+
+
 def latex_escape(text: str) -> str:
-    """Escape LaTeX specials and map the few Unicode symbols tables use to core LaTeX."""
-    return "".join(_LATEX_CHARS.get(ch, ch) for ch in text)
+    """Escape LaTeX specials and map the few Unicode symbols tables use to core LaTeX.
+
+    Every character that LaTeX could read as markup (``\\ { } $ % & # _ ^ ~ [ ]``) is
+    written as a text command, so no user string can open a group, a command or a
+    ``^^`` character code; control characters are removed first (:func:`clean_text`).
+    """
+    return "".join(_LATEX_CHARS.get(ch, ch) for ch in clean_text(text))
+
+
+# Code points pdflatex typesets with the default (OT1) encoding and utf8 input, measured
+# by compiling each of U+00A0..U+024F alone; everything else above ASCII that
+# ``_LATEX_CHARS`` does not map needs lualatex (see UNICODE_PREAMBLE).
+_PDFLATEX_RANGES = (
+    (0x20, 0x7E), (0xA0, 0xAA), (0xAC, 0xBA), (0xBC, 0xCF), (0xD1, 0xDD), (0xDF, 0xEF),
+    (0xF1, 0xFD), (0xFF, 0x103), (0x106, 0x10F), (0x112, 0x117), (0x11A, 0x125),
+    (0x128, 0x12D), (0x130, 0x137), (0x139, 0x13E), (0x141, 0x148), (0x14C, 0x165),
+    (0x168, 0x171), (0x174, 0x17E), (0x192, 0x192), (0x1C4, 0x1D4), (0x1E2, 0x1E3),
+    (0x1E6, 0x1E9), (0x1F0, 0x1F0), (0x1F4, 0x1F5), (0x218, 0x21B), (0x232, 0x233),
+    (0x237, 0x237),
+)  # fmt: skip
+
+
+def _pdflatex_safe(ch: str) -> bool:
+    code = ord(ch)
+    return ch == "\n" or any(lo <= code <= hi for lo, hi in _PDFLATEX_RANGES)
+
+
+def needs_unicode_engine(text: str) -> bool:
+    """True when pdflatex cannot typeset ``text`` (Cyrillic, CJK, Arabic, ... letters)."""
+    return not all(_pdflatex_safe(ch) for ch in text)
+
+
+def unicode_preamble(
+    cjk_font: str = "WenQuanYi Micro Hei", main_font: str = "DejaVu Serif"
+) -> str:
+    """The lualatex preamble lines for tables with non-Latin text.
+
+    ``main_font`` must cover Latin, Greek and Cyrillic (DejaVu Serif does);
+    ``cjk_font`` is a fallback used for characters the main font lacks (CJK).  Both
+    must be installed (``fc-list :lang=zh`` lists CJK fonts; luaotfload stops with an
+    error for a fallback font that is not installed).  On Debian/Ubuntu:
+    ``apt-get install fonts-dejavu-core fonts-wqy-microhei``; ``fonts-noto-cjk`` with
+    ``cjk_font="Noto Serif CJK SC"`` looks more like a book face.
+    """
+    return (
+        "\\usepackage{booktabs}\n"
+        "\\usepackage{fontspec}\n"
+        f'\\directlua{{luaotfload.add_fallback("cpcstats", {{"{cjk_font}:mode=harf;"}})}}\n'
+        f"\\setmainfont{{{main_font}}}[RawFeature={{fallback=cpcstats}}]\n"
+    )
+
+
+#: The default lualatex preamble (see :func:`unicode_preamble`).
+UNICODE_PREAMBLE = unicode_preamble()
+
+
+def _unicode_header(text: str) -> str:
+    """Comment lines for the top of a ``.tex`` file that pdflatex cannot compile."""
+    first = next(ch for ch in text if not _pdflatex_safe(ch))
+    lines = [
+        f"% This table contains characters pdflatex cannot typeset (first: U+{ord(first):04X}).",
+        "% Compile the document with lualatex and this preamble (any installed CJK font",
+        "% may replace WenQuanYi Micro Hei; see cpcstats.reporting.tables.unicode_preamble):",
+        *(f"%   {line}" for line in UNICODE_PREAMBLE.splitlines()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9:._-]")
+
+
+def _safe_label(label: str | None) -> str | None:
+    """A label reduced to characters that are safe in ``\\label{}`` and an HTML ``id``.
+
+    Why not just escape: ``\\label`` reads its argument verbatim, so a label is the one
+    string that LaTeX escaping cannot protect; anything but letters, digits and
+    ``: . _ -`` becomes ``-`` (names from specification files are identifiers already,
+    so their labels are unchanged).
+    """
+    if label is None:
+        return None
+    safe = _LABEL_UNSAFE.sub("-", clean_text(label))[:200]
+    return safe or None
 
 
 def _markdown_escape(text: str) -> str:
-    """Escape characters that Markdown would read as emphasis, code or a column break."""
-    return re.sub(r"([\\`*_|])", r"\\\1", text)
+    """Escape what Markdown reads as markup: emphasis, code, pipes, raw HTML and links.
+
+    ``<``, ``>`` and ``&`` are backslash-escaped, so ``<script>`` or ``&#60;`` is shown
+    as text by every CommonMark renderer instead of being passed through as raw HTML;
+    ``[`` ``]`` cannot form a link and a leading ``#`` cannot make a heading.
+    """
+    text = re.sub(r"([\\`*_|<>&\[\]])", r"\\\1", clean_text(text))
+    return "\\" + text if text.startswith("#") else text
 
 
 def format_number(value: float | int | None, digits: int = 3, *, thousands: bool = False) -> str:
@@ -294,6 +428,14 @@ class _Layout:
     label: str | None
 
 
+def _latex_row(cells: Sequence[str]) -> str:
+    """One tabular row; a first cell starting with ``*`` would be read as ``\\\\*``."""
+    first = list(cells)
+    if first and first[0].startswith("*"):
+        first[0] = "{}" + first[0]
+    return " & ".join(first) + r" \\"
+
+
 class _Renderers:
     """LaTeX, Markdown, HTML and DataFrame renderers shared by every table type."""
 
@@ -302,18 +444,23 @@ class _Renderers:
 
     # ---- LaTeX
     def to_latex(self, path: str | Path | None = None) -> str:
-        """booktabs LaTeX in a ``table`` float; needs only ``\\usepackage{booktabs}``."""
+        """booktabs LaTeX in a ``table`` float; needs only ``\\usepackage{booktabs}``.
+
+        With non-Latin text the file starts with a comment naming lualatex and
+        :data:`UNICODE_PREAMBLE`; Latin text compiles with pdflatex.
+        """
         lay = self._layout()
         ncol = len(lay.header_rows[0]) if lay.header_rows else len(lay.blocks[0].rows[0].cells) + 1
         out = [r"\begin{table}[htbp]", r"\centering"]
         if lay.title:
             out.append(rf"\caption{{{latex_escape(lay.title)}}}")
-        if lay.label:
-            out.append(rf"\label{{{lay.label}}}")
+        label = _safe_label(lay.label)
+        if label:
+            out.append(rf"\label{{{label}}}")
         out.append(rf"\begin{{tabular}}{{l{'c' * (ncol - 1)}}}")
         out.append(r"\toprule")
         for header in lay.header_rows:
-            out.append(" & ".join(latex_escape(h) for h in header) + r" \\")
+            out.append(_latex_row([latex_escape(h) for h in header]))
         for block in lay.blocks:
             out.append(r"\midrule")
             if block.title:
@@ -321,8 +468,7 @@ class _Renderers:
                     rf"\multicolumn{{{ncol}}}{{l}}{{\textit{{{latex_escape(block.title)}}}}} \\"
                 )
             for row in block.rows:
-                cells = [latex_escape(row.label), *(c.latex() for c in row.cells)]
-                out.append(" & ".join(cells) + r" \\")
+                out.append(_latex_row([latex_escape(row.label), *(c.latex() for c in row.cells)]))
         out.append(r"\bottomrule")
         out.append(r"\end{tabular}")
         if lay.notes:
@@ -334,6 +480,8 @@ class _Renderers:
             out.append("}")
         out.append(r"\end{table}")
         text = "\n".join(out) + "\n"
+        if needs_unicode_engine(text):
+            text = _unicode_header(text) + text
         if path is not None:
             write_atomic(path, text)
         return text
@@ -374,9 +522,13 @@ class _Renderers:
     def to_html(self, path: str | Path | None = None) -> str:
         """A self-contained ``<table>`` with caption, ``thead``, one ``tbody`` per block, notes."""
         lay = self._layout()
-        esc = html.escape
+
+        def esc(text: str) -> str:
+            return html.escape(clean_text(text))
+
         ncol = len(lay.header_rows[0]) if lay.header_rows else len(lay.blocks[0].rows[0].cells) + 1
-        table_id = f' id="{esc(lay.label)}"' if lay.label else ""
+        label = _safe_label(lay.label)
+        table_id = f' id="{esc(label)}"' if label else ""
         out = [f'<table class="cpcstats-table"{table_id}>']
         if lay.title:
             out.append(f"<caption>{esc(lay.title)}</caption>")
@@ -526,6 +678,32 @@ def _flag_notes(models: Sequence[FitResult], names: Sequence[str]) -> list[Note]
             notes.append(Note(f"{who} did not converge: {reason}.", strong=True))
         elif detail:
             notes.append(Note(f"{who} warning: {detail}.", strong=True))
+    return notes
+
+
+def _missing_notes(models: Sequence[FitResult], names: Sequence[str]) -> list[Note]:
+    """Per model, the rows its estimation sample lost to missing values, by variable.
+
+    Why in the table: a reader comparing the N of two columns must see that one model
+    lost rows to a missing covariate (rows are never dropped silently); the counts come
+    from the model's sample account (``FitResult.sample.dropped``, keys ``missing x``).
+    """
+    notes = []
+    for i, (m, name) in enumerate(zip(models, names, strict=True)):
+        dropped = m.sample.dropped if m.sample is not None else {}
+        per_variable = {
+            reason.removeprefix("missing "): int(count)
+            for reason, count in dropped.items()
+            if reason.startswith("missing ") and count
+        }
+        if not per_variable:
+            continue
+        total = sum(per_variable.values())
+        detail = ", ".join(f"{var}: {n:,}" for var, n in per_variable.items())
+        rows = "row" if total == 1 else "rows"
+        notes.append(
+            Note(f"Model {i + 1} ({name}): {total:,} {rows} dropped for missing values ({detail}).")
+        )
     return notes
 
 
@@ -685,6 +863,7 @@ def table(
     if any(m.simulated for m in models):
         table_notes.append(Note(SIMULATED_NOTE, strong=True))
     table_notes.extend(_flag_notes(models, names))
+    table_notes.extend(_missing_notes(models, names))
     se_note = _se_note(models)
     if se_note:
         table_notes.append(Note(se_note))
