@@ -110,18 +110,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fitted = []
     if args.data:
-        import pandas as pd
-
         from cpcstats.formula import evaluate_filter
-        from cpcstats.io import read_table
+        from cpcstats.io import read_panel
 
-        # typed: numbers are numbers, NA/empty/. are missing in numeric columns only
-        frame, info = read_table(args.data, typed=True)
-        lines = frame.attrs.pop("file_lines", None)
-        # the index is the file row - 2 (row 1 = header), so that rows named by fit()'s
-        # messages are file rows even when a multi-line cell or a blank line intervenes
-        frame.index = pd.Index([n - 2 for n in lines]) if lines else pd.RangeIndex(len(frame))
-        frame.attrs["file"] = info.path
+        # typed: numbers are numbers, NA/empty/. are missing in numeric columns only;
+        # index = file row - 2 (row 1 = header), as fit() numbers rows in its messages
+        frame, info = read_panel(args.data)
         study_name = Path(info.path).name
         simulated = False
         tabular = Path(info.path).suffix.lower() not in (".parquet", ".pq", ".dta")

@@ -427,6 +427,9 @@ def read_table(
             if not typed:
                 frame = frame.replace({"": pd.NA})
         elif suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            _check_unique_names(pq.read_schema(path).names, path)  # pyarrow fails obscurely
             frame = pd.read_parquet(path)
         elif suffix == ".dta":
             frame = pd.read_stata(path, convert_categoricals=True)
@@ -486,6 +489,23 @@ def read_table(
         if lines is not None:
             frame.attrs["file_lines"] = tuple(lines)
     info = InputFile(str(path), sha256_of(path), len(frame), encoding, delimiter, kinds)
+    return frame, info
+
+
+def read_panel(
+    path: str | Path, *, sheet: str | int | None = None
+) -> tuple[pd.DataFrame, InputFile]:
+    """A user's own panel for ``fit``: :func:`read_table` with ``typed=True``, indexed so that
+    row label + 2 is the row in the file (row 1 is the header).
+
+    Why the index: ``fit`` names rows in its messages as label + 2 when the frame carries
+    ``attrs["file"]``; with a multi-line cell or a blank line in a CSV, the n-th record is
+    not on line n + 1, and the index keeps those messages true.
+    """
+    frame, info = read_table(path, sheet=sheet, typed=True)
+    lines = frame.attrs.pop("file_lines", None)
+    frame.index = pd.Index([n - 2 for n in lines]) if lines else pd.RangeIndex(len(frame))
+    frame.attrs["file"] = info.path
     return frame, info
 
 

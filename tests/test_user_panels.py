@@ -354,3 +354,34 @@ def test_excel_numbers_stored_as_text_are_numbers(tmp_path: Path) -> None:
     assert frame["x"].tolist()[:2] == [0.5, 1.5] and frame["x"].isna().tolist()[2:] == [True] * 2
     assert frame["iso2"].tolist() == ["NA", "FR", "DE", "CN"]
     assert frame["y"].tolist() == [1, 2, 0, 3]
+
+
+def test_duplicated_parquet_column_is_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "dup.parquet"
+    pq.write_table(pa.table([pa.array([1, 2]), pa.array([3, 4])], names=["x", "x"]), path)
+    with pytest.raises(InputError) as info:
+        read_table(path, typed=True)
+    assert "columns 1 (A) and 2 (B)" in info.value.problem and info.value.column == "x"
+
+
+def test_utf16_export_with_bom_is_decoded(tmp_path: Path) -> None:
+    """Excel's 'Unicode text' export: UTF-16 with a byte-order mark, tab-delimited."""
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("party\ty\n中国共产党\t1\nSão Tomé\t2\n".encode("utf-16"))
+    frame, info = read_table(path, typed=True)
+    assert (info.encoding, info.delimiter) == ("utf-16", "\t")
+    assert frame["party"].tolist() == ["中国共产党", "São Tomé"]
+    assert frame["y"].tolist() == [1, 2]
+
+
+def test_read_panel_indexes_rows_by_file_row(tmp_path: Path) -> None:
+    from cpcstats.io import read_panel
+
+    path = tmp_path / "p.csv"
+    path.write_text('y,note\n1,"a\nb"\n2,c\n', encoding="utf-8")
+    frame, info = read_panel(path)
+    assert list(frame.index + 2) == [2, 4]
+    assert frame.attrs["file"] == info.path and "file_lines" not in frame.attrs
