@@ -1098,3 +1098,27 @@ def _check_config(config: dict[str, Any], file: str) -> None:
                 fix=f'{key} = {{ "Wales" = {example} }}   # or a [countries.{key}] table',
             )
         _entries(value, (str,), expected, file=file, where=where, example=example)
+    _check_country_rules(countries, file=file)
+
+
+def _check_country_rules(countries: dict[str, Any], *, file: str) -> None:
+    """Override targets are ISO3 codes and exclusions state a reason, named with the file
+    (the harmonisation checks the same, but does not know which study file said it)."""
+    from cpcstats.countries import is_iso3
+
+    for name, code in countries.get("overrides", {}).items():
+        if not is_iso3(code.strip().upper()):
+            raise SpecError(
+                f"[countries.overrides] {name!r} = {code!r} is not a known ISO3 code",
+                file=file,
+                column=name,
+                fix="use a three-letter ISO 3166-1 alpha-3 code such as 'GBR' (XKX for Kosovo)",
+            )
+    for name, reason in countries.get("exclude", {}).items():
+        if not reason.strip():
+            raise SpecError(
+                f"[countries.exclude] {name!r} has no reason",
+                file=file,
+                column=name,
+                fix=f"state why, e.g. {name!r} = 'not a UN member state'",
+            )

@@ -202,6 +202,9 @@ def test_contact_country_differs_from_its_party_country(
     per_country = cy.groupby("iso3")["contacts_party"].sum()
     assert per_party.sum() == per_country.sum() == 3
     assert (per_country[per_party.index] == per_party).all()
+    _balanced(st.ledger.stages)
+    _balanced(country_year(st).accounts)
+    _balanced(party_year(st).accounts)
     account = _stage(st.ledger.stages, "contacts: party's country")
     assert account.notes["recoded"] == 1 and account.notes["rows"] == [5]
     assert any('party_country = "party"' in n for n in st.notes)
@@ -276,6 +279,8 @@ WRONG_TYPES = [
     ("[contacts]\npath = 'contacts.csv'\n[countries]\noverrides = ['Wales']\n", HEAD, "overrides"),
     ("[contacts]\npath = 'contacts.csv'\n[countries.overrides]\nWales = 1\n", HEAD, "Wales"),
     ("[contacts]\npath = 'contacts.csv'\n[countries]\nexclude = 'Taiwan'\n", HEAD, "exclude"),
+    ("[contacts]\npath = 'contacts.csv'\n[countries.overrides]\nWales = 'WLS'\n", HEAD, "WLS"),
+    ("[contacts]\npath = 'contacts.csv'\n[countries.exclude]\nTaiwan = ' '\n", HEAD, "reason"),
     ("[contacts]\npath = 'contacts.csv'\n[covariates]\nvdem = 5\n", HEAD, "vdem"),
     (
         "[contacts]\npath = 'contacts.csv'\n[covariates.vdem]\npath = 'v.csv'\nindices = 1\n",
