@@ -1,9 +1,13 @@
-"""Readers for the data contract's input files: CSV, Parquet, Stata and Excel.
+"""Readers for the data contract's input files and users' panels: CSV, Parquet, Stata, Excel.
 
-Readers only read; checking columns and values is the contract's job.  They
-turn every library failure into an :class:`InputError` naming the file and
-the fix, and they record the file's SHA-256 so the manifest can prove which
-bytes a run used.
+For the contract's files readers only read (CSV columns stay text); checking columns
+and values is the contract's job.  A user's own panel (``read_panel``, used by
+``cpcstats fit --data``) is read with its types, because nothing downstream converts
+it: a numeric column left as text would be fitted as one dummy per value.  Readers
+never guess silently: text is decoded strictly (mixed encodings are refused, naming
+the lines), a header name used twice and a record longer than the header are refused,
+every library failure becomes an :class:`InputError` naming the file and the fix, and
+the file's SHA-256 is recorded so the manifest can prove which bytes a run used.
 """
 
 from __future__ import annotations

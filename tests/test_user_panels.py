@@ -385,3 +385,27 @@ def test_read_panel_indexes_rows_by_file_row(tmp_path: Path) -> None:
     frame, info = read_panel(path)
     assert list(frame.index + 2) == [2, 4]
     assert frame.attrs["file"] == info.path and "file_lines" not in frame.attrs
+
+
+def test_mixed_encoding_contacts_file_stops_check_naming_the_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The contract path (study files read as text) gets the same strict decoding."""
+    (tmp_path / "contacts.csv").write_bytes(
+        "date,country,counterpart_type,direction\n2005-03-01,Côte d'Ivoire,state,inbound\n"
+        .encode()
+        + "2006-05-02,São Tomé and Príncipe,state,outbound\n".encode("latin-1")
+    )
+    study = tmp_path / "study.toml"
+    study.write_text(
+        "[study]\nname = 'mixed'\nfirst_year = 2004\nlast_year = 2008\n"
+        "[contacts]\npath = 'contacts.csv'\n",
+        encoding="utf-8",
+    )
+    _fails(
+        capsys,
+        ["contacts.csv", "mixes text encodings", "line(s) 3 are not valid UTF-8", "UTF-8"],
+        "check",
+        "--study",
+        str(study),
+    )
