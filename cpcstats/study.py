@@ -135,6 +135,18 @@ def _apply_mapping(
             column=unknown[0],
             fix="correct the left-hand names to the file's own column names",
         )
+    renamed = [columns.get(c, c) for c in frame.columns]
+    twice = sorted({c for c in renamed if renamed.count(c) > 1})
+    if twice:
+        sources = [str(c) for c in frame.columns if columns.get(c, c) == twice[0]]
+        raise SpecError(
+            f"[{key}.columns] gives two columns of {file} the name {twice[0]!r}: "
+            f"{', '.join(map(repr, sources))}",
+            file=config_file,
+            column=twice[0],
+            fix=f"map only one of them to {twice[0]!r} (or rename the other, e.g. "
+            f'"{sources[-1]}" = "{twice[0]}_2")',
+        )
     frame = frame.rename(columns=columns)
     for column, mapping in section.get("values", {}).items():
         if column not in frame.columns:

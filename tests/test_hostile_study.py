@@ -232,6 +232,18 @@ def test_date_whose_year_contradicts_the_year_column(
     assert code == 0, text
 
 
+def test_two_file_columns_mapped_to_one_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: two `date` columns after the mapping crashed as an internal error."""
+    _folder(tmp_path)
+    frame = pd.read_csv(tmp_path / "contacts.csv")
+    frame["When"] = frame["date"]
+    frame.to_csv(tmp_path / "contacts.csv", index=False)
+    body = TABLES + "[contacts.columns]\nWhen = 'date'\n"
+    _error(capsys, _study(tmp_path, body), ["study.toml", "'date'", "'When'"])
+
+
 @pytest.mark.parametrize("value", ["inf", "-inf", "Infinity"])
 def test_infinite_covariate(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
     """Before: ``inf`` passed into the panel as a number (and into every fit as NaN)."""
