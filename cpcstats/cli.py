@@ -110,7 +110,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fitted = []
     if args.data:
-        from cpcstats.formula import evaluate_filter
+        from cpcstats.formula import evaluate_filter, parse_formula
         from cpcstats.io import read_panel
 
         # typed: numbers are numbers, NA/empty/. are missing in numeric columns only;
@@ -161,6 +161,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                     rows[reason] = [int(label) + 2 for label in kept.index[gone]]
                 kept = kept[~gone]
             print(result.sample.summary())
+            text = {c for c, kind in info.column_types or () if kind == "text"}
+            for variable in parse_formula(spec.formula, frame.columns).variables:
+                if variable in text:  # say so: a number column would not be listed here
+                    levels = frame[variable].nunique()
+                    print(f"  {variable}: a text column, fitted as categories ({levels} levels)")
             for reason, numbers in rows.items():
                 shown = ", ".join(map(str, numbers[:10]))
                 more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""

@@ -107,6 +107,8 @@ def test_same_panel_in_four_formats_gives_identical_coefficients_equal_to_r(
         out = tmp_path / f"out{suffix.replace('.', '_')}"
         code, text = _run(capsys, "fit", str(spec), "--data", str(path), "--out", str(out))
         assert code == 0, text
+        assert "g: a text column, fitted as categories (3 levels)" in text
+        assert "x: a text column" not in text and "number: " in text
         if suffix in (".csv", ".xlsx"):
             name = path.name
             assert f"dropped 2 rows with missing y (rows 13, 78 of {name}" in text, text
