@@ -23,7 +23,10 @@ have always run on Arrow strings where RE2 could compile them, so results are un
 from __future__ import annotations
 
 import re
+import re._constants as _c  # Python's own regex parser: to measure a pattern, never to match
+import re._parser as _parser
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +39,16 @@ MAX_PATTERN_CHARS = 1000
 """Longest user pattern accepted.  RE2's time per character grows with the pattern's
 size, so a bound on the pattern is what makes the bound on time a bound on text length."""
 
+MAX_EXPANDED_ATOMS = 300
+"""Most characters and classes a pattern's counted repetitions may add once written out
+(``[ab]{50}`` adds 49, ``(x{10}){10}`` adds 99; ``*``, ``+`` and ``?`` add nothing).
+RE2 runs in linear time, but its time per character grows with the written-out size: on a
+hostile text ``a[ab]{298}c`` costs about 5 s per MB, while ``(a|b){1000}`` repeated costs
+about 50 s per MB.  What is written out by hand is bounded by :data:`MAX_PATTERN_CHARS`;
+ordinary counts (``\\d{4}``, ``.{0,100}``) stay well inside."""
+
 _PROBE = pa.array([""], type=pa.large_string())
+_COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")  # fixed, linear: reads counts in the pattern text
 
 _UNSAFE_FIX = (
     "RE2 (the engine cpcstats uses, so that every pattern runs in time linear in the text) "
@@ -45,8 +57,9 @@ _UNSAFE_FIX = (
     "before matching), or list the alternatives instead of a back-reference"
 )
 _SIZE_FIX = (
-    "RE2 expands counted repetitions such as {n}; use a smaller count (at most 1000 in "
-    "total when nested), or + / * instead of a large count"
+    f"RE2 expands counted repetitions such as {{n}}; use smaller counts (at most "
+    f"{MAX_EXPANDED_ATOMS} characters' worth in all, nested counts multiply), or + / * "
+    "instead of a large count"
 )
 _SYNTAX_FIX = "escape special characters, e.g. \\( for a parenthesis or \\. for a dot"
 
@@ -63,6 +76,55 @@ def _re2_error(pattern: str) -> str | None:
     except pa.ArrowInvalid as exc:
         return str(exc).removeprefix("Invalid regular expression: ")
     return None
+
+
+def _atoms(items: Any, *, expand: bool) -> int:
+    """Characters and classes ``items`` (a parsed pattern) stands for, with counted
+    repetitions written out (``expand``) or as written."""
+    total = 0
+    for op, av in items:
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            low, high, sub = av
+            copies = max(low if high == _c.MAXREPEAT else high, 1) if expand else 1
+            total += copies * _atoms(sub, expand=expand)
+        elif op is _c.SUBPATTERN:
+            total += _atoms(av[3], expand=expand)
+        elif op is _c.ATOMIC_GROUP:
+            total += _atoms(av, expand=expand)
+        elif op is _c.BRANCH:
+            total += sum(_atoms(branch, expand=expand) for branch in av[1])
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            total += _atoms(av[1], expand=expand)
+        elif op is _c.GROUPREF_EXISTS:
+            total += sum(_atoms(b, expand=expand) for b in av[1:] if b is not None)
+        elif op is not _c.AT:
+            total += 1
+    return total
+
+
+def repetition_growth(pattern: str) -> int:
+    """How many characters and classes ``pattern``'s counted repetitions add once written
+    out (``[ab]{50}`` adds 49; see :data:`MAX_EXPANDED_ATOMS`).
+
+    Parsed with Python's regex parser (parsing only, nothing is matched).  Syntax only RE2
+    knows (``\\pL``, ``[[:alpha:]]``) is estimated from the text instead, conservatively:
+    the pattern's length times every count in it.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. FutureWarning for "[[" in a class
+            parsed = _parser.parse(pattern)
+        return _atoms(parsed, expand=True) - _atoms(parsed, expand=False)
+    except (re.error, RecursionError, OverflowError, ValueError, TypeError):
+        counts = [max(int(high or low), 1) for low, high in _COUNT.findall(pattern)]
+        if not counts:
+            return 0
+        estimate = len(pattern)
+        for count in counts:
+            estimate *= count
+            if estimate > 1 << 40:
+                break
+        return estimate
 
 
 def _python_error(pattern: str) -> str | None:
@@ -86,13 +148,16 @@ def check_pattern(
     column: str | None = None,
     ignore_case: bool = True,
     max_chars: int = MAX_PATTERN_CHARS,
+    max_atoms: int | None = MAX_EXPANDED_ATOMS,
 ) -> str:
     """Validate a user's pattern and return it in the form it runs (see :func:`runnable`).
 
     ``where`` names the key in the user's words (``topic 'learning': regex`` or
     ``[contacts.derive.direction] pattern``); ``column`` is the error's column field.
     Raises a :class:`SpecError` if the pattern is not a string, is longer than
-    ``max_chars``, is not a regular expression, or uses what RE2 cannot run in linear time.
+    ``max_chars``, is not a regular expression, uses what RE2 cannot run in linear time, or
+    expands to more than ``max_atoms`` characters (None: no such bound, for literal terms
+    and for patterns joined from checked parts).
     """
     if not isinstance(pattern, str):
         raise SpecError(
@@ -114,6 +179,15 @@ def check_pattern(
     compiled = runnable(pattern, ignore_case=ignore_case)
     reason = _re2_error(compiled)
     if reason is None:
+        if max_atoms is not None and (growth := repetition_growth(pattern)) > max_atoms:
+            raise SpecError(
+                f"{where} {shown!r} grows by {growth:,} characters once its counted "
+                f"repetitions ({{n}}) are written out; at most {max_atoms:,} are allowed "
+                "(matching time per character grows with the pattern's written-out size)",
+                file=file,
+                column=column,
+                fix=_SIZE_FIX,
+            )
         return compiled
     syntax = _python_error(pattern)
     if syntax is not None:

@@ -198,6 +198,9 @@ def test_derive_pattern_re2_cannot_run_is_a_load_error(tmp_path: Path, kind: str
         ("a{2000}", ["cannot be run safely", "repetition"]),
         ("((a{100}){100}){100}", ["cannot be run safely", "repetition"]),
         ("a" * 1001, ["1,001 characters", "at most 1,000"]),
+        # accepted by RE2 but slow per character (a[ab]{999}c: about 12 s per MB)
+        ("a[ab]{400}c", ["grows by 399 characters", "at most 300"]),
+        ("((a|b){30}){30}c", ["grows by 899 characters", "at most 300"]),
     ],
 )
 def test_invalid_or_oversized_patterns_are_load_errors(
@@ -316,3 +319,17 @@ def test_shipped_and_study_patterns_compile_in_re2() -> None:
     assert patterns
     for pattern in patterns:
         assert saferegex.check_pattern(pattern, file=None, where="pattern")
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"Taiwan.{0,100}independence",  # "within 100 characters"
+        r"\b\d{4}\b",
+        r"[A-Z][a-z]+(\s[A-Z][a-z]+){0,5}",
+        r"\b(" + "|".join(f"party{i}" for i in range(120)) + r")\b",  # long literal list
+        r"\pL+ism\b",  # RE2-only syntax (Python re cannot parse it)
+    ],
+)
+def test_ordinary_patterns_are_accepted(pattern: str) -> None:
+    assert saferegex.check_pattern(pattern, file=None, where="regex") == f"(?i){pattern}"

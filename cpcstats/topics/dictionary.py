@@ -63,16 +63,21 @@ class TopicDictionary:
         return [t.name for t in self.topics]
 
 
-def _compile(parts: list[str], *, file: str, topic: str, key: str) -> str | None:
-    """One pattern matching any of ``parts``, each checked to run in RE2 (bounded time).
+def _compile(terms: list[str], regex: list[str], *, file: str, topic: str, key: str) -> str | None:
+    """One pattern matching any of the ``terms`` (literal words, already as whole-word
+    patterns) or ``regex`` entries, each checked to run in RE2 in bounded time.
 
-    Each part is checked on its own so that an error names the entry the user wrote; the
-    joined pattern is checked too (RE2 bounds a pattern's compiled size).
+    Each entry is checked on its own so that an error names the entry the user wrote; the
+    joined pattern is checked too (RE2 bounds a pattern's compiled size).  Terms are
+    literals, so only their length is bounded, not their size once expanded.
     """
+    parts = [*terms, *regex]
     if not parts:
         return None
     where = f"topic {topic!r}: {key} entry"
-    for part in parts:
+    for part in terms:
+        saferegex.check_pattern(part, file=file, where=where, column=key, max_atoms=None)
+    for part in regex:
         saferegex.check_pattern(part, file=file, where=where, column=key)
     joined = "|".join(f"(?:{p})" for p in parts)
     saferegex.check_pattern(
@@ -81,6 +86,7 @@ def _compile(parts: list[str], *, file: str, topic: str, key: str) -> str | None
         where=f"topic {topic!r}: the {key} entries together",
         column=key,
         max_chars=len(joined),  # each entry is bounded; RE2 bounds the whole
+        max_atoms=None,
     )
     return joined
 
@@ -146,7 +152,7 @@ def load_dictionary(path: str | Path | None = None) -> TopicDictionary:
             )
         terms = [term_pattern(t) for t in _strings(entry, "terms", file=file, topic=name)]
         regex = _strings(entry, "regex", file=file, topic=name)
-        pattern = _compile([*terms, *regex], file=file, topic=name, key="terms/regex")
+        pattern = _compile(terms, regex, file=file, topic=name, key="terms/regex")
         if pattern is None:
             raise SpecError(
                 f"topic {name!r} has no `terms` or `regex`",
@@ -158,7 +164,7 @@ def load_dictionary(path: str | Path | None = None) -> TopicDictionary:
             term_pattern(t) for t in _strings(entry, "exclude_terms", file=file, topic=name)
         ]
         ex_regex = _strings(entry, "exclude_regex", file=file, topic=name)
-        exclude = _compile([*ex_terms, *ex_regex], file=file, topic=name, key="exclude")
+        exclude = _compile(ex_terms, ex_regex, file=file, topic=name, key="exclude")
         topics.append(Topic(name, str(entry.get("label", name)), pattern, exclude))
     return TopicDictionary(tuple(topics), str(data.get("language", "en")), file)
 
