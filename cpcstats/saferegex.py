@@ -52,9 +52,16 @@ _COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")  # fixed, linear: reads counts in t
 
 _UNSAFE_FIX = (
     "RE2 (the engine cpcstats uses, so that every pattern runs in time linear in the text) "
-    "does not support look-arounds or back-references; rewrite the pattern, e.g. use "
-    "exclude_regex for a negative look-ahead or look-behind (the excluded spans are removed "
-    "before matching), or list the alternatives instead of a back-reference"
+    "does not support look-arounds or back-references; rewrite the pattern, e.g. {rewrite}, "
+    "or list the alternatives instead of a back-reference"
+)
+TOPIC_REWRITE = (
+    "use exclude_regex for a negative look-ahead or look-behind (the excluded spans are "
+    "removed before matching)"
+)
+DERIVE_REWRITE = (
+    "for a negative look-ahead or look-behind put a pattern for the exception first, with "
+    "its own value (the first matching pattern wins)"
 )
 _SIZE_FIX = (
     f"RE2 expands counted repetitions such as {{n}}; use smaller counts (at most "
@@ -149,6 +156,7 @@ def check_pattern(
     ignore_case: bool = True,
     max_chars: int = MAX_PATTERN_CHARS,
     max_atoms: int | None = MAX_EXPANDED_ATOMS,
+    rewrite: str = TOPIC_REWRITE,
 ) -> str:
     """Validate a user's pattern and return it in the form it runs (see :func:`runnable`).
 
@@ -157,7 +165,8 @@ def check_pattern(
     Raises a :class:`SpecError` if the pattern is not a string, is longer than
     ``max_chars``, is not a regular expression, uses what RE2 cannot run in linear time, or
     expands to more than ``max_atoms`` characters (None: no such bound, for literal terms
-    and for patterns joined from checked parts).
+    and for patterns joined from checked parts).  ``rewrite`` is the advice, in the fix,
+    for saying without a look-around what the user meant.
     """
     if not isinstance(pattern, str):
         raise SpecError(
@@ -202,7 +211,7 @@ def check_pattern(
         f"{where} {shown!r} cannot be run safely: RE2 refuses it ({reason})",
         file=file,
         column=column,
-        fix=_SIZE_FIX if too_big else _UNSAFE_FIX,
+        fix=_SIZE_FIX if too_big else _UNSAFE_FIX.format(rewrite=rewrite),
     )
 
 

@@ -189,6 +189,7 @@ def test_derive_pattern_re2_cannot_run_is_a_load_error(tmp_path: Path, kind: str
     assert error.file == str(path) and error.column == "direction"
     assert "[contacts.derive.direction]" in error.problem and repr(pattern) in error.problem
     assert error.fix is not None and "look-arounds or back-references" in error.fix
+    assert "first matching pattern wins" in error.fix  # derive has no exclude_regex
 
 
 @pytest.mark.parametrize(
