@@ -204,7 +204,13 @@ def _derive(
             fix=f'{where}\npatterns = {{ "travel" = "outbound" }}',
         )
     for pattern in patterns:  # all checked before any is run: RE2 only, bounded time
-        saferegex.check_pattern(pattern, file=config_file, where=f"{where} pattern", column=column)
+        saferegex.check_pattern(
+            pattern,
+            file=config_file,
+            where=f"{where} pattern",
+            column=column,
+            rewrite=saferegex.DERIVE_REWRITE,
+        )
     text = frame[source].astype("string").fillna("")
     out = pd.Series(pd.NA, index=frame.index, dtype="string")
     for pattern, value in patterns.items():
@@ -958,7 +964,13 @@ def _check_table_section(
         patterns = rule.get("patterns", {})
         _entries(patterns, (str,), "the value the pattern gives", file=file, where=where)
         for pattern in patterns:  # RE2 must run it (bounded time), checked before any data
-            saferegex.check_pattern(pattern, file=file, where=f"{where} pattern", column=column)
+            saferegex.check_pattern(
+                pattern,
+                file=file,
+                where=f"{where} pattern",
+                column=column,
+                rewrite=saferegex.DERIVE_REWRITE,
+            )
     if "dedupe" in section:
         get_str_list(section, "dedupe", file=file, where=f"[{key}]")
 
