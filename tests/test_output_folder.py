@@ -287,6 +287,30 @@ def _failing_fsync(code: int) -> Callable[[int], None]:
     return fsync
 
 
+def test_read_only_out_exits_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only --out (simulated: tests run as root) fails when the lock file is created,
+    before the study is loaded: exit 2 naming the lock path, the OS reason and the fix."""
+    config = _setup(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    real_open = os.open
+
+    def read_only_open(path: str | os.PathLike[str], flags: int, *args: int, **kw: int) -> int:
+        if Path(path).parent == out and flags & os.O_CREAT:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args, **kw)
+
+    monkeypatch.setattr(os, "open", read_only_open)
+    code = main(["replicate", "--study", "demo", "--config", str(config), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert str(out / LOCK_NAME) in err and "Read-only file system" in err
+    assert "fix: choose a folder you may write to" in err
+    assert list(out.iterdir()) == []
+
+
 def test_disk_full_exits_2_naming_the_path_and_the_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -353,7 +377,7 @@ def test_os_error_during_replicate_leaves_the_folder_as_it_was(
     ("sig", "code", "name"), [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")]
 )
 def test_signal_during_replicate_exits_cleanly(
-    tmp_path: Path, sig: signal.Signals, code: int, name: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sig: signal.Signals, code: int, name: str
 ) -> None:
     """The signal arrives mid-run (the lock is held and the staging folder exists; the
     demo replication then needs ~20 s more).  One line says it was interrupted; no
@@ -376,7 +400,12 @@ def test_signal_during_replicate_exits_cleanly(
         if line.startswith("[2/7]") or time.monotonic() > deadline:
             break
     assert (out / LOCK_NAME).exists() and (out / STAGING_NAME).is_dir()  # mid-run
-    time.sleep(0.5)
+    # a second replication into the same folder meanwhile is refused, and harms nothing
+    config = str(REPO / "replication" / "replication.toml")
+    assert main(["replicate", "--study", "demo", "--config", config, "--out", str(out)]) == 2
+    second = capsys.readouterr().err
+    assert f"pid {proc.pid}" in second and LOCK_NAME in second and "Traceback" not in second
+    assert (out / LOCK_NAME).read_text().strip() == str(proc.pid)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
