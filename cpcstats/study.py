@@ -579,6 +579,12 @@ def _published(config: dict[str, Any], base: Path, config_file: str) -> Path | N
                 file=str(path),
                 fix="correct the path, or use enabled = true for the shipped figures",
             )
+        if not path.is_file():
+            raise InputError(
+                "the published-figures path named in [published] is not a file",
+                file=str(path),
+                fix="give the path of a .toml file of published figures, or use enabled = true",
+            )
         return path
     if section.get("enabled", False):
         return PUBLISHED_DEFAULT
@@ -1108,6 +1114,15 @@ def _check_config(config: dict[str, Any], file: str) -> None:
                 fix=f"[{key}]\n{first} = ...",
             )
         _typed_keys(section, schema, file=file, where=f"[{key}]")
+    unit = config.get("topics", {}).get("unit")
+    if unit is not None and unit not in ("item", "contact"):
+        raise SpecError(
+            f"[topics] unit = {unit!r} is not 'item' or 'contact'",
+            file=file,
+            column="unit",
+            fix='unit = "item" counts news items (contacts sharing a source_id once); '
+            '"contact" counts contacts',
+        )
     countries = config.get("countries", {})
     rules = {"overrides": ("an ISO3 code in quotes", '"GBR"'), "exclude": ("the reason", '"why"')}
     for key, (expected, example) in rules.items():

@@ -304,6 +304,7 @@ WRONG_TYPES = [
     ("[contacts]\npath = 'contacts.csv'\n[party_status]\nsource = 'vdem'\n", HEAD, "source"),
     ("[contacts]\npath = 'contacts.csv'\n[truth]\npath = 2\n", HEAD, "path"),
     ("[contacts]\npath = 'contacts.csv'\n[reference]\nstates = true\n", HEAD, "states"),
+    ("[contacts]\npath = 'contacts.csv'\n[topics]\nunit = 'items'\n", HEAD, "unit"),
 ]
 
 
@@ -397,6 +398,15 @@ def test_folder_and_link_loop_as_study_file(
     assert _returns_quickly(["check", "--study", str(loop)]) == 2
     err = capsys.readouterr().err
     assert "loop.toml" in err and "fix:" in err and "internal error" not in err
+
+
+def test_published_path_that_is_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: check said OK and the folder reached the published-figure comparison."""
+    _folder(tmp_path)
+    study = _study(tmp_path, TABLES + "[published]\npath = '.'\n")
+    _error(capsys, study, ["[published]", "not a file"])
 
 
 def test_shipped_study_files_pass_the_strict_checks() -> None:
