@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cpcstats.adapters.base import AdapterResult, Layout
+from cpcstats.adapters.dpi import dpi_parties, read_dpi
 from cpcstats.adapters.freedom_house import read_freedom_house
+from cpcstats.adapters.leaders_global import read_leaders_global
+from cpcstats.adapters.partyfacts import read_partyfacts
 from cpcstats.adapters.reign import read_reign
 from cpcstats.adapters.vdem import read_vdem
 from cpcstats.adapters.vparty import read_vparty
@@ -23,6 +26,9 @@ ADAPTERS: dict[str, Callable[..., AdapterResult]] = {
     "vdem": read_vdem,
     "vparty": read_vparty,
     "reign": read_reign,
+    "dpi": read_dpi,
+    "leaders_global": read_leaders_global,
+    "partyfacts": read_partyfacts,
 }
 """Source name -> read function; every reader takes ``path`` plus keyword options."""
 
@@ -30,7 +36,11 @@ __all__ = [
     "ADAPTERS",
     "AdapterResult",
     "Layout",
+    "dpi_parties",
+    "read_dpi",
     "read_freedom_house",
+    "read_leaders_global",
+    "read_partyfacts",
     "read_reign",
     "read_vdem",
     "read_vparty",

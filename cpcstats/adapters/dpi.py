@@ -1,0 +1,400 @@
+"""Database of Political Institutions (DPI 2020): party-year government status.
+
+The layout read is the DPI's country-year file as the IDB distributes it
+(Cruz, Keefer and Scartascini 2021): ``countryname, ifs, year, execme,
+gov1me, gov2me, gov3me, govoth, opp1me, opp2me, opp3me, oppoth`` and the
+parties' seats (``gov1seat`` ...).  The study coded ruling status from the
+DPI disaggregated to the party level; :func:`read_dpi` does that.
+
+Year convention.  The DPI codebook records each year's situation as of
+January 1 of that year (elections in the year show from the next year on).
+The file bears this out: Japan's August 2009 election, which brought the DPJ
+to power, shows in the 2010 row (the 2009 row still has the LDP); Cambodia's
+July 2013 election (CNRP) shows in 2014.  :func:`read_dpi` keeps the DPI's
+years by default; ``year_end=True`` relabels row *t* as year *t* - 1 (the
+status on January 1 of *t* is the status at the end of *t* - 1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cpcstats.adapters.base import (
+    NOT_A_STATE,
+    SUCCESSOR_OVERRIDES,
+    AdapterResult,
+    Layout,
+    RowTracker,
+    blank_missing,
+    check_year_range,
+    filter_years,
+    finish,
+    harmonisation_notes,
+    harmonise,
+    read_source,
+    resolve_duplicates,
+    to_number,
+    to_year,
+)
+
+SOURCE = "dpi"
+DROP_NO_PARTY = "no named party (every party slot missing or a non-party entry)"
+
+GOV_SLOTS: tuple[tuple[str, str, str], ...] = (
+    ("gov1me", "gov1seat", "senior"),
+    ("gov2me", "gov2seat", "junior"),
+    ("gov3me", "gov3seat", "junior"),
+)
+"""(name column, seats column, status): DPI's gov1 is the largest government party."""
+OPP_SLOTS: tuple[tuple[str, str, str], ...] = (
+    ("opp1me", "opp1seat", "opposition"),
+    ("opp2me", "opp2seat", "opposition"),
+    ("opp3me", "opp3seat", "opposition"),
+)
+SLOTS = GOV_SLOTS + OPP_SLOTS
+
+MISSING_NAMES: frozenset[str] = frozenset({"", "NA", "na", "NaN", "nan", "."})
+"""Party-name cells meaning "no party in this slot"; so does any bare number (0, -999, 1 ...)."""
+NON_PARTY: frozenset[str] = frozenset(
+    {
+        "independent",
+        "independents",
+        "appointees",
+        "no party",
+        "nonpartisan",
+        "non-partisan",
+        "military group",
+        "other parties",
+        "others",
+        "other",
+    }
+)
+"""DPI entries in a party slot that are not a party (compared case-insensitively)."""
+
+# DPI's own country units.  Codes that are not ISO3 fall back to the name; these
+# names either need the V-Dem convention or are not states today.
+DPI_OVERRIDES: dict[str, str] = {**SUCCESSOR_OVERRIDES, "Czech Rep.": "CZE"}
+DPI_EXCLUDE: dict[str, str] = {
+    **NOT_A_STATE,
+    "GDR": "GDR, acceded to Germany in 1990; no ISO3 code of its own",
+    "Yemen (PDR)": "South Yemen, merged into Yemen in 1990; YEM continues North Yemen, as in V-Dem",
+    "Turk Cyprus": "Turkish Republic of Northern Cyprus, unrecognised; its name would map to CYP",
+}
+
+LAYOUT = Layout(
+    source=SOURCE,
+    description=(
+        "the Database of Political Institutions country-year layout (DPI 2020, IDB; "
+        "Cruz, Keefer and Scartascini)"
+    ),
+    required=(
+        "countryname",
+        "ifs",
+        "year",
+        "execme",
+        "gov1me",
+        "gov2me",
+        "gov3me",
+        "govoth",
+        "opp1me",
+        "opp2me",
+        "opp3me",
+        "oppoth",
+    ),
+    fix=(
+        "use the DPI file as the IDB distributes it (DPI2020.csv; columns countryname, ifs, "
+        "year, execme, gov1me-gov3me, govoth, opp1me-opp3me, oppoth)"
+    ),
+)
+
+
+def _party_cell(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(party name or NA, was a missing code, was a non-party entry) for one slot column."""
+    text = series.astype("string").str.strip()
+    numeric = text.fillna("").map(lambda v: bool(re.fullmatch(r"-?\d+(\.\d+)?", v))).astype(bool)
+    missing = text.isna() | text.isin(MISSING_NAMES) | numeric
+    nonparty = ~missing & text.str.casefold().isin(NON_PARTY).fillna(False).astype(bool)
+    name = text.mask(missing | nonparty)
+    return name, missing, nonparty
+
+
+def read_dpi(
+    path: str | Path,
+    *,
+    first_year: int | None = None,
+    last_year: int | None = None,
+    year_end: bool = False,
+    overrides: Mapping[str, str] | None = None,
+    exclude: Mapping[str, str] | None = None,
+) -> AdapterResult:
+    """Read the DPI into party-years: ``iso3, year, party, status, executive, ruling, seats, slot``.
+
+    Rules (all in ``notes`` and ``account.notes``):
+
+    * ``gov1me`` is ``senior``, ``gov2me``/``gov3me`` ``junior``, ``opp1me``-
+      ``opp3me`` ``opposition``; ``party`` is the DPI's spelling (mostly an
+      abbreviation, e.g. "LDP", "New Komeito", "CPV").
+    * ``executive`` is true for the party named in ``execme`` (compared
+      case-insensitively).  If ``execme`` names a party that holds none of
+      the six slots, it gets its own row (``slot = "execme"``): status
+      ``senior`` when no government slot names a party (e.g. single-party
+      regimes the DPI codes without a legislature), else status missing (the
+      DPI names the executive's party apart from its legislative parties,
+      e.g. a member of a listed alliance).  ``ruling`` is true for the
+      government slots and for such an executive-only row.
+    * Missing codes: a blank, ``NA``/``na`` or a bare number (``0``,
+      ``-999``, ``1``) in a party slot means no party there; ``independent``,
+      ``Appointees``, ``No party``, ``Military Group``, ``others`` and the
+      like (:data:`NON_PARTY`) are not parties and give no row.  Seats
+      ``-999`` or blank are missing.
+    * ``govoth``/``oppoth`` (numbers of further, unnamed government and
+      opposition parties) are counted in ``account.notes``, never turned
+      into parties.
+    * A party named in two slots of one row keeps its first slot (gov1 ..
+      opp3), counted.
+    * Countries: ``ifs`` where it is an ISO3 code, else the country name
+      (ROM -> Romania, ZAR -> Congo (DRC), TMP -> Timor-Leste, SSW ->
+      eSwatini); predecessor states as in V-Dem (Soviet Union -> RUS,
+      Yugoslavia -> SRB, Czechoslovakia (DPI's CSK "Czech Rep.") -> CZE);
+      GDR, South Yemen and Turkish Cyprus excluded.  Duplicate country-years
+      after that (Swaziland/eSwatini) follow
+      :func:`~cpcstats.adapters.base.resolve_duplicates`.
+    * Years: the DPI's (January 1 of the year) unless ``year_end`` (see the
+      module docstring); ``first_year``/``last_year`` apply to the returned
+      years.
+
+    ``account`` counts the file's *country-year rows*: a row is out if it
+    gives at least one party-year, else dropped under a reason.  The number
+    of party-years is ``account.notes["party_years_out"]``.
+    ``extra["country_years"]``: one row per country-year kept, with
+    ``execme`` as written, ``govoth``, ``oppoth`` and ``system``.
+    """
+    check_year_range(first_year, last_year)
+    path = Path(path)
+    raw, info, _ = read_source(path, LAYOUT)
+    tracker = RowTracker(raw.index)
+    shift = -1 if year_end else 0
+    table = pd.DataFrame(
+        {
+            "countryname": raw["countryname"].astype("string").str.strip(),
+            "ifs": raw["ifs"].astype("string").str.strip(),
+            "year": to_year(raw, "year", path) + shift,
+        }
+    )
+    names: dict[str, pd.Series] = {}
+    counts = {"missing_code": 0, "non_party": 0}
+    nonparty_labels: dict[str, int] = {}
+    for col in ("execme", *(s[0] for s in SLOTS)):
+        name, missing, nonparty = _party_cell(raw[col])
+        names[col] = name
+        if col != "execme":
+            counts["missing_code"] += int(missing.sum())
+            counts["non_party"] += int(nonparty.sum())
+            for label, n in raw[col][nonparty].astype("string").str.strip().value_counts().items():
+                nonparty_labels[str(label)] = nonparty_labels.get(str(label), 0) + int(n)
+    seats = {
+        seat: (
+            to_number(raw, seat, path).mask(lambda s: s < 0)
+            if seat in raw.columns
+            else pd.Series(np.nan, index=raw.index)
+        )
+        for _, seat, _ in SLOTS
+    }
+    govoth = to_number(raw, "govoth", path).mask(lambda s: s < 0)
+    oppoth = to_number(raw, "oppoth", path).mask(lambda s: s < 0)
+
+    iso3, by_code, report = harmonise(
+        table,
+        tracker,
+        path,
+        name="countryname",
+        code="ifs",
+        overrides=overrides,
+        exclude=exclude,
+        default_overrides=DPI_OVERRIDES,
+        default_exclude=DPI_EXCLUDE,
+    )
+    table["iso3"] = iso3
+    table["_by_code"] = by_code
+    filter_years(table["year"], tracker, first_year, last_year)
+    named = pd.concat([names[c].notna() for c in ("execme", *(s[0] for s in SLOTS))], axis=1)
+    tracker.drop(~named.any(axis=1), DROP_NO_PARTY)
+    duplicates = resolve_duplicates(
+        table, tracker, keys=["iso3", "year"], entity="countryname", prefer=["_by_code"]
+    )
+
+    alive = tracker.alive.to_numpy()
+    rows: list[dict[str, object]] = []
+    twice = exec_only = exec_in_opposition = 0
+    # Plain arrays: the loop below runs over thousands of rows and six slots.
+    arr = {c: s.astype(object).where(s.notna(), None).to_numpy() for c, s in names.items()}
+    seat_arr = {c: s.to_numpy() for c, s in seats.items()}
+    iso_arr = table["iso3"].to_numpy()
+    year_arr = table["year"].to_numpy()
+    for i in np.flatnonzero(alive):
+        seen: set[str] = set()
+        exe = arr["execme"][i]
+        exe_key = None if exe is None else str(exe).casefold()
+        gov_named = False
+        exe_found = False
+        for col, seat, status in SLOTS:
+            party = arr[col][i]
+            if party is None:
+                continue
+            key = str(party).casefold()
+            if key in seen:
+                twice += 1
+                continue
+            seen.add(key)
+            is_gov = status != "opposition"
+            gov_named |= is_gov
+            is_exec = key == exe_key
+            exe_found |= is_exec
+            exec_in_opposition += int(is_exec and not is_gov)
+            rows.append(
+                {
+                    "iso3": iso_arr[i],
+                    "year": int(year_arr[i]),
+                    "party": str(party),
+                    "status": status,
+                    "executive": is_exec,
+                    "ruling": is_gov,
+                    "seats": seat_arr[seat][i],
+                    "slot": col,
+                }
+            )
+        if exe_key is not None and not exe_found:
+            exec_only += 1
+            rows.append(
+                {
+                    "iso3": iso_arr[i],
+                    "year": int(year_arr[i]),
+                    "party": str(exe),
+                    "status": pd.NA if gov_named else "senior",
+                    "executive": True,
+                    "ruling": True,
+                    "seats": np.nan,
+                    "slot": "execme",
+                }
+            )
+    out = pd.DataFrame(
+        rows,
+        columns=["iso3", "year", "party", "status", "executive", "ruling", "seats", "slot"],
+    )
+    out = out.astype(
+        {
+            "iso3": "string",
+            "year": "int64",
+            "party": "string",
+            "status": "string",
+            "executive": bool,
+            "ruling": bool,
+            "seats": "float64",
+            "slot": "string",
+        }
+    )
+    out = out.sort_values(["iso3", "year", "slot"], kind="mergesort").reset_index(drop=True)
+
+    kept = table[alive]
+    country_years = pd.DataFrame(
+        {
+            "iso3": kept["iso3"].astype("string").to_numpy(),
+            "year": kept["year"].to_numpy(),
+            "execme": raw["execme"][alive].astype("string").str.strip().to_numpy(),
+            "govoth": govoth[alive].to_numpy(),
+            "oppoth": oppoth[alive].to_numpy(),
+            "system": (
+                blank_missing(raw["system"])[alive].astype("string").to_numpy()
+                if "system" in raw.columns
+                else pd.NA
+            ),
+        }
+    )
+    n_exec_missing = int(
+        raw["execme"][alive]
+        .astype("string")
+        .str.strip()
+        .pipe(lambda s: s.isna() | s.isin(MISSING_NAMES))
+        .sum()
+    )
+    govoth_total = int(govoth[alive].fillna(0).sum())
+    oppoth_total = int(oppoth[alive].fillna(0).sum())
+    convention = (
+        "years relabelled to the year before (year_end=True): the DPI's January 1 status of t "
+        "is the status at the end of t-1"
+        if year_end
+        else "years as in the DPI: the situation on January 1 of the year"
+    )
+    notes = [
+        convention,
+        "gov1me = senior, gov2me/gov3me = junior, opp1me-opp3me = opposition; execme marks "
+        "the executive's party (its own row, slot execme, when it holds no slot: senior if "
+        f"no government party is named, else status missing): {exec_only} such row(s)",
+        f"party slots: {counts['missing_code']} missing (blank, NA, or a bare number such as "
+        f"0 or -999), {counts['non_party']} non-party entries not made parties "
+        f"({dict(sorted(nonparty_labels.items(), key=lambda kv: -kv[1]))})",
+        f"govoth/oppoth counted, not made parties: {govoth_total} further unnamed government "
+        f"and {oppoth_total} further unnamed opposition parties over the country-years kept",
+    ]
+    if twice:
+        notes.append(f"{twice} party name(s) repeated in a later slot of the same row dropped")
+    if exec_in_opposition:
+        notes.append(
+            f"{exec_in_opposition} party-year(s) where the executive's party is in an "
+            "opposition slot (e.g. cohabitation) keep status opposition, executive true"
+        )
+    if duplicates:
+        notes.append(f"duplicate country-years resolved (dropped -> kept): {duplicates}")
+    account_notes = {
+        **harmonisation_notes(report),
+        "unit": "country-year rows",
+        "party_years_out": len(out),
+        "party_slots_missing": counts["missing_code"],
+        "party_slots_non_party": counts["non_party"],
+        "non_party_labels": nonparty_labels,
+        "executive_only_rows": exec_only,
+        "execme_missing": n_exec_missing,
+        "repeated_names": twice,
+        "govoth_total": govoth_total,
+        "oppoth_total": oppoth_total,
+        "country_years_with_govoth": int((govoth[alive].fillna(0) > 0).sum()),
+        "country_years_with_oppoth": int((oppoth[alive].fillna(0) > 0).sum()),
+        "year_convention": "year_end" if year_end else "january_1",
+        "duplicates": duplicates,
+    }
+    return finish(
+        out,
+        source=SOURCE,
+        path=path,
+        tracker=tracker,
+        report=report,
+        notes=notes,
+        info=info,
+        account_notes=account_notes,
+        extra={"country_years": country_years},
+        keys=("iso3", "year", "slot"),
+    )
+
+
+def dpi_parties(result: AdapterResult) -> pd.DataFrame:
+    """A parties table from a DPI result: one row per (iso3, party) with its first/last year.
+
+    For ``[parties] source = "dpi"``: ``party_id`` is ``"dpi-<ISO3>-<party>"``
+    (the DPI has no party ids of its own), ``party_name`` the DPI spelling.
+    """
+    t = result.table
+    g = t.groupby(["iso3", "party"], sort=True)["year"].agg(["min", "max"]).reset_index()
+    return pd.DataFrame(
+        {
+            "party_id": "dpi-" + g["iso3"].astype(str) + "-" + g["party"].astype(str),
+            "iso3": g["iso3"].astype("string"),
+            "party_name": g["party"].astype("string"),
+            "first_year": g["min"].astype("int64"),
+            "last_year": g["max"].astype("int64"),
+        }
+    )

@@ -1,0 +1,313 @@
+"""Party Facts: the party register that links party names across datasets.
+
+The layouts read are those of the public repository hdigital/partyfactsdata
+(MIT licence):
+
+* the core party list (``partyfacts_id, country, name_short, name,
+  name_english, name_other, year_first, year_last, technical, ...``), one row
+  per party, ``country`` an ISO3 code (plus a few Party Facts codes for units
+  without one, see :data:`PF_UNITS`);
+* optionally the V-Party import (``party_id`` = V-Party ``v2paid``,
+  ``partyfacts_id``), which links V-Party parties to the register;
+* optionally the DPI import (``country, party, first, last, party_id, name``):
+  the DPI's party abbreviations per country.  This file carries *no*
+  ``partyfacts_id``; its abbreviations are linked to the register by
+  :func:`cpcstats.party_names.match_party_names` and every link says how it
+  was made (exact, normalised, fuzzy with score) or that it was not.
+
+``technical`` rows ("other", "independent", "unknown", "alliance", ...) are
+kept in the register, flagged, because Leaders Global codes non-party
+leaders with their ids; the name matcher never matches a name to them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cpcstats.adapters.base import (
+    AdapterResult,
+    Layout,
+    RowTracker,
+    blank_missing,
+    finish,
+    harmonisation_notes,
+    harmonise,
+    read_source,
+    spreadsheet_row,
+    to_number,
+)
+from cpcstats.errors import InputError
+
+SOURCE = "partyfacts"
+DROP_DUPLICATE_ID = "duplicate partyfacts_id (first row kept)"
+
+# Party Facts codes for units without an ISO3 code of their own.  Northern
+# Ireland is part of GBR (as in cpcstats.countries.DEFAULT_OVERRIDES); the
+# others are not states today, and giving their parties a state's ISO3 would
+# put, e.g., South Vietnam's parties under VNM.
+PF_UNITS_OVERRIDES: dict[str, str] = {"NIR": "GBR"}
+PF_UNITS: dict[str, str] = {
+    "DDR": "GDR, acceded to Germany in 1990; no ISO3 code of its own",
+    "VNR": "Republic of Vietnam (South Vietnam, to 1975); no ISO3 code of its own",
+    "YMD": "South Yemen, merged into Yemen in 1990; no ISO3 code of its own",
+    "ZZB": "Zanzibar, semi-autonomous part of Tanzania; not a state",
+    "SML": "Somaliland, unrecognised; not a state",
+    "PMR": "Transnistria, unrecognised; not a state",
+    "AUH": "Austria-Hungary (to 1918); no ISO3 code of its own",
+    "NFL": "Dominion of Newfoundland (to 1949); no ISO3 code of its own",
+    "EUN": "European Union (European Parliament groups); not a state",
+}
+
+LAYOUT = Layout(
+    source=SOURCE,
+    description="the Party Facts core party list (hdigital/partyfactsdata, core-parties.csv)",
+    required=(
+        "partyfacts_id",
+        "country",
+        "name_short",
+        "name",
+        "name_english",
+        "year_first",
+        "year_last",
+    ),
+    fix=(
+        "download core-parties.csv from partyfacts.org (or hdigital/partyfactsdata) "
+        "unchanged (columns partyfacts_id, country, name_short, name, name_english, "
+        "name_other, year_first, year_last, technical)"
+    ),
+)
+VPARTY_LAYOUT = Layout(
+    source="partyfacts_vparty",
+    description="the Party Facts V-Party import (hdigital/partyfactsdata, import/vparty)",
+    required=("party_id", "partyfacts_id"),
+    fix="use the Party Facts V-Party link file unchanged (columns party_id, partyfacts_id)",
+)
+DPI_LAYOUT = Layout(
+    source="partyfacts_dpi",
+    description="the Party Facts DPI import (hdigital/partyfactsdata, import/dpi)",
+    required=("country", "party", "first", "last"),
+    fix="use the Party Facts DPI party file unchanged (columns country, party, first, last)",
+)
+
+REGISTER_COLUMNS = (
+    "partyfacts_id",
+    "iso3",
+    "name_short",
+    "name",
+    "name_english",
+    "name_other",
+    "year_first",
+    "year_last",
+    "technical",
+)
+
+
+def read_partyfacts(
+    core_path: str | Path,
+    vparty_links_path: str | Path | None = None,
+    dpi_links_path: str | Path | None = None,
+) -> AdapterResult:
+    """Read the Party Facts register: one row per party, keyed by ``partyfacts_id``.
+
+    ``table`` columns: :data:`REGISTER_COLUMNS` plus ``vparty_ids`` (the
+    V-Party ``v2paid`` values linked to the party, ``;``-joined, empty if
+    none) and ``dpi_parties`` (DPI abbreviations linked by the matcher,
+    ``;``-joined).  ``technical`` is Party Facts' code for placeholder
+    entries (7 other, 8 independent, 10 unknown, 11 below 1 percent, 12
+    technical, 15 alliance), missing for real parties.
+
+    Rules: the country code is taken as ISO3 where it is one; Northern
+    Ireland (NIR) is GBR; the units of :data:`PF_UNITS` are dropped with their
+    reason (as are unknown codes, as unmatched).  A ``partyfacts_id`` listed
+    twice keeps its first row.  ``extra["vparty_links"]``: ``vparty_id,
+    partyfacts_id, in_register``; ``extra["dpi_links"]``: ``iso3, dpi_party,
+    first, last, dpi_name, partyfacts_id, how, score`` (one row per DPI
+    party; ``partyfacts_id`` missing when the matcher took none).
+    """
+    path = Path(core_path)
+    raw, info, _ = read_source(path, LAYOUT)
+    tracker = RowTracker(raw.index)
+    pf = to_number(raw, "partyfacts_id", path, whole=True)
+    if pf.isna().any():
+        first = int(np.flatnonzero(pf.isna().to_numpy())[0])
+        raise InputError(
+            f"{int(pf.isna().sum())} row(s) have no partyfacts_id",
+            file=str(path),
+            row=spreadsheet_row(first),
+            column="partyfacts_id",
+            fix="every Party Facts party has an id; download the file again",
+        )
+    text = {
+        c: blank_missing(raw[c]).astype("string").str.strip() if c in raw.columns else None
+        for c in ("name_short", "name", "name_english", "name_other")
+    }
+    table = pd.DataFrame(
+        {
+            "partyfacts_id": pf.astype("int64"),
+            "code": raw["country"].astype("string").str.strip(),
+            "name_short": text["name_short"],
+            "name": text["name"],
+            "name_english": text["name_english"],
+            "name_other": (
+                text["name_other"]
+                if text["name_other"] is not None
+                else pd.Series(pd.NA, index=raw.index, dtype="string")
+            ),
+            "year_first": to_number(raw, "year_first", path, whole=True).astype("Int64"),
+            "year_last": to_number(raw, "year_last", path, whole=True).astype("Int64"),
+            "technical": (
+                to_number(raw, "technical", path, whole=True).astype("Int64")
+                if "technical" in raw.columns
+                else pd.Series(pd.NA, index=raw.index, dtype="Int64")
+            ),
+        }
+    )
+    iso3, _, report = harmonise(
+        table,
+        tracker,
+        path,
+        name="code",
+        code="code",
+        default_overrides=PF_UNITS_OVERRIDES,
+        default_exclude=PF_UNITS,
+    )
+    table["iso3"] = iso3
+    tracker.dropped.setdefault(DROP_DUPLICATE_ID, 0)
+    alive = tracker.alive.to_numpy()
+    dup = table["partyfacts_id"].duplicated(keep="first") & alive
+    tracker.drop(dup, DROP_DUPLICATE_ID)
+    out = table[tracker.alive.to_numpy()][list(REGISTER_COLUMNS)].copy()
+    out["iso3"] = out["iso3"].astype("string")
+
+    notes = [
+        "country codes taken as ISO3; NIR (Northern Ireland) -> GBR; units without an ISO3 "
+        f"code dropped with their reason: {', '.join(sorted(PF_UNITS))}",
+        f"{int(out['technical'].notna().sum())} technical entries (other, independent, "
+        "unknown, 1 percent, technical, alliance) kept and flagged; the name matcher "
+        "never matches them",
+    ]
+    account_notes: dict[str, object] = {
+        **harmonisation_notes(report),
+        "unit": "parties",
+        "technical": int(out["technical"].notna().sum()),
+    }
+    extra: dict[str, pd.DataFrame] = {}
+    out["vparty_ids"] = ""
+    if vparty_links_path is not None:
+        links = _vparty_links(Path(vparty_links_path), set(out["partyfacts_id"]))
+        extra["vparty_links"] = links
+        joined = (
+            links[links["in_register"]]
+            .groupby("partyfacts_id")["vparty_id"]
+            .agg(lambda s: ";".join(str(v) for v in sorted(s)))
+        )
+        out["vparty_ids"] = out["partyfacts_id"].map(joined).fillna("")
+        n_out = int((~links["in_register"]).sum())
+        notes.append(
+            f"V-Party links: {len(links)} V-Party parties, {n_out} of them with a "
+            "partyfacts_id not in the register (listed in extra['vparty_links'])"
+        )
+        account_notes["vparty_links"] = len(links)
+        account_notes["vparty_links_not_in_register"] = n_out
+    out["dpi_parties"] = ""
+    if dpi_links_path is not None:
+        dpi = _dpi_links(Path(dpi_links_path), out)
+        extra["dpi_links"] = dpi
+        taken = dpi[dpi["partyfacts_id"].notna()]
+        joined = taken.groupby("partyfacts_id")["dpi_party"].agg(
+            lambda s: ";".join(sorted(set(map(str, s))))
+        )
+        out["dpi_parties"] = out["partyfacts_id"].map(joined).fillna("")
+        hows = dpi["how"].value_counts().to_dict()
+        notes.append(
+            "DPI abbreviations linked by the party-name matcher (the DPI file has no "
+            f"partyfacts_id): {len(dpi)} DPI parties, by how: {hows}"
+        )
+        account_notes["dpi_links"] = len(dpi)
+        account_notes["dpi_links_by_how"] = {str(k): int(v) for k, v in hows.items()}
+    return finish(
+        out,
+        source=SOURCE,
+        path=path,
+        tracker=tracker,
+        report=report,
+        notes=notes,
+        info=info,
+        account_notes=account_notes,
+        extra=extra,
+        keys=("iso3", "partyfacts_id"),
+    )
+
+
+def _vparty_links(path: Path, register_ids: set[int]) -> pd.DataFrame:
+    """V-Party ``v2paid`` -> ``partyfacts_id``; a link to an id outside the register is flagged."""
+    raw, _, _ = read_source(path, VPARTY_LAYOUT)
+    vid = to_number(raw, "party_id", path, whole=True)
+    pid = to_number(raw, "partyfacts_id", path, whole=True)
+    keep = vid.notna() & pid.notna()
+    links = pd.DataFrame(
+        {
+            "vparty_id": vid[keep].astype("int64").to_numpy(),
+            "partyfacts_id": pid[keep].astype("int64").to_numpy(),
+        }
+    )
+    links["in_register"] = links["partyfacts_id"].isin(register_ids)
+    return links.sort_values(["vparty_id"], kind="mergesort").reset_index(drop=True)
+
+
+def _dpi_links(path: Path, register: pd.DataFrame) -> pd.DataFrame:
+    """Each DPI party (abbreviation, country) linked to the register by the name matcher.
+
+    The abbreviation is tried first, then the full name Party Facts gives it
+    (when there is one); the first of the two that the matcher accepts wins.
+    The party's first DPI year restricts candidates to parties active then.
+    """
+    from cpcstats.party_names import PartyIndex, match_party_names
+
+    raw, _, _ = read_source(path, DPI_LAYOUT)
+    code = raw["country"].astype("string").str.strip()
+    abbrev = blank_missing(raw["party"]).astype("string").str.strip()
+    name = (
+        blank_missing(raw["name"]).astype("string").str.strip()
+        if "name" in raw.columns
+        else pd.Series(pd.NA, index=raw.index, dtype="string")
+    )
+    last = to_number(raw, "last", path, whole=True).astype("Int64")
+    first = to_number(raw, "first", path, whole=True).astype("Int64")
+    years = [None if pd.isna(y) else int(y) for y in first]
+    index = PartyIndex(register)
+    by_abbrev = match_party_names(
+        [(str(a), str(c)) for a, c in zip(abbrev.fillna(""), code.fillna(""), strict=True)],
+        index,
+        years=years,
+    )
+    by_name = match_party_names(
+        [(str(a), str(c)) for a, c in zip(name.fillna(""), code.fillna(""), strict=True)],
+        index,
+        years=years,
+    )
+    rows = []
+    for i in range(len(raw)):
+        m = by_abbrev.matches[i]
+        if m.partyfacts_id is None and not pd.isna(name.iloc[i]):
+            alt = by_name.matches[i]
+            if alt.partyfacts_id is not None:
+                m = alt
+        rows.append(
+            {
+                "iso3": code.iloc[i],
+                "dpi_party": abbrev.iloc[i],
+                "first": first.iloc[i],
+                "last": last.iloc[i],
+                "dpi_name": name.iloc[i],
+                "partyfacts_id": m.partyfacts_id,
+                "how": m.how,
+                "score": m.score,
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["partyfacts_id"] = out["partyfacts_id"].astype("Int64")
+    return out
