@@ -427,6 +427,10 @@ class OutputFolder:
             self.removed.append(rel)
         else:
             moved = self.out / STALE_NAME / rel
+            n = 0
+            while moved.exists() or moved.is_symlink():  # an earlier quarantine is kept too
+                n += 1
+                moved = self.out / STALE_NAME / f"{rel}.{n}"
             moved.parent.mkdir(parents=True, exist_ok=True)
             os.replace(target, moved)
             self.quarantined.append(rel)

@@ -20,7 +20,7 @@ import pytest
 from cpcstats.cli import main
 from cpcstats.errors import OutputError, SpecError
 from cpcstats.io import confine_writes, write_atomic
-from cpcstats.outputs import LOCK_NAME, STAGING_NAME, STALE_NAME
+from cpcstats.outputs import LOCK_NAME, STAGING_NAME, STALE_NAME, OutputFolder, write_json
 from cpcstats.replicate import load_replication_config, replicate
 from cpcstats.study import Study, load_study
 
@@ -144,6 +144,36 @@ def test_a_tampered_manifest_deletes_nothing_outside_and_nothing_edited(
     assert victim.read_text() == "keep me\n"
     assert (out / STALE_NAME / "notes.txt").read_text() == "mine\n"  # edited: kept aside
     _assert_manifest_is_exact(out, {f"{STALE_NAME}/notes.txt"})
+
+
+def _run(out: Path, files: dict[str, str], fail: bool = False) -> None:
+    """A minimal run through OutputFolder: write ``files`` and a manifest, commit."""
+    with OutputFolder(out, progress=lambda _: None) as folder:
+        for rel, text in files.items():
+            write_atomic(folder.staging / rel, text)
+        if fail:
+            raise RuntimeError("the run fails before its commit")
+        write_json(folder.staging / "manifest.json", {"outputs": folder.output_records()})
+        folder.commit()
+
+
+def test_a_run_that_fails_changes_nothing_and_quarantines_never_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _run(out, {"a.txt": "a1", "sub/b.txt": "b1"})
+    before = {rel: (out / rel).read_bytes() for rel in _files(out)}
+    with pytest.raises(RuntimeError):
+        _run(out, {"a.txt": "a2", "c.txt": "c2"}, fail=True)
+    assert {rel: (out / rel).read_bytes() for rel in _files(out)} == before  # untouched
+    (out / "sub" / "b.txt").write_text("edited once")
+    _run(out, {"a.txt": "a3"})
+    assert (out / STALE_NAME / "sub" / "b.txt").read_text() == "edited once"
+    _run(out, {"a.txt": "a4", "sub/b.txt": "b4"})
+    (out / "sub" / "b.txt").write_text("edited twice")
+    _run(out, {"a.txt": "a5"})
+    assert (out / STALE_NAME / "sub" / "b.txt").read_text() == "edited once"
+    assert (out / STALE_NAME / "sub" / "b.txt.1").read_text() == "edited twice"
+    assert not (out / "sub").exists()  # the folder the stale file emptied is gone
+    _assert_manifest_is_exact(out, {f"{STALE_NAME}/sub/b.txt", f"{STALE_NAME}/sub/b.txt.1"})
 
 
 def _hold_lock(out: Path) -> subprocess.Popen[str]:
