@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpcstats.accounting import StageAccount
+from cpcstats.countries import DROP_UNMATCHED
 from cpcstats.panels import country_year, party_year
 from cpcstats.study import UNKNOWN_PARTY, Study, load_study
 
@@ -80,8 +81,18 @@ def check_study(study: str | Path) -> CheckReport:
             dropped = {k: v for k, v in account.notes.items() if k != "countries" and v}
             if dropped and any(account.dropped.values()):
                 add(f"    which: {dropped}")
-    for account in [*st.ledger.stages, *(a for p in panels.values() for a in p.accounts)]:
+    accounts = [*st.ledger.stages, *(a for p in panels.values() for a in p.accounts)]
+    for account in accounts:
         report.problems += _unstated_problems(account)
+    if not any(rep.unmatched for rep in st.harmonisation.values()):
+        # a safety net: unmatched rows of a stage whose report is not in st.harmonisation
+        for account in accounts:
+            if account.dropped.get(DROP_UNMATCHED):
+                report.problems.append(
+                    f"{account.stage}: {account.dropped[DROP_UNMATCHED]:,} row(s) dropped "
+                    f"without a stated reason ({DROP_UNMATCHED}); add the spellings to "
+                    "[countries.overrides] or [countries.exclude] (with a reason)"
+                )
     add("")
     add("Panels that `replicate` will build:")
     for level, panel in panels.items():

@@ -24,7 +24,7 @@ import pytest
 from cpcstats.accounting import StageAccount
 from cpcstats.cli import main
 from cpcstats.panels import country_year, party_year
-from cpcstats.study import load_study
+from cpcstats.study import Study, load_study
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -150,6 +150,31 @@ def test_unmatched_country_in_own_covariate_file(
     assert account.dropped["unmatched country name"] == 2
     _balanced(st.ledger.stages)
     _balanced(country_year(st).accounts)
+
+
+def test_unmatched_rows_fail_check_even_without_a_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net: a stage that drops unmatched rows fails check even when its
+    harmonisation report was never registered (how the covariate rows slipped through)."""
+    import cpcstats.check as check
+
+    rows = [*COVARIATES, ("Atlantis", 2005, 0.3)]
+    study = _study(_folder(tmp_path, covariates=rows))
+
+    def without_reports(path: str | Path) -> Study:
+        st = load_study(path)
+        st.harmonisation.clear()
+        return st
+
+    monkeypatch.setattr(check, "load_study", without_reports)
+    result = check.check_study(study)
+    assert not result.ok
+    assert result.problems == [
+        "covariates: country harmonisation: 1 row(s) dropped without a stated reason "
+        "(unmatched country name); add the spellings to [countries.overrides] or "
+        "[countries.exclude] (with a reason)"
+    ]
 
 
 def test_status_rows_of_parties_missing_from_the_parties_table(
