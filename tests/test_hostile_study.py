@@ -197,6 +197,34 @@ def test_status_rows_of_parties_missing_from_the_parties_table(
     _balanced(panel.accounts)
 
 
+def test_vparty_status_of_parties_outside_the_own_table_is_a_stated_drop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """V-Party covers every party; the study's own parties table is the stated rule."""
+    vp = pd.DataFrame(
+        [(11, "NOR", "Norway", 2004, 0, 1.0), (12, "NOR", "Norway", 2004, 3, -1.0)],
+        columns=["v2paid", "country_text_id", "country_name", "year", "v2pagovsup", "v2pariglef"],
+    )
+    vp["v2paenname"] = ["Right", "Left"]
+    vp["pf_party_id"] = vp["v2paid"] + 1000
+    vp.to_csv(tmp_path / "vparty.csv", index=False)
+    contacts = [("2005-03-01", "NOR", "party", "vparty-11", "inbound")]
+    _folder(tmp_path, contacts=contacts)
+    pd.DataFrame(
+        [("vparty-11", "NOR", "Right")], columns=["party_id", "country", "party_name"]
+    ).to_csv(tmp_path / "parties.csv", index=False)
+    body = '[contacts]\npath = "contacts.csv"\n[parties]\npath = "parties.csv"\n'
+    body += '[party_status]\nsource = "vparty"\n[covariates]\nvparty = "vparty.csv"\n'
+    study = _study(tmp_path, body)
+    code, text = _run(capsys, "check", "--study", str(study))
+    assert code == 0, text
+    st = load_study(study)
+    account = _stage(st.ledger.stages, "party status: parties in the parties table")
+    assert account.dropped == {"V-Party party not in the study's parties table": 5}
+    assert account.unstated_drops() == {}
+    assert set(st.party_status["party_id"]) == {"vparty-11"}
+
+
 def test_status_rows_outside_the_window_are_a_stated_drop(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
