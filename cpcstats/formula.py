@@ -14,7 +14,8 @@ only numbers and operators and still runs as Python integer arithmetic until kil
 The bounds below close every construct that reaches that ``eval``:
 
 * a formula has at most :data:`MAX_FORMULA_CHARS` characters, :data:`MAX_TOKENS`
-  tokens and :data:`MAX_DEPTH` nested parentheses (deep nesting exhausts the parser);
+  tokens, :data:`MAX_DEPTH` nested parentheses and :data:`MAX_SUMMAND_TOKENS` tokens
+  between top-level ``+`` signs (deep nesting exhausts Python's parser);
 * a numeric literal has magnitude at most :data:`MAX_LITERAL`, a quoted label at most
   :data:`MAX_STRING` characters;
 * there is no arithmetic between two literals (``9**9``, ``'a'*10``, ``1/0``), and a
@@ -66,14 +67,15 @@ TRANSFORMS = frozenset(
 )
 KEYWORDS = frozenset({"reference", "levels"})
 # bounds that keep every formula and filter a bounded column computation (see module doc)
-MAX_FORMULA_CHARS = 1000
+MAX_FORMULA_CHARS = 20_000  # designs generate event-time formulas of a few hundred terms
 MAX_FILTER_CHARS = 2000
-MAX_TOKENS = 300
+MAX_TOKENS = 5_000
+MAX_SUMMAND_TOKENS = 300  # one term between top-level + signs (Python's parser recurses)
 MAX_DEPTH = 20
 MAX_LITERAL = 1e12
 MAX_EXPONENT = 10
 MAX_STRING = 100
-MAX_TERMS = 500
+MAX_TERMS = 2_000  # additive terms grow only with the length; products double
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<string>'[\w .\-/]*'|"[\w .\-/]*")
@@ -334,18 +336,69 @@ def _literal_value(node: ast.AST) -> object:
 _FORMULA_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 
 
+def _summands(rhs: str) -> list[tuple[str, str]]:
+    """The right-hand side split at its top-level binary ``+`` and ``-``: (sign, text).
+
+    ``+`` and ``-`` bind loosest in patsy's formula algebra, so each summand can be
+    checked alone; this keeps every piece handed to Python's parser short (a 200-term
+    formula as one chain would exhaust the parser's recursion limit).
+    """
+    out: list[tuple[str, str]] = []
+    pos, depth, start, sign, prev = 0, 0, 0, "+", "op"
+    while pos < len(rhs):
+        match = _TOKEN.match(rhs, pos)
+        if not match or match.end() == pos:
+            break
+        kind = match.lastgroup or ""
+        value = match.group(kind)
+        if kind == "op" and value in "+-" and depth == 0 and prev != "op":
+            out.append((sign, rhs[start : match.start(kind)]))
+            sign, start = value, match.end()
+        depth += value == "("
+        depth -= value == ")"
+        prev = "value" if kind != "op" or value == ")" else "op"
+        pos = match.end()
+    out.append((sign, rhs[start:]))
+    return out
+
+
 def _check_expression(rhs: str, *, text: str, file: str | None, key: str) -> None:
     """Bound what patsy will evaluate: literal arithmetic, exponents, labels, term count.
 
-    The right-hand side is read with Python's parser after ``:`` becomes ``*`` (same
-    length, so offsets still point into ``rhs``): ``*``, ``/`` and ``:`` all multiply
-    the number of terms, so their different precedences do not change the bound.
+    Each top-level summand is read with Python's parser after ``:`` becomes ``*``.
+    The number of terms is bounded by ``g = terms + 1``: summands add (a subtracted
+    one may add at most one, ``- 1`` removing the intercept), and inside a summand
+    ``*``, ``/`` and ``:`` all multiply ``g``, so their precedences do not matter.
     """
-    source = rhs.replace(":", "*")
+    bound = 1
+    for sign, piece in _summands(rhs):
+        piece = piece.strip()
+        if len(_TOKEN.findall(piece)) > MAX_SUMMAND_TOKENS:
+            raise SpecError(
+                f"{key} {_short(text, 80)}: the term {_short(piece, 60)} has more than "
+                f"{MAX_SUMMAND_TOKENS} tokens",
+                file=file,
+                column=key,
+                fix="split it into simpler terms joined by +",
+            )
+        g = _check_summand(piece, text=text, file=file, key=key)
+        bound = min(MAX_TERMS + 2, bound + (g - 1 if sign == "+" else 1))
+    if bound - 1 > MAX_TERMS:
+        raise SpecError(
+            f"{key} {_short(text, 80)}: expands to more than {MAX_TERMS} terms",
+            file=file,
+            column=key,
+            fix="interact fewer variables (a*b*c*d has 15 terms; every further factor doubles it)",
+        )
+
+
+def _check_summand(piece: str, *, text: str, file: str | None, key: str) -> int:
+    """Check one summand (see :func:`_check_expression`); return its term bound ``g``."""
+    source = piece.replace(":", "*")
 
     def fail(node: ast.AST | None, problem: str, fix: str) -> SpecError:
-        piece = ast.get_source_segment(rhs, node) if node is not None else None
-        where = f" in {_short(piece, 60)}" if piece and piece != rhs else ""
+        part = ast.get_source_segment(piece, node) if node is not None else piece
+        where = f" in {_short(part, 60)}" if part and part != text else ""
         return SpecError(
             f"{key} {_short(text, 80)}{where}: {problem}", file=file, column=key, fix=fix
         )
@@ -416,12 +469,7 @@ def _check_expression(rhs: str, *, text: str, file: str | None, key: str) -> Non
                 walk(child, inside_call)
 
     walk(tree, False)
-    if _term_bound(tree.body) - 1 > MAX_TERMS:
-        raise fail(
-            None,
-            f"expands to more than {MAX_TERMS} terms",
-            "interact fewer variables (a*b*c*d has 15 terms; every further factor doubles it)",
-        )
+    return _term_bound(tree.body)
 
 
 def _term_bound(node: ast.AST) -> int:
