@@ -458,7 +458,9 @@ def _check_summand(piece: str, *, text: str, file: str | None, key: str) -> int:
             for child in (*node.args, *(k.value for k in node.keywords)):
                 walk(child, True)
             return
-        elif not isinstance(node, ast.Name | ast.Attribute | ast.Expression):
+        elif isinstance(node, ast.Tuple) and not inside_call:
+            raise fail(node, "a tuple stands as a term", "tuples may only be arguments")
+        elif not isinstance(node, ast.Name | ast.Attribute | ast.Expression | ast.Tuple):
             raise fail(
                 node,
                 f"uses {type(node).__name__}, which a formula may not contain",

@@ -106,6 +106,9 @@ def test_deeply_nested_calls_and_parentheses_are_bounded(no_eval: list[str]) -> 
     # 10,000 deep would exhaust Python's parser: the length bound stops it first
     _rejected("y ~ " + "(" * 10_000 + "x" + ")" * 10_000, ["characters"], no_eval)
     assert parse_formula("y ~ log(log1p(abs(x)))", COLUMNS).variables == ("y", "x")
+    # a tuple of labels is an argument, never a term
+    assert parse_formula("y ~ C(x, levels=('a', 'b'))", COLUMNS).variables == ("y", "x")
+    _rejected("y ~ (x, z)", ["tuple"], no_eval)
 
 
 def test_formulas_expanding_to_many_terms_are_rejected(no_eval: list[str]) -> None:

@@ -188,8 +188,16 @@ def test_non_latin_tables_name_lualatex_and_compile_with_the_preamble(
 ) -> None:
     lualatex = shutil.which("lualatex")
     font = _cjk_font()
-    if lualatex is None or font is None:
-        pytest.skip("needs lualatex and a CJK font (apt-get install fonts-wqy-microhei)")
+    kpsewhich = shutil.which("kpsewhich")
+    have = lambda sty: kpsewhich is not None and bool(  # noqa: E731
+        subprocess.run([kpsewhich, sty], capture_output=True, text=True).stdout.strip()
+    )
+    if lualatex is None or font is None or not (have("fontspec.sty") and have("luaotfload.sty")):
+        pytest.skip(
+            "needs lualatex with fontspec/luaotfload and a CJK font "
+            "(apt-get install texlive-luatex texlive-latex-recommended fonts-wqy-microhei "
+            "fonts-dejavu-core)"
+        )
     frame = pd.DataFrame({"contacts": list(NON_LATIN.values())}, index=list(NON_LATIN))
     tabs = [
         stats_table(frame, title="Партии и 政党", label="tab:non_latin", notes=["注: 模拟"]),
