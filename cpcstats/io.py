@@ -259,9 +259,13 @@ MISSING_TOKENS: frozenset[str] = frozenset(
 _DOT_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _COMMA_NUMBER = r"[+-]?(?:\d+,?\d*|,\d+)(?:[eE][+-]?\d+)?"
 _INTEGER = re.compile(r"[+-]?\d+")
-#: digits with separators, signs or a percent sign ("1,5", "1.234,5", "12 000", "5%"):
-#: cells that are numbers written in a way this reader does not take
-_NUMERIC_LIKE = r"[+-]?[\d.,' ]*\d[\d.,' ]*%?"
+#: numbers written in a way this reader does not take: a decimal comma, thousands
+#: separators, a percent sign ("1,5", "1.234,5", "12 000", "1,234.5", "5%"); not dates
+#: such as "02.01.2005"
+_NUMERIC_LIKE = (
+    r"[+-]?\d+(?:[.' ]\d{3})*(?:,\d+)?%?"
+    r"|[+-]?\d+(?:[,' ]\d{3})*(?:\.\d+)?%?"
+)
 
 
 def _numbers(tokens: list[str], missing: np.ndarray, index: pd.Index, name: str) -> pd.Series:

@@ -411,3 +411,29 @@ def test_mixed_encoding_contacts_file_stops_check_naming_the_lines(
         "--study",
         str(study),
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "refused"),
+    [
+        (['"0,5"', '"1,25"', '"2,5"'], True),  # decimal commas in a comma file: ambiguous
+        (["5%", "7%", "12%"], True),
+        (['"1,234.5"', '"12,000"', "7"], True),
+        (["02.01.2005", "03.01.2005", "04.01.2005"], False),  # dates stay text
+        (["TRUE", "FALSE", "TRUE"], False),
+    ],
+)
+def test_numbers_written_another_way_are_refused_but_dates_are_text(
+    tmp_path: Path, column: list[str], refused: bool
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("y,v\n" + "".join(f"{i},{c}\n" for i, c in enumerate(column)), "utf-8")
+    if refused:
+        with pytest.raises(InputError) as info:
+            read_table(path, typed=True)
+        assert (info.value.column, info.value.row) == ("v", 2)
+        assert info.value.fix and "decimal point" in info.value.fix
+    else:
+        frame, info_file = read_table(path, typed=True)
+        assert dict(info_file.column_types or ())["v"] == "text"
+        assert frame["v"].tolist() == column
