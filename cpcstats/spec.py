@@ -16,6 +16,7 @@ setting.
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,15 @@ def spec_from_dict(
             file=file,
             fix="write each model as a [[model]] table of keys",
         )
+    if allow_custom:  # keyword arguments of fit(): tuples and numpy integers are fine there
+        entry = {
+            k: list(v)
+            if isinstance(v, tuple)
+            else int(v)
+            if isinstance(v, numbers.Integral) and not isinstance(v, bool)
+            else v
+            for k, v in entry.items()
+        }
     where = _where(entry.get("name"), index)
     check_keys(entry, KEYS, file=file, where=where)
     for key in ("name", "level", "family", "formula"):

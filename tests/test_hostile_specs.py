@@ -308,3 +308,16 @@ def test_cli_fit_with_a_hostile_formula_exits_2(
     assert "Traceback" not in text
     assert "spec.toml" in text and "10**400" in text and "fix:" in text
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_fit_keyword_arguments_are_typed_too() -> None:
+    import numpy as np
+
+    data = DATA.assign(g=[1, 1, 2, 2, 3, 3])
+    result = cpcstats.fit("y ~ x", data, cluster=("g",), seed=np.int64(3), name="kw")
+    assert result.spec.cluster == ("g",) and result.spec.seed == 3
+    with pytest.raises(SpecError) as info:
+        cpcstats.fit("y ~ x", data, cluster=5)  # type: ignore[arg-type]
+    assert info.value.column == "cluster" and "a string or an array of strings" in str(
+        info.value
+    )
