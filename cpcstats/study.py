@@ -233,7 +233,8 @@ def _code_text(series: pd.Series) -> pd.Series:
 
 def load_study(study: str | Path = DEMO) -> Study:
     """Load the demo (``"demo"``) or a study TOML file into a checked :class:`Study`."""
-    path = demo_config_path() if str(study) == DEMO else Path(study)
+    # abspath, not resolve(): messages name the full path, and resolving a link loop raises
+    path = demo_config_path() if str(study) == DEMO else Path(os.path.abspath(study))
     config = _read_config(path)
     path = path.resolve()  # after the read: resolve() of a link loop is no SpecError
     base = path.parent
