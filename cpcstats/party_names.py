@@ -124,7 +124,29 @@ _ADJECTIVES: dict[str, tuple[str, ...]] = {
 # --------------------------------------------------------------------------- text forms
 
 
+# Letters NFKD does not split into a base letter and an accent.
+_FOLD = str.maketrans(
+    {
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "ı": "i",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+    }
+)
+
+
 def _strip_accents(text: str) -> str:
+    text = text.translate(_FOLD)
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
