@@ -441,16 +441,18 @@ def load_study(study: str | Path = DEMO) -> Study:
 
 
 COUNTRY_SOURCES = ("freedom_house", "vdem", "reign")
+STUDY_SOURCES = (*COUNTRY_SOURCES, "vparty")
+"""The adapters a study file may name in ``[covariates]``: country-year sources merged into
+the covariates, and V-Party for party status.  Other registered adapters (party-year or
+register layouts) cannot be merged as country-year covariates."""
 
 
 def _covariate_sources(config: dict[str, Any], base: Path, config_file: str) -> dict[str, dict]:
     """``[covariates]`` entries naming a public source: name -> {path, options}."""
-    from cpcstats.adapters import ADAPTERS
-
     section = config.get("covariates")
     if not isinstance(section, dict):
         return {}
-    known = {*ADAPTERS, "path", "columns", "values", "defaults", "sheet", "derive"}
+    known = {*STUDY_SOURCES, "path", "columns", "values", "defaults", "sheet", "derive"}
     known |= {"bri", "taiwan", "states"}
     unknown = [k for k in section if k not in known]
     if unknown:
@@ -458,11 +460,11 @@ def _covariate_sources(config: dict[str, Any], base: Path, config_file: str) -> 
             f"[covariates] has unknown key(s) {', '.join(unknown)}",
             file=config_file,
             column=unknown[0],
-            fix=f"use {', '.join(ADAPTERS)} (source files), bri / taiwan (files replacing the "
-            "shipped tables) or path (a covariate file in the contract's layout)",
+            fix=f"use {', '.join(STUDY_SOURCES)} (source files), bri / taiwan (files replacing "
+            "the shipped tables) or path (a covariate file in the contract's layout)",
         )
     out = {}
-    for name in ADAPTERS:
+    for name in STUDY_SOURCES:
         if name not in section:
             continue
         value = section[name]
@@ -1000,11 +1002,23 @@ def _check_covariates(config: dict[str, Any], *, file: str) -> None:
         )
     schema: dict[str, type | tuple[type, ...]] = {
         **TABLE_KEYS,
-        **{name: (str, dict) for name in ADAPTERS},
+        **{name: (str, dict) for name in STUDY_SOURCES},
         **{name: str for name in REFERENCE_KEYS},
     }
+    other = [name for name in section if name in ADAPTERS and name not in STUDY_SOURCES]
+    if other:
+        raise SpecError(
+            f"[covariates] {other[0]}: a study file cannot use this source yet; only "
+            "freedom_house, vdem, reign (country-year covariates) and vparty (party status) "
+            "are merged into the panels",
+            file=file,
+            column=other[0],
+            fix=f"use {', '.join(STUDY_SOURCES)} in [covariates]; read {other[0]} in Python "
+            f"with cpcstats.adapters.ADAPTERS[{other[0]!r}]",
+        )
     _check_table_section({"covariates": section}, "covariates", schema, file=file)
-    for name, reader in ADAPTERS.items():
+    for name in STUDY_SOURCES:
+        reader = ADAPTERS[name]
         value = section.get(name)
         if not isinstance(value, dict):
             continue

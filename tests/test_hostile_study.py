@@ -453,6 +453,17 @@ def test_folder_and_link_loop_as_study_file(
     assert "loop.toml" in err and "fix:" in err and "internal error" not in err
 
 
+@pytest.mark.parametrize("source", ["dpi", "partyfacts", "leaders_global"])
+def test_registered_adapter_a_study_cannot_merge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str
+) -> None:
+    """Party-year and register adapters in [covariates] would reach the 1:1 country-year
+    merge (an internal error) or be called with the wrong arguments."""
+    _folder(tmp_path)
+    study = _study(tmp_path, TABLES + f"[covariates.{source}]\npath = 'x.csv'\n")
+    _error(capsys, study, ["study.toml", source, "cannot use this source"])
+
+
 def test_published_path_that_is_a_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
