@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cpcstats.adapters.base import AdapterResult, Layout
-from cpcstats.adapters.dpi import dpi_parties, read_dpi
+from cpcstats.adapters.dpi import dpi_parties, link_partyfacts, read_dpi
 from cpcstats.adapters.freedom_house import read_freedom_house
 from cpcstats.adapters.leaders_global import read_leaders_global
 from cpcstats.adapters.partyfacts import read_partyfacts
@@ -37,6 +37,7 @@ __all__ = [
     "AdapterResult",
     "Layout",
     "dpi_parties",
+    "link_partyfacts",
     "read_dpi",
     "read_freedom_house",
     "read_leaders_global",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,9 @@ from cpcstats.adapters.base import (
     to_number,
     to_year,
 )
+
+if TYPE_CHECKING:
+    from cpcstats.party_names import PartyMatchReport
 
 SOURCE = "dpi"
 DROP_NO_PARTY = "no named party (every party slot missing or a non-party entry)"
@@ -132,7 +136,7 @@ def read_dpi(
     overrides: Mapping[str, str] | None = None,
     exclude: Mapping[str, str] | None = None,
 ) -> AdapterResult:
-    """Read the DPI into party-years: ``iso3, year, party, status, executive, ruling, seats, slot``.
+    """Read the DPI into party-years: ``party_id, iso3, year, party, status, executive, ...``.
 
     Rules (all in ``notes`` and ``account.notes``):
 
@@ -157,6 +161,8 @@ def read_dpi(
       into parties.
     * A party named in two slots of one row keeps its first slot (gov1 ..
       opp3), counted.
+    * ``party_id`` is :func:`party_id` (``"dpi-JPN-LDP"``); Party Facts ids
+      come from :func:`link_partyfacts`.
     * Countries: ``ifs`` where it is an ISO3 code, else the country name
       (ROM -> Romania, ZAR -> Congo (DRC), TMP -> Timor-Leste, SSW ->
       eSwatini); predecessor states as in V-Dem (Soviet Union -> RUS,
@@ -298,6 +304,7 @@ def read_dpi(
             "slot": "string",
         }
     )
+    out.insert(0, "party_id", party_id(out["iso3"], out["party"]))
     out = out.sort_values(["iso3", "year", "slot"], kind="mergesort").reset_index(drop=True)
 
     kept = table[alive]
@@ -381,6 +388,47 @@ def read_dpi(
     )
 
 
+def party_id(iso3: pd.Series, party: pd.Series) -> pd.Series:
+    """Package-wide id of a DPI party, ``"dpi-<ISO3>-<party as the DPI spells it>"``.
+
+    The DPI has no party ids; its spelling is stable within a country over
+    years, so country plus spelling identifies a party as the DPI sees it.
+    """
+    return ("dpi-" + iso3.astype("string") + "-" + party.astype("string")).astype("string")
+
+
+def link_partyfacts(
+    result: AdapterResult,
+    register: pd.DataFrame,
+    *,
+    overrides: Mapping[str, int] | None = None,
+) -> tuple[pd.DataFrame, PartyMatchReport]:
+    """Add ``pf_party_id`` (and ``pf_how``) to the DPI party-years through the name matcher.
+
+    Each distinct (ISO3, DPI spelling) is matched once, with the median of its
+    years as the year (parties not active then are set aside).  Spellings the
+    matcher does not accept keep ``pf_party_id`` missing; the report lists
+    them with their candidates, and ``overrides`` (``"ISO3:name" = id``)
+    settle them.  Returns the table and the report (one entry per spelling).
+    """
+    from cpcstats.party_names import match_party_names
+
+    t = result.table
+    names = t.groupby(["iso3", "party"], as_index=False, sort=True)["year"].median()
+    report = match_party_names(
+        list(zip(names["party"].astype(str), names["iso3"].astype(str), strict=True)),
+        register,
+        years=[int(y) for y in names["year"]],
+        overrides=overrides,
+    )
+    names["pf_party_id"] = pd.array(report.ids(), dtype="Int64")
+    names["pf_how"] = pd.Series([m.how for m in report.matches], dtype="string")
+    out = t.merge(names[["iso3", "party", "pf_party_id", "pf_how"]], on=["iso3", "party"])
+    return out.sort_values(["iso3", "year", "slot"], kind="mergesort").reset_index(
+        drop=True
+    ), report
+
+
 def dpi_parties(result: AdapterResult) -> pd.DataFrame:
     """A parties table from a DPI result: one row per (iso3, party) with its first/last year.
 
@@ -391,7 +439,7 @@ def dpi_parties(result: AdapterResult) -> pd.DataFrame:
     g = t.groupby(["iso3", "party"], sort=True)["year"].agg(["min", "max"]).reset_index()
     return pd.DataFrame(
         {
-            "party_id": "dpi-" + g["iso3"].astype(str) + "-" + g["party"].astype(str),
+            "party_id": party_id(g["iso3"], g["party"]),
             "iso3": g["iso3"].astype("string"),
             "party_name": g["party"].astype("string"),
             "first_year": g["min"].astype("int64"),
