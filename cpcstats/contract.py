@@ -177,6 +177,27 @@ def _harmonise(
     )
 
 
+_TIME_ZONE = r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _parse_dates(raw: pd.Series) -> pd.Series:
+    """Dates as written, time zones ignored.
+
+    Why: a contact's day is the day the source reports.  pandas refuses a column that
+    mixes time zones (a ValueError, i.e. an internal error) and cannot read a naive date
+    after an aware one, so the zone suffix of a timestamp ("10:00+02:00", "Z") is dropped
+    and the wall-clock date kept.
+    """
+    if raw.dtype == object or isinstance(raw.dtype, pd.StringDtype):
+        text = raw.astype("string").str.strip()
+        text = text.str.replace(_TIME_ZONE, r"\1", regex=True, case=False)
+        return pd.to_datetime(text, errors="coerce", format="mixed")
+    dates = pd.to_datetime(raw, errors="coerce")
+    if isinstance(dates.dtype, pd.DatetimeTZDtype):  # an Excel/Parquet column with a zone
+        dates = dates.dt.tz_localize(None)
+    return dates
+
+
 def _check_date_year(raw: pd.Series, from_date: pd.Series, stated: pd.Series, *, file: str) -> None:
     """A contact whose date and year column disagree is an error naming the row.
 
@@ -222,11 +243,7 @@ def normalise_contacts(
     out = pd.DataFrame({"row": np.arange(len(frame)) + 2})
     if "date" in frame.columns:
         raw = frame["date"]
-        dates = (
-            pd.to_datetime(raw, errors="coerce", format="mixed")
-            if raw.dtype == object or str(raw.dtype) == "string"
-            else pd.to_datetime(raw, errors="coerce")
-        )
+        dates = _parse_dates(raw)
         bad = raw.notna() & dates.isna()
         if bad.any():
             first = bad.idxmax()

@@ -297,6 +297,24 @@ def test_two_file_columns_mapped_to_one_name(
     _error(capsys, _study(tmp_path, body), ["study.toml", "'date'", "'When'"])
 
 
+def test_timestamps_with_mixed_time_zones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: an internal error ("Mixed timezones detected"), and a plain date after a
+    zoned one was "cannot be read".  The day as written counts (23:30 at -05:00 on
+    31 December stays in 2008, not 2009 as in UTC)."""
+    rows = [
+        ("2005-03-01T10:00:00+02:00", "NOR", "party", "NOR-1", "inbound"),
+        ("2006-05-02", "MLI", "party", "MLI-1", "outbound"),
+        ("2008-12-31T23:30:00-05:00", "CHL", "state", "", "inbound"),
+        ("2007-07-03 09:15Z", "CHL", "state", "", "inbound"),
+    ]
+    study = _study(_folder(tmp_path, contacts=rows))
+    code, text = _run(capsys, "check", "--study", str(study))
+    assert code == 0, text
+    assert load_study(study).contacts["year"].tolist() == [2005, 2006, 2008, 2007]
+
+
 @pytest.mark.parametrize("value", ["inf", "-inf", "Infinity"])
 def test_infinite_covariate(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
     """Before: ``inf`` passed into the panel as a number (and into every fit as NaN)."""
