@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -65,7 +66,8 @@ def compile_tex(
     import subprocess
 
     tex, workdir = Path(tex), Path(workdir)
-    doc = workdir / f"{tex.stem}_{Path(engine).name}_doc.tex"
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", tex.stem)
+    doc = workdir / f"{stem}_{Path(engine).name}_doc.tex"
     doc.write_text(
         "\\documentclass{article}\n"
         + preamble

@@ -278,3 +278,33 @@ def test_table_notes_rows_dropped_for_missing_values(fits: tuple[FitResult, FitR
     assert not any("dropped" in n.text for n in table([full]).notes)
     one = table([replace(gaps, sample=replace(gaps.sample, dropped={"missing x": 1}, rows_in=78))])
     assert "Model 1 (gaps): 1 row dropped for missing values (x: 1)." in [n.text for n in one.notes]
+
+
+def test_cli_table_from_a_hostile_file_name_is_escaped_and_compiles(
+    pdflatex: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cpcstats.cli import main
+
+    frame = _data()
+    frame.loc[[1, 2], "z"] = np.nan
+    csv = tmp_path / "panel.csv"
+    frame.to_csv(csv, index=False)
+    models = "".join(
+        f'[[model]]\nname = "{n}"\nlevel = "country-year"\nfamily = "poisson"\n'
+        f'formula = "y ~ x + z"\ntitle = "\\\\input{{/etc/passwd}}"\n\n'
+        for n in ("m1", "m2")
+    )
+    spec = tmp_path / "a}\\input{evil}$%.toml"
+    spec.write_text(models, encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["fit", str(spec), "--data", str(csv), "--out", str(out)])
+    assert code == 0, capsys.readouterr()
+    (tex,) = out.glob("*.tex")
+    latex = tex.read_text()
+    assert r"\input" not in latex and r"\textbackslash{}input\{evil\}\$\%.toml" in latex
+    assert "2 rows dropped for missing values (z: 2)" in latex
+    _evil_file(tmp_path)
+    safe = tmp_path / "cli_table.tex"  # TeX cannot \input a file named like the spec
+    safe.write_text(latex, encoding="utf-8")
+    _, log = compile_tex(safe, tmp_path, pdflatex)
+    assert not (tmp_path / "PWNED.txt").exists() and "(/etc/passwd" not in log
