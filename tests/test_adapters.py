@@ -19,7 +19,10 @@ from cpcstats.accounting import Ledger
 from cpcstats.adapters import (
     ADAPTERS,
     AdapterResult,
+    read_dpi,
     read_freedom_house,
+    read_leaders_global,
+    read_partyfacts,
     read_reign,
     read_vdem,
     read_vparty,
@@ -72,6 +75,9 @@ def test_registry_names_every_adapter() -> None:
         "vdem": read_vdem,
         "vparty": read_vparty,
         "reign": read_reign,
+        "dpi": read_dpi,
+        "leaders_global": read_leaders_global,
+        "partyfacts": read_partyfacts,
     }
     assert expected == ADAPTERS
 
