@@ -97,6 +97,13 @@ def check_study(study: str | Path) -> CheckReport:
     add("Panels that `replicate` will build:")
     for level, panel in panels.items():
         years = panel.data["year"]
+        if years.empty:
+            add(f"  {level}: 0 rows (no unit in any year of the window)")
+            report.problems.append(
+                f"the {level} panel has no rows: no models can be fitted on it; see the "
+                "stages above for where its rows went"
+            )
+            continue
         add(
             f"  {level}: {len(panel.data):,} rows, {int(years.min())}-{int(years.max())}, "
             f"columns: {', '.join(map(str, panel.data.columns))}"

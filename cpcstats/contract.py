@@ -360,6 +360,20 @@ def normalise_parties(
     for column in ("left_roots", "active_from", "active_to"):
         if column in frame.columns:
             out[column] = _to_int(frame[column], file=file, column=column, allow_missing=True)
+    if "active_from" in out.columns and "active_to" in out.columns:
+        backwards = (out["active_from"] > out["active_to"]).fillna(False).astype(bool)
+        if backwards.any():
+            first = int(np.flatnonzero(backwards.to_numpy())[0])
+            raise InputError(
+                f"{int(backwards.sum())} part(ies) end before they begin (first: "
+                f"{out['party_id'][first]!r}, active_from {out['active_from'][first]}, "
+                f"active_to {out['active_to'][first]}); they would have no party-years",
+                file=file,
+                row=file_row(first),
+                column="active_to",
+                fix="swap or correct the years (active_from is the first year, active_to the "
+                "last)",
+            )
     if "lr_position" in frame.columns:
         out["lr_position"] = _to_float(frame["lr_position"], file=file, column="lr_position")
     extra = [c for c in frame.columns if c not in out.columns and c != "country"]

@@ -315,6 +315,30 @@ def test_timestamps_with_mixed_time_zones(
     assert load_study(study).contacts["year"].tolist() == [2005, 2006, 2008, 2007]
 
 
+def test_party_that_ends_before_it_begins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: the party silently had no party-years and its contacts were dropped."""
+    _folder(tmp_path)
+    parties = pd.DataFrame(PARTIES, columns=["party_id", "country", "party_name"])
+    parties["active_from"] = [2004, 2009]
+    parties["active_to"] = [2008, 2005]
+    parties.to_csv(tmp_path / "parties.csv", index=False)
+    _error(capsys, _study(tmp_path), ["parties.csv", "row 3", "'MLI-1'", "end before"])
+
+
+def test_party_year_panel_without_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: an internal error (``int(NaN)``) when no party is active in the window."""
+    _folder(tmp_path)
+    parties = pd.DataFrame(PARTIES, columns=["party_id", "country", "party_name"])
+    parties["active_from"] = 2010
+    parties.to_csv(tmp_path / "parties.csv", index=False)
+    problems = _not_ready(capsys, _study(tmp_path), ["party-year panel has no rows"])
+    assert "internal error" not in problems
+
+
 @pytest.mark.parametrize("value", ["inf", "-inf", "Infinity"])
 def test_infinite_covariate(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
     """Before: ``inf`` passed into the panel as a number (and into every fit as NaN)."""
