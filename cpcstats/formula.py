@@ -173,9 +173,22 @@ def parse_formula(
     cols = None if columns is None else set(columns)
     variables: list[str] = []
     depth = 0
+    parens: list[bool] = []  # per open parenthesis: does it hold a call's arguments?
     for i, (kind, value) in enumerate(tokens):
         nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
         if kind == "op":
+            if value == "(":
+                parens.append(i > 0 and tokens[i - 1][0] == "name")
+            elif value == ")" and parens:
+                parens.pop()
+            elif value == ":" and any(parens):
+                raise SpecError(
+                    f"{key} {_short(text, 80)} has ':' inside a transform's parentheses, "
+                    "where it would be Python code",
+                    file=file,
+                    column=key,
+                    fix="interact terms outside calls, e.g. ruling:C(fh_status)",
+                )
             if value == ")" and nxt == "(":
                 raise SpecError(
                     f"formula {text!r} calls the result of an expression",
@@ -420,6 +433,10 @@ def _check_summand(piece: str, *, text: str, file: str | None, key: str) -> int:
                         "a quoted label is used in arithmetic",
                         "quoted labels may only be arguments, e.g. Treatment(reference='F')",
                     )
+                if isinstance(side, ast.Tuple):  # (1, 2) * 10**12 would allocate for ever
+                    raise fail(
+                        node, "a tuple is used in arithmetic", "tuples may only be arguments"
+                    )
             if _is_literal(node.left) and _is_literal(node.right):
                 raise fail(
                     node,
@@ -428,6 +445,15 @@ def _check_summand(piece: str, *, text: str, file: str | None, key: str) -> int:
                     "write the computed number instead, e.g. I(x / 100)",
                 )
             if isinstance(node.op, ast.Pow):
+                if any(
+                    isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
+                    for n in ast.walk(node.left)
+                ):  # (((x**10)**10)**10)... multiplies the exponents
+                    raise fail(
+                        node,
+                        "a power of a power is not allowed",
+                        "write one power, e.g. I(x**4) instead of I((x**2)**2)",
+                    )
                 exponent = _literal_value(node.right)
                 if (
                     not _is_literal(node.right)
@@ -443,7 +469,9 @@ def _check_summand(piece: str, *, text: str, file: str | None, key: str) -> int:
             if not isinstance(node.op, ast.USub | ast.UAdd):
                 raise fail(node, "uses an operator formulas do not allow", "use + - * / : **")
             inner = node.operand
-            if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+            if isinstance(inner, ast.Tuple) or (
+                isinstance(inner, ast.Constant) and isinstance(inner.value, str)
+            ):
                 raise fail(node, "a quoted label is used in arithmetic", "remove the sign")
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, str) and not inside_call:

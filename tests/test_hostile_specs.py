@@ -80,6 +80,7 @@ def test_power_towers_and_large_exponents_are_rejected(no_eval: list[str]) -> No
     _rejected("y ~ I(x ** 11)", ["exponent"], no_eval)
     _rejected("y ~ I(x ** z)", ["exponent"], no_eval)
     _rejected("y ~ (x + z) ** 100", ["exponent"], no_eval)
+    _rejected("y ~ I(((((x**10)**10)**10)**10)**10)", ["power of a power"], no_eval)
 
 
 def test_shifts_and_comparisons_never_parse(no_eval: list[str]) -> None:
@@ -98,6 +99,15 @@ def test_string_literals_are_short_and_never_operands(no_eval: list[str]) -> Non
     _rejected("y ~ C(x, Treatment('a'*10**9))", ["'a'*10**9", "quoted label"], no_eval)
     _rejected("y ~ C(x, Treatment('" + "a" * 101 + "'))", ["quoted label of 101"], no_eval)
     _rejected("y ~ 'x'", ["quoted label stands as a term"], no_eval)
+    # a tuple is an argument, never an operand: (1, 2) * 10**12 would allocate for ever
+    _rejected("y ~ I(x + len((1, 2) * 999999999999))", ["formula"], no_eval)
+    _rejected("y ~ C(x, levels=('a', 'b') * 999999999999)", ["tuple is used"], no_eval)
+
+
+def test_colon_inside_a_call_is_python_and_rejected(no_eval: list[str]) -> None:
+    _rejected("y ~ I(x := 5)", ["':' inside"], no_eval)
+    _rejected("y ~ np.log(x : z)", ["':' inside"], no_eval)
+    assert parse_formula("y ~ x:C(z) + (x + z):a", COLUMNS).variables == ("y", "x", "z", "a")
 
 
 def test_deeply_nested_calls_and_parentheses_are_bounded(no_eval: list[str]) -> None:
