@@ -452,17 +452,7 @@ def _covariate_sources(config: dict[str, Any], base: Path, config_file: str) -> 
     section = config.get("covariates")
     if not isinstance(section, dict):
         return {}
-    known = {*STUDY_SOURCES, "path", "columns", "values", "defaults", "sheet", "derive"}
-    known |= {"bri", "taiwan", "states"}
-    unknown = [k for k in section if k not in known]
-    if unknown:
-        raise SpecError(
-            f"[covariates] has unknown key(s) {', '.join(unknown)}",
-            file=config_file,
-            column=unknown[0],
-            fix=f"use {', '.join(STUDY_SOURCES)} (source files), bri / taiwan (files replacing "
-            "the shipped tables) or path (a covariate file in the contract's layout)",
-        )
+    # keys and option types were checked by _check_config before anything was read
     out = {}
     for name in STUDY_SOURCES:
         if name not in section:
