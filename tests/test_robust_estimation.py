@@ -135,6 +135,65 @@ def test_numerical_failures_inside_a_family_are_estimation_errors(
     assert "'broken'" in info.value.problem and info.value.fix
 
 
+def test_negbin1_on_underdispersed_data_returns_quickly_and_flagged() -> None:
+    """statsmodels' Newton stepped the NB1 alpha below zero, where its Hessian took minutes
+    per call (polygamma at large negative arguments): a hang on constant counts."""
+    import signal
+
+    def timeout(signum: int, frame: object) -> None:
+        raise TimeoutError("negbin1 fit hangs")
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"y": 1, "x": rng.normal(size=200)})
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(60)
+    try:
+        m = fit("y ~ x", frame, family="negbin1")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert m.alpha is not None and m.alpha < families.ALPHA_BOUNDARY
+    assert any("NB1 dispersion at the boundary" in w for w in m.warnings)
+    assert not any("NB1 did not converge" in w for w in m.warnings)
+    assert abs(m.params["x"]) < 1e-4
+
+
+def test_zinb_without_overdispersion_or_excess_zeros_returns_flagged() -> None:
+    """statsmodels' ZINB steps alpha below zero from every start on equidispersed Poisson
+    data ("no starting value led to a finite likelihood"); the simplex fallback returns
+    the ZIP-like optimum, said so."""
+    rng = np.random.default_rng(0)
+    n = 200
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({"y": rng.poisson(np.exp(0.2 + 0.3 * x)), "x": x, "z": rng.normal(size=n)})
+    m = fit("y ~ x", frame, family="zinb", inflation="z")
+    zip_ = fit("y ~ x", frame, family="zip", inflation="z")
+    assert families.NELDER_MEAD_NOTE in m.warnings
+    assert np.isfinite(m.params).all()
+    assert abs(m.params["x"] - zip_.params["x"]) < 0.01
+    assert m.loglik == pytest.approx(zip_.loglik, abs=0.1)
+
+
+def test_ols_fe_with_absorbed_regressors_is_an_estimation_error() -> None:
+    frame = pd.DataFrame(
+        {"y": [1, 2, 0, 3, 1, 2], "u": [1, 1, 2, 2, 3, 3], "year": [1, 2, 1, 2, 1, 2]}
+    )
+    frame["x"] = frame["u"] * 1.0  # constant within units: absorbed by the unit effects
+    with pytest.raises(EstimationError) as info:
+        fit("y ~ x | u + year", frame, family="ols-fe", cluster="u")
+    assert "absorbed" in info.value.problem
+
+
+@pytest.mark.parametrize("outcome", ["zeros", "positives"])
+def test_hurdle_without_zeros_or_positives_is_an_estimation_error(outcome: str) -> None:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"y": 0 if outcome == "zeros" else 2, "x": rng.normal(size=100)})
+    with pytest.raises(EstimationError) as info:
+        fit("y ~ x", frame, family="hurdle-negbin", inflation="x")
+    words = "only 0 positive" if outcome == "zeros" else "no zero outcomes"
+    assert words in info.value.problem and info.value.fix
+
+
 # --------------------------------------------------------------------------- hurdle-NB boundary
 def _overdispersed_positives(seed: int = 4) -> pd.DataFrame:
     """Positive counts more dispersed than any NB2 (85% ones, the rest 10-59): the

@@ -28,7 +28,7 @@ from scipy import linalg, optimize, special, stats
 from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-from cpcstats.errors import SpecError
+from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import fit_ppml_hdfe
 from cpcstats.estimation.truncated import fit_truncated
 
@@ -283,8 +283,52 @@ def _robust_ml(
                 # then very slow); BFGS works on log(alpha) and has found the boundary
                 return res, _caught(caught)
     if best is None:
+        best, best_notes = _nelder_mead_fallback(model, starts)
+    if best is None:
         raise np.linalg.LinAlgError("no starting value led to a finite likelihood")
     return best, best_notes
+
+
+NELDER_MEAD_NOTE = (
+    "the gradient-based optimisers failed (the dispersion stepped out of range); the "
+    "likelihood was maximised by Nelder-Mead, whose convergence the gradient does not confirm"
+)
+
+
+def _nelder_mead_fallback(
+    model: object, starts: list[np.ndarray | None]
+) -> tuple[object | None, list[str]]:
+    """Last resort when BFGS and Newton give nothing finite from every start.
+
+    Why: statsmodels' ZINB steps its dispersion on the natural scale; on data with no
+    overdispersion (alpha -> 0) and no excess zeros a gradient step makes alpha negative
+    and every likelihood NaN.  The simplex only ever compares likelihoods, so it stays
+    where they are finite; a BFGS polish from its optimum is kept when it is finite and
+    no worse.
+    """
+    best = None
+    for start in starts:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                res = model.fit(  # type: ignore[attr-defined]
+                    start_params=start, method="nm", maxiter=20000, disp=0
+                )
+            except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+                continue
+            if not _finite(res):
+                continue
+            try:
+                polish = model.fit(  # type: ignore[attr-defined]
+                    start_params=np.asarray(res.params), method="bfgs", maxiter=200, disp=0
+                )
+                if _finite(polish) and polish.llf >= res.llf - 1e-9:
+                    res = polish
+            except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+                pass
+        if best is None or res.llf > best.llf:
+            best = res
+    return best, ([NELDER_MEAD_NOTE] if best is not None else [])
 
 
 def _nb2_ml(data: ModelData) -> tuple[np.ndarray, float, float, bool, list[str]]:
@@ -347,6 +391,43 @@ def fit_negbin(data: ModelData) -> CoreFit:
     )
 
 
+def _newton_positive(
+    model: object, params: np.ndarray, maxiter: int = 100, tol: float = 1e-10
+) -> tuple[np.ndarray, bool]:
+    """Newton steps on (beta, alpha) with step halving that keep alpha > 0 and never lower
+    the likelihood.
+
+    Why not statsmodels' ``method="newton"``: it steps alpha on its natural scale, below
+    zero near the boundary, where its NB1 Hessian evaluates polygamma at large negative
+    arguments -- minutes per call (a hang on underdispersed data).
+    """
+    p = np.asarray(params, dtype=float).copy()
+    ll = float(model.loglike(p))  # type: ignore[attr-defined]
+    for _ in range(maxiter):
+        g = np.asarray(model.score(p))  # type: ignore[attr-defined]
+        h = np.asarray(model.hessian(p))  # type: ignore[attr-defined]
+        if not (np.isfinite(g).all() and np.isfinite(h).all()):
+            return p, False
+        try:
+            step = np.linalg.solve(h, g)
+        except np.linalg.LinAlgError:
+            return p, False
+        t = 1.0
+        while True:
+            new = p - t * step
+            if new[-1] > 0:
+                ll_new = float(model.loglike(new))  # type: ignore[attr-defined]
+                if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
+                    break
+            t /= 2
+            if t < 1e-10:
+                return p, False
+        p, ll = new, ll_new
+        if np.max(np.abs(t * step) / np.maximum(np.abs(p), 1.0)) < tol:
+            return p, True
+    return p, False
+
+
 def fit_negbin1(data: ModelData) -> CoreFit:
     """NB1 (Var = mu (1 + alpha)); joint variance of (beta, alpha) from the observed Hessian."""
     y, X, off = data.y, data.X, _offset(data)
@@ -357,11 +438,12 @@ def fit_negbin1(data: ModelData) -> CoreFit:
         res = model.fit(
             start_params=np.append(start, 0.5), method="bfgs", maxiter=1000, disp=0, gtol=1e-10
         )
-        if not res.mle_retvals.get("converged", False):
-            res = model.fit(start_params=res.params, method="newton", maxiter=100, disp=0)
-    params = np.asarray(res.params)
+        params = np.asarray(res.params)
+        converged = bool(res.mle_retvals.get("converged", False))
+        if not converged and params[-1] >= ALPHA_BOUNDARY:
+            params, converged = _newton_positive(model, params)
     beta, alpha = params[:-1], float(params[-1])
-    notes = [] if res.mle_retvals.get("converged", False) else ["NB1 did not converge"]
+    notes = [] if converged or alpha < ALPHA_BOUNDARY else ["NB1 did not converge"]
     if alpha < ALPHA_BOUNDARY:
         notes.append(f"NB1 dispersion at the boundary (alpha = {alpha:.2e})")
     bread = _inv(-model.hessian(params))
@@ -375,7 +457,7 @@ def fit_negbin1(data: ModelData) -> CoreFit:
     return CoreFit(
         names=list(data.x_names),
         params=beta,
-        loglik=float(res.llf),
+        loglik=float(model.loglike(params)),
         bread=bread,
         scores=model.score_obs(params),
         k_dof=X.shape[1],
@@ -485,6 +567,15 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
     Z = _require_z(data, "hurdle-negbin" if negbin else "hurdle-poisson")
     kx, kz, n = X.shape[1], Z.shape[1], len(y)
     positive = y > 0
+    n_pos = int(positive.sum())
+    if n_pos <= kx + int(negbin) or n_pos == n:
+        what = "no zero outcomes" if n_pos == n else f"only {n_pos} positive outcome(s)"
+        raise EstimationError(
+            f"a hurdle model needs zeros and more positive counts than count-part "
+            f"parameters ({kx + int(negbin)}); the sample has {what}",
+            column="family",
+            fix="use a model without a zero part (poisson, negbin), or widen the sample",
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         logit_model = sm.Logit(positive.astype(float), Z)
@@ -820,6 +911,7 @@ def fit_gee_negbin(data: ModelData) -> CoreFit:
 def fit_ols_fe(data: ModelData) -> CoreFit:
     """Two-way FE OLS of log(1 + y) with linearmodels' PanelOLS, clustered by unit."""
     from linearmodels.panel import PanelOLS
+    from linearmodels.panel.utility import AbsorbingEffectError
 
     assert data.frame is not None and data.unit and data.period
     index = pd.MultiIndex.from_arrays(
@@ -830,8 +922,15 @@ def fit_ols_fe(data: ModelData) -> CoreFit:
     exog = pd.DataFrame(
         data.X[:, keep_cols], index=index, columns=[data.x_names[i] for i in keep_cols]
     )
-    model = PanelOLS(dep, exog, entity_effects=True, time_effects=True, drop_absorbed=False)
-    res = model.fit(cov_type="clustered", cluster_entity=True)
+    try:
+        model = PanelOLS(dep, exog, entity_effects=True, time_effects=True, drop_absorbed=False)
+        res = model.fit(cov_type="clustered", cluster_entity=True)
+    except AbsorbingEffectError as exc:  # linearmodels' own type: a per-model user error
+        raise EstimationError(
+            f"the regressors are absorbed by the unit and year effects ({exc})",
+            column="formula",
+            fix="use regressors that vary within units and years, or widen the sample",
+        ) from exc
     params = np.asarray(res.params)
     return CoreFit(
         names=list(exog.columns),

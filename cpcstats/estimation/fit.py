@@ -401,7 +401,8 @@ def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
             f"{values.shape[1]}); collinear term(s): {', '.join(collinear) or 'see formula'}",
             file=spec.source,
             column="formula",
-            fix="drop one of the collinear terms",
+            fix="drop one of the collinear terms (or rescale a regressor whose values are "
+            "extremely large or small: the rank is judged relative to the largest column)",
         )
 
 
