@@ -844,10 +844,12 @@ def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
             fix='add cluster = "iso3" (country-year) or "party_id" (party-year)',
         )
     y, X, off = data.y, data.X, _offset(data)
-    time = _gee_time(data) if data.correlation == "ar1" else None
-    if time is None and data.time is not None:
-        time = pd.to_numeric(pd.Series(data.time), errors="coerce").to_numpy(dtype=float)
-    sort_time = np.zeros(len(y)) if time is None else np.nan_to_num(time)
+    time = _gee_time(data) if data.correlation == "ar1" else None  # only AR(1) uses time
+    sort_time = np.zeros(len(y))
+    if data.time is not None:  # rows in unit-time order, whatever the correlation
+        sort_time = np.nan_to_num(
+            pd.to_numeric(pd.Series(data.time), errors="coerce").to_numpy(dtype=float)
+        )
     order = np.lexsort((sort_time, data.groups))
     alpha = None
     if negbin:

@@ -362,7 +362,7 @@ def _check_finite_design(X: pd.DataFrame, spec: ModelSpec, frame: pd.DataFrame) 
     raise EstimationError(
         f"model {spec.name!r}: the term {X.columns[column]!r} is not finite (inf or NaN) in "
         f"{int(rows.sum())} row(s) of the sample (first at {where})",
-        file=frame.attrs.get("file") or spec.source,
+        file=frame.attrs.get("file") if row is not None else spec.source,
         row=row,
         column="formula",
         fix="transform so the term stays finite (e.g. log1p(x) instead of log(x) for "
