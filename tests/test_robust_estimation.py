@@ -450,3 +450,25 @@ def test_one_level_cluster_through_the_cli_exits_2(
         "--out",
         str(tmp_path / "out"),
     )
+
+
+def test_infinite_values_in_a_csv_through_the_cli_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Whichever layer refuses them (the typed CSV reader or the model sample), `inf` in a
+    CSV is a user error naming the column, exit 2."""
+    (tmp_path / "p.csv").write_text(
+        "contacts,x\n0,0.1\n2,0.5\n1,inf\n3,0.9\n0,0.2\n1,-inf\n", encoding="utf-8"
+    )
+    spec = tmp_path / "m.toml"
+    spec.write_text("name = 'm'\nlevel = 'country-year'\nformula = 'contacts ~ x'\n")
+    _fails(
+        capsys,
+        ["p.csv", "'x'"],
+        "fit",
+        str(spec),
+        "--data",
+        str(tmp_path / "p.csv"),
+        "--out",
+        str(tmp_path / "out"),
+    )
