@@ -461,7 +461,9 @@ def test_infinite_values_in_a_csv_through_the_cli_exit_2(
         "contacts,x\n0,0.1\n2,0.5\n1,inf\n3,0.9\n0,0.2\n1,-inf\n", encoding="utf-8"
     )
     spec = tmp_path / "m.toml"
-    spec.write_text("name = 'm'\nlevel = 'country-year'\nformula = 'contacts ~ x'\n")
+    spec.write_text(
+        "name = 'm'\nlevel = 'country-year'\nformula = 'contacts ~ x'\nfamily = 'poisson'\n"
+    )
     _fails(
         capsys,
         ["p.csv", "'x'"],
