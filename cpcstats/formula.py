@@ -66,6 +66,15 @@ TRANSFORMS = frozenset(
     }
 )
 KEYWORDS = frozenset({"reference", "levels"})
+# what the bare transform names mean when patsy evaluates a checked formula (np.* as well)
+FORMULA_NAMESPACE: dict[str, object] = {
+    "np": np,
+    "log": np.log,
+    "log1p": np.log1p,
+    "exp": np.exp,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+}
 # bounds that keep every formula and filter a bounded column computation (see module doc)
 MAX_FORMULA_CHARS = 20_000  # designs generate event-time formulas of a few hundred terms
 MAX_FILTER_CHARS = 2000

@@ -512,3 +512,23 @@ def test_fit_plain_dataframe_without_level() -> None:
     result = cpcstats.fit("contacts ~ x", TINY)
     assert result.nobs == 6
     assert result.level == "custom"
+
+
+@pytest.mark.parametrize("name", ["log", "log1p", "exp", "sqrt", "abs"])
+def test_every_documented_numeric_transform_is_evaluated(name: str) -> None:
+    """The README lists bare transforms (log, sqrt, ...) next to np.*: both must fit, and
+    give the same slope as the transformed column computed outside the formula."""
+    import numpy as np
+    import pandas as pd
+
+    from cpcstats import fit
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": rng.uniform(0.5, 2.0, 300)})
+    frame["y"] = rng.poisson(np.exp(0.3 + 0.5 * frame["x"]))
+    frame["tx"] = getattr(np, name)(frame["x"])
+    reference = fit("y ~ tx", frame, family="poisson").params["tx"]
+    bare = fit(f"y ~ {name}(x)", frame, family="poisson").params[f"{name}(x)"]
+    with_np = fit(f"y ~ np.{name}(x)", frame, family="poisson").params[f"np.{name}(x)"]
+    assert bare == pytest.approx(reference, rel=1e-10)
+    assert with_np == pytest.approx(reference, rel=1e-10)

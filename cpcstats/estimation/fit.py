@@ -29,7 +29,7 @@ from cpcstats.estimation.families import (
 )
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.vcov import QUASI_FAMILIES, Vcov, sandwich
-from cpcstats.formula import Formula, evaluate_filter, parse_formula
+from cpcstats.formula import FORMULA_NAMESPACE, Formula, evaluate_filter, parse_formula
 from cpcstats.panels import Panel
 from cpcstats.spec import ModelSpec, load_specs, spec_from_dict
 
@@ -277,7 +277,7 @@ def _matrices(text: str, frame: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataF
             frame,
             return_type="dataframe",
             NA_action="raise",
-            eval_env=patsy.EvalEnvironment([{"np": np}]),
+            eval_env=patsy.EvalEnvironment([dict(FORMULA_NAMESPACE)]),
         )
     except patsy.PatsyError as exc:
         raise SpecError(
