@@ -9,6 +9,7 @@ report is plain text built from the same loading code the replication uses, so w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +113,8 @@ def check_study(study: str | Path) -> CheckReport:
         add("  party-year: not built (no [parties] / [party_status]); party-level models and")
         add("  designs will be skipped with this reason")
     add("")
+    _check_topics(st, add)
+    add("")
     if st.published is None:
         add("Published-figure comparison: not enabled ([published] absent)")
     else:
@@ -139,3 +142,20 @@ UNSTATED_FIXES = {
     "party-status table (or delete those rows)",
 }
 """The fix printed with each unstated drop reason."""
+
+
+def _check_topics(st: Study, add: Callable[[str], None]) -> None:
+    """Load the topic dictionary `replicate` would use, so that a bad pattern or key is
+    reported by `check` (a SpecError, exit 2) rather than only at the topics step."""
+    from cpcstats.topics import has_texts, study_dictionary
+
+    named = isinstance(st.config, dict) and bool(st.config.get("topics", {}).get("dictionary"))
+    if not (named or has_texts(st.contacts)):
+        add("Topics: the contacts have no texts; no topic dictionary is used")
+        return
+    dictionary = study_dictionary(st)
+    names = ", ".join(t.name for t in dictionary.topics)
+    add(f"Topics: {len(dictionary.topics)} topics checked ({names})")
+    if not has_texts(st.contacts):
+        add("  (the contacts have no texts: the dictionary will not be used)")
+

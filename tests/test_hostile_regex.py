@@ -334,3 +334,25 @@ def test_shipped_and_study_patterns_compile_in_re2() -> None:
 )
 def test_ordinary_patterns_are_accepted(pattern: str) -> None:
     assert saferegex.check_pattern(pattern, file=None, where="regex") == f"(?i){pattern}"
+
+
+def test_cli_check_refuses_the_study_topic_dictionary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check` loads the dictionary `replicate` would tag with, so a look-around in a topic
+    is reported before any run (it used to surface only at the topics step)."""
+    path = _study_files(tmp_path, {"visit": "outbound"}, ["a visit", "talks", "x", "y"])
+    _dictionary(tmp_path, _regex_topic("bad", "(?<!not )learn"))
+    path.write_text(
+        path.read_text(encoding="utf-8") + '[topics]\ndictionary = "topics.toml"\n',
+        encoding="utf-8",
+    )
+    code = main(["check", "--study", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "topics.toml" in err and "bad" in err and "\n  fix: " in err
+    assert "Traceback" not in err and "internal error" not in err
+    # the same study without the bad topic passes and names its topics
+    _dictionary(tmp_path, _regex_topic("good", "learn(ing)? from"))
+    assert main(["check", "--study", str(path)]) == 0
+    assert "1 topics checked (good)" in capsys.readouterr().out
