@@ -195,9 +195,16 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cpcstats", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    # --debug is also accepted after the subcommand (SUPPRESS keeps the global value)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    rep = sub.add_parser("replicate", help="run the whole replication into a folder")
+    rep = sub.add_parser(
+        "replicate", parents=[common], help="run the whole replication into a folder"
+    )
     rep.add_argument("--study", default="demo", help="'demo' or a study TOML file")
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
     rep.add_argument(
@@ -208,19 +215,25 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=_cmd_replicate)
 
     chk = sub.add_parser(
-        "check", help="validate a study file and its inputs; report matches and drops (no fit)"
+        "check",
+        parents=[common],
+        help="validate a study file and its inputs; report matches and drops (no fit)",
     )
     chk.add_argument("--study", default="demo", help="'demo' or a study TOML file")
     chk.set_defaults(func=_cmd_check)
 
-    top = sub.add_parser("topics", help="yearly topic references in the contacts' texts")
+    top = sub.add_parser(
+        "topics", parents=[common], help="yearly topic references in the contacts' texts"
+    )
     top.add_argument("--study", default="demo", help="'demo' or a study TOML file")
     top.add_argument("--dictionary", help="a topic dictionary TOML (default: the study's topics)")
     top.add_argument("--unit", choices=["item", "contact"], help="count news items or contacts")
     top.add_argument("--out", default="reports", help="output folder (default: reports)")
     top.set_defaults(func=_cmd_topics)
 
-    pan = sub.add_parser("panel", help="build a panel and write it as CSV or Parquet")
+    pan = sub.add_parser(
+        "panel", parents=[common], help="build a panel and write it as CSV or Parquet"
+    )
     pan.add_argument("--level", choices=["country-year", "party-year"], required=True)
     pan.add_argument("--study", default="demo")
     pan.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
@@ -232,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pan.set_defaults(func=_cmd_panel)
 
-    fit = sub.add_parser("fit", help="fit the model(s) of a specification file")
+    fit = sub.add_parser("fit", parents=[common], help="fit the model(s) of a specification file")
     fit.add_argument("spec", help="a TOML specification file")
     fit.add_argument("--name", action="append", help="fit only this model (repeatable)")
     fit.add_argument("--study", default="demo")

@@ -317,3 +317,16 @@ def test_check_names_a_bad_study_file(tmp_path: Path, capsys: pytest.CaptureFixt
     bad.write_text("[study]\nfirst_year = 2002\nlast_year = 2003\n[contacts]\npath = 'x.csv'\n")
     assert cli_main(["check", "--study", str(bad)]) == 2
     assert "x.csv" in capsys.readouterr().err
+
+
+def test_debug_is_accepted_after_the_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    """`cpcstats check --study X --debug` (the usual place) shows the traceback as
+    `cpcstats --debug check ...` does; without it the same error is one line, exit 2."""
+    assert main(["check", "--study", "no/such/study.toml"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    for argv in (
+        ["--debug", "check", "--study", "no/such/study.toml"],
+        ["check", "--study", "no/such/study.toml", "--debug"],
+    ):
+        with pytest.raises(cpcstats.CpcError):
+            main(argv)
