@@ -443,8 +443,10 @@ def read_table(
             frame = pd.read_stata(path, convert_categoricals=True)
         elif suffix in (".xlsx", ".xls"):
             which = 0 if sheet is None else sheet
-            options: dict[str, object] = {"keep_default_na": False} if typed else {}
-            frame = pd.read_excel(path, sheet_name=which, **options)  # type: ignore[arg-type]
+            # "NA" is Namibia's ISO2 code: pandas' default missing tokens are not applied
+            frame = pd.read_excel(path, sheet_name=which, keep_default_na=False)
+            if not typed:
+                frame = _excel_as_contract_reads_csv(frame)
             header = pd.read_excel(path, sheet_name=which, header=None, nrows=1)
             if len(header):
                 _check_unique_names(list(header.iloc[0]), path)
@@ -498,6 +500,24 @@ def read_table(
             frame.attrs["file_lines"] = tuple(lines)
     info = InputFile(str(path), sha256_of(path), len(frame), encoding, delimiter, kinds)
     return frame, info
+
+
+def _excel_as_contract_reads_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """Excel cells as the contract sees CSV cells: empty cells missing, text kept as text.
+
+    Why: with pandas' default missing tokens, a text cell "NA" (Namibia) became NaN in an
+    Excel file while the same cell in a CSV stayed "NA".  Columns whose every non-empty cell
+    is a number keep their numeric dtype, as before.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column].replace({"": pd.NA})
+        filled = values.dropna()
+        numeric = filled.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+        if len(filled) and bool(numeric.all()):
+            values = pd.to_numeric(values)
+        out[column] = values
+    return out
 
 
 def read_panel(

@@ -557,3 +557,19 @@ def test_study_decimal_comma_covariates_are_not_silently_lost(tmp_path: Path) ->
         return
     assert loaded.covariates is not None
     assert loaded.covariates["polyarchy"].tolist() == pytest.approx([0.85, 0.9])
+
+
+def test_excel_contract_read_keeps_namibia_and_numeric_columns(tmp_path: Path) -> None:
+    """A text cell "NA" (Namibia's ISO2) stays text in an Excel file as it does in a CSV;
+    empty cells are missing and numeric columns keep their numeric dtype."""
+    path = tmp_path / "c.xlsx"
+    pd.DataFrame(
+        {"iso2": ["NA", "FR", None], "x": [1.0, None, 3.0], "n": [1, 2, 3]}
+    ).to_excel(path, index=False)
+    frame, _ = read_table(path)
+    assert frame["iso2"].iloc[0] == "NA" and pd.isna(frame["iso2"].iloc[2])
+    assert frame["x"].dtype == float and pd.isna(frame["x"].iloc[1])
+    assert frame["n"].tolist() == [1, 2, 3] and frame["n"].dtype.kind == "i"
+    csv = tmp_path / "c.csv"
+    csv.write_text("iso2,x,n\nNA,1,1\nFR,,2\n,3,3\n", encoding="utf-8")
+    assert read_table(csv)[0]["iso2"].iloc[0] == frame["iso2"].iloc[0]
