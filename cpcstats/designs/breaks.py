@@ -40,7 +40,7 @@ from cpcstats.estimation.postestimation import WaldTest, wald_test
 from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
 from cpcstats.panels.build import yearly_totals
-from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
+from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 from cpcstats.reporting.tables import Block, SimpleTable, _Layout, stats_table
 from cpcstats.study import Study
 
@@ -756,8 +756,8 @@ def _figure(
 ) -> list[Path]:
     years = yearly["year"].to_numpy(dtype=float)
     fine = np.linspace(years.min(), years.max(), 400)
-    with _style():
-        fig = _new_figure(10.0, 4.2)
+    with style():
+        fig = new_figure(10.0, 4.2)
         left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
         left.plot(years, yearly["contacts"], "o", color="black", markersize=4, label="Contacts")
         by = kb.break_year
@@ -805,7 +805,7 @@ def _figure(
         for ax in (left, right):
             ax.xaxis.get_major_locator().set_params(integer=True)
         if simulated:
-            _mark_simulated(fig)
+            mark_simulated(fig)
         fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
         return save_figure(fig, stem)
 

@@ -48,7 +48,7 @@ from cpcstats.estimation.postestimation import WaldTest, estimation_sample, wald
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.score import ScoreTest, score_test
 from cpcstats.panels import Panel
-from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
+from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 from cpcstats.reporting.tables import stats_table
 from cpcstats.study import Study
 
@@ -850,8 +850,8 @@ def plot_event_study(
     d = es.dummies
     c = es.coefficients
     series = [(TO_PRC, "tab:blue", "o", 0.0), (AWAY, "tab:orange", "s", 0.18)]
-    with _style():
-        fig = _new_figure(7.0, 4.2)
+    with style():
+        fig = new_figure(7.0, 4.2)
         ax = fig.add_subplot()
         ax.axhline(0.0, color="0.3", linewidth=1.0, zorder=1)
         ax.axvline(-0.5, color="0.6", linestyle=":", linewidth=1.0, zorder=1)
@@ -921,7 +921,7 @@ def plot_event_study(
         ax.set_ylabel("Effect on log expected contacts (95% CI)")
         ax.legend(frameon=True, framealpha=0.85, fontsize=8, loc="best")
         if simulated:
-            _mark_simulated(fig)
+            mark_simulated(fig)
         fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
         return save_figure(fig, stem)
 

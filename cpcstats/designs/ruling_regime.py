@@ -26,7 +26,7 @@ from cpcstats.estimation.fit import fit
 from cpcstats.estimation.postestimation import predict_profiles
 from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
-from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
+from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 from cpcstats.reporting.tables import stats_table
 from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
@@ -173,8 +173,8 @@ def run(
 
 
 def _figure(predicted: pd.DataFrame, study: Study, stem: Path) -> list[Path]:
-    with _style():
-        fig = _new_figure(7.0, 4.2)
+    with style():
+        fig = new_figure(7.0, 4.2)
         ax = fig.add_subplot(1, 1, 1)
         for offset, (ruling, label, colour) in zip(
             (-0.12, 0.12),
@@ -201,5 +201,5 @@ def _figure(predicted: pd.DataFrame, study: Study, stem: Path) -> list[Path]:
         ax.legend(frameon=False)
         fig.subplots_adjust(bottom=0.2)  # room for the simulated-data caption
         if study.simulated:
-            _mark_simulated(fig)
+            mark_simulated(fig)
         return save_figure(fig, stem)

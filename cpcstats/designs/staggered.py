@@ -49,7 +49,7 @@ from cpcstats.estimation.fit import fit
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.score import ScoreTest, score_test
 from cpcstats.panels import Panel
-from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
+from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 from cpcstats.reporting.tables import stats_table
 from cpcstats.study import Study
 
@@ -695,8 +695,8 @@ def plot_event_time(
     et: ETWFEResult, *, stem: Path, simulated: bool, planted: float | None = None
 ) -> list[Path]:
     """Event-time effects on the log scale, leads (leads model) and lags, with 95 % CIs."""
-    with _style():
-        fig = _new_figure(7.0, 4.2)
+    with style():
+        fig = new_figure(7.0, 4.2)
         ax = fig.add_subplot()
         ax.axhline(0.0, color="0.3", linewidth=1.0, zorder=1)
         ax.axvline(-0.5, color="0.55", linestyle=":", linewidth=1.0, zorder=1)
@@ -740,7 +740,7 @@ def plot_event_time(
         ax.set_ylabel("Effect on log expected contacts (95% CI)")
         ax.legend(frameon=False, fontsize=8, loc="upper left")
         if simulated:
-            _mark_simulated(fig)
+            mark_simulated(fig)
         fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
         return save_figure(fig, stem)
 

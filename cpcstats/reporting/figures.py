@@ -1,37 +1,34 @@
 """Publication figures: yearly contact series and IRR coefficient plots.
 
-Figures are drawn on bare :class:`matplotlib.figure.Figure` objects with the
-Agg canvas, never through ``pyplot``: nothing is registered globally (so there
-is nothing left open to leak) and importing this module does not switch the
-backend of a user's notebook.  Styling uses seaborn inside ``rc_context`` so the
-caller's rcParams are restored afterwards.  Every figure is written as both PDF
-and PNG without time stamps or software versions in the metadata, so reruns
-produce identical bytes.
+The look, canvas, simulated-data mark and deterministic saving are those of
+:mod:`cpcstats.reporting.style` (re-exported here: ``SIMULATED_MARK`` and ``save_figure``
+have always been importable from this module).
 """
 
 from __future__ import annotations
 
-import io
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
 from cpcstats.estimation.results import FitResult
-from cpcstats.reporting.tables import pretty_term, split_part, write_atomic
+from cpcstats.reporting.style import (
+    PNG_DPI,
+    SIMULATED_MARK,
+    mark_simulated,
+    new_figure,
+    save_figure,
+    style,
+)
+from cpcstats.reporting.tables import pretty_term, split_part
 
-__all__ = ["SIMULATED_MARK", "plot_irr", "plot_yearly_contacts", "save_figure"]
+__all__ = ["PNG_DPI", "SIMULATED_MARK", "plot_irr", "plot_yearly_contacts", "save_figure"]
 
-SIMULATED_MARK = "SIMULATED DATA (demo study)"
-PNG_DPI = 150
 _MARKERS = ("o", "s", "D", "^", "v", "P", "X")
 _SERIES_LABELS = {
     "total": "Total",
@@ -40,58 +37,6 @@ _SERIES_LABELS = {
     "opposition": "Opposition parties",
     "non_party": "Non-party actors",
 }
-
-
-@contextmanager
-def _style() -> Iterator[None]:
-    """Seaborn look for one figure; the caller's rcParams come back on exit."""
-    with mpl.rc_context():
-        sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.15)
-        yield
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _mark_simulated(fig: Figure) -> None:
-    """A diagonal watermark plus a red caption: demo numbers must not pass as results."""
-    fig.text(
-        0.5,
-        0.5,
-        SIMULATED_MARK,
-        fontsize=26,
-        color="tab:red",
-        alpha=0.13,
-        rotation=25,
-        ha="center",
-        va="center",
-        fontweight="bold",
-        zorder=0,
-    )
-    fig.text(
-        0.01,
-        0.012,
-        SIMULATED_MARK,
-        fontsize=9,
-        color="tab:red",
-        fontweight="bold",
-        ha="left",
-        va="bottom",
-    )
-
-
-def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
-    """Write ``<stem>.pdf`` and ``<stem>.png`` atomically, without run-dependent metadata."""
-    stem = Path(stem)
-    paths = []
-    for fmt, metadata in (("pdf", {"CreationDate": None}), ("png", {"Software": None})):
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=PNG_DPI, metadata=metadata)
-        paths.append(write_atomic(stem.parent / f"{stem.name}.{fmt}", buffer.getvalue()))
-    return paths
 
 
 def _series_label(name: str) -> str:
@@ -120,8 +65,8 @@ def plot_yearly_contacts(
     data = yearly.sort_values("year", kind="mergesort")
     years = data["year"].to_numpy(dtype=float)
 
-    with _style():
-        fig = _new_figure(7.0, 4.2)
+    with style():
+        fig = new_figure(7.0, 4.2)
         ax = fig.add_subplot()
         palette = sns.color_palette("colorblind", len(series))
         for i, (col, colour) in enumerate(zip(series, palette, strict=True)):
@@ -154,7 +99,7 @@ def plot_yearly_contacts(
             ax.set_title(title)
         ax.legend(frameon=False, loc="upper left", fontsize=9)
         if simulated:
-            _mark_simulated(fig)
+            mark_simulated(fig)
         fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
         return save_figure(fig, stem)
 
@@ -216,8 +161,8 @@ def plot_irr(
     lows: list[float] = []
     highs: list[float] = []
 
-    with _style():
-        fig = _new_figure(7.0, max(2.6, 0.55 * len(chosen) * max(1.0, n / 2.5) + 1.4))
+    with style():
+        fig = new_figure(7.0, max(2.6, 0.55 * len(chosen) * max(1.0, n / 2.5) + 1.4))
         ax = fig.add_subplot()
         palette = sns.color_palette("colorblind", n)
         for j, (m, name, colour) in enumerate(zip(models, names, palette, strict=True)):
@@ -271,6 +216,6 @@ def plot_irr(
                 ncol=min(n, 3),
             )
         if simulated:
-            _mark_simulated(fig)
+            mark_simulated(fig)
         fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
         return save_figure(fig, stem)

@@ -7,7 +7,7 @@ hanging the bars moves the comparison to the zero line: a bar ending below 0
 means the model under-predicts that count (typically k = 0 for a Poisson fit to
 data with excess zeros), one ending above 0 that it over-predicts it.  The
 figure helpers (style, canvas, watermark, deterministic saving) are those of
-:mod:`cpcstats.reporting.figures`.
+:mod:`cpcstats.reporting.style`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import seaborn as sns
 from cpcstats.diagnostics import rootogram_data
 from cpcstats.errors import SpecError
 from cpcstats.estimation.results import FitResult
-from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
+from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 
 __all__ = ["plot_rootogram"]
 
@@ -70,9 +70,9 @@ def plot_rootogram(
     bottom = data["bottom"].to_numpy(dtype=float)
     labels = [str(i) for i in data.index]
 
-    with _style():
+    with style():
         colours = sns.color_palette("colorblind", 4)
-        fig = _new_figure(7.0, 4.2)
+        fig = new_figure(7.0, 4.2)
         ax = fig.add_subplot()
         ax.bar(
             x,
@@ -144,6 +144,6 @@ def plot_rootogram(
             ax.set_title(title)
         ax.legend(frameon=False, loc="upper right", fontsize=9)
         if simulated:
-            _mark_simulated(fig)
+            mark_simulated(fig)
         fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
         return save_figure(fig, stem)

@@ -191,13 +191,13 @@ def plot_yearly_topics(
     """Share of units mentioning each topic by year, one small panel per topic."""
     from matplotlib.ticker import MaxNLocator
 
-    from cpcstats.reporting.figures import _mark_simulated, _new_figure, _style, save_figure
+    from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 
     chosen = [t for t in dictionary.topics if topics is None or t.name in topics]
     ncol = 3
     nrow = int(np.ceil(len(chosen) / ncol))
-    with _style():
-        fig = _new_figure(9.0, 2.2 * nrow + 0.6)
+    with style():
+        fig = new_figure(9.0, 2.2 * nrow + 0.6)
         axes = fig.subplots(nrow, ncol, squeeze=False)
         years = table.index.to_numpy()
         for ax, topic in zip(axes.ravel(), chosen, strict=False):
@@ -213,7 +213,7 @@ def plot_yearly_topics(
         what = "news items" if unit == "item" else "contacts"
         fig.supylabel(f"% of {what} mentioning the topic", fontsize=9)
         if simulated:
-            _mark_simulated(fig)
+            mark_simulated(fig)
         fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
         return save_figure(fig, stem)
 
