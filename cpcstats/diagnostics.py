@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from cpcstats.errors import EstimationError, SpecError
+from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
 
 __all__ = [
@@ -45,24 +46,39 @@ __all__ = [
 LEVEL = 0.05
 #: Observed/expected zeros outside [1 - ZERO_TOLERANCE, 1 + ZERO_TOLERANCE] is flagged.
 ZERO_TOLERANCE = 0.10
-POISSON_FAMILIES = frozenset({"poisson", "fe-poisson"})
-NEGBIN_FAMILIES = frozenset({"negbin", "fe-negbin"})
-#: Families whose likelihood is not one of the count outcome (GEE has none; OLS-FE models
-#: log(1 + y) with a Gaussian likelihood).
-NO_COUNT_LIKELIHOOD = {
-    "gee-poisson": "no likelihood (GEE estimating equations)",
-    "gee-negbin": "no likelihood (GEE estimating equations)",
-    "ols-fe": "Gaussian likelihood of log(1 + y): not comparable with count models",
-}
-#: Vuong pairs formed by :func:`diagnostics_table`: (model 1 family, model 2 family, topic).
-VUONG_PAIRS: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
-    (frozenset({"zip"}), POISSON_FAMILIES, "zero inflation"),
-    (frozenset({"zinb"}), NEGBIN_FAMILIES, "zero inflation"),
-    (frozenset({"hurdle-poisson"}), POISSON_FAMILIES, "hurdle"),
-    (frozenset({"hurdle-negbin"}), NEGBIN_FAMILIES, "hurdle"),
-    (frozenset({"zinb"}), frozenset({"hurdle-negbin"}), "zero process"),
-    (frozenset({"zip"}), frozenset({"hurdle-poisson"}), "zero process"),
-)
+
+
+# The family facts below are read from the registry (one object per family); the
+# functions are called at use, so a family registered later is covered too.
+def _poisson_families() -> frozenset[str]:
+    return frozenset(n for n, f in FAMILY_REGISTRY.items() if f.poisson_like)
+
+
+def _negbin_families() -> frozenset[str]:
+    return frozenset(n for n, f in FAMILY_REGISTRY.items() if f.negbin_like)
+
+
+def _no_count_likelihood() -> dict[str, str]:
+    """Families whose likelihood is not one of the count outcome, with the reason."""
+    return {n: f.no_likelihood for n, f in FAMILY_REGISTRY.items() if f.no_likelihood}
+
+
+def _vuong_pairs() -> tuple[tuple[frozenset[str], frozenset[str], str], ...]:
+    """Vuong pairs formed by :func:`diagnostics_table`: (model 1 family, model 2 family,
+    topic), in the order of the families' declared comparisons."""
+    bases = {"poisson": _poisson_families(), "negbin": _negbin_families()}
+    declared = [(v.order, name, v) for name, f in FAMILY_REGISTRY.items() for v in f.vuong]
+    return tuple(
+        (frozenset({name}), bases.get(v.partner, frozenset({v.partner})), v.topic)
+        for _, name, v in sorted(declared, key=lambda item: item[0])
+    )
+
+
+#: kept for existing callers; derived from the registry's built-in families
+POISSON_FAMILIES = _poisson_families()
+NEGBIN_FAMILIES = _negbin_families()
+NO_COUNT_LIKELIHOOD = _no_count_likelihood()
+VUONG_PAIRS = _vuong_pairs()
 _CORRECTIONS = ("raw", "aic", "bic")
 _CORRECTION_TEXT = {"raw": "raw", "aic": "AIC-corrected", "bic": "BIC-corrected"}
 
@@ -77,7 +93,7 @@ def _core(result: FitResult, need: str, purpose: str) -> Any:
     core = getattr(result, "core", None)
     value = None if core is None else getattr(core, need, None)
     if value is None:
-        why = NO_COUNT_LIKELIHOOD.get(result.family, "it was not estimated by cpcstats.fit")
+        why = _no_count_likelihood().get(result.family, "it was not estimated by cpcstats.fit")
         raise SpecError(
             f"{purpose} needs per-observation means, probabilities or log-likelihoods, "
             f"which model {result.name!r} ({result.family}) does not provide: {why}",
@@ -203,7 +219,7 @@ def overdispersion_test(poisson_result: FitResult) -> dict[str, Any]:
     p-values, from t(n - 1) as ``lm`` (``p_one_sided``) and from N(0, 1).
     The test needs the Poisson fit itself, since mu must be the Poisson mean.
     """
-    if poisson_result.family not in POISSON_FAMILIES:
+    if poisson_result.family not in _poisson_families():
         raise SpecError(
             f"the overdispersion test needs a Poisson fit; model {poisson_result.name!r} is "
             f"{poisson_result.family!r}",
@@ -238,12 +254,12 @@ def lr_test_poisson_negbin(poisson_result: FitResult, negbin_result: FitResult) 
     (Self & Liang 1987): p = 0.5·P(chi2_1 > LR) for LR > 0 and p = 1 at LR = 0
     (a numerically negative LR, NB2 at the boundary, counts as 0).
     """
-    if poisson_result.family not in POISSON_FAMILIES:
+    if poisson_result.family not in _poisson_families():
         raise SpecError(
             f"first model {poisson_result.name!r} is {poisson_result.family!r}, not Poisson",
             fix="call lr_test_poisson_negbin(poisson_fit, negbin_fit)",
         )
-    if negbin_result.family not in NEGBIN_FAMILIES:
+    if negbin_result.family not in _negbin_families():
         raise SpecError(
             f"second model {negbin_result.name!r} is {negbin_result.family!r}, not NB2",
             fix="call lr_test_poisson_negbin(poisson_fit, negbin_fit) with family='negbin'",
@@ -485,9 +501,10 @@ def _criteria(named: list[tuple[str, Any]], *, sort: bool) -> pd.DataFrame:
     records = []
     for i, (name, r) in enumerate(named):
         notes = []
-        usable = r.family not in NO_COUNT_LIKELIHOOD and np.isfinite(r.loglik)
+        no_likelihood = _no_count_likelihood()
+        usable = r.family not in no_likelihood and np.isfinite(r.loglik)
         if not usable:
-            notes.append(NO_COUNT_LIKELIHOOD.get(r.family, "log-likelihood not finite"))
+            notes.append(no_likelihood.get(r.family, "log-likelihood not finite"))
         comparable = i in reference
         if not comparable:
             notes.append(f"different estimation sample (N = {r.nobs}, reference N = {ref_n})")
@@ -602,8 +619,8 @@ def diagnostics_table(
             fix="call it once per outcome",
         )
     rows: list[dict[str, Any]] = []
-    pois = [(n, r) for n, r in named if r.family in POISSON_FAMILIES]
-    nbs = [(n, r) for n, r in named if r.family in NEGBIN_FAMILIES]
+    pois = [(n, r) for n, r in named if r.family in _poisson_families()]
+    nbs = [(n, r) for n, r in named if r.family in _negbin_families()]
     for name, r in pois:
         rows.extend(_dispersion_rows(name, r, level))
     for pname, p in pois:
@@ -626,7 +643,7 @@ def diagnostics_table(
             )
             rows.append(_row(test, models, "LR", lr["LR"], lr["p"], text))
     corr = _CORRECTION_TEXT[vuong_correction]
-    for fam1, fam2, topic in VUONG_PAIRS:
+    for fam1, fam2, topic in _vuong_pairs():
         for n1, m1 in named:
             if m1.family not in fam1:
                 continue

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from cpcstats.errors import SpecError
-from cpcstats.estimation.families import FAMILIES, NEEDS_FE, NEEDS_INFLATION
-from cpcstats.estimation.vcov import SE_TYPES
+from cpcstats.estimation.registry import FAMILY_REGISTRY
+from cpcstats.estimation.vcov import variance_names
 from cpcstats.formula import check_filter, parse_formula
 from cpcstats.tomlio import (
     NAME_PATTERN,
@@ -159,12 +159,12 @@ def spec_from_dict(
             fix=f"use one of {', '.join(levels)}",
         )
     family = text("family")
-    if family not in FAMILIES:
+    if family not in FAMILY_REGISTRY:
         raise SpecError(
             f"model {name!r}: unknown family {family!r}",
             file=file,
             column="family",
-            fix=f"use one of {', '.join(FAMILIES)}",
+            fix=f"use one of {', '.join(FAMILY_REGISTRY)}",
         )
     formula = str(text("formula"))
     fes = get_str_list(entry, "fixed_effects", file=file, where=where) or []
@@ -198,12 +198,12 @@ def spec_from_dict(
             fix='e.g. cluster = ["iso3", "year"]',
         )
     se = text("se")
-    if se is not None and se not in SE_TYPES:
+    if se is not None and se not in variance_names():
         raise SpecError(
             f"model {name!r}: unknown se {se!r}",
             file=file,
             column="se",
-            fix=f"use one of {', '.join(SE_TYPES)}",
+            fix=f"use one of {', '.join(variance_names())}",
         )
     if se == "cluster" and not cluster:
         raise SpecError(
@@ -219,7 +219,8 @@ def spec_from_dict(
         except SpecError as exc:
             raise _in_model(exc, where) from exc
     inflation = text("inflation")
-    if family in NEEDS_INFLATION:
+    traits = FAMILY_REGISTRY[family]
+    if traits.needs_inflation:
         if not inflation:
             raise SpecError(
                 f"model {name!r}: family {family!r} needs an `inflation` formula",
@@ -234,12 +235,13 @@ def spec_from_dict(
             raise _in_model(exc, where) from exc
     elif inflation:
         raise SpecError(
-            f"model {name!r}: `inflation` applies only to {', '.join(sorted(NEEDS_INFLATION))}",
+            f"model {name!r}: `inflation` applies only to "
+            f"{', '.join(sorted(f.name for f in FAMILY_REGISTRY.values() if f.needs_inflation))}",
             file=file,
             column="inflation",
             fix="remove it or choose a zero-inflated or hurdle family",
         )
-    if family in NEEDS_FE and "|" not in formula:
+    if traits.needs_fe and "|" not in formula:
         raise SpecError(
             f"model {name!r}: family {family!r} needs fixed effects after '|'",
             file=file,

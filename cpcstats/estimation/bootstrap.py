@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.errors import EstimationError
-from cpcstats.estimation.families import FAMILIES, CoreFit
+from cpcstats.estimation.families import CoreFit
+from cpcstats.estimation.registry import get_family
 from cpcstats.estimation.vcov import Vcov
 
 if TYPE_CHECKING:
@@ -40,10 +41,9 @@ def cluster_bootstrap(
     rng = np.random.default_rng(seed)
     draws = np.empty((reps, len(core.params)))
     failed = 0
-    family = FAMILIES[spec.family]
-    start = (
-        np.log(core.fitted) if core.fitted is not None and spec.family == "fe-poisson" else (None)
-    )
+    traits = get_family(spec.family)
+    family = traits.fit_function()
+    start = np.log(core.fitted) if core.fitted is not None and traits.warm_start else None
     for r in range(reps):
         chosen = rng.integers(0, n_clusters, n_clusters)
         rows = np.concatenate([members[g] for g in chosen])

@@ -30,6 +30,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversion
 
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import fit_ppml_hdfe
+from cpcstats.estimation.registry import FitFunctions
 from cpcstats.estimation.truncated import fit_truncated
 
 ALPHA_BOUNDARY = 1e-6
@@ -950,34 +951,6 @@ def fit_ols_fe(data: ModelData) -> CoreFit:
     )
 
 
-FAMILIES: dict[str, Callable[[ModelData], CoreFit]] = {
-    "poisson": fit_poisson,
-    "negbin": fit_negbin,
-    "negbin1": fit_negbin1,
-    "zip": fit_zip,
-    "zinb": fit_zinb,
-    "hurdle-poisson": fit_hurdle_poisson,
-    "hurdle-negbin": fit_hurdle_negbin,
-    "fe-poisson": fit_fe_poisson,
-    "fe-negbin": fit_fe_negbin,
-    "gee-poisson": fit_gee_poisson,
-    "gee-negbin": fit_gee_negbin,
-    "ols-fe": fit_ols_fe,
-}
-FAMILY_LABELS = {
-    "poisson": "Poisson",
-    "negbin": "NB2",
-    "negbin1": "NB1",
-    "zip": "ZIP",
-    "zinb": "ZINB",
-    "hurdle-poisson": "Hurdle Poisson",
-    "hurdle-negbin": "Hurdle NB2",
-    "fe-poisson": "FE Poisson",
-    "fe-negbin": "FE NB2",
-    "gee-poisson": "GEE Poisson",
-    "gee-negbin": "GEE NB2",
-    "ols-fe": "OLS FE, log(1+y)",
-}
-NEEDS_INFLATION = {"zip", "zinb", "hurdle-poisson", "hurdle-negbin"}
-HIGH_DIM_FE = {"fe-poisson"}
-NEEDS_FE = {"fe-poisson", "fe-negbin", "ols-fe"}
+#: ``name -> fit function``, a view of :data:`cpcstats.estimation.registry.FAMILY_REGISTRY`
+#: (kept for callers that replace a fit function by item assignment)
+FAMILIES = FitFunctions()

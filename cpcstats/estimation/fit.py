@@ -19,16 +19,15 @@ import patsy
 
 from cpcstats.accounting import StageAccount
 from cpcstats.errors import EstimationError, InputError, SpecError
-from cpcstats.estimation.families import (
-    FAMILIES,
-    FAMILY_LABELS,
-    HIGH_DIM_FE,
-    SINGULAR_HESSIAN,
-    CoreFit,
-    ModelData,
-)
+from cpcstats.estimation.families import SINGULAR_HESSIAN, CoreFit, ModelData
+from cpcstats.estimation.registry import family_label, get_family
 from cpcstats.estimation.results import FitResult
-from cpcstats.estimation.vcov import QUASI_FAMILIES, Vcov, sandwich
+from cpcstats.estimation.vcov import (
+    VARIANCES,
+    VarianceRequest,
+    Vcov,
+    check_cluster_levels,
+)
 from cpcstats.formula import FORMULA_NAMESPACE, Formula, evaluate_filter, parse_formula
 from cpcstats.panels import Panel
 from cpcstats.spec import ModelSpec, load_specs, spec_from_dict
@@ -146,31 +145,8 @@ def _check_finite_columns(spec: ModelSpec, frame: pd.DataFrame, columns: list[st
             )
 
 
-def _check_cluster_levels(spec: ModelSpec, frame: pd.DataFrame, stage: str) -> None:
-    """A clustered (or cluster-bootstrap, or GEE) variance needs >= 2 clusters.
-
-    Why: with one cluster the G/(G-1) factor divides by zero and the "clustered" variance
-    is meaningless; the user asked for something the sample cannot give.
-    """
-    if not spec.cluster:
-        return
-    uses = spec.se_type in ("cluster", "bootstrap") or spec.family.startswith("gee")
-    if not uses:
-        return
-    for column in spec.cluster:
-        levels = frame[column].nunique(dropna=True)
-        if levels < 2:
-            only = frame[column].dropna().iloc[0] if levels else None
-            raise SpecError(
-                f"model {spec.name!r}: the cluster variable {column!r} has {levels} level(s) "
-                f"{stage}"
-                + (f" (all rows are {only!r})" if levels else "")
-                + "; clustered standard errors need at least 2 clusters (ideally 30 or more)",
-                file=spec.source,
-                column="cluster",
-                fix=f"cluster by a variable with several levels, drop cluster = {column!r} and "
-                "use se = 'hc1', or widen the sample",
-            )
+#: kept for callers of the old private name; the check lives with the variances
+_check_cluster_levels = check_cluster_levels
 
 
 def model_sample(
@@ -207,7 +183,7 @@ def model_sample(
     _check_finite_columns(spec, frame, [formula.response, *formula.variables, *extra])
     y = pd.to_numeric(frame[formula.response], errors="coerce")
     bad = y.isna() | (y < 0) | (y % 1 != 0)
-    if spec.family != "ols-fe" and bad.any():
+    if get_family(spec.family).count_outcome and bad.any():
         first = frame.index[np.flatnonzero(bad.to_numpy())[0]]
         row, _ = _first_row(frame, bad.to_numpy())
         raise InputError(
@@ -231,7 +207,7 @@ def model_sample(
                 column=spec.exposure,
                 fix="drop those rows with a sample filter, or fix the values",
             )
-    if formula.fixed_effects and spec.family != "ols-fe":
+    if formula.fixed_effects and get_family(spec.family).count_outcome:
         frame, n_zero = _drop_all_zero_groups(frame, formula)
         dropped[ZERO_GROUPS] = n_zero
     if frame.empty:
@@ -300,7 +276,8 @@ def build_design(
     if inflation is not None:
         used += [*inflation.variables, *inflation.fixed_effects]
     data = _patsy_frame(frame, used)
-    high_dim = spec.family in HIGH_DIM_FE or spec.family == "ols-fe"
+    family = get_family(spec.family)
+    high_dim = not family.fe_in_design
     X, x_info = _matrices(formula.patsy(fe_as_dummies=not high_dim), data, spec)
     if high_dim and "Intercept" in X.columns:
         X = X.drop(columns="Intercept")
@@ -318,12 +295,12 @@ def build_design(
         offset = frame[spec.offset].to_numpy(dtype=float)
     fe_codes = (
         [pd.factorize(frame[fe])[0] for fe in formula.fixed_effects]
-        if (spec.family in HIGH_DIM_FE)
+        if family.absorbs_fe
         else []
     )
     group_var = spec.cluster[0] if spec.cluster else unit
     groups = (
-        pd.factorize(frame[group_var])[0] if group_var and spec.family.startswith("gee") else None
+        pd.factorize(frame[group_var])[0] if group_var and family.gee else None
     )
     time = frame["year"].to_numpy() if "year" in frame.columns else None
     model_data = ModelData(
@@ -414,7 +391,7 @@ def estimate(spec: ModelSpec, design: Design) -> CoreFit:
     its coefficients stand, its standard errors are NaN, and a reader is told why.
     """
     try:
-        core = FAMILIES[spec.family](design.data)
+        core = get_family(spec.family).fit_function()(design.data)
     except (EstimationError, SpecError) as exc:  # name the model and its file, keep the type
         raise type(exc)(
             f"model {spec.name!r}: {exc.problem}",
@@ -448,65 +425,20 @@ def estimate(spec: ModelSpec, design: Design) -> CoreFit:
 
 
 def quasi_variance(spec: ModelSpec, core: CoreFit, design: Design) -> Vcov:
-    """Quasi-Poisson variance: the inverse information times the Pearson dispersion.
+    """Quasi-Poisson variance (the registry's ``quasi`` estimator), for existing callers."""
+    return VARIANCES["quasi"].compute(VarianceRequest(spec, core, design, design.frame))
 
-    Why: for a short aggregated series (one count per year) heteroskedasticity-robust
-    variances are badly biased downwards (n of 11-22 with 2-4 parameters), while the
-    overdispersion of an aggregate is well described by one scale factor
-    phi = sum((y - mu)^2 / mu) / (n - k) — the standard choice for segmented
-    (interrupted time series) Poisson regression.  As in R's ``quasipoisson``.
+
+def variance(spec: ModelSpec, core: CoreFit, design: Design, frame: pd.DataFrame) -> Vcov:
+    """The variance the spec asks for, from the registry's estimator of that name.
+
+    A family that brings its own variance (GEE, linearmodels) uses it for every se type
+    but ``quasi``, which is a property of the Poisson likelihood and checked as such.
     """
-    if spec.family not in QUASI_FAMILIES or core.fitted is None:
-        raise SpecError(
-            f"model {spec.name!r}: se = 'quasi' needs a Poisson family "
-            f"({', '.join(QUASI_FAMILIES)}), not {spec.family!r}",
-            file=spec.source,
-            column="se",
-            fix="use family 'poisson' or 'fe-poisson', or another se type",
-        )
-    y = design.data.y if core.keep is None else design.data.y[core.keep]
-    mu = np.asarray(core.fitted, dtype=float)
-    dof = len(y) - core.k_dof
-    if dof <= 0:
-        raise EstimationError(
-            f"model {spec.name!r}: no residual degrees of freedom for the dispersion "
-            f"({len(y)} rows, {core.k_dof} parameters)",
-            file=spec.source,
-            fix="use more observations or fewer parameters",
-        )
-    phi = float(((y - mu) ** 2 / mu).sum() / dof)
-    return Vcov(
-        phi * core.bread,
-        "quasi",
-        f"quasi-Poisson (Pearson dispersion {phi:.3g} on n-k = {dof})",
-        None,
-    )
-
-
-def variance(spec: ModelSpec, core: CoreFit, frame: pd.DataFrame) -> Vcov:
-    if core.vcov is not None:
-        return Vcov(core.vcov, "model", core.vcov_description or "", core.n_clusters)
-    _check_cluster_levels(spec, frame, "in the estimation sample (after the family's drops)")
-    se_type = spec.se_type
-    if se_type == "bootstrap":
-        se_type = "classical"  # replaced by the bootstrap in fit()
-    clusters = frame[list(spec.cluster)] if spec.cluster else None
-    try:
-        return sandwich(
-            core.scores,
-            core.bread,
-            se_type=se_type,
-            k_dof=core.k_dof,
-            clusters=clusters,
-            cluster_names=spec.cluster,
-        )
-    except ValueError as exc:
-        raise SpecError(
-            f"model {spec.name!r}: {exc}",
-            file=spec.source,
-            column="se",
-            fix="use se = 'classical' for this family",
-        ) from exc
+    estimator = VARIANCES[spec.se_type]
+    if core.vcov is not None and estimator.name != "quasi":
+        estimator = VARIANCES["model"]
+    return estimator.compute(VarianceRequest(spec, core, design, frame))
 
 
 def fit(
@@ -582,14 +514,7 @@ def fit(
     for reason, count in core.dropped.items():
         dropped[reason] = dropped.get(reason, 0) + count
     account = StageAccount(f"model {spec.name}: estimation sample", rows_in, len(used), dropped)
-    if spec.se_type == "quasi":
-        vc = quasi_variance(spec, core, design)
-    else:
-        vc = variance(spec, core, used)
-    if spec.se_type == "bootstrap" and core.vcov is None:
-        from cpcstats.estimation.bootstrap import cluster_bootstrap
-
-        vc = cluster_bootstrap(spec, design, core, reps=spec.bootstrap_reps, seed=spec.seed)
+    vc = variance(spec, core, design, used)
     return _result(spec, formula, core, vc, account, used, simulated, study_name, design)
 
 
@@ -615,7 +540,8 @@ def _result(
     vcov = pd.DataFrame(matrix, index=names, columns=names)
     stds = pd.Series(np.sqrt(np.clip(np.diag(matrix), 0, None)), index=names)
     warnings = [_plain(w) for w in core.warnings]
-    huge = [n for n in shown if abs(full[n]) > DIVERGING and spec.family != "ols-fe"]
+    log_scale = get_family(spec.family).count_outcome
+    huge = [n for n in shown if abs(full[n]) > DIVERGING and log_scale]
     if huge:
         warnings.append(
             f"coefficient(s) {', '.join(huge)} exceed {DIVERGING:g} in absolute value "
@@ -653,7 +579,7 @@ def _result(
         study=study_name,
         df_resid=nobs - df_model,
         extra={
-            "family_label": FAMILY_LABELS.get(spec.family, spec.family),
+            "family_label": family_label(spec.family),
             "title": spec.title,
             "inflation": spec.inflation,
             "exposure": spec.exposure,

@@ -36,8 +36,8 @@ import patsy
 from scipy import stats
 
 from cpcstats.errors import EstimationError, SpecError
-from cpcstats.estimation.families import HIGH_DIM_FE
 from cpcstats.estimation.fit import _patsy_frame
+from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
 from cpcstats.formula import parse_formula
 
@@ -50,12 +50,6 @@ __all__ = [
     "wald_test",
 ]
 
-#: families whose E[y] is exp(X b + offset) (fe-poisson adds its absorbed effects)
-LOG_LINK = frozenset(
-    {"poisson", "negbin", "negbin1", "fe-negbin", "fe-poisson", "gee-poisson", "gee-negbin"}
-)
-#: families whose fixed effects are absorbed (not dummies in X)
-ABSORBED_FE = frozenset(HIGH_DIM_FE)
 _PARAM_STEP = 1e-5  # relative step of numeric derivatives with respect to parameters
 _X_STEP = 1e-4  # step of the x-derivative, in standard deviations of x
 
@@ -219,7 +213,10 @@ class _Model:
 
     @property
     def log_link(self) -> bool:
-        return self.family in LOG_LINK and len(self.params) == len(self.x_names)
+        # E[y] = exp(X b + offset) (fe-poisson adds its absorbed effects)
+        family = FAMILY_REGISTRY.get(self.family)
+        log_mean = family is not None and family.log_mean
+        return log_mean and len(self.params) == len(self.x_names)
 
 
 @dataclass
@@ -229,6 +226,12 @@ class _Design:
     offset: np.ndarray | None
 
 
+def _absorbs_fe(name: str) -> bool:
+    """Whether the family's fixed effects are absorbed (not dummies in X)."""
+    family = FAMILY_REGISTRY.get(name)
+    return family is not None and family.absorbs_fe
+
+
 def _context(result: FitResult, what: str) -> _Model:
     """Check that ``result`` supports E[y]-based quantities and gather its pieces."""
     if not isinstance(result, FitResult):
@@ -236,9 +239,11 @@ def _context(result: FitResult, what: str) -> _Model:
             f"{what} need a FitResult from cpcstats.fit(), not {type(result).__name__}",
             fix="pass the object returned by cpcstats.fit(...)",
         )
-    if result.family == "ols-fe":
+    family = FAMILY_REGISTRY.get(result.family)
+    if family is not None and not family.count_outcome:
         raise EstimationError(
-            f"model {result.name!r}: {what} are not defined for family 'ols-fe': it models "
+            f"model {result.name!r}: {what} are not defined for family {result.family!r}: "
+            "it models "
             "log(1 + y) with absorbed two-way fixed effects, so it has no expected count E[y]",
             fix="interpret its coefficients directly, or fit a count family "
             "(poisson, negbin, fe-poisson) for predictions and marginal effects",
@@ -286,7 +291,7 @@ def _context(result: FitResult, what: str) -> _Model:
         frame=frame,
         variables=variables,
         fixed_effects=fes,
-        fe_in_design=bool(fes) and result.family not in ABSORBED_FE,
+        fe_in_design=bool(fes) and not _absorbs_fe(result.family),
         exposure=spec.exposure,
         offset=spec.offset,
     )
@@ -599,7 +604,7 @@ def predict(
         held: dict[str, float] = {}
         notes = ["predictions for every row of the estimation sample"]
     else:
-        if m.family in ABSORBED_FE and not (
+        if _absorbs_fe(m.family) and not (
             isinstance(profiles, pd.DataFrame) and profiles.index.equals(m.frame.index)
         ):
             raise EstimationError(

@@ -31,11 +31,19 @@ from scipy import stats
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import Demeaner
 from cpcstats.estimation.postestimation import _build, _context
+from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
 
 __all__ = ["ScoreTest", "score_test"]
 
-POISSON_FAMILIES = ("poisson", "fe-poisson")
+
+def _poisson_families() -> tuple[str, ...]:
+    """Families whose score test is implemented: the plain Poisson models (registry)."""
+    return tuple(name for name, f in FAMILY_REGISTRY.items() if f.poisson_like)
+
+
+#: kept for existing callers; derived from the registry
+POISSON_FAMILIES = _poisson_families()
 
 
 @dataclass(frozen=True)
@@ -122,10 +130,11 @@ def score_test(
     terms = tuple(dict.fromkeys(terms))
     if not terms:
         raise SpecError("score_test needs at least one added regressor", column="terms")
-    if result.family not in POISSON_FAMILIES:
+    family = FAMILY_REGISTRY.get(result.family)
+    if family is None or not family.poisson_like:
         raise EstimationError(
             f"model {result.name!r}: score tests are implemented for "
-            f"{', '.join(POISSON_FAMILIES)}, not {result.family!r}",
+            f"{', '.join(_poisson_families())}, not {result.family!r}",
             fix="refit the restricted model with family 'poisson' or 'fe-poisson'",
         )
     clash = [t for t in terms if t in result.params.index]
@@ -143,7 +152,7 @@ def score_test(
     mu = np.asarray(core.fitted, dtype=float)
     X = _build(m, frame).X[:, [m.x_names.index(n) for n in core.names]]
     Z = _added_matrix(result, frame, terms, data)
-    if design.data.fe_codes and result.family == "fe-poisson":
+    if design.data.fe_codes and family.absorbs_fe:
         codes = [c if keep is None else c[keep] for c in design.data.fe_codes]
         both, _ = Demeaner(codes)(np.column_stack([X, Z]), mu)
         X, Z = both[:, : X.shape[1]], both[:, X.shape[1] :]

@@ -11,6 +11,14 @@ included jointly).  Variants:
   G/(G-1) for each clustering and (n-1)/(n-k) overall: R's
   ``sandwich::vcovCL(type = "HC1")`` and Stata's defaults.
 
+Each variance is one :class:`VarianceEstimator` object in one registry
+(:data:`VARIANCES`, :func:`register_variance`): its name (the ``se`` key of a
+spec), how it is computed and the label tables show.  Besides the sandwiches the
+registry holds ``quasi`` (Pearson-scaled), ``bootstrap`` (the pairs cluster
+bootstrap) and ``model`` (a family's own variance: GEE robust, linearmodels' PanelOLS),
+which is not selectable but used whenever a family brings its own.  The module
+imports only numpy and pandas, so specs can read the names without the estimators.
+
 ``k`` counts every estimated coefficient, fixed-effect dummies included, as
 R does for a GLM with factor dummies.
 """
@@ -19,13 +27,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
 
-SE_TYPES = ("classical", "hc0", "hc1", "cluster", "bootstrap", "quasi")
-#: families whose variance can be scaled by the Pearson dispersion (se = "quasi")
-QUASI_FAMILIES = ("poisson", "fe-poisson")
+from cpcstats.errors import EstimationError, SpecError
+from cpcstats.estimation.registry import FAMILY_REGISTRY
+
+if TYPE_CHECKING:
+    from cpcstats.estimation.families import CoreFit
+    from cpcstats.estimation.fit import Design
+    from cpcstats.spec import ModelSpec
+
+__all__ = [
+    "QUASI_FAMILIES",
+    "SE_TYPES",
+    "VARIANCES",
+    "VarianceEstimator",
+    "VarianceRequest",
+    "Vcov",
+    "check_cluster_levels",
+    "register_variance",
+    "sandwich",
+    "unregister_variance",
+    "variance_estimator",
+    "variance_for_result",
+    "variance_names",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +63,16 @@ class Vcov:
     se_type: str
     description: str
     n_clusters: int | None
+
+
+@dataclass(frozen=True)
+class VarianceRequest:
+    """What a variance estimator may use: the spec, the fit, its design and sample rows."""
+
+    spec: ModelSpec
+    core: CoreFit
+    design: Design
+    frame: pd.DataFrame  # the rows the family used (after its own drops)
 
 
 def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
@@ -50,6 +89,339 @@ def _codes(frame: pd.DataFrame) -> np.ndarray:
     return frame.groupby(list(frame.columns), sort=True, observed=True).ngroup().to_numpy()
 
 
+def check_cluster_levels(spec: ModelSpec, frame: pd.DataFrame, stage: str) -> None:
+    """A clustered (or cluster-bootstrap, or GEE) variance needs >= 2 clusters.
+
+    Why: with one cluster the G/(G-1) factor divides by zero and the "clustered" variance
+    is meaningless; the user asked for something the sample cannot give.
+    """
+    if not spec.cluster:
+        return
+    family = FAMILY_REGISTRY.get(spec.family)
+    uses = spec.se_type in ("cluster", "bootstrap") or (family is not None and family.gee)
+    if not uses:
+        return
+    for column in spec.cluster:
+        levels = frame[column].nunique(dropna=True)
+        if levels < 2:
+            only = frame[column].dropna().iloc[0] if levels else None
+            raise SpecError(
+                f"model {spec.name!r}: the cluster variable {column!r} has {levels} level(s) "
+                f"{stage}"
+                + (f" (all rows are {only!r})" if levels else "")
+                + "; clustered standard errors need at least 2 clusters (ideally 30 or more)",
+                file=spec.source,
+                column="cluster",
+                fix=f"cluster by a variable with several levels, drop cluster = {column!r} and "
+                "use se = 'hc1', or widen the sample",
+            )
+
+
+_AFTER_DROPS = "in the estimation sample (after the family's drops)"
+
+
+class VarianceEstimator:
+    """One variance: its ``se`` name, how it is computed and its table label.
+
+    ``result_types`` are the ``se_type`` values of the :class:`Vcov` it produces (the
+    cluster estimator produces ``cluster`` and ``cluster2``); ``selectable`` says whether
+    a spec may ask for it by name (a family's own variance is used, not chosen).
+    """
+
+    name: ClassVar[str] = ""
+    result_types: ClassVar[tuple[str, ...]] = ()
+    selectable: ClassVar[bool] = True
+
+    def compute(self, request: VarianceRequest) -> Vcov:
+        raise NotImplementedError
+
+    def table_label(self, se_type: str, clusters: Sequence[str], family: str) -> str:
+        """The short label of the statistics block ("HC1", "cluster: iso3")."""
+        return se_type
+
+    def produces(self) -> tuple[str, ...]:
+        return self.result_types or (self.name,)
+
+
+class SandwichEstimator(VarianceEstimator):
+    """A variance from the family's scores and bread (``sandwich``)."""
+
+    def compute(self, request: VarianceRequest) -> Vcov:
+        spec, core = request.spec, request.core
+        check_cluster_levels(spec, request.frame, _AFTER_DROPS)
+        clusters = request.frame[list(spec.cluster)] if spec.cluster else None
+        try:
+            return self.from_scores(
+                core.scores,
+                core.bread,
+                k_dof=core.k_dof,
+                clusters=clusters,
+                cluster_names=spec.cluster,
+            )
+        except ValueError as exc:
+            raise SpecError(
+                f"model {spec.name!r}: {exc}",
+                file=spec.source,
+                column="se",
+                fix="use se = 'classical' for this family",
+            ) from exc
+
+    def from_scores(
+        self,
+        scores: np.ndarray | None,
+        bread: np.ndarray,
+        *,
+        k_dof: int,
+        clusters: pd.DataFrame | None = None,
+        cluster_names: Sequence[str] = (),
+    ) -> Vcov:
+        raise NotImplementedError
+
+    @staticmethod
+    def _checked(scores: np.ndarray | None, k: int) -> tuple[np.ndarray, int]:
+        if scores is None:
+            raise ValueError("this family provides no scores for a sandwich variance")
+        n = scores.shape[0]
+        if n <= k:  # n/(n-k) and (n-1)/(n-k) are not defined
+            raise ValueError(
+                f"a sandwich variance needs more observations than parameters (n = {n}, k = {k})"
+            )
+        return scores, n
+
+
+class Classical(SandwichEstimator):
+    """The model-based variance ``B`` (inverse information)."""
+
+    name = "classical"
+
+    def from_scores(
+        self,
+        scores: np.ndarray | None,
+        bread: np.ndarray,
+        *,
+        k_dof: int,
+        clusters: pd.DataFrame | None = None,
+        cluster_names: Sequence[str] = (),
+    ) -> Vcov:
+        return Vcov(bread, "classical", "classical (inverse information)", None)
+
+    def table_label(self, se_type: str, clusters: Sequence[str], family: str) -> str:
+        return "classical"
+
+
+class HC0(SandwichEstimator):
+    """Heteroskedasticity-robust ``B S'S B``."""
+
+    name = "hc0"
+    factor_text = "HC0"
+    table_text = "HC0"
+
+    def small_sample(self, n: int, k: int) -> float:
+        return 1.0
+
+    def from_scores(
+        self,
+        scores: np.ndarray | None,
+        bread: np.ndarray,
+        *,
+        k_dof: int,
+        clusters: pd.DataFrame | None = None,
+        cluster_names: Sequence[str] = (),
+    ) -> Vcov:
+        scores, n = self._checked(scores, k_dof)
+        meat = scores.T @ scores
+        factor = self.small_sample(n, k_dof)
+        return Vcov(
+            factor * bread @ meat @ bread,
+            self.name,
+            f"heteroskedasticity-robust ({self.factor_text})",
+            None,
+        )
+
+    def table_label(self, se_type: str, clusters: Sequence[str], family: str) -> str:
+        return self.table_text
+
+
+class HC1(HC0):
+    """HC0 scaled by n/(n-k)."""
+
+    name = "hc1"
+    factor_text = "HC1, n/(n-k)"
+    table_text = "HC1"
+
+    def small_sample(self, n: int, k: int) -> float:
+        return n / (n - k)
+
+
+class Cluster(SandwichEstimator):
+    """One-way or two-way (Cameron, Gelbach & Miller 2011) clustered sandwich, CR1."""
+
+    name = "cluster"
+    result_types = ("cluster", "cluster2")
+
+    def from_scores(
+        self,
+        scores: np.ndarray | None,
+        bread: np.ndarray,
+        *,
+        k_dof: int,
+        clusters: pd.DataFrame | None = None,
+        cluster_names: Sequence[str] = (),
+    ) -> Vcov:
+        scores, n = self._checked(scores, k_dof)
+        assert clusters is not None and len(cluster_names) in (1, 2)
+        small = (n - 1) / (n - k_dof)
+        if len(cluster_names) == 1:
+            meat, g = _cluster_meat(scores, _codes(clusters[[cluster_names[0]]]))
+            description = (
+                f"clustered by {cluster_names[0]} ({g} clusters; CR1: G/(G-1)·(n-1)/(n-k))"
+            )
+            return Vcov(small * bread @ meat @ bread, "cluster", description, g)
+        a, b = cluster_names
+        meat_a, ga = _cluster_meat(scores, _codes(clusters[[a]]))
+        meat_b, gb = _cluster_meat(scores, _codes(clusters[[b]]))
+        meat_ab, _ = _cluster_meat(scores, _codes(clusters[[a, b]]))
+        matrix = small * bread @ (meat_a + meat_b - meat_ab) @ bread
+        description = (
+            f"two-way clustered by {a} ({ga}) and {b} ({gb}) (Cameron-Gelbach-Miller; "
+            "each G/(G-1), (n-1)/(n-k))"
+        )
+        return Vcov(matrix, "cluster2", description, min(ga, gb))
+
+    def table_label(self, se_type: str, clusters: Sequence[str], family: str) -> str:
+        if se_type == "cluster" and clusters:
+            return f"cluster: {clusters[0]}"
+        if se_type == "cluster2" and len(clusters) == 2:
+            return f"cluster: {clusters[0]} + {clusters[1]}"
+        return se_type
+
+
+class Bootstrap(VarianceEstimator):
+    """Pairs cluster bootstrap (:mod:`cpcstats.estimation.bootstrap`), imported on use."""
+
+    name = "bootstrap"
+
+    def compute(self, request: VarianceRequest) -> Vcov:
+        from cpcstats.estimation.bootstrap import cluster_bootstrap
+
+        spec = request.spec
+        check_cluster_levels(spec, request.frame, _AFTER_DROPS)
+        return cluster_bootstrap(
+            spec, request.design, request.core, reps=spec.bootstrap_reps, seed=spec.seed
+        )
+
+    def table_label(self, se_type: str, clusters: Sequence[str], family: str) -> str:
+        return f"bootstrap: {clusters[0]}" if clusters else "bootstrap"
+
+
+class Quasi(VarianceEstimator):
+    """Quasi-Poisson variance: the inverse information times the Pearson dispersion.
+
+    Why: for a short aggregated series (one count per year) heteroskedasticity-robust
+    variances are badly biased downwards (n of 11-22 with 2-4 parameters), while the
+    overdispersion of an aggregate is well described by one scale factor
+    phi = sum((y - mu)^2 / mu) / (n - k) — the standard choice for segmented
+    (interrupted time series) Poisson regression.  As in R's ``quasipoisson``.
+    """
+
+    name = "quasi"
+
+    def compute(self, request: VarianceRequest) -> Vcov:
+        spec, core, design = request.spec, request.core, request.design
+        family = FAMILY_REGISTRY.get(spec.family)
+        if family is None or not family.quasi or core.fitted is None:
+            raise SpecError(
+                f"model {spec.name!r}: se = 'quasi' needs a Poisson family "
+                f"({', '.join(quasi_families())}), not {spec.family!r}",
+                file=spec.source,
+                column="se",
+                fix="use family 'poisson' or 'fe-poisson', or another se type",
+            )
+        y = design.data.y if core.keep is None else design.data.y[core.keep]
+        mu = np.asarray(core.fitted, dtype=float)
+        dof = len(y) - core.k_dof
+        if dof <= 0:
+            raise EstimationError(
+                f"model {spec.name!r}: no residual degrees of freedom for the dispersion "
+                f"({len(y)} rows, {core.k_dof} parameters)",
+                file=spec.source,
+                fix="use more observations or fewer parameters",
+            )
+        phi = float(((y - mu) ** 2 / mu).sum() / dof)
+        return Vcov(
+            phi * core.bread,
+            "quasi",
+            f"quasi-Poisson (Pearson dispersion {phi:.3g} on n-k = {dof})",
+            None,
+        )
+
+
+class FamilyOwn(VarianceEstimator):
+    """A family's own variance (GEE robust, linearmodels' clustered PanelOLS).
+
+    Used, not chosen: whenever the fit carries ``core.vcov`` it replaces every se type
+    but ``quasi``.
+    """
+
+    name = "model"
+    selectable = False
+
+    def compute(self, request: VarianceRequest) -> Vcov:
+        core = request.core
+        assert core.vcov is not None
+        return Vcov(core.vcov, "model", core.vcov_description or "", core.n_clusters)
+
+    def table_label(self, se_type: str, clusters: Sequence[str], family: str) -> str:
+        found = FAMILY_REGISTRY.get(family)
+        if found is not None and found.own_variance_label:
+            return found.own_variance_label
+        return f"cluster: {clusters[0]}" if clusters else "robust"
+
+
+#: every variance estimator by name, in the order error messages list them
+VARIANCES: dict[str, VarianceEstimator] = {
+    e.name: e for e in (Classical(), HC0(), HC1(), Cluster(), Bootstrap(), Quasi(), FamilyOwn())
+}
+
+
+def register_variance(estimator: VarianceEstimator, *, replace_existing: bool = False) -> None:
+    """Make ``estimator`` selectable as ``se = estimator.name`` in specs and ``fit``."""
+    if estimator.name in VARIANCES and not replace_existing:
+        raise ValueError(f"variance {estimator.name!r} is already registered")
+    VARIANCES[estimator.name] = estimator
+
+
+def unregister_variance(name: str) -> None:
+    VARIANCES.pop(name)
+
+
+def variance_names() -> tuple[str, ...]:
+    """The ``se`` values a spec may give (the registry's selectable estimators)."""
+    return tuple(name for name, e in VARIANCES.items() if e.selectable)
+
+
+def variance_estimator(name: str) -> VarianceEstimator:
+    return VARIANCES[name]
+
+
+def variance_for_result(se_type: str) -> VarianceEstimator | None:
+    """The estimator that produced a :class:`Vcov` of ``se_type`` (None when unknown)."""
+    for estimator in VARIANCES.values():
+        if se_type in estimator.produces():
+            return estimator
+    return None
+
+
+def quasi_families() -> tuple[str, ...]:
+    return tuple(name for name, f in FAMILY_REGISTRY.items() if f.quasi)
+
+
+#: the built-in se names (derived from the registry; :func:`variance_names` is live)
+SE_TYPES = variance_names()
+#: families whose variance can be scaled by the Pearson dispersion (se = "quasi")
+QUASI_FAMILIES = quasi_families()
+
+
 def sandwich(
     scores: np.ndarray | None,
     bread: np.ndarray,
@@ -60,38 +432,9 @@ def sandwich(
     cluster_names: Sequence[str] = (),
 ) -> Vcov:
     """Variance of all parameters the scores/bread cover."""
-    if se_type == "classical":
-        return Vcov(bread, "classical", "classical (inverse information)", None)
-    if scores is None:
-        raise ValueError("this family provides no scores for a sandwich variance")
-    n = scores.shape[0]
-    k = k_dof
-    if n <= k:  # n/(n-k) and (n-1)/(n-k) are not defined
-        raise ValueError(
-            f"a sandwich variance needs more observations than parameters (n = {n}, k = {k})"
-        )
-    if se_type in ("hc0", "hc1"):
-        meat = scores.T @ scores
-        factor = n / (n - k) if se_type == "hc1" else 1.0
-        label = "HC1, n/(n-k)" if se_type == "hc1" else "HC0"
-        return Vcov(
-            factor * bread @ meat @ bread, se_type, f"heteroskedasticity-robust ({label})", None
-        )
-    if se_type != "cluster":
+    estimator = VARIANCES.get(se_type)
+    if not isinstance(estimator, SandwichEstimator):
         raise ValueError(f"unknown se_type {se_type!r}")
-    assert clusters is not None and len(cluster_names) in (1, 2)
-    small = (n - 1) / (n - k)
-    if len(cluster_names) == 1:
-        meat, g = _cluster_meat(scores, _codes(clusters[[cluster_names[0]]]))
-        description = f"clustered by {cluster_names[0]} ({g} clusters; CR1: G/(G-1)·(n-1)/(n-k))"
-        return Vcov(small * bread @ meat @ bread, "cluster", description, g)
-    a, b = cluster_names
-    meat_a, ga = _cluster_meat(scores, _codes(clusters[[a]]))
-    meat_b, gb = _cluster_meat(scores, _codes(clusters[[b]]))
-    meat_ab, _ = _cluster_meat(scores, _codes(clusters[[a, b]]))
-    matrix = small * bread @ (meat_a + meat_b - meat_ab) @ bread
-    description = (
-        f"two-way clustered by {a} ({ga}) and {b} ({gb}) (Cameron-Gelbach-Miller; "
-        "each G/(G-1), (n-1)/(n-k))"
+    return estimator.from_scores(
+        scores, bread, k_dof=k_dof, clusters=clusters, cluster_names=cluster_names
     )
-    return Vcov(matrix, "cluster2", description, min(ga, gb))

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.estimation.results import FitResult
+from cpcstats.estimation.vcov import variance_for_result
 from cpcstats.io import write_atomic
 
 __all__ = [
@@ -205,17 +206,8 @@ def se_label(model: FitResult) -> str:
     spec = getattr(model, "spec", None)
     clusters = list(spec.cluster) if spec is not None and spec.cluster else []
     kind = model.se_type
-    if kind == "cluster" and clusters:
-        return f"cluster: {clusters[0]}"
-    if kind == "cluster2" and len(clusters) == 2:
-        return f"cluster: {clusters[0]} + {clusters[1]}"
-    if kind == "bootstrap":
-        return f"bootstrap: {clusters[0]}" if clusters else "bootstrap"
-    if kind == "model":
-        if model.family.startswith("gee"):
-            return "GEE robust"
-        return f"cluster: {clusters[0]}" if clusters else "robust"
-    return {"classical": "classical", "hc0": "HC0", "hc1": "HC1"}.get(kind, kind)
+    estimator = variance_for_result(kind)  # the label comes from the variance object
+    return kind if estimator is None else estimator.table_label(kind, clusters, model.family)
 
 
 _BREAKS = frozenset("\n\r\t\v\f\x85\u2028\u2029")
