@@ -35,7 +35,6 @@ from cpcstats.descriptives import (
     published_period,
     study_figures,
 )
-from cpcstats.designs.base import write_table
 from cpcstats.errors import CpcError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.results import FitResult
@@ -45,6 +44,7 @@ from cpcstats.panels import Panel, country_year, party_year, yearly_totals
 from cpcstats.reference import reference_path
 from cpcstats.reporting.figures import plot_irr, plot_yearly_contacts
 from cpcstats.reporting.tables import stats_table, table
+from cpcstats.reporting.write import DEFAULT_FORMATS, check_formats, table_formats, write_table
 from cpcstats.spec import ModelSpec, load_specs
 from cpcstats.study import PUBLISHED_DEFAULT, Study, load_study
 from cpcstats.tomlio import (
@@ -85,6 +85,7 @@ class ReplicationConfig:
     published: Path | None
     diagnostics: dict[str, Any] = field(default_factory=dict)
     designs: tuple[dict[str, Any], ...] = ()
+    formats: tuple[str, ...] = DEFAULT_FORMATS  # table files per table, in this order
 
 
 @dataclass
@@ -97,7 +98,7 @@ class ReplicationResult:
     design_samples: list[Any] = field(default_factory=list)
 
 
-CONFIG_KEYS = ("models", "table", "figures", "diagnostics", "design")
+CONFIG_KEYS = ("models", "formats", "table", "figures", "diagnostics", "design")
 TABLE_KEYS = ("name", "title", "models", "irr")
 FIGURE_KEYS = ("irr_models",)
 DIAGNOSTIC_KEYS = ("name", "title", "models", "rootograms")
@@ -194,6 +195,7 @@ def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationCon
         designs.append(entry)
     published = path.parent / "published.toml"
     models = get_str(data, "models", file=file, where="the replication configuration")
+    formats = get_str_list(data, "formats", file=file, where="the replication configuration")
     return ReplicationConfig(
         path=path,
         models_dir=(path.parent / (models or "../models")).resolve(),
@@ -202,6 +204,7 @@ def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationCon
         published=published if published.exists() else None,
         diagnostics=diagnostics,
         designs=tuple(designs),
+        formats=DEFAULT_FORMATS if formats is None else check_formats(formats, file=file),
     )
 
 
@@ -228,7 +231,7 @@ def replicate(
     """
     out = Path(out)
     cfg = load_replication_config(config)
-    with OutputFolder(out, progress) as folder:
+    with OutputFolder(out, progress) as folder, table_formats(cfg.formats):
         result = _replicate(study, cfg, folder, progress)
         folder.commit()
     result.out_dir = out

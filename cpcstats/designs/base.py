@@ -22,15 +22,6 @@ class DesignOutput:
     skipped: str | None = None  # reason, when the study lacks what the design needs
 
 
-def write_table(table: Any, out: Path, stem: str) -> list[Path]:
-    """Write a RegressionTable/SimpleTable as .tex and .md under ``out/tables``."""
-    tex = out / "tables" / f"{stem}.tex"
-    md = out / "tables" / f"{stem}.md"
-    table.to_latex(tex)
-    table.to_markdown(md)
-    return [tex, md]
-
-
 def sample_note(study: Study, level: str, n: int, extra: str = "") -> str:
     """The notes line every design table carries: sample, window, simulated or not."""
     what = "SIMULATED embedded demo study" if study.simulated else study.name

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cpcstats.designs.base import DesignOutput, sample_note, write_table
+from cpcstats.designs.base import DesignOutput, sample_note
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.postestimation import WaldTest, wald_test
@@ -42,6 +42,7 @@ from cpcstats.panels import Panel
 from cpcstats.panels.build import yearly_totals
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 from cpcstats.reporting.tables import Block, SimpleTable, _Layout, stats_table
+from cpcstats.reporting.write import write_table
 from cpcstats.study import Study
 
 __all__ = [

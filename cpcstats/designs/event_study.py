@@ -40,7 +40,6 @@ from cpcstats.designs.base import (
     observed_indicators,
     planted_effect,
     sample_note,
-    write_table,
 )
 from cpcstats.errors import CpcError, EstimationError, SpecError
 from cpcstats.estimation.fit import fit
@@ -50,6 +49,7 @@ from cpcstats.estimation.score import ScoreTest, score_test
 from cpcstats.panels import Panel
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 from cpcstats.reporting.tables import stats_table
+from cpcstats.reporting.write import write_table
 from cpcstats.study import Study
 
 __all__ = [

@@ -14,11 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cpcstats.designs.base import DesignOutput, sample_note, write_table
+from cpcstats.designs.base import DesignOutput, sample_note
 from cpcstats.estimation.fit import fit
 from cpcstats.panels import Panel
 from cpcstats.reporting.figures import plot_irr
 from cpcstats.reporting.tables import table
+from cpcstats.reporting.write import write_table
 from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
 

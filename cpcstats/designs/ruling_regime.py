@@ -21,13 +21,14 @@ import pandas as pd
 from scipy import stats
 
 from cpcstats.descriptives import study_figures
-from cpcstats.designs.base import DesignOutput, sample_note, write_table
+from cpcstats.designs.base import DesignOutput, sample_note
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.postestimation import predict_profiles
 from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 from cpcstats.reporting.tables import stats_table
+from cpcstats.reporting.write import write_table
 from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
 

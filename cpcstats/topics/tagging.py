@@ -239,9 +239,9 @@ def write_topic_outputs(
 ) -> tuple[list[Path], pd.DataFrame, StageAccount]:
     """Tag the study's contacts and write ``tables/topics_yearly.{tex,md,csv}`` and
     ``figures/topics_yearly.{pdf,png}``; options default to the study's ``[topics]``."""
-    from cpcstats.designs.base import write_table
     from cpcstats.io import write_frame
     from cpcstats.reporting.tables import stats_table
+    from cpcstats.reporting.write import write_table
     from cpcstats.topics.dictionary import load_dictionary, study_dictionary
 
     config = study.config.get("topics", {}) if isinstance(study.config, dict) else {}

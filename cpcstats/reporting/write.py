@@ -1,0 +1,98 @@
+"""Writing a finished table to the files a run asks for.
+
+Why here and not in a design: every producer of tables (the replication's model tables, the
+designs, the topic counts, the diagnostics) writes them the same way, so the choice of
+formats is made once.  A run writes LaTeX and Markdown unless its configuration asks for
+other formats (``formats = ["tex", "md", "html"]`` in the replication configuration); the
+replication sets the run's formats with :func:`table_formats`, and :func:`write_table`
+uses them, so the designs need no extra parameter to honour the configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Protocol
+
+from cpcstats.errors import SpecError
+
+__all__ = [
+    "DEFAULT_FORMATS",
+    "TABLE_FORMATS",
+    "RenderableTable",
+    "check_formats",
+    "current_formats",
+    "table_formats",
+    "write_table",
+]
+
+
+class RenderableTable(Protocol):
+    """What a table needs to be written: one renderer per format, each writing to ``path``."""
+
+    def to_latex(self, path: str | Path | None = None) -> str: ...
+    def to_markdown(self, path: str | Path | None = None) -> str: ...
+    def to_html(self, path: str | Path | None = None) -> str: ...
+
+
+# file suffix -> the table's renderer that writes it
+TABLE_FORMATS: dict[str, str] = {"tex": "to_latex", "md": "to_markdown", "html": "to_html"}
+DEFAULT_FORMATS: tuple[str, ...] = ("tex", "md")
+
+_FORMATS: ContextVar[tuple[str, ...]] = ContextVar(
+    "cpcstats_table_formats", default=DEFAULT_FORMATS
+)
+
+
+def check_formats(formats: Sequence[str], *, file: str | None = None) -> tuple[str, ...]:
+    """The formats as a tuple, refusing unknown or repeated ones (a typo must not silently
+    drop a table format from a run)."""
+    chosen = tuple(formats)
+    unknown = [f for f in chosen if f not in TABLE_FORMATS]
+    if unknown or not chosen or len(set(chosen)) != len(chosen):
+        what = (
+            f"unknown table format(s) {', '.join(map(repr, unknown))}"
+            if unknown
+            else ("no table format" if not chosen else "a table format listed twice")
+        )
+        raise SpecError(
+            what,
+            file=file,
+            column="formats",
+            fix=f"list each of {', '.join(TABLE_FORMATS)} at most once",
+        )
+    return chosen
+
+
+def current_formats() -> tuple[str, ...]:
+    """The formats tables are written in now (the run's, else ``DEFAULT_FORMATS``)."""
+    return _FORMATS.get()
+
+
+@contextmanager
+def table_formats(formats: Sequence[str]) -> Iterator[tuple[str, ...]]:
+    """Within the block, :func:`write_table` writes ``formats`` (restored on exit)."""
+    token = _FORMATS.set(check_formats(formats))
+    try:
+        yield _FORMATS.get()
+    finally:
+        _FORMATS.reset(token)
+
+
+def write_table(
+    table: RenderableTable, out: Path, stem: str, formats: Sequence[str] | None = None
+) -> list[Path]:
+    """Write a table as ``out/tables/<stem>.<format>`` for each format, in order.
+
+    ``formats`` defaults to the run's (:func:`table_formats`), which is ``.tex`` then ``.md``
+    unless the configuration asked for others.  Returns the written paths.
+    """
+    chosen = current_formats() if formats is None else check_formats(formats)
+    paths = []
+    for fmt in chosen:
+        path = Path(out) / "tables" / f"{stem}.{fmt}"
+        getattr(table, TABLE_FORMATS[fmt])(path)
+        paths.append(path)
+    return paths
