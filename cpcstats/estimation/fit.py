@@ -232,9 +232,12 @@ def _drop_all_zero_groups(frame: pd.DataFrame, formula: Formula) -> tuple[pd.Dat
         frame = frame[keep]
 
 
-def _patsy_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+def patsy_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Columns patsy can read (text as objects, nullable numbers as floats); only
-    ``columns`` when given, so wide panels are not converted column by column."""
+    ``columns`` when given, so wide panels are not converted column by column.
+
+    Public because post-estimation rebuilds design matrices of new rows the same way.
+    """
     keep = [c for c in dict.fromkeys(columns or frame.columns) if c in frame.columns]
     data = frame[keep].copy()
     for column in data.columns:
@@ -244,6 +247,9 @@ def _patsy_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.Da
         elif pd.api.types.is_extension_array_dtype(dtype):
             data[column] = data[column].astype(float)
     return data
+
+
+_patsy_frame = patsy_frame  # old private name, kept for existing callers
 
 
 def _matrices(text: str, frame: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFrame, Any]:
@@ -275,7 +281,7 @@ def build_design(
     used = [formula.response, *formula.variables, *formula.fixed_effects]
     if inflation is not None:
         used += [*inflation.variables, *inflation.fixed_effects]
-    data = _patsy_frame(frame, used)
+    data = patsy_frame(frame, used)
     family = get_family(spec.family)
     high_dim = not family.fe_in_design
     X, x_info = _matrices(formula.patsy(fe_as_dummies=not high_dim), data, spec)

@@ -36,15 +36,19 @@ import patsy
 from scipy import stats
 
 from cpcstats.errors import EstimationError, SpecError
-from cpcstats.estimation.fit import _patsy_frame
+from cpcstats.estimation.fit import patsy_frame
 from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
 from cpcstats.formula import parse_formula
 
 __all__ = [
+    "DesignMatrices",
+    "ModelView",
     "WaldTest",
+    "design_matrices",
     "estimation_sample",
     "marginal_effects",
+    "model_view",
     "predict",
     "predict_profiles",
     "wald_test",
@@ -191,8 +195,13 @@ class _Variable:
 
 
 @dataclass
-class _Model:
-    """What post-estimation needs from a FitResult, checked once."""
+class ModelView:
+    """What post-estimation needs from a FitResult, checked once (:func:`model_view`).
+
+    Why public: score tests and other post-estimation code read a fit through this view
+    (parameters, variance, mean function, design infos, estimation sample) instead of
+    reaching into the result's ``core``/``design``/``spec`` fields.
+    """
 
     result: FitResult
     family: str
@@ -220,7 +229,10 @@ class _Model:
 
 
 @dataclass
-class _Design:
+class DesignMatrices:
+    """Mean-part and zero-part design matrices and offset of some rows (new data or the
+    estimation sample), built through the fit's own patsy design infos."""
+
     X: np.ndarray
     Z: np.ndarray | None
     offset: np.ndarray | None
@@ -232,8 +244,11 @@ def _absorbs_fe(name: str) -> bool:
     return family is not None and family.absorbs_fe
 
 
-def _context(result: FitResult, what: str) -> _Model:
-    """Check that ``result`` supports E[y]-based quantities and gather its pieces."""
+def model_view(result: FitResult, what: str) -> ModelView:
+    """Check that ``result`` supports E[y]-based quantities and gather its pieces.
+
+    ``what`` names the quantity in error messages ("predictions", "score tests").
+    """
     if not isinstance(result, FitResult):
         raise SpecError(
             f"{what} need a FitResult from cpcstats.fit(), not {type(result).__name__}",
@@ -278,7 +293,7 @@ def _context(result: FitResult, what: str) -> _Model:
             if v != formula.response and v not in fes and v not in variables
         ]
     frame = design.frame if core.keep is None else design.frame[core.keep]
-    m = _Model(
+    m = ModelView(
         result=result,
         family=result.family,
         params=params,
@@ -307,7 +322,7 @@ def _factor_names(code: str) -> set[str]:
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
-def _categorical_factors(m: _Model) -> dict[str, tuple[tuple[Any, ...], Any]]:
+def _categorical_factors(m: ModelView) -> dict[str, tuple[tuple[Any, ...], Any]]:
     """Variables entering as one-variable categorical factors: (levels, reference level)."""
     out: dict[str, tuple[tuple[Any, ...], Any]] = {}
     for info in (m.x_info, m.z_info):
@@ -340,7 +355,7 @@ def _reference_level(info: Any, factor: Any, levels: tuple[Any, ...]) -> Any:
     return levels[0]
 
 
-def _classify(m: _Model) -> dict[str, _Variable]:
+def _classify(m: ModelView) -> dict[str, _Variable]:
     categorical = _categorical_factors(m)
     out: dict[str, _Variable] = {}
     for name in m.variables + m.fixed_effects:
@@ -365,13 +380,13 @@ def estimation_sample(result: FitResult) -> pd.DataFrame:
     Why: for ``fe-poisson`` this is the only data :func:`predict` accepts (a
     modified copy, same index); for every model it is the sample AMEs average over.
     """
-    return _context(result, "predictions").frame.copy()
+    return model_view(result, "predictions").frame.copy()
 
 
 # --------------------------------------------------------------------------- designs and means
-def _build(m: _Model, frame: pd.DataFrame) -> _Design:
+def design_matrices(m: ModelView, frame: pd.DataFrame) -> DesignMatrices:
     """Design matrices of ``frame`` through the fitted DesignInfo (same codings/transforms)."""
-    data = _patsy_frame(frame)
+    data = patsy_frame(frame)
     try:
         (X,) = patsy.build_design_matrices([m.x_info], data, NA_action="raise")
         X = pd.DataFrame(np.asarray(X), columns=m.x_info.column_names)[m.x_names]
@@ -389,14 +404,14 @@ def _build(m: _Model, frame: pd.DataFrame) -> _Design:
             fix="give values of the estimation sample's types"
             + (f"; categorical levels are {levels}" if levels else ""),
         ) from exc
-    return _Design(
+    return DesignMatrices(
         X.to_numpy(dtype=float),
         None if Z is None else Z.to_numpy(dtype=float),
         _offset(m, frame),
     )
 
 
-def _offset(m: _Model, frame: pd.DataFrame) -> np.ndarray | None:
+def _offset(m: ModelView, frame: pd.DataFrame) -> np.ndarray | None:
     if m.exposure and m.exposure in frame.columns:
         exposure = pd.to_numeric(frame[m.exposure], errors="coerce").to_numpy(dtype=float)
         if not (exposure > 0).all():
@@ -418,7 +433,7 @@ def _offset(m: _Model, frame: pd.DataFrame) -> np.ndarray | None:
     return None
 
 
-def _mu(m: _Model, theta: np.ndarray, d: _Design) -> np.ndarray:
+def _mu(m: ModelView, theta: np.ndarray, d: DesignMatrices) -> np.ndarray:
     return np.asarray(m.mean(theta, d.X, d.Z, d.offset), dtype=float)
 
 
@@ -426,7 +441,7 @@ def _steps(theta: np.ndarray) -> np.ndarray:
     return _PARAM_STEP * np.maximum(np.abs(theta), 1.0)
 
 
-def _mean_jacobian(m: _Model, d: _Design) -> np.ndarray:
+def _mean_jacobian(m: ModelView, d: DesignMatrices) -> np.ndarray:
     """n x p derivatives of E[y] with respect to all parameters (analytic for log links)."""
     theta = m.params
     if m.log_link:
@@ -441,7 +456,7 @@ def _mean_jacobian(m: _Model, d: _Design) -> np.ndarray:
     return out
 
 
-def _average_gradient(m: _Model, d: _Design) -> np.ndarray:
+def _average_gradient(m: ModelView, d: DesignMatrices) -> np.ndarray:
     """Gradient of mean_i E[y_i] with respect to all parameters."""
     theta = m.params
     if m.log_link:
@@ -458,7 +473,7 @@ def _average_gradient(m: _Model, d: _Design) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- predictions
-def _check_values(m: _Model, frame: pd.DataFrame, names: Sequence[str]) -> None:
+def _check_values(m: ModelView, frame: pd.DataFrame, names: Sequence[str]) -> None:
     """Numeric variables must be numbers; categorical ones levels the model was estimated with.
 
     Checked here because patsy's own errors for these are obscure (or crash).
@@ -503,7 +518,7 @@ def _check_values(m: _Model, frame: pd.DataFrame, names: Sequence[str]) -> None:
 
 
 def _complete_profiles(
-    m: _Model, profiles: pd.DataFrame
+    m: ModelView, profiles: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, float], list[str]]:
     """Profiles with every variable the design needs; numeric gaps at the sample mean."""
     if not isinstance(profiles, pd.DataFrame) or profiles.empty:
@@ -595,7 +610,7 @@ def predict(
     Returns the profile columns plus ``predicted``, ``std_error`` (of E[y]),
     ``ci_lower`` and ``ci_upper``.
     """
-    m = _context(result, "predictions")
+    m = model_view(result, "predictions")
     _check_level(level)
     if profiles is None:
         needed = m.variables + (m.fixed_effects if m.fixed_effects else [])
@@ -616,7 +631,7 @@ def predict(
                 "index; or fit family 'poisson' with '| fe' (dummies) to predict new profiles",
             )
         frame, held, notes = _complete_profiles(m, profiles)
-    d = _build(m, frame)
+    d = design_matrices(m, frame)
     mu = _mu(m, m.params, d)
     zcrit = float(stats.norm.ppf(0.5 + level / 2))
     if m.log_link:
@@ -668,7 +683,7 @@ def _check_level(level: float) -> None:
         raise SpecError(f"level must be between 0 and 1, not {level!r}", fix="e.g. level=0.95")
 
 
-def _apply_at(m: _Model, at: Mapping[str, Any] | None) -> pd.DataFrame:
+def _apply_at(m: ModelView, at: Mapping[str, Any] | None) -> pd.DataFrame:
     frame = m.frame.copy()
     if not at:
         return frame
@@ -693,11 +708,11 @@ def _apply_at(m: _Model, at: Mapping[str, Any] | None) -> pd.DataFrame:
     return frame
 
 
-def _effect(m: _Model, scenarios: list[tuple[pd.DataFrame, float]]) -> tuple[float, np.ndarray]:
+def _effect(m: ModelView, scenarios: list[tuple[pd.DataFrame, float]]) -> tuple[float, np.ndarray]:
     """Sum of c_s * mean_i E[y_i | scenario s] and its gradient over all parameters."""
     estimate, grad = 0.0, np.zeros(len(m.params))
     for frame, weight in scenarios:
-        d = _build(m, frame)
+        d = design_matrices(m, frame)
         estimate += weight * float(_mu(m, m.params, d).mean())
         grad += weight * _average_gradient(m, d)
     return estimate, grad
@@ -733,7 +748,7 @@ def marginal_effects(
 
     Columns: variable, contrast, estimate, std_error, z, p_value, ci_lower, ci_upper.
     """
-    m = _context(result, "marginal effects")
+    m = model_view(result, "marginal effects")
     _check_level(level)
     if variables is None:
         names = list(m.variables)
@@ -839,3 +854,10 @@ def _show(value: Any) -> str:
 
 def _show_all(values: Sequence[Any]) -> str:
     return ", ".join(_show(v) for v in values)
+
+
+# Old private names, kept until every caller uses the public ones.
+_Model = ModelView
+_Design = DesignMatrices
+_context = model_view
+_build = design_matrices

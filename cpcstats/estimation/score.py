@@ -30,7 +30,7 @@ from scipy import stats
 
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import Demeaner
-from cpcstats.estimation.postestimation import _build, _context
+from cpcstats.estimation.postestimation import design_matrices, model_view
 from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
 
@@ -144,13 +144,13 @@ def score_test(
             column=clash[0],
             fix="test only regressors the restricted model leaves out",
         )
-    m = _context(result, "score tests")
+    m = model_view(result, "score tests")
     core, design, spec = result.core, result.design, result.spec
     frame = m.frame
     keep = core.keep
     y = design.data.y if keep is None else design.data.y[keep]
     mu = np.asarray(core.fitted, dtype=float)
-    X = _build(m, frame).X[:, [m.x_names.index(n) for n in core.names]]
+    X = design_matrices(m, frame).X[:, [m.x_names.index(n) for n in core.names]]
     Z = _added_matrix(result, frame, terms, data)
     if design.data.fe_codes and family.absorbs_fe:
         codes = [c if keep is None else c[keep] for c in design.data.fe_codes]
