@@ -463,7 +463,8 @@ def _write_topics(
     progress: Callable[[str], None],
 ) -> dict[str, Any] | None:
     """The yearly topic table and figure, when the study's contacts carry texts."""
-    from cpcstats.topics import has_texts, write_topic_outputs
+    from cpcstats.reporting.topics import write_topic_outputs
+    from cpcstats.topics import has_texts
 
     if not has_texts(study.contacts):
         progress("      topics: skipped, the contacts have no texts")

@@ -21,6 +21,7 @@ from cpcstats.contract import RULING_STATUSES
 from cpcstats.errors import InputError
 from cpcstats.reference import bri_years, recognition_years, state_years
 from cpcstats.study import Study
+from cpcstats.topics import add_topic_counts, has_texts, study_dictionary
 
 P = ParamSpec("P")
 
@@ -206,8 +207,6 @@ def add_lags(panel: Panel, columns: Iterable[str], lags: Sequence[int] = (1,)) -
 
 def _with_topics(panel: Panel, study: Study) -> Panel:
     """``contacts_<topic>`` columns when the study's contacts carry texts (else unchanged)."""
-    from cpcstats.topics import add_topic_counts, has_texts, study_dictionary
-
     if not has_texts(study.contacts):
         return panel
     return add_topic_counts(panel, study.contacts, study_dictionary(study))

@@ -1,5 +1,8 @@
 """Tagging contact reports with dictionary topics, and counting them by year and panel cell.
 
+Counting only: the yearly table and figure are written by :mod:`cpcstats.reporting.topics`,
+so this module imports nothing from reporting, designs or panels (panels call it).
+
 Counting rule (``unit``), stated in every output because the two answer different
 questions:
 
@@ -18,8 +21,7 @@ case-insensitive, on the text after the topic's exclusions have been blanked out
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import Protocol, Self, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,10 +29,27 @@ import pandas as pd
 from cpcstats import saferegex
 from cpcstats.accounting import StageAccount
 from cpcstats.errors import SpecError
-from cpcstats.panels.build import Panel
 from cpcstats.topics.dictionary import Topic, TopicDictionary
 
 COUNTING_UNITS = ("item", "contact")
+
+_P = TypeVar("_P", bound="PanelLike")
+
+
+class PanelLike(Protocol):
+    """What :func:`add_topic_counts` needs of a panel (:class:`cpcstats.panels.Panel` has it).
+
+    Why a protocol: panels call the counting here when they are built, so topics sits
+    below panels and must not import them (the package graph goes one way).
+    """
+
+    @property
+    def level(self) -> str: ...
+
+    @property
+    def data(self) -> pd.DataFrame: ...
+
+    def with_data(self, data: pd.DataFrame, account: StageAccount | None = None) -> Self: ...
 
 
 def _search(texts: pd.Series, pattern: str) -> np.ndarray:
@@ -138,7 +157,7 @@ def yearly_topics(tagged: pd.DataFrame, dictionary: TopicDictionary) -> pd.DataF
     return out
 
 
-def add_topic_counts(panel: Panel, contacts: pd.DataFrame, dictionary: TopicDictionary) -> Panel:
+def add_topic_counts(panel: _P, contacts: pd.DataFrame, dictionary: TopicDictionary) -> _P:
     """``contacts_<topic>`` on a country-year or party-year panel: contacts whose text
     mentions the topic (the contact rule; contacts without text count as not mentioning)."""
     keys = ["party_id", "year"] if panel.level == "party-year" else ["iso3", "year"]
@@ -177,104 +196,3 @@ def add_topic_counts(panel: Panel, contacts: pd.DataFrame, dictionary: TopicDict
         },
     )
     return panel.with_data(data, account)
-
-
-def plot_yearly_topics(
-    table: pd.DataFrame,
-    dictionary: TopicDictionary,
-    *,
-    stem: Path,
-    simulated: bool,
-    unit: str,
-    topics: list[str] | None = None,
-) -> list[Path]:
-    """Share of units mentioning each topic by year, one small panel per topic."""
-    from matplotlib.ticker import MaxNLocator
-
-    from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
-
-    chosen = [t for t in dictionary.topics if topics is None or t.name in topics]
-    ncol = 3
-    nrow = int(np.ceil(len(chosen) / ncol))
-    with style():
-        fig = new_figure(9.0, 2.2 * nrow + 0.6)
-        axes = fig.subplots(nrow, ncol, squeeze=False)
-        years = table.index.to_numpy()
-        for ax, topic in zip(axes.ravel(), chosen, strict=False):
-            share = 100 * table[f"{topic.name}_share"].to_numpy(dtype=float)
-            ax.plot(years, share, marker="o", markersize=3, linewidth=1.4, color="tab:blue")
-            ax.set_title(topic.label, fontsize=9)
-            ax.set_ylim(bottom=0)
-            ax.set_xlim(years.min() - 0.5, years.max() + 0.5)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
-            ax.tick_params(labelsize=7)
-        for ax in axes.ravel()[len(chosen) :]:
-            ax.set_visible(False)
-        what = "news items" if unit == "item" else "contacts"
-        fig.supylabel(f"% of {what} mentioning the topic", fontsize=9)
-        if simulated:
-            mark_simulated(fig)
-        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
-        return save_figure(fig, stem)
-
-
-def topic_table_frame(table: pd.DataFrame, dictionary: TopicDictionary) -> pd.DataFrame:
-    """The yearly table as shown: units, then per topic "count (share %)"."""
-    shown: dict[str, Any] = {"Units with text": [f"{int(n):,}" for n in table["units"]]}
-    for topic in dictionary.topics:
-        count = table[topic.name].astype(int)
-        share = 100 * table[f"{topic.name}_share"]
-        shown[topic.label] = [f"{c} ({s:.1f}%)" for c, s in zip(count, share, strict=True)]
-    frame = pd.DataFrame(shown, index=table.index.astype(str))
-    frame.index.name = "Year"
-    return frame
-
-
-def write_topic_outputs(
-    study: Any,
-    out: Path,
-    *,
-    dictionary_path: str | Path | None = None,
-    unit: str | None = None,
-) -> tuple[list[Path], pd.DataFrame, StageAccount]:
-    """Tag the study's contacts and write ``tables/topics_yearly.{tex,md,csv}`` and
-    ``figures/topics_yearly.{pdf,png}``; options default to the study's ``[topics]``."""
-    from cpcstats.io import write_frame
-    from cpcstats.reporting.tables import stats_table
-    from cpcstats.reporting.write import write_table
-    from cpcstats.topics.dictionary import load_dictionary, study_dictionary
-
-    config = study.config.get("topics", {}) if isinstance(study.config, dict) else {}
-    unit = unit or str(config.get("unit", "item"))
-    dictionary = (
-        load_dictionary(dictionary_path) if dictionary_path is not None else study_dictionary(study)
-    )
-    tagged, account = tag_contacts(study.contacts, dictionary, unit=unit)
-    table = yearly_topics(tagged, dictionary)
-    what = "news items (contacts sharing a source_id count once)" if unit == "item" else "contacts"
-    notes = [
-        f"Counts of {what} whose text mentions each topic, and their share of the year's "
-        f"{'items' if unit == 'item' else 'contacts'} with text; topics from "
-        f"{Path(dictionary.source).name} (case-insensitive whole-word terms and regular "
-        "expressions, after the topic's exclusions).",
-        f"Sample: {study.label()}, {study.first_year}-{study.last_year}; "
-        f"{account.rows_out:,} of {account.rows_in:,} contacts have text.",
-    ]
-    tab = stats_table(
-        topic_table_frame(table, dictionary),
-        title="References to topics in the contact reports, by year",
-        label="tab:topics_yearly",
-        notes=notes,
-        simulated=bool(study.simulated),
-    )
-    out = Path(out)
-    files = write_table(tab, out, "topics_yearly")
-    files.append(write_frame(table.reset_index(), out / "tables" / "topics_yearly.csv"))
-    files += plot_yearly_topics(
-        table,
-        dictionary,
-        stem=out / "figures" / "topics_yearly",
-        simulated=bool(study.simulated),
-        unit=unit,
-    )
-    return files, table, account

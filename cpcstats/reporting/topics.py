@@ -1,0 +1,124 @@
+"""The topic counts as a table and a figure: ``topics_yearly.{tex,md,csv}`` and ``.{pdf,png}``.
+
+Why in reporting: counting texts (:mod:`cpcstats.topics`) is done while panels are built,
+below them; writing the yearly table and figure uses the tables, the figure style and the
+writer of this package.  Keeping the two apart lets the package graph go one way
+(topics -> panels -> ... -> reporting).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from cpcstats.accounting import StageAccount
+from cpcstats.io import write_frame
+from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
+from cpcstats.reporting.tables import stats_table
+from cpcstats.reporting.write import write_table
+from cpcstats.study import Study
+from cpcstats.topics import (
+    TopicDictionary,
+    load_dictionary,
+    study_dictionary,
+    tag_contacts,
+    yearly_topics,
+)
+
+__all__ = ["plot_yearly_topics", "topic_table_frame", "write_topic_outputs"]
+
+
+def plot_yearly_topics(
+    table: pd.DataFrame,
+    dictionary: TopicDictionary,
+    *,
+    stem: Path,
+    simulated: bool,
+    unit: str,
+    topics: list[str] | None = None,
+) -> list[Path]:
+    """Share of units mentioning each topic by year, one small panel per topic."""
+    chosen = [t for t in dictionary.topics if topics is None or t.name in topics]
+    ncol = 3
+    nrow = int(np.ceil(len(chosen) / ncol))
+    with style():
+        fig = new_figure(9.0, 2.2 * nrow + 0.6)
+        axes = fig.subplots(nrow, ncol, squeeze=False)
+        years = table.index.to_numpy()
+        for ax, topic in zip(axes.ravel(), chosen, strict=False):
+            share = 100 * table[f"{topic.name}_share"].to_numpy(dtype=float)
+            ax.plot(years, share, marker="o", markersize=3, linewidth=1.4, color="tab:blue")
+            ax.set_title(topic.label, fontsize=9)
+            ax.set_ylim(bottom=0)
+            ax.set_xlim(years.min() - 0.5, years.max() + 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+            ax.tick_params(labelsize=7)
+        for ax in axes.ravel()[len(chosen) :]:
+            ax.set_visible(False)
+        what = "news items" if unit == "item" else "contacts"
+        fig.supylabel(f"% of {what} mentioning the topic", fontsize=9)
+        if simulated:
+            mark_simulated(fig)
+        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
+        return save_figure(fig, stem)
+
+
+def topic_table_frame(table: pd.DataFrame, dictionary: TopicDictionary) -> pd.DataFrame:
+    """The yearly table as shown: units, then per topic "count (share %)"."""
+    shown: dict[str, Any] = {"Units with text": [f"{int(n):,}" for n in table["units"]]}
+    for topic in dictionary.topics:
+        count = table[topic.name].astype(int)
+        share = 100 * table[f"{topic.name}_share"]
+        shown[topic.label] = [f"{c} ({s:.1f}%)" for c, s in zip(count, share, strict=True)]
+    frame = pd.DataFrame(shown, index=table.index.astype(str))
+    frame.index.name = "Year"
+    return frame
+
+
+def write_topic_outputs(
+    study: Study,
+    out: Path,
+    *,
+    dictionary_path: str | Path | None = None,
+    unit: str | None = None,
+) -> tuple[list[Path], pd.DataFrame, StageAccount]:
+    """Tag the study's contacts and write ``tables/topics_yearly.{tex,md,csv}`` and
+    ``figures/topics_yearly.{pdf,png}``; options default to the study's ``[topics]``."""
+    config = study.config.get("topics", {}) if isinstance(study.config, dict) else {}
+    unit = unit or str(config.get("unit", "item"))
+    dictionary = (
+        load_dictionary(dictionary_path) if dictionary_path is not None else study_dictionary(study)
+    )
+    tagged, account = tag_contacts(study.contacts, dictionary, unit=unit)
+    table = yearly_topics(tagged, dictionary)
+    what = "news items (contacts sharing a source_id count once)" if unit == "item" else "contacts"
+    notes = [
+        f"Counts of {what} whose text mentions each topic, and their share of the year's "
+        f"{'items' if unit == 'item' else 'contacts'} with text; topics from "
+        f"{Path(dictionary.source).name} (case-insensitive whole-word terms and regular "
+        "expressions, after the topic's exclusions).",
+        f"Sample: {study.label()}, {study.first_year}-{study.last_year}; "
+        f"{account.rows_out:,} of {account.rows_in:,} contacts have text.",
+    ]
+    tab = stats_table(
+        topic_table_frame(table, dictionary),
+        title="References to topics in the contact reports, by year",
+        label="tab:topics_yearly",
+        notes=notes,
+        simulated=bool(study.simulated),
+    )
+    out = Path(out)
+    files = write_table(tab, out, "topics_yearly")
+    files.append(write_frame(table.reset_index(), out / "tables" / "topics_yearly.csv"))
+    files += plot_yearly_topics(
+        table,
+        dictionary,
+        stem=out / "figures" / "topics_yearly",
+        simulated=bool(study.simulated),
+        unit=unit,
+    )
+    return files, table, account
