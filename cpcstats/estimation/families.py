@@ -30,6 +30,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversion
 
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import fit_ppml_hdfe
+from cpcstats.estimation.numdiff import symmetric_jacobian
 from cpcstats.estimation.registry import FitFunctions
 from cpcstats.estimation.truncated import fit_truncated
 
@@ -134,16 +135,8 @@ def _sqrt(value: float) -> float:
 
 
 def _numeric_hessian(score: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
-    """Symmetrised central-difference Jacobian of an analytic score."""
-    k = len(x)
-    out = np.empty((k, k))
-    for j in range(k):
-        h = 1e-5 * max(abs(x[j]), 1.0)
-        up, down = x.copy(), x.copy()
-        up[j] += h
-        down[j] -= h
-        out[:, j] = (score(up) - score(down)) / (2 * h)
-    return (out + out.T) / 2
+    """Symmetrised central-difference Jacobian of an analytic score (relative step 1e-5)."""
+    return symmetric_jacobian(score, x, rel_step=1e-5)
 
 
 def _nb2_logpmf(y: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:

@@ -37,6 +37,7 @@ from scipy import stats
 
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.fit import patsy_frame
+from cpcstats.estimation.numdiff import central_jacobian
 from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
 from cpcstats.formula import parse_formula
@@ -437,23 +438,12 @@ def _mu(m: ModelView, theta: np.ndarray, d: DesignMatrices) -> np.ndarray:
     return np.asarray(m.mean(theta, d.X, d.Z, d.offset), dtype=float)
 
 
-def _steps(theta: np.ndarray) -> np.ndarray:
-    return _PARAM_STEP * np.maximum(np.abs(theta), 1.0)
-
-
 def _mean_jacobian(m: ModelView, d: DesignMatrices) -> np.ndarray:
     """n x p derivatives of E[y] with respect to all parameters (analytic for log links)."""
     theta = m.params
     if m.log_link:
         return _mu(m, theta, d)[:, None] * d.X
-    steps = _steps(theta)
-    out = np.empty((d.X.shape[0], len(theta)))
-    for k, h in enumerate(steps):
-        up, down = theta.copy(), theta.copy()
-        up[k] += h
-        down[k] -= h
-        out[:, k] = (_mu(m, up, d) - _mu(m, down, d)) / (2 * h)
-    return out
+    return central_jacobian(lambda t: _mu(m, t, d), theta, rel_step=_PARAM_STEP)
 
 
 def _average_gradient(m: ModelView, d: DesignMatrices) -> np.ndarray:
@@ -462,14 +452,7 @@ def _average_gradient(m: ModelView, d: DesignMatrices) -> np.ndarray:
     if m.log_link:
         mu = _mu(m, theta, d)
         return (mu @ d.X) / len(mu)
-    steps = _steps(theta)
-    out = np.empty(len(theta))
-    for k, h in enumerate(steps):
-        up, down = theta.copy(), theta.copy()
-        up[k] += h
-        down[k] -= h
-        out[k] = (_mu(m, up, d).mean() - _mu(m, down, d).mean()) / (2 * h)
-    return out
+    return central_jacobian(lambda t: _mu(m, t, d).mean(), theta, rel_step=_PARAM_STEP)
 
 
 # --------------------------------------------------------------------------- predictions

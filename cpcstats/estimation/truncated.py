@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
+from cpcstats.estimation.numdiff import symmetric_jacobian
+
 ALPHA_MIN = 1e-8
 ALPHA_MAX = 1e4
 LOWER_FLAG = 1e-6  # alpha below this is held at ALPHA_MIN and flagged (as NB2's boundary)
@@ -85,15 +87,9 @@ def _terms_raw(
     return ll, np.column_stack([X * resid[:, None], score_log_alpha])
 
 
-def _jacobian(fun, x: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
-    out = np.empty((len(x), len(x)))
-    for j in range(len(x)):
-        h = 1e-6 * max(abs(x[j]), 1.0)
-        up, down = x.copy(), x.copy()
-        up[j] += h
-        down[j] -= h
-        out[:, j] = (fun(up) - fun(down)) / (2 * h)
-    return (out + out.T) / 2
+def _jacobian(fun: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Numeric Hessian from the analytic gradient (relative step 1e-6)."""
+    return symmetric_jacobian(fun, x, rel_step=1e-6)
 
 
 def _newton_polish(
