@@ -21,6 +21,7 @@ from cpcstats.accounting import StageAccount
 from cpcstats.errors import EstimationError, InputError, SpecError
 from cpcstats.estimation.families import SINGULAR_HESSIAN, CoreFit, ModelData
 from cpcstats.estimation.hdfe import ZERO_GROUP, drop_zero_groups
+from cpcstats.estimation.linalg import collinear_columns, matrix_rank
 from cpcstats.estimation.registry import family_label, get_family
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.vcov import (
@@ -366,7 +367,7 @@ def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
         )
     values = X.to_numpy(dtype=float)
     try:
-        rank = np.linalg.matrix_rank(values)
+        rank = matrix_rank(values)
     except np.linalg.LinAlgError as exc:  # an SVD that does not converge: say so, per model
         raise EstimationError(
             f"model {spec.name!r}: the rank of the design matrix cannot be computed ({exc})",
@@ -375,12 +376,8 @@ def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
             fix="rescale very large regressors, or simplify the formula",
         ) from exc
     if rank < values.shape[1]:
-        from scipy.linalg import qr
-
-        _, r, perm = qr(values, mode="economic", pivoting=True)
-        diag = np.abs(np.diag(r))
-        tol = diag[0] * max(values.shape) * np.finfo(float).eps * 1e4
-        collinear = [X.columns[perm[i]] for i in range(len(diag)) if diag[i] <= tol]
+        dependent = collinear_columns(values, eps_factor=1e4, pivots_only=True)
+        collinear = [X.columns[j] for j in dependent]
         raise EstimationError(
             f"model {spec.name!r}: the design matrix is singular (rank {rank} of "
             f"{values.shape[1]}); collinear term(s): {', '.join(collinear) or 'see formula'}",

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from cpcstats.errors import EstimationError
+from cpcstats.estimation.linalg import collinear_columns, full_column_rank
 
 SEPARATION_MU = 1e-9
 ZERO_GROUP = "fixed-effect group with only zero outcomes"
@@ -128,13 +129,7 @@ class Demeaner:
 
 def _collinear_columns(M: np.ndarray) -> list[int]:
     """Columns to omit so the rest have full rank (pivoted QR: the last, least independent)."""
-    from scipy.linalg import qr
-
-    _, r, perm = qr(M, mode="economic", pivoting=True)
-    diag = np.abs(np.diag(r))
-    tol = diag[0] * max(M.shape) * np.finfo(float).eps * 1e3 if len(diag) else 0.0
-    rank = int((diag > tol).sum())
-    return sorted(int(j) for j in perm[rank:])
+    return sorted(collinear_columns(M, eps_factor=1e3))
 
 
 def drop_zero_groups(y: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
@@ -241,7 +236,7 @@ def fit_ppml_hdfe(
                 column="formula",
                 fix="remove them, or drop the fixed effect that absorbs them",
             )
-        if np.linalg.matrix_rank(Xt0) < Xt0.shape[1]:
+        if not full_column_rank(Xt0):
             collinear = [active[i] for i in _collinear_columns(Xt0)]
             if not separated_once:
                 raise EstimationError(

@@ -37,6 +37,7 @@ from scipy import stats
 
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.fit import patsy_frame
+from cpcstats.estimation.linalg import matrix_rank
 from cpcstats.estimation.numdiff import central_jacobian
 from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
@@ -167,7 +168,7 @@ def wald_test(
     target = _test_values(values, names)
     b = result.params[names].to_numpy(dtype=float)
     V = result.vcov.loc[names, names].to_numpy(dtype=float)
-    if not np.isfinite(V).all() or np.linalg.matrix_rank(V) < len(names):
+    if not np.isfinite(V).all() or matrix_rank(V) < len(names):
         raise EstimationError(
             f"model {result.name!r}: the variance of {', '.join(names)} is singular or "
             "not finite, so their joint Wald test is not defined",

@@ -30,6 +30,7 @@ from scipy import stats
 
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import Demeaner
+from cpcstats.estimation.linalg import matrix_rank
 from cpcstats.estimation.postestimation import design_matrices, model_view
 from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
@@ -191,7 +192,7 @@ def score_test(
         )
     Vi = V[np.ix_(informative, informative)]
     Si = total[informative]
-    rank = int(np.linalg.matrix_rank(Vi, tol=1e-10 * float(np.abs(Vi).max())))
+    rank = matrix_rank(Vi, rel_tol=1e-10)
     statistic = float(Si @ np.linalg.pinv(Vi, rcond=1e-10) @ Si)
     return ScoreTest(
         terms=terms,
