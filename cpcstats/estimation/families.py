@@ -1,6 +1,10 @@
 """Count-model families: each fits one model and returns what inference needs.
 
-Every family is a function ``(ModelData) -> CoreFit``.  A ``CoreFit`` carries
+Every family is a function ``(ModelData) -> CoreFit``, registered with its traits in
+:mod:`cpcstats.estimation.registry`.  This module holds the shared data types and
+helpers and the Poisson, NB2, NB1, hurdle and FE families; the zero-inflated, GEE and
+linear-FE families live in their own modules (``zero_inflated``, ``gee``, ``linear_fe``),
+the way a new family is added.  A ``CoreFit`` carries
 the coefficients shown in tables (``names``/``params``), per-observation
 scores and the model-based variance ("bread") over those coefficients plus any
 ancillary ones (a dispersion parameter), so :mod:`cpcstats.estimation.vcov`
@@ -24,11 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import linalg, optimize, special, stats
-from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
+from scipy import linalg, special, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-from cpcstats.errors import EstimationError, SpecError
+from cpcstats.errors import EstimationError
 from cpcstats.estimation.hdfe import fit_ppml_hdfe
 from cpcstats.estimation.numdiff import symmetric_jacobian
 from cpcstats.estimation.registry import FitFunctions
@@ -467,94 +470,13 @@ def fit_negbin1(data: ModelData) -> CoreFit:
     )
 
 
-# --------------------------------------------------------------------------- zero-inflated
+# --------------------------------------------------------------------------- hurdles
 def _require_z(data: ModelData, family: str) -> np.ndarray:
     if data.Z is None:
         raise ValueError(f"family {family!r} needs an `inflation` formula for its zero part")
     return data.Z
 
 
-def _fit_zero_inflated(data: ModelData, negbin: bool) -> CoreFit:
-    y, X, off = data.y, data.X, _offset(data)
-    Z = _require_z(data, "zinb" if negbin else "zip")
-    kx, kz = X.shape[1], Z.shape[1]
-    if negbin:
-        model = ZeroInflatedNegativeBinomialP(y, X, exog_infl=Z, offset=off, p=2)
-    else:
-        model = ZeroInflatedPoisson(y, X, exog_infl=Z, offset=off)
-    count = fit_negbin(data) if negbin else fit_poisson(data)
-    logit = sm.Logit((y == 0).astype(float), Z).fit(disp=0, maxiter=200)
-    start = np.concatenate(
-        [np.asarray(logit.params), count.params]
-        + ([[max(count.alpha or 0.5, 0.05)]] if negbin else [])
-    )
-    if data.start is not None:
-        start = data.start
-    res, seen = _robust_ml(model, [start, None])
-    full = np.asarray(res.params)  # statsmodels order: inflate, count, (alpha)
-    order = np.r_[kz : kz + kx, 0:kz, kz + kx : len(full)]
-    # statsmodels 0.15's analytic ZIP Hessian has a wrong inflation x count block, so the
-    # Hessian is the central difference of the analytic score (pscl also differences).
-    bread = _inv(-_numeric_hessian(model.score, full))[np.ix_(order, order)]
-    scores = model.score_obs(full)[:, order]
-    if negbin:
-        scores[:, -1] = 0.0  # R's estfun.zeroinfl has no theta column (see vcov.py)
-    alpha = float(full[-1]) if negbin else None
-    notes = (
-        []
-        if res.mle_retvals.get("converged", False)
-        else [f"{'ZINB' if negbin else 'ZIP'} optimiser did not converge"]
-    )
-    if negbin and alpha is not None and alpha < ALPHA_BOUNDARY:
-        notes.append(f"ZINB dispersion at the boundary (alpha = {alpha:.2e})")
-    params = full[order][: kx + kz]
-    pi = special.expit(Z @ params[kx:])
-    if pi.max() < 1e-6:
-        notes.append(
-            "zero-inflation probability at the boundary (max pi < 1e-6): the data "
-            "show no excess zeros beyond the count model, whose fit this equals; the "
-            "inflation coefficients are not identified"
-        )
-    mu = np.exp(X @ params[:kx] + off)
-
-    def pmf(k: np.ndarray, pi: np.ndarray = pi, mu: np.ndarray = mu) -> np.ndarray:
-        base = _nb2_pmf(k, mu, alpha) if negbin else _poisson_pmf(k, mu)  # type: ignore[arg-type]
-        return (1 - pi)[:, None] * base + np.where(k[None, :] == 0, pi[:, None], 0.0)
-
-    def mean(
-        p: np.ndarray, X: np.ndarray, Z: np.ndarray | None = None, offset: np.ndarray | None = None
-    ) -> np.ndarray:
-        assert Z is not None
-        return (1 - special.expit(Z @ p[kx : kx + kz])) * _exp_mean(p, X, None, offset)
-
-    return CoreFit(
-        names=list(data.x_names) + [INFLATE + n for n in data.z_names],
-        params=params,
-        loglik=float(res.llf),
-        bread=bread,
-        scores=scores,
-        k_dof=kx + kz,
-        n_extra=int(negbin),
-        alpha=alpha,
-        alpha_se=_sqrt(bread[-1, -1]) if negbin else None,
-        converged=bool(res.mle_retvals.get("converged", False)),
-        warnings=notes + seen,
-        loglik_obs=model.loglikeobs(full),
-        fitted=(1 - pi) * mu,
-        pmf=pmf,
-        mean=mean,
-    )
-
-
-def fit_zip(data: ModelData) -> CoreFit:
-    return _fit_zero_inflated(data, negbin=False)
-
-
-def fit_zinb(data: ModelData) -> CoreFit:
-    return _fit_zero_inflated(data, negbin=True)
-
-
-# --------------------------------------------------------------------------- hurdles
 def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
     """Logit for P(y > 0) on Z, zero-truncated Poisson/NB2 for the positive counts on X."""
     y, X, off = data.y, data.X, _offset(data)
@@ -719,231 +641,15 @@ def fit_fe_negbin(data: ModelData) -> CoreFit:
     return fit_negbin(data)
 
 
-# --------------------------------------------------------------------------- GEE
-class TimeAR1(sm.cov_struct.CovStruct):
-    """AR(1) working correlation in calendar time: corr(y_is, y_it) = rho^|t - s|.
-
-    Why our own: statsmodels' ``Autoregressive`` builds the working correlation from the
-    positions of the rows inside a unit (rho^|j - k|) whatever ``time`` says -- only its
-    estimate of rho uses time distances, and with ``grid=True`` not even that.  When a
-    unit's years have gaps (a sample filter, a missing covariate), two years two apart
-    would get rho^1.  Here the distance is the time difference, in the matrix and in the
-    estimate.
-
-    The estimator of rho is geepack's (``geeglm(corstr = "ar1", waves = year)``, identity
-    correlation link): unweighted least squares of the products of standardised Pearson
-    residuals of every pair of observations of a unit on rho^distance,
-    min_rho sum_pairs (e_is e_it - rho^|t - s|)^2 with e = (y - mu) / sqrt(phi V(mu)) and
-    phi = sum r^2 / N.  It differs from statsmodels' ``Autoregressive``: with
-    ``grid=True`` a lag-one ratio sum(e_t e_{t+1}) / sum(e_t^2) over adjacent *rows*; with
-    ``grid=False`` a weighted regression of each residual on each earlier one, e_t on
-    rho^d e_s.  tests/test_robust_estimation.py checks rho, coefficients and both
-    variances against geepack on a panel with gaps (tests/reference/make_gee_gaps.R).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.dep_params = 0.0
-        self._dist: list[np.ndarray] = []
-        self._integer = True
-
-    def initialize(self, model: object) -> None:
-        super().initialize(model)
-        self._dist = []
-        for t in model.time_li:  # type: ignore[attr-defined]
-            t = np.asarray(t, dtype=float)[:, 0]
-            self._dist.append(np.abs(t[:, None] - t[None, :]))
-        self._integer = all(np.allclose(d, np.round(d)) for d in self._dist)
-
-    def update(self, params: np.ndarray) -> None:
-        model = self.model
-        scale = model.estimate_scale()
-        products, distances = [], []
-        for i in range(model.num_group):
-            expval, _ = model.cached_means[i]
-            e = (model.endog_li[i] - expval) / np.sqrt(scale * model.family.variance(expval))
-            j, k = np.triu_indices(len(e), 1)
-            products.append(e[j] * e[k])
-            distances.append(self._dist[i][j, k])
-        prod, dist = np.concatenate(products), np.concatenate(distances)
-        if len(prod) == 0:  # no unit has two observations: nothing to estimate
-            self.dep_params = 0.0
-            return
-        lower = -0.999 if self._integer else 0.0  # rho^d of a negative rho needs integer d
-
-        def loss(rho: float) -> float:
-            return float(np.sum((prod - np.power(rho, dist)) ** 2))
-
-        best = optimize.minimize_scalar(
-            loss, bounds=(lower, 0.999), method="bounded", options={"xatol": 1e-12}
-        )
-        self.dep_params = float(best.x)
-
-    def covariance_matrix(self, endog_expval: np.ndarray, index: int) -> tuple[np.ndarray, bool]:
-        return np.power(self.dep_params, self._dist[index]), True
-
-    def summary(self) -> str:
-        return f"AR(1) in time, rho^|t - s|: rho = {self.dep_params:.3f}"
-
-
-def _gee_time(data: ModelData) -> np.ndarray:
-    """The time of each row for an AR(1) working correlation, checked.
-
-    Refused (SpecError) rather than guessed: no time variable (row order is not time), a
-    time that is not numeric, or two rows of one unit at the same time (distance 0 would
-    make their working correlation 1, a singular matrix) -- the usual cause is clustering
-    a party-year panel by country.
-    """
-    if data.time is None:
-        raise SpecError(
-            'correlation = "ar1" needs the time of each row (a `year` column); the row '
-            "order is not taken as time",
-            column="correlation",
-            fix='add an integer `year` column, or use correlation = "exchangeable"',
-        )
-    time = pd.to_numeric(pd.Series(data.time), errors="coerce").to_numpy(dtype=float)
-    if not np.isfinite(time).all():
-        bad = int((~np.isfinite(time)).sum())
-        raise SpecError(
-            f'correlation = "ar1": the time variable `year` is missing or not a number in '
-            f"{bad} row(s)",
-            column="year",
-            fix="give every row a numeric year, or drop those rows with a sample filter",
-        )
-    assert data.groups is not None
-    pairs = pd.DataFrame({"g": data.groups, "t": time})
-    dup = pairs.duplicated()
-    if dup.any():
-        raise SpecError(
-            f'correlation = "ar1": {int(dup.sum())} row(s) repeat a (unit, year) pair '
-            f"(first: year {pairs.t[dup].iloc[0]:g}); an AR(1) in time needs one row per "
-            "unit and year",
-            column="cluster",
-            fix="cluster by the panel unit (party_id on the party-year panel), or use "
-            'correlation = "exchangeable"',
-        )
-    return time
-
-
-def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
-    """GEE with a robust variance by panel unit (geepack conventions: scale = sum r^2/N).
-
-    Rows are sorted by unit and time.  ``ar1`` uses :class:`TimeAR1` (rho^|t - s| in
-    calendar time, geepack's estimator of rho).
-    """
-    if data.groups is None:
-        raise SpecError(
-            'GEE needs a panel unit: give `cluster` (e.g. cluster = "iso3") or fit a Panel',
-            column="cluster",
-            fix='add cluster = "iso3" (country-year) or "party_id" (party-year)',
-        )
-    y, X, off = data.y, data.X, _offset(data)
-    time = _gee_time(data) if data.correlation == "ar1" else None  # only AR(1) uses time
-    sort_time = np.zeros(len(y))
-    if data.time is not None:  # rows in unit-time order, whatever the correlation
-        sort_time = np.nan_to_num(
-            pd.to_numeric(pd.Series(data.time), errors="coerce").to_numpy(dtype=float)
-        )
-    order = np.lexsort((sort_time, data.groups))
-    alpha = None
-    if negbin:
-        _, alpha, _, _, _ = _nb2_ml(data)
-        family = sm.families.NegativeBinomial(alpha=alpha)
-    else:
-        family = sm.families.Poisson()
-    if data.correlation == "ar1":
-        cov: sm.cov_struct.CovStruct = TimeAR1()
-    elif data.correlation == "exchangeable":
-        cov = sm.cov_struct.Exchangeable()
-    else:
-        cov = sm.cov_struct.Independence()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = sm.GEE(
-            y[order],
-            X[order],
-            groups=data.groups[order],
-            time=None if time is None else time[order],
-            family=family,
-            cov_struct=cov,
-            offset=off[order],
-        )
-        res = model.fit(maxiter=200, ctol=1e-10, scale="X2", ddof_scale=0)
-    beta = np.asarray(res.params)
-    mu = np.exp(X @ beta + off)
-    dep_params = getattr(cov, "dep_params", None)
-    dep = float(np.ravel(dep_params)[0]) if dep_params is not None and np.size(dep_params) else 0.0
-    label = "AR(1) in time" if data.correlation == "ar1" else data.correlation
-    return CoreFit(
-        names=list(data.x_names),
-        params=beta,
-        loglik=float("nan"),
-        bread=np.asarray(res.cov_naive),
-        scores=None,
-        k_dof=X.shape[1],
-        n_extra=int(negbin),
-        alpha=alpha,
-        converged=bool(res.converged) if hasattr(res, "converged") else True,
-        warnings=_caught(caught),
-        fitted=mu,
-        mean=_exp_mean,
-        vcov=np.asarray(res.cov_robust),
-        vcov_description=f"GEE robust (sandwich) by panel unit, {label} working "
-        f"correlation (rho = {dep:.3f})",
-        n_clusters=len(np.unique(data.groups)),
-        extra={"working_correlation": dep},
-    )
-
-
-def fit_gee_poisson(data: ModelData) -> CoreFit:
-    return _fit_gee(data, negbin=False)
-
-
-def fit_gee_negbin(data: ModelData) -> CoreFit:
-    return _fit_gee(data, negbin=True)
-
-
-# --------------------------------------------------------------------------- linear FE
-def fit_ols_fe(data: ModelData) -> CoreFit:
-    """Two-way FE OLS of log(1 + y) with linearmodels' PanelOLS, clustered by unit."""
-    from linearmodels.panel import PanelOLS
-    from linearmodels.panel.utility import AbsorbingEffectError
-
-    assert data.frame is not None and data.unit and data.period
-    index = pd.MultiIndex.from_arrays(
-        [data.frame[data.unit].to_numpy(), data.frame[data.period].to_numpy()]
-    )
-    dep = pd.Series(np.log1p(data.y), index=index, name="log1p_y")
-    keep_cols = [i for i, n in enumerate(data.x_names) if n != "Intercept"]
-    exog = pd.DataFrame(
-        data.X[:, keep_cols], index=index, columns=[data.x_names[i] for i in keep_cols]
-    )
-    try:
-        model = PanelOLS(dep, exog, entity_effects=True, time_effects=True, drop_absorbed=False)
-        res = model.fit(cov_type="clustered", cluster_entity=True)
-    except AbsorbingEffectError as exc:  # linearmodels' own type: a per-model user error
-        raise EstimationError(
-            f"the regressors are absorbed by the unit and year effects ({exc})",
-            column="formula",
-            fix="use regressors that vary within units and years, or widen the sample",
-        ) from exc
-    params = np.asarray(res.params)
-    return CoreFit(
-        names=list(exog.columns),
-        params=params,
-        loglik=float(res.loglik),
-        bread=np.asarray(res.cov),
-        scores=None,
-        k_dof=len(params),
-        converged=True,
-        vcov=np.asarray(res.cov),
-        vcov_description=f"clustered by {data.unit} (linearmodels PanelOLS, "
-        "small-sample corrected)",
-        n_clusters=int(res.entity_info["total"]),
-        extra={"r2_within": float(res.rsquared_within), "outcome": 0.0},
-    )
-
-
 #: ``name -> fit function``, a view of :data:`cpcstats.estimation.registry.FAMILY_REGISTRY`
 #: (kept for callers that replace a fit function by item assignment)
 FAMILIES = FitFunctions()
+
+
+def __getattr__(name: str) -> object:
+    """Names that moved to their family module, still reachable from here (PEP 562)."""
+    if name == "TimeAR1":
+        from cpcstats.estimation.gee import TimeAR1
+
+        return TimeAR1
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -137,6 +137,9 @@ class Family:
 
 
 _FAMILIES = "cpcstats.estimation.families"
+_ZERO_INFLATED = "cpcstats.estimation.zero_inflated"
+_GEE = "cpcstats.estimation.gee"
+_LINEAR_FE = "cpcstats.estimation.linear_fe"
 _GEE_LIK = "no likelihood (GEE estimating equations)"
 _BUILTIN = (
     Family("poisson", "Poisson", f"{_FAMILIES}:fit_poisson", base="poisson"),
@@ -145,7 +148,7 @@ _BUILTIN = (
     Family(
         "zip",
         "ZIP",
-        f"{_FAMILIES}:fit_zip",
+        f"{_ZERO_INFLATED}:fit_zip",
         link="zero-mixture",
         zero_part="inflation",
         vuong=(Vuong("poisson", "zero inflation", 1), Vuong("hurdle-poisson", "zero process", 6)),
@@ -153,7 +156,7 @@ _BUILTIN = (
     Family(
         "zinb",
         "ZINB",
-        f"{_FAMILIES}:fit_zinb",
+        f"{_ZERO_INFLATED}:fit_zinb",
         link="zero-mixture",
         zero_part="inflation",
         vuong=(Vuong("negbin", "zero inflation", 2), Vuong("hurdle-negbin", "zero process", 5)),
@@ -187,7 +190,7 @@ _BUILTIN = (
     Family(
         "gee-poisson",
         "GEE Poisson",
-        f"{_FAMILIES}:fit_gee_poisson",
+        f"{_GEE}:fit_gee_poisson",
         gee=True,
         no_likelihood=_GEE_LIK,
         own_variance_label="GEE robust",
@@ -195,7 +198,7 @@ _BUILTIN = (
     Family(
         "gee-negbin",
         "GEE NB2",
-        f"{_FAMILIES}:fit_gee_negbin",
+        f"{_GEE}:fit_gee_negbin",
         gee=True,
         no_likelihood=_GEE_LIK,
         own_variance_label="GEE robust",
@@ -203,7 +206,7 @@ _BUILTIN = (
     Family(
         "ols-fe",
         "OLS FE, log(1+y)",
-        f"{_FAMILIES}:fit_ols_fe",
+        f"{_LINEAR_FE}:fit_ols_fe",
         link="log1p-identity",
         fe="own",
         needs_fe=True,
