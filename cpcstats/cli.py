@@ -192,9 +192,16 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from cpcstats import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cpcstats", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"cpcstats {_version()}")
     # --debug is also accepted after the subcommand (SUPPRESS keeps the global value)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
