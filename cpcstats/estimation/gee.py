@@ -15,14 +15,8 @@ import statsmodels.api as sm
 from scipy import optimize
 
 from cpcstats.errors import SpecError
-from cpcstats.estimation.families import (
-    CoreFit,
-    ModelData,
-    _caught,
-    _exp_mean,
-    _nb2_ml,
-    _offset,
-)
+from cpcstats.estimation.base import CoreFit, ModelData, _caught, _exp_mean, _offset
+from cpcstats.estimation.families import _nb2_ml
 
 
 class TimeAR1(sm.cov_struct.CovStruct):

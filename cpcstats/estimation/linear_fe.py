@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.errors import EstimationError
-from cpcstats.estimation.families import CoreFit, ModelData
+from cpcstats.estimation.base import CoreFit, ModelData
 
 
 def fit_ols_fe(data: ModelData) -> CoreFit:

@@ -9,13 +9,18 @@ so a new family needs no change in the reporting layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from cpcstats.accounting import StageAccount
+
+if TYPE_CHECKING:  # types only: results must not import the estimators at run time
+    from cpcstats.estimation.base import CoreFit
+    from cpcstats.estimation.fit import Design
+    from cpcstats.spec import ModelSpec
 
 
 @dataclass
@@ -51,11 +56,13 @@ class FitResult:
     df_resid: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     # post-estimation payload (not part of records): the family's fit, the design, the
-    # variance over all estimated parameters and the specification
-    core: Any = field(default=None, repr=False, compare=False)
-    design: Any = field(default=None, repr=False, compare=False)
-    full_vcov: Any = field(default=None, repr=False, compare=False)
-    spec: Any = field(default=None, repr=False, compare=False)
+    # variance over all estimated parameters and the specification.  None on a result
+    # not made by ``fit`` (e.g. built by hand); post-estimation reads them through
+    # :func:`cpcstats.estimation.postestimation.model_view`, which checks them.
+    core: CoreFit | None = field(default=None, repr=False, compare=False)
+    design: Design | None = field(default=None, repr=False, compare=False)
+    full_vcov: np.ndarray | None = field(default=None, repr=False, compare=False)
+    spec: ModelSpec | None = field(default=None, repr=False, compare=False)
 
     @property
     def tvalues(self) -> pd.Series:

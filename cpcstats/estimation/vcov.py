@@ -36,7 +36,7 @@ from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.registry import FAMILY_REGISTRY
 
 if TYPE_CHECKING:
-    from cpcstats.estimation.families import CoreFit
+    from cpcstats.estimation.base import CoreFit
     from cpcstats.estimation.fit import Design
     from cpcstats.spec import ModelSpec
 

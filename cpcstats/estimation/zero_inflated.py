@@ -13,7 +13,7 @@ import statsmodels.api as sm
 from scipy import special
 from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
 
-from cpcstats.estimation.families import (
+from cpcstats.estimation.base import (
     ALPHA_BOUNDARY,
     INFLATE,
     CoreFit,
@@ -24,12 +24,9 @@ from cpcstats.estimation.families import (
     _numeric_hessian,
     _offset,
     _poisson_pmf,
-    _require_z,
-    _robust_ml,
     _sqrt,
-    fit_negbin,
-    fit_poisson,
 )
+from cpcstats.estimation.families import _require_z, _robust_ml, fit_negbin, fit_poisson
 
 
 def _fit_zero_inflated(data: ModelData, negbin: bool) -> CoreFit:
