@@ -1,10 +1,11 @@
 """Count-model families: each fits one model and returns what inference needs.
 
 Every family is a function ``(ModelData) -> CoreFit``, registered with its traits in
-:mod:`cpcstats.estimation.registry`.  This module holds the shared data types and
-helpers and the Poisson, NB2, NB1, hurdle and FE families; the zero-inflated, GEE and
-linear-FE families live in their own modules (``zero_inflated``, ``gee``, ``linear_fe``),
-the way a new family is added.  A ``CoreFit`` carries
+:mod:`cpcstats.estimation.registry`.  This module holds the Poisson, NB2, NB1, hurdle
+and FE-NB2 families; the shared types and helpers are in :mod:`~.base`, and the
+zero-inflated, FE-Poisson, GEE and linear-FE families live in their own modules
+(``zero_inflated``, ``fe_poisson``, ``gee``, ``linear_fe``), the way a new family is
+added.  A ``CoreFit`` carries
 the coefficients shown in tables (``names``/``params``), per-observation
 scores and the model-based variance ("bread") over those coefficients plus any
 ancillary ones (a dispersion parameter), so :mod:`cpcstats.estimation.vcov`
@@ -44,7 +45,6 @@ from cpcstats.estimation.base import (
     _sqrt,
 )
 from cpcstats.estimation.base import SINGULAR_HESSIAN as SINGULAR_HESSIAN  # re-exported
-from cpcstats.estimation.hdfe import fit_ppml_hdfe
 from cpcstats.estimation.registry import FitFunctions
 from cpcstats.estimation.truncated import fit_truncated
 
@@ -468,47 +468,6 @@ def fit_hurdle_negbin(data: ModelData) -> CoreFit:
 
 
 # --------------------------------------------------------------------------- fixed effects
-def fit_fe_poisson(data: ModelData) -> CoreFit:
-    """Poisson with high-dimensional fixed effects (PPML), FE partialled out (hdfe.py)."""
-    res = fit_ppml_hdfe(
-        data.y, data.X, data.fe_codes, offset=data.offset, start=data.start, x_names=data.x_names
-    )
-    mu, Xt = res.mu, res.X_demeaned
-    keep = res.keep
-    active = res.active
-    names = [data.x_names[i] for i in active]
-    y = data.y[keep]
-    fe_eta = res.fe_eta
-
-    def mean(
-        p: np.ndarray,
-        X: np.ndarray,
-        Z: np.ndarray | None = None,
-        offset: np.ndarray | None = None,
-        fe_eta: np.ndarray = fe_eta,
-    ) -> np.ndarray:
-        eta = X @ p + fe_eta
-        return np.exp(eta if offset is None else eta + offset)
-
-    return CoreFit(
-        names=names,
-        params=res.beta,
-        loglik=float(stats.poisson.logpmf(y, mu).sum()),
-        bread=_inv((Xt * mu[:, None]).T @ Xt),
-        scores=Xt * (y - mu)[:, None],
-        k_dof=len(res.beta) + res.n_fe_params,
-        converged=res.converged,
-        warnings=res.warnings,
-        loglik_obs=stats.poisson.logpmf(y, mu),
-        fitted=mu,
-        pmf=lambda k, mu=mu: _poisson_pmf(k, mu),
-        mean=mean,
-        dropped=res.dropped,
-        keep=None if keep.all() else keep,
-        extra={"fe_params": float(res.n_fe_params), "iterations": float(res.iterations)},
-    )
-
-
 def fit_fe_negbin(data: ModelData) -> CoreFit:
     """NB2 with fixed effects as dummy variables (the design already holds them)."""
     return fit_negbin(data)

@@ -180,7 +180,7 @@ _BUILTIN = (
     Family(
         "fe-poisson",
         "FE Poisson",
-        f"{_FAMILIES}:fit_fe_poisson",
+        "cpcstats.estimation.fe_poisson:fit_fe_poisson",
         base="poisson",
         fe="absorbed",
         needs_fe=True,
