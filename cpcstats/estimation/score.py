@@ -31,7 +31,7 @@ from scipy import stats
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import Demeaner
 from cpcstats.estimation.linalg import matrix_rank
-from cpcstats.estimation.postestimation import design_matrices, model_view
+from cpcstats.estimation.model_view import design_matrices, model_view
 from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
 
