@@ -21,7 +21,7 @@ from cpcstats.estimation.registry import get_family
 from cpcstats.estimation.vcov import Vcov
 
 if TYPE_CHECKING:
-    from cpcstats.estimation.fit import Design
+    from cpcstats.estimation.design import Design
     from cpcstats.spec import ModelSpec
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import patsy
 
 from cpcstats.errors import EstimationError, SpecError
-from cpcstats.estimation.fit import patsy_frame
+from cpcstats.estimation.design import patsy_frame
 from cpcstats.estimation.numdiff import central_jacobian
 from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult

@@ -19,7 +19,7 @@ from cpcstats.accounting import StageAccount
 
 if TYPE_CHECKING:  # types only: results must not import the estimators at run time
     from cpcstats.estimation.base import CoreFit
-    from cpcstats.estimation.fit import Design
+    from cpcstats.estimation.design import Design
     from cpcstats.spec import ModelSpec
 
 

@@ -37,7 +37,7 @@ from cpcstats.estimation.registry import FAMILY_REGISTRY
 
 if TYPE_CHECKING:
     from cpcstats.estimation.base import CoreFit
-    from cpcstats.estimation.fit import Design
+    from cpcstats.estimation.design import Design
     from cpcstats.spec import ModelSpec
 
 __all__ = [

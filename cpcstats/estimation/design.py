@@ -1,0 +1,181 @@
+"""Design matrices of one model (patsy), checked for finiteness and rank.
+
+The :class:`Design` keeps the patsy design infos, so post-estimation rebuilds the design
+of new rows exactly as in estimation (codings, interactions, stateful transforms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from cpcstats.errors import EstimationError, SpecError
+from cpcstats.estimation.families import ModelData
+from cpcstats.estimation.linalg import collinear_columns, matrix_rank
+from cpcstats.estimation.registry import get_family
+from cpcstats.estimation.sample import _first_row
+from cpcstats.formula import FORMULA_NAMESPACE, Formula
+from cpcstats.spec import ModelSpec
+
+
+@dataclass
+class Design:
+    """Design matrices of one model and how to rebuild them for new data."""
+
+    data: ModelData
+    x_info: Any
+    z_info: Any | None
+    frame: pd.DataFrame  # the estimation sample
+
+
+def patsy_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """Columns patsy can read (text as objects, nullable numbers as floats); only
+    ``columns`` when given, so wide panels are not converted column by column.
+
+    Public because post-estimation rebuilds design matrices of new rows the same way.
+    """
+    keep = [c for c in dict.fromkeys(columns or frame.columns) if c in frame.columns]
+    data = frame[keep].copy()
+    for column in data.columns:
+        dtype = data[column].dtype
+        if isinstance(dtype, pd.StringDtype) or dtype is np.dtype(object):
+            data[column] = data[column].astype(object)
+        elif pd.api.types.is_extension_array_dtype(dtype):
+            data[column] = data[column].astype(float)
+    return data
+
+
+_patsy_frame = patsy_frame  # old private name, kept for existing callers
+
+
+def _matrices(text: str, frame: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFrame, Any]:
+    try:
+        _, X = patsy.dmatrices(
+            text,
+            frame,
+            return_type="dataframe",
+            NA_action="raise",
+            eval_env=patsy.EvalEnvironment([dict(FORMULA_NAMESPACE)]),
+        )
+    except patsy.PatsyError as exc:
+        raise SpecError(
+            f"model {spec.name!r}: formula {text!r} cannot be built: {str(exc).splitlines()[0]}",
+            file=spec.source,
+            column="formula",
+            fix="check the formula against the panel's variables",
+        ) from exc
+    return X, X.design_info
+
+
+def build_design(
+    spec: ModelSpec,
+    formula: Formula,
+    frame: pd.DataFrame,
+    inflation: Formula | None,
+    unit: str | None,
+) -> Design:
+    used = [formula.response, *formula.variables, *formula.fixed_effects]
+    if inflation is not None:
+        used += [*inflation.variables, *inflation.fixed_effects]
+    data = patsy_frame(frame, used)
+    family = get_family(spec.family)
+    high_dim = not family.fe_in_design
+    X, x_info = _matrices(formula.patsy(fe_as_dummies=not high_dim), data, spec)
+    if high_dim and "Intercept" in X.columns:
+        X = X.drop(columns="Intercept")
+    _check_finite_design(X, spec, frame)
+    _check_rank(X, spec)
+    Z = z_info = None
+    if inflation is not None:
+        Z, z_info = _matrices(inflation.patsy(), data, spec)
+        _check_finite_design(Z, spec, frame)
+        _check_rank(Z, spec)
+    offset = None
+    if spec.exposure:
+        offset = np.log(frame[spec.exposure].to_numpy(dtype=float))
+    elif spec.offset:
+        offset = frame[spec.offset].to_numpy(dtype=float)
+    fe_codes = (
+        [pd.factorize(frame[fe])[0] for fe in formula.fixed_effects] if family.absorbs_fe else []
+    )
+    group_var = spec.cluster[0] if spec.cluster else unit
+    groups = pd.factorize(frame[group_var])[0] if group_var and family.gee else None
+    time = frame["year"].to_numpy() if "year" in frame.columns else None
+    model_data = ModelData(
+        y=frame[formula.response].to_numpy(dtype=float),
+        X=X.to_numpy(dtype=float),
+        x_names=list(X.columns),
+        offset=offset,
+        Z=None if Z is None else Z.to_numpy(dtype=float),
+        z_names=[] if Z is None else list(Z.columns),
+        fe_codes=fe_codes,
+        fe_names=list(formula.fixed_effects),
+        groups=groups,
+        time=time,
+        correlation=spec.correlation,
+        frame=frame,
+        unit=formula.fixed_effects[0] if formula.fixed_effects else unit,
+        period=formula.fixed_effects[1] if len(formula.fixed_effects) > 1 else "year",
+    )
+    return Design(model_data, x_info, z_info, frame)
+
+
+def _check_finite_design(X: pd.DataFrame, spec: ModelSpec, frame: pd.DataFrame) -> None:
+    """A term that evaluates to inf/NaN (``log(x)`` at x = 0, ``1/x``) is a user error.
+
+    Why: the data columns are checked in :func:`model_sample`, but a transformation in the
+    formula can still make a non-finite design column, on which the rank check's SVD and
+    every likelihood fail with a numerical exception.
+    """
+    values = X.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    column = int(np.flatnonzero(bad.any(axis=0))[0])
+    rows = bad[:, column]
+    row, where = _first_row(frame, rows)
+    raise EstimationError(
+        f"model {spec.name!r}: the term {X.columns[column]!r} is not finite (inf or NaN) in "
+        f"{int(rows.sum())} row(s) of the sample (first at {where})",
+        file=frame.attrs.get("file") if row is not None else spec.source,
+        row=row,
+        column="formula",
+        fix="transform so the term stays finite (e.g. log1p(x) instead of log(x) for "
+        "counts with zeros), or exclude those rows with a sample filter",
+    )
+
+
+def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
+    constant = [c for c in X.columns if c != "Intercept" and X[c].nunique() <= 1]
+    if constant:
+        raise EstimationError(
+            f"model {spec.name!r}: term(s) {', '.join(constant)} do not vary in the sample",
+            file=spec.source,
+            column="formula",
+            fix="remove them or widen the sample",
+        )
+    values = X.to_numpy(dtype=float)
+    try:
+        rank = matrix_rank(values)
+    except np.linalg.LinAlgError as exc:  # an SVD that does not converge: say so, per model
+        raise EstimationError(
+            f"model {spec.name!r}: the rank of the design matrix cannot be computed ({exc})",
+            file=spec.source,
+            column="formula",
+            fix="rescale very large regressors, or simplify the formula",
+        ) from exc
+    if rank < values.shape[1]:
+        dependent = collinear_columns(values, eps_factor=1e4, pivots_only=True)
+        collinear = [X.columns[j] for j in dependent]
+        raise EstimationError(
+            f"model {spec.name!r}: the design matrix is singular (rank {rank} of "
+            f"{values.shape[1]}); collinear term(s): {', '.join(collinear) or 'see formula'}",
+            file=spec.source,
+            column="formula",
+            fix="drop one of the collinear terms (or rescale a regressor whose values are "
+            "extremely large or small: the rank is judged relative to the largest column)",
+        )
