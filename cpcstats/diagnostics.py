@@ -618,6 +618,23 @@ def diagnostics_table(
             f"diagnostics_table compares models of one outcome; got {sorted(responses)}",
             fix="call it once per outcome",
         )
+    rows = [
+        *_overdispersion_rows(named, level),
+        *_vuong_rows(named, level, vuong_correction),
+        *_zero_rows(named),
+        *_criteria_rows(named),
+    ]
+    frame = pd.DataFrame.from_records(
+        rows, columns=["test", "models", "statistic", "value", "p_value", "interpretation"]
+    )
+    return frame.set_index("test")
+
+
+Named = list[tuple[str, FitResult]]
+
+
+def _overdispersion_rows(named: Named, level: float) -> list[dict[str, Any]]:
+    """Cameron–Trivedi rows of every Poisson model, LR rows of every Poisson/NB2 pair."""
     rows: list[dict[str, Any]] = []
     pois = [(n, r) for n, r in named if r.family in _poisson_families()]
     nbs = [(n, r) for n, r in named if r.family in _negbin_families()]
@@ -642,7 +659,12 @@ def diagnostics_table(
                 else "no evidence of overdispersion: Poisson adequate"
             )
             rows.append(_row(test, models, "LR", lr["LR"], lr["p"], text))
-    corr = _CORRECTION_TEXT[vuong_correction]
+    return rows
+
+
+def _vuong_rows(named: Named, level: float, vuong_correction: str) -> list[dict[str, Any]]:
+    """Vuong rows of the families' declared comparisons with the same count regressors."""
+    rows: list[dict[str, Any]] = []
     for fam1, fam2, topic in _vuong_pairs():
         for n1, m1 in named:
             if m1.family not in fam1:
@@ -650,26 +672,43 @@ def diagnostics_table(
             for n2, m2 in named:
                 if m2.family not in fam2 or _count_terms(m1) != _count_terms(m2):
                     continue
-                test = f"Vuong ({corr})"
-                models = f"{n1} vs {n2}"
-                why = _sample_difference(m1, m2)
-                if why is not None:
-                    rows.append(_row(test, models, "z", np.nan, np.nan, f"not computed: {why}"))
-                    continue
-                try:
-                    v = vuong_test(m1, m2)
-                except EstimationError as exc:
-                    text = f"{topic}: not computed: {exc.problem.split(': ', 1)[-1]}"
-                    rows.append(_row(test, models, "z", np.nan, np.nan, text))
-                    continue
-                z, p = v["stat"][vuong_correction], v["p_two_sided"][vuong_correction]
-                l1, l2 = _label(m1), _label(m2)
-                if p < level:
-                    better, worse = (l1, l2) if z > 0 else (l2, l1)
-                    text = f"{topic}: {better} preferred over {worse} (Vuong, {corr})"
-                else:
-                    text = f"{topic}: {l1} and {l2} indistinguishable (Vuong, {corr})"
-                rows.append(_row(test, models, "z", z, p, text))
+                rows.append(_vuong_row(n1, m1, n2, m2, topic, level, vuong_correction))
+    return rows
+
+
+def _vuong_row(
+    n1: str,
+    m1: FitResult,
+    n2: str,
+    m2: FitResult,
+    topic: str,
+    level: float,
+    vuong_correction: str,
+) -> dict[str, Any]:
+    corr = _CORRECTION_TEXT[vuong_correction]
+    test = f"Vuong ({corr})"
+    models = f"{n1} vs {n2}"
+    why = _sample_difference(m1, m2)
+    if why is not None:
+        return _row(test, models, "z", np.nan, np.nan, f"not computed: {why}")
+    try:
+        v = vuong_test(m1, m2)
+    except EstimationError as exc:
+        text = f"{topic}: not computed: {exc.problem.split(': ', 1)[-1]}"
+        return _row(test, models, "z", np.nan, np.nan, text)
+    z, p = v["stat"][vuong_correction], v["p_two_sided"][vuong_correction]
+    l1, l2 = _label(m1), _label(m2)
+    if p < level:
+        better, worse = (l1, l2) if z > 0 else (l2, l1)
+        text = f"{topic}: {better} preferred over {worse} (Vuong, {corr})"
+    else:
+        text = f"{topic}: {l1} and {l2} indistinguishable (Vuong, {corr})"
+    return _row(test, models, "z", z, p, text)
+
+
+def _zero_rows(named: Named) -> list[dict[str, Any]]:
+    """Observed against expected zeros of every model with probabilities."""
+    rows: list[dict[str, Any]] = []
     for name, r in named:
         if getattr(r.core, "pmf", None) is None:
             continue
@@ -683,6 +722,12 @@ def diagnostics_table(
             text = "zeros reproduced within 10 %"
         text += f" (observed {z['observed']}, expected {z['expected']:.1f})"
         rows.append(_row("Zeros, observed / expected", name, "ratio", ratio, np.nan, text))
+    return rows
+
+
+def _criteria_rows(named: Named) -> list[dict[str, Any]]:
+    """AIC and BIC of every model, ranked among the models on the reference sample."""
+    rows: list[dict[str, Any]] = []
     ic = _criteria(named, sort=False)
     for crit, label in (("aic", "AIC"), ("bic", "BIC")):
         for rec in ic.itertuples(index=False):
@@ -696,7 +741,4 @@ def diagnostics_table(
             else:
                 text = f"Δ{label} = {delta:.1f} from the best"
             rows.append(_row(label, rec.name, label, getattr(rec, crit), np.nan, text))
-    frame = pd.DataFrame.from_records(
-        rows, columns=["test", "models", "statistic", "value", "p_value", "interpretation"]
-    )
-    return frame.set_index("test")
+    return rows
