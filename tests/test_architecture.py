@@ -59,7 +59,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     # a library the layers above call: formatting, tables, figures and their style, writing
     ("reporting", frozenset({"reporting"})),
     ("analyses", frozenset({"designs", "descriptives"})),
-    ("application", frozenset({"replicate", "check", "cli", "outputs", ROOT})),
+    ("application", frozenset({"replicate", "check", "cli", "outputs", "__main__", ROOT})),
 )
 
 # ("upward", from package, to package) or ("private", from module, "module.name").
