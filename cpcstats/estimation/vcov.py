@@ -98,7 +98,10 @@ def check_cluster_levels(spec: ModelSpec, frame: pd.DataFrame, stage: str) -> No
     if not spec.cluster:
         return
     family = FAMILY_REGISTRY.get(spec.family)
-    uses = spec.se_type in ("cluster", "bootstrap") or (family is not None and family.gee)
+    estimator = VARIANCES.get(spec.se_type)
+    uses = (estimator is not None and estimator.uses_clusters) or (
+        family is not None and family.gee
+    )
     if not uses:
         return
     for column in spec.cluster:
@@ -131,6 +134,7 @@ class VarianceEstimator:
     name: ClassVar[str] = ""
     result_types: ClassVar[tuple[str, ...]] = ()
     selectable: ClassVar[bool] = True
+    uses_clusters: ClassVar[bool] = False  # needs >= 2 levels of each cluster variable
 
     def compute(self, request: VarianceRequest) -> Vcov:
         raise NotImplementedError
@@ -258,6 +262,7 @@ class Cluster(SandwichEstimator):
 
     name = "cluster"
     result_types = ("cluster", "cluster2")
+    uses_clusters = True
 
     def from_scores(
         self,
@@ -300,6 +305,7 @@ class Bootstrap(VarianceEstimator):
     """Pairs cluster bootstrap (:mod:`cpcstats.estimation.bootstrap`), imported on use."""
 
     name = "bootstrap"
+    uses_clusters = True
 
     def compute(self, request: VarianceRequest) -> Vcov:
         from cpcstats.estimation.bootstrap import cluster_bootstrap
