@@ -100,21 +100,29 @@ def _in_model(exc: SpecError, where: str) -> SpecError:
     return SpecError(problem, file=exc.file, row=exc.row, column=exc.column, fix=exc.fix)
 
 
-def spec_from_dict(
-    entry: dict[str, Any],
-    *,
-    file: str | None = None,
-    allow_custom: bool = False,
-    index: int | None = None,
-) -> ModelSpec:
-    """Check one model's keys and values; ``custom`` level only for DataFrames given to fit().
+@dataclass(frozen=True)
+class _Entry:
+    """One model's table while it is checked: its keys, file and name for messages."""
 
-    Every value is checked for its TOML type first (``formula = 5`` or ``seed = 'abc'``
-    is a SpecError naming the file, the model, the key and the expected type, never a
-    TypeError deep inside the fit).  Names from files (``allow_custom=False``) must be
-    identifiers because they become output file names and LaTeX labels; ``index`` is
-    the model's position in its file, used in messages before the name is known.
-    """
+    values: dict[str, Any]
+    file: str | None
+    name: str
+
+    @property
+    def where(self) -> str:
+        return f"model {self.name!r}"
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        return get_str(self.values, key, file=self.file, where=self.where, default=default)
+
+    def error(self, problem: str, column: str, fix: str) -> SpecError:
+        return SpecError(f"model {self.name!r}{problem}", file=self.file, column=column, fix=fix)
+
+
+def _named_entry(
+    entry: dict[str, Any], file: str | None, allow_custom: bool, index: int | None
+) -> _Entry:
+    """The table checked for its type, its keys and a valid name."""
     if not isinstance(entry, dict):
         raise SpecError(
             f"{_where(None, index)} is {type(entry).__name__} {entry!r}, not a table"[:300],
@@ -144,175 +152,183 @@ def spec_from_dict(
         name = str(entry["name"])
     else:
         name = check_name(entry["name"], key="name", file=file, where=where)
-    where = f"model {name!r}"
+    return _Entry(entry, file, name)
 
-    def text(key: str, default: str | None = None) -> str | None:
-        return get_str(entry, key, file=file, where=where, default=default)
 
-    level = text("level")
+def _level_and_family(e: _Entry, allow_custom: bool) -> tuple[str, str]:
+    level = e.text("level")
     levels = LEVELS if allow_custom else FILE_LEVELS
     if level not in levels:
-        raise SpecError(
-            f"model {name!r}: unknown level {level!r}",
-            file=file,
-            column="level",
-            fix=f"use one of {', '.join(levels)}",
-        )
-    family = text("family")
+        raise e.error(f": unknown level {level!r}", "level", f"use one of {', '.join(levels)}")
+    family = e.text("family")
     if family not in FAMILY_REGISTRY:
-        raise SpecError(
-            f"model {name!r}: unknown family {family!r}",
-            file=file,
-            column="family",
-            fix=f"use one of {', '.join(FAMILY_REGISTRY)}",
+        raise e.error(
+            f": unknown family {family!r}",
+            "family",
+            f"use one of {', '.join(FAMILY_REGISTRY)}",
         )
-    formula = str(text("formula"))
-    fes = get_str_list(entry, "fixed_effects", file=file, where=where) or []
+    return str(level), str(family)
+
+
+def _formula(e: _Entry) -> str:
+    """The formula with any ``fixed_effects`` appended after '|', parsed for safety."""
+    formula = str(e.text("formula"))
+    fes = get_str_list(e.values, "fixed_effects", file=e.file, where=e.where) or []
     if fes:
         if "|" in formula:
-            raise SpecError(
-                f"model {name!r} gives fixed effects both after '|' and in fixed_effects",
-                file=file,
-                column="fixed_effects",
-                fix="use one of the two",
+            raise e.error(
+                " gives fixed effects both after '|' and in fixed_effects",
+                "fixed_effects",
+                "use one of the two",
             )
         formula = f"{formula} | {' + '.join(fes)}"
     try:
-        parse_formula(formula, file=file)  # grammar and safety, before any data is seen
+        parse_formula(formula, file=e.file)  # grammar and safety, before any data is seen
     except SpecError as exc:
-        raise _in_model(exc, where) from exc
-    cluster = tuple(get_str_list(entry, "cluster", file=file, where=where) or ())
+        raise _in_model(exc, e.where) from exc
+    return formula
+
+
+def _cluster_and_se(e: _Entry) -> tuple[tuple[str, ...], str | None]:
+    cluster = tuple(get_str_list(e.values, "cluster", file=e.file, where=e.where) or ())
     bad_cluster = [c for c in cluster if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c)]
     if bad_cluster:
         raise SpecError(
-            f"model {name!r}: `cluster` {bad_cluster[0]!r} is not a variable name"[:300],
-            file=file,
+            f"model {e.name!r}: `cluster` {bad_cluster[0]!r} is not a variable name"[:300],
+            file=e.file,
             column="cluster",
             fix='name panel variables, e.g. cluster = ["iso3", "year"]',
         )
     if len(cluster) > 2:
-        raise SpecError(
-            f"model {name!r}: at most two-way clustering",
-            file=file,
-            column="cluster",
-            fix='e.g. cluster = ["iso3", "year"]',
-        )
-    se = text("se")
+        raise e.error(": at most two-way clustering", "cluster", 'e.g. cluster = ["iso3", "year"]')
+    se = e.text("se")
     if se is not None and se not in variance_names():
-        raise SpecError(
-            f"model {name!r}: unknown se {se!r}",
-            file=file,
-            column="se",
-            fix=f"use one of {', '.join(variance_names())}",
-        )
+        raise e.error(f": unknown se {se!r}", "se", f"use one of {', '.join(variance_names())}")
     if se == "cluster" and not cluster:
-        raise SpecError(
-            f"model {name!r}: se = 'cluster' needs `cluster`",
-            file=file,
-            column="cluster",
-            fix='add cluster = "iso3"',
-        )
-    sample = text("sample")
+        raise e.error(": se = 'cluster' needs `cluster`", "cluster", 'add cluster = "iso3"')
+    return cluster, se
+
+
+def _sample(e: _Entry) -> str | None:
+    sample = e.text("sample")
     if sample is not None:
         try:
-            check_filter(sample, file=file)
+            check_filter(sample, file=e.file)
         except SpecError as exc:
-            raise _in_model(exc, where) from exc
-    inflation = text("inflation")
+            raise _in_model(exc, e.where) from exc
+    return sample
+
+
+def _inflation(e: _Entry, family: str, formula: str) -> str | None:
+    """The zero-part formula the family needs (or refuses), and its fixed effects."""
+    inflation = e.text("inflation")
     traits = FAMILY_REGISTRY[family]
     if traits.needs_inflation:
         if not inflation:
-            raise SpecError(
-                f"model {name!r}: family {family!r} needs an `inflation` formula",
-                file=file,
-                column="inflation",
-                fix='e.g. inflation = "polyarchy + left_roots" (the zero equation)',
+            raise e.error(
+                f": family {family!r} needs an `inflation` formula",
+                "inflation",
+                'e.g. inflation = "polyarchy + left_roots" (the zero equation)',
             )
         inflation = inflation.lstrip("~ ").strip()
         try:
-            parse_formula(f"y ~ {inflation}", file=file, key="inflation")
+            parse_formula(f"y ~ {inflation}", file=e.file, key="inflation")
         except SpecError as exc:
-            raise _in_model(exc, where) from exc
+            raise _in_model(exc, e.where) from exc
     elif inflation:
-        raise SpecError(
-            f"model {name!r}: `inflation` applies only to "
+        raise e.error(
+            ": `inflation` applies only to "
             f"{', '.join(sorted(f.name for f in FAMILY_REGISTRY.values() if f.needs_inflation))}",
-            file=file,
-            column="inflation",
-            fix="remove it or choose a zero-inflated or hurdle family",
+            "inflation",
+            "remove it or choose a zero-inflated or hurdle family",
         )
     if traits.needs_fe and "|" not in formula:
-        raise SpecError(
-            f"model {name!r}: family {family!r} needs fixed effects after '|'",
-            file=file,
-            column="formula",
-            fix='e.g. "contacts ~ ruling | party_id + year"',
+        raise e.error(
+            f": family {family!r} needs fixed effects after '|'",
+            "formula",
+            'e.g. "contacts ~ ruling | party_id + year"',
         )
-    exposure, offset = text("exposure"), text("offset")
-    if exposure and offset:
-        raise SpecError(
-            f"model {name!r}: give `exposure` or `offset`, not both",
-            file=file,
-            column="exposure",
-            fix="keep one",
-        )
-    correlation = str(text("correlation", "exchangeable"))
-    if correlation not in CORRELATIONS:
-        raise SpecError(
-            f"model {name!r}: unknown correlation {correlation!r}",
-            file=file,
-            column="correlation",
-            fix=f"use one of {', '.join(CORRELATIONS)}",
-        )
-    reps = get_int(entry, "bootstrap_reps", file=file, where=where, default=999)
+    return inflation
+
+
+def _bootstrap(e: _Entry, se: str | None, cluster: tuple[str, ...]) -> tuple[int, int]:
+    """Replications and seed of the cluster bootstrap (checked whatever the se)."""
+    reps = get_int(e.values, "bootstrap_reps", file=e.file, where=e.where, default=999)
     if reps is None or not 2 <= reps <= MAX_BOOTSTRAP_REPS:
-        raise SpecError(
-            f"model {name!r}: bootstrap_reps must be a whole number from 2 to "
-            f"{MAX_BOOTSTRAP_REPS:,}, not {reps}",
-            file=file,
-            column="bootstrap_reps",
-            fix="e.g. bootstrap_reps = 999",
+        raise e.error(
+            f": bootstrap_reps must be a whole number from 2 to {MAX_BOOTSTRAP_REPS:,}, not {reps}",
+            "bootstrap_reps",
+            "e.g. bootstrap_reps = 999",
         )
-    seed = get_int(entry, "seed", file=file, where=where, default=20200603)
+    seed = get_int(e.values, "seed", file=e.file, where=e.where, default=20200603)
     if seed is None or seed < 0:
-        raise SpecError(
-            f"model {name!r}: seed must be a whole number >= 0, not {seed}",
-            file=file,
-            column="seed",
-            fix="e.g. seed = 20200603",
+        raise e.error(
+            f": seed must be a whole number >= 0, not {seed}", "seed", "e.g. seed = 20200603"
         )
     if se == "bootstrap" and not cluster:
-        raise SpecError(
-            f"model {name!r}: the cluster bootstrap needs `cluster`",
-            file=file,
-            column="cluster",
-            fix='add cluster = "iso3"',
+        raise e.error(": the cluster bootstrap needs `cluster`", "cluster", 'add cluster = "iso3"')
+    return int(reps), int(seed)
+
+
+def spec_from_dict(
+    entry: dict[str, Any],
+    *,
+    file: str | None = None,
+    allow_custom: bool = False,
+    index: int | None = None,
+) -> ModelSpec:
+    """Check one model's keys and values; ``custom`` level only for DataFrames given to fit().
+
+    Every value is checked for its TOML type first (``formula = 5`` or ``seed = 'abc'``
+    is a SpecError naming the file, the model, the key and the expected type, never a
+    TypeError deep inside the fit).  Names from files (``allow_custom=False``) must be
+    identifiers because they become output file names and LaTeX labels; ``index`` is
+    the model's position in its file, used in messages before the name is known.  The
+    checks run in a fixed order (one helper per group of keys), so the first error of a
+    table with several is always the same one.
+    """
+    e = _named_entry(entry, file, allow_custom, index)
+    level, family = _level_and_family(e, allow_custom)
+    formula = _formula(e)
+    cluster, se = _cluster_and_se(e)
+    sample = _sample(e)
+    inflation = _inflation(e, family, formula)
+    exposure, offset = e.text("exposure"), e.text("offset")
+    if exposure and offset:
+        raise e.error(": give `exposure` or `offset`, not both", "exposure", "keep one")
+    correlation = str(e.text("correlation", "exchangeable"))
+    if correlation not in CORRELATIONS:
+        raise e.error(
+            f": unknown correlation {correlation!r}",
+            "correlation",
+            f"use one of {', '.join(CORRELATIONS)}",
         )
+    reps, seed = _bootstrap(e, se, cluster)
     for key, value in (("exposure", exposure), ("offset", offset)):
         if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
             raise SpecError(
-                f"model {name!r}: `{key}` must name one variable"[:300],
+                f"model {e.name!r}: `{key}` must name one variable"[:300],
                 file=file,
                 column=key,
                 fix=f'e.g. {key} = "months"',
             )
     return ModelSpec(
-        name=name,
-        level=str(level),
-        family=str(family),
+        name=e.name,
+        level=level,
+        family=family,
         formula=formula,
         cluster=cluster,
         se=se,
         sample=sample,
-        title=str(text("title", "")),
-        description=str(text("description", "")),
+        title=str(e.text("title", "")),
+        description=str(e.text("description", "")),
         source=file,
         inflation=inflation,
         exposure=exposure,
         offset=offset,
         correlation=correlation,
-        bootstrap_reps=int(reps),
-        seed=int(seed),
+        bootstrap_reps=reps,
+        seed=seed,
     )
 
 
@@ -355,8 +371,9 @@ def load_specs(path: str | Path) -> list[ModelSpec]:
         entries = data["model"]
         if not isinstance(entries, list) or not entries:
             raise SpecError(
-                "[[model]] must be an array of tables, not "
-                f"{type(entries).__name__} {entries!r}"[:300],
+                f"[[model]] must be an array of tables, not {type(entries).__name__} {entries!r}"[
+                    :300
+                ],
                 file=str(path),
                 column="model",
                 fix="write each model under its own [[model]] header",
