@@ -323,6 +323,8 @@ def vuong_test(model1: FitResult, model2: FitResult) -> dict[str, Any]:
     Caveat (Wilson 2015, Economics Letters 127): a zero-inflated model nests its
     parent at inflation probability 0, so the Vuong test of ZIP vs Poisson or ZINB
     vs NB2 is not strictly valid; report it as the literature does, with care.
+
+    Length: mostly input checks, each naming its fix, around a few lines of arithmetic.
     """
     for m in (model1, model2):
         _core(m, "loglik_obs", "the Vuong test")

@@ -351,7 +351,10 @@ def _require_z(data: ModelData, family: str) -> np.ndarray:
 
 
 def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
-    """Logit for P(y > 0) on Z, zero-truncated Poisson/NB2 for the positive counts on X."""
+    """Logit for P(y > 0) on Z, zero-truncated Poisson/NB2 for the positive counts on X.
+
+    Length: two parts' fits joined in one CoreFit that reuses their intermediate arrays.
+    """
     y, X, off = data.y, data.X, _offset(data)
     Z = _require_z(data, "hurdle-negbin" if negbin else "hurdle-poisson")
     kx, kz, n = X.shape[1], Z.shape[1], len(y)

@@ -193,7 +193,10 @@ def fit_ppml_hdfe(
     tol: float = 1e-13,
     maxiter: int = 500,
 ) -> PPMLResult:
-    """PPML of y on X with the fixed effects given by ``codes`` (one array per FE)."""
+    """PPML of y on X with the fixed effects given by ``codes`` (one array per FE).
+
+    Length: one drop-separated-and-refit loop whose state every step shares.
+    """
     if not codes:
         raise EstimationError(
             "family 'fe-poisson' needs fixed effects after '|' in the formula",

@@ -344,6 +344,8 @@ def marginal_effects(
     links, numeric otherwise).
 
     Columns: variable, contrast, estimate, std_error, z, p_value, ci_lower, ci_upper.
+
+    Length: argument checks with their messages, then one loop of scenarios per variable.
     """
     m = model_view(result, "marginal effects")
     _check_level(level)

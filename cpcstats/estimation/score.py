@@ -127,6 +127,8 @@ def score_test(
     collinear with the fit's regressors and fixed effects on the estimation sample, carry
     no testable restriction: they are removed from the count of degrees of freedom (the
     pseudo-inverse), and the test says so through ``df``.
+
+    Length: argument checks, each with its own message and fix, then one linear-algebra pipeline.
     """
     terms = tuple(dict.fromkeys(terms))
     if not terms:
