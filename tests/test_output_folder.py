@@ -407,7 +407,7 @@ def test_os_error_during_replicate_leaves_the_folder_as_it_was(
     ("sig", "code", "name"), [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")]
 )
 def test_signal_during_replicate_exits_cleanly(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], sig: signal.Signals, code: int, name: str
+    tmp_path: Path, sig: signal.Signals, code: int, name: str
 ) -> None:
     """The signal arrives mid-run (the lock is held and the staging folder exists; the
     demo replication then needs ~20 s more).  One line says it was interrupted; no
@@ -430,12 +430,9 @@ def test_signal_during_replicate_exits_cleanly(
         if line.startswith("[2/7]") or time.monotonic() > deadline:
             break
     assert (out / LOCK_NAME).exists() and (out / STAGING_NAME).is_dir()  # mid-run
-    # a second replication into the same folder meanwhile is refused, and harms nothing
-    config = str(REPO / "replication" / "replication.toml")
-    assert main(["replicate", "--study", "demo", "--config", config, "--out", str(out)]) == 2
-    second = capsys.readouterr().err
-    assert f"pid {proc.pid}" in second and LOCK_NAME in second and "Traceback" not in second
     assert (out / LOCK_NAME).read_text().strip() == str(proc.pid)
+    # signalled at once: the fits still ahead take many seconds even on a fast machine
+    # (a second run refused by the lock is tested with a held lock above)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
