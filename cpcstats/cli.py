@@ -45,8 +45,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_topics(args: argparse.Namespace) -> int:
+    from cpcstats.reporting.topics import write_topic_outputs
     from cpcstats.study import load_study
-    from cpcstats.topics import write_topic_outputs
 
     study = load_study(args.study)
     files, table, account = write_topic_outputs(

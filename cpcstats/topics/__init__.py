@@ -14,8 +14,6 @@ this package only counts, below the panels that use it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from cpcstats.topics.dictionary import (
     DEFAULT_DICTIONARY,
     Topic,
@@ -47,17 +45,3 @@ __all__ = [
     "tag_texts",
     "yearly_topics",
 ]
-
-# Compatibility: cli.py still imports ``write_topic_outputs`` from here.  Resolved on first
-# use only, so importing topics (which panels do) never loads reporting; the architecture
-# test lists this edge as a known violation until cli imports cpcstats.reporting.topics.
-_MOVED_TO_REPORTING = ("plot_yearly_topics", "write_topic_outputs")
-
-
-def __getattr__(name: str) -> Any:
-    """The writers that moved to :mod:`cpcstats.reporting.topics`, under their old address."""
-    if name in _MOVED_TO_REPORTING:
-        from cpcstats.reporting import topics as reporting_topics
-
-        return getattr(reporting_topics, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
