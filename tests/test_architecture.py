@@ -68,8 +68,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str, str]] = frozenset(
         # being removed by the family/variance registry work: spec checks family and
         # variance names against estimation/registry.py and estimation/vcov.py
         ("upward", "spec", "estimation"),
-        # being removed by the family/variance registry work (tables gets a public layout)
-        ("private", "cpcstats.designs.breaks", "cpcstats.reporting.tables._Layout"),
     }
 )
 

@@ -41,7 +41,7 @@ from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
 from cpcstats.panels.build import yearly_totals
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
-from cpcstats.reporting.tables import Block, SimpleTable, _Layout, stats_table
+from cpcstats.reporting.tables import Block, Layout, SimpleTable, stats_table
 from cpcstats.reporting.write import write_table
 from cpcstats.study import Study
 
@@ -625,8 +625,8 @@ class _BlockTable(SimpleTable):
 
     blocks: tuple[Block, ...] = ()
 
-    def _layout(self) -> _Layout:
-        return _Layout(
+    def _layout(self) -> Layout:
+        return Layout(
             header_rows=((self.stub_header, *self.columns),),
             blocks=self.blocks,
             notes=self.notes,

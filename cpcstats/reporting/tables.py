@@ -412,7 +412,7 @@ class Note:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
     header_rows: tuple[tuple[str, ...], ...]  # each includes the stub (first) cell
     blocks: tuple[Block, ...]
     notes: tuple[Note, ...]
@@ -431,7 +431,7 @@ def _latex_row(cells: Sequence[str]) -> str:
 class _Renderers:
     """LaTeX, Markdown, HTML and DataFrame renderers shared by every table type."""
 
-    def _layout(self) -> _Layout:  # pragma: no cover - implemented by subclasses
+    def _layout(self) -> Layout:  # pragma: no cover - implemented by subclasses
         raise NotImplementedError
 
     # ---- LaTeX
@@ -599,8 +599,8 @@ class RegressionTable(_Renderers):
     title: str | None = None
     label: str | None = None
 
-    def _layout(self) -> _Layout:
-        return _Layout(
+    def _layout(self) -> Layout:
+        return Layout(
             header_rows=(("", *self.model_names), ("", *self.families)),
             blocks=(*self.coef_blocks, self.stats_block),
             notes=self.notes,
@@ -896,8 +896,8 @@ class SimpleTable(_Renderers):
     title: str | None = None
     label: str | None = None
 
-    def _layout(self) -> _Layout:
-        return _Layout(
+    def _layout(self) -> Layout:
+        return Layout(
             header_rows=((self.stub_header, *self.columns),),
             blocks=(self.body,),
             notes=self.notes,
