@@ -614,6 +614,22 @@ def _write_figures(
     return list(files)
 
 
+def _portable_stages(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stage records with the file paths in their notes shown as :func:`display_path` does.
+
+    Why: the notes name the file a stage read (``source``, ``dictionary``) as an absolute
+    path, so the same run from two checkouts of the package wrote different manifests.
+    """
+    out = []
+    for stage in stages:
+        notes = dict(stage.get("notes", {}))
+        for key in ("source", "dictionary"):
+            if isinstance(notes.get(key), str) and Path(notes[key]).is_absolute():
+                notes[key] = display_path(notes[key])
+        out.append({**stage, "notes": notes} if "notes" in stage else stage)
+    return out
+
+
 def _manifest(
     study: Study,
     cfg: ReplicationConfig,
@@ -644,7 +660,7 @@ def _manifest(
         "replication_config": file_record(cfg.path),
         "specifications": [file_record(f) for f in spec_files],
         "environment": environment(),
-        "stages": ledger.to_list(),
+        "stages": _portable_stages(ledger.to_list()),
         "dropped_rows": {a.stage: a.dropped for a in ledger.stages if sum(a.dropped.values())},
         "panels": {
             level: {

@@ -164,3 +164,14 @@ def test_published_partner_table_from_a_constructed_study(tmp_path: Path) -> Non
     assert len(body) == 20
     assert all(line.rstrip(" |").endswith("match") for line in body), body
     assert (tmp_path / "out" / "tables" / "published_figures.tex").exists()
+
+
+def test_outputs_do_not_depend_on_where_the_package_is(run: Path) -> None:
+    """No output names the folder the package is installed or checked out in, so the same
+    replication from another checkout (or a wheel) writes the same bytes."""
+    from cpcstats.outputs import PACKAGE_ROOT
+
+    where = str(PACKAGE_ROOT.parent)
+    for path in run.rglob("*"):
+        if path.is_file() and path.suffix in {".json", ".md", ".tex", ".csv", ".html"}:
+            assert where not in path.read_text(encoding="utf-8"), path
