@@ -36,6 +36,19 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from cpcstats.replicate import init_project
+
+    written = init_project(args.dir, demo=args.demo)
+    print(f"wrote {len(written)} files into {args.dir}/; next (see {args.dir}/README.txt):")
+    print(f"  cpcstats check --study {args.dir}/study.toml")
+    print(
+        f"  cpcstats replicate --study {args.dir}/study.toml --config {args.dir}/replication.toml"
+        f" --out {args.dir}/reports"
+    )
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from cpcstats.check import check_study
 
@@ -216,10 +229,33 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
     rep.add_argument(
         "--config",
-        default="replication/replication.toml",
-        help="replication configuration (tables and figures)",
+        default=None,
+        help="replication configuration (tables, figures, designs; its `models` folder holds "
+        "the specifications). Default: for --study demo the configuration shipped with "
+        "cpcstats (works from any folder); for a study file, the replication.toml beside it "
+        "if there is one (the layout `cpcstats init` writes), else the shipped one",
     )
     rep.set_defaults(func=_cmd_replicate)
+
+    ini = sub.add_parser(
+        "init",
+        parents=[common],
+        help="write an editable project folder (study.toml, models/, replication.toml)",
+        description="Write a new project folder for your own study: a commented study.toml "
+        "template, models/ (the shipped specifications), replication.toml (pointing at "
+        "them), published.toml and README.txt with the next commands. DIR must be new or "
+        "empty (exit 2 otherwise); nothing is written outside it.",
+        epilog="example: cpcstats init myproject --demo && cpcstats replicate --study "
+        "myproject/study.toml --config myproject/replication.toml --out myproject/reports",
+    )
+    ini.add_argument("dir", metavar="DIR", help="the new (or empty) project folder")
+    ini.add_argument(
+        "--demo",
+        action="store_true",
+        help="a study.toml that reads the shipped demo data (SIMULATED), so the folder "
+        "replicates at once",
+    )
+    ini.set_defaults(func=_cmd_init)
 
     chk = sub.add_parser(
         "check",

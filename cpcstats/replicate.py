@@ -1,6 +1,7 @@
 """The replication: study -> panels -> models -> tables, figures, results and manifest.
 
-What is produced is configured in a TOML file (``replication/replication.toml``):
+What is produced is configured in a TOML file (``replication/replication.toml``; the
+package ships a copy with the specifications it names, see :data:`PROJECT_DIR`):
 which models (by name, from the specification folder) go into which table,
 and which go into the coefficient figure.  A model that fails is reported
 with its reason and the replication goes on; the caller learns from
@@ -35,7 +36,7 @@ from cpcstats.descriptives import (
     published_period,
     study_figures,
 )
-from cpcstats.errors import CpcError, SpecError
+from cpcstats.errors import CpcError, OutputError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.results import FitResult
 from cpcstats.io import write_frame
@@ -46,7 +47,7 @@ from cpcstats.reporting.figures import plot_irr, plot_yearly_contacts
 from cpcstats.reporting.tables import stats_table, table
 from cpcstats.reporting.write import DEFAULT_FORMATS, check_formats, table_formats, write_table
 from cpcstats.spec import ModelSpec, load_specs
-from cpcstats.study import PUBLISHED_DEFAULT, Study, load_study
+from cpcstats.study import DEMO, PUBLISHED_DEFAULT, Study, load_study
 from cpcstats.tomlio import (
     check_keys,
     check_name,
@@ -57,7 +58,14 @@ from cpcstats.tomlio import (
     load_toml,
 )
 
-DEFAULT_CONFIG = Path("replication") / "replication.toml"
+#: The demo's replication configuration and model specifications, shipped inside the
+#: package so that a wheel is enough (no checkout, any working folder).  The folder mirrors
+#: the repository's ``models/`` and ``replication/`` (so ``models = "../models"`` means the
+#: same in both); tests/test_project_init.py fails if the two copies drift.
+PROJECT_DIR = Path(__file__).resolve().parent / "project"
+PACKAGED_MODELS = PROJECT_DIR / "models"
+PACKAGED_CONFIG = PROJECT_DIR / "replication" / "replication.toml"
+DEFAULT_CONFIG = PACKAGED_CONFIG
 # design kinds -> modules with a ``run(study, panels, out, **params)`` function
 DESIGNS = {
     "ruling_regime": "cpcstats.designs.ruling_regime",
@@ -137,7 +145,8 @@ def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationCon
         raise SpecError(
             "the replication configuration does not exist",
             file=str(path),
-            fix="run from the repository root or pass --config PATH",
+            fix="pass --config PATH of an existing file, or leave --config out to use the "
+            "packaged configuration",
         )
     data = load_toml(path, "replication configuration")
     file = str(path)
@@ -208,6 +217,25 @@ def load_replication_config(path: str | Path = DEFAULT_CONFIG) -> ReplicationCon
     )
 
 
+def default_config(study: str | Path | Study) -> Path:
+    """The configuration ``replicate`` uses when none is given.
+
+    A study file's own ``replication.toml`` beside it (the layout ``cpcstats init``
+    writes) if there is one, else the packaged configuration; always the packaged one for
+    the demo.  Why not a path relative to the working folder, as before: it made the
+    command work only from the repository's root.
+    """
+    if isinstance(study, Study):
+        where = Path(study.config_path) if study.config_path else None
+    elif str(study) == DEMO:
+        where = None
+    else:
+        where = Path(study)
+    if where is not None and (beside := where.parent / "replication.toml").is_file():
+        return beside.resolve()
+    return PACKAGED_CONFIG
+
+
 def _notes(study: Study, spec_level: str, panel: Panel) -> list[str]:
     return [
         f"Sample: {study.label()}, {spec_level} panel, {study.first_year}-{study.last_year} "
@@ -218,10 +246,13 @@ def _notes(study: Study, spec_level: str, panel: Panel) -> list[str]:
 def replicate(
     study: str | Path | Study = "demo",
     out: str | Path = "reports",
-    config: str | Path = DEFAULT_CONFIG,
+    config: str | Path | None = None,
     progress: Callable[[str], None] = print,
 ) -> ReplicationResult:
     """Run the whole replication and write everything into ``out``.
+
+    ``config`` None means :func:`default_config` of the study (the packaged configuration
+    for the demo, so the same call works from any folder).
 
     ``out`` is owned by this run while it lasts (a second run into it refuses) and
     changes only if the run completes: the files are written aside and swapped in, files
@@ -230,7 +261,7 @@ def replicate(
     :mod:`cpcstats.outputs`).  Files in ``out`` that no manifest lists are never touched.
     """
     out = Path(out)
-    cfg = load_replication_config(config)
+    cfg = load_replication_config(default_config(study) if config is None else config)
     with OutputFolder(out, progress) as folder, table_formats(cfg.formats):
         result = _replicate(study, cfg, folder, progress)
         folder.commit()
@@ -676,6 +707,62 @@ def _manifest(
             "skipped": result.skipped,
         },
         "outputs": outputs,
-        "reproduce": "cpcstats replicate --study <study> --out <dir> --config "
-        f"{display_path(cfg.path)}",
+        "reproduce": "cpcstats replicate --study <study> --out <dir>"
+        + ("" if cfg.path == PACKAGED_CONFIG else f" --config {display_path(cfg.path)}"),
     }
+
+
+#: what ``cpcstats init`` writes, relative to the new folder, from the packaged files
+_INIT_FILES = ("README.txt", "study.toml", "replication.toml", "published.toml")
+
+
+def init_project(folder: str | Path, *, demo: bool = False) -> list[Path]:
+    """Write an editable project folder for one's own study; return the files written.
+
+    ``folder`` gets ``study.toml`` (a commented template naming the files to fill in; with
+    ``demo`` one that reads the packaged demo data, so the folder replicates at once),
+    ``models/`` (the shipped specifications), ``replication.toml`` (the shipped
+    configuration, its ``models`` pointing at ``models/``), ``published.toml`` (the
+    reference study's figures, for ``[published] enabled = true``) and ``README.txt``
+    with the next commands.  Why refuse a folder that exists and is not empty: writing
+    templates over a user's edited files would destroy work, and merging is guesswork.
+    Nothing is written outside ``folder`` (file names are the package's, not the user's).
+    """
+    root = Path(folder)
+    if root.exists() and not root.is_dir():
+        raise OutputError(
+            "the project folder is a file, not a folder",
+            file=str(root),
+            fix="give the path of a new folder: cpcstats init NEW_FOLDER",
+        )
+    if root.is_dir() and any(root.iterdir()):
+        raise OutputError(
+            "the project folder exists and is not empty; cpcstats init writes only new folders",
+            file=str(root),
+            fix="give the path of a new or empty folder: cpcstats init NEW_FOLDER",
+        )
+    config = PACKAGED_CONFIG.read_text(encoding="utf-8")
+    if 'models = "../models"\n' not in config:  # the packaged file is ours: a test checks
+        raise AssertionError("the packaged replication.toml no longer names ../models")
+    texts = {
+        "README.txt": (PROJECT_DIR / "README.txt")
+        .read_text(encoding="utf-8")
+        .replace("{dir}", root.as_posix()),
+        "study.toml": (PROJECT_DIR / ("study_demo.toml" if demo else "study.toml")).read_text(
+            encoding="utf-8"
+        ),
+        "replication.toml": config.replace('models = "../models"\n', 'models = "models"\n'),
+        "published.toml": (PROJECT_DIR / "replication" / "published.toml").read_text(
+            encoding="utf-8"
+        ),
+    }
+    (root / "models").mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in _INIT_FILES:
+        (root / name).write_text(texts[name], encoding="utf-8")
+        written.append(root / name)
+    for spec in sorted(PACKAGED_MODELS.glob("*.toml")):
+        target = root / "models" / spec.name
+        target.write_bytes(spec.read_bytes())
+        written.append(target)
+    return written
