@@ -105,3 +105,38 @@ def test_installed_wheel_works_outside_the_repository(wheel: Path, tmp_path: Pat
         text=True,
     )
     assert check.returncode == 0, check.stderr[-2000:]
+    # the demo replication and a project folder from `cpcstats init`, with no checkout
+    out = work / "out"
+    rep = subprocess.run(
+        [str(python), "-m", "cpcstats", "replicate", "--study", "demo", "--out", str(out)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    _assert_simulated_tables(out)
+    init = subprocess.run(
+        [str(python), "-m", "cpcstats", "init", "P", "--demo"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert init.returncode == 0, init.stderr[-2000:]
+    own = subprocess.run(
+        [
+            *(str(python), "-m", "cpcstats", "replicate", "--study", "P/study.toml"),
+            *("--config", "P/replication.toml", "--out", "P/reports"),
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert own.returncode == 0, own.stderr[-2000:]
+    _assert_simulated_tables(work / "P" / "reports")
+
+
+def _assert_simulated_tables(out: Path) -> None:
+    tables = sorted((out / "tables").glob("*.tex"))
+    assert len(tables) >= 5, f"too few tables in {out}: {tables}"
+    for tex in tables:
+        assert "SIMULATED" in tex.read_text(encoding="utf-8"), tex
