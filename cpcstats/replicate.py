@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -720,7 +721,8 @@ def init_project(folder: str | Path, *, demo: bool = False) -> list[Path]:
     """Write an editable project folder for one's own study; return the files written.
 
     ``folder`` gets ``study.toml`` (a commented template naming the files to fill in; with
-    ``demo`` one that reads the packaged demo data, so the folder replicates at once),
+    ``demo`` one that reads the packaged demo data, and ``truth.json``, the simulation's
+    true values, so the folder replicates at once and as the demo does),
     ``models/`` (the shipped specifications), ``replication.toml`` (the shipped
     configuration, its ``models`` pointing at ``models/``), ``published.toml`` (the
     reference study's figures, for ``[published] enabled = true``) and ``README.txt``
@@ -761,6 +763,10 @@ def init_project(folder: str | Path, *, demo: bool = False) -> list[Path]:
     for name in _INIT_FILES:
         (root / name).write_text(texts[name], encoding="utf-8")
         written.append(root / name)
+    if demo:  # the simulation's true values, so the design tables note them as the demo's do
+        truth = Path(str(resources.files("cpcstats.demo").joinpath("data", "truth.json")))
+        (root / "truth.json").write_bytes(truth.read_bytes())
+        written.append(root / "truth.json")
     for spec in sorted(PACKAGED_MODELS.glob("*.toml")):
         target = root / "models" / spec.name
         target.write_bytes(spec.read_bytes())

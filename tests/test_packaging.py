@@ -133,6 +133,9 @@ def test_installed_wheel_works_outside_the_repository(wheel: Path, tmp_path: Pat
     )
     assert own.returncode == 0, own.stderr[-2000:]
     _assert_simulated_tables(work / "P" / "reports")
+    # the --demo template reproduces the demo: every table has the same bytes
+    for tex in (out / "tables").iterdir():
+        assert (work / "P" / "reports" / "tables" / tex.name).read_bytes() == tex.read_bytes()
 
 
 def _assert_simulated_tables(out: Path) -> None:

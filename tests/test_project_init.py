@@ -140,6 +140,8 @@ def test_init_demo_study_reads_the_demo_data(
     study = load_study(folder / "study.toml")
     demo = load_study("demo")
     assert study.simulated and len(study.contacts) == len(demo.contacts)
+    # the same seed and planted values as the demo, so the folder replicates as the demo does
+    assert study.seed == demo.seed and study.truth == demo.truth and demo.truth
     assert default_config(folder / "study.toml") == (folder / "replication.toml").resolve()
     capsys.readouterr()
     assert main(["check", "--study", str(folder / "study.toml")]) == 0
