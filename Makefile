@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	touch $(STAMP)
 
 replicate: $(STAMP)
-	$(VENV)/bin/cpcstats replicate --study demo --out reports
+	$(VENV)/bin/cpcstats replicate --study demo --out reports --config replication/replication.toml
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check cpcstats tests replication
