@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -89,3 +90,29 @@ def compile_tex(
     pdf = doc.with_suffix(".pdf")
     assert pdf.exists() and pdf.stat().st_size > 0
     return pdf, log
+
+
+def run_cli(capsys: Any, *argv: str) -> tuple[int, str]:
+    """Run the command line in-process; its exit code and everything it printed.
+
+    Whatever the input, the output never holds a traceback or an "internal error" (a user
+    error is a message with a fix, exit 2; only a bug may say "internal error").
+    """
+    from cpcstats.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "Traceback" not in text and "internal error" not in text, text
+    return code, text
+
+
+def cli_fails(capsys: Any, words: list[str], *argv: str) -> str:
+    """The command exits 2 with one error message holding ``words`` and a ``fix:`` line."""
+    code, text = run_cli(capsys, *argv)
+    assert code == 2, text
+    err = text.split("error: ", 1)[-1]
+    for word in words:
+        assert word in err, (word, err)
+    assert "fix:" in err, err
+    return err

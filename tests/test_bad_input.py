@@ -15,9 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpcstats.cli import main
 from cpcstats.contract import normalise_contacts
 from cpcstats.errors import CpcError
+from tests.helpers import cli_fails as _fails
+from tests.helpers import run_cli as _run
 
 GOOD = [
     ("2005-03-01", "Norway", "state", "inbound"),
@@ -43,22 +44,8 @@ def _study(folder: Path, extra: str = "", contacts: str = "contacts.csv") -> Pat
     return path
 
 
-def _run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    text = captured.out + captured.err
-    assert "Traceback" not in text
-    return code, text
 
 
-def _fails(capsys: pytest.CaptureFixture, words: list[str], *argv: str) -> str:
-    code, text = _run(capsys, *argv)
-    assert code == 2, text
-    err = text.split("error: ", 1)[-1]
-    for word in words:
-        assert word in err, (word, err)
-    assert "fix:" in err, err
-    return err
 
 
 # --------------------------------------------------------------------------- data files

@@ -25,6 +25,7 @@ from cpcstats.accounting import StageAccount
 from cpcstats.cli import main
 from cpcstats.panels import country_year, party_year
 from cpcstats.study import Study, load_study
+from tests.helpers import run_cli as _run
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -88,12 +89,6 @@ def _study(folder: Path, body: str = TABLES, head: str = HEAD) -> Path:
     return path
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    text = captured.out + captured.err
-    assert "Traceback" not in text and "internal error" not in text, text
-    return code, text
 
 
 def _error(capsys: pytest.CaptureFixture[str], study: Path, words: list[str]) -> str:

@@ -23,10 +23,11 @@ import statsmodels.api as sm
 
 import cpcstats
 from cpcstats import fit
-from cpcstats.cli import main
 from cpcstats.errors import EstimationError, InputError, SpecError
 from cpcstats.estimation import families, truncated
 from cpcstats.estimation.families import SINGULAR_HESSIAN
+from tests.helpers import cli_fails as _fails
+from tests.helpers import run_cli as _run
 
 REF = Path(__file__).resolve().parent / "reference"
 GAPS = pd.read_csv(REF / "data" / "gee_gaps.csv")
@@ -34,23 +35,8 @@ GEE_REF = json.loads((REF / "fixtures" / "gee_gaps.json").read_text())["cases"]
 RTOL = 1e-6
 
 
-def _run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    text = captured.out + captured.err
-    assert "Traceback" not in text
-    return code, text
 
 
-def _fails(capsys: pytest.CaptureFixture, words: list[str], *argv: str) -> str:
-    code, text = _run(capsys, *argv)
-    assert code == 2, text
-    err = text.split("error: ", 1)[-1]
-    for word in words:
-        assert word in err, (word, err)
-    assert "fix:" in err, err
-    assert "internal error" not in text
-    return err
 
 
 @pytest.fixture(scope="module")

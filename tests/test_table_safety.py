@@ -61,14 +61,6 @@ def fits() -> tuple[FitResult, FitResult]:
     return full, gaps
 
 
-@pytest.fixture(scope="module")
-def pdflatex() -> str:
-    exe = shutil.which("pdflatex")
-    if exe is None:
-        pytest.skip("pdflatex is not installed (CI installs it via apt)")
-    return exe
-
-
 def _evil_file(folder: Path) -> Path:
     """A file that, if any table ever \\input it, leaves PWNED.txt behind."""
     path = folder / "evil.tex"

@@ -20,9 +20,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cpcstats.cli import main
 from cpcstats.errors import InputError
 from cpcstats.io import read_table
+from tests.helpers import cli_fails as _fails
+from tests.helpers import run_cli as _run
 
 REF = Path(__file__).resolve().parent / "reference"
 PANEL = REF / "data" / "typed_panel.csv"
@@ -43,23 +44,8 @@ family = "negbin"
 """
 
 
-def _run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    text = captured.out + captured.err
-    assert "Traceback" not in text
-    assert "internal error" not in text
-    return code, text
 
 
-def _fails(capsys: pytest.CaptureFixture, words: list[str], *argv: str) -> str:
-    code, text = _run(capsys, *argv)
-    assert code == 2, text
-    err = text.split("error: ", 1)[-1]
-    for word in words:
-        assert word in err, (word, err)
-    assert "fix:" in err, err
-    return err
 
 
 def _independent_frame() -> pd.DataFrame:
