@@ -55,7 +55,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("panels", frozenset({"panels"})),
     ("models", frozenset({"formula", "spec"})),
     ("estimation", frozenset({"estimation"})),
-    ("inference", frozenset({"diagnostics"})),
+    ("inference", frozenset({"diagnostics", "methods"})),
     # a library the layers above call: formatting, tables, figures and their style, writing
     ("reporting", frozenset({"reporting"})),
     ("analyses", frozenset({"designs", "descriptives"})),
