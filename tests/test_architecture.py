@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "accounting",
                 "tomlio",
                 "saferegex",
+                "execution",
                 "io",
                 "countries",
                 "party_names",
@@ -58,7 +59,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("inference", frozenset({"diagnostics", "methods"})),
     # a library the layers above call: formatting, tables, figures and their style, writing
     ("reporting", frozenset({"reporting"})),
-    ("analyses", frozenset({"designs", "descriptives"})),
+    ("analyses", frozenset({"designs", "descriptives", "multiverse"})),
     ("application", frozenset({"replicate", "check", "cli", "outputs", "__main__", ROOT})),
 )
 
