@@ -40,6 +40,7 @@ import pandas as pd
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.vcov import variance_for_result
 from cpcstats.io import write_atomic
+from cpcstats.reporting.format import MISSING, format_number, minus_sign, star_legend, star_string
 
 __all__ = [
     "PART_TITLES",
@@ -74,7 +75,6 @@ SIMULATED_NOTE = (
     "SIMULATED DATA: estimates from the embedded demo study, not from the real ID-CPC data."
 )
 FLAG = "†"
-MISSING = "—"
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -267,9 +267,7 @@ def needs_unicode_engine(text: str) -> bool:
     return not all(_pdflatex_safe(ch) for ch in text)
 
 
-def unicode_preamble(
-    cjk_font: str = "WenQuanYi Micro Hei", main_font: str = "DejaVu Serif"
-) -> str:
+def unicode_preamble(cjk_font: str = "WenQuanYi Micro Hei", main_font: str = "DejaVu Serif") -> str:
     """The lualatex preamble lines for tables with non-Latin text.
 
     ``main_font`` must cover Latin, Greek and Cyrillic (DejaVu Serif does);
@@ -331,23 +329,6 @@ def _markdown_escape(text: str) -> str:
     return "\\" + text if text.startswith("#") else text
 
 
-def format_number(value: float | int | None, digits: int = 3, *, thousands: bool = False) -> str:
-    """Fixed-decimal text for a number; ``NA`` for missing and no ``-0.000``."""
-    if value is None:
-        return "NA"
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-        return f"{int(value):,d}" if thousands else f"{int(value):d}"
-    number = float(value)
-    if math.isnan(number):
-        return "NA"
-    if math.isinf(number):
-        return "Inf" if number > 0 else "-Inf"
-    text = f"{number:,.{digits}f}" if thousands else f"{number:.{digits}f}"
-    if text.startswith("-") and not any(ch in "123456789" for ch in text):
-        text = text[1:]
-    return text
-
-
 # --------------------------------------------------------------------------- layout data
 
 
@@ -382,7 +363,7 @@ class Cell:
         if isinstance(self.value, str):
             return latex_escape(self.text())
         text = self.text()
-        return latex_escape(text.replace("-", "−"))
+        return latex_escape(minus_sign(text))
 
 
 @dataclass(frozen=True)
@@ -624,21 +605,6 @@ class RegressionTable(_Renderers):
         raise KeyError(f"statistic {label!r} is not in the table")
 
 
-def _star_string(pvalue: float, thresholds: Sequence[float]) -> str:
-    if not np.isfinite(pvalue):
-        return ""
-    return "*" * sum(pvalue < t for t in thresholds)
-
-
-def _threshold_text(t: float) -> str:
-    return f"{t:.2f}" if round(t, 2) == t else f"{t:g}"
-
-
-def _star_legend(thresholds: Sequence[float]) -> str:
-    ordered = sorted(thresholds, reverse=True)
-    return ", ".join(f"{'*' * (i + 1)} p<{_threshold_text(t)}" for i, t in enumerate(ordered))
-
-
 def _model_list(indices: Sequence[int]) -> str:
     nums = [str(i + 1) for i in indices]
     return f"Model {nums[0]}" if len(nums) == 1 else f"Models {', '.join(nums)}"
@@ -792,7 +758,7 @@ def table(
                 se = float(m.std_errors[term])
                 p = float(m.pvalues[term])
                 est, err = (math.exp(b), math.exp(b) * se) if irr else (b, se)
-                est_cells.append(Cell(est, digits, stars=_star_string(p, thresholds)))
+                est_cells.append(Cell(est, digits, stars=star_string(p, thresholds)))
                 se_cells.append(Cell(err, digits, paren=True))
             key = next(t for t in terms if t is not None)
             block_rows.append(Row(row_label, tuple(est_cells), "estimate", key))
@@ -868,7 +834,7 @@ def table(
             irr_note += " Inflation/zero-hurdle coefficients are exponentiated to odds ratios."
         table_notes.append(Note(irr_note))
     if thresholds:
-        table_notes.append(Note(_star_legend(thresholds)))
+        table_notes.append(Note(star_legend(thresholds)))
     table_notes.extend(Note(str(n)) for n in notes)
 
     return RegressionTable(
