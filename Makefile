@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 PIP_VERSION := $(shell sed -n 's/^pip==//p' $(LOCK))
 
-.PHONY: replicate test lint bench clean-reports setup lock
+.PHONY: replicate test lint bench clean-reports setup lock docs
 
 setup: $(STAMP)
 
@@ -36,7 +36,7 @@ lock:
 	rm -rf $(LOCK_VENV)
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(LOCK_VENV)/bin/python -m pip install --quiet '.[test]'
+	$(LOCK_VENV)/bin/python -m pip install --quiet '.[test,docs]'
 	{ echo "# Pinned environment of cpcstats (runtime, tests and build tools)."; \
 	  echo "# Made by 'make lock' on $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version(), platform.machine())')."; \
 	  echo "# 'make setup' installs exactly these; edit pyproject.toml, then 'make lock' to upgrade."; \
@@ -56,6 +56,10 @@ $(BENCH_STAMP): pyproject.toml $(LOCK)
 
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python replication/benchmark.py --out reports
+
+# The documentation site, built strictly (any warning fails), into site/.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check cpcstats tests replication

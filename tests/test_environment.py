@@ -36,7 +36,8 @@ def _lock() -> dict[str, str]:
 def _requirements() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     reqs = [Requirement(r) for r in project["dependencies"]]
-    reqs += [Requirement(r) for r in project["optional-dependencies"]["test"]]
+    for group in ("test", "docs"):
+        reqs += [Requirement(r) for r in project["optional-dependencies"][group]]
     return reqs
 
 
