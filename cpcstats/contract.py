@@ -13,6 +13,7 @@ first data row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -241,58 +242,9 @@ def normalise_contacts(
         )
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame({"row": np.arange(len(frame)) + 2})
-    if "date" in frame.columns:
-        raw = frame["date"]
-        dates = _parse_dates(raw)
-        bad = raw.notna() & dates.isna()
-        if bad.any():
-            first = bad.idxmax()
-            raise InputError(
-                f"{int(bad.sum())} date(s) cannot be read (first: {raw[first]!r})",
-                file=file,
-                row=file_row(first),
-                column="date",
-                fix="write dates as YYYY-MM-DD, or give a `year` column instead",
-            )
-        out["date"] = dates
-        year = dates.dt.year.astype("Int64")
-        if "year" in frame.columns:
-            stated = _to_int(frame["year"], file=file, column="year", allow_missing=True)
-            _check_date_year(raw, year, stated, file=file)
-            year = year.fillna(stated)
-    else:
-        out["date"] = pd.NaT
-        year = _to_int(frame["year"], file=file, column="year", allow_missing=True)
-    if year.isna().any():
-        first = year.isna().idxmax()
-        raise InputError(
-            f"{int(year.isna().sum())} contact(s) have neither a date nor a year",
-            file=file,
-            row=file_row(first),
-            column="date",
-            fix="fill in the date or year, or delete the row",
-        )
+    out["date"], year = _contact_dates(frame, file=file)
     out["year"] = year.astype(int)
-    out["counterpart_type"] = _check_values(
-        frame["counterpart_type"],
-        COUNTERPART_TYPES,
-        file=file,
-        column="counterpart_type",
-        table="contacts",
-    )
-    out["direction"] = _check_values(
-        frame["direction"], DIRECTIONS, file=file, column="direction", table="contacts"
-    )
-    for column in ("counterpart_type", "direction"):
-        if out[column].isna().any():
-            first = out[column].isna().idxmax()
-            raise InputError(
-                f"{int(out[column].isna().sum())} contact(s) have no {column}",
-                file=file,
-                row=file_row(first),
-                column=column,
-                fix=f'fill it in, or set a default in [contacts.defaults] {column} = "..."',
-            )
+    _contact_kinds(frame, out, file=file)
     for column in ("party_id", "party_name", "source_id", "text"):
         out[column] = (
             _clean_str(frame[column])
@@ -316,6 +268,67 @@ def normalise_contacts(
     account = report.account("contacts: country harmonisation")
     keep = out["iso3"].notna()
     return out[keep].reset_index(drop=True), [account], report
+
+
+def _contact_dates(frame: pd.DataFrame, *, file: str) -> tuple[pd.Series, pd.Series]:
+    """Each contact's date (NaT without a date column) and year: from the date, else the
+    year column; a date that cannot be read, or a row with neither, is an error."""
+    if "date" in frame.columns:
+        raw = frame["date"]
+        dates = _parse_dates(raw)
+        bad = raw.notna() & dates.isna()
+        if bad.any():
+            first = bad.idxmax()
+            raise InputError(
+                f"{int(bad.sum())} date(s) cannot be read (first: {raw[first]!r})",
+                file=file,
+                row=file_row(first),
+                column="date",
+                fix="write dates as YYYY-MM-DD, or give a `year` column instead",
+            )
+        year = dates.dt.year.astype("Int64")
+        if "year" in frame.columns:
+            stated = _to_int(frame["year"], file=file, column="year", allow_missing=True)
+            _check_date_year(raw, year, stated, file=file)
+            year = year.fillna(stated)
+        date: Any = dates
+    else:
+        date = pd.NaT
+        year = _to_int(frame["year"], file=file, column="year", allow_missing=True)
+    if year.isna().any():
+        first = year.isna().idxmax()
+        raise InputError(
+            f"{int(year.isna().sum())} contact(s) have neither a date nor a year",
+            file=file,
+            row=file_row(first),
+            column="date",
+            fix="fill in the date or year, or delete the row",
+        )
+    return date, year
+
+
+def _contact_kinds(frame: pd.DataFrame, out: pd.DataFrame, *, file: str) -> None:
+    """``counterpart_type`` and ``direction`` into ``out``: known values, none missing."""
+    out["counterpart_type"] = _check_values(
+        frame["counterpart_type"],
+        COUNTERPART_TYPES,
+        file=file,
+        column="counterpart_type",
+        table="contacts",
+    )
+    out["direction"] = _check_values(
+        frame["direction"], DIRECTIONS, file=file, column="direction", table="contacts"
+    )
+    for column in ("counterpart_type", "direction"):
+        if out[column].isna().any():
+            first = out[column].isna().idxmax()
+            raise InputError(
+                f"{int(out[column].isna().sum())} contact(s) have no {column}",
+                file=file,
+                row=file_row(first),
+                column=column,
+                fix=f'fill it in, or set a default in [contacts.defaults] {column} = "..."',
+            )
 
 
 def normalise_parties(
@@ -371,8 +384,7 @@ def normalise_parties(
                 file=file,
                 row=file_row(first),
                 column="active_to",
-                fix="swap or correct the years (active_from is the first year, active_to the "
-                "last)",
+                fix="swap or correct the years (active_from is the first year, active_to the last)",
             )
     if "lr_position" in frame.columns:
         out["lr_position"] = _to_float(frame["lr_position"], file=file, column="lr_position")

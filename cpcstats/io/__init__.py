@@ -1,0 +1,37 @@
+"""Readers for the data contract's input files and users' panels: CSV, Parquet, Stata, Excel.
+
+For the contract's files readers only read (CSV columns stay text); checking columns
+and values is the contract's job.  A user's own panel (``read_panel``, used by
+``cpcstats fit --data``) is read with its types, because nothing downstream converts
+it: a numeric column left as text would be fitted as one dummy per value.  Readers
+never guess silently: text is decoded strictly (mixed encodings are refused, naming
+the lines), a header name used twice and a record longer than the header are refused,
+every library failure becomes an :class:`InputError` naming the file and the fix, and
+the file's SHA-256 is recorded so the manifest can prove which bytes a run used.
+
+The package: :mod:`~cpcstats.io.files` (:class:`InputFile`, hashes),
+:mod:`~cpcstats.io.text` (decoding, delimiter, layout of CSV text),
+:mod:`~cpcstats.io.typed` (column types of a user's panel), :mod:`~cpcstats.io.read`
+(:func:`read_table`, :func:`read_panel`) and :mod:`~cpcstats.io.write` (atomic writes
+confined to the output folder).
+"""
+
+from __future__ import annotations
+
+from cpcstats.io.files import READABLE, InputFile, sha256_of
+from cpcstats.io.read import read_panel, read_table
+from cpcstats.io.typed import MISSING_TOKENS
+from cpcstats.io.write import check_inside, confine_writes, write_atomic, write_frame
+
+__all__ = [
+    "MISSING_TOKENS",
+    "READABLE",
+    "InputFile",
+    "check_inside",
+    "confine_writes",
+    "read_panel",
+    "read_table",
+    "sha256_of",
+    "write_atomic",
+    "write_frame",
+]

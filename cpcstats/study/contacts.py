@@ -1,0 +1,203 @@
+"""Study-level rules on the normalised contacts and party tables: the study window, the
+dedupe rule, a party contact's country and party ids the parties table does not know.
+
+Each rule returns a :class:`~cpcstats.accounting.StageAccount`, so that every row a rule
+drops is counted in the study's ledger.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cpcstats.accounting import StageAccount
+from cpcstats.errors import InputError, SpecError
+
+
+def _exact_duplicates(contacts: pd.DataFrame) -> list[int]:
+    """File rows of contacts that repeat an earlier row in every column but the row number."""
+    columns = [c for c in contacts.columns if c != "row"]
+    repeated = contacts.duplicated(columns, keep="first")
+    if "row" not in contacts.columns:
+        return [int(i) + 2 for i in contacts.index[repeated]]
+    return [int(r) for r in contacts.loc[repeated, "row"]]
+
+
+def _dedupe(
+    contacts: pd.DataFrame, keys: list[str], config_file: str
+) -> tuple[pd.DataFrame, StageAccount]:
+    """One contact per ``keys`` (the study's counting rule), repeated rows counted."""
+    names = ["iso3" if k == "country" else k for k in keys]
+    missing = [k for k in names if k not in contacts.columns]
+    if missing:
+        raise SpecError(
+            f"[contacts] dedupe names column(s) {', '.join(missing)} that the contacts lack",
+            file=config_file,
+            column=missing[0],
+            fix=f"use contract columns, e.g. dedupe = ['date', 'country', 'party_id']; "
+            f"available: {', '.join(contacts.columns)}",
+        )
+    repeated = contacts.duplicated(names, keep="first")
+    account = StageAccount(
+        "contacts: dedupe rule",
+        len(contacts),
+        int((~repeated).sum()),
+        {f"repeated {' + '.join(keys)} (study's dedupe rule)": int(repeated.sum())},
+    )
+    return contacts[~repeated].reset_index(drop=True), account
+
+
+def _window(
+    contacts: pd.DataFrame,
+    first: int,
+    last: int,
+    *,
+    policy: str = "error",
+    file: str | None = None,
+    config_file: str | None = None,
+) -> tuple[pd.DataFrame, StageAccount]:
+    """Keep the contacts of the study window; outside it is an error unless the study says
+    ``outside_window = "drop"`` (then they are counted), because a year outside the window
+    is as often a typo (2107, 1920) as a deliberate longer file."""
+    if policy not in ("error", "drop"):
+        raise SpecError(
+            f"[contacts] outside_window = {policy!r} is not 'error' or 'drop'",
+            file=config_file,
+            column="outside_window",
+            fix='outside_window = "drop" to drop (and count) contacts outside the window',
+        )
+    inside = contacts["year"].between(first, last)
+    if policy == "error" and not inside.all():
+        outside = contacts[~inside]
+        years = sorted(int(y) for y in outside["year"].unique())
+        shown = ", ".join(map(str, years[:8])) + (" …" if len(years) > 8 else "")
+        raise InputError(
+            f"{len(outside):,} contact(s) fall outside the study window {first}-{last} "
+            f"(years {shown})",
+            file=file,
+            row=int(outside["row"].iloc[0]) if "row" in outside.columns else None,
+            column="date",
+            fix="correct the dates, widen first_year/last_year in [study], or add "
+            'outside_window = "drop" to [contacts] to drop them (they are then counted)',
+        )
+    account = StageAccount(
+        "contacts: study window",
+        len(contacts),
+        int(inside.sum()),
+        {f"outside study window {first}-{last}": int((~inside).sum())},
+    )
+    return contacts[inside].reset_index(drop=True), account
+
+
+PARTY_COUNTRY_RULES = ("error", "party", "contact")
+
+
+def _party_country(
+    contacts: pd.DataFrame,
+    parties: pd.DataFrame,
+    *,
+    policy: str,
+    file: str,
+    parties_file: str,
+    config_file: str,
+) -> tuple[pd.DataFrame, StageAccount]:
+    """A party contact whose country differs from its party's country.
+
+    Why explicit: the country-year panel counts a contact in the contact's own country, the
+    party-year panel under its party (hence the party's country), so a disagreement makes
+    the two panels count the same contact in different countries.  By default it is an
+    error naming the row; ``[contacts] party_country = "party"`` counts such contacts in the
+    party's country (both panels agree), ``"contact"`` keeps the contact's country (a stated
+    choice, reported in the rules).
+    """
+    if policy not in PARTY_COUNTRY_RULES:
+        raise SpecError(
+            f"[contacts] party_country = {policy!r} is not one of {', '.join(PARTY_COUNTRY_RULES)}",
+            file=config_file,
+            column="party_country",
+            fix='party_country = "party" counts such contacts in their party\'s country',
+        )
+    home = contacts["party_id"].map(parties.set_index("party_id")["iso3"])
+    is_party = (contacts["counterpart_type"] == "party").to_numpy()
+    other = (contacts["iso3"] != home).fillna(False).to_numpy(dtype=bool)
+    differ = is_party & home.notna().to_numpy() & other
+    n = int(differ.sum())
+    if n and policy == "error":
+        first = int(np.flatnonzero(differ)[0])
+        row = contacts.iloc[first]
+        raise InputError(
+            f"{n:,} party contact(s) give a country that is not their party's country in "
+            f"{parties_file} (first: party {row['party_id']!r} of {home.iloc[first]}, contact "
+            f"country {row['country_raw']!r} = {row['iso3']}); the country-year and party-year "
+            "panels would count them in different countries",
+            file=file,
+            row=int(row["row"]),
+            column="country",
+            fix="correct the country (or the party_id) in the contacts or the parties table, "
+            'or add party_country = "party" to [contacts] to count them in the party\'s '
+            'country (party_country = "contact" keeps the contact\'s own country)',
+        )
+    out = contacts
+    recoded = 0
+    if n and policy == "party":
+        out = contacts.copy()
+        out.loc[differ, "iso3"] = home[differ].to_numpy()
+        recoded = n
+    account = StageAccount(
+        "contacts: party's country",
+        len(contacts),
+        len(out),
+        notes={
+            "rule": f"party_country = {policy!r}",
+            "differ": n,
+            "recoded": recoded,
+            "rows": [int(r) for r in contacts.loc[differ, "row"].head(20)],
+        },
+    )
+    return out, account
+
+
+UNKNOWN_PARTY = "party id not in the parties table"
+VPARTY_OTHER = "V-Party party not in the study's parties table"
+
+
+def _status_of_known_parties(
+    status: pd.DataFrame, parties: pd.DataFrame, *, own_file: bool
+) -> tuple[pd.DataFrame, StageAccount]:
+    """Party-status rows of parties the parties table knows; the others are counted.
+
+    Why: such rows can never reach the party-year panel, so they used to vanish.  In the
+    study's own status file an unknown id is a typo or a missing party: counted under a
+    reason no rule states, so ``check`` fails.  V-Party covers every party of its countries,
+    so there the study's own parties table is the stated rule for using only some.
+    """
+    known = status["party_id"].isin(parties["party_id"]).to_numpy()
+    reason = UNKNOWN_PARTY if own_file else VPARTY_OTHER
+    unknown = status.loc[~known, "party_id"].value_counts()
+    account = StageAccount(
+        "party status: parties in the parties table",
+        len(status),
+        int(known.sum()),
+        {reason: int((~known).sum())},
+        notes={"unknown_party_ids": {str(k): int(v) for k, v in unknown.head(20).items()}},
+        unstated=(reason,) if own_file else (),
+    )
+    return status[known].reset_index(drop=True), account
+
+
+def _check_party_ids(
+    contacts: pd.DataFrame, parties: pd.DataFrame, contacts_file: str, parties_file: str
+) -> None:
+    party_rows = contacts[contacts["counterpart_type"] == "party"]
+    unknown = party_rows[~party_rows["party_id"].isin(parties["party_id"])]
+    if len(unknown):
+        ids = unknown["party_id"].value_counts()
+        listed = ", ".join(f"{k!r} ({v} contacts)" for k, v in ids.head(5).items())
+        raise InputError(
+            f"{len(unknown)} party contact(s) name party ids absent from the parties table "
+            f"{parties_file}: {listed}",
+            file=contacts_file,
+            row=int(unknown["row"].iloc[0]),
+            column="party_id",
+            fix="add the parties to the parties table or correct the ids in the contacts file",
+        )
