@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from cpcstats.errors import SpecError
-from cpcstats.estimation.registry import FAMILY_REGISTRY
-from cpcstats.estimation.vcov import variance_names
 from cpcstats.formula import check_filter, parse_formula
+from cpcstats.spec_registry import FAMILY_REGISTRY, variance_names
 from cpcstats.tomlio import (
     NAME_PATTERN,
     check_keys,

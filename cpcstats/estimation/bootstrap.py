@@ -17,8 +17,8 @@ import pandas as pd
 
 from cpcstats.errors import EstimationError
 from cpcstats.estimation.families import CoreFit
-from cpcstats.estimation.registry import get_family
 from cpcstats.estimation.vcov import Vcov
+from cpcstats.spec_registry import get_family
 
 if TYPE_CHECKING:
     from cpcstats.estimation.design import Design

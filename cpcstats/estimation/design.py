@@ -16,10 +16,10 @@ import patsy
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.families import ModelData
 from cpcstats.estimation.linalg import collinear_columns, matrix_rank
-from cpcstats.estimation.registry import get_family
 from cpcstats.estimation.sample import _first_row
 from cpcstats.formula import FORMULA_NAMESPACE, Formula
 from cpcstats.spec import ModelSpec
+from cpcstats.spec_registry import get_family
 
 
 @dataclass

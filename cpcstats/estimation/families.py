@@ -45,8 +45,8 @@ from cpcstats.estimation.base import (
     _sqrt,
 )
 from cpcstats.estimation.base import SINGULAR_HESSIAN as SINGULAR_HESSIAN  # re-exported
-from cpcstats.estimation.registry import FitFunctions
 from cpcstats.estimation.truncated import fit_truncated
+from cpcstats.spec_registry import FitFunctions
 
 
 # --------------------------------------------------------------------------- Poisson / NB

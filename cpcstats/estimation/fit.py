@@ -20,7 +20,6 @@ from cpcstats.estimation.design import Design, build_design
 from cpcstats.estimation.design import _patsy_frame as _patsy_frame  # re-exported
 from cpcstats.estimation.design import patsy_frame as patsy_frame  # re-exported
 from cpcstats.estimation.families import SINGULAR_HESSIAN, CoreFit
-from cpcstats.estimation.registry import family_label, get_family
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.sample import ZERO_GROUPS as ZERO_GROUPS  # re-exported
 from cpcstats.estimation.sample import model_sample
@@ -33,6 +32,7 @@ from cpcstats.estimation.vcov import (
 from cpcstats.formula import Formula, parse_formula
 from cpcstats.panels import Panel
 from cpcstats.spec import ModelSpec, load_specs, spec_from_dict
+from cpcstats.spec_registry import family_label, get_family
 
 DIVERGING = 15.0
 

@@ -22,9 +22,9 @@ import patsy
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.design import patsy_frame
 from cpcstats.estimation.numdiff import central_jacobian
-from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
 from cpcstats.formula import parse_formula
+from cpcstats.spec_registry import FAMILY_REGISTRY
 
 __all__ = ["DesignMatrices", "ModelView", "design_matrices", "estimation_sample", "model_view"]
 

@@ -12,9 +12,9 @@ import pandas as pd
 
 from cpcstats.errors import EstimationError, InputError, SpecError
 from cpcstats.estimation.hdfe import ZERO_GROUP, drop_zero_groups
-from cpcstats.estimation.registry import get_family
 from cpcstats.formula import Formula, evaluate_filter
 from cpcstats.spec import ModelSpec
+from cpcstats.spec_registry import get_family
 
 ZERO_GROUPS = ZERO_GROUP  # one reason string for the rows every count-FE model drops
 

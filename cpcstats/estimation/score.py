@@ -32,8 +32,8 @@ from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import Demeaner
 from cpcstats.estimation.linalg import matrix_rank
 from cpcstats.estimation.model_view import design_matrices, model_view
-from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
+from cpcstats.spec_registry import FAMILY_REGISTRY
 
 __all__ = ["ScoreTest", "score_test"]
 

@@ -16,8 +16,9 @@ Each variance is one :class:`VarianceEstimator` object in one registry
 spec), how it is computed and the label tables show.  Besides the sandwiches the
 registry holds ``quasi`` (Pearson-scaled), ``bootstrap`` (the pairs cluster
 bootstrap) and ``model`` (a family's own variance: GEE robust, linearmodels' PanelOLS),
-which is not selectable but used whenever a family brings its own.  The module
-imports only numpy and pandas, so specs can read the names without the estimators.
+which is not selectable but used whenever a family brings its own.  The names live in
+:data:`cpcstats.spec_registry.VARIANCE_REGISTRY` (specs check them without importing
+this module); :data:`VARIANCES` is that registry seen as ``name -> estimator``.
 
 ``k`` counts every estimated coefficient, fixed-effect dummies included, as
 R does for a GLM with factor dummies.
@@ -25,7 +26,7 @@ R does for a GLM with factor dummies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -33,7 +34,12 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.errors import EstimationError, SpecError
-from cpcstats.estimation.registry import FAMILY_REGISTRY
+from cpcstats.estimation.registry import (
+    FAMILY_REGISTRY,
+    VARIANCE_REGISTRY,
+    Variance,
+    variance_names,
+)
 
 if TYPE_CHECKING:
     from cpcstats.estimation.base import CoreFit
@@ -384,26 +390,34 @@ class FamilyOwn(VarianceEstimator):
         return f"cluster: {clusters[0]}" if clusters else "robust"
 
 
+class _Estimators(Mapping[str, VarianceEstimator]):
+    """The variance registry seen as ``name -> estimator`` (estimators built on first use)."""
+
+    def __getitem__(self, name: str) -> VarianceEstimator:
+        return VARIANCE_REGISTRY[name].estimator_object()  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(VARIANCE_REGISTRY)
+
+    def __len__(self) -> int:
+        return len(VARIANCE_REGISTRY)
+
+
 #: every variance estimator by name, in the order error messages list them
-VARIANCES: dict[str, VarianceEstimator] = {
-    e.name: e for e in (Classical(), HC0(), HC1(), Cluster(), Bootstrap(), Quasi(), FamilyOwn())
-}
+VARIANCES: Mapping[str, VarianceEstimator] = _Estimators()
 
 
 def register_variance(estimator: VarianceEstimator, *, replace_existing: bool = False) -> None:
     """Make ``estimator`` selectable as ``se = estimator.name`` in specs and ``fit``."""
-    if estimator.name in VARIANCES and not replace_existing:
+    if estimator.name in VARIANCE_REGISTRY and not replace_existing:
         raise ValueError(f"variance {estimator.name!r} is already registered")
-    VARIANCES[estimator.name] = estimator
+    VARIANCE_REGISTRY[estimator.name] = Variance(
+        estimator.name, estimator, selectable=estimator.selectable
+    )
 
 
 def unregister_variance(name: str) -> None:
-    VARIANCES.pop(name)
-
-
-def variance_names() -> tuple[str, ...]:
-    """The ``se`` values a spec may give (the registry's selectable estimators)."""
-    return tuple(name for name, e in VARIANCES.items() if e.selectable)
+    VARIANCE_REGISTRY.pop(name)
 
 
 def variance_estimator(name: str) -> VarianceEstimator:
