@@ -240,16 +240,27 @@ def to_number(
 def to_year(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     """Whole-number year column; a missing or non-numeric year is an InputError with its row."""
     numeric = to_number(frame, column, path, whole=True)
+    require_present(
+        numeric,
+        column,
+        path,
+        what="year",
+        fix="every row of this source has a year; export the file again",
+    )
+    return numeric.astype("int64")
+
+
+def require_present(numeric: pd.Series, column: str, path: Path, *, what: str, fix: str) -> None:
+    """Raise InputError at the first row where a key column (year, an id) is missing."""
     if numeric.isna().any():
         first = int(np.flatnonzero(numeric.isna().to_numpy())[0])
         raise InputError(
-            f"{int(numeric.isna().sum())} row(s) have no year",
+            f"{int(numeric.isna().sum())} row(s) have no {what}",
             file=str(path),
             row=spreadsheet_row(first),
             column=column,
-            fix="every row of this source has a year; export the file again",
+            fix=fix,
         )
-    return numeric.astype("int64")
 
 
 def check_year_range(first_year: int | None, last_year: int | None) -> None:

@@ -19,29 +19,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from cpcstats.adapters.base import (
-    NOT_A_STATE,
-    SUCCESSOR_OVERRIDES,
-    AdapterResult,
-    Layout,
-    RowTracker,
-    blank_missing,
-    check_year_range,
-    filter_years,
-    finish,
-    harmonisation_notes,
-    harmonise,
-    read_source,
-    resolve_duplicates,
-    to_number,
-    to_year,
-)
+from cpcstats.adapters import base as ab
+from cpcstats.adapters.pipeline import Source, open_source
 
 if TYPE_CHECKING:
     from cpcstats.party_names import PartyMatchReport
@@ -61,6 +47,8 @@ OPP_SLOTS: tuple[tuple[str, str, str], ...] = (
     ("opp3me", "opp3seat", "opposition"),
 )
 SLOTS = GOV_SLOTS + OPP_SLOTS
+PARTY_COLUMNS: tuple[str, ...] = ("execme", *(s[0] for s in SLOTS))
+"""The columns that name a party: the executive's and the six slots."""
 
 MISSING_NAMES: frozenset[str] = frozenset({"", "NA", "na", "NaN", "nan", "."})
 """Party-name cells meaning "no party in this slot"; so does any bare number (0, -999, 1 ...)."""
@@ -82,15 +70,15 @@ NON_PARTY: frozenset[str] = frozenset(
 
 # DPI's own country units.  Codes that are not ISO3 fall back to the name; these
 # names either need the V-Dem convention or are not states today.
-DPI_OVERRIDES: dict[str, str] = {**SUCCESSOR_OVERRIDES, "Czech Rep.": "CZE"}
+DPI_OVERRIDES: dict[str, str] = {**ab.SUCCESSOR_OVERRIDES, "Czech Rep.": "CZE"}
 DPI_EXCLUDE: dict[str, str] = {
-    **NOT_A_STATE,
+    **ab.NOT_A_STATE,
     "GDR": "GDR, acceded to Germany in 1990; no ISO3 code of its own",
     "Yemen (PDR)": "South Yemen, merged into Yemen in 1990; YEM continues North Yemen, as in V-Dem",
     "Turk Cyprus": "Turkish Republic of Northern Cyprus, unrecognised; its name would map to CYP",
 }
 
-LAYOUT = Layout(
+LAYOUT = ab.Layout(
     source=SOURCE,
     description=(
         "the Database of Political Institutions country-year layout (DPI 2020, IDB; "
@@ -135,7 +123,7 @@ def read_dpi(
     year_end: bool = False,
     overrides: Mapping[str, str] | None = None,
     exclude: Mapping[str, str] | None = None,
-) -> AdapterResult:
+) -> ab.AdapterResult:
     """Read the DPI into party-years: ``party_id, iso3, year, party, status, executive, ...``.
 
     Rules (all in ``notes`` and ``account.notes``):
@@ -180,22 +168,58 @@ def read_dpi(
     ``extra["country_years"]``: one row per country-year kept, with
     ``execme`` as written, ``govoth``, ``oppoth`` and ``system``.
     """
-    check_year_range(first_year, last_year)
-    path = Path(path)
-    raw, info, _ = read_source(path, LAYOUT)
-    tracker = RowTracker(raw.index)
-    shift = -1 if year_end else 0
+    src = open_source(path, LAYOUT, first_year, last_year, overrides, exclude)
+    table, slots = _read_slots(src, year_end)
+    src.harmonise(table, name="countryname", code="ifs", rules=(DPI_OVERRIDES, DPI_EXCLUDE))
+    src.filter_years(table["year"])
+    src.tracker.drop(~slots.any_named(), DROP_NO_PARTY)
+    duplicates = src.resolve_duplicates(table, entity="countryname")
+    alive = src.tracker.alive.to_numpy()
+    out, found = _party_rows(table, slots, alive)
+    country_years = _country_years(src, table, slots, alive)
+    notes = _notes(slots, found, alive, year_end=year_end, duplicates=duplicates)
+    account_notes = _account_notes(src, slots, found, alive, year_end=year_end)
+    account_notes.update(party_years_out=len(out), duplicates=duplicates)
+    return src.finish(
+        out,
+        notes,
+        account_notes,
+        extra={"country_years": country_years},
+        keys=("iso3", "year", "slot"),
+    )
+
+
+@dataclass
+class _Slots:
+    """The party columns of the file read: names (NA where no party), seats, unnamed counts."""
+
+    names: dict[str, pd.Series]
+    seats: dict[str, pd.Series]
+    govoth: pd.Series
+    oppoth: pd.Series
+    counts: dict[str, int]
+    """Slots with a missing code (``missing_code``) and with a non-party entry (``non_party``)."""
+    nonparty_labels: dict[str, int]
+
+    def any_named(self) -> pd.Series:
+        """Rows where the executive or at least one slot names a party."""
+        return pd.concat([self.names[c].notna() for c in PARTY_COLUMNS], axis=1).any(axis=1)
+
+
+def _read_slots(src: Source, year_end: bool) -> tuple[pd.DataFrame, _Slots]:
+    """Country, code and year per row, and the party slots with their missing codes counted."""
+    raw = src.raw
     table = pd.DataFrame(
         {
             "countryname": raw["countryname"].astype("string").str.strip(),
             "ifs": raw["ifs"].astype("string").str.strip(),
-            "year": to_year(raw, "year", path) + shift,
+            "year": src.year() + (-1 if year_end else 0),
         }
     )
     names: dict[str, pd.Series] = {}
     counts = {"missing_code": 0, "non_party": 0}
     nonparty_labels: dict[str, int] = {}
-    for col in ("execme", *(s[0] for s in SLOTS)):
+    for col in PARTY_COLUMNS:
         name, missing, nonparty = _party_cell(raw[col])
         names[col] = name
         if col != "execme":
@@ -205,67 +229,51 @@ def read_dpi(
                 nonparty_labels[str(label)] = nonparty_labels.get(str(label), 0) + int(n)
     seats = {
         seat: (
-            to_number(raw, seat, path).mask(lambda s: s < 0)
+            src.number(seat).mask(lambda s: s < 0)
             if seat in raw.columns
             else pd.Series(np.nan, index=raw.index)
         )
         for _, seat, _ in SLOTS
     }
-    govoth = to_number(raw, "govoth", path).mask(lambda s: s < 0)
-    oppoth = to_number(raw, "oppoth", path).mask(lambda s: s < 0)
+    govoth = src.number("govoth").mask(lambda s: s < 0)
+    oppoth = src.number("oppoth").mask(lambda s: s < 0)
+    return table, _Slots(names, seats, govoth, oppoth, counts, nonparty_labels)
 
-    iso3, by_code, report = harmonise(
-        table,
-        tracker,
-        path,
-        name="countryname",
-        code="ifs",
-        overrides=overrides,
-        exclude=exclude,
-        default_overrides=DPI_OVERRIDES,
-        default_exclude=DPI_EXCLUDE,
-    )
-    table["iso3"] = iso3
-    table["_by_code"] = by_code
-    filter_years(table["year"], tracker, first_year, last_year)
-    named = pd.concat([names[c].notna() for c in ("execme", *(s[0] for s in SLOTS))], axis=1)
-    tracker.drop(~named.any(axis=1), DROP_NO_PARTY)
-    duplicates = resolve_duplicates(
-        table, tracker, keys=["iso3", "year"], entity="countryname", prefer=["_by_code"]
-    )
 
-    alive = tracker.alive.to_numpy()
+def _party_rows(
+    table: pd.DataFrame, slots: _Slots, alive: np.ndarray
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One row per named party of each country-year kept, and what the rules did."""
     rows: list[dict[str, object]] = []
-    twice = exec_only = exec_in_opposition = 0
+    found = {"twice": 0, "exec_only": 0, "exec_in_opposition": 0}
     # Plain arrays: the loop below runs over thousands of rows and six slots.
-    arr = {c: s.astype(object).where(s.notna(), None).to_numpy() for c, s in names.items()}
-    seat_arr = {c: s.to_numpy() for c, s in seats.items()}
+    arr = {c: s.astype(object).where(s.notna(), None).to_numpy() for c, s in slots.names.items()}
+    seat_arr = {c: s.to_numpy() for c, s in slots.seats.items()}
     iso_arr = table["iso3"].to_numpy()
     year_arr = table["year"].to_numpy()
     for i in np.flatnonzero(alive):
         seen: set[str] = set()
         exe = arr["execme"][i]
         exe_key = None if exe is None else str(exe).casefold()
-        gov_named = False
-        exe_found = False
+        gov_named = exe_found = False
+        where = {"iso3": iso_arr[i], "year": int(year_arr[i])}
         for col, seat, status in SLOTS:
             party = arr[col][i]
             if party is None:
                 continue
             key = str(party).casefold()
             if key in seen:
-                twice += 1
+                found["twice"] += 1
                 continue
             seen.add(key)
             is_gov = status != "opposition"
             gov_named |= is_gov
             is_exec = key == exe_key
             exe_found |= is_exec
-            exec_in_opposition += int(is_exec and not is_gov)
+            found["exec_in_opposition"] += int(is_exec and not is_gov)
             rows.append(
                 {
-                    "iso3": iso_arr[i],
-                    "year": int(year_arr[i]),
+                    **where,
                     "party": str(party),
                     "status": status,
                     "executive": is_exec,
@@ -275,11 +283,10 @@ def read_dpi(
                 }
             )
         if exe_key is not None and not exe_found:
-            exec_only += 1
+            found["exec_only"] += 1
             rows.append(
                 {
-                    "iso3": iso_arr[i],
-                    "year": int(year_arr[i]),
+                    **where,
                     "party": str(exe),
                     "status": pd.NA if gov_named else "senior",
                     "executive": True,
@@ -288,49 +295,60 @@ def read_dpi(
                     "slot": "execme",
                 }
             )
-    out = pd.DataFrame(
-        rows,
-        columns=["iso3", "year", "party", "status", "executive", "ruling", "seats", "slot"],
-    )
-    out = out.astype(
-        {
-            "iso3": "string",
-            "year": "int64",
-            "party": "string",
-            "status": "string",
-            "executive": bool,
-            "ruling": bool,
-            "seats": "float64",
-            "slot": "string",
-        }
-    )
-    out.insert(0, "party_id", party_id(out["iso3"], out["party"]))
-    out = out.sort_values(["iso3", "year", "slot"], kind="mergesort").reset_index(drop=True)
+    return _party_frame(rows), found
 
+
+PARTY_YEAR_TYPES: dict[str, object] = {
+    "iso3": "string",
+    "year": "int64",
+    "party": "string",
+    "status": "string",
+    "executive": bool,
+    "ruling": bool,
+    "seats": "float64",
+    "slot": "string",
+}
+"""The columns of the party-year table (after ``party_id``) and their types."""
+
+
+def _party_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=list(PARTY_YEAR_TYPES)).astype(PARTY_YEAR_TYPES)
+    out.insert(0, "party_id", party_id(out["iso3"], out["party"]))
+    return out.sort_values(["iso3", "year", "slot"], kind="mergesort").reset_index(drop=True)
+
+
+def _country_years(
+    src: Source, table: pd.DataFrame, slots: _Slots, alive: np.ndarray
+) -> pd.DataFrame:
+    """``extra["country_years"]``: execme as written, govoth, oppoth and system per row kept."""
+    raw = src.raw
     kept = table[alive]
-    country_years = pd.DataFrame(
+    return pd.DataFrame(
         {
             "iso3": kept["iso3"].astype("string").to_numpy(),
             "year": kept["year"].to_numpy(),
             "execme": raw["execme"][alive].astype("string").str.strip().to_numpy(),
-            "govoth": govoth[alive].to_numpy(),
-            "oppoth": oppoth[alive].to_numpy(),
+            "govoth": slots.govoth[alive].to_numpy(),
+            "oppoth": slots.oppoth[alive].to_numpy(),
             "system": (
-                blank_missing(raw["system"])[alive].astype("string").to_numpy()
+                ab.blank_missing(raw["system"])[alive].astype("string").to_numpy()
                 if "system" in raw.columns
                 else pd.NA
             ),
         }
     )
-    n_exec_missing = int(
-        raw["execme"][alive]
-        .astype("string")
-        .str.strip()
-        .pipe(lambda s: s.isna() | s.isin(MISSING_NAMES))
-        .sum()
-    )
-    govoth_total = int(govoth[alive].fillna(0).sum())
-    oppoth_total = int(oppoth[alive].fillna(0).sum())
+
+
+def _notes(
+    slots: _Slots,
+    found: dict[str, int],
+    alive: np.ndarray,
+    *,
+    year_end: bool,
+    duplicates: dict[str, int],
+) -> list[str]:
+    """The rules applied and what they did, for the run log."""
+    counts = slots.counts
     convention = (
         "years relabelled to the year before (year_end=True): the DPI's January 1 status of t "
         "is the status at the end of t-1"
@@ -341,50 +359,51 @@ def read_dpi(
         convention,
         "gov1me = senior, gov2me/gov3me = junior, opp1me-opp3me = opposition; execme marks "
         "the executive's party (its own row, slot execme, when it holds no slot: senior if "
-        f"no government party is named, else status missing): {exec_only} such row(s)",
+        f"no government party is named, else status missing): {found['exec_only']} such row(s)",
         f"party slots: {counts['missing_code']} missing (blank, NA, or a bare number such as "
         f"0 or -999), {counts['non_party']} non-party entries not made parties "
-        f"({dict(sorted(nonparty_labels.items(), key=lambda kv: -kv[1]))})",
-        f"govoth/oppoth counted, not made parties: {govoth_total} further unnamed government "
-        f"and {oppoth_total} further unnamed opposition parties over the country-years kept",
+        f"({dict(sorted(slots.nonparty_labels.items(), key=lambda kv: -kv[1]))})",
+        f"govoth/oppoth counted, not made parties: {int(slots.govoth[alive].fillna(0).sum())} "
+        "further unnamed government and "
+        f"{int(slots.oppoth[alive].fillna(0).sum())} further unnamed opposition parties over "
+        "the country-years kept",
     ]
-    if twice:
-        notes.append(f"{twice} party name(s) repeated in a later slot of the same row dropped")
-    if exec_in_opposition:
+    if found["twice"]:
         notes.append(
-            f"{exec_in_opposition} party-year(s) where the executive's party is in an "
+            f"{found['twice']} party name(s) repeated in a later slot of the same row dropped"
+        )
+    if found["exec_in_opposition"]:
+        notes.append(
+            f"{found['exec_in_opposition']} party-year(s) where the executive's party is in an "
             "opposition slot (e.g. cohabitation) keep status opposition, executive true"
         )
     if duplicates:
         notes.append(f"duplicate country-years resolved (dropped -> kept): {duplicates}")
-    account_notes = {
-        **harmonisation_notes(report),
-        "unit": "country-year rows",
-        "party_years_out": len(out),
-        "party_slots_missing": counts["missing_code"],
-        "party_slots_non_party": counts["non_party"],
-        "non_party_labels": nonparty_labels,
-        "executive_only_rows": exec_only,
-        "execme_missing": n_exec_missing,
-        "repeated_names": twice,
-        "govoth_total": govoth_total,
-        "oppoth_total": oppoth_total,
-        "country_years_with_govoth": int((govoth[alive].fillna(0) > 0).sum()),
-        "country_years_with_oppoth": int((oppoth[alive].fillna(0) > 0).sum()),
-        "year_convention": "year_end" if year_end else "january_1",
-        "duplicates": duplicates,
-    }
-    return finish(
-        out,
-        source=SOURCE,
-        path=path,
-        tracker=tracker,
-        report=report,
-        notes=notes,
-        info=info,
-        account_notes=account_notes,
-        extra={"country_years": country_years},
-        keys=("iso3", "year", "slot"),
+    return notes
+
+
+def _account_notes(
+    src: Source, slots: _Slots, found: dict[str, int], alive: np.ndarray, *, year_end: bool
+) -> dict[str, object]:
+    """The ledger's notes; ``party_years_out`` and ``duplicates`` hold their place (None) until
+    the caller fills them in, so the keys keep the order the ledger has always shown."""
+    execme = src.raw["execme"][alive].astype("string").str.strip()
+    govoth, oppoth = slots.govoth[alive].fillna(0), slots.oppoth[alive].fillna(0)
+    return src.account_notes(
+        unit="country-year rows",
+        party_years_out=None,
+        party_slots_missing=slots.counts["missing_code"],
+        party_slots_non_party=slots.counts["non_party"],
+        non_party_labels=slots.nonparty_labels,
+        executive_only_rows=found["exec_only"],
+        execme_missing=int((execme.isna() | execme.isin(MISSING_NAMES)).sum()),
+        repeated_names=found["twice"],
+        govoth_total=int(govoth.sum()),
+        oppoth_total=int(oppoth.sum()),
+        country_years_with_govoth=int((govoth > 0).sum()),
+        country_years_with_oppoth=int((oppoth > 0).sum()),
+        year_convention="year_end" if year_end else "january_1",
+        duplicates=None,
     )
 
 
@@ -398,7 +417,7 @@ def party_id(iso3: pd.Series, party: pd.Series) -> pd.Series:
 
 
 def link_partyfacts(
-    result: AdapterResult,
+    result: ab.AdapterResult,
     register: pd.DataFrame,
     *,
     overrides: Mapping[str, int] | None = None,
@@ -429,7 +448,7 @@ def link_partyfacts(
     ), report
 
 
-def dpi_parties(result: AdapterResult) -> pd.DataFrame:
+def dpi_parties(result: ab.AdapterResult) -> pd.DataFrame:
     """A parties table from a DPI result: one row per (iso3, party) with its first/last year.
 
     For ``[parties] source = "dpi"``: ``party_id`` is ``"dpi-<ISO3>-<party>"``

@@ -15,30 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from cpcstats.adapters.base import (
-    NOT_A_STATE,
-    SUCCESSOR_OVERRIDES,
-    AdapterResult,
-    Layout,
-    RowTracker,
-    blank_missing,
-    check_year_range,
-    filter_years,
-    finish,
-    harmonisation_notes,
-    harmonise,
-    read_source,
-    resolve_duplicates,
-    spreadsheet_row,
-    to_number,
-    to_year,
-)
+from cpcstats.adapters import base as ab
+from cpcstats.adapters.pipeline import Source, open_source
 from cpcstats.errors import InputError
 
 SOURCE = "freedom_house"
 DROP_NO_RATING = "no rating (status, pr and cl all missing)"
 
-LAYOUT = Layout(
+LAYOUT = ab.Layout(
     source=SOURCE,
     description=(
         "the Freedom House 'Freedom in the World' country-year layout as distributed by the "
@@ -85,7 +69,7 @@ def read_freedom_house(
     last_year: int | None = None,
     overrides: Mapping[str, str] | None = None,
     exclude: Mapping[str, str] | None = None,
-) -> AdapterResult:
+) -> ab.AdapterResult:
     """Read Freedom House ratings: ``iso3, year, fh_status, fh_pr, fh_cl, fh_total``.
 
     ``fh_total`` is what the file holds; in democracyData it is PR + CL on a
@@ -97,64 +81,17 @@ def read_freedom_house(
     with a state-system code, ``GWn`` or ``cown``, win).  ``overrides`` and
     ``exclude`` map or exclude country names and beat the adapter's defaults.
     """
-    check_year_range(first_year, last_year)
-    path = Path(path)
-    raw, info, _ = read_source(path, LAYOUT)
-    tracker = RowTracker(raw.index)
-
-    status_text = blank_missing(raw["status"]).astype("string").str.strip().str.upper()
-    status = status_text.map(_STATUS, na_action="ignore")
-    bad = status_text.notna() & status.isna()
-    if bad.any():
-        first = int(bad.to_numpy().nonzero()[0][0])
-        raise InputError(
-            f"{int(bad.sum())} status value(s) are not F, PF or NF "
-            f"(first: {raw['status'].iloc[first]!r})",
-            file=str(path),
-            row=spreadsheet_row(first),
-            column="status",
-            fix="recode them to F, PF or NF (Free, Partly Free, Not Free)",
-        )
-    pr = to_number(raw, "pr", path, whole=True, low=1, high=7)
-    cl = to_number(raw, "cl", path, whole=True, low=1, high=7)
-    notes: list[str] = []
-    if "fh_total" in raw.columns:
-        total = to_number(raw, "fh_total", path)
-    else:
-        total = pr + cl
-        notes.append("fh_total absent from the file: computed as pr + cl")
-    notes.append("fh_total is PR + CL (2-14, lower = freer), not the 0-100 aggregate score")
-
-    table = pd.DataFrame(
-        {
-            "fh_country": raw["fh_country"],
-            "year": to_year(raw, "year", path),
-            "fh_status": status.astype("string"),
-            "fh_pr": pr.astype("Int64"),
-            "fh_cl": cl.astype("Int64"),
-            "fh_total": total,
-        }
-    )
-    state_cols = [c for c in ("GWn", "cown") if c in raw.columns]
-    table["_state"] = raw[state_cols].notna().any(axis=1) if state_cols else False
-
-    iso3, _, report = harmonise(
+    src = open_source(path, LAYOUT, first_year, last_year, overrides, exclude)
+    table, notes = _ratings(src)
+    src.harmonise(
         table,
-        tracker,
-        path,
         name="fh_country",
-        overrides=overrides,
-        exclude=exclude,
-        default_overrides=SUCCESSOR_OVERRIDES,
-        default_exclude={**NOT_A_STATE, **FH_TERRITORIES},
+        rules=(ab.SUCCESSOR_OVERRIDES, {**ab.NOT_A_STATE, **FH_TERRITORIES}),
     )
-    table["iso3"] = iso3
-    filter_years(table["year"], tracker, first_year, last_year)
+    src.filter_years(table["year"])
     no_rating = table[["fh_status", "fh_pr", "fh_cl"]].isna().all(axis=1)
-    tracker.drop(no_rating, DROP_NO_RATING)
-    duplicates = resolve_duplicates(
-        table, tracker, keys=["iso3", "year"], entity="fh_country", prefer=["_state"]
-    )
+    src.tracker.drop(no_rating, DROP_NO_RATING)
+    duplicates = src.resolve_duplicates(table, entity="fh_country", prefer=["_state"])
     notes.append(
         "territories and non-state units excluded by name (FH_TERRITORIES, NOT_A_STATE); "
         "predecessor states mapped to their continuator as in V-Dem (SUCCESSOR_OVERRIDES)"
@@ -164,17 +101,52 @@ def read_freedom_house(
             "duplicate country-years resolved (state-coded row, then the entity in place at "
             f"year end, then the main series, then file order): {duplicates}"
         )
+    out = src.alive(table)[["iso3", "year", "fh_status", "fh_pr", "fh_cl", "fh_total"]]
+    return src.finish(out, notes, src.account_notes(duplicates=duplicates))
 
-    out = table[tracker.alive.to_numpy()]
-    out = out[["iso3", "year", "fh_status", "fh_pr", "fh_cl", "fh_total"]]
-    account_notes = {**harmonisation_notes(report), "duplicates": duplicates}
-    return finish(
-        out,
-        source=SOURCE,
-        path=path,
-        tracker=tracker,
-        report=report,
-        notes=notes,
-        info=info,
-        account_notes=account_notes,
+
+def _status(src: Source) -> pd.Series:
+    """F, PF or NF from the status column (long forms accepted); anything else is an error."""
+    raw, path = src.raw, src.path
+    status_text = ab.blank_missing(raw["status"]).astype("string").str.strip().str.upper()
+    status = status_text.map(_STATUS, na_action="ignore")
+    bad = status_text.notna() & status.isna()
+    if bad.any():
+        first = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(
+            f"{int(bad.sum())} status value(s) are not F, PF or NF "
+            f"(first: {raw['status'].iloc[first]!r})",
+            file=str(path),
+            row=ab.spreadsheet_row(first),
+            column="status",
+            fix="recode them to F, PF or NF (Free, Partly Free, Not Free)",
+        )
+    return status
+
+
+def _ratings(src: Source) -> tuple[pd.DataFrame, list[str]]:
+    """The file's ratings as typed columns, with a ``_state`` flag, and notes on fh_total."""
+    raw = src.raw
+    status = _status(src)
+    pr = src.number("pr", whole=True, low=1, high=7)
+    cl = src.number("cl", whole=True, low=1, high=7)
+    notes: list[str] = []
+    if "fh_total" in raw.columns:
+        total = src.number("fh_total")
+    else:
+        total = pr + cl
+        notes.append("fh_total absent from the file: computed as pr + cl")
+    notes.append("fh_total is PR + CL (2-14, lower = freer), not the 0-100 aggregate score")
+    table = pd.DataFrame(
+        {
+            "fh_country": raw["fh_country"],
+            "year": src.year(),
+            "fh_status": status.astype("string"),
+            "fh_pr": pr.astype("Int64"),
+            "fh_cl": cl.astype("Int64"),
+            "fh_total": total,
+        }
     )
+    state_cols = [c for c in ("GWn", "cown") if c in raw.columns]
+    table["_state"] = raw[state_cols].notna().any(axis=1) if state_cols else False
+    return table, notes

@@ -22,33 +22,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cpcstats.adapters.base import (
-    NOT_A_STATE,
-    SUCCESSOR_OVERRIDES,
-    AdapterResult,
-    Layout,
-    RowTracker,
-    blank_missing,
-    check_year_range,
-    filter_years,
-    finish,
-    harmonisation_notes,
-    harmonise,
-    read_source,
-    resolve_duplicates,
-    to_number,
-    to_year,
-)
+from cpcstats.adapters import base as ab
+from cpcstats.adapters.pipeline import Source, open_source
 
 SOURCE = "leaders_global"
 
 LG_EXCLUDE: dict[str, str] = {
-    **NOT_A_STATE,
+    **ab.NOT_A_STATE,
     "Vietnam, South": "Republic of Vietnam (to 1975); its name would map to VNM",
     "Palestine/British Mandate": "British Mandate of Palestine (to 1948); not a state today",
 }
 
-LAYOUT = Layout(
+LAYOUT = ab.Layout(
     source=SOURCE,
     description="the Leaders Global country-year layout (Dataverse doi:10.7910/DVN/Z6V1ST)",
     required=(
@@ -86,7 +71,7 @@ def read_leaders_global(
     executive: str = "hog",
     overrides: Mapping[str, str] | None = None,
     exclude: Mapping[str, str] | None = None,
-) -> AdapterResult:
+) -> ab.AdapterResult:
     """Read Leaders Global: ``iso3, year, hos_*, hog_*, executive_office, executive_party(_id)``.
 
     For each office: ``<office>_name``, ``<office>_party`` (short name),
@@ -104,7 +89,7 @@ def read_leaders_global(
     under a reason: no ISO3 (territories, former states without a code),
     years outside ``first_year..last_year``, duplicate country-years.
     """
-    check_year_range(first_year, last_year)
+    ab.check_year_range(first_year, last_year)
     if executive not in EXECUTIVE_RULES:
         from cpcstats.errors import SpecError
 
@@ -113,85 +98,15 @@ def read_leaders_global(
             column="executive",
             fix="use 'hog' (head of government first) or 'hos' (head of state first)",
         )
-    path = Path(path)
-    raw, info, _ = read_source(path, LAYOUT)
-    tracker = RowTracker(raw.index)
-    table = pd.DataFrame(
-        {
-            "country_short": raw["country_short"].astype("string").str.strip(),
-            "country": raw["country"].astype("string").str.strip(),
-            "year": to_year(raw, "year", path),
-            "unit": (
-                raw["vdem_code"].astype("string")
-                if "vdem_code" in raw.columns
-                else raw["country_short"].astype("string")
-            ),
-        }
+    src = open_source(path, LAYOUT, first_year, last_year, overrides, exclude)
+    table, technical_counts = _leaders(src)
+    src.harmonise(
+        table, name="country", code="country_short", rules=(ab.SUCCESSOR_OVERRIDES, LG_EXCLUDE)
     )
-    combined = to_number(raw, "vdem_v2exhoshog", path, whole=True, low=0, high=1)
-    table["hos_is_hog"] = combined.eq(1)
-    technical_counts: dict[str, int] = {}
-    for office, prefix in (("HoS", "hos"), ("HoG", "hog")):
-        pid = to_number(raw, f"{office}_party_id", path, whole=True).astype("Int64")
-        tech_col = f"{office}_technical"
-        tech = (
-            to_number(raw, tech_col, path, whole=True).astype("Int64")
-            if tech_col in raw.columns
-            else pd.Series(pd.NA, index=raw.index, dtype="Int64")
-        )
-        short = blank_missing(raw[f"{office}_party_short"]).astype("string").str.strip()
-        table[f"{prefix}_name"] = blank_missing(raw[f"{office}_name"]).astype("string")
-        table[f"{prefix}_party"] = short
-        table[f"{prefix}_party_english"] = (
-            blank_missing(raw[f"{office}_party_english"]).astype("string").str.strip()
-        )
-        table[f"{prefix}_technical"] = tech
-        table[f"{prefix}_party_id"] = pid.mask(tech.notna())
-        technical_counts[prefix] = int(tech.notna().sum())
-
-    iso3, by_code, report = harmonise(
-        table,
-        tracker,
-        path,
-        name="country",
-        code="country_short",
-        overrides=overrides,
-        exclude=exclude,
-        default_overrides=SUCCESSOR_OVERRIDES,
-        default_exclude=LG_EXCLUDE,
-    )
-    table["iso3"] = iso3
-    table["_by_code"] = by_code
-    filter_years(table["year"], tracker, first_year, last_year)
-    duplicates = resolve_duplicates(
-        table, tracker, keys=["iso3", "year"], entity="unit", prefer=["_by_code"]
-    )
-
-    hog_has = table["hog_name"].notna() & table["hog_technical"].isna() & table["hog_party"].notna()
-    hos_has = table["hos_technical"].isna() & table["hos_party"].notna()
-    use_hog = (~table["hos_is_hog"] if executive == "hog" else ~hos_has) & hog_has
-    use_hos = ~use_hog & hos_has
-    table["executive_office"] = pd.Series(
-        np.where(use_hog, "HoG", np.where(use_hos, "HoS", None)), index=table.index
-    ).astype("string")
-    table["executive_party"] = table["hog_party"].where(use_hog, table["hos_party"].where(use_hos))
-    table["executive_party_id"] = (
-        table["hog_party_id"].where(use_hog, table["hos_party_id"].where(use_hos)).astype("Int64")
-    )
-    cols = [
-        "iso3",
-        "year",
-        "hos_is_hog",
-        *(
-            f"{p}_{c}"
-            for p in ("hos", "hog")
-            for c in ("name", "party", "party_english", "party_id", "technical")
-        ),
-        "executive_office",
-        "executive_party",
-        "executive_party_id",
-    ]
-    out = table[tracker.alive.to_numpy()][cols].copy()
+    src.filter_years(table["year"])
+    duplicates = src.resolve_duplicates(table, entity="unit")
+    _executive_party(table, executive)
+    out = src.alive(table)[OUTPUT_COLUMNS].copy()
     out["iso3"] = out["iso3"].astype("string")
     no_exec = int(out["executive_office"].isna().sum())
     notes = [
@@ -210,21 +125,78 @@ def read_leaders_global(
     ]
     if duplicates:
         notes.append(f"duplicate country-years resolved (dropped -> kept unit): {duplicates}")
-    account_notes = {
-        **harmonisation_notes(report),
-        "executive_rule": executive,
-        "no_executive_party": no_exec,
-        "technical_hos": technical_counts["hos"],
-        "technical_hog": technical_counts["hog"],
-        "duplicates": duplicates,
-    }
-    return finish(
-        out,
-        source=SOURCE,
-        path=path,
-        tracker=tracker,
-        report=report,
-        notes=notes,
-        info=info,
-        account_notes=account_notes,
+    account_notes = src.account_notes(
+        executive_rule=executive,
+        no_executive_party=no_exec,
+        technical_hos=technical_counts["hos"],
+        technical_hog=technical_counts["hog"],
+        duplicates=duplicates,
+    )
+    return src.finish(out, notes, account_notes)
+
+
+OUTPUT_COLUMNS: list[str] = [
+    "iso3",
+    "year",
+    "hos_is_hog",
+    *(
+        f"{p}_{c}"
+        for p in ("hos", "hog")
+        for c in ("name", "party", "party_english", "party_id", "technical")
+    ),
+    "executive_office",
+    "executive_party",
+    "executive_party_id",
+]
+"""The columns of the returned table, in order."""
+
+
+def _leaders(src: Source) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Country, year, unit and each office's leader and party; count technical parties."""
+    raw = src.raw
+    table = pd.DataFrame(
+        {
+            "country_short": raw["country_short"].astype("string").str.strip(),
+            "country": raw["country"].astype("string").str.strip(),
+            "year": src.year(),
+            "unit": (
+                raw["vdem_code"].astype("string")
+                if "vdem_code" in raw.columns
+                else raw["country_short"].astype("string")
+            ),
+        }
+    )
+    combined = src.number("vdem_v2exhoshog", whole=True, low=0, high=1)
+    table["hos_is_hog"] = combined.eq(1)
+    technical_counts: dict[str, int] = {}
+    for office, prefix in (("HoS", "hos"), ("HoG", "hog")):
+        pid = src.number(f"{office}_party_id", whole=True).astype("Int64")
+        tech_col = f"{office}_technical"
+        tech = (
+            src.number(tech_col, whole=True).astype("Int64")
+            if tech_col in raw.columns
+            else pd.Series(pd.NA, index=raw.index, dtype="Int64")
+        )
+        short = src.text(f"{office}_party_short")
+        table[f"{prefix}_name"] = ab.blank_missing(raw[f"{office}_name"]).astype("string")
+        table[f"{prefix}_party"] = short
+        table[f"{prefix}_party_english"] = src.text(f"{office}_party_english")
+        table[f"{prefix}_technical"] = tech
+        table[f"{prefix}_party_id"] = pid.mask(tech.notna())
+        technical_counts[prefix] = int(tech.notna().sum())
+    return table, technical_counts
+
+
+def _executive_party(table: pd.DataFrame, executive: str) -> None:
+    """Add ``executive_office``, ``executive_party`` and ``executive_party_id`` by the rule."""
+    hog_has = table["hog_name"].notna() & table["hog_technical"].isna() & table["hog_party"].notna()
+    hos_has = table["hos_technical"].isna() & table["hos_party"].notna()
+    use_hog = (~table["hos_is_hog"] if executive == "hog" else ~hos_has) & hog_has
+    use_hos = ~use_hog & hos_has
+    table["executive_office"] = pd.Series(
+        np.where(use_hog, "HoG", np.where(use_hos, "HoS", None)), index=table.index
+    ).astype("string")
+    table["executive_party"] = table["hog_party"].where(use_hog, table["hos_party"].where(use_hos))
+    table["executive_party_id"] = (
+        table["hog_party_id"].where(use_hog, table["hos_party_id"].where(use_hos)).astype("Int64")
     )

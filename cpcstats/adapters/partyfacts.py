@@ -24,22 +24,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from cpcstats.adapters.base import (
-    AdapterResult,
-    Layout,
-    RowTracker,
-    blank_missing,
-    finish,
-    harmonisation_notes,
-    harmonise,
-    read_source,
-    spreadsheet_row,
-    to_number,
-)
-from cpcstats.errors import InputError
+from cpcstats.adapters import base as ab
+from cpcstats.adapters.pipeline import Source, open_source
 
 SOURCE = "partyfacts"
 DROP_DUPLICATE_ID = "duplicate partyfacts_id (first row kept)"
@@ -61,7 +49,7 @@ PF_UNITS: dict[str, str] = {
     "EUN": "European Union (European Parliament groups); not a state",
 }
 
-LAYOUT = Layout(
+LAYOUT = ab.Layout(
     source=SOURCE,
     description="the Party Facts core party list (hdigital/partyfactsdata, core-parties.csv)",
     required=(
@@ -79,13 +67,13 @@ LAYOUT = Layout(
         "name_other, year_first, year_last, technical)"
     ),
 )
-VPARTY_LAYOUT = Layout(
+VPARTY_LAYOUT = ab.Layout(
     source="partyfacts_vparty",
     description="the Party Facts V-Party import (hdigital/partyfactsdata, import/vparty)",
     required=("party_id", "partyfacts_id"),
     fix="use the Party Facts V-Party link file unchanged (columns party_id, partyfacts_id)",
 )
-DPI_LAYOUT = Layout(
+DPI_LAYOUT = ab.Layout(
     source="partyfacts_dpi",
     description="the Party Facts DPI import (hdigital/partyfactsdata, import/dpi)",
     required=("country", "party", "first", "last"),
@@ -109,7 +97,7 @@ def read_partyfacts(
     core_path: str | Path,
     vparty_links_path: str | Path | None = None,
     dpi_links_path: str | Path | None = None,
-) -> AdapterResult:
+) -> ab.AdapterResult:
     """Read the Party Facts register: one row per party, keyed by ``partyfacts_id``.
 
     ``table`` columns: :data:`REGISTER_COLUMNS` plus ``vparty_ids`` (the
@@ -127,24 +115,50 @@ def read_partyfacts(
     first, last, dpi_name, partyfacts_id, how, score`` (one row per DPI
     party; ``partyfacts_id`` missing when the matcher took none).
     """
-    path = Path(core_path)
-    raw, info, _ = read_source(path, LAYOUT)
-    tracker = RowTracker(raw.index)
-    pf = to_number(raw, "partyfacts_id", path, whole=True)
-    if pf.isna().any():
-        first = int(np.flatnonzero(pf.isna().to_numpy())[0])
-        raise InputError(
-            f"{int(pf.isna().sum())} row(s) have no partyfacts_id",
-            file=str(path),
-            row=spreadsheet_row(first),
-            column="partyfacts_id",
-            fix="every Party Facts party has an id; download the file again",
-        )
+    src = open_source(core_path, LAYOUT)
+    table = _register(src)
+    src.harmonise(table, name="code", code="code", rules=(PF_UNITS_OVERRIDES, PF_UNITS))
+    src.tracker.dropped.setdefault(DROP_DUPLICATE_ID, 0)
+    alive = src.tracker.alive.to_numpy()
+    dup = table["partyfacts_id"].duplicated(keep="first") & alive
+    src.tracker.drop(dup, DROP_DUPLICATE_ID)
+    out = src.alive(table)[list(REGISTER_COLUMNS)].copy()
+    out["iso3"] = out["iso3"].astype("string")
+
+    notes = [
+        "country codes taken as ISO3; NIR (Northern Ireland) -> GBR; units without an ISO3 "
+        f"code dropped with their reason: {', '.join(sorted(PF_UNITS))}",
+        f"{int(out['technical'].notna().sum())} technical entries (other, independent, "
+        "unknown, 1 percent, technical, alliance) kept and flagged; the name matcher "
+        "never matches them",
+    ]
+    account_notes = src.account_notes(unit="parties", technical=int(out["technical"].notna().sum()))
+    extra: dict[str, pd.DataFrame] = {}
+    out["vparty_ids"] = ""
+    if vparty_links_path is not None:
+        _join_vparty(out, Path(vparty_links_path), notes, account_notes, extra)
+    out["dpi_parties"] = ""
+    if dpi_links_path is not None:
+        _join_dpi(out, Path(dpi_links_path), notes, account_notes, extra)
+    return src.finish(out, notes, account_notes, extra=extra, keys=("iso3", "partyfacts_id"))
+
+
+def _register(src: Source) -> pd.DataFrame:
+    """The core list's columns, typed; a row without a partyfacts_id is an error."""
+    raw = src.raw
+    pf = src.number("partyfacts_id", whole=True)
+    ab.require_present(
+        pf,
+        "partyfacts_id",
+        src.path,
+        what="partyfacts_id",
+        fix="every Party Facts party has an id; download the file again",
+    )
     text = {
-        c: blank_missing(raw[c]).astype("string").str.strip() if c in raw.columns else None
+        c: src.text(c) if c in raw.columns else None
         for c in ("name_short", "name", "name_english", "name_other")
     }
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "partyfacts_id": pf.astype("int64"),
             "code": raw["country"].astype("string").str.strip(),
@@ -156,97 +170,71 @@ def read_partyfacts(
                 if text["name_other"] is not None
                 else pd.Series(pd.NA, index=raw.index, dtype="string")
             ),
-            "year_first": to_number(raw, "year_first", path, whole=True).astype("Int64"),
-            "year_last": to_number(raw, "year_last", path, whole=True).astype("Int64"),
+            "year_first": src.number("year_first", whole=True).astype("Int64"),
+            "year_last": src.number("year_last", whole=True).astype("Int64"),
             "technical": (
-                to_number(raw, "technical", path, whole=True).astype("Int64")
+                src.number("technical", whole=True).astype("Int64")
                 if "technical" in raw.columns
                 else pd.Series(pd.NA, index=raw.index, dtype="Int64")
             ),
         }
     )
-    iso3, _, report = harmonise(
-        table,
-        tracker,
-        path,
-        name="code",
-        code="code",
-        default_overrides=PF_UNITS_OVERRIDES,
-        default_exclude=PF_UNITS,
-    )
-    table["iso3"] = iso3
-    tracker.dropped.setdefault(DROP_DUPLICATE_ID, 0)
-    alive = tracker.alive.to_numpy()
-    dup = table["partyfacts_id"].duplicated(keep="first") & alive
-    tracker.drop(dup, DROP_DUPLICATE_ID)
-    out = table[tracker.alive.to_numpy()][list(REGISTER_COLUMNS)].copy()
-    out["iso3"] = out["iso3"].astype("string")
 
-    notes = [
-        "country codes taken as ISO3; NIR (Northern Ireland) -> GBR; units without an ISO3 "
-        f"code dropped with their reason: {', '.join(sorted(PF_UNITS))}",
-        f"{int(out['technical'].notna().sum())} technical entries (other, independent, "
-        "unknown, 1 percent, technical, alliance) kept and flagged; the name matcher "
-        "never matches them",
-    ]
-    account_notes: dict[str, object] = {
-        **harmonisation_notes(report),
-        "unit": "parties",
-        "technical": int(out["technical"].notna().sum()),
-    }
-    extra: dict[str, pd.DataFrame] = {}
-    out["vparty_ids"] = ""
-    if vparty_links_path is not None:
-        links = _vparty_links(Path(vparty_links_path), set(out["partyfacts_id"]))
-        extra["vparty_links"] = links
-        joined = (
-            links[links["in_register"]]
-            .groupby("partyfacts_id")["vparty_id"]
-            .agg(lambda s: ";".join(str(v) for v in sorted(s)))
-        )
-        out["vparty_ids"] = out["partyfacts_id"].map(joined).fillna("")
-        n_out = int((~links["in_register"]).sum())
-        notes.append(
-            f"V-Party links: {len(links)} V-Party parties, {n_out} of them with a "
-            "partyfacts_id not in the register (listed in extra['vparty_links'])"
-        )
-        account_notes["vparty_links"] = len(links)
-        account_notes["vparty_links_not_in_register"] = n_out
-    out["dpi_parties"] = ""
-    if dpi_links_path is not None:
-        dpi = _dpi_links(Path(dpi_links_path), out)
-        extra["dpi_links"] = dpi
-        taken = dpi[dpi["partyfacts_id"].notna()]
-        joined = taken.groupby("partyfacts_id")["dpi_party"].agg(
-            lambda s: ";".join(sorted(set(map(str, s))))
-        )
-        out["dpi_parties"] = out["partyfacts_id"].map(joined).fillna("")
-        hows = dpi["how"].value_counts().to_dict()
-        notes.append(
-            "DPI abbreviations linked by the party-name matcher (the DPI file has no "
-            f"partyfacts_id): {len(dpi)} DPI parties, by how: {hows}"
-        )
-        account_notes["dpi_links"] = len(dpi)
-        account_notes["dpi_links_by_how"] = {str(k): int(v) for k, v in hows.items()}
-    return finish(
-        out,
-        source=SOURCE,
-        path=path,
-        tracker=tracker,
-        report=report,
-        notes=notes,
-        info=info,
-        account_notes=account_notes,
-        extra=extra,
-        keys=("iso3", "partyfacts_id"),
+
+def _join_vparty(
+    out: pd.DataFrame,
+    path: Path,
+    notes: list[str],
+    account_notes: dict[str, object],
+    extra: dict[str, pd.DataFrame],
+) -> None:
+    """Fill ``out["vparty_ids"]`` from the V-Party import; note links outside the register."""
+    links = _vparty_links(path, set(out["partyfacts_id"]))
+    extra["vparty_links"] = links
+    joined = (
+        links[links["in_register"]]
+        .groupby("partyfacts_id")["vparty_id"]
+        .agg(lambda s: ";".join(str(v) for v in sorted(s)))
     )
+    out["vparty_ids"] = out["partyfacts_id"].map(joined).fillna("")
+    n_out = int((~links["in_register"]).sum())
+    notes.append(
+        f"V-Party links: {len(links)} V-Party parties, {n_out} of them with a "
+        "partyfacts_id not in the register (listed in extra['vparty_links'])"
+    )
+    account_notes["vparty_links"] = len(links)
+    account_notes["vparty_links_not_in_register"] = n_out
+
+
+def _join_dpi(
+    out: pd.DataFrame,
+    path: Path,
+    notes: list[str],
+    account_notes: dict[str, object],
+    extra: dict[str, pd.DataFrame],
+) -> None:
+    """Fill ``out["dpi_parties"]`` from the DPI import linked by the name matcher."""
+    dpi = _dpi_links(path, out)
+    extra["dpi_links"] = dpi
+    taken = dpi[dpi["partyfacts_id"].notna()]
+    joined = taken.groupby("partyfacts_id")["dpi_party"].agg(
+        lambda s: ";".join(sorted(set(map(str, s))))
+    )
+    out["dpi_parties"] = out["partyfacts_id"].map(joined).fillna("")
+    hows = dpi["how"].value_counts().to_dict()
+    notes.append(
+        "DPI abbreviations linked by the party-name matcher (the DPI file has no "
+        f"partyfacts_id): {len(dpi)} DPI parties, by how: {hows}"
+    )
+    account_notes["dpi_links"] = len(dpi)
+    account_notes["dpi_links_by_how"] = {str(k): int(v) for k, v in hows.items()}
 
 
 def _vparty_links(path: Path, register_ids: set[int]) -> pd.DataFrame:
     """V-Party ``v2paid`` -> ``partyfacts_id``; a link to an id outside the register is flagged."""
-    raw, _, _ = read_source(path, VPARTY_LAYOUT)
-    vid = to_number(raw, "party_id", path, whole=True)
-    pid = to_number(raw, "partyfacts_id", path, whole=True)
+    raw, _, _ = ab.read_source(path, VPARTY_LAYOUT)
+    vid = ab.to_number(raw, "party_id", path, whole=True)
+    pid = ab.to_number(raw, "partyfacts_id", path, whole=True)
     keep = vid.notna() & pid.notna()
     links = pd.DataFrame(
         {
@@ -267,16 +255,16 @@ def _dpi_links(path: Path, register: pd.DataFrame) -> pd.DataFrame:
     """
     from cpcstats.party_names import PartyIndex, match_party_names
 
-    raw, _, _ = read_source(path, DPI_LAYOUT)
+    raw, _, _ = ab.read_source(path, DPI_LAYOUT)
     code = raw["country"].astype("string").str.strip()
-    abbrev = blank_missing(raw["party"]).astype("string").str.strip()
+    abbrev = ab.blank_missing(raw["party"]).astype("string").str.strip()
     name = (
-        blank_missing(raw["name"]).astype("string").str.strip()
+        ab.blank_missing(raw["name"]).astype("string").str.strip()
         if "name" in raw.columns
         else pd.Series(pd.NA, index=raw.index, dtype="string")
     )
-    last = to_number(raw, "last", path, whole=True).astype("Int64")
-    first = to_number(raw, "first", path, whole=True).astype("Int64")
+    last = ab.to_number(raw, "last", path, whole=True).astype("Int64")
+    first = ab.to_number(raw, "first", path, whole=True).astype("Int64")
     years = [None if pd.isna(y) else int(y) for y in first]
     index = PartyIndex(register)
     by_abbrev = match_party_names(

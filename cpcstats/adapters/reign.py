@@ -15,22 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cpcstats.adapters.base import (
-    NOT_A_STATE,
-    SUCCESSOR_OVERRIDES,
-    AdapterResult,
-    Layout,
-    RowTracker,
-    blank_missing,
-    check_year_range,
-    filter_years,
-    finish,
-    harmonisation_notes,
-    harmonise,
-    read_source,
-    to_number,
-    to_year,
-)
+from cpcstats.adapters import base as ab
+from cpcstats.adapters.pipeline import Source, open_source
 
 SOURCE = "reign"
 DROP_NO_REGIME = "no regime type"
@@ -40,7 +26,7 @@ DROP_EARLIER_REGIME = "earlier regime of a year of change (end-of-year rule)"
 # own (cowcode 482 and 484), stated here instead of guessed.
 REIGN_OVERRIDES: dict[str, str] = {"Cen African Rep": "CAF", "Congo-Brz": "COG"}
 
-LAYOUT = Layout(
+LAYOUT = ab.Layout(
     source=SOURCE,
     description=(
         "the REIGN (OEF Research) country-year regime layout as distributed by the "
@@ -61,7 +47,7 @@ def read_reign(
     last_year: int | None = None,
     overrides: Mapping[str, str] | None = None,
     exclude: Mapping[str, str] | None = None,
-) -> AdapterResult:
+) -> ab.AdapterResult:
     """Read REIGN: ``iso3, year, regime_type`` (one row per country-year).
 
     End-of-year rule.  When a country-year has several rows, the regime in
@@ -88,54 +74,18 @@ def read_reign(
     the rule resolved, and how many were decided against file order, are in
     ``notes``.
     """
-    check_year_range(first_year, last_year)
-    path = Path(path)
-    raw, info, _ = read_source(path, LAYOUT)
-    tracker = RowTracker(raw.index)
-
-    table = pd.DataFrame(
-        {
-            "reign_country": raw["reign_country"],
-            "year": to_year(raw, "year", path),
-            "regime_type": blank_missing(raw["gwf_regimetype"]).astype("string").str.strip(),
-        }
-    )
-    table["regime_type"] = table["regime_type"].mask(table["regime_type"] == "")
-    has_case = "gwf_casename" in raw.columns
-    table["case"] = raw["gwf_casename"].astype("string") if has_case else pd.NA
-    has_month = "month" in raw.columns
-    table["month"] = to_number(raw, "month", path, low=1, high=12) if has_month else np.nan
-    table["_pos"] = np.arange(len(table))
-    # A REIGN unit is a country code and name: Germany 1990 has two codes (255, 260).
-    unit = table["reign_country"].astype("string")
-    if "reign_cowcode" in raw.columns:
-        unit = raw["reign_cowcode"].astype("string").fillna("") + " " + unit
-    table["unit"] = unit
-
-    iso3, _, report = harmonise(
+    src = open_source(path, LAYOUT, first_year, last_year, overrides, exclude)
+    table = _regimes(src)
+    src.harmonise(
         table,
-        tracker,
-        path,
         name="reign_country",
-        overrides=overrides,
-        exclude=exclude,
-        default_overrides={**SUCCESSOR_OVERRIDES, **REIGN_OVERRIDES},
-        default_exclude=NOT_A_STATE,
+        rules=({**ab.SUCCESSOR_OVERRIDES, **REIGN_OVERRIDES}, ab.NOT_A_STATE),
     )
-    table["iso3"] = iso3
-    filter_years(table["year"], tracker, first_year, last_year)
-    tracker.drop(table["regime_type"].isna(), DROP_NO_REGIME)
-    stats = _end_of_year(table, tracker, use_month=has_month, use_case=has_case)
-
-    if has_month:
-        rule = "latest month"
-    elif has_case:
-        rule = (
-            "regime still in place the next year (gwf_casename; tie: also the year before), "
-            "else last row in file order"
-        )
-    else:
-        rule = "last row of the year in file order"
+    src.filter_years(table["year"])
+    src.tracker.drop(table["regime_type"].isna(), DROP_NO_REGIME)
+    has_month, has_case = "month" in src.raw.columns, "gwf_casename" in src.raw.columns
+    stats = _end_of_year(table, src.tracker, use_month=has_month, use_case=has_case)
+    rule = _rule_text(has_month=has_month, has_case=has_case)
     notes = [
         f"end-of-year rule ({rule}) resolved {stats['resolved']} country-year(s) with several "
         f"rows ({stats['across_units']} of them across two REIGN units of one ISO3, "
@@ -144,22 +94,49 @@ def read_reign(
         "predecessor states mapped to their continuator as in V-Dem (SUCCESSOR_OVERRIDES); "
         "REIGN abbreviations mapped by REIGN_OVERRIDES",
     ]
-    out = table[tracker.alive.to_numpy()][["iso3", "year", "regime_type"]]
-    account_notes = {**harmonisation_notes(report), "end_of_year_rule": {"rule": rule, **stats}}
-    return finish(
-        out,
-        source=SOURCE,
-        path=path,
-        tracker=tracker,
-        report=report,
-        notes=notes,
-        info=info,
-        account_notes=account_notes,
+    out = src.alive(table)[["iso3", "year", "regime_type"]]
+    account_notes = src.account_notes(end_of_year_rule={"rule": rule, **stats})
+    return src.finish(out, notes, account_notes)
+
+
+def _regimes(src: Source) -> pd.DataFrame:
+    """REIGN's rows with their regime, case, month, file position and unit (code and name)."""
+    raw = src.raw
+    table = pd.DataFrame(
+        {
+            "reign_country": raw["reign_country"],
+            "year": src.year(),
+            "regime_type": src.text("gwf_regimetype"),
+        }
     )
+    table["regime_type"] = table["regime_type"].mask(table["regime_type"] == "")
+    has_case = "gwf_casename" in raw.columns
+    table["case"] = raw["gwf_casename"].astype("string") if has_case else pd.NA
+    has_month = "month" in raw.columns
+    table["month"] = src.number("month", low=1, high=12) if has_month else np.nan
+    table["_pos"] = np.arange(len(table))
+    # A REIGN unit is a country code and name: Germany 1990 has two codes (255, 260).
+    unit = table["reign_country"].astype("string")
+    if "reign_cowcode" in raw.columns:
+        unit = raw["reign_cowcode"].astype("string").fillna("") + " " + unit
+    table["unit"] = unit
+    return table
+
+
+def _rule_text(*, has_month: bool, has_case: bool) -> str:
+    """Which step of the end-of-year rule the file's columns allow, for notes and account."""
+    if has_month:
+        return "latest month"
+    if has_case:
+        return (
+            "regime still in place the next year (gwf_casename; tie: also the year before), "
+            "else last row in file order"
+        )
+    return "last row of the year in file order"
 
 
 def _end_of_year(
-    table: pd.DataFrame, tracker: RowTracker, *, use_month: bool, use_case: bool
+    table: pd.DataFrame, tracker: ab.RowTracker, *, use_month: bool, use_case: bool
 ) -> dict[str, int]:
     """Keep one row per (iso3, year) by the end-of-year rule; count what it did."""
     tracker.dropped.setdefault(DROP_EARLIER_REGIME, 0)

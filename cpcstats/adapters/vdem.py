@@ -15,22 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cpcstats.adapters.base import (
-    NOT_A_STATE,
-    SUCCESSOR_OVERRIDES,
-    AdapterResult,
-    Layout,
-    RowTracker,
-    check_year_range,
-    filter_years,
-    finish,
-    harmonisation_notes,
-    harmonise,
-    read_source,
-    resolve_duplicates,
-    to_number,
-    to_year,
-)
+from cpcstats.adapters import base as ab
+from cpcstats.adapters.pipeline import Source, open_source
 from cpcstats.errors import InputError, SpecError
 
 SOURCE = "vdem"
@@ -39,7 +25,7 @@ DROP_NO_VALUE = "no value for any requested index"
 KNOWN_INDICES: tuple[str, ...] = ("polyarchy", "libdem", "partipdem", "delibdem", "egaldem")
 """The five high-level indices V-Dem publishes as ``v2x_<name>``."""
 
-LAYOUT = Layout(
+LAYOUT = ab.Layout(
     source=SOURCE,
     description=(
         "the V-Dem country-year layout (V-Dem v13+ as distributed by the democracyData R "
@@ -107,7 +93,7 @@ def read_vdem(
     last_year: int | None = None,
     overrides: Mapping[str, str] | None = None,
     exclude: Mapping[str, str] | None = None,
-) -> AdapterResult:
+) -> ab.AdapterResult:
     """Read V-Dem indices: ``iso3, year`` and one column per requested index (short name).
 
     Rows are dropped, each under a reason in ``account``: units without an
@@ -118,47 +104,18 @@ def read_vdem(
     (PSG); then :func:`~cpcstats.adapters.base.resolve_duplicates`).  A row
     with some but not all requested indices is kept with the gaps as missing.
     """
-    check_year_range(first_year, last_year)
-    path = Path(path)
-    raw, info, cols = read_source(path, LAYOUT)
-    wanted = resolve_indices(indices, list(raw.columns), path)
-    tracker = RowTracker(raw.index)
-
-    name_col = cols["vdem_country_name"]
-    table = pd.DataFrame(
-        {
-            "name": raw[name_col],
-            "code": raw["country_text_id"],
-            "year": to_year(raw, "year", path),
-        }
-    )
-    for short, column in wanted.items():
-        table[short] = to_number(raw, column, path)
-    table["entity"] = table["code"].astype("string").fillna(table["name"].astype("string"))
-
-    iso3, by_code, report = harmonise(
-        table,
-        tracker,
-        path,
-        name="name",
-        code="code",
-        overrides=overrides,
-        exclude=exclude,
-        default_overrides=SUCCESSOR_OVERRIDES,
-        default_exclude=NOT_A_STATE,
-    )
-    table["iso3"] = iso3
-    table["_by_code"] = by_code
-    filter_years(table["year"], tracker, first_year, last_year)
-    tracker.drop(table[list(wanted)].isna().all(axis=1), DROP_NO_VALUE)
-    duplicates = resolve_duplicates(
-        table, tracker, keys=["iso3", "year"], entity="entity", prefer=["_by_code"]
-    )
+    src = open_source(path, LAYOUT, first_year, last_year, overrides, exclude)
+    wanted = resolve_indices(indices, list(src.raw.columns), src.path)
+    table = _indices(src, wanted)
+    by_code = src.harmonise(table, name="name", code="code")
+    src.filter_years(table["year"])
+    src.tracker.drop(table[list(wanted)].isna().all(axis=1), DROP_NO_VALUE)
+    duplicates = src.resolve_duplicates(table, entity="entity")
     notes = [
         "ISO3 from country_text_id where it is a valid ISO3 code, else from the country name",
         f"indices read: {', '.join(f'{k} <- {v}' for k, v in wanted.items())}",
     ]
-    named = sorted(set(table.loc[~by_code & iso3.notna(), "entity"].astype(str)))
+    named = sorted(set(table.loc[~by_code & table["iso3"].notna(), "entity"].astype(str)))
     if named:
         notes.append(f"units matched by name, not by code: {', '.join(named)}")
     if duplicates:
@@ -166,19 +123,23 @@ def read_vdem(
             "duplicate country-years resolved (V-Dem's own ISO3 code first, then the unit in "
             f"place at year end, then the main series, then file order): {duplicates}"
         )
-    partial = int((tracker.alive & table[list(wanted)].isna().any(axis=1)).sum())
+    partial = int((src.tracker.alive & table[list(wanted)].isna().any(axis=1)).sum())
     if partial:
         notes.append(f"{partial} country-year(s) kept with some requested index missing")
+    out = src.alive(table)[["iso3", "year", *wanted]]
+    return src.finish(out, notes, src.account_notes(duplicates=duplicates, indices=wanted))
 
-    out = table[tracker.alive.to_numpy()][["iso3", "year", *wanted]]
-    account_notes = {**harmonisation_notes(report), "duplicates": duplicates, "indices": wanted}
-    return finish(
-        out,
-        source=SOURCE,
-        path=path,
-        tracker=tracker,
-        report=report,
-        notes=notes,
-        info=info,
-        account_notes=account_notes,
+
+def _indices(src: Source, wanted: dict[str, str]) -> pd.DataFrame:
+    """Name, code, year and the requested indices; ``entity`` is the code, else the name."""
+    table = pd.DataFrame(
+        {
+            "name": src.raw[src.columns["vdem_country_name"]],
+            "code": src.raw["country_text_id"],
+            "year": src.year(),
+        }
     )
+    for short, column in wanted.items():
+        table[short] = src.number(column)
+    table["entity"] = table["code"].astype("string").fillna(table["name"].astype("string"))
+    return table

@@ -20,23 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cpcstats.adapters.base import (
-    DROP_AFTER,
-    NOT_A_STATE,
-    SUCCESSOR_OVERRIDES,
-    AdapterResult,
-    Layout,
-    RowTracker,
-    check_year_range,
-    finish,
-    harmonisation_notes,
-    harmonise,
-    read_source,
-    spreadsheet_row,
-    to_number,
-    to_year,
-)
-from cpcstats.errors import InputError
+from cpcstats.adapters import base as ab
+from cpcstats.adapters.pipeline import Source, open_source
 
 SOURCE = "vparty"
 DROP_SUPERSEDED = "election superseded before first_year"
@@ -52,7 +37,7 @@ STATUS_CODES: dict[int, str | None] = {
 }
 """v2pagovsup code -> status; 4 ("not applicable", e.g. no government formed) is missing."""
 
-LAYOUT = Layout(
+LAYOUT = ab.Layout(
     source=SOURCE,
     description=(
         "the V-Party party-election layout (V-Dem's V-Party dataset as distributed by the "
@@ -87,7 +72,7 @@ def read_vparty(
     last_year: int | None = None,
     overrides: Mapping[str, str] | None = None,
     exclude: Mapping[str, str] | None = None,
-) -> AdapterResult:
+) -> ab.AdapterResult:
     """Read V-Party into party-years: ``party_id, iso3, year, status, lr_position, ...``.
 
     Carry-forward rule.  An election row of party *p* in country *c* in year
@@ -113,62 +98,105 @@ def read_vparty(
     party-years is in ``account.notes``.  ``extra["parties"]`` has one row per
     party: ``party_id, iso3, party_name, pf_party_id``.
     """
-    check_year_range(first_year, last_year)
-    path = Path(path)
-    raw, info, _ = read_source(path, LAYOUT)
-    tracker = RowTracker(raw.index)
+    src = open_source(path, LAYOUT, first_year, last_year, overrides, exclude)
+    table = _elections(src)
+    src.harmonise(table, name="name", code="code")
+    collisions = _drop_duplicate_countries(table, src.tracker)
+    same_year = _drop_same_year_elections(table, src.tracker)
+    horizon = _periods(table, src.tracker, first_year, last_year)
+    used = src.alive(table)
+    out = _party_years(used)
+    parties = _parties(used)
 
-    pid = to_number(raw, "v2paid", path, whole=True)
-    if pid.isna().any():
-        first = int(np.flatnonzero(pid.isna().to_numpy())[0])
-        raise InputError(
-            f"{int(pid.isna().sum())} row(s) have no party id",
-            file=str(path),
-            row=spreadsheet_row(first),
-            column="v2paid",
-            fix="every V-Party row has v2paid; export the file again",
-        )
-    code = to_number(raw, "v2pagovsup", path, whole=True, low=0, high=4)
+    n4 = int((used["gov_code"] == 4).sum())
+    n_na = int(used["gov_code"].isna().sum())
+    notes = _notes(table, out, horizon, n4, n_na, last_year=last_year)
+    if collisions:
+        notes.append(f"V-Party units sharing an ISO3 (dropped -> kept): {collisions}")
+    if same_year:
+        notes.append(f"{same_year} earlier same-year election row(s) of a party dropped")
+    if first_year is None and last_year is None:
+        notes.append(f"party-years span the file: {out['year'].min()}-{out['year'].max()}")
+    account_notes = src.account_notes(
+        unit="party-election rows",
+        party_years_out=len(out),
+        parties_out=len(parties),
+        status_code_4_not_applicable=n4,
+        status_code_missing=n_na,
+        party_years_status_missing=int(out["status"].isna().sum()),
+        duplicate_countries=collisions,
+    )
+    return src.finish(
+        out, notes, account_notes, extra={"parties": parties}, keys=("iso3", "party_id", "year")
+    )
+
+
+def _notes(
+    table: pd.DataFrame,
+    out: pd.DataFrame,
+    horizon: int,
+    n4: int,
+    n_na: int,
+    *,
+    last_year: int | None,
+) -> list[str]:
+    """The carry-forward rule as applied and the missing statuses it gave."""
+    if last_year is not None and last_year > int(table["year"].max()):
+        carried = f"to last_year {last_year}, beyond the file's last year {table['year'].max()}"
+    else:
+        carried = f"to {horizon}"
+    return [
+        "status and lr_position carried forward from each election to the year before the "
+        "country's next election in the file (the party must reappear there to continue); "
+        f"after a country's last election {carried}",
+        f"v2pagovsup: {n4} election row(s) coded 4 (not applicable) and {n_na} with no code "
+        f"give a missing status ({int(out['status'].isna().sum())} party-years)",
+    ]
+
+
+def _elections(src: Source) -> pd.DataFrame:
+    """The file's election rows as typed columns; a row without a party id is an error."""
+    raw = src.raw
+    pid = src.number("v2paid", whole=True)
+    ab.require_present(
+        pid,
+        "v2paid",
+        src.path,
+        what="party id",
+        fix="every V-Party row has v2paid; export the file again",
+    )
+    code = src.number("v2pagovsup", whole=True, low=0, high=4)
     table = pd.DataFrame(
         {
             "v2paid": pid.astype("int64"),
             "party_name": raw["v2paenname"].astype("string").str.strip(),
-            "pf_party_id": to_number(raw, "pf_party_id", path, whole=True).astype("Int64"),
+            "pf_party_id": src.number("pf_party_id", whole=True).astype("Int64"),
             "code": raw["country_text_id"],
             "name": raw["country_name"],
-            "year": to_year(raw, "year", path),
+            "year": src.year(),
             "gov_code": code.astype("Int64"),
             "status": code.map(STATUS_CODES, na_action="ignore").astype("string"),
-            "lr_position": to_number(raw, "v2pariglef", path),
+            "lr_position": src.number("v2pariglef"),
         }
     )
     table["entity"] = table["code"].astype("string").fillna(table["name"].astype("string"))
-    dates = (
+    table["_date"] = (
         pd.to_datetime(raw["historical_date"], errors="coerce")
         if "historical_date" in raw.columns
         else pd.Series(pd.NaT, index=raw.index)
     )
-    table["_date"] = dates
     table["_pos"] = np.arange(len(table))
+    return table
 
-    iso3, by_code, report = harmonise(
-        table,
-        tracker,
-        path,
-        name="name",
-        code="code",
-        overrides=overrides,
-        exclude=exclude,
-        default_overrides=SUCCESSOR_OVERRIDES,
-        default_exclude=NOT_A_STATE,
-    )
-    table["iso3"] = iso3
-    table["_by_code"] = by_code
-    collisions = _drop_duplicate_countries(table, tracker)
-    same_year = _drop_same_year_elections(table, tracker)
 
-    # Each country's election calendar comes from all its rows, dropped or not:
-    # an election held is an election held, whatever happens to its rows here.
+def _periods(
+    table: pd.DataFrame, tracker: ab.RowTracker, first_year: int | None, last_year: int | None
+) -> int:
+    """Each election's ``start``..``end`` years (the carry-forward rule); return the horizon.
+
+    Each country's election calendar comes from all its rows, dropped or not:
+    an election held is an election held, whatever happens to its rows here.
+    """
     calendar = {e: np.sort(g.unique()) for e, g in table.groupby("entity")["year"]}
     horizon = int(table["year"].max()) if last_year is None else int(last_year)
     nxt = np.array(
@@ -179,69 +207,30 @@ def read_vparty(
     )
     table["start"] = table["year"] if first_year is None else table["year"].clip(lower=first_year)
     table["end"] = np.minimum(np.where(nxt > 0, nxt - 1, horizon), horizon)
-    tracker.drop(table["year"] > horizon, DROP_AFTER)
+    tracker.drop(table["year"] > horizon, ab.DROP_AFTER)
     tracker.drop(table["end"] < table["start"], DROP_SUPERSEDED)
+    return horizon
 
-    used = table[tracker.alive.to_numpy()]
+
+def _party_years(used: pd.DataFrame) -> pd.DataFrame:
+    """One row per party-year of the elections kept, sorted by country, party and year."""
     years = _expand(used)
+    at = years.index
     out = pd.DataFrame(
         {
-            "party_id": used["v2paid"].map(party_id).to_numpy()[years.index],
-            "iso3": used["iso3"].to_numpy()[years.index],
+            "party_id": used["v2paid"].map(party_id).to_numpy()[at],
+            "iso3": used["iso3"].to_numpy()[at],
             "year": years.to_numpy(),
-            "status": used["status"].to_numpy()[years.index],
-            "lr_position": used["lr_position"].to_numpy()[years.index],
-            "pf_party_id": used["pf_party_id"].to_numpy()[years.index],
-            "party_name": used["party_name"].to_numpy()[years.index],
-            "election_year": used["year"].to_numpy()[years.index],
+            **{
+                c: used[c].to_numpy()[at]
+                for c in ("status", "lr_position", "pf_party_id", "party_name")
+            },
+            "election_year": used["year"].to_numpy()[at],
         }
     )
     out["status"] = out["status"].astype("string")
     out["pf_party_id"] = out["pf_party_id"].astype("Int64")
-    out = out.sort_values(["iso3", "party_id", "year"], kind="mergesort").reset_index(drop=True)
-    parties = _parties(used)
-
-    n4 = int((used["gov_code"] == 4).sum())
-    n_na = int(used["gov_code"].isna().sum())
-    if last_year is not None and last_year > int(table["year"].max()):
-        carried = f"to last_year {last_year}, beyond the file's last year {table['year'].max()}"
-    else:
-        carried = f"to {horizon}"
-    notes = [
-        "status and lr_position carried forward from each election to the year before the "
-        "country's next election in the file (the party must reappear there to continue); "
-        f"after a country's last election {carried}",
-        f"v2pagovsup: {n4} election row(s) coded 4 (not applicable) and {n_na} with no code "
-        f"give a missing status ({int(out['status'].isna().sum())} party-years)",
-    ]
-    if collisions:
-        notes.append(f"V-Party units sharing an ISO3 (dropped -> kept): {collisions}")
-    if same_year:
-        notes.append(f"{same_year} earlier same-year election row(s) of a party dropped")
-    if first_year is None and last_year is None:
-        notes.append(f"party-years span the file: {out['year'].min()}-{out['year'].max()}")
-    account_notes = {
-        **harmonisation_notes(report),
-        "unit": "party-election rows",
-        "party_years_out": len(out),
-        "parties_out": len(parties),
-        "status_code_4_not_applicable": n4,
-        "status_code_missing": n_na,
-        "party_years_status_missing": int(out["status"].isna().sum()),
-        "duplicate_countries": collisions,
-    }
-    return finish(
-        out,
-        source=SOURCE,
-        path=path,
-        tracker=tracker,
-        report=report,
-        notes=notes,
-        info=info,
-        account_notes=account_notes,
-        extra={"parties": parties},
-        keys=("iso3", "party_id", "year"),
-    )
+    return out.sort_values(["iso3", "party_id", "year"], kind="mergesort").reset_index(drop=True)
 
 
 def _next_election(calendar: np.ndarray, year: int) -> int:
@@ -258,7 +247,7 @@ def _expand(used: pd.DataFrame) -> pd.Series:
     return pd.Series(used["start"].to_numpy()[rows] + offsets, index=rows)
 
 
-def _drop_duplicate_countries(table: pd.DataFrame, tracker: RowTracker) -> dict[str, str]:
+def _drop_duplicate_countries(table: pd.DataFrame, tracker: ab.RowTracker) -> dict[str, str]:
     """One V-Party unit per ISO3: its own-code unit wins, then the larger one, then file order.
 
     Resolved per unit, not per year: a party-year table mixing the parties of
@@ -281,7 +270,7 @@ def _drop_duplicate_countries(table: pd.DataFrame, tracker: RowTracker) -> dict[
     return detail
 
 
-def _drop_same_year_elections(table: pd.DataFrame, tracker: RowTracker) -> int:
+def _drop_same_year_elections(table: pd.DataFrame, tracker: ab.RowTracker) -> int:
     """Two elections of one party in one year: keep the later (by date, then file order).
 
     The later election is the one in place at the end of the year, the same
