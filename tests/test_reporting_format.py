@@ -1,9 +1,12 @@
-"""The one formatting module (cpcstats.reporting.format) and the table-format registry."""
+"""The one formatting module (cpcstats.reporting.format) and the table-format registry
+(cpcstats.reporting.tables.render.RENDERERS, read by write_table)."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cpcstats.reporting.format import (
@@ -15,6 +18,9 @@ from cpcstats.reporting.format import (
     star_legend,
     star_string,
 )
+from cpcstats.reporting.tables import Layout, SimpleTable, stats_table
+from cpcstats.reporting.tables.render import RENDERERS
+from cpcstats.reporting.write import TABLE_FORMATS, check_formats, table_formats, write_table
 
 
 def test_format_number_matches_table_cells() -> None:
@@ -57,3 +63,46 @@ def test_stars_and_legend() -> None:
     assert star_string(math.nan, thresholds) == ""
     assert star_legend(thresholds) == "* p<0.10, ** p<0.05, *** p<0.01"
     assert star_legend((0.001,)) == "* p<0.001"
+
+
+def _small_table() -> SimpleTable:
+    frame = pd.DataFrame({"share": [0.25, -0.5], "n": [3, 1200]}, index=["a", "b <i>"])
+    return stats_table(frame, title="Small", label="tab:small", notes=("a note",))
+
+
+def test_every_registered_format_is_written(tmp_path: Path) -> None:
+    tab = _small_table()
+    assert set(TABLE_FORMATS) == {"tex", "md", "html"}
+    assert TABLE_FORMATS is RENDERERS
+    paths = write_table(tab, tmp_path, "small", formats=("tex", "md", "html"))
+    assert [p.name for p in paths] == ["small.tex", "small.md", "small.html"]
+    assert paths[0].read_text() == tab.to_latex()
+    assert paths[1].read_text() == tab.to_markdown()
+    assert paths[2].read_text() == tab.to_html()
+    assert "&lt;i&gt;" in paths[2].read_text()
+    assert "$-$0.500" in tab.to_latex()
+
+
+def test_run_formats_include_html(tmp_path: Path) -> None:
+    with table_formats(["html"]):
+        paths = write_table(_small_table(), tmp_path, "small")
+    assert [p.suffix for p in paths] == [".html"]
+
+
+def test_a_new_format_is_one_registry_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def render_rows(layout: Layout) -> str:
+        return "\n".join(row.label for block in layout.blocks for row in block.rows) + "\n"
+
+    monkeypatch.setitem(RENDERERS, "txt", render_rows)
+    assert check_formats(["txt"]) == ("txt",)
+    (path,) = write_table(_small_table(), tmp_path, "small", formats=["txt"])
+    assert path.read_text() == "a\nb <i>\n"
+    assert _small_table().render("txt") == "a\nb <i>\n"
+
+
+def test_frame_renderer_shows_the_grid() -> None:
+    frame = _small_table().to_frame()
+    assert list(frame.columns) == ["share", "n"]
+    assert frame.loc["b <i>", "n"] == "1,200"

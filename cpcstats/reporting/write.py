@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from cpcstats.errors import SpecError
+from cpcstats.reporting.tables.layout import Layout
+from cpcstats.reporting.tables.render import RENDERERS, Renderer, render
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -30,15 +32,15 @@ __all__ = [
 
 
 class RenderableTable(Protocol):
-    """What a table needs to be written: one renderer per format, each writing to ``path``."""
+    """What a table needs to be written: its layout (every table type in
+    :mod:`cpcstats.reporting.tables` has one); the renderers do the rest."""
 
-    def to_latex(self, path: str | Path | None = None) -> str: ...
-    def to_markdown(self, path: str | Path | None = None) -> str: ...
-    def to_html(self, path: str | Path | None = None) -> str: ...
+    def layout(self) -> Layout: ...
 
 
-# file suffix -> the table's renderer that writes it
-TABLE_FORMATS: dict[str, str] = {"tex": "to_latex", "md": "to_markdown", "html": "to_html"}
+#: file suffix -> renderer: the one registry of table formats
+#: (:data:`cpcstats.reporting.tables.render.RENDERERS`, the same mapping).
+TABLE_FORMATS: dict[str, Renderer] = RENDERERS
 DEFAULT_FORMATS: tuple[str, ...] = ("tex", "md")
 
 _FORMATS: ContextVar[tuple[str, ...]] = ContextVar(
@@ -93,6 +95,6 @@ def write_table(
     paths = []
     for fmt in chosen:
         path = Path(out) / "tables" / f"{stem}.{fmt}"
-        getattr(table, TABLE_FORMATS[fmt])(path)
+        render(table.layout(), fmt, path)
         paths.append(path)
     return paths

@@ -1,0 +1,74 @@
+r"""Publication tables: regression and descriptive tables as layout data, one renderer per format.
+
+The layout is built once as data (:class:`Cell`, :class:`Row`, :class:`Block`,
+:class:`Note`, :class:`Layout`) and handed to one renderer per format, registered in
+:data:`~cpcstats.reporting.tables.render.RENDERERS` (LaTeX, Markdown, HTML; the DataFrame
+renderer is :meth:`LayoutTable.to_frame`).  Numbers stay semantic until the last step,
+formatted by :mod:`cpcstats.reporting.format`, so every format shows the same figures with
+its own typography and the output is byte-identical for identical input.
+
+Modules, in the order data flows:
+
+* :mod:`.terms` — readable labels of patsy terms, model parts;
+* :mod:`.layout` — the layout data; :mod:`.text` — cleaning and escaping for each format;
+* :mod:`.model_table` (:func:`table`), :mod:`.gof` (statistics rows as data),
+  :mod:`.notes` (the notes under a regression table), :mod:`.stats_table`
+  (:func:`stats_table`, :class:`SimpleTable`, :class:`BlockTable`);
+* :mod:`.render_latex`, :mod:`.render_markdown`, :mod:`.render_html`, :mod:`.render_frame`,
+  and :mod:`.render` (the registry); :mod:`.base` (the ``to_*`` methods every table has).
+
+Text safety and the LaTeX engines (pdflatex for Latin text, lualatex with
+:data:`UNICODE_PREAMBLE` otherwise) are described in :mod:`.text`.
+"""
+
+from __future__ import annotations
+
+from cpcstats.io import write_atomic
+from cpcstats.reporting.format import format_number
+from cpcstats.reporting.tables.base import LayoutTable
+from cpcstats.reporting.tables.gof import GOF_MAP, Statistic, se_label
+from cpcstats.reporting.tables.layout import Block, Cell, Layout, Note, Row
+from cpcstats.reporting.tables.model_table import RegressionTable, table
+from cpcstats.reporting.tables.notes import FLAG, SIMULATED_NOTE
+from cpcstats.reporting.tables.render import RENDERERS, render
+from cpcstats.reporting.tables.stats_table import BlockTable, SimpleTable, stats_table
+from cpcstats.reporting.tables.terms import COUNT_PART_TITLE, PART_TITLES, pretty_term, split_part
+from cpcstats.reporting.tables.text import (
+    UNICODE_PREAMBLE,
+    clean_text,
+    latex_escape,
+    needs_unicode_engine,
+    unicode_preamble,
+)
+
+__all__ = [
+    "COUNT_PART_TITLE",
+    "FLAG",
+    "GOF_MAP",
+    "PART_TITLES",
+    "RENDERERS",
+    "SIMULATED_NOTE",
+    "UNICODE_PREAMBLE",
+    "Block",
+    "BlockTable",
+    "Cell",
+    "Layout",
+    "LayoutTable",
+    "Note",
+    "RegressionTable",
+    "Row",
+    "SimpleTable",
+    "Statistic",
+    "clean_text",
+    "format_number",
+    "latex_escape",
+    "needs_unicode_engine",
+    "pretty_term",
+    "render",
+    "se_label",
+    "split_part",
+    "stats_table",
+    "table",
+    "unicode_preamble",
+    "write_atomic",
+]

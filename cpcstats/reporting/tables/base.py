@@ -1,0 +1,57 @@
+"""What every table type shares: its layout and one method per registered format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cpcstats.reporting.tables.layout import Layout
+from cpcstats.reporting.tables.render import render
+from cpcstats.reporting.tables.render_frame import render_frame
+
+__all__ = ["LayoutTable"]
+
+
+class LayoutTable:
+    """Base of every table: subclasses build a :class:`Layout` in ``_layout``.
+
+    Why a base class and not free functions only: notebooks show a table through
+    ``_repr_html_`` and callers write ``tab.to_latex(path)``; every method goes through
+    the renderer registry (:data:`~cpcstats.reporting.tables.render.RENDERERS`).
+    """
+
+    def _layout(self) -> Layout:  # pragma: no cover - implemented by subclasses
+        raise NotImplementedError
+
+    def layout(self) -> Layout:
+        """The table as layout data (what every renderer reads)."""
+        return self._layout()
+
+    def render(self, fmt: str, path: str | Path | None = None) -> str:
+        """The table in format ``fmt`` (``"tex"``, ``"md"``, ``"html"``), written if ``path``."""
+        return render(self.layout(), fmt, path)
+
+    def to_latex(self, path: str | Path | None = None) -> str:
+        """booktabs LaTeX in a ``table`` float; needs only ``\\usepackage{booktabs}``.
+
+        With non-Latin text the file starts with a comment naming lualatex and
+        :data:`~cpcstats.reporting.tables.text.UNICODE_PREAMBLE`; Latin text compiles with
+        pdflatex.
+        """
+        return self.render("tex", path)
+
+    def to_markdown(self, path: str | Path | None = None) -> str:
+        """A pipe table followed by the notes; the family row becomes the first body row."""
+        return self.render("md", path)
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """A self-contained ``<table>`` with caption, ``thead``, one ``tbody`` per block, notes."""
+        return self.render("html", path)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The display grid as strings (block headers become rows with empty cells)."""
+        return render_frame(self.layout())
