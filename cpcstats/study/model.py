@@ -65,5 +65,8 @@ def demo_config_path() -> Path:
     return Path(str(resources.files("cpcstats.demo").joinpath("study.toml")))
 
 
-#: the reference study's published figures, used by ``[published] enabled = true``
-PUBLISHED_DEFAULT = Path("replication/published.toml")
+PUBLISHED_DEFAULT = Path("published.toml")
+"""``[published] enabled = true``: the published figures shipped beside the replication
+configuration (``published.toml`` in its folder).  A marker, not a path to open: which
+folder that is, is the application's to say (``replicate`` resolves it from its
+configuration), so the library does not know the repository's layout."""
