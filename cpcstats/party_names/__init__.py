@@ -1,0 +1,96 @@
+"""Match party names as people write them to Party Facts ids: the party analogue of countries.py.
+
+A coder of the ID-CPC news items writes "Communist Party of Vietnam (CPV)",
+"Vietnamese Communist Party" or "Japan's New Komeito"; the register
+(:func:`cpcstats.adapters.read_partyfacts`) knows these parties under
+"DCVN" / "Communist Party of Vietnam" and "K" / "Clean Government Party / New
+Komeito".  :func:`match_party_names` links the two, *within the input's
+country only*, and says for every input how it did so.
+
+Rules, in order; the first that yields candidates decides:
+
+1. **override** -- the user's ``[parties.overrides]``: ``"name" = id`` or
+   ``"ISO3:name" = id`` (the country-qualified key wins).  Keys compare
+   case-insensitively with whitespace collapsed.
+2. **exact** -- the name, whitespace-collapsed, equals one of a party's
+   names: ``name_short``, ``name``, ``name_english`` or ``name_other``, each
+   also split at " / " (Party Facts lists alternatives so) and with language
+   prefixes ("Vietnamese: ...") and square-bracketed optional words
+   ("[Rikken] Jiyuto") resolved both ways.
+3. **normalised** -- equality after :func:`normalise` (case, accents,
+   punctuation, "&" -> "and", a leading "the", a leading possessive of the
+   country such as "Japan's"), or of the *core* form (:func:`core_form`:
+   also without the words "party", "of", "the", "and" and without the
+   country's own name and adjective), or a parenthesised abbreviation in the
+   input ("(CPV)") equal to a short name or to the initials of an English
+   name ("Communist Party of Vietnam" -> CPV; "a", "of", "the", "and", "for"
+   skipped).  A parenthesis that is not the initials of the words before
+   it is a *qualifier* ("(Marxist)", "(N)"): when it is set aside, only
+   parties it fits (it abbreviates the party or begins words
+   of one of its names) remain candidates, so "Communist Party of India
+   (Marxist)" never falls back to the Communist Party of India.
+4. **fuzzy** -- :func:`similarity` of the core forms (difflib's ratio of the
+   sorted core tokens, 0..1); the best candidate is taken only when its
+   score is at least ``threshold`` (default :data:`FUZZY_THRESHOLD`) *and*
+   beats the runner-up by :data:`FUZZY_MARGIN`.
+
+Nothing is taken silently: when a rule yields several parties the input is
+``ambiguous`` (candidates listed), and a best fuzzy score below the threshold
+or too close to the runner-up is ``unmatched`` with its candidates; only an
+override settles those.  If the input has a year, parties whose
+``year_first..year_last`` does not cover it are set aside when another
+candidate does (a party founded later or dissolved earlier cannot be meant).
+Party Facts' technical entries ("other", "independent", ...) are never
+candidates.
+
+Layout: :mod:`~cpcstats.party_names.text` (the text forms both sides are
+folded to), :mod:`~cpcstats.party_names.index` (the register with every name
+form), :mod:`~cpcstats.party_names.report` (outcomes and thresholds) and
+:mod:`~cpcstats.party_names.match` (the rules).  Import from this package.
+"""
+
+from __future__ import annotations
+
+from cpcstats.party_names.index import PartyIndex
+from cpcstats.party_names.match import YEAR_SLACK, match_one, match_party_names
+from cpcstats.party_names.report import (
+    ACCEPTED,
+    CANDIDATES_LISTED,
+    FUZZY_FLOOR,
+    FUZZY_MARGIN,
+    FUZZY_THRESHOLD,
+    HOW_AMBIGUOUS,
+    HOW_EXACT,
+    HOW_FUZZY,
+    HOW_NORMALISED,
+    HOW_OVERRIDE,
+    HOW_UNMATCHED,
+    PartyMatch,
+    PartyMatchReport,
+)
+from cpcstats.party_names.text import STOPWORDS, core_form, initials, normalise, similarity
+
+__all__ = [
+    "ACCEPTED",
+    "CANDIDATES_LISTED",
+    "FUZZY_FLOOR",
+    "FUZZY_MARGIN",
+    "FUZZY_THRESHOLD",
+    "HOW_AMBIGUOUS",
+    "HOW_EXACT",
+    "HOW_FUZZY",
+    "HOW_NORMALISED",
+    "HOW_OVERRIDE",
+    "HOW_UNMATCHED",
+    "STOPWORDS",
+    "YEAR_SLACK",
+    "PartyIndex",
+    "PartyMatch",
+    "PartyMatchReport",
+    "core_form",
+    "initials",
+    "match_one",
+    "match_party_names",
+    "normalise",
+    "similarity",
+]
