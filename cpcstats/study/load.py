@@ -25,7 +25,7 @@ from cpcstats.countries import HarmonisationReport
 from cpcstats.errors import SpecError
 from cpcstats.io import InputFile, read_table
 from cpcstats.reference import load_reference
-from cpcstats.study.config import _read_config
+from cpcstats.study.config import REFERENCE_KEYS, _read_config
 from cpcstats.study.contacts import (
     _check_party_ids,
     _dedupe,
@@ -49,6 +49,7 @@ from cpcstats.study.sources import (
 from cpcstats.tomlio import get_str_list
 
 REFERENCE_TABLES = ("bri", "taiwan", "states")
+"""Reference tables a study may replace, in the order their notes are written."""
 
 
 class _Loader:
@@ -282,7 +283,7 @@ class _Loader:
             refs.update({k: section[k] for k in REFERENCE_TABLES if k in section})
         tables = {
             key: load_reference(key, _maybe(self.base, refs.get(key)))
-            for key in ("states", "taiwan", "bri")
+            for key in REFERENCE_KEYS  # a fixed order: the first bad file is always the one named
         }
         for key in REFERENCE_TABLES:
             if refs.get(key):
