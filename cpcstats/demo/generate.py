@@ -171,7 +171,12 @@ def _dates(rng: np.random.Generator, years: np.ndarray, start: np.ndarray) -> np
 
 
 def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Simulate the demo study; return its tables and the true parameters."""
+    """Simulate the demo study; return its tables and the true parameters.
+
+    The steps draw from one random stream in a fixed order (regimes, parties,
+    party-year contacts, country-year contacts, events), so the same
+    parameters give the same files byte for byte.
+    """
     params = parameters or load_parameters()
     win = params["window"]
     rng = np.random.default_rng(win["seed"])
@@ -188,9 +193,29 @@ def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         .merge(recognition_years(load_reference("taiwan"), frame), on=["iso3", "year"])
     )
     facts["xi_era"] = (facts["year"] >= win["break_year"]).astype(int)
+    py = _party_year_contacts(rng, parties, status, facts, params["party_contacts"])
+    cy = _country_year_contacts(rng, facts, params["nonparty_contacts"], params["party_contacts"])
+    contacts = _events(rng, py, cy, params, load_reference("taiwan"))
+    covariates = covariates.rename(columns={"iso3": "country"})[
+        ["country", "year", "fh_status", "fh_total", "polyarchy"]
+    ]
+    return {
+        "contacts": contacts,
+        "parties": parties,
+        "party_status": status,
+        "country_covariates": covariates,
+        "truth": _truth(params),
+    }
 
-    # party-year contacts
-    b = params["party_contacts"]
+
+def _party_year_contacts(
+    rng: np.random.Generator,
+    parties: pd.DataFrame,
+    status: pd.DataFrame,
+    facts: pd.DataFrame,
+    b: dict[str, Any],
+) -> pd.DataFrame:
+    """Party-years with their NB2 contact count (``count``) from ``[party_contacts]``."""
     py = status.merge(
         parties[["party_id", "country", "left_roots", "lr_position"]], on="party_id"
     ).rename(columns={"country": "iso3"})
@@ -223,9 +248,17 @@ def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         + country_effect.reindex(py["iso3"]).to_numpy()
     )
     py["count"] = _nb2(rng, np.exp(eta), b["alpha"])
+    return py
 
-    # country-year contacts with non-party actors
-    c = params["nonparty_contacts"]
+
+def _country_year_contacts(
+    rng: np.random.Generator, facts: pd.DataFrame, c: dict[str, Any], b: dict[str, Any]
+) -> pd.DataFrame:
+    """Country-years with their count of contacts with non-party actors (``[nonparty_contacts]``).
+
+    Xi era, BRI and recognition take the party-year effects (``b``): the same
+    country-level drivers act on both kinds of contact.
+    """
     cy = facts.sort_values(["iso3", "year"]).reset_index(drop=True)
     countries = np.sort(cy["iso3"].unique())
     ceff = pd.Series(
@@ -241,9 +274,13 @@ def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         + ceff.reindex(cy["iso3"]).to_numpy()
     ).to_numpy(dtype=float)
     cy["count"] = _nb2(rng, np.exp(eta_c), c["alpha"])
+    return cy
 
-    contacts = _events(rng, py, cy, params, load_reference("taiwan"))
-    truth = {
+
+def _truth(params: dict[str, Any]) -> dict[str, Any]:
+    """truth.json: the parameters and the coefficients a model of the demo should recover."""
+    b = params["party_contacts"]
+    return {
         "simulated": True,
         "description": "True parameters of the demo study's generating process "
         "(cpcstats/demo/parameters.toml); coefficients on the log scale.",
@@ -266,18 +303,8 @@ def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
             "recognizes_prc": b["recognizes_prc"],
         },
         "party_alpha_conditional": b["alpha"],
-        "party_effect_sd": sd,
-        "country_effect_sd": csd,
-    }
-    covariates = covariates.rename(columns={"iso3": "country"})[
-        ["country", "year", "fh_status", "fh_total", "polyarchy"]
-    ]
-    return {
-        "contacts": contacts,
-        "parties": parties,
-        "party_status": status,
-        "country_covariates": covariates,
-        "truth": truth,
+        "party_effect_sd": b["party_sd"],
+        "country_effect_sd": b["country_sd"],
     }
 
 
