@@ -110,6 +110,16 @@ def published_period(path: str | Path) -> tuple[int | None, int | None]:
     return (None if first is None else int(first), None if last is None else int(last))
 
 
+def published_source(path: str | Path) -> dict[str, str]:
+    """How tables cite the published figures (``[source]`` of the file); ``{}`` if unsaid.
+
+    Why in the file: which study the figures come from is data about the file, so the
+    code that writes the comparison names no paper.
+    """
+    source = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("source", {})
+    return {str(k): str(v) for k, v in source.items()} if isinstance(source, dict) else {}
+
+
 def compare_published(
     study: Study,
     published: list[dict[str, object]],

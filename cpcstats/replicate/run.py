@@ -1,0 +1,114 @@
+"""``replicate``: the run from the study to the swapped-in output folder, stage by stage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from cpcstats.accounting import Ledger
+from cpcstats.outputs import OutputFolder, write_json
+from cpcstats.replicate.config import ReplicationConfig, default_config, load_replication_config
+from cpcstats.replicate.published import write_published_tables
+from cpcstats.replicate.records import manifest_record, results_record
+from cpcstats.replicate.stages import (
+    ReplicationResult,
+    build_panels,
+    fit_models,
+    run_designs,
+    study_warnings,
+    wanted_models,
+)
+from cpcstats.replicate.writers import (
+    write_diagnostics,
+    write_figures,
+    write_model_tables,
+    write_topics,
+)
+from cpcstats.reporting.write import table_formats
+from cpcstats.spec import load_specs
+from cpcstats.study import Study, load_study
+
+STEPS = 7
+
+
+def replicate(
+    study: str | Path | Study = "demo",
+    out: str | Path = "reports",
+    config: str | Path | None = None,
+    progress: Callable[[str], None] = print,
+) -> ReplicationResult:
+    """Run the whole replication and write everything into ``out``.
+
+    ``config`` None means :func:`default_config` of the study (the packaged configuration
+    for the demo, so the same call works from any folder).
+
+    ``out`` is owned by this run while it lasts (a second run into it refuses) and
+    changes only if the run completes: the files are written aside and swapped in, files
+    of the previous run that this run did not write are removed (edited ones moved to
+    ``out/.stale/``), and the manifest lists exactly this run's files (see
+    :mod:`cpcstats.outputs`).  Files in ``out`` that no manifest lists are never touched.
+    """
+    out = Path(out)
+    cfg = load_replication_config(default_config(study) if config is None else config)
+    with OutputFolder(out, progress) as folder, table_formats(cfg.formats):
+        result = _replicate(study, cfg, folder, progress)
+        folder.commit()
+    result.out_dir = out
+    result.files = [folder.final(p) for p in result.files]
+    status = "all models fitted" if not result.failed else f"{len(result.failed)} model(s) FAILED"
+    progress(
+        f"done: {len(result.fitted)} fitted, {len(result.skipped)} skipped; {status}; "
+        f"outputs in {out}/"
+    )
+    return result
+
+
+def _load(study: str | Path | Study, progress: Callable[[str], None]) -> Study:
+    """The study, its row accounts and its warnings reported."""
+    progress(f"[1/{STEPS}] loading study {study if not isinstance(study, Study) else study.name}")
+    study_obj = study if isinstance(study, Study) else load_study(study)
+    for account in study_obj.ledger.stages:
+        progress(f"      {account.summary()}")
+    for note in study_warnings(study_obj):
+        progress(f"      {note}")
+    return study_obj
+
+
+def _replicate(
+    study: str | Path | Study,
+    cfg: ReplicationConfig,
+    folder: OutputFolder,
+    progress: Callable[[str], None],
+) -> ReplicationResult:
+    """The replication proper, written into ``folder.staging`` (swapped in by the caller)."""
+    out = folder.staging
+    study_obj = _load(study, progress)
+    result = ReplicationResult(out)
+    ledger = Ledger(list(study_obj.ledger.stages))
+    progress(f"[2/{STEPS}] building panels")
+    panels = build_panels(study_obj, ledger, result, progress)
+    specs = {s.name: s for s in load_specs(cfg.models_dir)}
+    wanted = wanted_models(cfg, specs)
+    progress(f"[3/{STEPS}] fitting {len(wanted)} models")
+    fit_models(wanted, specs, panels, ledger, result, progress)
+
+    progress(f"[4/{STEPS}] writing tables")
+    result.files += write_model_tables(cfg, specs, result, study_obj, panels)
+    result.files += write_published_tables(study_obj, cfg, out)
+    diagnostic_files, diagnostics = write_diagnostics(cfg, result, study_obj)
+    result.files += diagnostic_files
+    designs = run_designs(cfg, specs, result, study_obj, panels, progress)
+    topics = write_topics(study_obj, result, ledger, progress)
+    progress(f"[5/{STEPS}] drawing figures")
+    result.files += write_figures(cfg, result, study_obj)
+
+    progress(f"[6/{STEPS}] writing results.json")
+    parts = {"diagnostics": diagnostics, "designs": designs, "topics": topics}
+    results = results_record(study_obj, wanted, result, parts)
+    result.files.append(write_json(out / "results.json", results))
+
+    ledger.extend(result.design_samples)
+    progress(f"[7/{STEPS}] writing manifest.json")
+    manifest = manifest_record(study_obj, cfg, specs, wanted, ledger, result, panels, folder)
+    result.files.append(write_json(out / "manifest.json", manifest))
+    return result

@@ -1,0 +1,187 @@
+"""The replication's computing stages: the study, its panels, the models, the designs.
+
+Each stage adds to one :class:`ReplicationResult` and reports through ``progress``; a
+model or design that fails is recorded with its reason and the run goes on (the caller
+learns from ``ReplicationResult.failed`` that something failed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cpcstats.accounting import Ledger
+from cpcstats.errors import CpcError, SpecError
+from cpcstats.estimation.fit import fit
+from cpcstats.estimation.results import FitResult
+from cpcstats.io import write_frame
+from cpcstats.panels import Panel, country_year, party_year
+from cpcstats.replicate.config import DESIGNS, ReplicationConfig
+from cpcstats.spec import ModelSpec
+from cpcstats.study import Study
+
+#: the exceptions a model or a design may fail with and the run still go on
+FIT_ERRORS = (CpcError, np.linalg.LinAlgError, ValueError)
+
+
+@dataclass
+class ReplicationResult:
+    """What a run fitted, what failed or was skipped (and why), and the files it wrote."""
+
+    out_dir: Path
+    fitted: dict[str, FitResult] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    design_samples: list[Any] = field(default_factory=list)
+
+
+def study_warnings(study: Study) -> list[str]:
+    """The study's notes that warn (shown during the run; all notes go to the manifest).
+
+    A study that carries its warnings apart (``Study.warnings``) is read as it is; until
+    then a note is a warning when the loader wrote ``WARNING`` into it.
+    """
+    warnings = getattr(study, "warnings", None)
+    if warnings is not None:
+        return list(warnings)
+    return [note for note in study.notes if "WARNING" in note]
+
+
+def build_panels(
+    study: Study, ledger: Ledger, result: ReplicationResult, progress: Callable[[str], None]
+) -> dict[str, Panel]:
+    """The country-year panel, and the party-year one when the study has parties."""
+    panels: dict[str, Panel] = {"country-year": country_year(study)}
+    if study.has_parties:
+        panels["party-year"] = party_year(study)
+    for level, panel in panels.items():
+        ledger.extend(list(panel.accounts))
+        for account in panel.accounts:
+            progress(f"      {account.summary()}")
+        result.files.append(
+            write_frame(panel.data, result.out_dir / "panels" / f"{level.replace('-', '_')}.csv")
+        )
+    return panels
+
+
+def wanted_models(cfg: ReplicationConfig, specs: dict[str, ModelSpec]) -> list[str]:
+    """The models the tables, figures and diagnostics name, once each, in that order."""
+    wanted = list(
+        dict.fromkeys(
+            [m for t in cfg.tables for m in t.models]
+            + list(cfg.irr_models)
+            + list(cfg.diagnostics.get("models", []))
+            + list(cfg.diagnostics.get("rootograms", []))
+        )
+    )
+    _check_known(wanted, specs, cfg, "the replication names unknown model(s) ", None)
+    return wanted
+
+
+def _check_known(
+    names: list[str],
+    specs: dict[str, ModelSpec],
+    cfg: ReplicationConfig,
+    problem: str,
+    column: str | None,
+) -> None:
+    """Refuse model names that no specification defines (``problem`` + the names)."""
+    unknown = [n for n in names if n not in specs]
+    if unknown:
+        raise SpecError(
+            problem + ", ".join(unknown),
+            file=str(cfg.path),
+            column=column,
+            fix=f"define them in {cfg.models_dir}",
+        )
+
+
+def fit_models(
+    wanted: list[str],
+    specs: dict[str, ModelSpec],
+    panels: dict[str, Panel],
+    ledger: Ledger,
+    result: ReplicationResult,
+    progress: Callable[[str], None],
+) -> None:
+    """Fit each wanted model on its panel; record a skip or a failure and go on."""
+    for i, name in enumerate(wanted, 1):
+        spec = specs[name]
+        where = f"      ({i}/{len(wanted)}) {name}"
+        if spec.level not in panels:
+            result.skipped[name] = f"the study has no {spec.level} data (no parties table)"
+            progress(f"{where}: skipped, {result.skipped[name]}")
+            continue
+        try:
+            fitted = fit(spec, panels[spec.level])
+        except FIT_ERRORS as exc:
+            result.failed[name] = str(exc).splitlines()[0]
+            progress(f"{where}: FAILED, {result.failed[name]}")
+            continue
+        result.fitted[name] = fitted
+        if fitted.sample is not None:
+            ledger.add(fitted.sample)
+        flag = "" if fitted.converged and not fitted.warnings else "  [flagged: see notes]"
+        progress(f"{where}: {spec.family}, N = {fitted.nobs:,}{flag}")
+
+
+def _design_params(
+    entry: dict[str, Any], cfg: ReplicationConfig, specs: dict[str, ModelSpec]
+) -> tuple[str, str, dict[str, Any]]:
+    """A ``[[design]]`` entry as (kind, name, keyword arguments of its ``run``)."""
+    kind = str(entry.get("kind", ""))
+    name = str(entry.get("name", kind))
+    if kind not in DESIGNS:
+        raise SpecError(
+            f"unknown design kind {kind!r}",
+            file=str(cfg.path),
+            column="kind",
+            fix=f"use one of {', '.join(DESIGNS)}",
+        )
+    params = {k: v for k, v in entry.items() if k not in ("kind", "name", "models")}
+    names = list(entry.get("models", []))
+    _check_known(names, specs, cfg, f"design {name!r} names unknown model(s) ", "models")
+    params["specs"] = [specs[n] for n in names]
+    return kind, name, params
+
+
+def run_designs(
+    cfg: ReplicationConfig,
+    specs: dict[str, ModelSpec],
+    result: ReplicationResult,
+    study: Study,
+    panels: dict[str, Panel],
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    """Run each configured design; a failure is recorded and the others go on."""
+    records: dict[str, Any] = {}
+    for entry in cfg.designs:
+        kind, name, params = _design_params(entry, cfg, specs)
+        try:
+            module = importlib.import_module(DESIGNS[kind])
+            output = module.run(study, panels, result.out_dir, **params)
+        except FIT_ERRORS as exc:
+            result.failed[name] = str(exc).splitlines()[0]
+            progress(f"      design {name}: FAILED, {result.failed[name]}")
+            continue
+        if output.skipped:
+            result.skipped[name] = output.skipped
+            progress(f"      design {name}: skipped, {output.skipped}")
+            continue
+        result.files += output.files
+        for model in output.models:
+            if model.sample is not None:
+                result.design_samples.append(model.sample)
+        records[name] = {
+            "title": output.title,
+            **output.record,
+            "models": [m.to_record() for m in output.models],
+        }
+        progress(f"      design {name}: {len(output.models)} models, {len(output.files)} files")
+    return records
