@@ -163,7 +163,7 @@ _GEE_LIK = "no likelihood (GEE estimating equations)"
 _BUILTIN = (
     Family("poisson", "Poisson", f"{_FAMILIES}fit_poisson", base="poisson"),
     Family("negbin", "NB2", f"{_FAMILIES}fit_negbin", base="negbin"),
-    Family("negbin1", "NB1", f"{_FAMILIES}fit_negbin1"),
+    Family("negbin1", "NB1", "cpcstats.estimation.negbin1:fit_negbin1"),
     Family(
         "zip",
         "ZIP",

@@ -1,16 +1,15 @@
 """Count-model families: each fits one model and returns what inference needs.
 
 Every family is a function ``(ModelData) -> CoreFit``, registered with its traits in
-:mod:`cpcstats.estimation.registry`.  This module holds the Poisson, NB2, NB1, hurdle
-and FE-NB2 families; the shared types and helpers are in :mod:`~.base`, and the
+:mod:`cpcstats.spec_registry`.  This module holds the Poisson, NB2, hurdle and FE-NB2
+families; the shared types and helpers are in :mod:`~.base`, and the NB1,
 zero-inflated, FE-Poisson, GEE and linear-FE families live in their own modules
-(``zero_inflated``, ``fe_poisson``, ``gee``, ``linear_fe``), the way a new family is
-added.  A ``CoreFit`` carries
-the coefficients shown in tables (``names``/``params``), per-observation
-scores and the model-based variance ("bread") over those coefficients plus any
-ancillary ones (a dispersion parameter), so :mod:`cpcstats.estimation.vcov`
-computes classical, robust and clustered variances the same way for every
-family.  It also carries per-observation log-likelihoods and probabilities
+(``negbin1``, ``zero_inflated``, ``fe_poisson``, ``gee``, ``linear_fe``), the way a new
+family is added.  A ``CoreFit`` carries the coefficients shown in tables
+(``names``/``params``), per-observation scores and the model-based variance
+("bread") over those coefficients plus any ancillary ones (a dispersion parameter), so
+:mod:`cpcstats.estimation.vcov` computes classical, robust and clustered variances the
+same way for every family.  It also carries per-observation log-likelihoods and probabilities
 (for Vuong tests, expected zeros and rootograms) and a ``mean`` function of
 the parameters (for predictions and marginal effects).
 
@@ -45,7 +44,7 @@ from cpcstats.estimation.base import (
     _sqrt,
 )
 from cpcstats.estimation.base import SINGULAR_HESSIAN as SINGULAR_HESSIAN  # re-exported
-from cpcstats.estimation.truncated import fit_truncated
+from cpcstats.estimation.truncated import TruncatedFit, fit_truncated
 from cpcstats.spec_registry import FitFunctions
 
 
@@ -261,88 +260,6 @@ def fit_negbin(data: ModelData) -> CoreFit:
     )
 
 
-def _newton_positive(
-    model: object, params: np.ndarray, maxiter: int = 100, tol: float = 1e-10
-) -> tuple[np.ndarray, bool]:
-    """Newton steps on (beta, alpha) with step halving that keep alpha > 0 and never lower
-    the likelihood.
-
-    Why not statsmodels' ``method="newton"``: it steps alpha on its natural scale, below
-    zero near the boundary, where its NB1 Hessian evaluates polygamma at large negative
-    arguments -- minutes per call (a hang on underdispersed data).
-    """
-    p = np.asarray(params, dtype=float).copy()
-    ll = float(model.loglike(p))  # type: ignore[attr-defined]
-    for _ in range(maxiter):
-        g = np.asarray(model.score(p))  # type: ignore[attr-defined]
-        h = np.asarray(model.hessian(p))  # type: ignore[attr-defined]
-        if not (np.isfinite(g).all() and np.isfinite(h).all()):
-            return p, False
-        try:
-            step = np.linalg.solve(h, g)
-        except np.linalg.LinAlgError:
-            return p, False
-        t = 1.0
-        while True:
-            new = p - t * step
-            if new[-1] > 0:
-                ll_new = float(model.loglike(new))  # type: ignore[attr-defined]
-                if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
-                    break
-            t /= 2
-            if t < 1e-10:
-                return p, False
-        p, ll = new, ll_new
-        if np.max(np.abs(t * step) / np.maximum(np.abs(p), 1.0)) < tol:
-            return p, True
-    return p, False
-
-
-def fit_negbin1(data: ModelData) -> CoreFit:
-    """NB1 (Var = mu (1 + alpha)); joint variance of (beta, alpha) from the observed Hessian."""
-    y, X, off = data.y, data.X, _offset(data)
-    start = fit_poisson(data).params
-    model = sm.NegativeBinomial(y, X, loglike_method="nb1", offset=off)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = model.fit(
-            start_params=np.append(start, 0.5), method="bfgs", maxiter=1000, disp=0, gtol=1e-10
-        )
-        params = np.asarray(res.params)
-        converged = bool(res.mle_retvals.get("converged", False))
-        if not converged and params[-1] >= ALPHA_BOUNDARY:
-            params, converged = _newton_positive(model, params)
-    beta, alpha = params[:-1], float(params[-1])
-    notes = [] if converged or alpha < ALPHA_BOUNDARY else ["NB1 did not converge"]
-    if alpha < ALPHA_BOUNDARY:
-        notes.append(f"NB1 dispersion at the boundary (alpha = {alpha:.2e})")
-    bread = _inv(-model.hessian(params))
-    mu = np.exp(X @ beta + off)
-    size = mu / alpha
-    prob = 1.0 / (1.0 + alpha)
-
-    def pmf(k: np.ndarray, size: np.ndarray = size, prob: float = prob) -> np.ndarray:
-        return stats.nbinom.pmf(k[None, :], size[:, None], prob)
-
-    return CoreFit(
-        names=list(data.x_names),
-        params=beta,
-        loglik=float(model.loglike(params)),
-        bread=bread,
-        scores=model.score_obs(params),
-        k_dof=X.shape[1],
-        n_extra=1,
-        alpha=alpha,
-        alpha_se=_sqrt(bread[-1, -1]),
-        converged=not notes or alpha < ALPHA_BOUNDARY,
-        warnings=notes + _caught(caught),
-        loglik_obs=model.loglikeobs(params),
-        fitted=mu,
-        pmf=pmf,
-        mean=_exp_mean,
-    )
-
-
 # --------------------------------------------------------------------------- hurdles
 def _require_z(data: ModelData, family: str) -> np.ndarray:
     if data.Z is None:
@@ -350,41 +267,29 @@ def _require_z(data: ModelData, family: str) -> np.ndarray:
     return data.Z
 
 
-def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
-    """Logit for P(y > 0) on Z, zero-truncated Poisson/NB2 for the positive counts on X.
-
-    Length: two parts' fits joined in one CoreFit that reuses their intermediate arrays.
-    """
-    y, X, off = data.y, data.X, _offset(data)
-    Z = _require_z(data, "hurdle-negbin" if negbin else "hurdle-poisson")
-    kx, kz, n = X.shape[1], Z.shape[1], len(y)
-    positive = y > 0
-    n_pos = int(positive.sum())
-    if n_pos <= kx + int(negbin) or n_pos == n:
+def _check_hurdle_sample(n_pos: int, n: int, k_count: int) -> None:
+    """A hurdle needs zeros, and more positive counts than count-part parameters."""
+    if n_pos <= k_count or n_pos == n:
         what = "no zero outcomes" if n_pos == n else f"only {n_pos} positive outcome(s)"
         raise EstimationError(
             f"a hurdle model needs zeros and more positive counts than count-part "
-            f"parameters ({kx + int(negbin)}); the sample has {what}",
+            f"parameters ({k_count}); the sample has {what}",
             column="family",
             fix="use a model without a zero part (poisson, negbin), or widen the sample",
         )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        logit_model = sm.Logit(positive.astype(float), Z)
-        logit = logit_model.fit(disp=0, maxiter=200, method="newton", tol=1e-12)
-    yp, Xp, offp = y[positive], X[positive], off[positive]
-    start = None
-    if data.start is not None:
-        start = data.start[: kx + int(negbin)]
-    else:
-        start = fit_poisson(ModelData(yp, Xp, data.x_names, offp)).params
-        if negbin:
-            start = np.append(start, 0.0)
-    trunc = fit_truncated(yp, Xp, offp, negbin=negbin, start=start)
-    cp = trunc.params
-    zp = np.asarray(logit.params)
-    names = list(data.x_names) + [ZERO + s for s in data.z_names]
-    params = np.concatenate([cp[:kx], zp])
+
+
+def _hurdle_bread_scores(
+    trunc: TruncatedFit,
+    logit_model: sm.Logit,
+    zp: np.ndarray,
+    positive: np.ndarray,
+    kx: int,
+    negbin: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bread and per-observation scores of both parts (block diagonal), and the count
+    part's own bread; parameters are ordered count, zero, then log alpha."""
+    kz, n = len(zp), len(positive)
     q = kx + kz + int(negbin)
     bread = np.zeros((q, q))
     if trunc.boundary:
@@ -402,12 +307,11 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
     scores[:, kx : kx + kz] = logit_model.score_obs(zp)
     if negbin:
         scores[:, -1] = 0.0  # R's estfun.hurdle has no theta column (see vcov.py)
-    alpha = float(cp[-1]) if negbin else None
-    p_pos = special.expit(Z @ zp)
-    mu = np.exp(X @ cp[:kx] + off)
-    one_m_f0 = _positive_prob(mu, alpha if negbin else None)
-    ll_obs = np.where(positive, np.log(p_pos), np.log1p(-p_pos))
-    ll_obs[positive] += trunc.loglik_obs
+    return bread, scores, count_bread
+
+
+def _hurdle_notes(trunc: TruncatedFit, negbin: bool, alpha: float | None) -> list[str]:
+    """What the table notes say about the truncated count part's fit."""
     notes = [] if trunc.converged else ["the truncated count part did not converge"]
     if trunc.boundary == "upper":
         notes.append(
@@ -428,6 +332,41 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
             f"hurdle NB dispersion diverges (alpha = {alpha:.3g}): the truncated "
             "count part approaches its logarithmic-series limit"
         )
+    return notes
+
+
+def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
+    """Logit for P(y > 0) on Z, zero-truncated Poisson/NB2 for the positive counts on X."""
+    y, X, off = data.y, data.X, _offset(data)
+    Z = _require_z(data, "hurdle-negbin" if negbin else "hurdle-poisson")
+    kx, kz, n = X.shape[1], Z.shape[1], len(y)
+    positive = y > 0
+    _check_hurdle_sample(int(positive.sum()), n, kx + int(negbin))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        logit_model = sm.Logit(positive.astype(float), Z)
+        logit = logit_model.fit(disp=0, maxiter=200, method="newton", tol=1e-12)
+    yp, Xp, offp = y[positive], X[positive], off[positive]
+    start = None
+    if data.start is not None:
+        start = data.start[: kx + int(negbin)]
+    else:
+        start = fit_poisson(ModelData(yp, Xp, data.x_names, offp)).params
+        if negbin:
+            start = np.append(start, 0.0)
+    trunc = fit_truncated(yp, Xp, offp, negbin=negbin, start=start)
+    cp = trunc.params
+    zp = np.asarray(logit.params)
+    names = list(data.x_names) + [ZERO + s for s in data.z_names]
+    params = np.concatenate([cp[:kx], zp])
+    bread, scores, count_bread = _hurdle_bread_scores(trunc, logit_model, zp, positive, kx, negbin)
+    alpha = float(cp[-1]) if negbin else None
+    p_pos = special.expit(Z @ zp)
+    mu = np.exp(X @ cp[:kx] + off)
+    one_m_f0 = _positive_prob(mu, alpha if negbin else None)
+    ll_obs = np.where(positive, np.log(p_pos), np.log1p(-p_pos))
+    ll_obs[positive] += trunc.loglik_obs
+    notes = _hurdle_notes(trunc, negbin, alpha)
 
     def pmf(k: np.ndarray) -> np.ndarray:
         base = _nb2_pmf(k, mu, alpha) if negbin else _poisson_pmf(k, mu)  # type: ignore[arg-type]
@@ -476,7 +415,7 @@ def fit_fe_negbin(data: ModelData) -> CoreFit:
     return fit_negbin(data)
 
 
-#: ``name -> fit function``, a view of :data:`cpcstats.estimation.registry.FAMILY_REGISTRY`
+#: ``name -> fit function``, a view of :data:`cpcstats.spec_registry.FAMILY_REGISTRY`
 #: (kept for callers that replace a fit function by item assignment)
 FAMILIES = FitFunctions()
 

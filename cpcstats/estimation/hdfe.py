@@ -182,6 +182,63 @@ def _irls(
     return beta, mu, eta, converged, iterations
 
 
+def _omit_unidentified(
+    Xt0: np.ndarray,
+    Xk: np.ndarray,
+    active: list[int],
+    names: list[str],
+    separated_once: bool,
+    warnings: list[str],
+) -> list[int] | None:
+    """None when every active column is identified once the fixed effects are removed;
+    else the active columns without the ones to omit (with a warning).
+
+    Why omit only after separation: a term absorbed by the fixed effects, or collinear
+    once they are removed, is the user's error (raised); one that loses its variation
+    only because separated observations were dropped is omitted, as ppmlhdfe does.
+    """
+    norms = np.linalg.norm(Xt0, axis=0) / np.maximum(np.linalg.norm(Xk, axis=0), 1e-300)
+    absorbed = [active[i] for i in np.flatnonzero(norms < 1e-9)]
+    if absorbed and separated_once:
+        # the term varied only among separated observations: it is not identified
+        warnings.append(
+            f"term(s) {', '.join(names[i] for i in absorbed)} omitted: they "
+            "vary only among the separated observations"
+        )
+        active = [i for i in active if i not in absorbed]
+        if not active:
+            raise EstimationError(
+                "no regressor is left: every term varied only among the separated "
+                "observations (their outcomes are all zero)",
+                column="formula",
+                fix="the effect is not identified in this sample; widen the sample",
+            )
+        return active
+    if absorbed:
+        absorbed_names = [names[i] for i in absorbed]
+        raise EstimationError(
+            f"term(s) {', '.join(absorbed_names)} are absorbed by the fixed effects",
+            column="formula",
+            fix="remove them, or drop the fixed effect that absorbs them",
+        )
+    if not full_column_rank(Xt0):
+        collinear = [active[i] for i in _collinear_columns(Xt0)]
+        if not separated_once:
+            raise EstimationError(
+                "the regressors are collinear once the fixed effects are removed: "
+                + ", ".join(names[i] for i in collinear),
+                column="formula",
+                fix="drop a collinear term",
+            )
+        # collinearity created by dropping separated observations (as ppmlhdfe): omit
+        warnings.append(
+            f"term(s) {', '.join(names[i] for i in collinear)} omitted: collinear with "
+            "the other terms and the fixed effects once separated observations are dropped"
+        )
+        return [i for i in active if i not in collinear]
+    return None
+
+
 def fit_ppml_hdfe(
     y: np.ndarray,
     X: np.ndarray,
@@ -193,10 +250,7 @@ def fit_ppml_hdfe(
     tol: float = 1e-13,
     maxiter: int = 500,
 ) -> PPMLResult:
-    """PPML of y on X with the fixed effects given by ``codes`` (one array per FE).
-
-    Length: one drop-separated-and-refit loop whose state every step shares.
-    """
+    """PPML of y on X with the fixed effects given by ``codes`` (one array per FE)."""
     if not codes:
         raise EstimationError(
             "family 'fe-poisson' needs fixed effects after '|' in the formula",
@@ -215,45 +269,9 @@ def fit_ppml_hdfe(
         ck = [c[keep] for c in codes]
         demean = Demeaner(ck)
         Xt0, _ = demean(Xk, np.ones(len(yk)))
-        norms = np.linalg.norm(Xt0, axis=0) / np.maximum(np.linalg.norm(Xk, axis=0), 1e-300)
-        absorbed = [active[i] for i in np.flatnonzero(norms < 1e-9)]
-        if absorbed and separated_once:
-            # the term varied only among separated observations: it is not identified
-            warnings.append(
-                f"term(s) {', '.join(names[i] for i in absorbed)} omitted: they "
-                "vary only among the separated observations"
-            )
-            active = [i for i in active if i not in absorbed]
-            if not active:
-                raise EstimationError(
-                    "no regressor is left: every term varied only among the separated "
-                    "observations (their outcomes are all zero)",
-                    column="formula",
-                    fix="the effect is not identified in this sample; widen the sample",
-                )
-            continue
-        if absorbed:
-            absorbed_names = [names[i] for i in absorbed]
-            raise EstimationError(
-                f"term(s) {', '.join(absorbed_names)} are absorbed by the fixed effects",
-                column="formula",
-                fix="remove them, or drop the fixed effect that absorbs them",
-            )
-        if not full_column_rank(Xt0):
-            collinear = [active[i] for i in _collinear_columns(Xt0)]
-            if not separated_once:
-                raise EstimationError(
-                    "the regressors are collinear once the fixed effects are removed: "
-                    + ", ".join(names[i] for i in collinear),
-                    column="formula",
-                    fix="drop a collinear term",
-                )
-            # collinearity created by dropping separated observations (as ppmlhdfe): omit
-            warnings.append(
-                f"term(s) {', '.join(names[i] for i in collinear)} omitted: collinear with "
-                "the other terms and the fixed effects once separated observations are dropped"
-            )
-            active = [i for i in active if i not in collinear]
+        reduced = _omit_unidentified(Xt0, Xk, active, names, separated_once, warnings)
+        if reduced is not None:
+            active = reduced
             continue
         st = None if start is None else (start[keep] if len(start) == n else None)
         beta, mu, eta, converged, iterations = _irls(yk, Xk, demean, ok, st, tol, maxiter)

@@ -344,11 +344,39 @@ def marginal_effects(
     links, numeric otherwise).
 
     Columns: variable, contrast, estimate, std_error, z, p_value, ci_lower, ci_upper.
-
-    Length: argument checks with their messages, then one loop of scenarios per variable.
     """
     m = model_view(result, "marginal effects")
     _check_level(level)
+    names = _effect_variables(m, variables)
+    base = _apply_at(m, at)
+    zcrit = float(stats.norm.ppf(0.5 + level / 2))
+    rows = [
+        _effect_row(m, name, contrast, scenarios, zcrit)
+        for name in names
+        for contrast, scenarios in _scenarios(m, base, name)
+    ]
+    out = pd.DataFrame(rows, columns=list(_EFFECT_COLUMNS))
+    out.attrs["kind"] = "MER" if at else "AME"
+    out.attrs["at"] = dict(at or {})
+    out.attrs["level"] = level
+    out.attrs["nobs"] = len(base)
+    return out
+
+
+_EFFECT_COLUMNS = (
+    "variable",
+    "contrast",
+    "estimate",
+    "std_error",
+    "z",
+    "p_value",
+    "ci_lower",
+    "ci_upper",
+)
+
+
+def _effect_variables(m: ModelView, variables: Sequence[str] | str | None) -> list[str]:
+    """The variables asked for (default: every right-hand-side variable), checked."""
     if variables is None:
         names = list(m.variables)
     else:
@@ -365,77 +393,66 @@ def marginal_effects(
                 f"model {m.result.name!r} has no variable {name!r}",
                 fix="variables: " + ", ".join(m.variables),
             )
-    base = _apply_at(m, at)
-    zcrit = float(stats.norm.ppf(0.5 + level / 2))
-    rows: list[dict[str, Any]] = []
-    for name in names:
-        var = m.info[name]
-        jobs: list[tuple[str, list[tuple[pd.DataFrame, float]]]] = []
-        if var.kind == "continuous":
-            x = pd.to_numeric(m.frame[name]).astype(float)
-            sd = float(x.std())
-            h = _X_STEP * (sd if sd > 0 else max(abs(float(x.mean())), 1.0))
-            start = pd.to_numeric(base[name]).astype(float)
-            jobs.append(
-                (
-                    "dy/dx",
-                    [
-                        (base.assign(**{name: start + h}), 0.5 / h),
-                        (base.assign(**{name: start - h}), -0.5 / h),
-                    ],
-                )
+    return names
+
+
+def _scenarios(
+    m: ModelView, base: pd.DataFrame, name: str
+) -> list[tuple[str, list[tuple[pd.DataFrame, float]]]]:
+    """Per contrast of ``name``: the data scenarios and their weights in the effect
+    (a central difference for a continuous variable, level vs reference otherwise)."""
+    var = m.info[name]
+    jobs: list[tuple[str, list[tuple[pd.DataFrame, float]]]] = []
+    if var.kind == "continuous":
+        x = pd.to_numeric(m.frame[name]).astype(float)
+        sd = float(x.std())
+        h = _X_STEP * (sd if sd > 0 else max(abs(float(x.mean())), 1.0))
+        start = pd.to_numeric(base[name]).astype(float)
+        jobs.append(
+            (
+                "dy/dx",
+                [
+                    (base.assign(**{name: start + h}), 0.5 / h),
+                    (base.assign(**{name: start - h}), -0.5 / h),
+                ],
             )
-        else:
-            ref = var.reference
-            for value in var.levels:
-                if value == ref:
-                    continue
-                label = (
-                    "1 vs 0"
-                    if var.kind == "binary"
-                    else f"{_level_label(value)} vs {_level_label(ref)}"
-                )
-                jobs.append(
-                    (
-                        label,
-                        [(base.assign(**{name: value}), 1.0), (base.assign(**{name: ref}), -1.0)],
-                    )
-                )
-        for contrast, scenarios in jobs:
-            estimate, grad = _effect(m, scenarios)
-            se = float(np.sqrt(max(grad @ m.vcov @ grad, 0.0)))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z = estimate / se if se > 0 else float("nan")
-            rows.append(
-                {
-                    "variable": name,
-                    "contrast": contrast,
-                    "estimate": estimate,
-                    "std_error": se,
-                    "z": z,
-                    "p_value": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
-                    "ci_lower": estimate - zcrit * se,
-                    "ci_upper": estimate + zcrit * se,
-                }
-            )
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "variable",
-            "contrast",
-            "estimate",
-            "std_error",
-            "z",
-            "p_value",
-            "ci_lower",
-            "ci_upper",
-        ],
-    )
-    out.attrs["kind"] = "MER" if at else "AME"
-    out.attrs["at"] = dict(at or {})
-    out.attrs["level"] = level
-    out.attrs["nobs"] = len(base)
-    return out
+        )
+        return jobs
+    ref = var.reference
+    for value in var.levels:
+        if value == ref:
+            continue
+        label = (
+            "1 vs 0" if var.kind == "binary" else f"{_level_label(value)} vs {_level_label(ref)}"
+        )
+        jobs.append(
+            (label, [(base.assign(**{name: value}), 1.0), (base.assign(**{name: ref}), -1.0)])
+        )
+    return jobs
+
+
+def _effect_row(
+    m: ModelView,
+    name: str,
+    contrast: str,
+    scenarios: list[tuple[pd.DataFrame, float]],
+    zcrit: float,
+) -> dict[str, Any]:
+    """One effect with its delta-method standard error, z, p-value and interval."""
+    estimate, grad = _effect(m, scenarios)
+    se = float(np.sqrt(max(grad @ m.vcov @ grad, 0.0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = estimate / se if se > 0 else float("nan")
+    return {
+        "variable": name,
+        "contrast": contrast,
+        "estimate": estimate,
+        "std_error": se,
+        "z": z,
+        "p_value": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+        "ci_lower": estimate - zcrit * se,
+        "ci_upper": estimate + zcrit * se,
+    }
 
 
 # Old private names, kept until every caller uses the public ones.

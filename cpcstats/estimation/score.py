@@ -33,7 +33,7 @@ from cpcstats.estimation.hdfe import Demeaner
 from cpcstats.estimation.linalg import matrix_rank
 from cpcstats.estimation.model_view import design_matrices, model_view
 from cpcstats.estimation.results import FitResult
-from cpcstats.spec_registry import FAMILY_REGISTRY
+from cpcstats.spec_registry import FAMILY_REGISTRY, Family
 
 __all__ = ["ScoreTest", "score_test"]
 
@@ -116,20 +116,8 @@ def _added_matrix(
     return np.column_stack(columns)
 
 
-def score_test(
-    result: FitResult, terms: Sequence[str], *, data: pd.DataFrame | None = None
-) -> ScoreTest:
-    """Robust score test that adding ``terms`` to a Poisson/FE-Poisson fit changes nothing.
-
-    ``terms`` are numeric columns of the data the model was fitted on (or of ``data``,
-    aligned by index).  The variance follows the fit's own SE type: clustered by the fit's
-    (one-way) cluster variable, HC, or classical.  Added columns that are constant, or
-    collinear with the fit's regressors and fixed effects on the estimation sample, carry
-    no testable restriction: they are removed from the count of degrees of freedom (the
-    pseudo-inverse), and the test says so through ``df``.
-
-    Length: argument checks, each with its own message and fix, then one linear-algebra pipeline.
-    """
+def _checked_request(result: FitResult, terms: Sequence[str]) -> tuple[tuple[str, ...], Family]:
+    """The added terms (each once) and the fit's family, after the request is checked."""
     terms = tuple(dict.fromkeys(terms))
     if not terms:
         raise SpecError("score_test needs at least one added regressor", column="terms")
@@ -147,24 +135,19 @@ def score_test(
             column=clash[0],
             fix="test only regressors the restricted model leaves out",
         )
-    m = model_view(result, "score tests")
-    core, design, spec = result.core, result.design, result.spec
-    frame = m.frame
-    keep = core.keep
-    y = design.data.y if keep is None else design.data.y[keep]
-    mu = np.asarray(core.fitted, dtype=float)
-    X = design_matrices(m, frame).X[:, [m.x_names.index(n) for n in core.names]]
-    Z = _added_matrix(result, frame, terms, data)
-    if design.data.fe_codes and family.absorbs_fe:
-        codes = [c if keep is None else c[keep] for c in design.data.fe_codes]
-        both, _ = Demeaner(codes)(np.column_stack([X, Z]), mu)
-        X, Z = both[:, : X.shape[1]], both[:, X.shape[1] :]
-    if X.shape[1]:
-        wx = X * mu[:, None]
-        B = np.linalg.lstsq(wx.T @ X, wx.T @ Z, rcond=None)[0]
-        Z = Z - X @ B
-    contributions = Z * (y - mu)[:, None]
-    total = contributions.sum(axis=0)
+    return terms, family
+
+
+def _score_variance(
+    result: FitResult,
+    frame: pd.DataFrame,
+    Z: np.ndarray,
+    mu: np.ndarray,
+    contributions: np.ndarray,
+) -> tuple[np.ndarray, str, int | None]:
+    """The variance of the score, its description and the number of clusters, following
+    the fit's own SE type (classical information, one-way clustered, or HC0)."""
+    spec = result.spec
     n_clusters = None
     if spec.se_type == "classical":
         V = (Z * mu[:, None]).T @ Z
@@ -184,6 +167,41 @@ def score_test(
     else:
         V = contributions.T @ contributions
         variance = "heteroskedasticity-robust (HC0)"
+    return V, variance, n_clusters
+
+
+def score_test(
+    result: FitResult, terms: Sequence[str], *, data: pd.DataFrame | None = None
+) -> ScoreTest:
+    """Robust score test that adding ``terms`` to a Poisson/FE-Poisson fit changes nothing.
+
+    ``terms`` are numeric columns of the data the model was fitted on (or of ``data``,
+    aligned by index).  The variance follows the fit's own SE type: clustered by the fit's
+    (one-way) cluster variable, HC, or classical.  Added columns that are constant, or
+    collinear with the fit's regressors and fixed effects on the estimation sample, carry
+    no testable restriction: they are removed from the count of degrees of freedom (the
+    pseudo-inverse), and the test says so through ``df``.
+    """
+    terms, family = _checked_request(result, terms)
+    m = model_view(result, "score tests")
+    core, design = result.core, result.design
+    frame = m.frame
+    keep = core.keep
+    y = design.data.y if keep is None else design.data.y[keep]
+    mu = np.asarray(core.fitted, dtype=float)
+    X = design_matrices(m, frame).X[:, [m.x_names.index(n) for n in core.names]]
+    Z = _added_matrix(result, frame, terms, data)
+    if design.data.fe_codes and family.absorbs_fe:
+        codes = [c if keep is None else c[keep] for c in design.data.fe_codes]
+        both, _ = Demeaner(codes)(np.column_stack([X, Z]), mu)
+        X, Z = both[:, : X.shape[1]], both[:, X.shape[1] :]
+    if X.shape[1]:
+        wx = X * mu[:, None]
+        B = np.linalg.lstsq(wx.T @ X, wx.T @ Z, rcond=None)[0]
+        Z = Z - X @ B
+    contributions = Z * (y - mu)[:, None]
+    total = contributions.sum(axis=0)
+    V, variance, n_clusters = _score_variance(result, frame, Z, mu, contributions)
     scale = np.sqrt(np.maximum(np.diag(V), 0.0))
     informative = scale > 1e-10 * max(1.0, float(scale.max(initial=0.0)))
     if not informative.any():
