@@ -7,7 +7,6 @@ of new rows exactly as in estimation (codings, interactions, stateful transforms
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,8 +26,8 @@ class Design:
     """Design matrices of one model and how to rebuild them for new data."""
 
     data: ModelData
-    x_info: Any
-    z_info: Any | None
+    x_info: patsy.DesignInfo
+    z_info: patsy.DesignInfo | None
     frame: pd.DataFrame  # the estimation sample
 
 
@@ -52,7 +51,9 @@ def patsy_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.Dat
 _patsy_frame = patsy_frame  # old private name, kept for existing callers
 
 
-def _matrices(text: str, frame: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFrame, Any]:
+def _matrices(
+    text: str, frame: pd.DataFrame, spec: ModelSpec
+) -> tuple[pd.DataFrame, patsy.DesignInfo]:
     try:
         _, X = patsy.dmatrices(
             text,

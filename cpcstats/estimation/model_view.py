@@ -54,8 +54,8 @@ class ModelView:
     params: np.ndarray
     vcov: np.ndarray
     mean: Callable[..., np.ndarray]
-    x_info: Any
-    z_info: Any
+    x_info: patsy.DesignInfo  # the fit's own codings, to rebuild designs of new rows
+    z_info: patsy.DesignInfo | None
     x_names: list[str]
     z_names: list[str]
     frame: pd.DataFrame  # estimation sample, raw dtypes

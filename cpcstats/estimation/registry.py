@@ -12,38 +12,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cpcstats.spec_registry import (
-        FAMILY_REGISTRY,
-        VARIANCE_REGISTRY,
-        Family,
-        FitFunctions,
-        Variance,
-        Vuong,
-        family_label,
-        family_names,
-        get_family,
-        register_family,
-        unregister_family,
-        variance_names,
-    )
-
-__all__ = [
-    "FAMILY_REGISTRY",
-    "VARIANCE_REGISTRY",
-    "Family",
-    "FitFunctions",
-    "Variance",
-    "Vuong",
-    "family_label",
-    "family_names",
-    "get_family",
-    "register_family",
-    "unregister_family",
-    "variance_names",
-]
+    from cpcstats.spec_registry import *  # noqa: F403  (the public names, for type checkers)
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return getattr(importlib.import_module("cpcstats.spec_registry"), name)
+    """A public name of :mod:`cpcstats.spec_registry` (its ``__all__``)."""
+    module = importlib.import_module("cpcstats.spec_registry")
+    if name in module.__all__:
+        return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
