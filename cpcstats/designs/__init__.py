@@ -1,7 +1,24 @@
-"""The study's substantive designs, one module each.
+"""The study's research designs, one module each, and their registry.
 
-Every design is a function ``run(study, panels, out, **params) -> DesignOutput``
-that fits its models, writes one LaTeX/Markdown table and one figure into
-``out/tables`` and ``out/figures``, and returns a JSON-ready record.  The
-replication runs the designs named in ``replication/replication.toml``.
+A research design has one name: its ``kind`` in ``replication/replication.toml``, its key in
+:data:`DESIGNS` and its module ``cpcstats.designs.<name>`` (the registry maps the name to
+the module path, so a new design is one module plus one line here).  Every design is a
+function ``run(study, panels, out, **params) -> ResearchDesignResult``
+(:mod:`cpcstats.designs.base`) that fits its models, writes its table and figure into
+``out/tables`` and ``out/figures`` as ``design_<name>`` (the Xi-era break writes
+``design_xi``, a name older than this rule and kept so outputs stay identical), and returns
+a JSON-ready record.  The replication runs the designs named in ``replication.toml``.
 """
+
+from __future__ import annotations
+
+__all__ = ["DESIGNS"]
+
+#: Research design name (``kind`` in replication.toml) -> module holding its ``run``.
+DESIGNS: dict[str, str] = {
+    "ruling_regime": "cpcstats.designs.ruling_regime",
+    "bri": "cpcstats.designs.bri",
+    "taiwan": "cpcstats.designs.taiwan",
+    "xi_break": "cpcstats.designs.xi_break",
+    "ideology": "cpcstats.designs.ideology",
+}

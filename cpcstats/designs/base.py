@@ -1,4 +1,9 @@
-"""What every design returns, and the small helpers designs share."""
+"""What every research design returns, and the small helpers research designs share.
+
+"Design" is ambiguous in a statistics package (a design *matrix*, a research design); the
+result of running a research design is therefore :class:`ResearchDesignResult`.
+``DesignOutput`` is its old name, kept as an alias for the modules that still import it.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ from cpcstats.study import Study
 
 
 @dataclass
-class DesignOutput:
-    """Files a design wrote, its models and a JSON-ready record of its estimates."""
+class ResearchDesignResult:
+    """Files a research design wrote, its models and a JSON-ready record of its estimates."""
 
     name: str
     title: str
@@ -20,6 +25,10 @@ class DesignOutput:
     models: list[FitResult] = field(default_factory=list)
     record: dict[str, Any] = field(default_factory=dict)
     skipped: str | None = None  # reason, when the study lacks what the design needs
+
+
+#: The old name of :class:`ResearchDesignResult` (same class).
+DesignOutput = ResearchDesignResult
 
 
 def sample_note(study: Study, level: str, n: int, extra: str = "") -> str:

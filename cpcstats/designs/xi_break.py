@@ -1,0 +1,323 @@
+"""Driver 5, the Xi era: did contact break in level and/or trend when Xi took office?
+
+Xi Jinping became General Secretary in November 2012, so the study expects a break in
+2013.  This module binds the study's columns (``contacts`` or ``total`` by ``year``; units
+``iso3`` / ``party_id``; clusters ``iso3``; ``ruling`` and ``fh_status``) to the generic
+break tests of :mod:`cpcstats.methods.breaks`:
+
+(a) :func:`known_break` — the date taken as known: level shift, trend shift, joint Wald;
+(b) :func:`sup_wald` — the date unknown: Andrews (1993) sup-Wald over the trimmed range,
+    its critical values and p-value, and a Hansen (2000) LR confidence set for the year;
+(c) :func:`break_interactions` — did the ruling-party premium or the regime gradient
+    change, not just the level?
+
+:func:`run` writes table (:mod:`.xi_break_table`) and figure (:mod:`.xi_break_figure`)
+``design_xi``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cpcstats.designs.base import ResearchDesignResult
+from cpcstats.designs.xi_break_figure import xi_figure
+from cpcstats.designs.xi_break_table import SupTests, xi_notes, xi_table
+from cpcstats.errors import SpecError
+from cpcstats.methods.break_critical import (
+    ANDREWS_1993_TABLE_I,
+    HANSEN_2000_C95,
+    andrews_critical_values,
+    candidate_years,
+    null_draws,
+    sup_wald_pvalue,
+)
+from cpcstats.methods.breaks import (
+    LEVEL,
+    SHIFT_TERMS,
+    TREND,
+    TREND_SHIFT,
+    BreakInteractions,
+    KnownBreak,
+    SupWald,
+    break_interaction_test,
+    known_break_test,
+    sup_wald_test,
+)
+from cpcstats.panels import Panel
+from cpcstats.panels.build import yearly_totals
+from cpcstats.reporting.write import write_table
+from cpcstats.study import Study
+
+__all__ = [
+    "ANDREWS_1993_TABLE_I",
+    "HANSEN_2000_C95",
+    "LEVEL",
+    "NAME",
+    "SHIFT_TERMS",
+    "TITLE",
+    "TREND",
+    "TREND_SHIFT",
+    "BreakInteractions",
+    "KnownBreak",
+    "SupWald",
+    "andrews_critical_values",
+    "break_interactions",
+    "candidate_years",
+    "known_break",
+    "null_draws",
+    "run",
+    "sup_wald",
+    "sup_wald_pvalue",
+]
+
+NAME = "design_xi"
+TITLE = "The Xi era: level and trend breaks in contact"
+
+
+def study_columns(
+    data: Panel | pd.DataFrame,
+    *,
+    unit_fe: bool | str,
+    family: str | None,
+    cluster: str | None,
+    outcome: str | None,
+) -> dict[str, Any]:
+    """The study's columns for a break test on ``data``, as keyword arguments.
+
+    Outcome ``contacts`` (``total`` on a yearly series); time ``year``; on a panel the unit
+    fixed effects are the panel's unit (``unit_fe=True``), none (``False``) or the column
+    named, clustered by ``cluster`` (default ``iso3``).
+    """
+    frame = data.data if isinstance(data, Panel) else data
+    if not isinstance(frame, pd.DataFrame) or "year" not in frame.columns:
+        raise SpecError(
+            "break designs need a Panel or a DataFrame with a 'year' column",
+            fix="pass cpcstats.country_year(study), cpcstats.party_year(study) or "
+            "cpcstats.panels.build.yearly_totals(study)",
+        )
+    if outcome is None:
+        outcome = "contacts" if "contacts" in frame.columns else "total"
+    if outcome not in frame.columns:
+        raise SpecError(f"no outcome column {outcome!r}", fix="pass outcome=...")
+    if not isinstance(data, Panel) and not frame["year"].duplicated().any():
+        if isinstance(unit_fe, str):
+            raise SpecError(
+                f"unit_fe={unit_fe!r} given for a yearly series (one row per year)",
+                fix="use unit_fe=False for a series, or pass a panel",
+            )
+        return {"yname": outcome, "tname": "year", "sample": "yearly series"}
+    default = (
+        data.unit if isinstance(data, Panel) else ("party_id" if "party_id" in frame else "iso3")
+    )
+    unit = unit_fe if isinstance(unit_fe, str) else (default if unit_fe else None)
+    if (family or ("fe-poisson" if unit else "poisson")) == "fe-poisson" and unit is None:
+        raise SpecError("family 'fe-poisson' needs unit fixed effects", fix="set unit_fe=True")
+    clus = cluster if cluster is not None else "iso3"
+    return {"yname": outcome, "tname": "year", "idname": unit, "cluster": clus}
+
+
+def known_break(
+    data: Panel | pd.DataFrame,
+    break_year: int,
+    *,
+    unit_fe: bool | str = True,
+    family: str | None = None,
+    cluster: str | None = None,
+    outcome: str | None = None,
+    controls: Sequence[str] = (),
+) -> KnownBreak:
+    """Trend + level shift + trend shift at ``break_year`` on the study's columns.
+
+    Panels: FE-Poisson (PPML) with the panel's unit fixed effects and SEs clustered by
+    country; a yearly series: quasi-Poisson SEs (``family="negbin"``: NB2 with HC1).
+    ``controls`` are extra regressors (e.g. ``bri_member``; BRI is itself an Xi-era
+    policy, so controlling for it removes part of the break).
+    """
+    cols = study_columns(data, unit_fe=unit_fe, family=family, cluster=cluster, outcome=outcome)
+    return known_break_test(data, break_year, family=family, controls=controls, **cols)
+
+
+def sup_wald(
+    data: Panel | pd.DataFrame,
+    candidates: Sequence[int] | None = None,
+    *,
+    trim: float = 0.15,
+    shift: str = "level",
+    unit_fe: bool | str = True,
+    family: str | None = None,
+    cluster: str | None = None,
+    outcome: str | None = None,
+    controls: Sequence[str] = (),
+    min_segment: int | None = None,
+    scale_lr: bool = True,
+) -> SupWald:
+    """Andrews (1993) sup-Wald test for a break at an unknown year, on the study's columns.
+
+    Why: finding 2013 without being told is stronger evidence for a Xi-era break than
+    testing 2013 alone (which invites date mining).  Columns as in :func:`known_break`;
+    the test itself is :func:`cpcstats.methods.breaks.sup_wald_test`.
+    """
+    cols = study_columns(data, unit_fe=unit_fe, family=family, cluster=cluster, outcome=outcome)
+    return sup_wald_test(
+        data,
+        candidates,
+        family=family,
+        controls=controls,
+        trim=trim,
+        shift=shift,
+        min_segment=min_segment,
+        scale_lr=scale_lr,
+        **cols,
+    )
+
+
+def break_interactions(
+    party_panel: Panel | pd.DataFrame,
+    break_year: int,
+    *,
+    family: str = "negbin",
+    cluster: str = "iso3",
+    controls: Sequence[str] = (),
+) -> BreakInteractions:
+    """Does the ruling premium or the regime gradient change after the break?
+
+    Why: the study expects the Xi era to change what the party channel is used for, not
+    only how much.  Party-year NB2 of contacts on ``ruling * C(fh_status) * post_break``
+    (+ ``controls``), SEs clustered by country; the joint Wald test covers every term
+    interacted with ``post_break``.
+    """
+    return break_interaction_test(
+        party_panel,
+        break_year,
+        yname="contacts",
+        tname="year",
+        moderators="ruling * C(fh_status)",
+        family=family,
+        cluster=cluster,
+        controls=controls,
+        name=f"ruling x regime x post {break_year}",
+    )
+
+
+def _samples(study: Study, panels: dict[str, Panel]) -> tuple[pd.DataFrame, Panel, Panel | None]:
+    """The yearly total series, the country-year panel and the party-year panel (or None)."""
+    yearly = yearly_totals(study)[["year", "total"]].rename(columns={"total": "contacts"})
+    yearly.attrs["simulated"] = study.simulated
+    country = panels.get("country-year")
+    if country is None:
+        from cpcstats.panels import country_year
+
+        country = country_year(study)
+    return yearly, country, panels.get("party-year")
+
+
+def _fit_all(
+    yearly: pd.DataFrame,
+    country: Panel,
+    party: Panel | None,
+    break_year: int,
+    trim: float,
+    yearly_family: str,
+    controls: Sequence[str],
+) -> tuple[dict[str, KnownBreak | None], SupTests, BreakInteractions | None]:
+    """Parts (a)-(c) on the yearly series, the country-year and the party-year panel."""
+    known = {
+        "Yearly series": known_break(yearly, break_year, family=yearly_family),
+        "Country-year": known_break(country, break_year),
+        "Party-year": None if party is None else known_break(party, break_year),
+    }
+    sups: SupTests = {}
+    for shift in SHIFT_TERMS:
+        sups[shift] = {
+            "Yearly series": sup_wald(yearly, trim=trim, shift=shift, family=yearly_family),
+            "Country-year": sup_wald(country, trim=trim, shift=shift),
+            "Party-year": None if party is None else sup_wald(party, trim=trim, shift=shift),
+        }
+    inter = None if party is None else break_interactions(party, break_year, controls=controls)
+    return known, sups, inter
+
+
+def _record(
+    study: Study,
+    break_year: int,
+    trim: float,
+    known: dict[str, KnownBreak | None],
+    sups: SupTests,
+    inter: BreakInteractions | None,
+    skipped_party: str | None,
+) -> dict[str, Any]:
+    """The JSON-ready record of the design (and the simulation's truth on the demo)."""
+    record: dict[str, Any] = {
+        "break_year": break_year,
+        "trim": trim,
+        "simulated": study.simulated,
+        "known_break": {k: (v.to_record() if v else None) for k, v in known.items()},
+        "sup_wald": {
+            shift: {k: (v.to_record() if v else None) for k, v in tests.items()}
+            for shift, tests in sups.items()
+        },
+        "interactions": inter.to_record() if inter else None,
+        "skipped": {"party-year": skipped_party} if skipped_party else {},
+    }
+    if study.truth:
+        record["truth"] = {
+            "xi_era_party_year": study.truth.get("party_year_effects", {}).get("xi_era"),
+            "xi_era_country_year": study.truth.get("country_year_effects", {}).get("xi_era"),
+        }
+    return record
+
+
+def run(study: Study, panels: dict[str, Panel], out: Path, **params: Any) -> ResearchDesignResult:
+    """Fit (a)-(c) on the study, write table and figure ``design_xi``, return the record.
+
+    Parameters: ``break_year`` (default the study's), ``trim`` (0.15),
+    ``yearly_family`` (``"poisson"``, or ``"negbin"``), ``interaction_controls``
+    (extra regressors of the interaction model).
+    """
+    out = Path(out)
+    break_year = int(params.get("break_year", study.break_year))
+    trim = float(params.get("trim", 0.15))
+    yearly_family = str(params.get("yearly_family", "poisson"))
+    controls = tuple(params.get("interaction_controls", ()))
+    yearly, country, party = _samples(study, panels)
+    skipped_party = None
+    if party is None:
+        skipped_party = (
+            "no party-year panel (the study has no parties / party status): "
+            "party-level break and interaction models skipped"
+        )
+    known, sups, inter = _fit_all(yearly, country, party, break_year, trim, yearly_family, controls)
+    notes = xi_notes(study, yearly, country, party, known, sups, inter, break_year, trim)
+    if skipped_party:
+        notes.append(f"Party-year columns empty: {skipped_party}.")
+    tab = xi_table(
+        known,
+        sups,
+        inter,
+        break_year=break_year,
+        notes=notes,
+        title=TITLE,
+        label=f"tab:{NAME}",
+        simulated=study.simulated,
+    )
+    files = write_table(tab, out, NAME)
+    figure_profiles = {
+        "Level shift": sups["level"]["Country-year"],
+        "Level and trend shift": sups["level+trend"]["Country-year"],
+    }
+    files += xi_figure(
+        yearly,
+        known["Yearly series"],  # type: ignore[arg-type]
+        {k: v for k, v in figure_profiles.items() if v is not None},
+        study.simulated,
+        out / "figures" / NAME,
+    )
+    record = _record(study, break_year, trim, known, sups, inter, skipped_party)
+    models = [kb.result for kb in known.values() if kb is not None]
+    if inter is not None:
+        models.append(inter.result)
+    return ResearchDesignResult(NAME, TITLE, files=files, models=models, record=record)

@@ -1,0 +1,246 @@
+"""The Xi-era break design's table: one block per part, and its notes in words.
+
+Why apart from :mod:`cpcstats.designs.xi_break`: the binding decides what is fitted, this
+module only shapes the results into rows (``reporting.tables`` renders them), so a change of
+wording or layout touches no estimation code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from cpcstats.designs.base import sample_note
+from cpcstats.methods.break_critical import HANSEN_2000_C95
+from cpcstats.methods.breaks import (
+    LEVEL,
+    TREND,
+    TREND_SHIFT,
+    BreakInteractions,
+    KnownBreak,
+    SupWald,
+)
+from cpcstats.panels import Panel
+from cpcstats.reporting.format import format_p_value, format_signed
+from cpcstats.reporting.tables import Block, BlockTable, stats_table
+from cpcstats.study import Study
+
+__all__ = ["xi_notes", "xi_table"]
+
+SupTests = dict[str, dict[str, SupWald | None]]
+
+
+def _years_text(years: Sequence[int]) -> str:
+    """2011, 2012, 2013 -> '2011–2013'; gaps listed with commas."""
+    if not years:
+        return "(empty)"
+    runs: list[list[int]] = [[years[0]]]
+    for y in years[1:]:
+        if y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def _known_rows(fits: dict[str, KnownBreak | None]) -> pd.DataFrame:
+    labels = {
+        TREND: "Pre-break trend (per year)",
+        LEVEL: "Level shift at the break",
+        TREND_SHIFT: "Trend shift after the break",
+    }
+    data: dict[str, list[Any]] = {}
+    index: list[str] = []
+    for label in labels.values():
+        index += [label, "  (s.e.)"]
+    index += ["Level shift, 95% CI", "Wald χ²(2): level and trend shift", "  p-value", "N"]
+    index += ["Clusters"]
+    for column, kb in fits.items():
+        if kb is None:
+            data[column] = [None] * len(index)
+            continue
+        r = kb.result
+        values: list[Any] = []
+        for term in labels:
+            values += [float(r.params[term]), f"({format_signed(float(r.std_errors[term]))})"]
+        ci = r.conf_int().loc[LEVEL]
+        values.append(f"[{format_signed(float(ci['lower']))}, {format_signed(float(ci['upper']))}]")
+        values += [kb.wald.statistic, format_p_value(kb.wald.p_value), int(r.nobs)]
+        values.append(r.n_clusters)
+        data[column] = values
+    return pd.DataFrame(data, index=index)
+
+
+def _sup_rows(tests: dict[str, SupWald | None]) -> pd.DataFrame:
+    index = [
+        "Candidate break years",
+        "sup-Wald",
+        "Estimated break year",
+        "Critical values 10% / 5% / 1%",
+        "Rejects at 5%",
+        "Asymptotic p-value (simulated)",
+        "95% confidence set (LR)",
+    ]
+    data: dict[str, list[Any]] = {}
+    for column, sw in tests.items():
+        if sw is None:
+            data[column] = [None] * len(index)
+            continue
+        cv = sw.critical_values
+        data[column] = [
+            sw.candidate_range.replace("-", "–"),
+            sw.statistic,
+            str(sw.break_year),
+            f"{cv[0.10]:.2f} / {cv[0.05]:.2f} / {cv[0.01]:.2f}",
+            "yes" if sw.rejects(0.05) else "no",
+            format_p_value(sw.p_value, 4),
+            _years_text(list(sw.confidence_set)),
+        ]
+    return pd.DataFrame(data, index=index)
+
+
+def _interaction_rows(columns: Sequence[str], inter: BreakInteractions | None) -> pd.DataFrame:
+    index = ["Post × ruling", "  (s.e.)", "Joint Wald: all post-break interactions", "  df"]
+    index += ["  p-value", "N"]
+    data: dict[str, list[Any]] = {c: [None] * len(index) for c in columns}
+    if inter is not None:
+        r = inter.result
+        term = f"ruling:{LEVEL}"
+        data[columns[-1]] = [
+            float(r.params[term]),
+            f"({format_signed(float(r.std_errors[term]))})",
+            inter.wald.statistic,
+            int(inter.wald.df),
+            format_p_value(inter.wald.p_value),
+            int(r.nobs),
+        ]
+    return pd.DataFrame(data, index=index)
+
+
+def _block(frame: pd.DataFrame, title: str) -> Block:
+    body = stats_table(frame, digits=3).body
+    return Block(body.rows, title=title)
+
+
+def xi_table(
+    known: dict[str, KnownBreak | None],
+    sups: SupTests,
+    inter: BreakInteractions | None,
+    *,
+    break_year: int,
+    notes: list[str],
+    title: str,
+    label: str,
+    simulated: bool,
+) -> BlockTable:
+    """Parts (a) known break, (b) unknown date for p = 1 and 2, (c) interactions."""
+    columns = list(known)
+    blocks = [
+        _block(_known_rows(known), f"(a) Known break at {break_year}"),
+        _block(_sup_rows(sups["level"]), "(b) Unknown break year: level shift (p = 1)"),
+        _block(
+            _sup_rows(sups["level+trend"]),
+            "(b) Unknown break year: level and trend shift (p = 2)",
+        ),
+        _block(
+            _interaction_rows(columns, inter),
+            "(c) Ruling × freedom status × post-break (party-year NB2)",
+        ),
+    ]
+    base = stats_table(
+        pd.DataFrame({c: [] for c in columns}),
+        title=title,
+        label=label,
+        notes=notes,
+        simulated=simulated,
+    )
+    return BlockTable(
+        stub_header="",
+        columns=tuple(columns),
+        body=base.body,
+        notes=base.notes,
+        title=base.title,
+        label=base.label,
+        blocks=tuple(blocks),
+    )
+
+
+def _panel_note(study: Study, level: str, panel: Panel, kb: KnownBreak) -> str:
+    """The panel's sample line plus what the fixed-effect model dropped, by reason."""
+    account = kb.result.sample
+    reasons = {k: v for k, v in (account.dropped if account else {}).items() if v}
+    why = "; ".join(f"{v:,} dropped: {k}" for k, v in reasons.items())
+    extra = f"Break models use {kb.result.nobs:,} of {len(panel.data):,} {level}s"
+    extra += f" ({why}; such units carry no information with unit fixed effects)." if why else "."
+    return sample_note(study, level, len(panel.data), extra)
+
+
+def _sample_notes(
+    study: Study,
+    yearly: pd.DataFrame,
+    country: Panel,
+    party: Panel | None,
+    known: dict[str, KnownBreak | None],
+) -> list[str]:
+    what = "SIMULATED embedded demo study" if study.simulated else study.name
+    country_kb, party_kb = known["Country-year"], known["Party-year"]
+    assert country_kb is not None
+    notes = [
+        f"Yearly series: total contacts per year of the {what}, "
+        f"{study.first_year}-{study.last_year} ({len(yearly)} observations).",
+        _panel_note(study, "country-year", country, country_kb),
+    ]
+    if party is not None and party_kb is not None:
+        notes.append(_panel_note(study, "party-year", party, party_kb))
+    return notes
+
+
+def xi_notes(
+    study: Study,
+    yearly: pd.DataFrame,
+    country: Panel,
+    party: Panel | None,
+    known: dict[str, KnownBreak | None],
+    sups: SupTests,
+    inter: BreakInteractions | None,
+    break_year: int,
+    trim: float,
+) -> list[str]:
+    """Samples, estimators, SEs and the approximations, in words."""
+    notes = _sample_notes(study, yearly, country, party, known)
+    notes.append(
+        "Estimators: "
+        + "; ".join(kb.estimator for kb in known.values() if kb is not None)
+        + f". Regressors: trend = year - {break_year}, level shift = 1[year >= {break_year}], "
+        "trend shift = trend x level shift; coefficients on the log scale."
+    )
+    level = sups["level"]["Country-year"]
+    series = sups["level+trend"]["Yearly series"]
+    assert level is not None and series is not None
+    notes.append(
+        f"(b) Wald statistics at every candidate year of the trimmed range (first and last "
+        f"{trim:.0%} of years dropped: {level.candidate_range}) with the same estimators and "
+        f"SEs; the yearly series also needs {series.min_segment} years on each side of a "
+        "level-and-trend break (variances collapse when a regime's own intercept and "
+        "slope nearly interpolate its points), which makes the critical values conservative "
+        f"there. Critical values: {level.critical_values_source}; asymptotic in the number of "
+        f"years, so an approximation with {len(yearly)} years. p-values: "
+        f"{level.p_value_method}."
+    )
+    notes.append(
+        "Confidence set: candidate years whose likelihood-ratio statistic against the "
+        "likelihood-maximising year, divided by the variance ratio eta^2 (clustered or "
+        f"quasi-Poisson over model-based), is below Hansen's (2000) c = -2 log(1 - sqrt(0.95)) = "
+        f"{HANSEN_2000_C95:.2f}; an approximation (Hansen's theory assumes a shrinking break "
+        "in a regression)."
+    )
+    if inter is not None:
+        notes.append(
+            f"(c) Party-year NB2 of contacts on ruling x freedom status x post-break "
+            f"(N = {inter.result.nobs:,}), SEs {inter.result.se_description}; joint Wald test "
+            f"of the {inter.wald.df} post-break interaction terms (post x ruling, post x "
+            "status, post x ruling x status)."
+        )
+    return notes
