@@ -408,7 +408,7 @@ def compare_top_partners(
                 row["comparison"] = f"same contacts, rank {rank} instead of {pub_rank}"
             else:
                 row["comparison"] = "match"
-        elif problem.startswith("party not found"):
+        elif found.empty:  # not found (not ambiguous): say where such a name is
             row["hint"] = _hint(entry, known, ranked)
         rows.append(row)
     out = pd.DataFrame(rows, columns=list(_COMPARE_COLUMNS))
