@@ -20,8 +20,20 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cpcstats.errors import CpcError, OutputError
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    import pandas as pd
+
+    from cpcstats.estimation.results import FitResult
+    from cpcstats.io import InputFile
+    from cpcstats.spec import ModelSpec
+
+    _Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _cmd_replicate(args: argparse.Namespace) -> int:
@@ -103,13 +115,9 @@ def _parse_lags(items: list[str]) -> dict[str, list[int]]:
     return out
 
 
-def _cmd_fit(args: argparse.Namespace) -> int:
-    from cpcstats.estimation.fit import fit
-    from cpcstats.outputs import write_json
-    from cpcstats.panels import country_year, party_year
-    from cpcstats.reporting.tables import table
+def _selected_specs(args: argparse.Namespace) -> list[ModelSpec]:
+    """The specifications of the file, only those named by ``--name`` if given."""
     from cpcstats.spec import load_specs
-    from cpcstats.study import load_study
 
     specs = load_specs(args.spec)
     if args.name:
@@ -120,25 +128,99 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 file=args.spec,
                 fix="check the names after --name",
             )
+    return specs
+
+
+def _read_data(path: str) -> tuple[pd.DataFrame, InputFile]:
+    """The user's own panel file (``--data``), typed, and what was read, printed."""
+    from cpcstats.io import read_panel
+
+    # typed: numbers are numbers, NA/empty/. are missing in numeric columns only;
+    # index = file row - 2 (row 1 = header), as fit() numbers rows in its messages
+    frame, info = read_panel(path)
+    kinds: dict[str, list[str]] = {}
+    for column, kind in info.column_types or ():
+        kinds.setdefault(kind, []).append(column)
+    how = f" ({info.encoding}, delimiter {info.delimiter!r})" if info.encoding else ""
+    print(f"read {info.path}{how}: {info.rows:,} rows")
+    for kind, columns in kinds.items():
+        print(f"  {kind}: {', '.join(columns)}")
+    return frame, info
+
+
+def _dropped_rows(spec: ModelSpec, frame: pd.DataFrame, result: FitResult) -> dict[str, list[int]]:
+    """Which rows the model dropped for missing values, in the file's numbering.
+
+    The same steps as fit's model sample (filter, then one variable at a time).
+    """
+    from cpcstats.formula import evaluate_filter
+
+    if result.sample is None:
+        return {}
+    kept = frame
+    if spec.sample:
+        kept = kept[evaluate_filter(spec.sample, kept, file=spec.source).to_numpy()]
+    rows: dict[str, list[int]] = {}
+    for reason, count in result.sample.dropped.items():
+        variable = reason.removeprefix("missing ")
+        if reason == variable or not count or variable not in kept.columns:
+            continue
+        gone = kept[variable].isna().to_numpy()
+        if int(gone.sum()) == count:
+            rows[reason] = [int(label) + 2 for label in kept.index[gone]]
+        kept = kept[~gone]
+    return rows
+
+
+def _report_data_sample(
+    spec: ModelSpec,
+    frame: pd.DataFrame,
+    info: InputFile,
+    result: FitResult,
+    record: dict[str, object],
+) -> None:
+    """Print and record the rows a model on ``--data`` dropped, and its text columns."""
+    from cpcstats.formula import parse_formula
+
+    study_name = Path(info.path).name
+    tabular = Path(info.path).suffix.lower() not in (".parquet", ".pq", ".dta")
+    rows = _dropped_rows(spec, frame, result)
+    print(result.sample.summary())
+    text = {c for c, kind in info.column_types or () if kind == "text"}
+    for variable in parse_formula(spec.formula, frame.columns).variables:
+        if variable in text:  # say so: a number column would not be listed here
+            levels = frame[variable].nunique()
+            print(f"  {variable}: a text column, fitted as categories ({levels} levels)")
+    for reason, numbers in rows.items():
+        shown = ", ".join(map(str, numbers[:10]))
+        more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
+        where = (
+            f"{'row' if len(numbers) == 1 else 'rows'} {shown}{more} of {study_name}; "
+            "row 1 is the header"
+            if tabular
+            else f"records {', '.join(str(n - 1) for n in numbers[:10])}{more} "
+            f"of {study_name}, counting from 1"
+        )
+        noun = "row" if len(numbers) == 1 else "rows"
+        print(f"  dropped {len(numbers)} {noun} with {reason} ({where})")
+    result.extra["dropped_rows"] = rows
+    record["dropped_rows"] = rows
+    record["input"] = info.to_dict()
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from cpcstats.estimation.fit import fit
+    from cpcstats.outputs import write_json
+    from cpcstats.panels import country_year, party_year
+    from cpcstats.reporting.tables import table
+    from cpcstats.study import load_study
+
+    specs = _selected_specs(args)
     out = Path(args.out)
     fitted = []
     if args.data:
-        from cpcstats.formula import evaluate_filter, parse_formula
-        from cpcstats.io import read_panel
-
-        # typed: numbers are numbers, NA/empty/. are missing in numeric columns only;
-        # index = file row - 2 (row 1 = header), as fit() numbers rows in its messages
-        frame, info = read_panel(args.data)
-        study_name = Path(info.path).name
-        simulated = False
-        tabular = Path(info.path).suffix.lower() not in (".parquet", ".pq", ".dta")
-        kinds: dict[str, list[str]] = {}
-        for column, kind in info.column_types or ():
-            kinds.setdefault(kind, []).append(column)
-        how = f" ({info.encoding}, delimiter {info.delimiter!r})" if info.encoding else ""
-        print(f"read {info.path}{how}: {info.rows:,} rows")
-        for kind, columns in kinds.items():
-            print(f"  {kind}: {', '.join(columns)}")
+        frame, info = _read_data(args.data)
+        study_name, simulated = Path(info.path).name, False
     else:
         study = load_study(args.study)
         study_name, simulated = study.name, study.simulated
@@ -159,41 +241,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             "model": result.to_record(),
         }
         if args.data and result.sample is not None:
-            # Which rows the model dropped for missing values, in the file's numbering:
-            # the same steps as fit's model sample (filter, then one variable at a time).
-            kept = frame
-            if spec.sample:
-                kept = kept[evaluate_filter(spec.sample, kept, file=spec.source).to_numpy()]
-            rows: dict[str, list[int]] = {}
-            for reason, count in result.sample.dropped.items():
-                variable = reason.removeprefix("missing ")
-                if reason == variable or not count or variable not in kept.columns:
-                    continue
-                gone = kept[variable].isna().to_numpy()
-                if int(gone.sum()) == count:
-                    rows[reason] = [int(label) + 2 for label in kept.index[gone]]
-                kept = kept[~gone]
-            print(result.sample.summary())
-            text = {c for c, kind in info.column_types or () if kind == "text"}
-            for variable in parse_formula(spec.formula, frame.columns).variables:
-                if variable in text:  # say so: a number column would not be listed here
-                    levels = frame[variable].nunique()
-                    print(f"  {variable}: a text column, fitted as categories ({levels} levels)")
-            for reason, numbers in rows.items():
-                shown = ", ".join(map(str, numbers[:10]))
-                more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
-                where = (
-                    f"{'row' if len(numbers) == 1 else 'rows'} {shown}{more} of {study_name}; "
-                    "row 1 is the header"
-                    if tabular
-                    else f"records {', '.join(str(n - 1) for n in numbers[:10])}{more} "
-                    f"of {study_name}, counting from 1"
-                )
-                noun = "row" if len(numbers) == 1 else "rows"
-                print(f"  dropped {len(numbers)} {noun} with {reason} ({where})")
-            result.extra["dropped_rows"] = rows
-            record["dropped_rows"] = rows
-            record["input"] = info.to_dict()
+            _report_data_sample(spec, frame, info, result, record)
         print()
         fitted.append(result)
         write_json(out / f"{spec.name}.json", record)
@@ -221,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_project_commands(sub, common)
+    _add_data_commands(sub, common)
+    _add_fit_command(sub, common)
+    return parser
+
+
+def _add_project_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> None:
+    """``replicate`` and ``init``: the whole run, and a new project folder for it."""
 
     rep = sub.add_parser(
         "replicate", parents=[common], help="run the whole replication into a folder"
@@ -257,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ini.set_defaults(func=_cmd_init)
 
+
+def _add_data_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> None:
+    """``check``, ``topics`` and ``panel``: the inputs, their texts and their panels."""
     chk = sub.add_parser(
         "check",
         parents=[common],
@@ -288,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pan.set_defaults(func=_cmd_panel)
 
+
+def _add_fit_command(sub: _Subparsers, common: argparse.ArgumentParser) -> None:
+    """``fit``: the models of one specification file, on a study or on one's own panel."""
     fit = sub.add_parser("fit", parents=[common], help="fit the model(s) of a specification file")
     fit.add_argument("spec", help="a TOML specification file")
     fit.add_argument("--name", action="append", help="fit only this model (repeatable)")
@@ -299,7 +361,6 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", default="reports/fit")
     fit.add_argument("--irr", action="store_true", help="show incidence-rate ratios")
     fit.set_defaults(func=_cmd_fit)
-    return parser
 
 
 class Terminated(BaseException):
