@@ -14,11 +14,17 @@ checked against :data:`LAYERS` (the order ARCHITECTURE.md describes):
 Violations that are known and being removed are listed in :data:`KNOWN_VIOLATIONS`; each
 must still exist (a fixed one must be deleted from the list, so it can only shrink), and
 nothing else may violate.
+
+Three size rules keep the modules readable (issue 13): no file over :data:`MAX_FILE_LINES`
+lines, no function over :data:`MAX_FUNCTION_LINES` lines unless its docstring says why in a
+line starting "Long because", and no block of :data:`MIN_REPEATED_LINES` or more code lines
+repeated within the package (one concept, one implementation).
 """
 
 from __future__ import annotations
 
 import ast
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,3 +287,142 @@ def test_the_order_rejects_an_upward_import_and_a_cycle() -> None:
     assert layer_of("designs") > layer_of("reporting")
     assert find_cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+# --------------------------------------------------------------------------- size rules
+
+MAX_FILE_LINES = 500
+MAX_FUNCTION_LINES = 80
+MIN_REPEATED_LINES = 10
+LONG_REASON = "Long because"
+TREES: dict[str, ast.Module] = {
+    module: ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for module, path in MODULES.items()
+}
+
+
+def _label(module: str) -> str:
+    return str(MODULES[module].relative_to(SOURCE.parent))
+
+
+def long_files() -> list[str]:
+    """Files of the package over :data:`MAX_FILE_LINES` lines, with their length."""
+    found = []
+    for module, path in MODULES.items():
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > MAX_FILE_LINES:
+            found.append(f"{_label(module)}: {lines} lines")
+    return found
+
+
+def long_functions_in(tree: ast.Module, label: str) -> list[str]:
+    """Functions (def line to end, docstring included) over :data:`MAX_FUNCTION_LINES`
+    lines whose docstring has no line starting "Long because"."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        length = (node.end_lineno or node.lineno) - node.lineno + 1
+        if length <= MAX_FUNCTION_LINES:
+            continue
+        doc = ast.get_docstring(node) or ""
+        if any(line.strip().startswith(LONG_REASON) for line in doc.splitlines()):
+            continue
+        found.append(f"{label}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def _ignored_lines(tree: ast.Module) -> set[int]:
+    """Line numbers of docstrings (any string statement) and of import statements."""
+    ignored: set[int] = set()
+    for node in ast.walk(tree):
+        is_text = (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
+        if is_text or isinstance(node, (ast.Import, ast.ImportFrom)):
+            ignored.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return ignored
+
+
+def code_lines(text: str, tree: ast.Module) -> list[tuple[int, str]]:
+    """(line number, stripped text) of the lines that count for repetition: not blank, not
+    a comment alone, not part of a docstring or an import."""
+    ignored = _ignored_lines(tree)
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and number not in ignored:
+            out.append((number, stripped))
+    return out
+
+
+def repeated_blocks(files: dict[str, tuple[str, ast.Module]], size: int) -> list[str]:
+    """Places where ``size`` consecutive code lines equal ``size`` lines elsewhere.
+
+    A longer repeated block is reported once, at its first line in each copy.
+    """
+    seen: dict[tuple[str, ...], list[tuple[str, int, int]]] = defaultdict(list)
+    for label, (text, tree) in files.items():
+        lines = code_lines(text, tree)
+        for i in range(len(lines) - size + 1):
+            seen[tuple(s for _, s in lines[i : i + size])].append((label, i, lines[i][0]))
+    repeats: list[list[tuple[str, int, int]]] = []
+    for places in seen.values():
+        copies: list[tuple[str, int, int]] = []
+        for place in places:  # overlapping windows of one file are not two copies
+            if all(place[0] != q[0] or abs(place[1] - q[1]) >= size for q in copies):
+                copies.append(place)
+        if len(copies) >= 2:
+            repeats.append(copies)
+    starts = {(label, index) for copies in repeats for label, index, _ in copies}
+    return sorted(
+        " = ".join(f"{label}:{line}" for label, _, line in copies)
+        for copies in repeats
+        if (copies[0][0], copies[0][1] - 1) not in starts
+    )
+
+
+def test_the_size_checkers_bite() -> None:
+    """A long function without a reason, one with a reason, and a block written twice."""
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    bare = ast.parse("def f():\n" + body)
+    reasoned = ast.parse(
+        'def f():\n    """Long because a test.\n\n    Long because: why."""\n' + body
+    )
+    assert long_functions_in(bare, "x") == ["x:1 f: 81 lines"]
+    assert long_functions_in(reasoned, "x") == []
+    block = "".join(f"y{i} = compute({i})\n" for i in range(12))
+    one = "import os\n" + block
+    two = '"""Doc."""\n# a comment\n\n' + block + "z = 1\n"
+    files = {"a.py": (one, ast.parse(one)), "b.py": (two, ast.parse(two))}
+    assert repeated_blocks(files, MIN_REPEATED_LINES) == ["a.py:2 = b.py:4"]
+    assert repeated_blocks({"a.py": files["a.py"]}, MIN_REPEATED_LINES) == []
+
+
+@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
+def test_no_file_is_over_500_lines() -> None:
+    found = long_files()
+    assert not found, f"files over {MAX_FILE_LINES} lines (split them by job):\n  " + (
+        "\n  ".join(found)
+    )
+
+
+@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
+def test_no_function_is_over_80_lines_without_a_reason() -> None:
+    found = [f for m, tree in TREES.items() for f in long_functions_in(tree, _label(m))]
+    assert not found, (
+        f"functions over {MAX_FUNCTION_LINES} lines (split them, or give a one-line reason "
+        f"starting {LONG_REASON!r} in the docstring):\n  " + "\n  ".join(found)
+    )
+
+
+@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
+def test_no_block_of_10_lines_is_repeated() -> None:
+    files = {_label(m): (MODULES[m].read_text(encoding="utf-8"), t) for m, t in TREES.items()}
+    found = repeated_blocks(files, MIN_REPEATED_LINES)
+    assert not found, (
+        f"blocks of {MIN_REPEATED_LINES}+ identical code lines in two places (make them one "
+        "function):\n  " + "\n  ".join(found)
+    )
