@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
 from cpcstats.estimation.results import FitResult
 from cpcstats.reporting.style import (
     PNG_DPI,
     SIMULATED_MARK,
-    mark_simulated,
+    finish_figure,
     new_figure,
     save_figure,
     style,
@@ -98,10 +99,7 @@ def plot_yearly_contacts(
         if title:
             ax.set_title(title)
         ax.legend(frameon=False, loc="upper left", fontsize=9)
-        if simulated:
-            mark_simulated(fig)
-        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
-        return save_figure(fig, stem)
+        return finish_figure(fig, stem, simulated=simulated)
 
 
 def _default_terms(models: Sequence[FitResult]) -> list[str]:
@@ -131,6 +129,67 @@ def _log_ticks(low: float, high: float) -> list[float]:
     return ticks
 
 
+def _draw_model(
+    ax: Axes,
+    model: FitResult,
+    name: str,
+    chosen: Sequence[str],
+    offset: float,
+    marker: str,
+    colour: object,
+) -> list[float]:
+    """One model's IRRs with their 95% CIs, dodged by ``offset``; returns the CI bounds.
+
+    Terms the model lacks or whose IRR or bounds are not finite and positive (a log
+    axis cannot show them) are skipped.  A model that did not converge gets hollow
+    markers and says so in the legend.
+    """
+    table = model.irr()
+    ys, xs, lo, hi, bounds = [], [], [], [], []
+    for i, term in enumerate(chosen):
+        if term not in table.index:
+            continue
+        row = table.loc[term]
+        values = (float(row["irr"]), float(row["lower"]), float(row["upper"]))
+        if not all(np.isfinite(v) and v > 0 for v in values):
+            continue
+        ys.append(i + offset)
+        xs.append(values[0])
+        lo.append(values[0] - values[1])
+        hi.append(values[2] - values[0])
+        bounds += [values[1], values[2]]
+    ax.errorbar(
+        xs,
+        ys,
+        xerr=[lo, hi],
+        fmt=marker,
+        color=colour,
+        markerfacecolor=colour if model.converged else "white",
+        markersize=5,
+        capsize=2.5,
+        elinewidth=1.3,
+        label=name if model.converged else f"{name} (did not converge)",
+    )
+    return bounds
+
+
+def _irr_axes(ax: Axes, chosen: Sequence[str], bounds: Sequence[float]) -> None:
+    """The log IRR axis around 1 and every CI bound, and one labelled row per term."""
+    ax.axvline(1.0, color="0.3", linestyle=":", linewidth=1.2, zorder=0)
+    ax.set_xscale("log")
+    if bounds:
+        low = min(min(bounds), 1.0) / 1.08
+        high = max(max(bounds), 1.0) * 1.08
+        ax.set_xlim(low, high)
+        ax.xaxis.set_major_locator(FixedLocator(_log_ticks(low, high)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_yticks(range(len(chosen)), [pretty_term(t) for t in chosen])
+    ax.set_ylim(len(chosen) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("Incidence-rate ratio (95% CI, log scale)")
+
+
 def plot_irr(
     models: Sequence[FitResult],
     *,
@@ -158,55 +217,16 @@ def plot_irr(
 
     n = len(models)
     offsets = np.linspace(-0.3, 0.3, n) if n > 1 else np.zeros(1)
-    lows: list[float] = []
-    highs: list[float] = []
-
     with style():
         fig = new_figure(7.0, max(2.6, 0.55 * len(chosen) * max(1.0, n / 2.5) + 1.4))
         ax = fig.add_subplot()
         palette = sns.color_palette("colorblind", n)
+        bounds: list[float] = []
         for j, (m, name, colour) in enumerate(zip(models, names, palette, strict=True)):
-            table = m.irr()
-            ys, xs, lo, hi = [], [], [], []
-            for i, term in enumerate(chosen):
-                if term not in table.index:
-                    continue
-                row = table.loc[term]
-                values = (float(row["irr"]), float(row["lower"]), float(row["upper"]))
-                if not all(np.isfinite(v) and v > 0 for v in values):
-                    continue
-                ys.append(i + offsets[j])
-                xs.append(values[0])
-                lo.append(values[0] - values[1])
-                hi.append(values[2] - values[0])
-                lows.append(values[1])
-                highs.append(values[2])
-            label = name if m.converged else f"{name} (did not converge)"
-            ax.errorbar(
-                xs,
-                ys,
-                xerr=[lo, hi],
-                fmt=_MARKERS[j % len(_MARKERS)],
-                color=colour,
-                markerfacecolor=colour if m.converged else "white",
-                markersize=5,
-                capsize=2.5,
-                elinewidth=1.3,
-                label=label,
+            bounds += _draw_model(
+                ax, m, name, chosen, offsets[j], _MARKERS[j % len(_MARKERS)], colour
             )
-        ax.axvline(1.0, color="0.3", linestyle=":", linewidth=1.2, zorder=0)
-        ax.set_xscale("log")
-        if lows:
-            low = min(min(lows), 1.0) / 1.08
-            high = max(max(highs), 1.0) * 1.08
-            ax.set_xlim(low, high)
-            ax.xaxis.set_major_locator(FixedLocator(_log_ticks(low, high)))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_yticks(range(len(chosen)), [pretty_term(t) for t in chosen])
-        ax.set_ylim(len(chosen) - 0.5, -0.5)
-        ax.grid(axis="y", visible=False)
-        ax.set_xlabel("Incidence-rate ratio (95% CI, log scale)")
+        _irr_axes(ax, chosen, bounds)
         if n > 1 or not models[0].converged:
             ax.legend(
                 frameon=False,
@@ -215,7 +235,4 @@ def plot_irr(
                 bbox_to_anchor=(0.5, 1.0),
                 ncol=min(n, 3),
             )
-        if simulated:
-            mark_simulated(fig)
-        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
-        return save_figure(fig, stem)
+        return finish_figure(fig, stem, simulated=simulated)

@@ -25,7 +25,15 @@ from matplotlib.figure import Figure
 
 from cpcstats.io import write_atomic
 
-__all__ = ["PNG_DPI", "SIMULATED_MARK", "mark_simulated", "new_figure", "save_figure", "style"]
+__all__ = [
+    "PNG_DPI",
+    "SIMULATED_MARK",
+    "finish_figure",
+    "mark_simulated",
+    "new_figure",
+    "save_figure",
+    "style",
+]
 
 SIMULATED_MARK = "SIMULATED DATA (demo study)"
 PNG_DPI = 150
@@ -82,3 +90,15 @@ def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
         fig.savefig(buffer, format=fmt, dpi=PNG_DPI, metadata=metadata)
         paths.append(write_atomic(stem.parent / f"{stem.name}.{fmt}", buffer.getvalue()))
     return paths
+
+
+def finish_figure(fig: Figure, stem: str | Path, *, simulated: bool) -> list[Path]:
+    """Mark a simulated figure, lay it out (leaving room for the mark's caption), save it.
+
+    The last three steps of every cpcstats figure, in one place so the caption strip and
+    the layout are the same everywhere.  Returns the written ``[pdf, png]`` paths.
+    """
+    if simulated:
+        mark_simulated(fig)
+    fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
+    return save_figure(fig, stem)

@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from cpcstats.accounting import StageAccount
 from cpcstats.io import write_frame
-from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
+from cpcstats.reporting.style import finish_figure, new_figure, style
 from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
 from cpcstats.study import Study
@@ -61,10 +61,7 @@ def plot_yearly_topics(
             ax.set_visible(False)
         what = "news items" if unit == "item" else "contacts"
         fig.supylabel(f"% of {what} mentioning the topic", fontsize=9)
-        if simulated:
-            mark_simulated(fig)
-        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
-        return save_figure(fig, stem)
+        return finish_figure(fig, stem, simulated=simulated)
 
 
 def topic_table_frame(table: pd.DataFrame, dictionary: TopicDictionary) -> pd.DataFrame:
