@@ -7,7 +7,7 @@ import the fitting machinery (statsmodels, patsy, linearmodels) to do so.  This 
 imports only the standard library; a family's fit function and a variance's estimator
 are named by ``"module:attribute"`` paths and imported on first use, so specs and
 estimation both read this one registry and nothing here pulls in the estimators.
-(:mod:`cpcstats.estimation.registry` re-exports the family names for older importers.)
+(:mod:`cpcstats.estimation.registry` re-exports its public names for older importers.)
 
 Adding a family is one new module with its fit function ``(ModelData) -> CoreFit`` plus
 one :func:`register_family` call (for a built-in family: one entry in ``_BUILTIN``
