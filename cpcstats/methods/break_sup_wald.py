@@ -48,7 +48,9 @@ class SupWald:
     min_segment: int
     years: tuple[int, int]
     candidates: tuple[int, ...]
-    profile: pd.DataFrame  # year, wald, p_pointwise, loglik, lr, lr_scaled, in_set
+    #: columns year (the candidate date, whatever ``tname`` is), wald, p_pointwise, loglik,
+    #: lr, lr_scaled, in_set
+    profile: pd.DataFrame
     statistic: float
     break_year: int
     critical_values: dict[float, float]
