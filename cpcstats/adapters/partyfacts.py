@@ -146,14 +146,8 @@ def read_partyfacts(
 def _register(src: Source) -> pd.DataFrame:
     """The core list's columns, typed; a row without a partyfacts_id is an error."""
     raw = src.raw
-    pf = src.number("partyfacts_id", whole=True)
-    ab.require_present(
-        pf,
-        "partyfacts_id",
-        src.path,
-        what="partyfacts_id",
-        fix="every Party Facts party has an id; download the file again",
-    )
+    fix = "every Party Facts party has an id; download the file again"
+    pf = src.identifier("partyfacts_id", what="partyfacts_id", fix=fix)
     text = {
         c: src.text(c) if c in raw.columns else None
         for c in ("name_short", "name", "name_english", "name_other")

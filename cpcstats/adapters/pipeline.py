@@ -54,6 +54,12 @@ class Source:
         """A numeric column of the raw file (``whole``, ``low``, ``high`` as in to_number)."""
         return ab.to_number(self.raw, column, self.path, **bounds)
 
+    def identifier(self, column: str, *, what: str, fix: str) -> pd.Series:
+        """A whole-number id column that every row must have (InputError at the first gap)."""
+        numeric = self.number(column, whole=True)
+        ab.require_present(numeric, column, self.path, what=what, fix=fix)
+        return numeric
+
     def year(self, column: str = "year") -> pd.Series:
         return ab.to_year(self.raw, column, self.path)
 

@@ -157,13 +157,8 @@ def _notes(
 def _elections(src: Source) -> pd.DataFrame:
     """The file's election rows as typed columns; a row without a party id is an error."""
     raw = src.raw
-    pid = src.number("v2paid", whole=True)
-    ab.require_present(
-        pid,
-        "v2paid",
-        src.path,
-        what="party id",
-        fix="every V-Party row has v2paid; export the file again",
+    pid = src.identifier(
+        "v2paid", what="party id", fix="every V-Party row has v2paid; export the file again"
     )
     code = src.number("v2pagovsup", whole=True, low=0, high=4)
     table = pd.DataFrame(

@@ -16,22 +16,10 @@ import pandas as pd
 
 from cpcstats.countries import is_iso3
 from cpcstats.errors import SpecError
+from cpcstats.party_names import report as rp
 from cpcstats.party_names import text as tx
 from cpcstats.party_names.index import Entry, PartyIndex
-from cpcstats.party_names.report import (
-    CANDIDATES_LISTED,
-    FUZZY_FLOOR,
-    FUZZY_MARGIN,
-    FUZZY_THRESHOLD,
-    HOW_AMBIGUOUS,
-    HOW_EXACT,
-    HOW_FUZZY,
-    HOW_NORMALISED,
-    HOW_OVERRIDE,
-    HOW_UNMATCHED,
-    PartyMatch,
-    PartyMatchReport,
-)
+from cpcstats.party_names.report import FUZZY_THRESHOLD, PartyMatch, PartyMatchReport
 from cpcstats.party_names.text import core_form, initials, normalise
 
 
@@ -82,14 +70,20 @@ def _decide(
     unique = list({e.partyfacts_id: e for e in found}.values())
     cands = [e for e in unique if _in_years(e, year)]
     if not cands:
-        listed = tuple((e.partyfacts_id, e.label, 1.0) for e in unique[:CANDIDATES_LISTED])
+        listed = tuple((e.partyfacts_id, e.label, 1.0) for e in unique[: rp.CANDIDATES_LISTED])
         return PartyMatch(
-            name, iso3, None, HOW_UNMATCHED, None, listed, f"{rule}; no candidate active in {year}"
+            name,
+            iso3,
+            None,
+            rp.HOW_UNMATCHED,
+            None,
+            listed,
+            f"{rule}; no candidate active in {year}",
         )
-    listed = tuple((e.partyfacts_id, e.label, 1.0) for e in cands[:CANDIDATES_LISTED])
+    listed = tuple((e.partyfacts_id, e.label, 1.0) for e in cands[: rp.CANDIDATES_LISTED])
     if len(cands) == 1:
         return PartyMatch(name, iso3, cands[0].partyfacts_id, how, 1.0, listed, rule)
-    return PartyMatch(name, iso3, None, HOW_AMBIGUOUS, 1.0, listed, rule)
+    return PartyMatch(name, iso3, None, rp.HOW_AMBIGUOUS, 1.0, listed, rule)
 
 
 def _abbreviates(text: str, e: Entry) -> bool:
@@ -131,20 +125,20 @@ def match_one(
     table = overrides or {}
     for key in (f"{iso3}:{text.casefold()}", text.casefold()):
         if key in table:
-            return PartyMatch(name, iso3, table[key], HOW_OVERRIDE, None, (), "override")
+            return PartyMatch(name, iso3, table[key], rp.HOW_OVERRIDE, None, (), "override")
     parties = index.parties(iso3)
     if not text or not parties:
         why = "empty name" if not text else f"no register party in {iso3 or '<no country>'}"
-        return PartyMatch(name, iso3, None, HOW_UNMATCHED, None, (), why)
+        return PartyMatch(name, iso3, None, rp.HOW_UNMATCHED, None, (), why)
     # 2. exact
     found = [e for e in parties if text in e.names]
-    hit = _decide(name, iso3, found, HOW_EXACT, "a register name", year)
+    hit = _decide(name, iso3, found, rp.HOW_EXACT, "a register name", year)
     if hit is not None:
         return hit
     # 3. normalised, form by form; the first form that yields candidates decides
     form = _InputForms.of(text, iso3)
     for found, rule in _normalised_candidates(form, parties):
-        hit = _decide(name, iso3, found, HOW_NORMALISED, rule, year)
+        hit = _decide(name, iso3, found, rp.HOW_NORMALISED, rule, year)
         if hit is not None:
             return hit
     # 4. fuzzy on core forms, among the parties the qualifiers fit
@@ -214,9 +208,9 @@ def _fuzzy_ranking(core: str, parties: list[Entry]) -> list[tuple[float, Entry]]
         for c in e.cores:
             matcher.set_seq1(c)
             # quick_ratio bounds ratio from above: skip the exact computation when it
-            # cannot beat this party's best so far or reach FUZZY_FLOOR (such a party
+            # cannot beat this party's best so far or reach rp.FUZZY_FLOOR (such a party
             # could be neither taken nor a useful candidate to list).
-            floor = max(s, FUZZY_FLOOR)
+            floor = max(s, rp.FUZZY_FLOOR)
             if matcher.real_quick_ratio() > floor and matcher.quick_ratio() > floor:
                 s = max(s, matcher.ratio())
         if s > scored.get(e.partyfacts_id, (-1.0, e))[0]:
@@ -236,25 +230,25 @@ def _fuzzy(
     """Rule 4: the best fuzzy candidate, taken only above the threshold and the margin."""
     parties = [e for e in parties if _fits(form.qualifiers, e)]
     if not form.core or not parties:
-        return PartyMatch(name, iso3, None, HOW_UNMATCHED, None, (), "no content words")
+        return PartyMatch(name, iso3, None, rp.HOW_UNMATCHED, None, (), "no content words")
     ranked = _fuzzy_ranking(form.core, parties)
     if year is not None:
         active = [se for se in ranked if _in_years(se[1], year)]
         ranked = active or ranked
     listed = tuple(
-        (e.partyfacts_id, e.label, round(s, 3)) for s, e in ranked[:CANDIDATES_LISTED] if s > 0
+        (e.partyfacts_id, e.label, round(s, 3)) for s, e in ranked[: rp.CANDIDATES_LISTED] if s > 0
     )
     if not ranked or ranked[0][0] <= 0:
-        return PartyMatch(name, iso3, None, HOW_UNMATCHED, None, (), "no similar name")
+        return PartyMatch(name, iso3, None, rp.HOW_UNMATCHED, None, (), "no similar name")
     best, runner = ranked[0][0], (ranked[1][0] if len(ranked) > 1 else 0.0)
     score = round(best, 3)
-    if best >= threshold and best - runner >= FUZZY_MARGIN:
+    if best >= threshold and best - runner >= rp.FUZZY_MARGIN:
         return PartyMatch(
-            name, iso3, ranked[0][1].partyfacts_id, HOW_FUZZY, score, listed, "fuzzy core form"
+            name, iso3, ranked[0][1].partyfacts_id, rp.HOW_FUZZY, score, listed, "fuzzy core form"
         )
     if best >= threshold:
-        return PartyMatch(name, iso3, None, HOW_AMBIGUOUS, score, listed, "fuzzy tie")
-    return PartyMatch(name, iso3, None, HOW_UNMATCHED, score, listed, "below threshold")
+        return PartyMatch(name, iso3, None, rp.HOW_AMBIGUOUS, score, listed, "fuzzy tie")
+    return PartyMatch(name, iso3, None, rp.HOW_UNMATCHED, score, listed, "below threshold")
 
 
 def match_party_names(
