@@ -151,10 +151,11 @@ def variance(spec: ModelSpec, core: CoreFit, design: Design, frame: pd.DataFrame
     """The variance the spec asks for, from the registry's estimator of that name.
 
     A family that brings its own variance (GEE, linearmodels) uses it for every se type
-    but ``quasi``, which is a property of the Poisson likelihood and checked as such.
+    but those marked ``over_family_own`` (``quasi``, a property of the Poisson
+    likelihood, checked as such).
     """
     estimator = VARIANCES[spec.se_type]
-    if core.vcov is not None and estimator.name != "quasi":
+    if core.vcov is not None and not estimator.over_family_own:
         estimator = VARIANCES["model"]
     return estimator.compute(VarianceRequest(spec, core, design, frame))
 

@@ -141,6 +141,8 @@ class VarianceEstimator:
     result_types: ClassVar[tuple[str, ...]] = ()
     selectable: ClassVar[bool] = True
     uses_clusters: ClassVar[bool] = False  # needs >= 2 levels of each cluster variable
+    # used even when the family brings its own variance (which replaces every other one)
+    over_family_own: ClassVar[bool] = False
 
     def compute(self, request: VarianceRequest) -> Vcov:
         raise NotImplementedError
@@ -337,6 +339,7 @@ class Quasi(VarianceEstimator):
     """
 
     name = "quasi"
+    over_family_own = True  # a property of the Poisson likelihood, checked as such
 
     def compute(self, request: VarianceRequest) -> Vcov:
         spec, core, design = request.spec, request.core, request.design
