@@ -1,0 +1,96 @@
+"""Model choice by AIC/BIC, ranked only among models on the same sample."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cpcstats.diagnostics.common import (
+    as_named,
+    family_label,
+    no_count_likelihood,
+    sample_difference,
+)
+from cpcstats.estimation.results import FitResult
+
+__all__ = ["criteria", "information_criteria"]
+
+
+def information_criteria(
+    results: Sequence[FitResult] | Mapping[str, FitResult], *, sort: bool = True
+) -> pd.DataFrame:
+    """AIC/BIC of several models with differences from the best one.
+
+    Information criteria compare models only on the same observations of the
+    same outcome.  The reference sample is the one shared by most models (ties:
+    the first listed); ``comparable`` is False for models on another sample and
+    their ΔAIC/ΔBIC are NaN, because a difference across samples means nothing.
+    Models without a count likelihood (GEE; OLS of log(1 + y)) get NaN and a note.
+    ``df`` counts every estimated parameter including the NB dispersion.  With
+    ``sort`` the rows are ordered by AIC (models without one last).
+    """
+    return criteria(as_named(results), sort=sort)
+
+
+def criteria(named: list[tuple[str, Any]], *, sort: bool) -> pd.DataFrame:
+    groups: list[list[int]] = []
+    for i, (_, r) in enumerate(named):
+        for group in groups:
+            if sample_difference(named[group[0]][1], r) is None:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    reference = max(groups, key=len)  # max keeps the first of equal-sized groups
+    ref_n = named[reference[0]][1].nobs
+    records = []
+    for i, (name, r) in enumerate(named):
+        notes = []
+        no_likelihood = no_count_likelihood()
+        usable = r.family not in no_likelihood and np.isfinite(r.loglik)
+        if not usable:
+            notes.append(no_likelihood.get(r.family, "log-likelihood not finite"))
+        comparable = i in reference
+        if not comparable:
+            notes.append(f"different estimation sample (N = {r.nobs}, reference N = {ref_n})")
+        if not r.converged:
+            notes.append("did not converge")
+        records.append(
+            {
+                "name": name,
+                "family": family_label(r),
+                "nobs": int(r.nobs),
+                "df": int(r.df_model),
+                "loglik": float(r.loglik) if usable else np.nan,
+                "aic": float(r.aic) if usable else np.nan,
+                "bic": float(r.bic) if usable else np.nan,
+                "comparable": comparable,
+                "note": "; ".join(notes),
+            }
+        )
+    frame = pd.DataFrame.from_records(records)
+    pool = frame["comparable"] & frame["aic"].notna()
+    for crit in ("aic", "bic"):
+        best = frame.loc[pool, crit].min() if pool.any() else np.nan
+        frame[f"delta_{crit}"] = np.where(pool, frame[crit] - best, np.nan)
+    frame = frame[
+        [
+            "name",
+            "family",
+            "nobs",
+            "df",
+            "loglik",
+            "aic",
+            "bic",
+            "delta_aic",
+            "delta_bic",
+            "comparable",
+            "note",
+        ]
+    ]
+    if sort:
+        frame = frame.sort_values("aic", kind="mergesort", na_position="last")
+    return frame.reset_index(drop=True)
