@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cpcstats.designs.base import DesignOutput, sample_note
+from cpcstats.designs.base import ResearchDesignResult, sample_note
 from cpcstats.estimation.fit import fit
 from cpcstats.panels import Panel
 from cpcstats.reporting.figures import plot_irr
@@ -28,9 +28,9 @@ TERMS = ("left_roots", "lr_position", "ruling")
 
 def run(
     study: Study, panels: dict[str, Panel], out: Path, *, specs: list[ModelSpec], **_: Any
-) -> DesignOutput:
+) -> ResearchDesignResult:
     """Fit the design's models (from models/designs.toml) and write its table and figure."""
-    output = DesignOutput("design_ideology", "Ideology and history (party-year)")
+    output = ResearchDesignResult("design_ideology", "Ideology and history (party-year)")
     panel = panels.get("party-year")
     if panel is None:
         output.skipped = "the study has no party-year panel (no parties / party-status tables)"

@@ -21,11 +21,12 @@ import pandas as pd
 from scipy import stats
 
 from cpcstats.descriptives import study_figures
-from cpcstats.designs.base import DesignOutput, sample_note
+from cpcstats.designs.base import ResearchDesignResult, sample_note
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.postestimation import predict_profiles
 from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
+from cpcstats.reporting.format import format_p_value
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
@@ -61,25 +62,20 @@ def ruling_premium(result: FitResult, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SHARES = {
+    "share_ruling": "Share of party contacts with governing parties",
+    "share_opposition_free": "Share of opposition contacts in Free countries",
+    "share_opposition_not_free": "Share of opposition contacts in Not Free countries",
+    "share_ruling_partly_free": "Partly Free countries: share of contacts with ruling parties",
+}
+PREDICTED_COLUMNS = ("ruling", "fh_status", "predicted", "std_error", "ci_lower", "ci_upper")
+
+
 def _p(value: float) -> str:
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+    return format_p_value(value, 3, space=False)
 
 
-def run(
-    study: Study, panels: dict[str, Panel], out: Path, *, specs: list[ModelSpec], **_: Any
-) -> DesignOutput:
-    """Fit the design's three models (NB2 x FH status, FE Poisson x FH status, NB2 x
-    polyarchy, in that order, from models/designs.toml) and write its table and figure."""
-    output = DesignOutput("design_ruling_regime", "Ruling status x regime type (party-year)")
-    panel = panels.get("party-year")
-    if panel is None:
-        output.skipped = "the study has no party-year panel (no parties / party-status tables)"
-        return output
-    nb, fe, poly = (fit(spec, panel) for spec in specs)
-    premium = {m.extra.get("title") or m.name: ruling_premium(m) for m in (nb, fe)}
-    predicted = predict_profiles(nb, {"ruling": [0, 1], "fh_status": list(REGIMES)})
-    shares = study_figures(study)
-
+def _premium_rows(premium: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name, frame in premium.items():
         for r in frame.itertuples():
@@ -91,6 +87,17 @@ def run(
                     "p": _p(r.p_value),
                 }
             )
+    return rows
+
+
+def _rows(
+    premium: dict[str, pd.DataFrame],
+    predicted: pd.DataFrame,
+    poly: FitResult,
+    shares: dict[str, Any],
+) -> pd.DataFrame:
+    """The table's rows: premia, predicted contacts, ruling x polyarchy, descriptive shares."""
+    rows = _premium_rows(premium)
     for r in predicted.itertuples():
         who = "ruling" if r.ruling == 1 else "opposition"
         rows.append(
@@ -101,8 +108,7 @@ def run(
                 "p": "",
             }
         )
-    poly_int = poly.params["ruling:polyarchy"], poly.std_errors["ruling:polyarchy"]
-    b, se = poly_int
+    b, se = poly.params["ruling:polyarchy"], poly.std_errors["ruling:polyarchy"]
     rows.append(
         {
             "quantity": "Ruling x polyarchy (NB2, log scale)",
@@ -111,26 +117,21 @@ def run(
             "p": _p(2 * stats.norm.sf(abs(b / se))),
         }
     )
-    for key, label in (
-        ("share_ruling", "Share of party contacts with governing parties"),
-        ("share_opposition_free", "Share of opposition contacts in Free countries"),
-        ("share_opposition_not_free", "Share of opposition contacts in Not Free countries"),
-        (
-            "share_ruling_partly_free",
-            "Partly Free countries: share of contacts with ruling parties",
-        ),
-    ):
+    for key, label in SHARES.items():
         if key in shares:
             rows.append(
                 {"quantity": label, "estimate": f"{shares[key]:.1%}", "95% CI": "", "p": ""}
             )
-    frame = pd.DataFrame(rows).set_index("quantity")
+    return pd.DataFrame(rows).set_index("quantity")
+
+
+def _notes(study: Study, nb: FitResult, fe: FitResult, predicted: pd.DataFrame) -> list[str]:
     held = ", ".join(
         f"{k} = {v:.3g}"
         for k, v in predicted.attrs.get("held_at", {}).items()
         if isinstance(v, int | float)
     )
-    notes = [
+    return [
         sample_note(study, "party-year", nb.nobs),
         f"NB2 (N = {nb.nobs:,}) and FE Poisson with party and year fixed effects (N = "
         f"{fe.nobs:,}; parties with no contact in the window carry no information and are "
@@ -138,38 +139,53 @@ def run(
         "b_ruling x regime), delta-method intervals.",
         f"Predictions from the NB2 with other covariates at their sample means ({held}).",
     ]
+
+
+def _record(
+    premium: dict[str, pd.DataFrame],
+    predicted: pd.DataFrame,
+    poly: FitResult,
+    shares: dict[str, Any],
+) -> dict[str, Any]:
+    """The JSON-ready record: premia, predictions, the polyarchy interaction, shares."""
+    b, se = poly.params["ruling:polyarchy"], poly.std_errors["ruling:polyarchy"]
+    return {
+        "ruling_premium": {k: v.to_dict(orient="records") for k, v in premium.items()},
+        "predicted_contacts": predicted.drop(
+            columns=[c for c in predicted.columns if c not in PREDICTED_COLUMNS]
+        ).to_dict(orient="records"),
+        "ruling_x_polyarchy": {"estimate": float(b), "std_error": float(se)},
+        "shares": {k: shares[k] for k in SHARES if k in shares},
+    }
+
+
+def run(
+    study: Study, panels: dict[str, Panel], out: Path, *, specs: list[ModelSpec], **_: Any
+) -> ResearchDesignResult:
+    """Fit the design's three models (NB2 x FH status, FE Poisson x FH status, NB2 x
+    polyarchy, in that order, from models/designs.toml) and write its table and figure."""
+    output = ResearchDesignResult(
+        "design_ruling_regime", "Ruling status x regime type (party-year)"
+    )
+    panel = panels.get("party-year")
+    if panel is None:
+        output.skipped = "the study has no party-year panel (no parties / party-status tables)"
+        return output
+    nb, fe, poly = (fit(spec, panel) for spec in specs)
+    premium = {m.extra.get("title") or m.name: ruling_premium(m) for m in (nb, fe)}
+    predicted = predict_profiles(nb, {"ruling": [0, 1], "fh_status": list(REGIMES)})
+    shares = study_figures(study)
     tab = stats_table(
-        frame,
+        _rows(premium, predicted, poly, shares),
         title="Ruling status and regime type: premium, predicted contacts and descriptive shares",
         label="tab:design_ruling_regime",
-        notes=notes,
+        notes=_notes(study, nb, fe, predicted),
         simulated=study.simulated,
     )
     output.files += write_table(tab, out, "design_ruling_regime")
     output.files += _figure(predicted, study, out / "figures" / "design_ruling_regime")
     output.models = [nb, fe, poly]
-    output.record = {
-        "ruling_premium": {k: v.to_dict(orient="records") for k, v in premium.items()},
-        "predicted_contacts": predicted.drop(
-            columns=[
-                c
-                for c in predicted.columns
-                if c
-                not in ("ruling", "fh_status", "predicted", "std_error", "ci_lower", "ci_upper")
-            ]
-        ).to_dict(orient="records"),
-        "ruling_x_polyarchy": {"estimate": float(poly_int[0]), "std_error": float(poly_int[1])},
-        "shares": {
-            k: shares[k]
-            for k in (
-                "share_ruling",
-                "share_opposition_free",
-                "share_opposition_not_free",
-                "share_ruling_partly_free",
-            )
-            if k in shares
-        },
-    }
+    output.record = _record(premium, predicted, poly, shares)
     return output
 
 

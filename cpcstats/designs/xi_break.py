@@ -25,21 +25,10 @@ import pandas as pd
 
 from cpcstats.designs.base import ResearchDesignResult
 from cpcstats.designs.xi_break_figure import xi_figure
-from cpcstats.designs.xi_break_table import SupTests, xi_notes, xi_table
+from cpcstats.designs.xi_break_table import SupTests, xi_notes, xi_record, xi_table
 from cpcstats.errors import SpecError
-from cpcstats.methods.break_critical import (
-    ANDREWS_1993_TABLE_I,
-    HANSEN_2000_C95,
-    andrews_critical_values,
-    candidate_years,
-    null_draws,
-    sup_wald_pvalue,
-)
 from cpcstats.methods.breaks import (
-    LEVEL,
     SHIFT_TERMS,
-    TREND,
-    TREND_SHIFT,
     BreakInteractions,
     KnownBreak,
     SupWald,
@@ -52,27 +41,7 @@ from cpcstats.panels.build import yearly_totals
 from cpcstats.reporting.write import write_table
 from cpcstats.study import Study
 
-__all__ = [
-    "ANDREWS_1993_TABLE_I",
-    "HANSEN_2000_C95",
-    "LEVEL",
-    "NAME",
-    "SHIFT_TERMS",
-    "TITLE",
-    "TREND",
-    "TREND_SHIFT",
-    "BreakInteractions",
-    "KnownBreak",
-    "SupWald",
-    "andrews_critical_values",
-    "break_interactions",
-    "candidate_years",
-    "known_break",
-    "null_draws",
-    "run",
-    "sup_wald",
-    "sup_wald_pvalue",
-]
+__all__ = ["NAME", "TITLE", "break_interactions", "known_break", "run", "study_columns", "sup_wald"]
 
 NAME = "design_xi"
 TITLE = "The Xi era: level and trend breaks in contact"
@@ -241,36 +210,6 @@ def _fit_all(
     return known, sups, inter
 
 
-def _record(
-    study: Study,
-    break_year: int,
-    trim: float,
-    known: dict[str, KnownBreak | None],
-    sups: SupTests,
-    inter: BreakInteractions | None,
-    skipped_party: str | None,
-) -> dict[str, Any]:
-    """The JSON-ready record of the design (and the simulation's truth on the demo)."""
-    record: dict[str, Any] = {
-        "break_year": break_year,
-        "trim": trim,
-        "simulated": study.simulated,
-        "known_break": {k: (v.to_record() if v else None) for k, v in known.items()},
-        "sup_wald": {
-            shift: {k: (v.to_record() if v else None) for k, v in tests.items()}
-            for shift, tests in sups.items()
-        },
-        "interactions": inter.to_record() if inter else None,
-        "skipped": {"party-year": skipped_party} if skipped_party else {},
-    }
-    if study.truth:
-        record["truth"] = {
-            "xi_era_party_year": study.truth.get("party_year_effects", {}).get("xi_era"),
-            "xi_era_country_year": study.truth.get("country_year_effects", {}).get("xi_era"),
-        }
-    return record
-
-
 def run(study: Study, panels: dict[str, Panel], out: Path, **params: Any) -> ResearchDesignResult:
     """Fit (a)-(c) on the study, write table and figure ``design_xi``, return the record.
 
@@ -316,7 +255,7 @@ def run(study: Study, panels: dict[str, Panel], out: Path, **params: Any) -> Res
         study.simulated,
         out / "figures" / NAME,
     )
-    record = _record(study, break_year, trim, known, sups, inter, skipped_party)
+    record = xi_record(study, break_year, trim, known, sups, inter, skipped_party)
     models = [kb.result for kb in known.values() if kb is not None]
     if inter is not None:
         models.append(inter.result)

@@ -1,8 +1,9 @@
-"""The Xi-era break design's table: one block per part, and its notes in words.
+"""The Xi-era break design's presentation: its table (one block per part), its notes in
+words and its JSON record.
 
 Why apart from :mod:`cpcstats.designs.xi_break`: the binding decides what is fitted, this
-module only shapes the results into rows (``reporting.tables`` renders them), so a change of
-wording or layout touches no estimation code.
+module only shapes the results into rows (``reporting.tables`` renders them), text and a
+record, so a change of wording or layout touches no estimation code.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from cpcstats.reporting.format import format_p_value, format_signed
 from cpcstats.reporting.tables import Block, BlockTable, stats_table
 from cpcstats.study import Study
 
-__all__ = ["xi_notes", "xi_table"]
+__all__ = ["xi_notes", "xi_record", "xi_table"]
 
 SupTests = dict[str, dict[str, SupWald | None]]
 
@@ -244,3 +245,33 @@ def xi_notes(
             "status, post x ruling x status)."
         )
     return notes
+
+
+def xi_record(
+    study: Study,
+    break_year: int,
+    trim: float,
+    known: dict[str, KnownBreak | None],
+    sups: SupTests,
+    inter: BreakInteractions | None,
+    skipped_party: str | None,
+) -> dict[str, Any]:
+    """The JSON-ready record of the design (and the simulation's truth on the demo)."""
+    record: dict[str, Any] = {
+        "break_year": break_year,
+        "trim": trim,
+        "simulated": study.simulated,
+        "known_break": {k: (v.to_record() if v else None) for k, v in known.items()},
+        "sup_wald": {
+            shift: {k: (v.to_record() if v else None) for k, v in tests.items()}
+            for shift, tests in sups.items()
+        },
+        "interactions": inter.to_record() if inter else None,
+        "skipped": {"party-year": skipped_party} if skipped_party else {},
+    }
+    if study.truth:
+        record["truth"] = {
+            "xi_era_party_year": study.truth.get("party_year_effects", {}).get("xi_era"),
+            "xi_era_country_year": study.truth.get("country_year_effects", {}).get("xi_era"),
+        }
+    return record
