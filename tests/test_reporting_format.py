@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cpcstats.reporting.diagnostics import diagnostics_display, diagnostics_stats_table
 from cpcstats.reporting.format import (
     MINUS,
+    format_compact,
     format_number,
     format_p_value,
     format_signed,
@@ -106,3 +108,26 @@ def test_frame_renderer_shows_the_grid() -> None:
     frame = _small_table().to_frame()
     assert list(frame.columns) == ["share", "n"]
     assert frame.loc["b <i>", "n"] == "1,200"
+
+
+def test_diagnostics_display_prints_values_and_p_values() -> None:
+    frame = pd.DataFrame(
+        {
+            "models": ["a", "b", "c", "d"],
+            "value": [1234.56789, -2.5, 3.4e7, math.nan],
+            "p_value": [0.0004, 0.001, math.nan, 0.5],
+        },
+        index=pd.Index(["t1", "t2", "t3", "t4"], name="test"),
+    )
+    shown = diagnostics_display(frame)
+    assert list(shown["value"]) == ["1,234.568", "-2.500", "3.4e+07", "nan"]
+    assert list(shown["p_value"]) == ["<0.001", "0.001", "", "0.500"]
+    assert (
+        diagnostics_stats_table(frame, label="tab:d").to_markdown()
+        == stats_table(shown, title="Diagnostics", label="tab:d").to_markdown()
+    )
+
+
+def test_format_compact() -> None:
+    assert format_compact(999_999.0) == "999,999.000"
+    assert format_compact(-1e6) == "-1e+06"

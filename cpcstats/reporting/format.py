@@ -10,6 +10,7 @@ Public API:
 
 * :func:`format_number` — fixed decimals, ``NA`` for missing, no ``-0.000``;
 * :func:`format_signed` — fixed decimals with a typographic minus, ``—`` when not finite;
+* :func:`format_compact` — fixed decimals with separators, significant digits from 1e6 on;
 * :func:`minus_sign` — every ASCII hyphen-minus of a label replaced by ``−``;
 * :func:`format_p_value` — ``< 0.001`` (or ``<0.001``) instead of a misleading ``0.000``;
 * :func:`star_string`, :func:`star_legend` — significance stars and their legend.
@@ -25,6 +26,7 @@ import numpy as np
 __all__ = [
     "MINUS",
     "MISSING",
+    "format_compact",
     "format_number",
     "format_p_value",
     "format_signed",
@@ -72,6 +74,14 @@ def format_signed(value: float, digits: int = 3, *, missing: str = MISSING) -> s
     always printed it.
     """
     return minus_sign(f"{value:.{digits}f}") if np.isfinite(value) else missing
+
+
+def format_compact(value: float, digits: int = 3) -> str:
+    """``1,234.568`` below a million, ``1.23e+06`` from there on (test statistics of any size).
+
+    A NaN is written as ``nan``, as the diagnostics table always printed it.
+    """
+    return f"{value:,.{digits}f}" if abs(value) < 1e6 else f"{value:.{digits}g}"
 
 
 def format_p_value(p: float, digits: int = 3, *, space: bool = True) -> str:
