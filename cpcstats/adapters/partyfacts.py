@@ -136,10 +136,14 @@ def read_partyfacts(
     extra: dict[str, pd.DataFrame] = {}
     out["vparty_ids"] = ""
     if vparty_links_path is not None:
-        _join_vparty(out, Path(vparty_links_path), notes, account_notes, extra)
+        extra["vparty_links"], note, more = _join_vparty(out, Path(vparty_links_path))
+        notes.append(note)
+        account_notes.update(more)
     out["dpi_parties"] = ""
     if dpi_links_path is not None:
-        _join_dpi(out, Path(dpi_links_path), notes, account_notes, extra)
+        extra["dpi_links"], note, more = _join_dpi(out, Path(dpi_links_path))
+        notes.append(note)
+        account_notes.update(more)
     return src.finish(out, notes, account_notes, extra=extra, keys=("iso3", "partyfacts_id"))
 
 
@@ -175,16 +179,9 @@ def _register(src: Source) -> pd.DataFrame:
     )
 
 
-def _join_vparty(
-    out: pd.DataFrame,
-    path: Path,
-    notes: list[str],
-    account_notes: dict[str, object],
-    extra: dict[str, pd.DataFrame],
-) -> None:
-    """Fill ``out["vparty_ids"]`` from the V-Party import; note links outside the register."""
+def _join_vparty(out: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, dict[str, object]]:
+    """Fill ``out["vparty_ids"]`` from the V-Party import; return links, note, account notes."""
     links = _vparty_links(path, set(out["partyfacts_id"]))
-    extra["vparty_links"] = links
     joined = (
         links[links["in_register"]]
         .groupby("partyfacts_id")["vparty_id"]
@@ -192,36 +189,28 @@ def _join_vparty(
     )
     out["vparty_ids"] = out["partyfacts_id"].map(joined).fillna("")
     n_out = int((~links["in_register"]).sum())
-    notes.append(
+    note = (
         f"V-Party links: {len(links)} V-Party parties, {n_out} of them with a "
         "partyfacts_id not in the register (listed in extra['vparty_links'])"
     )
-    account_notes["vparty_links"] = len(links)
-    account_notes["vparty_links_not_in_register"] = n_out
+    return links, note, {"vparty_links": len(links), "vparty_links_not_in_register": n_out}
 
 
-def _join_dpi(
-    out: pd.DataFrame,
-    path: Path,
-    notes: list[str],
-    account_notes: dict[str, object],
-    extra: dict[str, pd.DataFrame],
-) -> None:
-    """Fill ``out["dpi_parties"]`` from the DPI import linked by the name matcher."""
+def _join_dpi(out: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, dict[str, object]]:
+    """Fill ``out["dpi_parties"]`` from the DPI import linked by the name matcher (as above)."""
     dpi = _dpi_links(path, out)
-    extra["dpi_links"] = dpi
     taken = dpi[dpi["partyfacts_id"].notna()]
     joined = taken.groupby("partyfacts_id")["dpi_party"].agg(
         lambda s: ";".join(sorted(set(map(str, s))))
     )
     out["dpi_parties"] = out["partyfacts_id"].map(joined).fillna("")
     hows = dpi["how"].value_counts().to_dict()
-    notes.append(
+    note = (
         "DPI abbreviations linked by the party-name matcher (the DPI file has no "
         f"partyfacts_id): {len(dpi)} DPI parties, by how: {hows}"
     )
-    account_notes["dpi_links"] = len(dpi)
-    account_notes["dpi_links_by_how"] = {str(k): int(v) for k, v in hows.items()}
+    by_how = {str(k): int(v) for k, v in hows.items()}
+    return dpi, note, {"dpi_links": len(dpi), "dpi_links_by_how": by_how}
 
 
 def _vparty_links(path: Path, register_ids: set[int]) -> pd.DataFrame:
