@@ -16,8 +16,8 @@ import pytest
 from scipy import stats
 
 import cpcstats
-from cpcstats.designs import staggered
-from cpcstats.designs.staggered import (
+from cpcstats.designs import bri as staggered
+from cpcstats.designs.bri import (
     DROP_ALWAYS,
     DROP_EXIT,
     DROP_NO_PRE,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import cpcstats
-from cpcstats.designs import event_study as ev
+from cpcstats.designs import taiwan as ev
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.postestimation import wald_test
 

@@ -34,8 +34,9 @@ from pathlib import Path
 import pandas as pd
 
 from cpcstats.demo.generate import HERE, generate, load_parameters, write
-from cpcstats.designs import breaks, staggered
-from cpcstats.designs import event_study as es
+from cpcstats.designs import breaks
+from cpcstats.designs import bri as staggered
+from cpcstats.designs import taiwan as es
 from cpcstats.panels import country_year
 from cpcstats.study import load_study
 

@@ -1,0 +1,241 @@
+"""Belt and Road membership as a staggered-adoption design: TWFE versus ETWFE Poisson.
+
+Why: countries sign a BRI cooperation document in different years and the effect on
+party contact need not be the same for every signing cohort or constant after signing.
+The usual two-way fixed-effects (TWFE) Poisson coefficient on ``bri_member`` then mixes
+clean comparisons (with not-yet and never signers) with "forbidden" ones (already signed
+countries as controls); Wooldridge's extended TWFE (ETWFE) Poisson estimates every
+cohort-by-year effect against not-yet/never signers only and aggregates afterwards.
+
+This module binds the study's columns to the generic estimators
+(:mod:`cpcstats.methods.cohorts`, :mod:`cpcstats.methods.etwfe`): :func:`twfe_poisson`,
+:func:`staggered_cohorts`, :func:`etwfe_poisson` (aggregations with delta-method SEs, a
+joint pre-trend score test and a leads model); :func:`run` writes the ``design_bri``
+table (``designs/bri_table.py``) and figure (``designs/bri_figure.py``).
+
+Delta-method standard errors use a numeric gradient with respect to the model's shown
+coefficients and their clustered variance; the country and year fixed effects are
+re-solved from the FE-Poisson score equations for each perturbed coefficient vector and
+otherwise treated as known (:mod:`cpcstats.methods.fe_mean`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cpcstats.designs.base import DesignOutput, country_year_panel, planted_effect
+from cpcstats.designs.bri_figure import plot_event_time
+from cpcstats.designs.bri_table import notes, table_frame
+from cpcstats.errors import EstimationError
+from cpcstats.estimation.results import FitResult
+from cpcstats.methods import cohorts as generic
+from cpcstats.methods.cohorts import Cohorts
+from cpcstats.methods.etwfe import ETWFEResult, etwfe_fit, twfe
+from cpcstats.methods.fe_mean import FEPoissonMean
+from cpcstats.panels import Panel
+from cpcstats.reporting.tables import stats_table
+from cpcstats.reporting.write import write_table
+from cpcstats.study import Study
+
+__all__ = [
+    "Cohorts",
+    "ETWFEResult",
+    "etwfe_poisson",
+    "no_variation_reason",
+    "plot_event_time",
+    "run",
+    "staggered_cohorts",
+    "twfe_poisson",
+]
+
+NAME = "design_bri"
+TITLE = "Belt and Road membership and party contact: staggered adoption (TWFE vs ETWFE Poisson)"
+UNIT = "iso3"
+TIME = "year"
+TREATMENT = "bri_member"
+SIGNING = "bri_signing_year"
+COLUMNS = {"idname": UNIT, "tname": TIME, "dname": TREATMENT, "gname": SIGNING}
+_MeanModel = FEPoissonMean  # the name the tests know it by
+
+DROP_ALWAYS = "signed in or before the window's first year (always treated)"
+DROP_NO_PRE = "no panel row in the year before signing (no reference year)"
+DROP_EXIT = "left the BRI within the window (treatment not absorbing)"
+#: the generic drop reasons in this design's words
+_REASONS = {
+    generic.DROP_ALWAYS: DROP_ALWAYS,
+    generic.DROP_NO_PRE: DROP_NO_PRE,
+    generic.DROP_EXIT: DROP_EXIT,
+}
+
+
+def twfe_poisson(
+    panel: Panel | pd.DataFrame,
+    outcome: str = "contacts",
+    controls: Sequence[str] = ("recognizes_prc",),
+    cluster: str = UNIT,
+) -> FitResult:
+    """The usual TWFE Poisson: one ``bri_member`` coefficient with country and year FE."""
+    return twfe(
+        panel,
+        yname=outcome,
+        dname=TREATMENT,
+        idname=UNIT,
+        tname=TIME,
+        controls=controls,
+        cluster=cluster,
+    )
+
+
+def no_variation_reason(frame: pd.DataFrame) -> str | None:
+    """Why a panel cannot identify a staggered BRI effect, or None when it can."""
+    missing = [c for c in (UNIT, TIME, TREATMENT, SIGNING) if c not in frame.columns]
+    if missing:
+        return f"the panel has no {', '.join(missing)} column(s)"
+    problem = generic.variation_problem(frame, **COLUMNS)
+    if problem == generic.NO_ADOPTION:
+        first, last = int(frame[TIME].min()), int(frame[TIME].max())
+        return f"no country signed a BRI document within {first + 1}-{last}"
+    if problem == generic.SAME_PERIOD:
+        return "every country signs in the same year of the window: no comparison group"
+    return None
+
+
+def staggered_cohorts(panel: Panel | pd.DataFrame) -> Cohorts:
+    """Cohorts g = signing year and the cohort-by-year cells ``bri_g{g}_y{s}``.
+
+    Countries that signed in or before the window's first year are always treated (dropped
+    and counted), as are countries without a row in the year before signing and
+    countries that left within the window; later signers and never-signers are the
+    comparison group (see :func:`cpcstats.methods.cohorts.staggered_cohorts`).
+    """
+    frame = panel.data if isinstance(panel, Panel) else panel
+    reason = no_variation_reason(frame)
+    if reason is not None:
+        raise EstimationError(f"no staggered BRI variation: {reason}", column=SIGNING)
+    layout = generic.staggered_cohorts(panel, **COLUMNS, prefix="bri")
+    reasons = dict(_REASONS)
+    layout_notes: tuple[str, ...] = ()
+    g = layout.comparison_cohort
+    if g is not None:
+        reasons[generic.comparison_cut_reason(g)] = (
+            f"years from {g} on (no never or not-yet treated countries)"
+        )
+        layout_notes = (
+            f"No country is untreated at the end of the window: the {g} cohort serves as "
+            f"the comparison group and years from {g} on are dropped.",
+        )
+    return dataclasses.replace(
+        layout,
+        dropped_countries={reasons[k]: n for k, n in layout.dropped_countries.items()},
+        dropped_rows={reasons[k]: n for k, n in layout.dropped_rows.items()},
+        notes=layout_notes,
+    )
+
+
+def _cell_notes(et: ETWFEResult) -> list[str]:
+    out = []
+    if et.no_outcome_cells:
+        out.append(
+            f"{len(et.no_outcome_cells)} treatment cell(s) not estimated (the cohort's "
+            "countries have no contact at all in the window, so they leave the sample): "
+            + ", ".join(et.no_outcome_cells)
+        )
+    if et.separated_cells:
+        out.append(
+            f"{len(et.separated_cells)} treatment cell(s) not estimated (separated: all "
+            "outcomes zero): " + ", ".join(et.separated_cells)
+        )
+    if et.pretrend_error is not None:
+        out.append(f"Joint pre-trend test not computed: {et.pretrend_error}")
+    return out
+
+
+def etwfe_poisson(
+    panel: Panel | pd.DataFrame,
+    outcome: str = "contacts",
+    controls: Sequence[str] = ("recognizes_prc",),
+    cluster: str = UNIT,
+    leads: bool = True,
+) -> ETWFEResult:
+    """Wooldridge's ETWFE Poisson with staggered BRI signing, aggregated to ATTs.
+
+    See :func:`cpcstats.methods.etwfe.etwfe`: one indicator per cohort and post-signing
+    year with country and year FE and the controls (common slopes); a leads model for the
+    pooled lead effect (1 df) and a clustered score test at the main model that all
+    cohort-by-year leads are 0 (the Wald version over-rejects: each lead is identified by
+    one cohort's countries, ``tests/test_design_bri.py``).
+    """
+    layout = staggered_cohorts(panel)
+    result = etwfe_fit(
+        layout,
+        yname=outcome,
+        idname=UNIT,
+        tname=TIME,
+        controls=controls,
+        cluster=cluster,
+        leads=leads,
+    )
+    result.notes.extend(_cell_notes(result))
+    return result
+
+
+def _twfe_record(twfe: FitResult) -> dict[str, Any]:
+    return {
+        "estimate": float(twfe.params[TREATMENT]),
+        "std_error": float(twfe.std_errors[TREATMENT]),
+        "ci": [float(v) for v in twfe.conf_int().loc[TREATMENT]],
+        "p_value": float(twfe.pvalues[TREATMENT]),
+        "nobs": int(twfe.nobs),
+        "n_clusters": twfe.n_clusters,
+    }
+
+
+def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutput:
+    """Fit TWFE and ETWFE Poisson of contacts on BRI signing; write ``design_bri``.
+
+    ``panels`` is the replication's ``{level: Panel}`` mapping (the country-year panel is
+    built when absent); ``params`` may set ``outcome``, ``controls`` and ``cluster``.
+    Skipped, with the reason, when no country signs within the window.
+    """
+    out = Path(out)
+    panel = country_year_panel(study, panels)
+    frame = panel.data if isinstance(panel, Panel) else panel
+    reason = no_variation_reason(frame)
+    if reason is not None:
+        return DesignOutput(NAME, TITLE, skipped=f"no BRI variation in the window: {reason}")
+    outcome = str(params.get("outcome", "contacts"))
+    controls = tuple(params.get("controls", ("recognizes_prc",)))
+    cluster = str(params.get("cluster", UNIT))
+    twfe = twfe_poisson(panel, outcome, controls, cluster)
+    et = etwfe_poisson(panel, outcome, controls, cluster)
+    planted = planted_effect(study, TREATMENT)
+    table = stats_table(
+        table_frame(twfe, et, TREATMENT),
+        title=TITLE,
+        label=f"tab:{NAME}",
+        notes=notes(study, twfe, et, controls, planted),
+        simulated=study.simulated,
+    )
+    files = write_table(table, out, NAME)
+    files += plot_event_time(
+        et, stem=out / "figures" / NAME, simulated=study.simulated, planted=planted
+    )
+    record = {
+        "simulated": bool(study.simulated),
+        "outcome": outcome,
+        "controls": list(controls),
+        "cluster": cluster,
+        "planted_log_effect": planted,
+        "twfe": _twfe_record(twfe),
+        "etwfe": et.to_record(),
+        "se": f"{twfe.se_description}; ETWFE aggregates by the delta method with a numeric "
+        "gradient with respect to the coefficients, fixed effects re-solved for each perturbed "
+        "coefficient vector and otherwise treated as known",
+    }
+    models = [twfe, et.model] + ([et.leads_model] if et.leads_model is not None else [])
+    return DesignOutput(NAME, TITLE, files=files, models=models, record=record)

@@ -1,0 +1,66 @@
+"""The ``design_bri`` figure: ETWFE effects by event time, leads and lags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.ticker import MaxNLocator
+from scipy import stats
+
+from cpcstats.methods.etwfe import ETWFEResult
+from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
+
+__all__ = ["plot_event_time"]
+
+Z95 = float(stats.norm.ppf(0.975))
+
+
+def plot_event_time(
+    et: ETWFEResult, *, stem: Path, simulated: bool, planted: float | None = None
+) -> list[Path]:
+    """Event-time effects on the log scale, leads (leads model) and lags, with 95 % CIs."""
+    with style():
+        fig = new_figure(7.0, 4.2)
+        ax = fig.add_subplot()
+        ax.axhline(0.0, color="0.3", linewidth=1.0, zorder=1)
+        ax.axvline(-0.5, color="0.55", linestyle=":", linewidth=1.0, zorder=1)
+        series = [("Lags (ETWFE)", et.event_time, "o", "tab:blue")]
+        if et.leads is not None and not et.leads.empty:
+            series.insert(0, ("Leads (leads model)", et.leads, "s", "tab:orange"))
+        for label, frame, marker, colour in series:
+            ax.errorbar(
+                frame["event_time"].to_numpy(dtype=float),
+                frame["log_effect"].to_numpy(dtype=float),
+                yerr=Z95 * frame["log_effect_se"].to_numpy(dtype=float),
+                fmt=marker,
+                color=colour,
+                capsize=2.5,
+                markersize=4.5,
+                elinewidth=1.2,
+                label=label,
+            )
+        ax.plot(
+            [-1],
+            [0.0],
+            marker="D",
+            color="0.3",
+            markerfacecolor="white",
+            linestyle="none",
+            label="Reference year (e = −1)",
+        )
+        if planted is not None:
+            ax.axhline(
+                planted,
+                color="tab:red",
+                linestyle="--",
+                linewidth=1.0,
+                label=f"Planted effect ({planted:g}, simulated)",
+            )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("Years since BRI signing (e = year − signing year)")
+        ax.set_ylabel("Effect on log expected contacts (95% CI)")
+        ax.legend(frameon=False, fontsize=8, loc="upper left")
+        if simulated:
+            mark_simulated(fig)
+        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
+        return save_figure(fig, stem)
