@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cpcstats.designs import DESIGNS  # kind -> module with run(study, panels, out, **params)
 from cpcstats.errors import SpecError
 from cpcstats.replicate.project import PACKAGED_CONFIG, PUBLISHED_NAME
 from cpcstats.reporting.write import DEFAULT_FORMATS, check_formats
@@ -24,15 +25,6 @@ from cpcstats.tomlio import (
     get_typed,
     load_toml,
 )
-
-# design kinds -> modules with a ``run(study, panels, out, **params)`` function
-DESIGNS = {
-    "ruling_regime": "cpcstats.designs.ruling_regime",
-    "bri": "cpcstats.designs.staggered",
-    "taiwan": "cpcstats.designs.event_study",
-    "xi_break": "cpcstats.designs.breaks",
-    "ideology": "cpcstats.designs.ideology",
-}
 
 
 @dataclass(frozen=True)
