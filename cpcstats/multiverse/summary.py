@@ -1,0 +1,88 @@
+"""The multiverse table (distribution of estimates, share significant by dimension) and
+the leave-one-out shifts.
+
+Why by option: the question a specification curve answers is "which choice matters";
+the share of significant estimates and the median within each option of each dimension
+answer it in numbers that the figure shows in shape.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cpcstats.multiverse.expand import option_base
+from cpcstats.multiverse.figures import dimension_columns
+from cpcstats.reporting.tables import stats_table
+from cpcstats.reporting.write import write_table
+
+__all__ = ["loo_shifts", "summary_frame", "write_summary"]
+
+
+def _stats(group: pd.DataFrame, null: float) -> dict[str, float]:
+    ok = group[group["error"] == ""]
+    sig = (ok["ci_low"] > null) | (ok["ci_high"] < null)
+    est = ok["estimate"]
+    return {
+        "specifications": len(group),
+        "failed": int((group["error"] != "").sum()),
+        "median": float(est.median()) if len(ok) else np.nan,
+        "p5": float(est.quantile(0.05)) if len(ok) else np.nan,
+        "p95": float(est.quantile(0.95)) if len(ok) else np.nan,
+        "share significant": float(sig.mean()) if len(ok) else np.nan,
+        "share sig. above null": float((ok["ci_low"] > null).mean()) if len(ok) else np.nan,
+    }
+
+
+def summary_frame(results: pd.DataFrame, null: float) -> pd.DataFrame:
+    """One row for all specifications, then one per option of every dimension."""
+    rows = {"all specifications": _stats(results, null)}
+    for dim in dimension_columns(results):
+        base = results[dim].map(option_base)
+        for option in dict.fromkeys(base):
+            rows[f"{dim[4:]}: {option}"] = _stats(results[base == option], null)
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def loo_shifts(results: pd.DataFrame, firsts: dict[str, str]) -> pd.DataFrame:
+    """Estimate minus that of the same specification without the left-out unit or group.
+
+    A leave-one-out option is named ``<option>:<left out>``; its counterpart has the same
+    choices in every other dimension and the dimension's first option (``firsts``).
+    """
+    ok = results[results["error"] == ""]
+    dims = dimension_columns(ok)
+    out = []
+    for dim in dims:
+        loo = ok[ok[dim].str.contains(":", regex=False)]
+        others = [d for d in dims if d != dim]
+        plain = ok[ok[dim] == firsts.get(dim[4:], "")]
+        if loo.empty or plain.empty:
+            continue
+        base = {tuple(r[d] for d in others): r["estimate"] for r in plain.to_dict("records")}
+        for r in loo.to_dict("records"):
+            key = tuple(r[d] for d in others)
+            if key in base:
+                out.append((r[dim].split(":", 1)[1], dim[4:], r["estimate"] - base[key]))
+    return pd.DataFrame(out, columns=["left_out", "dimension", "shift"])
+
+
+def write_summary(
+    results: pd.DataFrame, out: Path, stem: str, *, null: float, label: str, simulated: bool
+) -> list[Path]:
+    """The table (``out/tables/<stem>.tex/.md``) through the shared table writer."""
+    frame = summary_frame(results, null)
+    table = stats_table(
+        frame,
+        title=f"Specification curve: distribution of the {label}",
+        label=f"tab:{stem}",
+        notes=(
+            f"Significant: the 95 % interval excludes {null:g}. p5/p95: 5th and 95th "
+            "percentiles of the estimates over specifications.",
+        ),
+        digits={"specifications": 0, "failed": 0},
+        simulated=simulated,
+    )
+    return write_table(table, out, stem)
