@@ -1,10 +1,10 @@
 """Benchmark of the multiverse executors: specifications per second on 1 and 2 local
 processes and on a 2-worker Dask LocalCluster, and a paper estimate for 100,000 specs.
 
-Why a generated multiverse (not models/multiverse.toml): the shipped example mixes fits
-of 0.1 s and 7 s, so its rate measures the family mix; this one is >= 1,000 Poisson
-party-year specifications of similar cost (recent years of the demo panel), which is
-what the executors' overhead and scaling are about.
+Why a generated multiverse (not models/multiverse/ruling_premium.toml): the shipped
+example mixes fits of 0.1 s and 7 s, so its rate measures the family mix; this one is
+>= 1,000 Poisson party-year specifications of similar cost (recent years of the demo
+panel), which is what the executors' overhead and scaling are about.
 
     python replication/benchmark_multiverse.py          # writes reports/benchmark_multiverse.md
     python replication/benchmark_multiverse.py --quick  # ~100 specifications, not written

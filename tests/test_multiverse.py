@@ -183,7 +183,7 @@ def test_bad_files_give_clear_errors(tmp_path: Path, panel, change, message) -> 
 
 
 def test_shipped_example_has_at_least_500_specifications(panel) -> None:
-    mv = load_multiverse(REPO / "models" / "multiverse.toml")
+    mv = load_multiverse(REPO / "models" / "multiverse" / "ruling_premium.toml")
     tasks = expand(mv, panel.data)
     assert len(tasks) >= 500
     families = {t.family for t in tasks}

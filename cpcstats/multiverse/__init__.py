@@ -1,6 +1,7 @@
 """The multiverse (specification curve): many models from a few named choices.
 
-A multiverse file (``models/multiverse.toml``) declares dimensions with options, the
+A multiverse file (``models/multiverse/ruling_premium.toml``; a subfolder, because every
+``models/*.toml`` is read as model specifications) declares dimensions with options, the
 exclusions and the quantity of interest; :func:`run_multiverse` expands and fits them on
 any executor of :mod:`cpcstats.execution`, resuming from the results file, and
 :func:`write_outputs` draws the specification curve (Simonsohn, Simmons & Nelson 2020),

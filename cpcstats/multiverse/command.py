@@ -23,7 +23,7 @@ def add_parser(subparsers: Any) -> None:
         "already in --out), then write the results (Parquet), the specification-curve "
         "figure, the leave-one-out influence figure and the summary table.",
     )
-    p.add_argument("file", help="multiverse TOML file, e.g. models/multiverse.toml")
+    p.add_argument("file", help="multiverse TOML file, e.g. models/multiverse/ruling_premium.toml")
     p.add_argument("--study", default="demo", help="'demo' or a study TOML file")
     p.add_argument("--out", default="reports", help="output folder (default: reports)")
     where = p.add_mutually_exclusive_group()
