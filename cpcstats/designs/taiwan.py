@@ -18,7 +18,6 @@ country, and tests the leads; :func:`run` writes the ``design_taiwan`` table
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import pandas as pd
 
 from cpcstats.designs.base import DesignOutput, country_year_panel, planted_effect
 from cpcstats.designs.taiwan_figure import plot_event_study
+from cpcstats.designs.taiwan_result import EventStudyResult
 from cpcstats.designs.taiwan_sample import (
     AWAY,
     POOLED,
@@ -38,12 +38,8 @@ from cpcstats.designs.taiwan_sample import (
 )
 from cpcstats.designs.taiwan_table import DROPPED, NOT_OBSERVED, SEPARATED, notes, table_frame
 from cpcstats.errors import CpcError, EstimationError, SpecError
-from cpcstats.estimation.postestimation import WaldTest
-from cpcstats.estimation.results import FitResult
-from cpcstats.estimation.score import ScoreTest
 from cpcstats.methods import event_study as generic
 from cpcstats.methods.event_time import event_term
-from cpcstats.methods.records import plain_records
 from cpcstats.panels import Panel
 from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
@@ -70,73 +66,6 @@ _STATUS = {
     generic.SEPARATED: SEPARATED,
     generic.DROPPED: DROPPED,
 }
-
-
-@dataclass
-class EventStudyResult:
-    """The fitted event study: model, per-bin coefficients and the joint test of the leads.
-
-    ``coefficients`` has one row per event time of each kind, the reference included (0 by
-    construction), with ``estimate``, ``std_error``, ``lower``/``upper`` (95 %), ``p_value``,
-    ``n_countries``/``n_rows`` (switching countries and rows in that bin in the model's
-    sample, before separated rows are dropped) and ``status`` (``estimated``,
-    ``reference`` or why it is not estimable).  ``leads_test`` is the Wald test that all
-    estimable leads of the switch to Beijing are 0 — or, with the pooled pre-period
-    reference, the robust score test that adding the leads changes nothing — None with
-    ``leads_note`` saying why when none can be tested.
-    """
-
-    model: FitResult
-    dummies: EventDummies
-    coefficients: pd.DataFrame
-    leads_test: WaldTest | ScoreTest | None
-    leads_note: str = ""
-    away_leads_test: WaldTest | ScoreTest | None = None
-    outcome: str = "contacts"
-    controls: tuple[str, ...] = ()
-    n_switchers_sample: int = 0
-
-    def post(self, kind: str = TO_PRC) -> pd.DataFrame:
-        """Rows for e >= 0 of one kind."""
-        c = self.coefficients
-        return c[(c["kind"] == kind) & (c["event_time"] >= 0)]
-
-    def leads(self, kind: str = TO_PRC) -> pd.DataFrame:
-        """Rows for e < 0 of one kind, the reference included."""
-        c = self.coefficients
-        return c[(c["kind"] == kind) & (c["event_time"] < 0)]
-
-    def to_record(self) -> dict[str, Any]:
-        """Plain JSON types: coefficients, tests, sample and the country classification."""
-        d = self.dummies
-        m = self.model
-        return {
-            "coefficients": plain_records(self.coefficients, nonfinite_as_none=True),
-            "leads_test": None if self.leads_test is None else self.leads_test.to_dict(),
-            "leads_note": self.leads_note,
-            "away_leads_test": (
-                None if self.away_leads_test is None else self.away_leads_test.to_dict()
-            ),
-            "nobs": int(m.nobs),
-            "n_clusters": m.n_clusters,
-            "n_countries": int(m.design.frame[UNIT].nunique()) if m.design is not None else None,
-            "switch_years": dict(d.switch_years),
-            "n_switchers_window": len(d.switch_years),
-            "n_switchers_sample": int(self.n_switchers_sample),
-            "away": d.away,
-            "away_years": dict(d.away_years),
-            "excluded": plain_records(d.excluded, nonfinite_as_none=True),
-            "excluded_rows": d.excluded_rows,
-            "pre_window_controls": list(d.pre_window),
-            "reversed_in_year_controls": list(d.reversed_in_year),
-            "leads": d.leads,
-            "lags": d.lags,
-            "reference": d.reference,
-            "outcome": self.outcome,
-            "controls": list(self.controls),
-            "sample": dict(m.sample.dropped) if m.sample else {},
-            "warnings": list(m.warnings),
-        }
 
 
 def _check_identified(d: EventDummies, outcome: str) -> None:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scipy import stats
 
+from cpcstats.designs.taiwan_result import EventStudyResult
 from cpcstats.designs.taiwan_sample import AWAY, TO_PRC, bin_label
 from cpcstats.designs.taiwan_table import KIND_LABEL
 from cpcstats.reporting.format import minus_sign
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
-
-if TYPE_CHECKING:
-    from cpcstats.designs.taiwan import EventStudyResult
 
 __all__ = ["plot_event_study"]
 

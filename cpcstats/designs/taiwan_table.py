@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from cpcstats.designs.base import sample_note
+from cpcstats.designs.taiwan_result import EventStudyResult
 from cpcstats.designs.taiwan_sample import AWAY, TO_PRC, country
 from cpcstats.estimation.hdfe import SEPARATED as SEPARATED_ROWS
 from cpcstats.estimation.hdfe import ZERO_GROUP
 from cpcstats.study import Study
-
-if TYPE_CHECKING:
-    from cpcstats.designs.taiwan import EventStudyResult
 
 __all__ = ["DROPPED", "KIND_LABEL", "NOT_OBSERVED", "SEPARATED", "notes", "table_frame"]
 
