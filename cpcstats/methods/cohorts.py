@@ -46,6 +46,8 @@ class Cohorts:
     other than the reference period g - 1 (``leads``); each maps a column to (g, s).
     ``comparison_cohort`` is the last cohort when it had to serve as the comparison group
     (no never or not-yet treated units; its treated periods are cut).
+    ``dropped_countries``/``dropped_rows`` count the units and rows left out by reason
+    (the names are the record's keys; units need not be countries).
     """
 
     frame: pd.DataFrame

@@ -176,7 +176,9 @@ class ETWFEResult:
     effects, e <= -2) and ``lead_average`` (the leads pooled into one log-scale effect, a
     1-df test); ``pretrend`` is the joint score test, at the main model, that all
     cohort-by-period leads are 0.  ``no_outcome_cells`` are cells whose cohort has no
-    nonzero outcome (not fitted), ``separated_cells`` cells the fit omitted.
+    nonzero outcome (not fitted), ``separated_cells`` cells the fit omitted (both are in
+    ``omitted_cells``); ``pretrend_error`` says why the joint test is missing.
+    ``n_countries`` counts the units of the estimation sample (the record's key).
     """
 
     model: FitResult

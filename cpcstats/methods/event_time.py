@@ -12,7 +12,7 @@ several kinds of events (e.g. entries and exits) on the same rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "EventIndicators",
     "EventWindow",
     "bin_label",
+    "build_indicators",
     "event_term",
     "event_time_columns",
     "event_time_indicators",
@@ -175,7 +176,6 @@ class EventIndicators:
     test_columns: tuple[str, ...] = ()
     first_period: int = 0
     last_period: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pooled(self) -> bool:
