@@ -158,4 +158,3 @@ def _check_topics(st: Study, add: Callable[[str], None]) -> None:
     add(f"Topics: {len(dictionary.topics)} topics checked ({names})")
     if not has_texts(st.contacts):
         add("  (the contacts have no texts: the dictionary will not be used)")
-
