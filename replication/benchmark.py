@@ -35,8 +35,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 import cpcstats
-from cpcstats.designs import breaks
-from cpcstats.designs import event_study as es
+from cpcstats.designs import taiwan, xi_break
 from cpcstats.outputs import package_versions
 from cpcstats.panels import country_year, party_year
 
@@ -248,8 +247,8 @@ def bench_bootstrap(party: pd.DataFrame, reps: int) -> dict:
 
 
 def bench_designs(country: cpcstats.Panel, repeat: int) -> list[dict]:
-    sup_s, sup = timed(lambda: breaks.sup_wald(country, shift="level+trend"), repeat)
-    ev_s, _ = timed(lambda: es.event_study(country), repeat)
+    sup_s, sup = timed(lambda: xi_break.sup_wald(country, shift="level+trend"), repeat)
+    ev_s, _ = timed(lambda: taiwan.event_study(country), repeat)
     return [
         {
             "task": "sup-Wald break search (country-year, level+trend)",

@@ -52,22 +52,6 @@ def country_year_panel(study: Study, panels: Any) -> Any:
     return country_year(study)
 
 
-def observed_indicators(
-    data: Any, terms: Any, outcome: str, unit: str = "iso3", time: str = "year"
-) -> list[str]:
-    """The 0/1 indicators among ``terms`` that are on in some row the FE-Poisson keeps.
-
-    Why: rows of a unit (or year) without any contact carry no information and are dropped
-    by the fit, so an indicator seen only there cannot vary in the sample; designs report
-    such bins or cells as not estimable instead of failing the fit.
-    """
-    alive = (data.groupby(unit)[outcome].transform("sum") > 0) & (
-        data.groupby(time)[outcome].transform("sum") > 0
-    )
-    kept = data.loc[alive]
-    return [t for t in terms if bool((kept[t] == 1).any())]
-
-
 def planted_effect(study: Study, term: str) -> float | None:
     """The simulation's true country-year effect of ``term`` (demo studies only)."""
     truth = study.truth or {}
