@@ -10,7 +10,42 @@ from __future__ import annotations
 
 
 class CpcError(Exception):
-    """Base class for errors caused by user input, not by a bug."""
+    """Base class for errors caused by user input, not by a bug.
+
+    Why one base class: a caller (the CLI, a notebook, a pipeline) can catch
+    ``CpcError`` to tell "fix your input" from a bug, and every message has the same
+    parts (where, what, the fix) so it can be shown without a traceback.
+
+    Parameters
+    ----------
+    problem : str
+        What is wrong, in one sentence.
+    file : str, optional
+        The file the problem is in (a path; stored as text).
+    row : int, optional
+        The row of that file, counted as the user sees it.
+    column : str, optional
+        The column (or specification key) at fault.
+    fix : str, optional
+        What the user should change.
+
+    Attributes
+    ----------
+    problem, file, row, column, fix
+        The parts as given, so that callers can report them separately.
+
+    Examples
+    --------
+    >>> err = cpcstats.SpecError("unknown family 'negbinn'", column="family", fix="use 'negbin'")
+    >>> print(err)
+    column 'family': unknown family 'negbinn'
+      fix: use 'negbin'
+    >>> try:
+    ...     cpcstats.load_study("no-such-study.toml")
+    ... except cpcstats.CpcError as exc:
+    ...     print(exc.problem)
+    the study file does not exist
+    """
 
     def __init__(
         self,
@@ -29,6 +64,18 @@ class CpcError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
+        """The message: ``file F, row R, column 'C': problem`` and a ``fix:`` line.
+
+        Returns
+        -------
+        str
+            The text ``str(error)`` shows (the CLI prints it without a traceback).
+
+        Examples
+        --------
+        >>> cpcstats.InputError("empty file", file="contacts.csv", row=1).render()
+        'file contacts.csv, row 1: empty file'
+        """
         where = []
         if self.file:
             where.append(f"file {self.file}")
@@ -44,15 +91,49 @@ class CpcError(Exception):
 
 
 class InputError(CpcError):
-    """A data file is missing, unreadable or breaks the data contract."""
+    """A data file is missing, unreadable or breaks the data contract.
+
+    Raised while a study's files are read and checked (:func:`cpcstats.load_study`):
+    a missing or unreadable file, a missing column, a value of the wrong type, a
+    duplicate key.  The message names the file, row and column.
+
+    Examples
+    --------
+    >>> issubclass(cpcstats.InputError, cpcstats.CpcError)
+    True
+    """
 
 
 class SpecError(CpcError):
-    """A model specification or study configuration is invalid."""
+    """A model specification or study configuration is invalid.
+
+    Raised for a study TOML or model TOML with an unknown key or a wrong type, a
+    formula naming a column the panel lacks, an unknown family or se type, or an
+    argument a function cannot use (e.g. a non-Poisson model passed to a Poisson test).
+
+    Examples
+    --------
+    >>> try:
+    ...     cpcstats.load_study("no-such-study.toml")
+    ... except cpcstats.SpecError as exc:
+    ...     print(exc.fix)
+    give a path to a .toml study file, or use --study demo
+    """
 
 
 class EstimationError(CpcError):
-    """A model could not be estimated (singular design, no observations ...)."""
+    """A model could not be estimated (singular design, no observations ...).
+
+    Raised by :func:`cpcstats.fit` and the tests after it when the data cannot
+    identify the model: no observations left, a singular design, terms that do not
+    vary or are absorbed by the fixed effects, a diverging likelihood, or two fits a
+    test cannot compare (e.g. the same model twice in :func:`cpcstats.vuong_test`).
+
+    Examples
+    --------
+    >>> issubclass(cpcstats.EstimationError, cpcstats.CpcError)
+    True
+    """
 
 
 class OutputError(CpcError):
@@ -64,9 +145,7 @@ class OutputError(CpcError):
     """
 
     @classmethod
-    def from_os(
-        cls, exc: OSError, path: object, action: str = "cannot be written"
-    ) -> OutputError:
+    def from_os(cls, exc: OSError, path: object, action: str = "cannot be written") -> OutputError:
         """An OSError while writing ``path`` as one message: path, OS reason, fix."""
         import errno
 

@@ -29,8 +29,35 @@ def information_criteria(
     the first listed); ``comparable`` is False for models on another sample and
     their ΔAIC/ΔBIC are NaN, because a difference across samples means nothing.
     Models without a count likelihood (GEE; OLS of log(1 + y)) get NaN and a note.
-    ``df`` counts every estimated parameter including the NB dispersion.  With
-    ``sort`` the rows are ordered by AIC (models without one last).
+    ``df`` counts every estimated parameter including the NB dispersion.
+
+    Parameters
+    ----------
+    results : sequence of FitResult or mapping of str to FitResult
+        The models; a mapping's keys are their display names (a sequence uses each
+        result's ``name``, made unique with the family label).
+    sort : bool, default True
+        Order the rows by AIC (models without one last); False keeps the given order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: ``name``, ``family``, ``nobs``, ``df``, ``loglik``,
+        ``aic``, ``bic``, ``delta_aic``, ``delta_bic``, ``comparable``, ``note``.
+
+    Raises
+    ------
+    SpecError
+        No model is given, or an item is not a :class:`~cpcstats.FitResult`.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> pois = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+    >>> nb2 = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
+    >>> ic = cpcstats.information_criteria({"Poisson": pois, "NB2": nb2})
+    >>> ic["name"].tolist()
+    ['NB2', 'Poisson']
     """
     return criteria(as_named(results), sort=sort)
 

@@ -49,6 +49,33 @@ def overdispersion_test(poisson_result: FitResult) -> dict[str, Any]:
     H0 alpha = 0 against alpha > 0: overdispersion only, hence one-sided
     p-values, from t(n - 1) as ``lm`` (``p_one_sided``) and from N(0, 1).
     The test needs the Poisson fit itself, since mu must be the Poisson mean.
+
+    Parameters
+    ----------
+    poisson_result : FitResult
+        A ``poisson`` or ``fe-poisson`` fit made by :func:`cpcstats.fit`.
+
+    Returns
+    -------
+    dict
+        ``model``, ``nobs``, the hypotheses ``h0`` and ``h1``, and for each
+        alternative (``"nb2"``, ``"nb1"``) a dict with ``coef`` (alpha), ``se``,
+        ``t``, ``df``, ``p_one_sided`` (t) and ``p_one_sided_normal``.
+
+    Raises
+    ------
+    SpecError
+        The model is not Poisson, or carries no fitted values (not made by ``fit``).
+    EstimationError
+        Fewer than three observations, or outcomes and fitted values do not match.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> pois = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+    >>> res = cpcstats.overdispersion_test(pois)
+    >>> res["nb2"]["p_one_sided"] < 0.05  # overdispersed: NB2 preferred
+    True
     """
     if poisson_result.family not in poisson_families():
         raise SpecError(
@@ -84,6 +111,32 @@ def lr_test_poisson_negbin(poisson_result: FitResult, negbin_result: FitResult) 
     under H0 but the 50:50 mixture of a point mass at 0 and chi2(1)
     (Self & Liang 1987): p = 0.5·P(chi2_1 > LR) for LR > 0 and p = 1 at LR = 0
     (a numerically negative LR, NB2 at the boundary, counts as 0).
+
+    Parameters
+    ----------
+    poisson_result, negbin_result : FitResult
+        The Poisson (or FE-Poisson) fit and the NB2 fit of the same regressors, fixed
+        effects, exposure and sample.
+
+    Returns
+    -------
+    dict
+        ``poisson``, ``negbin`` (names), ``nobs``, ``loglik_poisson``, ``loglik_nb``,
+        ``LR``, ``df`` (1), ``p``, ``alpha``, ``null_distribution``, ``note`` (LR < 0).
+
+    Raises
+    ------
+    SpecError
+        The first model is not Poisson or the second not NB2, their samples differ,
+        or Poisson is not nested in NB2 (other regressors, fixed effects, exposure).
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> pois = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+    >>> nb2 = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
+    >>> cpcstats.lr_test_poisson_negbin(pois, nb2)["p"] < 0.05
+    True
     """
     if poisson_result.family not in poisson_families():
         raise SpecError(

@@ -93,6 +93,36 @@ def diagnostics_table(
       1 ± 10 % reads "model under-/over-predicts zeros" (descriptive, no test).
     * every model: AIC and BIC (value) with ΔAIC/ΔBIC in the interpretation; the
       lowest is "best".  Models on another sample are flagged, not ranked.
+
+    Parameters
+    ----------
+    results : sequence of FitResult or mapping of str to FitResult
+        The models; a mapping's keys are their display names (a sequence uses each
+        result's ``name``, made unique with the family label).
+    level : float, default 0.05
+        The significance level of the decisions, in (0, 1).
+    vuong_correction : {"aic", "bic", "raw"}, default "aic"
+        Which Vuong statistic the decisions use.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``test``; ``models``, ``statistic``, ``value``, ``p_value``, ``interpretation``.
+
+    Raises
+    ------
+    SpecError
+        An invalid ``level`` or ``vuong_correction``, models of different outcomes,
+        no model, or an item that is not a :class:`~cpcstats.FitResult`.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> pois = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+    >>> nb2 = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
+    >>> diag = cpcstats.diagnostics_table({"Poisson": pois, "NB2": nb2})
+    >>> diag.loc["AIC", "interpretation"].tolist()
+    ['ΔAIC = 7118.1 from the best', 'best (lowest AIC)']
     """
     if vuong_correction not in _CORRECTIONS:
         raise SpecError(

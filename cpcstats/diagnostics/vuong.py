@@ -93,6 +93,37 @@ def vuong_test(model1: FitResult, model2: FitResult) -> dict[str, Any]:
     Caveat (Wilson 2015, Economics Letters 127): a zero-inflated model nests its
     parent at inflation probability 0, so the Vuong test of ZIP vs Poisson or ZINB
     vs NB2 is not strictly valid; report it as the literature does, with care.
+
+    Parameters
+    ----------
+    model1, model2 : FitResult
+        Two likelihood-based fits of the same outcome on the same rows.
+
+    Returns
+    -------
+    dict
+        ``model1``, ``model2`` (names), ``n``, ``k1``, ``k2``, ``mean_m``, ``sd_m``,
+        ``loglik1``, ``loglik2``, and dicts keyed by ``"raw"``, ``"aic"``, ``"bic"``:
+        ``stat``, ``p``, ``p_tail``, ``p_two_sided`` and ``direction``.
+
+    Raises
+    ------
+    SpecError
+        A model provides no per-observation log-likelihood, or the two were fitted
+        on different samples.
+    EstimationError
+        The two give the same log-likelihood for every observation (the same model),
+        or a log-likelihood is not finite.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> pois = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+    >>> zip_ = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="zip",
+    ...                     inflation="left_roots")
+    >>> v = cpcstats.vuong_test(zip_, pois)
+    >>> v["direction"]["aic"], v["p_two_sided"]["aic"] < 0.05
+    ('model1 > model2', True)
     """
     l1, l2 = _loglik_pair(model1, model2)
     m = l1 - l2

@@ -22,6 +22,31 @@ def zero_counts(result: FitResult) -> dict[str, Any]:
     A ratio above 1 means the model under-predicts zeros (the usual motive for
     zero-inflated or hurdle models); hurdle models reproduce it exactly when the
     zero part has an intercept.
+
+    Parameters
+    ----------
+    result : FitResult
+        A likelihood-based count model made by :func:`cpcstats.fit` (one with
+        per-observation probabilities: not GEE or OLS).
+
+    Returns
+    -------
+    dict
+        ``model`` (name), ``nobs``, ``observed`` (zeros), ``expected`` (the sum of
+        the predicted P(y = 0)) and ``ratio`` (observed / expected).
+
+    Raises
+    ------
+    SpecError
+        The model provides no probabilities or carries no design (not made by ``fit``).
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> nb2 = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
+    >>> z = cpcstats.zero_counts(nb2)
+    >>> z["observed"] <= z["nobs"]
+    True
     """
     core = require_core(result, "pmf", "counting expected zeros")
     y = outcome(result)
@@ -39,14 +64,38 @@ def zero_counts(result: FitResult) -> dict[str, Any]:
 def rootogram_data(result: FitResult, max_count: int | None = None) -> pd.DataFrame:
     """Observed and expected count frequencies for a (hanging) rootogram (Kleiber & Zeileis 2016).
 
-    One row for each k = 0..K plus a final pooled row, labelled ``"{K+1}+"``, for all
-    counts above K: its observed frequency counts y > K and its expected frequency is
-    n - sum of the expected frequencies over 0..K, so both columns sum to n.  The
-    expected frequency of k is the column sum of ``core.pmf`` (sum_i P(y_i = k)).
-    K defaults to the 99th percentile of y (rounded up), so that a long right tail
-    does not squeeze the informative low counts.  ``bottom`` = sqrt(expected) -
-    sqrt(observed) is where the hanging bar ends: below 0 the model under-predicts
-    that count, above 0 it over-predicts it.  The index holds the row labels.
+    One row for each k = 0..K plus a final pooled row ``"{K+1}+"`` for all counts above K
+    (observed: y > K; expected: n minus the expected frequencies over 0..K, so both columns
+    sum to n).  The expected frequency of k is the column sum of ``core.pmf`` (sum_i
+    P(y_i = k)).  K defaults to the 99th percentile of y (rounded up), so that a long right
+    tail does not squeeze the informative low counts.  ``bottom`` = sqrt(expected) -
+    sqrt(observed) is where the hanging bar ends: below 0 the model under-predicts that
+    count, above 0 it over-predicts it.  ``attrs`` holds the model, family, K and N.
+
+    Parameters
+    ----------
+    result : FitResult
+        A likelihood-based count model made by :func:`cpcstats.fit`.
+    max_count : int, optional
+        K, the largest count shown on its own; None for the 99th percentile of y.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``count`` (row labels ``"0"`` ... ``"K+1+"``); columns ``k``, ``pooled``,
+        ``observed``, ``expected``, ``sqrt_observed``, ``sqrt_expected``, ``bottom``.
+
+    Raises
+    ------
+    SpecError
+        ``max_count`` is not a whole number >= 0, or the model has no probabilities.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> nb2 = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
+    >>> cpcstats.rootogram_data(nb2, max_count=3).index.tolist()
+    ['0', '1', '2', '3', '4+']
     """
     core = require_core(result, "pmf", "a rootogram")
     y = np.rint(outcome(result)).astype(np.int64)

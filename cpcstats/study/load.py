@@ -294,7 +294,44 @@ class _Loader:
 
 
 def load_study(study: str | Path = DEMO) -> Study:
-    """Load the demo (``"demo"``) or a study TOML file into a checked :class:`Study`."""
+    """Load the demo (``"demo"``) or a study TOML file into a checked :class:`Study`.
+
+    Why everything at once: every input (contacts, parties, party status, covariate
+    sources, reference tables) is read, mapped onto the data contract, harmonised and
+    checked here, so panels and models work on clean tables and a bad input fails
+    before any model is fitted, naming its file, row and column.
+
+    Parameters
+    ----------
+    study : str or pathlib.Path, default "demo"
+        ``"demo"`` for the embedded SIMULATED demo study, or the path of a study TOML
+        file (``[study]``, ``[contacts]``, ``[parties]``, ...); relative paths inside
+        it resolve against the file's own folder.
+
+    Returns
+    -------
+    Study
+        The clean input tables with their provenance (``inputs``), the row accounting
+        (``ledger``), the rules applied (``notes``) and the country harmonisation.
+
+    Raises
+    ------
+    SpecError
+        The study file does not exist, is not valid TOML, or has an unknown key, a
+        value of the wrong type or an inconsistent setting (e.g. ``first_year`` after
+        ``last_year``, an unknown party-status source).
+    InputError
+        A data file it names is missing or unreadable, lacks a required column, has
+        values breaking the data contract, or contacts fall outside the study window.
+
+    Examples
+    --------
+    >>> study = cpcstats.load_study("demo")
+    >>> study.simulated, study.first_year, study.last_year
+    (True, 2002, 2023)
+    >>> study.label()
+    'Embedded demo study (SIMULATED)'
+    """
     # abspath, not resolve(): messages name the full path, and resolving a link loop raises
     path = demo_config_path() if str(study) == DEMO else Path(os.path.abspath(study))
     config = _read_config(path)

@@ -22,7 +22,60 @@ DEMO = "demo"
 
 @dataclass
 class Study:
-    """Clean input tables of one study, plus where they came from."""
+    """Clean input tables of one study, plus where they came from.
+
+    Made by :func:`cpcstats.load_study`, read by the panel builders
+    (:func:`cpcstats.party_year`, :func:`cpcstats.country_year`) and the reports.
+    Why one object with its records: a report can say which files were read, how
+    many rows each step dropped and whether the data are SIMULATED, without
+    reading anything again.
+
+    Parameters
+    ----------
+    name : str
+        The study's name (``[study] name``, else the file name).
+    first_year, last_year : int
+        The study window, inclusive.
+    break_year : int
+        The first year of the "Xi era" contrast (default 2013).
+    contacts : pandas.DataFrame
+        One row per contact of the ID-CPC in the data contract's columns.
+    parties, party_status : pandas.DataFrame or None
+        The parties and their party-year status (ruling, seats); None for a study
+        without party data (then only country-year panels can be built).
+    covariates : pandas.DataFrame or None
+        Country-year covariates (Freedom House, V-Dem, REIGN ...).
+    states, taiwan, bri : pandas.DataFrame
+        Reference tables: states and their years, Taiwan recognition, BRI membership.
+    simulated : bool, default False
+        True for the embedded demo: every report marks its figures SIMULATED.
+    seed : int, optional
+        The simulation seed of a simulated study.
+    truth : dict, optional
+        The parameters a simulated study was generated with (``[truth]``).
+    inputs : list of InputFile
+        Every file read, with its checksum.
+    ledger : Ledger
+        Rows in and out at every loading step.
+    config_path : str, optional
+        The study file.
+    config : dict
+        The study file's parsed TOML.
+    notes : list of str
+        Rules applied while loading.
+    harmonisation : dict
+        Country harmonisation report of each input.
+    published : pathlib.Path, optional
+        Published figures to compare with.
+
+    Examples
+    --------
+    >>> study = cpcstats.load_study("demo")
+    >>> study.has_parties, study.years
+    (True, range(2002, 2024))
+    >>> sorted(study.contacts.columns)[:3]
+    ['counterpart_type', 'country_raw', 'date']
+    """
 
     name: str
     first_year: int
@@ -51,13 +104,27 @@ class Study:
 
     @property
     def years(self) -> range:
+        """The study window as a range of years (``last_year`` included)."""
         return range(self.first_year, self.last_year + 1)
 
     @property
     def has_parties(self) -> bool:
+        """Whether party tables were loaded, i.e. whether a party-year panel can be built."""
         return self.parties is not None and self.party_status is not None
 
     def label(self) -> str:
+        """The name as reports show it, with ``(SIMULATED)`` for simulated data.
+
+        Returns
+        -------
+        str
+            ``name``, or ``"name (SIMULATED)"`` when ``simulated`` is True.
+
+        Examples
+        --------
+        >>> cpcstats.load_study("demo").label()
+        'Embedded demo study (SIMULATED)'
+        """
         return f"{self.name} (SIMULATED)" if self.simulated else self.name
 
 

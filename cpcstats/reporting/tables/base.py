@@ -29,7 +29,15 @@ class LayoutTable:
         return self._layout()
 
     def render(self, fmt: str, path: str | Path | None = None) -> str:
-        """The table in format ``fmt`` (``"tex"``, ``"md"``, ``"html"``), written if ``path``."""
+        """The table in format ``fmt`` (``"tex"``, ``"md"``, ``"html"``), written if ``path``.
+
+        Raises
+        ------
+        ValueError
+            ``fmt`` is not a registered format.
+        OutputError
+            ``path`` cannot be written.
+        """
         return render(self.layout(), fmt, path)
 
     def to_latex(self, path: str | Path | None = None) -> str:
@@ -38,20 +46,102 @@ class LayoutTable:
         With non-Latin text the file starts with a comment naming lualatex and
         :data:`~cpcstats.reporting.tables.text.UNICODE_PREAMBLE`; Latin text compiles with
         pdflatex.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path, optional
+            Also write the text there (atomically, UTF-8).
+
+        Returns
+        -------
+        str
+            The table as LaTeX.
+
+        Raises
+        ------
+        OutputError
+            ``path`` cannot be written (read-only folder, disk full, a folder in the way).
+
+        Examples
+        --------
+        >>> print(tab.to_latex().splitlines()[0])  # tab = cpcstats.table([...])
+        \\begin{table}[htbp]
+        >>> tab.to_latex("table.tex")  # doctest: +SKIP
         """
         return self.render("tex", path)
 
     def to_markdown(self, path: str | Path | None = None) -> str:
-        """A pipe table followed by the notes; the family row becomes the first body row."""
+        """A pipe table followed by the notes; the family row becomes the first body row.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path, optional
+            Also write the text there (atomically, UTF-8).
+
+        Returns
+        -------
+        str
+            The table as Markdown.
+
+        Raises
+        ------
+        OutputError
+            ``path`` cannot be written (read-only folder, disk full, a folder in the way).
+
+        Examples
+        --------
+        >>> print(tab.to_markdown().splitlines()[1])  # tab = cpcstats.table([...])
+        |:---|:---:|:---:|
+        """
         return self.render("md", path)
 
     def to_html(self, path: str | Path | None = None) -> str:
-        """A self-contained ``<table>`` with caption, ``thead``, one ``tbody`` per block, notes."""
+        """A self-contained ``<table>`` with caption, ``thead``, one ``tbody`` per block, notes.
+
+        Notebooks show a table through this (``_repr_html_``).
+
+        Parameters
+        ----------
+        path : str or pathlib.Path, optional
+            Also write the text there (atomically, UTF-8).
+
+        Returns
+        -------
+        str
+            The table as HTML.
+
+        Raises
+        ------
+        OutputError
+            ``path`` cannot be written (read-only folder, disk full, a folder in the way).
+
+        Examples
+        --------
+        >>> tab.to_html().startswith("<table")  # tab = cpcstats.table([...])
+        True
+        """
         return self.render("html", path)
 
     def _repr_html_(self) -> str:
         return self.to_html()
 
     def to_frame(self) -> pd.DataFrame:
-        """The display grid as strings (block headers become rows with empty cells)."""
+        """The display grid as strings (block headers become rows with empty cells).
+
+        Why: to inspect or post-process a table with pandas, or to mix it into
+        another report, without parsing a rendered format.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by the row labels (estimates, SEs in parentheses, statistics),
+            one column per model (a MultiIndex of name and family); every cell is the
+            text the renderers show.
+
+        Examples
+        --------
+        >>> grid = tab.to_frame()  # tab = cpcstats.table([...])
+        >>> grid.shape[1] == len(tab.model_names)
+        True
+        """
         return render_frame(self.layout())

@@ -27,7 +27,33 @@ Entry = tuple[str, str, list[str | None]]
 
 @dataclass(frozen=True)
 class RegressionTable(LayoutTable):
-    """Side-by-side models: headers, coefficient blocks, statistics block and notes."""
+    """Side-by-side models: headers, coefficient blocks, statistics block and notes.
+
+    Made by :func:`cpcstats.table`.  Why data, not text: one layout feeds every
+    renderer (LaTeX, Markdown, HTML, a DataFrame), so the formats cannot disagree.
+
+    Parameters
+    ----------
+    model_names, families : tuple of str
+        The two header rows (``†`` marks a failed or warned fit).
+    coef_blocks : tuple of Block
+        One block per model part (count equation, inflation, ...).
+    stats_block : Block
+        The statistics rows (N, clusters, log-likelihood ...).
+    notes : tuple of Note, default ()
+        The notes below the table.
+    title, label : str, optional
+        The caption and the LaTeX label.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> pois = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+    >>> nb2 = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
+    >>> tab = cpcstats.table([pois, nb2], model_names=["Poisson", "NB2"])
+    >>> print(tab.to_markdown().splitlines()[0])
+    |  | Poisson | NB2 |
+    """
 
     model_names: tuple[str, ...]
     families: tuple[str, ...]
@@ -47,7 +73,13 @@ class RegressionTable(LayoutTable):
         )
 
     def find_row(self, term: str, kind: str = "estimate") -> Row:
-        """The estimate (or ``kind="se"``) row of a raw term name, e.g. ``"inflate:x"``."""
+        """The estimate (or ``kind="se"``) row of a raw term name, e.g. ``"inflate:x"``.
+
+        Raises
+        ------
+        KeyError
+            The term (of that kind) is not in the table.
+        """
         for block in self.coef_blocks:
             for row in block.rows:
                 if row.term == term and row.kind == kind:
@@ -55,7 +87,13 @@ class RegressionTable(LayoutTable):
         raise KeyError(f"term {term!r} ({kind}) is not in the table")
 
     def stat_row(self, label: str) -> Row:
-        """The statistics row with the given label (``"N"``, ``"Clusters"``, ...)."""
+        """The statistics row with the given label (``"N"``, ``"Clusters"``, ...).
+
+        Raises
+        ------
+        KeyError
+            No statistics row has that label.
+        """
         for row in self.stats_block.rows:
             if row.label == label:
                 return row
@@ -188,12 +226,51 @@ def table(
 ) -> RegressionTable:
     """Lay out several fitted models side by side as a :class:`RegressionTable`.
 
-    ``irr=True`` shows exp(b) with delta-method SEs exp(b)·se while the stars
-    still test b = 0.  ``coef_map`` (raw term → label) fixes order and labels
-    and drops unlisted terms.  ``gof`` lists the statistics rows
-    (:data:`~cpcstats.reporting.tables.gof.GOF_MAP` by default).  Failed or warned fits
-    are flagged in the header (``†``) and in bold notes, and simulated estimates carry a
-    bold banner note.
+    Failed or warned fits are flagged in the header (``†``) and in bold notes, and
+    simulated estimates carry a bold banner note, so no rendering can lose them.
+
+    Parameters
+    ----------
+    models : sequence of FitResult
+        The columns, in order (at least one).
+    irr : bool, default False
+        Show exp(b) with delta-method SEs exp(b)·se; the stars still test b = 0.
+    coef_map : mapping of str to str, optional
+        Raw term → label: fixes the order and labels and drops unlisted terms;
+        several terms may share a label (one row across differently named terms).
+    stars : sequence of float, default (0.10, 0.05, 0.01)
+        The p-value thresholds of one, two, three stars.
+    digits : int, default 3
+        Decimals of estimates, SEs and statistics.
+    title, label : str, optional
+        The caption and the LaTeX ``\\label``.
+    notes : sequence of str, default ()
+        Extra notes below the automatic ones.
+    model_names : sequence of str, optional
+        Column headers (default: each model's ``name``).
+    gof : sequence of Statistic, default GOF_MAP
+        The statistics rows (:data:`~cpcstats.reporting.tables.gof.GOF_MAP`).
+
+    Returns
+    -------
+    RegressionTable
+        Layout data; render with ``to_latex``, ``to_markdown``, ``to_html``, ``to_frame``.
+
+    Raises
+    ------
+    ValueError
+        No model, a star threshold outside (0, 1), ``digits`` not an integer >= 0,
+        ``model_names`` of another length, or two terms of a model mapped to one label.
+    TypeError
+        ``stars`` is a single number instead of a sequence.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> pois = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+    >>> nb2 = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
+    >>> tab = cpcstats.table([pois, nb2], model_names=["Poisson", "NB2"])
+    >>> tab.to_latex("table.tex")  # doctest: +SKIP
     """
     models = list(models)
     thresholds, names = _check_options(models, stars, digits, model_names)
