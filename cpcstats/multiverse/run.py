@@ -37,13 +37,17 @@ class RunOutcome:
 
 
 def _previous(path: Path, tasks: list[SpecTask]) -> dict[str, dict[str, Any]]:
-    """Rows of an earlier run whose ids still belong to this multiverse."""
+    """Successful rows of an earlier run whose ids still belong to this multiverse.
+
+    Failed rows are fitted again: a failure may have been the machine's (memory, a lost
+    worker) or fixed since, and a fit that fails again costs one attempt.
+    """
     frame = read_results(path)
     if frame is None:
         return {}
     wanted = {t.spec_id for t in tasks}
     rows = frame.to_dict("records")
-    return {r["spec_id"]: r for r in rows if r["spec_id"] in wanted}
+    return {r["spec_id"]: r for r in rows if r["spec_id"] in wanted and r["error"] == ""}
 
 
 def run_multiverse(

@@ -65,8 +65,13 @@ def fit_task(task: SpecTask, panel: Panel) -> dict[str, Any]:
     if task.scale == "irr":
         b, low, high = math.exp(b), math.exp(low), math.exp(high)
         se = b * se
-    z = float(result.params[task.term]) / float(result.std_errors[task.term])
-    p = float(math.erfc(abs(z) / math.sqrt(2))) if np.isfinite(z) else float("nan")
+    raw_se = float(result.std_errors[task.term])
+    flags = sorted(set(result.warnings))
+    if not (np.isfinite(raw_se) and raw_se > 0):  # a degenerate variance: no test, flagged
+        flags.append(f"standard error of {task.term} is {raw_se:g}: no p-value")
+        p = float("nan")
+    else:
+        p = float(math.erfc(abs(float(result.params[task.term]) / raw_se) / math.sqrt(2)))
     return {
         "estimate": b,
         "std_error": se,
@@ -75,7 +80,7 @@ def fit_task(task: SpecTask, panel: Panel) -> dict[str, Any]:
         "p_value": p,
         "nobs": int(result.nobs),
         "converged": bool(result.converged),
-        "flags": "; ".join(sorted(set(result.warnings)))[:500],
+        "flags": "; ".join(flags)[:500],
         "error": "",
     }
 
