@@ -36,7 +36,34 @@ COUNT_COLUMNS = (
 
 @dataclass(frozen=True)
 class Panel:
-    """A panel data frame plus the accounting of how it was built."""
+    """A panel data frame plus the accounting of how it was built.
+
+    Made by :func:`cpcstats.party_year` and :func:`cpcstats.country_year`; pass it to
+    :func:`cpcstats.fit`.  Why the accounts travel with the data: every contact event
+    lands in one row or is dropped with a reason, and reports print that ledger.
+    Frozen: a verb returns a new panel instead of changing this one.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit and year.
+    level : str
+        ``"party-year"`` or ``"country-year"``.
+    unit : str
+        The unit column (``party_id`` or ``iso3``).
+    accounts : tuple of StageAccount, default ()
+        Rows in, out and dropped (with reasons) at each building step.
+    simulated : bool, default False
+        Built from SIMULATED data (the demo).
+    study : str, default ""
+        The study's name.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> panel.level, panel.unit, panel.simulated
+    ('party-year', 'party_id', True)
+    """
 
     data: pd.DataFrame
     level: str
@@ -48,13 +75,28 @@ class Panel:
     def pipe(
         self, verb: Callable[Concatenate[Panel, P], Panel], *args: P.args, **kwargs: P.kwargs
     ) -> Panel:
+        """Apply a verb ``(Panel, *args) -> Panel``, for chains such as ``.pipe(add_lags, ...)``."""
         return verb(self, *args, **kwargs)
 
     def with_data(self, data: pd.DataFrame, account: StageAccount | None = None) -> Panel:
+        """A copy with new ``data`` (index reset) and ``account`` appended, if given."""
         accounts = self.accounts + ((account,) if account is not None else ())
         return replace(self, data=data.reset_index(drop=True), accounts=accounts)
 
     def summary(self) -> str:
+        """The building ledger: one line per step, with rows in, out and dropped.
+
+        Returns
+        -------
+        str
+            ``"step: N in, M out (...)"`` lines, in the order the steps ran.
+
+        Examples
+        --------
+        >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+        >>> print(panel.summary().splitlines()[0])
+        party-year: active parties: 18776 in, 18776 out (none dropped)
+        """
         return "\n".join(a.summary() for a in self.accounts)
 
     def __len__(self) -> int:
@@ -213,7 +255,39 @@ def _with_topics(panel: Panel, study: Study) -> Panel:
 
 
 def country_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) -> Panel:
-    """The full country-year panel: states x years, counts, covariates, optional lags."""
+    """The full country-year panel: states x years, counts, covariates, optional lags.
+
+    One row per state and year of the study window (states as they existed that
+    year), with contact counts (all, party, non-party, inbound, outbound; zero when
+    none), the country covariates (regime, BRI, Taiwan recognition, Xi era,
+    ``months`` of exposure) and ``contacts_<topic>`` counts when contacts carry texts.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (:func:`cpcstats.load_study`).
+    lags : dict of str to sequence of int, optional
+        Columns to lag and by how many years, e.g. ``{"ruling": [1]}`` adds
+        ``ruling_lag1`` (the unit's value a year earlier; NA when that year is absent).
+
+    Returns
+    -------
+    Panel
+        Level ``"country-year"``, unit ``iso3``, with the building accounts.
+
+    Raises
+    ------
+    InputError
+        A column in ``lags`` is not in the panel.
+    SpecError
+        The study's topic dictionary is missing or invalid (contacts with texts).
+
+    Examples
+    --------
+    >>> country = cpcstats.country_year(cpcstats.load_study("demo"))
+    >>> country.level, country.unit
+    ('country-year', 'iso3')
+    """
     panel = (
         create_country_years(study)
         .pipe(add_contact_counts, study)
@@ -338,7 +412,42 @@ def add_party_attributes(panel: Panel, study: Study) -> Panel:
 
 
 def party_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) -> Panel:
-    """The full party-year panel: active parties x years, counts, status, covariates."""
+    """The full party-year panel: active parties x years, counts, status, covariates.
+
+    One row per party and year it is active while its country is a state, with its
+    contact counts (zero when none), government status (``ruling``, ``opposition``),
+    the party attributes (``left_roots``, ...), the country covariates of its state
+    and ``contacts_<topic>`` counts when contacts carry texts.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study with ``[parties]`` and ``[party_status]``.
+    lags : dict of str to sequence of int, optional
+        Columns to lag and by how many years, e.g. ``{"ruling": [1]}`` adds
+        ``ruling_lag1`` (the unit's value a year earlier; NA when that year is absent).
+
+    Returns
+    -------
+    Panel
+        Level ``"party-year"``, unit ``party_id``, with the building accounts.
+
+    Raises
+    ------
+    InputError
+        The study has no parties or party-status table, or a column in ``lags`` is
+        not in the panel.
+    SpecError
+        The study's topic dictionary is missing or invalid (contacts with texts).
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"), lags={"ruling": [1]})
+    >>> "ruling_lag1" in panel.data.columns
+    True
+    >>> int(panel.data["contacts"].sum()) > 0
+    True
+    """
     panel = (
         create_party_years(study)
         .pipe(add_party_contacts, study)
