@@ -61,7 +61,52 @@ MAX_BOOTSTRAP_REPS = 100_000  # more replications never change a reported digit;
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One model to fit: what, on which panel, with which inference."""
+    """One model to fit: what, on which panel, with which inference.
+
+    Read from a model TOML by :func:`cpcstats.load_specs` (every key checked) or made
+    by :func:`cpcstats.fit` from its keyword arguments; frozen, so a specification
+    in a results record is the one that was fitted.
+
+    Parameters
+    ----------
+    name : str
+        Unique name; it becomes output file names.
+    level : {"party-year", "country-year", "custom"}
+        The panel it is fitted on (``custom``: a DataFrame given to ``fit``).
+    family : str
+        A registered family (``poisson``, ``negbin``, ``zinb``, ``fe-poisson``, ...).
+    formula : str
+        ``"y ~ terms | fixed effects"``.
+    cluster : tuple of str, default ()
+        Cluster variables of the standard errors.
+    se : str, optional
+        The variance estimator; default ``cluster`` with clusters, else ``classical``.
+    sample : str, optional
+        A row filter such as ``"year >= 2002"``.
+    title, description : str
+        Shown in tables and reports.
+    source : str, optional
+        The TOML file it came from.
+    inflation : str, optional
+        Right-hand side of the zero / inflation equation (zip, zinb, hurdle).
+    exposure, offset : str, optional
+        A variable whose log enters as an offset; one entering with coefficient 1.
+    correlation : str, default "exchangeable"
+        GEE working correlation.
+    bootstrap_reps : int, default 999
+        Replications of the cluster bootstrap.
+    seed : int, default 20200603
+        Seed of the bootstrap.
+    extra : dict
+        Further settings kept with the specification.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> spec = cpcstats.load_specs(files("cpcstats") / "project/models/party_year.toml")[0]
+    >>> spec.name, spec.family, spec.se_type
+    ('party_nb_ruling_fh', 'negbin', 'cluster')
+    """
 
     name: str
     level: str
@@ -83,6 +128,7 @@ class ModelSpec:
 
     @property
     def se_type(self) -> str:
+        """The variance estimator in use: ``se``, else ``cluster`` or ``classical``."""
         return self.se or ("cluster" if self.cluster else "classical")
 
 
@@ -338,6 +384,34 @@ def load_specs(path: str | Path) -> list[ModelSpec]:
     loops, huge or non-UTF-8 files are SpecErrors).  Model names must be unique in a
     file and across a folder: every name becomes output file names, so a second model
     of the same name would silently overwrite the first one's outputs.
+
+    Long because each malformed-file case (folder, stray keys, [[model]] shape,
+    duplicate names) gets its own message; no branch is shared.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A model TOML (one model as top-level keys, or ``[[model]]`` tables), or a
+        folder whose ``*.toml`` files are read in name order.
+
+    Returns
+    -------
+    list of ModelSpec
+        The models in file order (folder: file by file).
+
+    Raises
+    ------
+    SpecError
+        The file is missing, unreadable or not TOML; a key is unknown or of the wrong
+        type; keys stand outside the ``[[model]]`` tables; a formula, family, se type
+        or filter is invalid; or two models share a name.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> specs = cpcstats.load_specs(files("cpcstats") / "project" / "models" / "party_year.toml")
+    >>> [s.name for s in specs][:2]
+    ['party_nb_ruling_fh', 'party_poisson_ruling_fh']
     """
     path = Path(path)
     if path.is_dir():
