@@ -182,30 +182,55 @@ def predict(
 ) -> pd.DataFrame:
     """Expected counts E[y] at covariate profiles, with delta-method SEs and intervals.
 
-    Why: with interactions and zero parts, predicted counts (e.g. ruling vs
-    opposition parties by freedom status) are the interpretable quantity.
+    Why: with interactions and zero parts, predicted counts (e.g. ruling vs opposition parties
+    by freedom status) are the interpretable quantity.
+    Long because the docstring states the rules for profiles and intervals.
 
-    ``profiles`` has one row per profile and must give every variable the
-    formula uses (mean and inflation/zero parts).  The exception: a *numeric*
-    variable left out is held at its estimation-sample mean, reported in
-    ``out.attrs["held_at"]`` (categorical variables have no meaningful
-    average and must be given).  Models with fixed effects as dummies
-    (poisson/negbin with ``|``, ``fe-negbin``) need the fixed-effect columns,
-    at levels of the estimation sample.  ``fe-poisson`` absorbs its fixed
-    effects, so it predicts only the estimation-sample rows: pass ``None`` or
-    a modified copy of :func:`estimation_sample` (same index).  Exposure /
-    offset columns are used when given; otherwise exposure 1 / offset 0
-    (noted in ``attrs["notes"]``).  ``profiles=None`` predicts every row of
-    the estimation sample.
+    Intervals: for log-link families (Poisson, NB, GEE, FE) E[y] = exp(eta) and the interval is
+    exp(eta ± z·se(eta)); for zero-inflated and hurdle models the delta method is applied to
+    E[y] itself with a numeric gradient over all parameters and ``result.full_vcov``.
+    fe-poisson intervals are conditional on the estimated fixed effects.
 
-    Intervals: for log-link families (Poisson, NB, GEE, FE) E[y] = exp(eta)
-    and the interval is exp(eta ± z·se(eta)); for zero-inflated and hurdle
-    models the delta method is applied to E[y] itself with a numeric gradient
-    over all parameters and ``result.full_vcov``.  fe-poisson intervals are
-    conditional on the estimated fixed effects.
+    Parameters
+    ----------
+    result : FitResult
+        A count model fitted by :func:`cpcstats.fit` in this session.
+    profiles : pandas.DataFrame, optional
+        One row per profile, giving every variable the formula uses (mean and inflation/zero
+        parts).  The exception: a *numeric* variable left out is held at its estimation-sample
+        mean, reported in ``out.attrs["held_at"]`` (categorical variables have no meaningful
+        average and must be given).  Models with fixed effects as dummies (poisson/negbin with
+        ``|``, ``fe-negbin``) need the fixed-effect columns, at levels of the estimation
+        sample.  ``fe-poisson`` absorbs its fixed effects, so it predicts only the
+        estimation-sample rows: pass ``None`` or a modified copy of :func:`estimation_sample`
+        (same index).  Exposure / offset columns are used when given; otherwise exposure 1 /
+        offset 0 (noted in ``attrs["notes"]``).  None predicts every estimation-sample row.
+    level : float, default 0.95
+        Confidence level of the intervals.
 
-    Returns the profile columns plus ``predicted``, ``std_error`` (of E[y]),
-    ``ci_lower`` and ``ci_upper``.
+    Returns
+    -------
+    pandas.DataFrame
+        The profile columns plus ``predicted``, ``std_error`` (of E[y]), ``ci_lower`` and
+        ``ci_upper``; ``attrs``: ``held_at``, ``notes``, ``level``, ``interval``.
+
+    Raises
+    ------
+    SpecError
+        ``level`` not in (0, 1), ``result`` not a FitResult, or profiles that are empty, lack
+        a categorical variable, or have missing values or unknown levels.
+    EstimationError
+        A result not fitted in this session or without a mean E[y]; fixed effects missing or
+        at levels outside the sample; fe-poisson asked for other rows.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> nb2 = cpcstats.fit("contacts ~ ruling * C(fh_status) + left_roots", panel, family="negbin")
+    >>> import pandas as pd
+    >>> out = cpcstats.predict(nb2, pd.DataFrame({"ruling": [0, 1], "fh_status": ["F", "F"]}))
+    >>> out["predicted"].round(3).tolist()
+    [0.125, 0.367]
     """
     m = model_view(result, "predictions")
     _check_level(level)
@@ -260,9 +285,33 @@ def predict_profiles(
 ) -> pd.DataFrame:
     """Predictions at every combination of ``grid`` values (a Cartesian product).
 
-    Why: the usual table of predicted counts, e.g. ``{"ruling": [0, 1],
-    "fh_status": ["F", "PF", "NF"]}``; variables not in the grid follow
-    :func:`predict`'s rules (numeric ones at the sample mean).
+    Why: the usual table of predicted counts, e.g. ``{"ruling": [0, 1], "fh_status": ["F",
+    "PF", "NF"]}``; variables not in the grid follow :func:`predict`'s rules (numeric ones at
+    the sample mean).
+
+    Parameters
+    ----------
+    result : FitResult
+        A count model fitted by :func:`cpcstats.fit`.
+    grid : mapping of str to sequence
+        Variable -> values (a single value counts as one).
+    level : float, default 0.95
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per combination, with :func:`predict`'s columns and ``attrs``.
+
+    Raises
+    ------
+    SpecError, EstimationError
+        ``grid`` is not a non-empty mapping (SpecError), or as in :func:`predict`.
+
+    Examples
+    --------
+    >>> len(cpcstats.predict_profiles(nb2, {"ruling": [0, 1], "fh_status": ["F", "NF"]}))
+    4
     """
     if not isinstance(grid, Mapping) or not grid:
         raise SpecError(
@@ -324,26 +373,49 @@ def marginal_effects(
 ) -> pd.DataFrame:
     """Average marginal effects on E[y], with delta-method standard errors.
 
-    Why: with a log link, interactions or a zero part, a coefficient is not
-    the change in expected contacts; the AME is, and it is comparable across
-    families.
+    Why: with a log link, interactions or a zero part, a coefficient is not the change in
+    expected contacts; the AME is, and it is comparable across families.
 
-    ``at=None``: AME, averaged over the estimation sample.  ``at={"fh_status":
-    "NF", "ruling": 1}``: marginal effects at representative values (MER) —
-    the named variables are set to those values in *every* row of the
-    estimation sample, the other variables keep their observed values, and
-    the effect is averaged over the rows.  ``variables`` defaults to every
-    right-hand-side variable (mean and zero parts; fixed effects excluded).
+    Effects: numeric variables get dy/dx, a central finite difference of E[y] on the data (the
+    design is rebuilt, so interactions and transforms enter correctly); numeric 0/1 variables
+    get the discrete change "1 vs 0"; categorical variables the change from the reference
+    (base) level to each other level ("NF vs F").  Standard errors: the gradient of the effect
+    with respect to all parameters times ``result.full_vcov`` (analytic for log links, numeric
+    otherwise).
 
-    Effects: numeric variables get dy/dx, a central finite difference of E[y]
-    on the data (the design is rebuilt, so interactions and transforms enter
-    correctly); numeric 0/1 variables get the discrete change "1 vs 0";
-    categorical variables the change from the reference (base) level to each
-    other level ("NF vs F").  Standard errors: the gradient of the effect with
-    respect to all parameters times ``result.full_vcov`` (analytic for log
-    links, numeric otherwise).
+    Parameters
+    ----------
+    result : FitResult
+        A count model fitted by :func:`cpcstats.fit` in this session.
+    variables : str or sequence of str, optional
+        Default: every right-hand-side variable (mean and zero parts; fixed effects excluded).
+    at : mapping of str to value, optional
+        None: AME, averaged over the estimation sample.  ``{"fh_status": "NF", "ruling": 1}``:
+        marginal effects at representative values (MER) — the named variables are set to those
+        values in *every* row of the estimation sample, the other variables keep their observed
+        values, and the effect is averaged over the rows.
+    level : float, default 0.95
+        Confidence level of the intervals.
 
-    Columns: variable, contrast, estimate, std_error, z, p_value, ci_lower, ci_upper.
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variable, contrast, estimate, std_error, z, p_value, ci_lower, ci_upper;
+        ``attrs``: ``kind`` (AME or MER), ``at``, ``level``, ``nobs``.
+
+    Raises
+    ------
+    SpecError
+        ``level`` not in (0, 1); a variable not in the model or a fixed effect; ``at`` not a
+        mapping of single values of design variables.
+    EstimationError
+        A result not fitted in this session, or a family without a mean E[y].
+
+    Examples
+    --------
+    >>> ame = cpcstats.marginal_effects(nb2, "ruling")  # nb2 = cpcstats.fit(...), as in predict
+    >>> ame["contrast"].tolist(), ame.attrs["kind"]
+    (['1 vs 0'], 'AME')
     """
     m = model_view(result, "marginal effects")
     _check_level(level)

@@ -22,7 +22,29 @@ __all__ = ["WaldTest", "wald_test"]
 
 @dataclass(frozen=True)
 class WaldTest:
-    """Joint Wald test that ``terms`` equal ``values`` (chi-squared, ``df`` restrictions)."""
+    """Joint Wald test that ``terms`` equal ``values`` (chi-squared, ``df`` restrictions).
+
+    Returned by :func:`cpcstats.wald_test`; frozen, and printable as one sentence.
+
+    Parameters
+    ----------
+    terms : tuple of str
+        The tested coefficients, in the model's order.
+    statistic : float
+        The chi-squared statistic.
+    df : int
+        Degrees of freedom (the number of terms).
+    p_value : float
+        P(chi2(df) > statistic).
+    values : tuple of float, default ()
+        The hypothesised values (empty: all 0).
+
+    Examples
+    --------
+    >>> from cpcstats.estimation.wald import WaldTest
+    >>> print(WaldTest(("ruling",), 4.0, 1, 0.0455, (0.0,)))
+    Wald test of ruling = 0: chi2(1) = 4.0000, p = 0.0455
+    """
 
     terms: tuple[str, ...]
     statistic: float
@@ -109,19 +131,51 @@ def wald_test(
 ) -> WaldTest:
     """Joint Wald test H0: the named shown coefficients equal ``values`` (default 0).
 
-    Why: "does freedom status matter at all?" is a question about several
-    coefficients at once (all ``C(fh_status)`` dummies and their
-    interactions), which individual z tests cannot answer.
+    Why: "does freedom status matter at all?" is a question about several coefficients at once
+    (all ``C(fh_status)`` dummies and their interactions), which individual z tests cannot
+    answer.
 
-    Term selection: each entry of ``terms`` that is exactly the name of a shown
-    term (``result.params.index``) selects that term; otherwise it is a
-    literal, case-sensitive substring and selects every shown term containing
-    it, so ``"C(fh_status)"`` selects the main effects *and* the interactions,
-    and ``"ruling:C(fh_status)"`` only the interactions.  Selected terms are
-    tested in the model's order, each once.  ``values`` is a number, one value
-    per selected term, or a ``{term: value}`` mapping (missing terms 0).  The
-    statistic is (b - v)' V^-1 (b - v) with V = ``result.vcov`` (the model's
-    variance choice) and is chi-squared with as many degrees of freedom as terms.
+    Term selection: each entry of ``terms`` that is exactly the name of a shown term
+    (``result.params.index``) selects that term; otherwise it is a literal, case-sensitive
+    substring and selects every shown term containing it, so ``"C(fh_status)"`` selects the
+    main effects *and* the interactions, and ``"ruling:C(fh_status)"`` only the interactions.
+    Selected terms are tested in the model's order, each once.  The statistic is
+    (b - v)' V^-1 (b - v) with V = ``result.vcov`` (the model's variance choice) and is
+    chi-squared with as many degrees of freedom as terms.
+
+    Parameters
+    ----------
+    result : FitResult
+        A fitted model.
+    terms : str or sequence of str
+        Term names or substrings, as above.
+    values : float, sequence of float or mapping of str to float, optional
+        A number, one value per selected term, or a ``{term: value}`` mapping (missing
+        terms 0); default 0 for every term.
+
+    Returns
+    -------
+    WaldTest
+        ``terms``, ``statistic``, ``df``, ``p_value``, ``values``; ``str()`` states the
+        hypothesis and result, ``to_dict()`` gives plain JSON types.
+
+    Raises
+    ------
+    SpecError
+        No term given, a term that is not a string or matches no shown term, or values
+        of the wrong length or for terms not tested.
+    EstimationError
+        The variance of the selected terms is singular or not finite (e.g. more terms
+        than clusters - 1).
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> nb2 = cpcstats.fit("contacts ~ ruling * C(fh_status) + left_roots", panel,
+    ...                    family="negbin", cluster="iso3")
+    >>> w = cpcstats.wald_test(nb2, "C(fh_status)")
+    >>> w.df, w.p_value < 0.05
+    (4, True)
     """
     names = _match_terms(result, terms)
     target = _test_values(values, names)
