@@ -10,17 +10,25 @@ the leave-one-out influence figure and the summary table.
 
 from __future__ import annotations
 
-from cpcstats.multiverse.config import Multiverse, load_multiverse
-from cpcstats.multiverse.expand import SpecTask, expand
-from cpcstats.multiverse.outputs import write_outputs
-from cpcstats.multiverse.run import RunOutcome, run_multiverse
+import importlib
+from typing import Any
 
-__all__ = [
-    "Multiverse",
-    "RunOutcome",
-    "SpecTask",
-    "expand",
-    "load_multiverse",
-    "run_multiverse",
-    "write_outputs",
-]
+# lazy: ``cpcstats.multiverse.command`` is imported by the CLI to build its parser, and
+# importing this package must not pull in the estimation stack, matplotlib or Dask
+_WHERE = {
+    "Multiverse": "config",
+    "load_multiverse": "config",
+    "SpecTask": "expand",
+    "expand": "expand",
+    "write_outputs": "outputs",
+    "RunOutcome": "run",
+    "run_multiverse": "run",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'cpcstats.multiverse' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"cpcstats.multiverse.{_WHERE[name]}"), name)
