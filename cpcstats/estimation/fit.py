@@ -185,6 +185,68 @@ def fit(
     :class:`Panel` or a DataFrame; with a spec and no data, pass ``study=`` and
     the spec's panel is built.  Keyword arguments mirror the specification
     keys (see the README) and apply when ``model`` is a formula.
+    Long because the docstring documents sixteen arguments; the steps are one call each.
+
+    Parameters
+    ----------
+    model : str, pathlib.Path or ModelSpec
+        A formula ``"y ~ terms | fixed effects"``, a specification, or a ``.toml`` path.
+    data : Panel or pandas.DataFrame, optional
+        The panel (its level must match the spec's) or any DataFrame (level ``custom``).
+    family : str, default "poisson"
+        ``poisson``, ``negbin``, ``negbin1``, ``zip``, ``zinb``, ``hurdle-poisson``,
+        ``hurdle-negbin``, ``fe-poisson``, ``fe-negbin``, ``gee-poisson``, ``gee-negbin``,
+        ``ols-fe``.
+    cluster : str or list of str, optional
+        Cluster variable(s) of the standard errors (one-way or multiway).
+    se : str, optional
+        ``classical``, ``hc0``, ``hc1``, ``cluster``, ``bootstrap`` or ``quasi``; default
+        ``cluster`` with clusters, else ``classical``.
+    sample : str, optional
+        A row filter such as ``"year >= 2002"``.
+    name : str, optional
+        The model's name in tables and records (default: the formula).
+    level : str, optional
+        The panel level (default: the panel's, or ``custom``).
+    study : Study, optional
+        Builds the spec's panel when ``data`` is None.
+    inflation : str, optional
+        Right-hand side of the zero equation (``zip``, ``zinb``, hurdle families; required).
+    exposure, offset : str, optional
+        A column whose log enters with coefficient 1; a column entering as it is.
+    correlation : str, optional
+        GEE working correlation: ``exchangeable`` (default), ``ar1``, ``independence``.
+    bootstrap_reps, seed : int, optional
+        Replications and seed of the cluster bootstrap (``se="bootstrap"``).
+
+    Returns
+    -------
+    FitResult
+        Estimates, variance, fit statistics, the sample account and the payload that
+        :func:`predict`, :func:`marginal_effects` and the diagnostics need.
+
+    Raises
+    ------
+    SpecError
+        An invalid formula, family, se type, filter or keyword; a column the data lack; a
+        TOML with more than one model; a panel of another level; no data and no study; a
+        cluster variable with one level in the sample.
+    InputError
+        A used column holds inf, the outcome is not a non-negative whole count, or an
+        exposure is not positive.
+    EstimationError
+        No observations left, a singular design, terms absorbed by the fixed effects, or
+        estimates that are not finite.
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> m = cpcstats.fit("contacts ~ ruling * C(fh_status) + left_roots", panel,
+    ...                  family="negbin", cluster="iso3")
+    >>> m.family, m.nobs, m.n_clusters
+    ('negbin', 18776, 195)
+    >>> list(m.irr().columns)
+    ['irr', 'lower', 'upper', 'p_value']
     """
     default_level = data.level if isinstance(data, Panel) else "custom"
     spec = _as_spec(

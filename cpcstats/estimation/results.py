@@ -29,7 +29,56 @@ class FitResult:
 
     ``params`` holds the mean-equation coefficients on the log scale (for
     zero-inflated and hurdle models, other parts carry a prefix such as
-    ``"inflate:"``); the NB dispersion is kept apart in ``alpha``.
+    ``"inflate:"``); the NB dispersion is kept apart in ``alpha``.  Returned by
+    :func:`cpcstats.fit`; built by hand it lacks the post-estimation payload.
+
+    Parameters
+    ----------
+    name, family, level, formula : str
+        The model's name, family, panel level and formula.
+    params, std_errors : pandas.Series
+        Coefficients (log scale) and their standard errors, indexed by term.
+    vcov : pandas.DataFrame
+        The variance of ``params`` (the se type asked for).
+    nobs : int
+        Observations used.
+    loglik : float
+        Log-likelihood (NaN for estimating-equation families).
+    df_model : int
+        Estimated parameters, including the dispersion.
+    se_type, se_description : str
+        The variance estimator and a sentence describing it for table notes.
+    n_clusters : int, optional
+        Clusters of a clustered variance.
+    alpha, alpha_se : float, optional
+        NB dispersion and its standard error.
+    fixed_effects : list of str
+        The fixed effects after ``|``.
+    converged : bool, default True
+        Whether the optimiser converged.
+    warnings : list of str
+        Problems to report (singular Hessian, boundary, separation ...).
+    sample : StageAccount, optional
+        Rows in, out and why.
+    simulated : bool, default False
+        Estimated on SIMULATED data.
+    study : str, default ""
+        The study's name.
+    df_resid : float, optional
+        Residual degrees of freedom, where defined.
+    extra : dict
+        Family extras (``family_label``, exposure, offset ...).
+    core, design, full_vcov, spec : optional
+        The post-estimation payload (the family's fit, design, full variance, spec).
+
+    Examples
+    --------
+    >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
+    >>> m
+    <FitResult 'contacts ~ ruling + left_roots' negbin N=18776>
+    >>> m.params.index.tolist()
+    ['Intercept', 'ruling', 'left_roots']
     """
 
     name: str
@@ -66,6 +115,7 @@ class FitResult:
 
     @property
     def tvalues(self) -> pd.Series:
+        """z statistics, ``params / std_errors``."""
         return self.params / self.std_errors
 
     @property
@@ -80,20 +130,62 @@ class FitResult:
 
     @property
     def aic(self) -> float:
+        """Akaike's information criterion, -2 loglik + 2 k."""
         return -2 * self.loglik + 2 * self.n_params
 
     @property
     def bic(self) -> float:
+        """The Bayesian information criterion, -2 loglik + log(n) k."""
         return -2 * self.loglik + np.log(self.nobs) * self.n_params
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald confidence intervals b ± z·se on the coefficient (log) scale.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower`` and ``upper``, indexed by term.
+
+        Examples
+        --------
+        >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+        >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+        >>> m.conf_int(0.90).columns.tolist()
+        ['lower', 'upper']
+        """
         z = stats.norm.ppf(0.5 + level / 2)
         return pd.DataFrame(
             {"lower": self.params - z * self.std_errors, "upper": self.params + z * self.std_errors}
         )
 
     def irr(self, level: float = 0.95) -> pd.DataFrame:
-        """Incidence-rate ratios exp(b) with confidence intervals exp(b ± z·se)."""
+        """Incidence-rate ratios exp(b) with confidence intervals exp(b ± z·se).
+
+        Why: exp(b) is the multiplicative change in expected contacts, the scale on
+        which count-model results are read.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``irr``, ``lower``, ``upper``, ``p_value`` (of b = 0), by term.
+
+        Examples
+        --------
+        >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+        >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+        >>> round(float(m.irr().loc["ruling", "irr"]), 2)
+        5.38
+        """
         ci = self.conf_int(level)
         return pd.DataFrame(
             {
@@ -105,6 +197,7 @@ class FitResult:
         )
 
     def coef_table(self) -> pd.DataFrame:
+        """estimate, std_error, z, p_value, 95 % ci_lower/ci_upper and irr, by term."""
         ci = self.conf_int()
         return pd.DataFrame(
             {
@@ -119,7 +212,22 @@ class FitResult:
         )
 
     def summary(self) -> str:
-        """A plain-text summary for the console or a notebook."""
+        """A plain-text summary for the console or a notebook.
+
+        Returns
+        -------
+        str
+            Name, family, formula, N, clusters, log-likelihood and AIC, dispersion,
+            fixed effects, the variance, the coefficient table, warnings and the
+            SIMULATED note.
+
+        Examples
+        --------
+        >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+        >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+        >>> print(m.summary().splitlines()[0])
+        contacts ~ ruling + left_roots: poisson (party-year)
+        """
         lines = [
             f"{self.name}: {self.family} ({self.level})",
             f"formula: {self.formula}",
