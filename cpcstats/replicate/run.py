@@ -47,6 +47,43 @@ def replicate(
     of the previous run that this run did not write are removed (edited ones moved to
     ``out/.stale/``), and the manifest lists exactly this run's files (see
     :mod:`cpcstats.outputs`).  Files in ``out`` that no manifest lists are never touched.
+
+    Parameters
+    ----------
+    study : str, pathlib.Path or Study, default "demo"
+        ``"demo"``, a study TOML file, or a study already loaded.
+    out : str or pathlib.Path, default "reports"
+        The output folder (tables, figures, ``results.json``, ``manifest.json``).
+    config : str or pathlib.Path, optional
+        A ``replication.toml``: which models go into which table and figure.
+    progress : callable, default print
+        Receives one line per step (``lambda line: None`` for a quiet run).
+
+    Returns
+    -------
+    ReplicationResult
+        ``fitted`` (name -> FitResult), ``failed`` and ``skipped`` (name -> reason),
+        ``files`` written and ``out_dir``.  A model that fails does not stop the run:
+        check ``failed``.
+
+    Raises
+    ------
+    SpecError
+        The study file, the replication configuration or a model specification is invalid.
+    InputError
+        A data file of the study is missing or breaks the data contract.
+    cpcstats.errors.OutputError
+        ``out`` is locked by another run, is not a folder, or cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "reports"
+    >>> result = cpcstats.replicate("demo", out=out, progress=lambda line: None)  # doctest: +SKIP
+    >>> result.failed  # doctest: +SKIP
+    {}
+    >>> sorted(p.name for p in (out / "tables").glob("*.tex"))[:2]  # doctest: +SKIP
+    ['design_bri.tex', 'design_ideology.tex']
     """
     out = Path(out)
     cfg = load_replication_config(default_config(study) if config is None else config)
