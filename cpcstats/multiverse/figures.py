@@ -16,15 +16,16 @@ import pandas as pd
 from cpcstats.multiverse.expand import option_base
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 
-__all__ = ["curve_figure", "dimension_columns", "influence_figure"]
+__all__ = ["curve_figure", "dimension_columns", "influence_figure", "significant"]
 
 
 def dimension_columns(results: pd.DataFrame) -> list[str]:
     return [c for c in results.columns if c.startswith("dim_")]
 
 
-def _significant(ok: pd.DataFrame, null: float) -> np.ndarray:
-    return ((ok["ci_low"] > null) | (ok["ci_high"] < null)).to_numpy()
+def significant(ok: pd.DataFrame) -> pd.Series:
+    """p < 0.05; a NaN p (no usable standard error) is not significant."""
+    return ok["p_value"].lt(0.05)
 
 
 def curve_figure(
@@ -35,7 +36,7 @@ def curve_figure(
     dims = dimension_columns(ok)
     rows = [(d, o) for d in dims for o in dict.fromkeys(ok[d].map(option_base))]
     x = np.arange(len(ok))
-    sig = _significant(ok, null)
+    sig = significant(ok).to_numpy()
     with style():
         fig = new_figure(10, 3 + 0.16 * len(rows))
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2.2, 0.25 * len(rows) + 0.5])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.multiverse.expand import option_base
-from cpcstats.multiverse.figures import dimension_columns
+from cpcstats.multiverse.figures import dimension_columns, significant
 from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
 
@@ -23,7 +23,7 @@ __all__ = ["loo_shifts", "summary_frame", "write_summary"]
 
 def _stats(group: pd.DataFrame, null: float) -> dict[str, float]:
     ok = group[group["error"] == ""]
-    sig = (ok["ci_low"] > null) | (ok["ci_high"] < null)
+    sig = significant(ok)  # a fit without a usable standard error is never significant
     est = ok["estimate"]
     return {
         "specifications": len(group),
@@ -32,7 +32,7 @@ def _stats(group: pd.DataFrame, null: float) -> dict[str, float]:
         "p5": float(est.quantile(0.05)) if len(ok) else np.nan,
         "p95": float(est.quantile(0.95)) if len(ok) else np.nan,
         "share significant": float(sig.mean()) if len(ok) else np.nan,
-        "share sig. above null": float((ok["ci_low"] > null).mean()) if len(ok) else np.nan,
+        "share sig. above null": float((sig & (est > null)).mean()) if len(ok) else np.nan,
     }
 
 
@@ -79,7 +79,8 @@ def write_summary(
         title=f"Specification curve: distribution of the {label}",
         label=f"tab:{stem}",
         notes=(
-            f"Significant: the 95 % interval excludes {null:g}. p5/p95: 5th and 95th "
+            f"Significant: p < 0.05 (the 95 % interval excludes {null:g}); fits without a usable "
+            "standard error count as not significant. p5/p95: 5th and 95th "
             "percentiles of the estimates over specifications.",
         ),
         digits={"specifications": 0, "failed": 0},
