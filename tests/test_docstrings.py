@@ -2,11 +2,13 @@
 
 Why tests: the API reference (``docs/reference/api.md``) is generated from these docstrings by
 mkdocstrings with the numpy style; a docstring without its sections renders as a paragraph, and
-nothing else would notice.  Each public function of ``cpcstats.__all__`` (and the methods the
-tutorial calls) must have ``Parameters`` (naming every argument of its signature), ``Returns``,
-``Raises`` and ``Examples`` sections; each class an ``Examples`` section and, when it takes
-arguments of its own, ``Parameters``.  Docstrings are parsed with griffe, the parser the docs use.
-The examples of the cheap objects (no model fit) are also run as doctests, so they stay true.
+nothing else would notice.  Each public function of ``cpcstats.__all__`` must have
+``Parameters`` (naming every argument of its signature), ``Returns``, ``Raises`` and
+``Examples`` sections, the methods the tutorial calls the same but ``Raises``; each class an
+``Examples`` section and, when it takes arguments of its own, ``Parameters``.  Docstrings are
+parsed with griffe, the parser the docs use.  The examples are run as doctests, so they stay
+true: those of the cheap objects (no model fit) always, the others (model fits on the demo,
+~10 s) as ``slow`` tests.
 """
 
 from __future__ import annotations
@@ -200,15 +202,48 @@ def test_the_checker_finds_missing_sections() -> None:
     ]
 
 
-@pytest.mark.parametrize("name", CHEAP_EXAMPLES)
-def test_cheap_examples_run(name: str) -> None:
-    obj = getattr(cpcstats, name)
+def _run_examples(name: str, obj: object, globs: dict[str, Any]) -> None:
     finder = doctest.DocTestFinder(recurse=False)
-    tests = [t for t in finder.find(obj, name, globs={"cpcstats": cpcstats}) if t.examples]
-    assert tests, f"cpcstats.{name} has no examples"
+    tests = [t for t in finder.find(obj, name, globs=globs) if t.examples]
+    assert tests, f"{name} has no examples"
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     report: list[str] = []
     for test in tests:
         runner.run(test, out=report.append)
     result = runner.summarize(verbose=False)
-    assert result.failed == 0, f"cpcstats.{name}: examples do not hold:\n" + "".join(report)
+    assert result.failed == 0, f"{name}: examples do not hold:\n" + "".join(report)
+
+
+@pytest.mark.parametrize("name", CHEAP_EXAMPLES)
+def test_cheap_examples_run(name: str) -> None:
+    _run_examples(f"cpcstats.{name}", getattr(cpcstats, name), {"cpcstats": cpcstats})
+
+
+@pytest.fixture(scope="module")
+def example_globals() -> dict[str, Any]:
+    """What examples that say "as in predict" or "tab = cpcstats.table([...])" refer to."""
+    panel = cpcstats.party_year(cpcstats.load_study("demo"))
+    formula = "contacts ~ ruling + left_roots"
+    pois = cpcstats.fit(formula, panel, family="poisson")
+    nb2 = cpcstats.fit(formula, panel, family="negbin")
+    return {
+        "cpcstats": cpcstats,
+        "tab": cpcstats.table([pois, nb2], model_names=["Poisson", "NB2"]),
+        # the model of predict's example, which predict_profiles and marginal_effects reuse
+        "nb2": cpcstats.fit(
+            "contacts ~ ruling * C(fh_status) + left_roots", panel, family="negbin"
+        ),
+    }
+
+
+EXAMPLES = {
+    **{f"cpcstats.{n}": o for n, o in {**FUNCTIONS, **CLASSES}.items() if n not in CHEAP_EXAMPLES},
+    **METHODS,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_examples_run(name: str, example_globals: dict[str, Any]) -> None:
+    """Every other example holds on the demo (examples marked ``+SKIP`` write files)."""
+    _run_examples(name, EXAMPLES[name], dict(example_globals))
