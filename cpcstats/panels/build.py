@@ -424,8 +424,8 @@ def party_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) ->
     study : Study
         A loaded study with ``[parties]`` and ``[party_status]``.
     lags : dict of str to sequence of int, optional
-        Columns to lag and by how many years, e.g. ``{"ruling": [1]}`` adds
-        ``ruling_lag1`` (the unit's value a year earlier; NA when that year is absent).
+        Columns to lag and by how many years, as in :func:`country_year` (the party's
+        value a year earlier).
 
     Returns
     -------
