@@ -401,7 +401,6 @@ def test_the_size_checkers_bite() -> None:
     assert repeated_blocks({"a.py": files["a.py"]}, MIN_REPEATED_LINES) == []
 
 
-@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
 def test_no_file_is_over_500_lines() -> None:
     found = long_files()
     assert not found, f"files over {MAX_FILE_LINES} lines (split them by job):\n  " + (
@@ -409,7 +408,6 @@ def test_no_file_is_over_500_lines() -> None:
     )
 
 
-@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
 def test_no_function_is_over_80_lines_without_a_reason() -> None:
     found = [f for m, tree in TREES.items() for f in long_functions_in(tree, _label(m))]
     assert not found, (
@@ -418,7 +416,6 @@ def test_no_function_is_over_80_lines_without_a_reason() -> None:
     )
 
 
-@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
 def test_no_block_of_10_lines_is_repeated() -> None:
     files = {_label(m): (MODULES[m].read_text(encoding="utf-8"), t) for m, t in TREES.items()}
     found = repeated_blocks(files, MIN_REPEATED_LINES)

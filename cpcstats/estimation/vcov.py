@@ -281,8 +281,8 @@ class Cluster(SandwichEstimator):
         clusters: pd.DataFrame | None = None,
         cluster_names: Sequence[str] = (),
     ) -> Vcov:
-        scores, n = self._checked(scores, k_dof)
         assert clusters is not None and len(cluster_names) in (1, 2)
+        scores, n = self._checked(scores, k_dof)
         small = (n - 1) / (n - k_dof)
         if len(cluster_names) == 1:
             meat, g = _cluster_meat(scores, _codes(clusters[[cluster_names[0]]]))

@@ -150,10 +150,14 @@ class Executor(Protocol):
     ) -> Iterator[TaskResult]: ...
 
 
-class InProcessExecutor:
-    """Runs every task here, one after the other: the reference the others must match."""
+class BaseExecutor:
+    """The shared half of every executor: materialise the items, track progress, delegate.
 
-    workers = 1
+    Why a base class: each executor differs only in where the tasks run (:meth:`_results`);
+    ``map``'s contract (submission order, failures as values, progress) is stated once here.
+    """
+
+    workers: int = 1
 
     def map(
         self,
@@ -163,8 +167,24 @@ class InProcessExecutor:
         shared: Any = None,
         progress: ProgressCallback | None = None,
     ) -> Iterator[TaskResult]:
-        items = list(items)
-        tracker = ProgressTracker(len(items), progress)
+        """One :class:`TaskResult` per item, in submission order; a failed task is a value."""
+        listed = list(items)
+        yield from self._results(task, listed, shared, ProgressTracker(len(listed), progress))
+
+    def _results(
+        self, task: Task, items: list[Any], shared: Any, tracker: ProgressTracker
+    ) -> Iterator[TaskResult]:
+        raise NotImplementedError
+
+
+class InProcessExecutor(BaseExecutor):
+    """Runs every task here, one after the other: the reference the others must match."""
+
+    workers = 1
+
+    def _results(
+        self, task: Task, items: list[Any], shared: Any, tracker: ProgressTracker
+    ) -> Iterator[TaskResult]:
         for index, item in enumerate(items):
             value, error = call_task(task, item, shared)
             result = TaskResult(index, item, value, error)

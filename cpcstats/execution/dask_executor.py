@@ -9,12 +9,12 @@ data locality).  The shared data goes to every worker once with
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from cpcstats.errors import SpecError
 from cpcstats.execution.base import (
-    ProgressCallback,
+    BaseExecutor,
     ProgressTracker,
     Task,
     TaskResult,
@@ -29,7 +29,7 @@ def _run_on_worker(task: Task, item: Any, shared: Any) -> tuple[Any, str | None]
     return call_task(task, item, shared)
 
 
-class DaskExecutor:
+class DaskExecutor(BaseExecutor):
     """Tasks on the cluster behind ``scheduler_address`` (e.g. ``tcp://host:8786``)."""
 
     def __init__(self, scheduler_address: str, window: int = 8, timeout: float = 30.0) -> None:
@@ -61,16 +61,9 @@ class DaskExecutor:
                 fix="start it with `dask scheduler` and workers with `dask worker ADDRESS`",
             ) from exc
 
-    def map(
-        self,
-        task: Task,
-        items: Iterable[Any],
-        *,
-        shared: Any = None,
-        progress: ProgressCallback | None = None,
+    def _results(
+        self, task: Task, items: list[Any], shared: Any, tracker: ProgressTracker
     ) -> Iterator[TaskResult]:
-        items = list(items)
-        tracker = ProgressTracker(len(items), progress)
         client = self._client()
         pending: deque[tuple[int, Any]] = deque()
         try:

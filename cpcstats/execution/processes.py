@@ -11,12 +11,12 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from cpcstats.execution.base import (
-    ProgressCallback,
+    BaseExecutor,
     ProgressTracker,
     Task,
     TaskResult,
@@ -39,23 +39,16 @@ def _run_in_worker(task: Task, item: Any) -> tuple[Any, str | None]:
     return call_task(task, item, _SHARED)
 
 
-class ProcessExecutor:
+class ProcessExecutor(BaseExecutor):
     """``workers`` local processes; at most ``window`` tasks in flight per worker."""
 
     def __init__(self, workers: int, window: int = 4) -> None:
         self.workers = int(workers)
         self.window = max(1, int(window))
 
-    def map(
-        self,
-        task: Task,
-        items: Iterable[Any],
-        *,
-        shared: Any = None,
-        progress: ProgressCallback | None = None,
+    def _results(
+        self, task: Task, items: list[Any], shared: Any, tracker: ProgressTracker
     ) -> Iterator[TaskResult]:
-        items = list(items)
-        tracker = ProgressTracker(len(items), progress)
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_init_worker, initargs=(shared,)

@@ -129,15 +129,9 @@ def known_break_test(
     jump at the break date relative to the pre-break trend.  Model and SEs as decided by
     :func:`~cpcstats.methods.break_model.break_setting`.
     """
+    columns = {"yname": yname, "tname": tname, "idname": idname}
     s = break_setting(
-        data,
-        yname=yname,
-        tname=tname,
-        idname=idname,
-        family=family,
-        cluster=cluster,
-        controls=controls,
-        sample=sample,
+        data, **columns, family=family, cluster=cluster, controls=controls, sample=sample
     )
     result = fit_break(s, break_year, SHIFT_TERMS["level+trend"], f"known break {break_year}")
     wald = wald_test(result, list(SHIFT_TERMS["level+trend"]))
