@@ -16,7 +16,7 @@ from pathlib import Path
 from cpcstats.accounting import StageAccount
 from cpcstats.countries import DROP_UNMATCHED
 from cpcstats.panels import country_year, party_year
-from cpcstats.study import UNKNOWN_PARTY, Study, load_study
+from cpcstats.study import PUBLISHED_DEFAULT, UNKNOWN_PARTY, Study, load_study
 
 
 @dataclass
@@ -118,7 +118,12 @@ def check_study(study: str | Path) -> CheckReport:
     if st.published is None:
         add("Published-figure comparison: not enabled ([published] absent)")
     else:
-        add(f"Published-figure comparison: enabled ({st.published})")
+        shown = (
+            "published.toml beside the replication configuration"
+            if st.published == PUBLISHED_DEFAULT
+            else st.published
+        )
+        add(f"Published-figure comparison: enabled ({shown})")
     return report
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cpcstats.errors import CpcError, OutputError
+from cpcstats.multiverse.command import add_parser as add_multiverse_command
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -272,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_project_commands(sub, common)
     _add_data_commands(sub, common)
     _add_fit_command(sub, common)
+    add_multiverse_command(sub)
     return parser
 
 

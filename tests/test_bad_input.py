@@ -44,10 +44,6 @@ def _study(folder: Path, extra: str = "", contacts: str = "contacts.csv") -> Pat
     return path
 
 
-
-
-
-
 # --------------------------------------------------------------------------- data files
 def test_missing_required_column(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     frame = pd.DataFrame(GOOD, columns=["date", "country", "counterpart_type", "direction"])

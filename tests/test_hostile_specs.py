@@ -247,7 +247,7 @@ def test_model_must_be_an_array_of_tables(tmp_path: Path, text: str, words: list
 
 
 def test_unknown_key_names_the_closest_valid_key(tmp_path: Path) -> None:
-    path = _write(tmp_path / "typo.toml", GOOD + 'bootstrap_rep = 99\n')
+    path = _write(tmp_path / "typo.toml", GOOD + "bootstrap_rep = 99\n")
     with pytest.raises(SpecError) as info:
         load_specs(path)
     assert info.value.column == "bootstrap_rep"
@@ -328,6 +328,4 @@ def test_fit_keyword_arguments_are_typed_too() -> None:
     assert result.spec.cluster == ("g",) and result.spec.seed == 3
     with pytest.raises(SpecError) as info:
         cpcstats.fit("y ~ x", data, cluster=5)  # type: ignore[arg-type]
-    assert info.value.column == "cluster" and "a string or an array of strings" in str(
-        info.value
-    )
+    assert info.value.column == "cluster" and "a string or an array of strings" in str(info.value)

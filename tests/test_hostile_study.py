@@ -89,8 +89,6 @@ def _study(folder: Path, body: str = TABLES, head: str = HEAD) -> Path:
     return path
 
 
-
-
 def _error(capsys: pytest.CaptureFixture[str], study: Path, words: list[str]) -> str:
     """``check`` exits 2 with one message holding ``words`` and a fix line."""
     code, text = _run(capsys, "check", "--study", str(study))
@@ -322,9 +320,7 @@ def test_party_that_ends_before_it_begins(
     _error(capsys, _study(tmp_path), ["parties.csv", "row 3", "'MLI-1'", "end before"])
 
 
-def test_party_year_panel_without_rows(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_party_year_panel_without_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Before: an internal error (``int(NaN)``) when no party is active in the window."""
     _folder(tmp_path)
     parties = pd.DataFrame(PARTIES, columns=["party_id", "country", "party_name"])

@@ -563,9 +563,9 @@ def test_excel_contract_read_keeps_namibia_and_numeric_columns(tmp_path: Path) -
     """A text cell "NA" (Namibia's ISO2) stays text in an Excel file as it does in a CSV;
     empty cells are missing and numeric columns keep their numeric dtype."""
     path = tmp_path / "c.xlsx"
-    pd.DataFrame(
-        {"iso2": ["NA", "FR", None], "x": [1.0, None, 3.0], "n": [1, 2, 3]}
-    ).to_excel(path, index=False)
+    pd.DataFrame({"iso2": ["NA", "FR", None], "x": [1.0, None, 3.0], "n": [1, 2, 3]}).to_excel(
+        path, index=False
+    )
     frame, _ = read_table(path)
     assert frame["iso2"].iloc[0] == "NA" and pd.isna(frame["iso2"].iloc[2])
     assert frame["x"].dtype == float and pd.isna(frame["x"].iloc[1])

@@ -81,9 +81,7 @@ def _assert_manifest_is_exact(out: Path, user_files: set[str]) -> dict[str, str]
     return listed
 
 
-def test_rerun_where_a_model_now_fails_removes_its_old_table(
-    tmp_path: Path, study: Study
-) -> None:
+def test_rerun_where_a_model_now_fails_removes_its_old_table(tmp_path: Path, study: Study) -> None:
     """Run 1 writes t_extra; in run 2 its only model fails: t_extra.tex (unchanged since run 1)
     is deleted, t_extra.md (edited by the user) is moved to .stale/, neither is in the new
     manifest; the user's own files survive; the manifest equals the files on disk."""
@@ -125,7 +123,7 @@ def test_a_tampered_manifest_deletes_nothing_outside_and_nothing_edited(
     """Only files the previous manifest lists with their current hash are deleted, and only
     inside the folder: a manifest naming ../victim or an absolute path is ignored, a listed
     file whose bytes differ from the recorded hash is moved to .stale/, not deleted."""
-    config = _setup(tmp_path, config=CONFIG.split("[[table]]\nname = \"t_extra\"")[0])
+    config = _setup(tmp_path, config=CONFIG.split('[[table]]\nname = "t_extra"')[0])
     out = tmp_path / "out"
     out.mkdir()
     victim = tmp_path / "victim.txt"
@@ -219,7 +217,7 @@ def test_lock_left_by_a_killed_run_is_taken_over_with_a_message(
     run takes the lock over, says so, removes the leftovers and completes."""
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    config = _setup(tmp_path, config=CONFIG.split("[[table]]\nname = \"t_extra\"")[0])
+    config = _setup(tmp_path, config=CONFIG.split('[[table]]\nname = "t_extra"')[0])
     out = tmp_path / "out"
     (out / STAGING_NAME / "tables").mkdir(parents=True)
     (out / STAGING_NAME / "tables" / "half.tex").write_text("half written")
@@ -283,7 +281,7 @@ def test_writer_refuses_paths_outside_the_output_folder(tmp_path: Path) -> None:
         ('[[table]]\nname = "t"\nmodels = ["ok"]\ntitel = "x"\n', "titel", "did you mean"),
         ('table = "t"\n', "table", "an array"),
         ('[[table]]\nmodels = ["ok"]\n', "name", "needs `name`"),
-        ('[figures]\nirr_models = [1, 2]\n', "irr_models", "an array of strings"),
+        ("[figures]\nirr_models = [1, 2]\n", "irr_models", "an array of strings"),
     ],
 )
 def test_wrong_types_in_the_replication_config_are_spec_errors(
@@ -390,7 +388,7 @@ def test_a_file_where_a_folder_should_be_is_an_output_error(tmp_path: Path) -> N
 def test_os_error_during_replicate_leaves_the_folder_as_it_was(
     tmp_path: Path, study: Study, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = _setup(tmp_path, config=CONFIG.split("[[table]]\nname = \"t_extra\"")[0])
+    config = _setup(tmp_path, config=CONFIG.split('[[table]]\nname = "t_extra"')[0])
     out = tmp_path / "out"
     out.mkdir()
     (out / "README.md").write_text("mine\n")

@@ -35,10 +35,6 @@ GEE_REF = json.loads((REF / "fixtures" / "gee_gaps.json").read_text())["cases"]
 RTOL = 1e-6
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def counts() -> pd.DataFrame:
     rng = np.random.default_rng(12)

@@ -139,8 +139,12 @@ def test_latin_names_compile_with_pdflatex_without_a_unicode_header(
     names = ["Parti Québécois", "Partido Socialista Obrero Español"]
     frame = pd.DataFrame(
         {"contacts": [3, 5, 7, 2]},
-        index=["Sozialdemokratische Partei Österreichs", "Prawo i Sprawiedliwość", "Fianna Fáil",
-               "Suomen Keskusta (Kesk)"],
+        index=[
+            "Sozialdemokratische Partei Österreichs",
+            "Prawo i Sprawiedliwość",
+            "Fianna Fáil",
+            "Suomen Keskusta (Kesk)",
+        ],
     )
     tabs = [
         table(list(fits), model_names=names, title="Façade — naïve", label="tab:latin"),
@@ -181,8 +185,11 @@ def test_non_latin_tables_name_lualatex_and_compile_with_the_preamble(
     lualatex = shutil.which("lualatex")
     font = _cjk_font()
     kpsewhich = shutil.which("kpsewhich")
-    have = lambda sty: kpsewhich is not None and bool(  # noqa: E731
-        subprocess.run([kpsewhich, sty], capture_output=True, text=True).stdout.strip()
+    have = lambda sty: (
+        kpsewhich is not None
+        and bool(  # noqa: E731
+            subprocess.run([kpsewhich, sty], capture_output=True, text=True).stdout.strip()
+        )
     )
     if lualatex is None or font is None or not (have("fontspec.sty") and have("luaotfload.sty")):
         pytest.skip(

@@ -44,10 +44,6 @@ family = "negbin"
 """
 
 
-
-
-
-
 def _independent_frame() -> pd.DataFrame:
     """The panel read by plain pandas (not by cpcstats), missing tokens per numeric column."""
     missing = ["NA", "", "."]
@@ -106,9 +102,10 @@ def test_same_panel_in_four_formats_gives_identical_coefficients_equal_to_r(
             record = json.loads((out / f"{model}.json").read_text())
             assert record["model"]["nobs"] == 112
             rows = record["dropped_rows"]
-            assert sorted(n for v in rows.values() for n in v) == R_CASES["poisson"][
-                "dropped_file_rows"
-            ]
+            assert (
+                sorted(n for v in rows.values() for n in v)
+                == R_CASES["poisson"]["dropped_file_rows"]
+            )
             terms.setdefault(model, {})[suffix] = record["model"]["terms"]
     for model, case in (("poisson_m", "poisson"), ("negbin_m", "negbin")):
         by_format = terms[model]
@@ -380,8 +377,7 @@ def test_mixed_encoding_contacts_file_stops_check_naming_the_lines(
 ) -> None:
     """The contract path (study files read as text) gets the same strict decoding."""
     (tmp_path / "contacts.csv").write_bytes(
-        "date,country,counterpart_type,direction\n2005-03-01,Côte d'Ivoire,state,inbound\n"
-        .encode()
+        "date,country,counterpart_type,direction\n2005-03-01,Côte d'Ivoire,state,inbound\n".encode()
         + "2006-05-02,São Tomé and Príncipe,state,outbound\n".encode("latin-1")
     )
     study = tmp_path / "study.toml"

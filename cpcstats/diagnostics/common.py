@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.errors import SpecError
-from cpcstats.estimation.registry import FAMILY_REGISTRY
 from cpcstats.estimation.results import FitResult
+from cpcstats.spec_registry import FAMILY_REGISTRY
 
 __all__ = [
     "LEVEL",

@@ -16,6 +16,7 @@ from cpcstats.errors import SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
+from cpcstats.spec_registry import get_family
 
 __all__ = [
     "LEVEL",
@@ -111,14 +112,14 @@ def break_setting(
         fam = family or "poisson"
         if fam not in ("poisson", "negbin"):
             raise SpecError(f"family {fam!r} for a series", fix="use 'poisson' or 'negbin'")
-        se = "quasi" if fam == "poisson" else "hc1"
+        se = "quasi" if get_family(fam).quasi else "hc1"
         kind = sample or "series"
         return BreakSetting(
             frame, None, yname, tname, None, fam, None, se, kind, simulated, True, controls
         )
     fam = family or ("fe-poisson" if idname else "poisson")
-    if fam == "fe-poisson" and idname is None:
-        raise SpecError("family 'fe-poisson' needs unit fixed effects", fix="pass idname=")
+    if get_family(fam).needs_fe and idname is None:
+        raise SpecError(f"family {fam!r} needs unit fixed effects", fix="pass idname=")
     se = "cluster" if cluster is not None else "hc1"
     kind = sample or (f"{panel.level} panel" if panel is not None else "panel")
     return BreakSetting(

@@ -42,15 +42,8 @@ class ReplicationResult:
 
 
 def study_warnings(study: Study) -> list[str]:
-    """The study's notes that warn (shown during the run; all notes go to the manifest).
-
-    A study that carries its warnings apart (``Study.warnings``) is read as it is; until
-    then a note is a warning when the loader wrote ``WARNING`` into it.
-    """
-    warnings = getattr(study, "warnings", None)
-    if warnings is not None:
-        return list(warnings)
-    return [note for note in study.notes if "WARNING" in note]
+    """The study's warnings (shown during the run; all notes go to the manifest)."""
+    return list(study.warnings)
 
 
 def build_panels(

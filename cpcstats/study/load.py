@@ -72,6 +72,7 @@ class _Loader:
         self.ledger = Ledger()
         self.inputs: list[InputFile] = []
         self.notes: list[str] = []
+        self.warnings: list[str] = []
         self.harmonisation: dict[str, HarmonisationReport] = {}
 
     def section(self, key: str) -> dict | None:
@@ -143,11 +144,13 @@ class _Loader:
                 )
             )
             shown = ", ".join(map(str, repeated[:5])) + (" …" if len(repeated) > 5 else "")
-            self.notes.append(
+            warning = (
                 f"[contacts] WARNING: {len(repeated):,} contact(s) repeat an earlier row "
                 f"exactly (file rows {shown}); kept, because the study file has no dedupe "
                 "rule — add dedupe = [columns] to [contacts] to count such repeats once"
             )
+            self.notes.append(warning)  # the manifest lists every note
+            self.warnings.append(warning)  # the run shows warnings as they are
         if dedupe:
             contacts, account = _dedupe(contacts, dedupe, self.config_file)
             self.ledger.add(account)
@@ -362,7 +365,12 @@ def _study(
 ) -> Study:
     """The :class:`Study` of a finished load: ``[study]`` facts, tables and records."""
     meta = config.get("study", {})
-    records = {"inputs": load.inputs, "ledger": load.ledger, "notes": load.notes}
+    records = {
+        "inputs": load.inputs,
+        "ledger": load.ledger,
+        "notes": load.notes,
+        "warnings": load.warnings,
+    }
     return Study(
         name=str(meta.get("name", path.stem)),
         first_year=load.first_year,

@@ -97,6 +97,8 @@ class Study:
     config: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     """Rules applied while loading (derived columns, dedupe, adapter rules), for reports."""
+    warnings: list[str] = field(default_factory=list)
+    """The notes that need the user's attention (also in ``notes``); runs show them."""
     harmonisation: dict[str, HarmonisationReport] = field(default_factory=dict)
     """Country harmonisation of each input (table or source name -> report)."""
     published: Path | None = None
