@@ -118,12 +118,7 @@ def check_study(study: str | Path) -> CheckReport:
     if st.published is None:
         add("Published-figure comparison: not enabled ([published] absent)")
     else:
-        shown = (
-            "published.toml beside the replication configuration"
-            if st.published == PUBLISHED_DEFAULT
-            else st.published
-        )
-        add(f"Published-figure comparison: enabled ({shown})")
+        add(f"Published-figure comparison: enabled ({_published_text(st.published)})")
     return report
 
 
@@ -163,3 +158,10 @@ def _check_topics(st: Study, add: Callable[[str], None]) -> None:
     add(f"Topics: {len(dictionary.topics)} topics checked ({names})")
     if not has_texts(st.contacts):
         add("  (the contacts have no texts: the dictionary will not be used)")
+
+
+def _published_text(published: Path) -> str:
+    """Where the published figures come from, as the check report names them."""
+    if published == PUBLISHED_DEFAULT:
+        return "published.toml beside the replication configuration"
+    return str(published)
