@@ -3,8 +3,10 @@ clear errors for bad files, and the figures and table of a run."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,6 +15,8 @@ from cpcstats.errors import SpecError
 from cpcstats.execution import DaskExecutor, ProcessExecutor
 from cpcstats.multiverse.config import load_multiverse
 from cpcstats.multiverse.expand import expand
+from cpcstats.multiverse.inference import check_inference, permute_within, run_inference
+from cpcstats.multiverse.inference_outputs import write_inference
 from cpcstats.multiverse.outputs import write_outputs
 from cpcstats.multiverse.run import run_multiverse
 from cpcstats.multiverse.summary import loo_shifts, summary_frame
@@ -188,3 +192,127 @@ def test_shipped_example_has_at_least_500_specifications(panel) -> None:
     assert len(tasks) >= 500
     families = {t.family for t in tasks}
     assert {"poisson", "negbin", "fe-poisson", "zinb", "hurdle-negbin"} <= families
+
+
+# --- joint inference (SSN 2020): the treatment permuted within strata -------------------
+
+INFERENCE = """
+[multiverse]
+name = "inf"
+formula = "contacts ~ ruling + {regime}"
+term = "ruling"
+scale = "irr"
+cluster = "iso3"
+
+[dimensions.regime]
+polyarchy = { text = "polyarchy" }
+none = { text = "" }
+
+[dimensions.se]
+cluster = {}
+hc1 = { se = "hc1", cluster = [] }
+
+[inference]
+method = "permutation"
+draws = 19
+strata = ["iso3", "year"]
+subset = { se = ["cluster"] }
+seed = 7
+"""
+
+
+def _simulated(panel: cpcstats.Panel, effect: float, seed: int) -> cpcstats.Panel:
+    """The demo panel since 2015 with contacts drawn again: log IRR ``effect`` of ruling."""
+    frame = panel.data[panel.data["year"] >= 2015].copy()
+    rng = np.random.default_rng(seed)
+    ruling = frame["ruling"].fillna(0).to_numpy(float)
+    mean = np.exp(-0.5 + 0.4 * frame["polyarchy"].fillna(0.5).to_numpy(float) + effect * ruling)
+    return panel.with_data(frame.assign(contacts=rng.poisson(mean)))
+
+
+def _inference(tmp_path: Path, panel: cpcstats.Panel, executor=None, text: str = INFERENCE):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    mv = load_multiverse(_file(tmp_path, text, "inf.toml"))
+    results = run_multiverse(mv, panel, tmp_path / "inf.parquet").results
+    return mv, run_inference(mv, panel, results, executor)
+
+
+def test_permutation_keeps_every_stratum_total(panel) -> None:
+    frame = panel.data
+    out = permute_within(frame, "ruling", ("iso3", "year"), np.random.default_rng(1))
+    keys = ["iso3", "year"]
+    pd.testing.assert_series_equal(
+        out.groupby(keys)["ruling"].sum(), frame.groupby(keys)["ruling"].sum()
+    )
+    assert (out["ruling"] != frame["ruling"]).sum() > 1000 and out["ruling"].dtype == "Int64"
+    assert out.drop(columns="ruling").equals(frame.drop(columns="ruling"))
+
+
+def test_no_effect_gives_a_null_centred_curve_and_no_small_p(tmp_path: Path, panel) -> None:
+    large = []
+    for seed in (1, 2):
+        _, inf = _inference(tmp_path / str(seed), _simulated(panel, 0.0, seed))
+        assert inf.specifications == 2 and inf.draws == 19 and len(inf.null) == 19
+        assert abs(inf.null["median"].mean() - 1.0) < 0.05  # the null median is near IRR 1
+        large.append(inf.p_values["median"] > 0.05)
+    assert all(large)
+
+
+def test_planted_effect_is_detected_and_outputs_written(tmp_path: Path, panel) -> None:
+    _, inf = _inference(tmp_path, _simulated(panel, 0.5, 3))
+    assert inf.observed["median"] > 1.4 and inf.observed["share_sig_above"] == 1.0
+    assert inf.p_values["median"] < 0.05 and inf.p_values["mean_z"] < 0.05
+    # every draw has a share significant below 1 of at least 0; the share above saturates at
+    # 1.0 with two specifications, and the null keeps the between-stratum part of the effect
+    assert inf.p_values["share_sig_below"] == 1.0
+    paths = write_inference(inf, tmp_path, label="IRR of ruling", simulated=True)
+    assert {"multiverse_inference.md", "null_distribution.png", "inference.json"} <= {
+        p.name for p in paths
+    }
+    table = (tmp_path / "tables" / "multiverse_inference.md").read_text()
+    assert "SIMULATED" in table and "median estimate" in table
+    record = json.loads((tmp_path / "inference.json").read_text())
+    assert record["draws"] == 19 and len(record["null"]["median"]) == 19
+
+
+def test_inference_is_identical_in_process_and_on_two_processes(tmp_path: Path, panel) -> None:
+    small = _simulated(panel, 0.2, 4)
+    text = INFERENCE.replace("draws = 19", "draws = 4")
+    _, here = _inference(tmp_path / "a", small, None, text)
+    _, there = _inference(tmp_path / "b", small, ProcessExecutor(2), text)
+    pd.testing.assert_frame_equal(here.null, there.null, check_exact=True)
+    assert here.p_values == there.p_values
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("seed = 7", "seed = 7\ndraw = 3"), "unknown key `draw`"),
+        (('method = "permutation"', 'method = "bootstrap"'), "method 'bootstrap' is unknown"),
+        (("draws = 19", "draws = 0"), "draws must be 1 or more"),
+        (('se = ["cluster"]', 'se = ["clustr"]'), "'se' has no option 'clustr'"),
+        (("subset = { se", "subset = { sample"), "unknown key `sample`"),
+        (('strata = ["iso3", "year"]', 'strata = ["ruling"]'), "both permuted and a stratum"),
+    ],
+)
+def test_bad_inference_tables_give_clear_errors(tmp_path: Path, change, message) -> None:
+    text = INFERENCE.replace(*change)
+    assert text != INFERENCE
+    with pytest.raises(SpecError, match=message) as info:
+        load_multiverse(_file(tmp_path, text, "inf.toml"))
+    assert "inf.toml" in str(info.value) and "fix" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('strata = ["iso3", "year"]', 'strata = ["iso3", "yr"]'), r"strata \['yr'\]"),
+        (("seed = 7", 'seed = 7\nvariable = "status"'), "not a 0/1 or numeric column"),
+        (("seed = 7", 'seed = 7\nvariable = "rulling"'), "'rulling' is not a column"),
+    ],
+)
+def test_inference_checks_the_panel(tmp_path: Path, panel, change, message) -> None:
+    mv = load_multiverse(_file(tmp_path, INFERENCE.replace(*change), "inf.toml"))
+    with pytest.raises(SpecError, match=message) as info:
+        check_inference(mv, panel.data)
+    assert "inference." in str(info.value)

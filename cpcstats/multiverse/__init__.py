@@ -5,7 +5,9 @@ A multiverse file (``models/multiverse/ruling_premium.toml``; a subfolder, becau
 exclusions and the quantity of interest; :func:`run_multiverse` expands and fits them on
 any executor of :mod:`cpcstats.execution`, resuming from the results file, and
 :func:`write_outputs` draws the specification curve (Simonsohn, Simmons & Nelson 2020),
-the leave-one-out influence figure and the summary table.
+the leave-one-out influence figure and the summary table; :func:`run_inference` refits a
+subset on panels with the treatment permuted within strata (SSN's joint inference) and
+:func:`write_inference` writes its table, figure and JSON.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ _WHERE = {
     "expand": "expand",
     "write_outputs": "outputs",
     "RunOutcome": "run",
+    "Inference": "config",
+    "InferenceOutcome": "inference",
+    "run_inference": "inference",
+    "write_inference": "inference_outputs",
     "run_multiverse": "run",
 }
 

@@ -30,6 +30,12 @@ def add_parser(subparsers: Any) -> None:
     where.add_argument("--workers", type=int, default=None, help="local processes (default 1)")
     where.add_argument("--scheduler", default=None, help="Dask scheduler, tcp://host:8786")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the file's seed)")
+    p.add_argument(
+        "--draws",
+        type=int,
+        default=None,
+        help="null draws of the [inference] table (default: the file's; 0 skips it)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="tracebacks")
     p.set_defaults(func=run)
@@ -61,8 +67,37 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
         paths = write_outputs(mv, outcome.results, folder, simulated=panel.simulated)
+        if mv.inference is not None and args.draws != 0:
+            paths += _inference(mv, panel, outcome.results, executor, folder, args)
     _report(outcome, paths)
     return 1 if outcome.failures else 0
+
+
+def _inference(
+    mv: Any, panel: Any, results: Any, executor: Any, folder: Path, args: argparse.Namespace
+) -> list[Path]:
+    """The joint inference of the [inference] table (SSN 2020), its table, figure and JSON."""
+    from cpcstats.execution import stderr_progress
+    from cpcstats.multiverse.inference import run_inference
+    from cpcstats.multiverse.inference_outputs import write_inference
+    from cpcstats.multiverse.outputs import quantity_label
+
+    inf = run_inference(
+        mv,
+        panel,
+        results,
+        executor,
+        draws=args.draws,
+        progress=None if args.quiet else stderr_progress,
+        seed=args.seed,
+    )
+    p = ", ".join(f"{k} {v:.3f}" for k, v in inf.p_values.items())
+    print(
+        f"joint inference: {inf.draws} null draws of {inf.specifications} specifications in "
+        f"{inf.seconds:.0f} s; p-values: {p}"
+    )
+    label = quantity_label(mv)[0]
+    return write_inference(inf, folder, label=label, simulated=panel.simulated)
 
 
 def _report(outcome: Any, paths: list[Path]) -> None:

@@ -27,14 +27,16 @@ from cpcstats.tomlio import (
     load_toml,
 )
 
-__all__ = ["OPTION_KEYS", "Dimension", "Multiverse", "Option", "load_multiverse"]
+__all__ = ["OPTION_KEYS", "Dimension", "Inference", "Multiverse", "Option", "load_multiverse"]
 
-TOP_KEYS = ("multiverse", "execution", "dimensions", "exclude", "groups")
+TOP_KEYS = ("multiverse", "execution", "dimensions", "exclude", "groups", "inference")
 MULTIVERSE_KEYS = (
     "name", "title", "level", "formula", "term", "scale", "family", "cluster", "se", "seed",
-    "unit_column", "null_draws",
+    "unit_column",
 )  # fmt: skip
 EXECUTION_KEYS = ("workers", "scheduler")
+INFERENCE_KEYS = ("method", "draws", "strata", "variable", "subset", "seed")
+INFERENCE_METHODS = ("permutation",)
 #: what one option may set; ``text`` fills the ``{dimension}`` slot of the formula and term
 OPTION_KEYS = (
     "text", "family", "fe", "inflation", "se", "cluster", "sample", "drop_top", "break_year",
@@ -63,6 +65,23 @@ class Dimension:
 
 
 @dataclass(frozen=True)
+class Inference:
+    """The joint inference of the curve (SSN 2020): how to build data where the null holds.
+
+    ``variable`` is the panel column permuted within ``strata``; ``subset`` maps a dimension
+    (or ``family``) to the options refitted under the null, because refitting every
+    specification on every draw is usually too costly.
+    """
+
+    method: str
+    draws: int
+    strata: tuple[str, ...]
+    variable: str
+    subset: dict[str, tuple[str, ...]]
+    seed: int
+
+
+@dataclass(frozen=True)
 class Multiverse:
     """A whole multiverse file, checked."""
 
@@ -77,13 +96,13 @@ class Multiverse:
     se: str | None
     seed: int
     unit_column: str
-    null_draws: int
     dimensions: tuple[Dimension, ...]
     exclusions: tuple[dict[str, tuple[str, ...]], ...]
     groups: dict[str, dict[str, tuple[str, ...]]]
     workers: int | None
     scheduler: str | None
     source: str
+    inference: Inference | None = None
 
 
 def _error(problem: str, file: str, key: str, fix: str) -> SpecError:
@@ -200,6 +219,74 @@ def _check_slots(mv: dict[str, Any], dims: tuple[Dimension, ...], file: str) -> 
                 )  # fmt: skip
 
 
+def _subset(raw: Any, dims: tuple[Dimension, ...], file: str) -> dict[str, tuple[str, ...]]:
+    """``{dimension = [options], family = [families]}``: which specifications to refit."""
+    where = "[inference] subset"
+    if not isinstance(raw, dict):
+        raise _error(
+            f"{where} must be a table", file, "subset", 'e.g. subset = { estimator = ["poisson"] }'
+        )
+    names = {d.name: {o.name for o in d.options} for d in dims}
+    names.setdefault("family", set(FAMILY_REGISTRY))
+    check_keys(raw, names, file=file, where=where)
+    out = {}
+    for key in raw:
+        values = _str_tuple(raw, key, file, where)
+        unknown = [v for v in values if v not in names[key]]
+        if unknown or not values:
+            raise _error(
+                f"{where}: {key!r} has no option {(unknown or [''])[0]!r}", file, f"subset.{key}",
+                f"use some of {', '.join(sorted(names[key]))}",
+            )  # fmt: skip
+        out[key] = values
+    return out
+
+
+def _inference(
+    data: dict[str, Any], dims: tuple[Dimension, ...], mv: dict[str, Any], file: str
+) -> Inference | None:
+    """The checked ``[inference]`` table, or None; the panel columns are checked at run time."""
+    table = get_table(data, "inference", file=file, where="the multiverse file")
+    if not table:
+        return None
+    where = "[inference]"
+    check_keys(table, INFERENCE_KEYS, file=file, where=where)
+    method = get_str(table, "method", file=file, where=where, default="permutation")
+    if method not in INFERENCE_METHODS:
+        raise _error(
+            f"{where}: method {method!r} is unknown", file, "inference.method",
+            'use method = "permutation" (the treatment permuted within strata)',
+        )  # fmt: skip
+    draws = get_int(table, "draws", file=file, where=where, default=200)
+    if draws is None or draws < 1:
+        raise _error(
+            f"{where}: draws must be 1 or more", file, "inference.draws", "e.g. draws = 200"
+        )
+    variable = get_str(table, "variable", file=file, where=where, default=mv["term"]) or ""
+    if SLOT.search(variable) or not variable.isidentifier():
+        raise _error(
+            f"{where}: the permuted variable {variable!r} is not a column name", file,
+            "inference.variable", 'name the panel column behind the term, e.g. variable = "ruling"',
+        )  # fmt: skip
+    strata = _str_tuple(table, "strata", file, where)
+    if variable in strata:
+        raise _error(
+            f"{where}: {variable!r} is both permuted and a stratum", file, "inference.strata",
+            'stratify by other columns, e.g. strata = ["iso3", "year"]',
+        )  # fmt: skip
+    seed = get_int(table, "seed", file=file, where=where)
+    return Inference(
+        method=method or "permutation",
+        draws=draws,
+        strata=strata,
+        variable=variable,
+        subset=_subset(table.get("subset", {}), dims, file),
+        seed=get_int(mv, "seed", file=file, where="[multiverse]", default=20200603)
+        if seed is None
+        else seed,
+    )
+
+
 def load_multiverse(path: str | Path) -> Multiverse:
     """Parse and check a multiverse file; every mistake is a SpecError naming key and fix."""
     file = str(path)
@@ -231,11 +318,11 @@ def load_multiverse(path: str | Path) -> Multiverse:
         se=get_str(mv, "se", file=file, where=where),
         seed=get_int(mv, "seed", file=file, where=where, default=20200603) or 0,
         unit_column=get_str(mv, "unit_column", file=file, where=where, default="iso3") or "",
-        null_draws=get_int(mv, "null_draws", file=file, where=where, default=0) or 0,
         dimensions=dims,
         exclusions=_exclusions(data, dims, file),
         groups=_groups(data, file),
         workers=get_int(execution, "workers", file=file, where="[execution]"),
         scheduler=get_str(execution, "scheduler", file=file, where="[execution]"),
         source=file,
+        inference=_inference(data, dims, mv, file),
     )
