@@ -94,8 +94,10 @@ def _figure(outcome: InferenceOutcome, stem: Path, label: str, simulated: bool) 
             (axes[0], "median", f"median {label}"),
             (axes[1], share, LABELS[share]),
         ):
-            ax.hist(outcome.null[stat].dropna(), bins=20, color="tab:gray", alpha=0.8)
-            ax.axvline(outcome.observed[stat], color="tab:red", linewidth=1.2)
+            values, observed = outcome.null[stat].dropna(), outcome.observed[stat]
+            span = (min(values.min(), observed), max(values.max(), observed))  # show both
+            ax.hist(values, bins=np.linspace(*span, 41), color="tab:gray", edgecolor="none")
+            ax.axvline(observed, color="tab:red", linewidth=1.2)
             ax.set_title(f"{title}: p = {outcome.p_values[stat]:.3f}", fontsize=9)
             ax.set_ylabel("null draws")
         fig.suptitle(
