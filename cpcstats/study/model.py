@@ -63,6 +63,8 @@ class Study:
         The study file's parsed TOML.
     notes : list of str
         Rules applied while loading.
+    warnings : list of str
+        The notes that need the user's attention (also in ``notes``); runs print them.
     harmonisation : dict
         Country harmonisation report of each input.
     published : pathlib.Path, optional
