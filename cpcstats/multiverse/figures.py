@@ -9,6 +9,7 @@ estimate.  Drawn with the shared cpcstats style and written by ``save_figure``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,8 +32,23 @@ def significant(ok: pd.DataFrame) -> pd.Series:
 def curve_figure(
     results: pd.DataFrame, stem: Path, *, null: float, label: str, simulated: bool
 ) -> list[Path]:
-    """Sorted estimates with 95 % intervals above, the choice indicators below."""
-    ok = results[results["error"] == ""].sort_values(["estimate", "spec_id"], kind="mergesort")
+    """Sorted estimates with 95 % intervals above, the choice indicators below.
+
+    Only fits that are results are drawn: converged, with a finite standard error and
+    interval (a boundary or separated fit, e.g. a hurdle IRR of 1e25 without an SE, would
+    otherwise set the axis and flatten every other estimate); how many were left out is in
+    the title, and every row stays in the results file.  IRRs are ratios, so their axis is
+    logarithmic.
+    """
+    fitted = results[results["error"] == ""]
+    usable = (
+        fitted["converged"].astype(bool)
+        & np.isfinite(fitted["std_error"].to_numpy(dtype=float))
+        & np.isfinite(fitted["ci_low"].to_numpy(dtype=float))
+        & np.isfinite(fitted["ci_high"].to_numpy(dtype=float))
+    )
+    left_out = int((~usable).sum())
+    ok = fitted[usable].sort_values(["estimate", "spec_id"], kind="mergesort")
     dims = dimension_columns(ok)
     rows = [(d, o) for d in dims for o in dict.fromkeys(ok[d].map(option_base))]
     x = np.arange(len(ok))
@@ -46,9 +62,12 @@ def curve_figure(
         top.axhline(null, color="black", linewidth=0.8)
         top.axhline(float(ok["estimate"].median()), color="tab:red", linestyle="--", linewidth=0.8)
         top.set_ylabel(label)
-        top.set_title(
-            f"Specification curve: {len(ok)} specifications (blue: 95 % CI excludes {null:g})"
-        )
+        if null == 1.0 and bool((ok["ci_low"] > 0).all()):
+            _log_ratio_axis(top)
+        title = f"Specification curve: {len(ok)} specifications (blue: 95 % CI excludes {null:g})"
+        if left_out:
+            title += f"\n{left_out} not converged or without a standard error: not drawn"
+        top.set_title(title, fontsize=10)
         for i, (dim, option) in enumerate(rows):
             hit = (ok[dim].map(option_base) == option).to_numpy()
             bottom.scatter(x[hit], np.full(hit.sum(), -i), marker="|", s=30, c=colors[hit])
@@ -60,6 +79,16 @@ def curve_figure(
         if simulated:
             mark_simulated(fig)
         return save_figure(fig, stem)
+
+
+def _log_ratio_axis(ax: Any) -> None:
+    """A log axis for ratios, labelled 1, 2, 5, 10 … as numbers (not powers of ten)."""
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def influence_figure(
