@@ -9,13 +9,14 @@ so a new family needs no change in the reporting layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from cpcstats.accounting import StageAccount
+from cpcstats.estimation.tidy import Summary, fitted_values, glance, residuals, tidy
 
 if TYPE_CHECKING:  # types only: results must not import the estimators at run time
     from cpcstats.estimation.base import CoreFit
@@ -211,15 +212,16 @@ class FitResult:
             }
         )
 
-    def summary(self) -> str:
-        """A plain-text summary for the console or a notebook.
+    def summary(self) -> Summary:
+        """A plain-text summary for the console, rendered as HTML in a notebook.
 
         Returns
         -------
-        str
-            Name, family, formula, N, clusters, log-likelihood and AIC, dispersion,
-            fixed effects, the variance, the coefficient table, warnings and the
-            SIMULATED note.
+        Summary
+            A ``str`` (so ``print``, ``splitlines`` and ``in`` work as on text) with
+            ``_repr_html_`` for Jupyter: name, family, formula, N, clusters,
+            log-likelihood and AIC, dispersion, fixed effects, the variance, the
+            coefficient table, warnings and the SIMULATED note.
 
         Examples
         --------
@@ -249,7 +251,121 @@ class FitResult:
             lines.append(f"WARNING: {w}")
         if self.simulated:
             lines.append("NOTE: estimated on SIMULATED data (embedded demo study).")
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
+
+    def tidy(self, conf_level: float = 0.95, exponentiate: bool = False) -> pd.DataFrame:
+        """One row per coefficient in broom's columns (:func:`cpcstats.estimation.tidy.tidy`).
+
+        Parameters
+        ----------
+        conf_level : float, default 0.95
+            Confidence level of ``conf.low`` / ``conf.high``.
+        exponentiate : bool, default False
+            exp(b) and its interval (IRRs); ``std.error``, ``statistic`` and ``p.value``
+            stay on the log scale, as in broom's ``tidy.glm``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term``, (``component``,) ``estimate``, ``std.error``, ``statistic``,
+            ``p.value``, ``conf.low``, ``conf.high``.
+
+        Raises
+        ------
+        SpecError
+            ``conf_level`` not in (0, 1).
+
+        Examples
+        --------
+        >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+        >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+        >>> round(float(m.tidy(exponentiate=True).loc[1, "estimate"]), 2)
+        5.38
+        """
+        return tidy(self, conf_level, exponentiate)
+
+    def glance(self) -> pd.DataFrame:
+        """One row of fit statistics named as broom does (``nobs``, ``logLik``, ``AIC`` ...).
+
+        Returns
+        -------
+        pandas.DataFrame
+            See :func:`cpcstats.estimation.tidy.glance` for the columns and their mapping.
+
+        Examples
+        --------
+        >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+        >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+        >>> int(m.glance()["nobs"].iloc[0])
+        18776
+        """
+        return glance(self)
+
+    @property
+    def fitted_values(self) -> pd.Series:
+        """Expected counts E[y] of the estimation-sample rows (through ``predict``)."""
+        return fitted_values(self)
+
+    def residuals(self, kind: Literal["response", "pearson"] = "response") -> pd.Series:
+        """Response (y − E[y]) or Pearson residuals of the estimation-sample rows.
+
+        Parameters
+        ----------
+        kind : {"response", "pearson"}, default "response"
+            Pearson residuals divide by the family's sqrt(Var(y)).
+
+        Returns
+        -------
+        pandas.Series
+            One residual per estimation-sample row.
+
+        Raises
+        ------
+        SpecError, EstimationError
+            An unknown ``kind``; Pearson residuals of a zero-inflated or hurdle family.
+
+        Examples
+        --------
+        >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+        >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+        >>> len(m.residuals("pearson")) == m.nobs
+        True
+        """
+        return residuals(self, kind)
+
+    def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
+        """Expected counts E[y] at ``newdata`` (default: the estimation sample).
+
+        Why a method beside :func:`cpcstats.predict`: statsmodels and scikit-learn users
+        call ``model.predict(X)``; intervals are in :func:`cpcstats.predict`.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame, optional
+            Profiles as :func:`cpcstats.predict` takes them (numeric variables left out
+            are held at their sample mean).
+
+        Returns
+        -------
+        pandas.Series
+            ``predicted``, indexed like ``newdata`` (or the estimation sample).
+
+        Raises
+        ------
+        SpecError, EstimationError
+            As :func:`cpcstats.predict`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
+        >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
+        >>> m.predict(pd.DataFrame({"ruling": [0, 1], "left_roots": [0, 0]})).round(3).tolist()
+        [0.081, 0.433]
+        """
+        from cpcstats.estimation.predict import predict  # predict imports this module
+
+        return predict(self, newdata)["predicted"]
 
     def __repr__(self) -> str:
         return f"<FitResult {self.name!r} {self.family} N={self.nobs}>"

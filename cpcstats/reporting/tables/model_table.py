@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cpcstats.estimation.results import FitResult
 from cpcstats.reporting.format import star_string
 from cpcstats.reporting.tables.base import LayoutTable
+from cpcstats.reporting.tables.foreign import as_fit_result
 from cpcstats.reporting.tables.gof import GOF_MAP, Statistic, gof_rows
 from cpcstats.reporting.tables.layout import Block, Cell, Layout, Note, Row
 from cpcstats.reporting.tables.notes import FLAG, model_notes
@@ -212,7 +214,7 @@ def _check_options(
 
 
 def table(
-    models: Sequence[FitResult],
+    models: Sequence[Any],
     *,
     irr: bool = False,
     coef_map: Mapping[str, str] | None = None,
@@ -231,8 +233,9 @@ def table(
 
     Parameters
     ----------
-    models : sequence of FitResult
-        The columns, in order (at least one).
+    models : sequence of FitResult, statsmodels results or pyfixest Feols/Fepois
+        The columns, in order (at least one); other libraries' results are read by
+        :func:`~cpcstats.reporting.tables.foreign.as_fit_result` (their p-values kept).
     irr : bool, default False
         Show exp(b) with delta-method SEs exp(b)·se; the stars still test b = 0.
     coef_map : mapping of str to str, optional
@@ -262,7 +265,7 @@ def table(
         No model, a star threshold outside (0, 1), ``digits`` not an integer >= 0,
         ``model_names`` of another length, or two terms of a model mapped to one label.
     TypeError
-        ``stars`` is a single number instead of a sequence.
+        ``stars`` is a single number instead of a sequence, or an unsupported model.
 
     Examples
     --------
@@ -272,7 +275,7 @@ def table(
     >>> tab = cpcstats.table([pois, nb2], model_names=["Poisson", "NB2"])
     >>> tab.to_latex("table.tex")  # doctest: +SKIP
     """
-    models = list(models)
+    models = [as_fit_result(m) for m in models]
     thresholds, names = _check_options(models, stars, digits, model_names)
     flagged = [(not m.converged) or bool(m.warnings) for m in models]
     entries = _collect_terms(models, coef_map)
