@@ -22,16 +22,26 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cpcstats.cli_data import read_data, report_data_sample
+from cpcstats.console import (
+    GLOBAL_OPTIONS,
+    RAW,
+    STUDY_HELP,
+    TOP_EPILOG,
+    command_output,
+    emit_json,
+    epilog,
+    error_record,
+    replication_progress,
+    subcommand,
+    wants_display,
+)
 from cpcstats.errors import CpcError, OutputError
 from cpcstats.multiverse.command import add_parser as add_multiverse_command
 
 if TYPE_CHECKING:
     from typing import TypeAlias
 
-    import pandas as pd
-
-    from cpcstats.estimation.results import FitResult
-    from cpcstats.io import InputFile
     from cpcstats.spec import ModelSpec
 
     _Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -40,7 +50,22 @@ if TYPE_CHECKING:
 def _cmd_replicate(args: argparse.Namespace) -> int:
     from cpcstats.replicate import replicate
 
-    result = replicate(args.study, args.out, args.config)
+    with replication_progress(wants_display(args.quiet, args.json)) as progress:
+        result = replicate(args.study, args.out, args.config, progress=progress)
+    flagged = [n for n, r in result.fitted.items() if not r.converged or r.warnings]
+    args.record = {
+        "out": str(result.out_dir),
+        "fitted": len(result.fitted),
+        "flagged": len(flagged),
+        "failed": len(result.failed),
+        "skipped": len(result.skipped),
+        "flagged_models": flagged,
+        "failed_models": result.failed,
+        "skipped_models": result.skipped,
+        "tables": [str(p) for p in result.files if p.parent.name == "tables"],
+        "figures": [str(p) for p in result.files if p.parent.name == "figures"],
+        "files": len(result.files),
+    }
     if result.failed:
         print("models that failed:", file=sys.stderr)
         for name, why in result.failed.items():
@@ -67,6 +92,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     report = check_study(args.study)
     print(report.text())
+    args.record = {
+        "study": report.study.name,
+        "simulated": report.study.simulated,
+        "ok": report.ok,
+        "problems": report.problems,
+        "accounts": [a.to_dict() for a in report.study.ledger.stages],
+    }
     return 0 if report.ok else 1
 
 
@@ -99,6 +131,14 @@ def _cmd_panel(args: argparse.Namespace) -> int:
     path = write_frame(panel.data, args.out)
     note = " (SIMULATED demo data)" if study.simulated else ""
     print(f"wrote {len(panel.data):,} {args.level} rows to {path}{note}")
+    args.record = {
+        "level": args.level,
+        "rows": len(panel.data),
+        "columns": list(panel.data.columns),
+        "path": str(path),
+        "simulated": study.simulated,
+        "accounts": [a.to_dict() for a in (*study.ledger.stages, *panel.accounts)],
+    }
     return 0
 
 
@@ -132,83 +172,6 @@ def _selected_specs(args: argparse.Namespace) -> list[ModelSpec]:
     return specs
 
 
-def _read_data(path: str) -> tuple[pd.DataFrame, InputFile]:
-    """The user's own panel file (``--data``), typed, and what was read, printed."""
-    from cpcstats.io import read_panel
-
-    # typed: numbers are numbers, NA/empty/. are missing in numeric columns only;
-    # index = file row - 2 (row 1 = header), as fit() numbers rows in its messages
-    frame, info = read_panel(path)
-    kinds: dict[str, list[str]] = {}
-    for column, kind in info.column_types or ():
-        kinds.setdefault(kind, []).append(column)
-    how = f" ({info.encoding}, delimiter {info.delimiter!r})" if info.encoding else ""
-    print(f"read {info.path}{how}: {info.rows:,} rows")
-    for kind, columns in kinds.items():
-        print(f"  {kind}: {', '.join(columns)}")
-    return frame, info
-
-
-def _dropped_rows(spec: ModelSpec, frame: pd.DataFrame, result: FitResult) -> dict[str, list[int]]:
-    """Which rows the model dropped for missing values, in the file's numbering.
-
-    The same steps as fit's model sample (filter, then one variable at a time).
-    """
-    from cpcstats.formula import evaluate_filter
-
-    if result.sample is None:
-        return {}
-    kept = frame
-    if spec.sample:
-        kept = kept[evaluate_filter(spec.sample, kept, file=spec.source).to_numpy()]
-    rows: dict[str, list[int]] = {}
-    for reason, count in result.sample.dropped.items():
-        variable = reason.removeprefix("missing ")
-        if reason == variable or not count or variable not in kept.columns:
-            continue
-        gone = kept[variable].isna().to_numpy()
-        if int(gone.sum()) == count:
-            rows[reason] = [int(label) + 2 for label in kept.index[gone]]
-        kept = kept[~gone]
-    return rows
-
-
-def _report_data_sample(
-    spec: ModelSpec,
-    frame: pd.DataFrame,
-    info: InputFile,
-    result: FitResult,
-    record: dict[str, object],
-) -> None:
-    """Print and record the rows a model on ``--data`` dropped, and its text columns."""
-    from cpcstats.formula import parse_formula
-
-    study_name = Path(info.path).name
-    tabular = Path(info.path).suffix.lower() not in (".parquet", ".pq", ".dta")
-    rows = _dropped_rows(spec, frame, result)
-    print(result.sample.summary())
-    text = {c for c, kind in info.column_types or () if kind == "text"}
-    for variable in parse_formula(spec.formula, frame.columns).variables:
-        if variable in text:  # say so: a number column would not be listed here
-            levels = frame[variable].nunique()
-            print(f"  {variable}: a text column, fitted as categories ({levels} levels)")
-    for reason, numbers in rows.items():
-        shown = ", ".join(map(str, numbers[:10]))
-        more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
-        where = (
-            f"{'row' if len(numbers) == 1 else 'rows'} {shown}{more} of {study_name}; "
-            "row 1 is the header"
-            if tabular
-            else f"records {', '.join(str(n - 1) for n in numbers[:10])}{more} "
-            f"of {study_name}, counting from 1"
-        )
-        noun = "row" if len(numbers) == 1 else "rows"
-        print(f"  dropped {len(numbers)} {noun} with {reason} ({where})")
-    result.extra["dropped_rows"] = rows
-    record["dropped_rows"] = rows
-    record["input"] = info.to_dict()
-
-
 def _cmd_fit(args: argparse.Namespace) -> int:
     from cpcstats.estimation.fit import fit
     from cpcstats.outputs import write_json
@@ -220,7 +183,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fitted = []
     if args.data:
-        frame, info = _read_data(args.data)
+        frame, info = read_data(args.data)
         study_name, simulated = Path(info.path).name, False
     else:
         study = load_study(args.study)
@@ -242,7 +205,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             "model": result.to_record(),
         }
         if args.data and result.sample is not None:
-            _report_data_sample(spec, frame, info, result, record)
+            report_data_sample(spec, frame, info, result, record)
         print()
         fitted.append(result)
         write_json(out / f"{spec.name}.json", record)
@@ -251,6 +214,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     tab.to_latex(out / f"{stem}.tex")
     tab.to_markdown(out / f"{stem}.md")
     print(f"wrote {out / (stem + '.tex')}, {out / (stem + '.md')} and one JSON per model")
+    args.record = {
+        "study": study_name,
+        "simulated": simulated,
+        "models": {r.name: r.to_record() for r in fitted},
+        "tables": [str(out / f"{stem}.tex"), str(out / f"{stem}.md")],
+    }
     return 0
 
 
@@ -261,15 +230,20 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cpcstats", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.add_argument("--version", action="version", version=f"cpcstats {_version()}")
-    # --debug is also accepted after the subcommand (SUPPRESS keeps the global value)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    parser = argparse.ArgumentParser(
+        prog="cpcstats",
+        description=__doc__.splitlines()[0],
+        epilog=TOP_EPILOG,
+        formatter_class=RAW,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"cpcstats {_version()}")
+    # the global options are also accepted after the subcommand (SUPPRESS keeps the
+    # value given before it)
+    common = argparse.ArgumentParser(add_help=False)
+    for flag, text in GLOBAL_OPTIONS.items():
+        parser.add_argument(flag, action="store_true", help=text)
+        common.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_project_commands(sub, common)
     _add_data_commands(sub, common)
     _add_fit_command(sub, common)
@@ -280,10 +254,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_project_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> None:
     """``replicate`` and ``init``: the whole run, and a new project folder for it."""
 
-    rep = sub.add_parser(
-        "replicate", parents=[common], help="run the whole replication into a folder"
+    rep = subcommand(
+        sub,
+        common,
+        "replicate",
+        help="run the whole replication into a folder",
+        description="Fit every model; write the tables, figures, results.json and\n"
+        "manifest.json into --out (written aside, swapped in at the end).",
+        epilog=epilog(
+            "cpcstats replicate --out reports",
+            "cpcstats replicate --study mystudy.toml --config replication.toml --out out",
+            "cpcstats replicate --quiet --out reports   # only the 'done:' line",
+            "cpcstats replicate --json > run.json       # counts and files as JSON",
+        ),
     )
-    rep.add_argument("--study", default="demo", help="'demo' or a study TOML file")
+    rep.add_argument("--study", default="demo", help=STUDY_HELP)
     rep.add_argument("--out", default="reports", help="output folder (default: reports)")
     rep.add_argument(
         "--config",
@@ -295,16 +280,20 @@ def _add_project_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> 
     )
     rep.set_defaults(func=_cmd_replicate)
 
-    ini = sub.add_parser(
+    ini = subcommand(
+        sub,
+        common,
         "init",
-        parents=[common],
         help="write an editable project folder (study.toml, models/, replication.toml)",
-        description="Write a new project folder for your own study: a commented study.toml "
-        "template, models/ (the shipped specifications), replication.toml (pointing at "
-        "them), published.toml and README.txt with the next commands. DIR must be new or "
+        description="Write a new project folder for your own study: a commented study.toml\n"
+        "template, models/ (the shipped specifications), replication.toml (pointing at\n"
+        "them), published.toml and README.txt with the next commands. DIR must be new or\n"
         "empty (exit 2 otherwise); nothing is written outside it.",
-        epilog="example: cpcstats init myproject --demo && cpcstats replicate --study "
-        "myproject/study.toml --config myproject/replication.toml --out myproject/reports",
+        epilog=epilog(
+            "cpcstats init myproject",
+            "cpcstats init myproject --demo && cpcstats replicate --study "
+            "myproject/study.toml --config myproject/replication.toml --out myproject/reports",
+        ),
     )
     ini.add_argument("dir", metavar="DIR", help="the new (or empty) project folder")
     ini.add_argument(
@@ -318,29 +307,59 @@ def _add_project_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> 
 
 def _add_data_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> None:
     """``check``, ``topics`` and ``panel``: the inputs, their texts and their panels."""
-    chk = sub.add_parser(
+    chk = subcommand(
+        sub,
+        common,
         "check",
-        parents=[common],
         help="validate a study file and its inputs; report matches and drops (no fit)",
+        epilog=epilog(
+            "cpcstats check",
+            "cpcstats check --study mystudy.toml",
+            "cpcstats check --study mystudy.toml --json   # accounts and problems",
+        ),
     )
-    chk.add_argument("--study", default="demo", help="'demo' or a study TOML file")
+    chk.add_argument("--study", default="demo", help=STUDY_HELP)
     chk.set_defaults(func=_cmd_check)
 
-    top = sub.add_parser(
-        "topics", parents=[common], help="yearly topic references in the contacts' texts"
+    top = subcommand(
+        sub,
+        common,
+        "topics",
+        help="yearly topic references in the contacts' texts",
+        epilog=epilog(
+            "cpcstats topics --out reports",
+            "cpcstats topics --unit contact --dictionary mytopics.toml --out reports",
+        ),
     )
-    top.add_argument("--study", default="demo", help="'demo' or a study TOML file")
+    top.add_argument("--study", default="demo", help=STUDY_HELP)
     top.add_argument("--dictionary", help="a topic dictionary TOML (default: the study's topics)")
-    top.add_argument("--unit", choices=["item", "contact"], help="count news items or contacts")
+    top.add_argument(
+        "--unit",
+        choices=["item", "contact"],
+        help="count news items or contacts (default: the dictionary's unit, else item)",
+    )
     top.add_argument("--out", default="reports", help="output folder (default: reports)")
     top.set_defaults(func=_cmd_topics)
 
-    pan = sub.add_parser(
-        "panel", parents=[common], help="build a panel and write it as CSV or Parquet"
+    pan = subcommand(
+        sub,
+        common,
+        "panel",
+        help="build a panel and write it as CSV or Parquet",
+        epilog=epilog(
+            "cpcstats panel --level country-year --out cy.csv",
+            "cpcstats panel --level party-year --lag contacts=1,2 --out py.parquet",
+            "cpcstats panel --level party-year --out py.csv --json   # rows and accounts",
+        ),
     )
-    pan.add_argument("--level", choices=["country-year", "party-year"], required=True)
-    pan.add_argument("--study", default="demo")
-    pan.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
+    pan.add_argument(
+        "--level",
+        choices=["country-year", "party-year"],
+        required=True,
+        help="one row per country and year, or per foreign party and year",
+    )
+    pan.add_argument("--study", default="demo", help=STUDY_HELP)
+    pan.add_argument("--out", required=True, help="FILE.csv or FILE.parquet to write")
     pan.add_argument(
         "--lag",
         action="append",
@@ -352,15 +371,30 @@ def _add_data_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> Non
 
 def _add_fit_command(sub: _Subparsers, common: argparse.ArgumentParser) -> None:
     """``fit``: the models of one specification file, on a study or on one's own panel."""
-    fit = sub.add_parser("fit", parents=[common], help="fit the model(s) of a specification file")
+    fit = subcommand(
+        sub,
+        common,
+        "fit",
+        help="fit the model(s) of a specification file",
+        epilog=epilog(
+            "cpcstats fit models/party_year.toml",
+            "cpcstats fit models/party_year.toml --name party_nb_ruling_fh --irr",
+            "cpcstats fit mymodels.toml --data mypanel.csv --out fits",
+            "cpcstats fit models/party_year.toml --json   # estimates, SE and p as JSON",
+        ),
+    )
     fit.add_argument("spec", help="a TOML specification file")
     fit.add_argument("--name", action="append", help="fit only this model (repeatable)")
-    fit.add_argument("--study", default="demo")
+    fit.add_argument("--study", default="demo", help=STUDY_HELP)
     fit.add_argument(
         "--data",
         help="fit on your own panel file (CSV/Parquet/Stata/Excel) instead of a study's panel",
     )
-    fit.add_argument("--out", default="reports/fit")
+    fit.add_argument(
+        "--out",
+        default="reports/fit",
+        help="folder for the table (.tex, .md) and one JSON per model (default: reports/fit)",
+    )
     fit.add_argument("--irr", action="store_true", help="show incidence-rate ratios")
     fit.set_defaults(func=_cmd_fit)
 
@@ -392,51 +426,68 @@ _USER_ERRNOS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (2): under --json, say so as JSON too
+        if exc.code == 2 and "--json" in argv:
+            emit_json({"error": "invalid command line (usage on stderr)", "exit_code": 2})
+        raise
+    args.record = {}
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        return int(args.func(args))
+        with command_output(args.quiet, args.json):
+            code = int(args.func(args))
+        if args.json:
+            emit_json({"command": args.command, **args.record, "exit_code": code})
+        return code
     except CpcError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, f"error: {exc}", 2, exc)
     except KeyboardInterrupt:
         if args.debug:
             raise
-        print("interrupted (Ctrl-C); stopped, temporary files removed", file=sys.stderr)
-        return 130
+        return _fail(args, "interrupted (Ctrl-C); stopped, temporary files removed", 130)
     except Terminated:
         if args.debug:
             raise
-        print("interrupted (SIGTERM); stopped, temporary files removed", file=sys.stderr)
-        return 143
+        return _fail(args, "interrupted (SIGTERM); stopped, temporary files removed", 143)
     except OSError as exc:
         if args.debug or exc.errno not in _USER_ERRNOS:
-            return _internal_error(exc, args.debug)
+            return _internal_error(exc, args)
         error = OutputError.from_os(exc, exc.filename or "(unknown path)", "cannot be written")
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return _fail(args, f"error: {error}", 2, error)
     except Exception as exc:  # a bug, not bad input: say so, without a traceback
-        return _internal_error(exc, args.debug)
+        return _internal_error(exc, args)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _internal_error(exc: Exception, debug: bool) -> int:
+def _fail(
+    args: argparse.Namespace, message: str, code: int, exc: BaseException | None = None
+) -> int:
+    """Report a failure on stderr, and as the JSON object on stdout under ``--json``."""
+    print(message, file=sys.stderr)
+    if args.json:
+        record = error_record(message.removeprefix("error: "), code, exc)
+        emit_json({"command": args.command, **record})
+    return code
+
+
+def _internal_error(exc: Exception, args: argparse.Namespace) -> int:
     """A bug, not bad input: say so without a traceback (``--debug`` re-raises)."""
-    if debug:
+    if args.debug:
         raise exc
-    print(
+    message = (
         f"internal error ({type(exc).__name__}): {exc}\n"
         "  this is a bug in cpcstats, not a problem with your input; rerun with --debug "
-        "and report the traceback",
-        file=sys.stderr,
+        "and report the traceback"
     )
-    return 3
+    return _fail(args, message, 3, exc)
 
 
 if __name__ == "__main__":

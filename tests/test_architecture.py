@@ -66,7 +66,12 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     # a library the layers above call: formatting, tables, figures and their style, writing
     ("reporting", frozenset({"reporting"})),
     ("analyses", frozenset({"designs", "descriptives", "multiverse"})),
-    ("application", frozenset({"replicate", "check", "cli", "outputs", "__main__", ROOT})),
+    (
+        "application",
+        frozenset(
+            {"replicate", "check", "cli", "cli_data", "console", "outputs", "__main__", ROOT}
+        ),
+    ),
 )
 
 # ("upward", from package, to package) or ("private", from module, "module.name").
