@@ -14,6 +14,19 @@ from typing import Any
 __all__ = ["add_parser", "run"]
 
 
+_EPILOG = """Examples:
+  cpcstats multiverse models/multiverse/ruling_premium.toml --study demo --workers 2
+  cpcstats multiverse my_multiverse.toml --study study.toml --scheduler tcp://host:8786
+  cpcstats multiverse models/multiverse/ruling_premium.toml --draws 0   # no joint inference
+
+Output: progress lines on stderr (none with --quiet); --json is not offered for this
+command (the results are in results.parquet and inference.json).
+
+Exit codes: 0 every specification fitted; 1 some failed (recorded, the others go on);
+2 bad input (the message names the file, key and fix); 3 a bug in cpcstats;
+130/143 interrupted (finished specifications are kept; a rerun resumes)."""
+
+
 def add_parser(subparsers: Any) -> None:
     """Register the ``multiverse`` subcommand on the CLI's subparsers."""
     p = subparsers.add_parser(
@@ -22,6 +35,8 @@ def add_parser(subparsers: Any) -> None:
         description="Fit every specification of a multiverse file (resuming from the results "
         "already in --out), then write the results (Parquet), the specification-curve "
         "figure, the leave-one-out influence figure and the summary table.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EPILOG,
     )
     p.add_argument("file", help="multiverse TOML file, e.g. models/multiverse/ruling_premium.toml")
     p.add_argument("--study", default="demo", help="'demo' or a study TOML file")
@@ -36,7 +51,9 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="null draws of the [inference] table (default: the file's; 0 skips it)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines"
+    )
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="tracebacks")
     p.set_defaults(func=run)
 
@@ -63,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             panel,
             folder / "results.parquet",
             executor,
-            progress=None if args.quiet else stderr_progress,
+            progress=None if getattr(args, "quiet", False) else stderr_progress,
             seed=args.seed,
         )
         paths = write_outputs(mv, outcome.results, folder, simulated=panel.simulated)
@@ -88,7 +105,7 @@ def _inference(
         results,
         executor,
         draws=args.draws,
-        progress=None if args.quiet else stderr_progress,
+        progress=None if getattr(args, "quiet", False) else stderr_progress,
         seed=args.seed,
     )
     p = ", ".join(f"{k} {v:.3f}" for k, v in inf.p_values.items())
