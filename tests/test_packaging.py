@@ -8,6 +8,7 @@ environment in a temporary folder and use it from there.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -136,6 +137,21 @@ def test_installed_wheel_works_outside_the_repository(wheel: Path, tmp_path: Pat
     # the --demo template reproduces the demo: every table has the same bytes
     for tex in (out / "tables").iterdir():
         assert (work / "P" / "reports" / "tables" / tex.name).read_bytes() == tex.read_bytes()
+    # the README's Python examples ("### From Python"), run in the project folder (its models/)
+    examples = _readme_python_examples()
+    assert "cpcstats.load_study" in examples and "load_specs" in examples
+    readme = subprocess.run(
+        [str(python), "-c", examples], cwd=work / "P", capture_output=True, text=True
+    )
+    assert readme.returncode == 0, readme.stderr[-2000:]
+    assert "SIMULATED" in (work / "P" / "table.tex").read_text(encoding="utf-8")
+
+
+def _readme_python_examples() -> str:
+    """The code blocks of the README's "### From Python" section, joined in order."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### From Python", 1)[1].split("\n### ", 1)[0]
+    return "\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL))
 
 
 def _assert_simulated_tables(out: Path) -> None:
