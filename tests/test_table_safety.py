@@ -185,12 +185,13 @@ def test_non_latin_tables_name_lualatex_and_compile_with_the_preamble(
     lualatex = shutil.which("lualatex")
     font = _cjk_font()
     kpsewhich = shutil.which("kpsewhich")
-    have = lambda sty: (
-        kpsewhich is not None
-        and bool(  # noqa: E731
-            subprocess.run([kpsewhich, sty], capture_output=True, text=True).stdout.strip()
-        )
-    )
+
+    def have(sty: str) -> bool:
+        if kpsewhich is None:
+            return False
+        found = subprocess.run([kpsewhich, sty], capture_output=True, text=True)
+        return bool(found.stdout.strip())
+
     if lualatex is None or font is None or not (have("fontspec.sty") and have("luaotfload.sty")):
         pytest.skip(
             "needs lualatex with fontspec/luaotfload and a CJK font "
