@@ -1,9 +1,9 @@
 """Row accounting: rows in, rows out and every reason for a drop.
 
 Each pipeline stage (import, harmonisation, panel building, model sample)
-returns a :class:`StageAccount`.  The invariant ``rows_in == rows_out +
+returns a `StageAccount`.  The invariant ``rows_in == rows_out +
 sum(dropped)`` is checked on construction, so a stage cannot lose rows
-without naming why.  A :class:`Ledger` collects the stages of one run and is
+without naming why.  A `Ledger` collects the stages of one run and is
 written into ``manifest.json``.
 """
 

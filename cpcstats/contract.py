@@ -2,9 +2,9 @@
 
 The four tables (contacts, parties, party status, country covariates) are
 checked and normalised here, after the study's column and value mappings have
-been applied.  Problems a user must fix raise :class:`InputError` with the
+been applied.  Problems a user must fix raise `InputError` with the
 file, row and column; rows that are legitimately out of scope are dropped with
-a reason in a :class:`StageAccount`, never silently.
+a reason in a `StageAccount`, never silently.
 
 Row numbers in messages are spreadsheet rows: row 1 is the header, row 2 the
 first data row.

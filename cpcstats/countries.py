@@ -7,15 +7,15 @@ name means.  Around it this module adds what a study needs:
 
 * nothing is dropped silently: every spelling ends up in exactly one of
   ``matched``, ``overridden``, ``excluded`` or ``unmatched`` of a
-  :class:`HarmonisationReport`, with row counts, and the report yields a
-  :class:`~cpcstats.accounting.StageAccount`;
+  `HarmonisationReport`, with row counts, and the report yields a
+  `cpcstats.accounting.StageAccount`;
 * the user's overrides (``[countries.overrides]`` in the study file) beat the
   library, and exclusions (``[countries.exclude]``) carry a stated reason;
 * only the unique spellings are converted, so a million rows cost the same as
   a few hundred distinct names.
 
 Known behaviour of coco 1.3 that matters here: "Wales", "Scotland" and
-"Northern Ireland" are not found (hence :data:`DEFAULT_OVERRIDES`); a bare
+"Northern Ireland" are not found (hence `DEFAULT_OVERRIDES`); a bare
 "Congo" is read as the Republic of the Congo (COG) and a bare "Korea" as South
 Korea (KOR); "Taiwan" gives TWN and "Cook Islands" COK.  Whether such
 territories belong in a sample is a study decision, made with ``exclude``.
@@ -106,7 +106,7 @@ def _converter() -> Any:
 
 @lru_cache(maxsize=1)
 def _iso3_table() -> dict[str, str]:
-    """Current ISO3 code -> short name, from coco's table plus :data:`EXTRA_ISO3`."""
+    """Current ISO3 code -> short name, from coco's table plus `EXTRA_ISO3`."""
     data = _converter().data
     table = {
         str(code).strip().upper(): str(name)
@@ -353,11 +353,11 @@ def harmonise_countries(
     """Return an ISO3 Series aligned with `values` (pd.NA where unmatched/excluded) and the report.
 
     Order of rules for each distinct spelling: exclusion, then override (the
-    user's, then :data:`DEFAULT_OVERRIDES`), then an upper-case valid ISO3
+    user's, then `DEFAULT_OVERRIDES`), then an upper-case valid ISO3
     code taken as is, then coco.  Keys of ``overrides`` and ``exclude`` match
     regardless of case and surrounding whitespace.  Missing values are
     reported as unmatched under ``"<missing>"``.  With ``strict=True`` any
-    unmatched spelling raises :class:`InputError`; row numbers in it count
+    unmatched spelling raises `InputError`; row numbers in it count
     the header as row 1, i.e. position 0 of ``values`` is row 2.
     """
     over, excl = _normalise_rules(overrides, exclude)

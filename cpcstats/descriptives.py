@@ -46,7 +46,7 @@ def contact_figures(
     first_year: int | None = None,
     last_year: int | None = None,
 ) -> dict[str, float]:
-    """The figures of :func:`study_figures` from the tables themselves.
+    """The figures of `study_figures` from the tables themselves.
 
     ``contacts`` needs ``iso3``, ``year``, ``counterpart_type`` and ``party_id``;
     ``party_status`` ``party_id``, ``year``, ``status``; ``covariates`` ``iso3``, ``year``,
@@ -367,7 +367,7 @@ def compare_top_partners(
 
     Shows a replicator whether their data reproduce the paper's Table 1 and, where
     not, by how much.  Each published party is looked up among the parties of its
-    ISO3 country by normalised name (see :func:`_name_keys`); ours are its party
+    ISO3 country by normalised name (see `_name_keys`); ours are its party
     contacts in ``first_year``-``last_year`` and its rank among *all* parties (so a
     party outside our top 20 still gets its true rank).  ``comparison`` is "match",
     "differs by +k contacts (rank r)", "same contacts, rank r instead of p", "party

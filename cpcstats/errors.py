@@ -1,7 +1,7 @@
 """User-facing errors.
 
 Every problem a user can fix by editing an input (a data file, a study or a
-model specification) is raised as a :class:`CpcError` subclass whose message
+model specification) is raised as a `CpcError` subclass whose message
 names the file, the row/column and the fix.  The CLI prints these as one
 message without a traceback; everything else is a bug and keeps its traceback.
 """
@@ -93,7 +93,7 @@ class CpcError(Exception):
 class InputError(CpcError):
     """A data file is missing, unreadable or breaks the data contract.
 
-    Raised while a study's files are read and checked (:func:`cpcstats.load_study`):
+    Raised while a study's files are read and checked (`cpcstats.load_study`):
     a missing or unreadable file, a missing column, a value of the wrong type, a
     duplicate key.  The message names the file, row and column.
 
@@ -124,10 +124,10 @@ class SpecError(CpcError):
 class EstimationError(CpcError):
     """A model could not be estimated (singular design, no observations ...).
 
-    Raised by :func:`cpcstats.fit` and the tests after it when the data cannot
+    Raised by `cpcstats.fit` and the tests after it when the data cannot
     identify the model: no observations left, a singular design, terms that do not
     vary or are absorbed by the fixed effects, a diverging likelihood, or two fits a
-    test cannot compare (e.g. the same model twice in :func:`cpcstats.vuong_test`).
+    test cannot compare (e.g. the same model twice in `cpcstats.vuong_test`).
 
     Examples
     --------

@@ -4,16 +4,16 @@ Both JSON files are written with sorted keys, no timestamps and NaN as ``null`` 
 the same inputs give the same bytes, and atomically so that a crash never leaves a
 half-written file.
 
-An output folder never lies (:class:`OutputFolder`).  The design, and why:
+An output folder never lies (`OutputFolder`).  The design, and why:
 
 * **One run per folder.**  A run holds ``OUT/.cpcstats.lock`` (an ``flock`` on the file,
   which holds the run's pid).  A second run into the same folder refuses at once with an
-  :class:`~cpcstats.errors.OutputError` (exit code 2) naming the lock, the pid and the fix.
+  `cpcstats.errors.OutputError` (exit code 2) naming the lock, the pid and the fix.
   The kernel drops an ``flock`` when its process dies, so a lock file left by a killed
   run is not held: the next run takes it over and says so.
 * **Write aside, then swap in.**  Every file of the run is written into
   ``OUT/.cpcstats-staging/`` (writes are confined there: a path outside is refused by
-  :func:`cpcstats.io.write_atomic`).  Only a run that finished moves its files into
+  `cpcstats.io.write_atomic`).  Only a run that finished moves its files into
   ``OUT`` (renames on the same file system, with SIGINT/SIGTERM held back meanwhile;
   the old ``manifest.json`` is removed first and the new one moved last).  A run that
   fails, is interrupted or is killed changes nothing in ``OUT``: the previous run's
@@ -157,7 +157,7 @@ class OutputFolder:
     """The output folder of one run: locked, written aside, swapped in when complete.
 
     Use as ``with OutputFolder(out) as folder:`` write under ``folder.staging``, then call
-    :meth:`commit`; leaving the block without a commit (an error, Ctrl-C, SIGTERM)
+    `commit`; leaving the block without a commit (an error, Ctrl-C, SIGTERM)
     discards the run's files and leaves ``out`` as it was.  See the module docstring.
     """
 

@@ -8,11 +8,11 @@ regex engine is RE2, which runs in time linear in the text (times a factor bound
 pattern's size) and refuses outright what it cannot run that way (look-arounds,
 back-references).  So every user pattern goes through here:
 
-* :func:`check_pattern` — at load time, before any text is read: the pattern must be short
-  enough and compile in RE2, else a :class:`~cpcstats.errors.SpecError` naming the file,
+* `check_pattern` — at load time, before any text is read: the pattern must be short
+  enough and compile in RE2, else a `cpcstats.errors.SpecError` naming the file,
   the key, the pattern and how to rewrite it.  Python ``re`` is only used to *word* the
   error for a pattern that is not a regular expression at all (it never matches user text).
-* :func:`contains` / :func:`replace` — vectorised matching on Arrow strings with RE2 only;
+* `contains` / `replace` — vectorised matching on Arrow strings with RE2 only;
   there is no fallback to Python ``re``.
 
 Matching is case-insensitive (RE2's ``(?i)``), as it always was for both uses.  RE2's
@@ -44,7 +44,7 @@ MAX_EXPANDED_ATOMS = 300
 (``[ab]{50}`` adds 49, ``(x{10}){10}`` adds 99; ``*``, ``+`` and ``?`` add nothing).
 RE2 runs in linear time, but its time per character grows with the written-out size: on a
 hostile text ``a[ab]{298}c`` costs about 5 s per MB, while ``(a|b){1000}`` repeated costs
-about 50 s per MB.  What is written out by hand is bounded by :data:`MAX_PATTERN_CHARS`;
+about 50 s per MB.  What is written out by hand is bounded by `MAX_PATTERN_CHARS`;
 ordinary counts (``\\d{4}``, ``.{0,100}``) stay well inside."""
 
 _PROBE = pa.array([""], type=pa.large_string())
@@ -111,7 +111,7 @@ def _atoms(items: Any, *, expand: bool) -> int:
 
 def repetition_growth(pattern: str) -> int:
     """How many characters and classes ``pattern``'s counted repetitions add once written
-    out (``[ab]{50}`` adds 49; see :data:`MAX_EXPANDED_ATOMS`).
+    out (``[ab]{50}`` adds 49; see `MAX_EXPANDED_ATOMS`).
 
     Parsed with Python's regex parser (parsing only, nothing is matched).  Syntax only RE2
     knows (``\\pL``, ``[[:alpha:]]``) is estimated from the text instead, conservatively:
@@ -158,11 +158,11 @@ def check_pattern(
     max_atoms: int | None = MAX_EXPANDED_ATOMS,
     rewrite: str = TOPIC_REWRITE,
 ) -> str:
-    """Validate a user's pattern and return it in the form it runs (see :func:`runnable`).
+    """Validate a user's pattern and return it in the form it runs (see `runnable`).
 
     ``where`` names the key in the user's words (``topic 'learning': regex`` or
     ``[contacts.derive.direction] pattern``); ``column`` is the error's column field.
-    Raises a :class:`SpecError` if the pattern is not a string, is longer than
+    Raises a `SpecError` if the pattern is not a string, is longer than
     ``max_chars``, is not a regular expression, uses what RE2 cannot run in linear time, or
     expands to more than ``max_atoms`` characters (None: no such bound, for literal terms
     and for patterns joined from checked parts).  ``rewrite`` is the advice, in the fix,
@@ -239,7 +239,7 @@ def _arrow(texts: pd.Series) -> pa.Array | pa.ChunkedArray:
 def contains(texts: pd.Series, pattern: str, *, ignore_case: bool = True) -> np.ndarray:
     """Whether each text contains a match of ``pattern`` (missing text: False), with RE2.
 
-    ``pattern`` should have passed :func:`check_pattern`; a pattern RE2 refuses raises a
+    ``pattern`` should have passed `check_pattern`; a pattern RE2 refuses raises a
     SpecError here too, never a fallback to a backtracking engine.
     """
     compiled = runnable(pattern, ignore_case=ignore_case)

@@ -63,8 +63,8 @@ MAX_BOOTSTRAP_REPS = 100_000  # more replications never change a reported digit;
 class ModelSpec:
     """One model to fit: what, on which panel, with which inference.
 
-    Read from a model TOML by :func:`cpcstats.load_specs` (every key checked) or made
-    by :func:`cpcstats.fit` from its keyword arguments; frozen, so a specification
+    Read from a model TOML by `cpcstats.load_specs` (every key checked) or made
+    by `cpcstats.fit` from its keyword arguments; frozen, so a specification
     in a results record is the one that was fitted.
 
     Parameters
@@ -380,7 +380,7 @@ def spec_from_dict(
 def load_specs(path: str | Path) -> list[ModelSpec]:
     """All model specifications in a TOML file, or in every ``*.toml`` of a folder.
 
-    A file is read through :func:`cpcstats.tomlio.load_toml` (FIFOs, devices, link
+    A file is read through `cpcstats.tomlio.load_toml` (FIFOs, devices, link
     loops, huge or non-UTF-8 files are SpecErrors).  Model names must be unique in a
     file and across a folder: every name becomes output file names, so a second model
     of the same name would silently overwrite the first one's outputs.

@@ -1,18 +1,18 @@
 """The family and variance registries: every fact about a family or a variance in one object.
 
-Why in the models layer, below :mod:`cpcstats.estimation`: model specifications
-(:mod:`cpcstats.spec`) must check a family's name and needs (an ``inflation`` formula,
+Why in the models layer, below `cpcstats.estimation`: model specifications
+(`cpcstats.spec`) must check a family's name and needs (an ``inflation`` formula,
 fixed effects after ``|``) and a variance's name before any data is seen, and must not
 import the fitting machinery (statsmodels, patsy, linearmodels) to do so.  This module
 imports only the standard library; a family's fit function and a variance's estimator
 are named by ``"module:attribute"`` paths and imported on first use, so specs and
 estimation both read this one registry and nothing here pulls in the estimators.
-(:mod:`cpcstats.estimation.registry` re-exports its public names for older importers.)
+(`cpcstats.estimation.registry` re-exports its public names for older importers.)
 
 Adding a family is one new module with its fit function ``(ModelData) -> CoreFit`` plus
-one :func:`register_family` call (for a built-in family: one entry in ``_BUILTIN``
+one `register_family` call (for a built-in family: one entry in ``_BUILTIN``
 below).  Everything else -- spec validation, the design matrix, variances, diagnostics,
-post-estimation and table labels -- reads the traits of the :class:`Family`.
+post-estimation and table labels -- reads the traits of the `Family`.
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ def register_family(family: Family, *, replace_existing: bool = False) -> Family
 
 
 def unregister_family(name: str) -> None:
-    """Remove a family registered with :func:`register_family` (tests, plug-ins)."""
+    """Remove a family registered with `register_family` (tests, plug-ins)."""
     FAMILY_REGISTRY.pop(name)
 
 
@@ -292,7 +292,7 @@ class FitFunctions(MutableMapping[str, Callable[..., Any]]):
 class Variance:
     """A variance estimator as a specification sees it: its ``se`` name and its object.
 
-    ``estimator`` is a :class:`cpcstats.estimation.vcov.VarianceEstimator` or the
+    ``estimator`` is a `cpcstats.estimation.vcov.VarianceEstimator` or the
     ``"module:Class"`` path of one (instantiated once, on first use: the sandwich code
     stays in estimation); ``selectable`` says whether a spec may ask for it by name (a
     family's own variance is used, not chosen).  How it is computed and its table label

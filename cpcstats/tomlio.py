@@ -5,10 +5,10 @@ Why one reader: every configuration file passes the same hazards before its keys
 checked: a path that is a folder, a FIFO or a device (``read_text`` on a FIFO blocks
 forever), a symbolic-link loop, a file too large to be a configuration, bytes that are
 not UTF-8, TOML syntax errors, and nesting deep enough to exhaust Python's recursion
-limit.  Each becomes a :class:`~cpcstats.errors.SpecError` that names the file and the
+limit.  Each becomes a `cpcstats.errors.SpecError` that names the file and the
 fix, so the command line exits with code 2 instead of hanging or reporting a bug.
 
-The typed getters (:func:`get_str`, :func:`get_int`, ...) check the TOML type of one
+The typed getters (`get_str`, `get_int`, ...) check the TOML type of one
 key and name the file, the key and the expected type when it is wrong, so that
 ``first_year = 'abc'`` or ``formula = 5`` is a user error, not an exception deep inside
 the fit.

@@ -3,8 +3,8 @@
 Each adapter is a pure function ``read_<source>(path, ...) -> AdapterResult``
 that reads one source as its distributor publishes it, harmonises countries to
 ISO3 and accounts for every row it does not return (``AdapterResult.account``
-is a :class:`~cpcstats.accounting.StageAccount` for the run's ledger).
-:data:`ADAPTERS` maps a source name to its reader, so a study file can name
+is a `cpcstats.accounting.StageAccount` for the run's ledger).
+`ADAPTERS` maps a source name to its reader, so a study file can name
 sources as text.
 """
 

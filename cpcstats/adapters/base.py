@@ -5,16 +5,16 @@ into a tidy table keyed by ISO3.  The steps that must be done identically for
 every source live here so that each adapter module only states what is
 particular to its source:
 
-* :func:`read_source` reads the file with :func:`cpcstats.io.read_table` and
-  fails with an :class:`~cpcstats.errors.InputError` naming the file, the
+* `read_source` reads the file with `cpcstats.io.read_table` and
+  fails with an `cpcstats.errors.InputError` naming the file, the
   missing columns and the expected source/version when the layout is wrong;
-* :class:`RowTracker` counts every row an adapter removes under a reason, so
-  the :class:`~cpcstats.accounting.StageAccount` it returns balances
+* `RowTracker` counts every row an adapter removes under a reason, so
+  the `cpcstats.accounting.StageAccount` it returns balances
   (rows in = rows out + dropped);
-* :func:`harmonise` maps the source's code or name column to ISO3 with
-  :func:`cpcstats.countries.harmonise_countries`, preferring the source's own
+* `harmonise` maps the source's code or name column to ISO3 with
+  `cpcstats.countries.harmonise_countries`, preferring the source's own
   ISO3-like code where it has one;
-* :func:`resolve_duplicates` applies the one documented rule for country-years
+* `resolve_duplicates` applies the one documented rule for country-years
   that several source entities claim after harmonisation.
 """
 
@@ -334,7 +334,7 @@ def merge_rules(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Adapter defaults plus the user's rules; a user rule replaces a default for the same name.
 
-    Names compare case-insensitively, as in :func:`harmonise_countries`, which
+    Names compare case-insensitively, as in `harmonise_countries`, which
     refuses a name that is both overridden and excluded; hence a user override
     removes a default exclusion of that name and vice versa.
     """

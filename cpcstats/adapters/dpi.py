@@ -4,13 +4,13 @@ The layout read is the DPI's country-year file as the IDB distributes it
 (Cruz, Keefer and Scartascini 2021): ``countryname, ifs, year, execme,
 gov1me, gov2me, gov3me, govoth, opp1me, opp2me, opp3me, oppoth`` and the
 parties' seats (``gov1seat`` ...).  The study coded ruling status from the
-DPI disaggregated to the party level; :func:`read_dpi` does that.
+DPI disaggregated to the party level; `read_dpi` does that.
 
 Year convention.  The DPI codebook records each year's situation as of
 January 1 of that year (elections in the year show from the next year on).
 The file bears this out: Japan's August 2009 election, which brought the DPJ
 to power, shows in the 2010 row (the 2009 row still has the LDP); Cambodia's
-July 2013 election (CNRP) shows in 2014.  :func:`read_dpi` keeps the DPI's
+July 2013 election (CNRP) shows in 2014.  `read_dpi` keeps the DPI's
 years by default; ``year_end=True`` relabels row *t* as year *t* - 1 (the
 status on January 1 of *t* is the status at the end of *t* - 1).
 """
@@ -142,22 +142,22 @@ def read_dpi(
     * Missing codes: a blank, ``NA``/``na`` or a bare number (``0``,
       ``-999``, ``1``) in a party slot means no party there; ``independent``,
       ``Appointees``, ``No party``, ``Military Group``, ``others`` and the
-      like (:data:`NON_PARTY`) are not parties and give no row.  Seats
+      like (`NON_PARTY`) are not parties and give no row.  Seats
       ``-999`` or blank are missing.
     * ``govoth``/``oppoth`` (numbers of further, unnamed government and
       opposition parties) are counted in ``account.notes``, never turned
       into parties.
     * A party named in two slots of one row keeps its first slot (gov1 ..
       opp3), counted.
-    * ``party_id`` is :func:`party_id` (``"dpi-JPN-LDP"``); Party Facts ids
-      come from :func:`link_partyfacts`.
+    * ``party_id`` is `party_id` (``"dpi-JPN-LDP"``); Party Facts ids
+      come from `link_partyfacts`.
     * Countries: ``ifs`` where it is an ISO3 code, else the country name
       (ROM -> Romania, ZAR -> Congo (DRC), TMP -> Timor-Leste, SSW ->
       eSwatini); predecessor states as in V-Dem (Soviet Union -> RUS,
       Yugoslavia -> SRB, Czechoslovakia (DPI's CSK "Czech Rep.") -> CZE);
       GDR, South Yemen and Turkish Cyprus excluded.  Duplicate country-years
       after that (Swaziland/eSwatini) follow
-      :func:`~cpcstats.adapters.base.resolve_duplicates`.
+      `cpcstats.adapters.base.resolve_duplicates`.
     * Years: the DPI's (January 1 of the year) unless ``year_end`` (see the
       module docstring); ``first_year``/``last_year`` apply to the returned
       years.

@@ -4,7 +4,7 @@ The layout read is the one the democracyData R package (xmarquez/democracyData)
 distributes: ``fh_country, year, pr, cl, status, fh_total`` plus Gleditsch-Ward
 (``GWn``) and Correlates of War (``cown``) codes.  Freedom House rates
 territories (Tibet, Crimea, Indian Kashmir ...) next to states; those rows are
-excluded with a stated reason (:data:`FH_TERRITORIES`) because the ISO3 code
+excluded with a stated reason (`FH_TERRITORIES`) because the ISO3 code
 they would get denotes the state, not the territory.
 """
 
@@ -77,7 +77,7 @@ def read_freedom_house(
     Rows are dropped, each under a reason in ``account``: territories and
     names without an ISO3 code, years outside ``first_year..last_year``, rows
     with no rating at all, and duplicate country-years (rule in
-    :func:`~cpcstats.adapters.base.resolve_duplicates`; rows the file codes
+    `cpcstats.adapters.base.resolve_duplicates`; rows the file codes
     with a state-system code, ``GWn`` or ``cown``, win).  ``overrides`` and
     ``exclude`` map or exclude country names and beat the adapter's defaults.
     """

@@ -11,7 +11,7 @@ Party Facts id) and ``technical`` (set when the "party" is a placeholder:
 The file already has one leader per office and country-year (Leaders Global
 chooses whom to list), so no within-year rule is needed here; the one
 duplicate unit in it (Panama, listed under two V-Dem codes with identical
-leaders) is resolved by :func:`~cpcstats.adapters.base.resolve_duplicates`.
+leaders) is resolved by `cpcstats.adapters.base.resolve_duplicates`.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def read_leaders_global(
     non-party ruler -- because that id denotes no party) and
     ``<office>_technical``.
 
-    ``executive_party`` follows ``executive`` (:data:`EXECUTIVE_RULES`); the
+    ``executive_party`` follows ``executive`` (`EXECUTIVE_RULES`); the
     default ``"hog"`` takes the head of government's party when the head of
     state is not also head of government (``vdem_v2exhoshog`` = 0) and the
     head of government has a (non-technical) party, else the head of state's.

@@ -6,13 +6,13 @@ The layouts read are those of the public repository hdigital/partyfactsdata
 * the core party list (``partyfacts_id, country, name_short, name,
   name_english, name_other, year_first, year_last, technical, ...``), one row
   per party, ``country`` an ISO3 code (plus a few Party Facts codes for units
-  without one, see :data:`PF_UNITS`);
+  without one, see `PF_UNITS`);
 * optionally the V-Party import (``party_id`` = V-Party ``v2paid``,
   ``partyfacts_id``), which links V-Party parties to the register;
 * optionally the DPI import (``country, party, first, last, party_id, name``):
   the DPI's party abbreviations per country.  This file carries *no*
   ``partyfacts_id``; its abbreviations are linked to the register by
-  :func:`cpcstats.party_names.match_party_names` and every link says how it
+  `cpcstats.party_names.match_party_names` and every link says how it
   was made (exact, normalised, fuzzy with score) or that it was not.
 
 ``technical`` rows ("other", "independent", "unknown", "alliance", ...) are
@@ -100,7 +100,7 @@ def read_partyfacts(
 ) -> ab.AdapterResult:
     """Read the Party Facts register: one row per party, keyed by ``partyfacts_id``.
 
-    ``table`` columns: :data:`REGISTER_COLUMNS` plus ``vparty_ids`` (the
+    ``table`` columns: `REGISTER_COLUMNS` plus ``vparty_ids`` (the
     V-Party ``v2paid`` values linked to the party, ``;``-joined, empty if
     none) and ``dpi_parties`` (DPI abbreviations linked by the matcher,
     ``;``-joined).  ``technical`` is Party Facts' code for placeholder
@@ -108,7 +108,7 @@ def read_partyfacts(
     technical, 15 alliance), missing for real parties.
 
     Rules: the country code is taken as ISO3 where it is one; Northern
-    Ireland (NIR) is GBR; the units of :data:`PF_UNITS` are dropped with their
+    Ireland (NIR) is GBR; the units of `PF_UNITS` are dropped with their
     reason (as are unknown codes, as unmatched).  A ``partyfacts_id`` listed
     twice keeps its first row.  ``extra["vparty_links"]``: ``vparty_id,
     partyfacts_id, in_register``; ``extra["dpi_links"]``: ``iso3, dpi_party,

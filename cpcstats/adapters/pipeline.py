@@ -4,7 +4,7 @@ Every adapter goes through the same steps: check the year bounds, read the
 file as distributed and check its columns, build its own table, harmonise
 countries to ISO3, drop years outside the bounds, resolve duplicate
 country-years and finish with a sorted table and a balancing
-:class:`~cpcstats.accounting.StageAccount`.  :class:`Source` carries what
+`cpcstats.accounting.StageAccount`.  `Source` carries what
 those steps share (the raw frame, its file info, the row tracker, the user's
 year bounds and country rules, the harmonisation report), so that an adapter
 module states only what is particular to its source: its layout, its default
@@ -80,7 +80,7 @@ class Source:
         """Add ``iso3`` (and ``_by_code`` when there is a code column) to ``table``.
 
         ``rules`` are the adapter's default (overrides, exclusions); the user's
-        rules given to :func:`open_source` beat them.  Returns which rows got
+        rules given to `open_source` beat them.  Returns which rows got
         their ISO3 from the code column.
         """
         iso3, by_code, self.report = ab.harmonise(

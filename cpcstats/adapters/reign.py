@@ -4,7 +4,7 @@ The layout read is REIGN's country-year file as distributed by the
 democracyData R package: ``reign_cowcode, reign_country, gwf_casename,
 gwf_regimetype, year``.  In a year of regime change REIGN has one row per
 regime of that year, so a country-year can have two or three rows; exactly
-one rule, stated in :func:`read_reign`, chooses one.
+one rule, stated in `read_reign`, chooses one.
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def read_vdem(
     ``first_year..last_year``, rows with none of the requested indices, and
     duplicate country-years (a row whose ISO3 is V-Dem's own code beats one
     matched by name, e.g. Palestine/West Bank (PSE) beats Palestine/Gaza
-    (PSG); then :func:`~cpcstats.adapters.base.resolve_duplicates`).  A row
+    (PSG); then `cpcstats.adapters.base.resolve_duplicates`).  A row
     with some but not all requested indices is kept with the gaps as missing.
     """
     src = open_source(path, LAYOUT, first_year, last_year, overrides, exclude)

@@ -9,7 +9,7 @@ and ``v2pariglef`` (left-right, higher = right).
 
 Contacts are counted per year, but V-Party only observes parties in election
 years, so each election's status and position are carried forward; the rule
-is stated in :func:`read_vparty`.
+is stated in `read_vparty`.
 """
 
 from __future__ import annotations

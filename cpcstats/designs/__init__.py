@@ -1,10 +1,10 @@
 """The study's research designs, one module each, and their registry.
 
 A research design has one name: its ``kind`` in ``replication/replication.toml``, its key in
-:data:`DESIGNS` and its module ``cpcstats.designs.<name>`` (the registry maps the name to
+`DESIGNS` and its module ``cpcstats.designs.<name>`` (the registry maps the name to
 the module path, so a new design is one module plus one line here).  Every design is a
 function ``run(study, panels, out, **params) -> ResearchDesignResult``
-(:mod:`cpcstats.designs.base`) that fits its models, writes its table and figure into
+(`cpcstats.designs.base`) that fits its models, writes its table and figure into
 ``out/tables`` and ``out/figures`` as ``design_<name>`` (the Xi-era break writes
 ``design_xi``, a name older than this rule and kept so outputs stay identical), and returns
 a JSON-ready record.  The replication runs the designs named in ``replication.toml``.

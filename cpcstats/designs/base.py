@@ -1,7 +1,7 @@
 """What every research design returns, and the small helpers research designs share.
 
 "Design" is ambiguous in a statistics package (a design *matrix*, a research design); the
-result of running a research design is therefore :class:`ResearchDesignResult`.
+result of running a research design is therefore `ResearchDesignResult`.
 ``DesignOutput`` is its old name, kept as an alias for the modules that still import it.
 """
 
@@ -27,7 +27,7 @@ class ResearchDesignResult:
     skipped: str | None = None  # reason, when the study lacks what the design needs
 
 
-#: The old name of :class:`ResearchDesignResult` (same class).
+#: The old name of `ResearchDesignResult` (same class).
 DesignOutput = ResearchDesignResult
 
 

@@ -1,6 +1,6 @@
-"""Compatibility shim: the Xi-era break design is :mod:`cpcstats.designs.xi_break`.
+"""Compatibility shim: the Xi-era break design is `cpcstats.designs.xi_break`.
 
-The generic tests are in :mod:`cpcstats.methods.breaks`; this module only re-exports the
+The generic tests are in `cpcstats.methods.breaks`; this module only re-exports the
 old public names (and ``_null_draws``, which tests/test_design_xi.py reads) for code that
 still imports ``cpcstats.designs.breaks``.
 """

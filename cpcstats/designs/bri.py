@@ -8,15 +8,15 @@ countries as controls); Wooldridge's extended TWFE (ETWFE) Poisson estimates eve
 cohort-by-year effect against not-yet/never signers only and aggregates afterwards.
 
 This module binds the study's columns to the generic estimators
-(:mod:`cpcstats.methods.cohorts`, :mod:`cpcstats.methods.etwfe`): :func:`twfe_poisson`,
-:func:`staggered_cohorts`, :func:`etwfe_poisson` (aggregations with delta-method SEs, a
-joint pre-trend score test and a leads model); :func:`run` writes the ``design_bri``
+(`cpcstats.methods.cohorts`, `cpcstats.methods.etwfe`): `twfe_poisson`,
+`staggered_cohorts`, `etwfe_poisson` (aggregations with delta-method SEs, a
+joint pre-trend score test and a leads model); `run` writes the ``design_bri``
 table (``designs/bri_table.py``) and figure (``designs/bri_figure.py``).
 
 Delta-method standard errors use a numeric gradient with respect to the model's shown
 coefficients and their clustered variance; the country and year fixed effects are
 re-solved from the FE-Poisson score equations for each perturbed coefficient vector and
-otherwise treated as known (:mod:`cpcstats.methods.fe_mean`).
+otherwise treated as known (`cpcstats.methods.fe_mean`).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def staggered_cohorts(panel: Panel | pd.DataFrame) -> Cohorts:
     Countries that signed in or before the window's first year are always treated (dropped
     and counted), as are countries without a row in the year before signing and
     countries that left within the window; later signers and never-signers are the
-    comparison group (see :func:`cpcstats.methods.cohorts.staggered_cohorts`).
+    comparison group (see `cpcstats.methods.cohorts.staggered_cohorts`).
     """
     frame = panel.data if isinstance(panel, Panel) else panel
     reason = no_variation_reason(frame)
@@ -164,7 +164,7 @@ def etwfe_poisson(
 ) -> ETWFEResult:
     """Wooldridge's ETWFE Poisson with staggered BRI signing, aggregated to ATTs.
 
-    See :func:`cpcstats.methods.etwfe.etwfe`: one indicator per cohort and post-signing
+    See `cpcstats.methods.etwfe.etwfe`: one indicator per cohort and post-signing
     year with country and year FE and the controls (common slopes); a leads model for the
     pooled lead effect (1 df) and a clustered score test at the main model that all
     cohort-by-year leads are 0 (the Wald version over-rejects: each lead is identified by

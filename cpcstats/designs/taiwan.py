@@ -8,10 +8,10 @@ event study estimates one coefficient per year relative to the switch, so the le
 the "no pre-trend" assumption and the lags show the shape of the response.
 
 This module binds the study's columns to the generic estimator
-(:mod:`cpcstats.methods.event_study`): :func:`event_time_dummies`
+(`cpcstats.methods.event_study`): `event_time_dummies`
 (``designs/taiwan_sample.py``) classifies the countries and builds the indicators,
-:func:`event_study` fits FE-Poisson (PPML) with country and year FE, SEs clustered by
-country, and tests the leads; :func:`run` writes the ``design_taiwan`` table
+`event_study` fits FE-Poisson (PPML) with country and year FE, SEs clustered by
+country, and tests the leads; `run` writes the ``design_taiwan`` table
 (``designs/taiwan_table.py``) and figure (``designs/taiwan_figure.py``).
 """
 
@@ -115,10 +115,10 @@ def event_study(
     reference, against the change in control countries; SEs are clustered by country
     (CR1).  Bins no switcher with contacts reaches are reported, not fitted; separated
     bins are omitted and reported; with ``reference="pre"`` the leads are tested by a
-    robust score test (:mod:`cpcstats.methods.event_study`).  When the switching countries
+    robust score test (`cpcstats.methods.event_study`).  When the switching countries
     have no contact at all in the reference period every coefficient is +inf: that raises
-    :class:`EstimationError`.  ``dummies`` reuses indicators from
-    :func:`event_time_dummies` (then ``panel`` and the window options are ignored).
+    `EstimationError`.  ``dummies`` reuses indicators from
+    `event_time_dummies` (then ``panel`` and the window options are ignored).
     """
     if dummies is None:
         dummies = event_time_dummies(panel, leads=leads, lags=lags, reference=reference, away=away)

@@ -2,7 +2,7 @@
 
 Why its own module: binding the study's recognition columns (``recognizes_prc``,
 ``prc_switch_year``, ``switched_to_roc``) to the generic event-time indicators of
-:mod:`cpcstats.methods.event_time` takes one decision per kind of country — switchers to
+`cpcstats.methods.event_time` takes one decision per kind of country — switchers to
 Beijing, countries leaving Beijing, switches before the window, moves reversed within
 the year — and each is recorded so the notes can name the countries.
 

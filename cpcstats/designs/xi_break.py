@@ -3,15 +3,15 @@
 Xi Jinping became General Secretary in November 2012, so the study expects a break in
 2013.  This module binds the study's columns (``contacts`` or ``total`` by ``year``; units
 ``iso3`` / ``party_id``; clusters ``iso3``; ``ruling`` and ``fh_status``) to the generic
-break tests of :mod:`cpcstats.methods.breaks`:
+break tests of `cpcstats.methods.breaks`:
 
-(a) :func:`known_break` — the date taken as known: level shift, trend shift, joint Wald;
-(b) :func:`sup_wald` — the date unknown: Andrews (1993) sup-Wald over the trimmed range,
+(a) `known_break` — the date taken as known: level shift, trend shift, joint Wald;
+(b) `sup_wald` — the date unknown: Andrews (1993) sup-Wald over the trimmed range,
     its critical values and p-value, and a Hansen (2000) LR confidence set for the year;
-(c) :func:`break_interactions` — did the ruling-party premium or the regime gradient
+(c) `break_interactions` — did the ruling-party premium or the regime gradient
     change, not just the level?
 
-:func:`run` writes table (:mod:`.xi_break_table`) and figure (:mod:`.xi_break_figure`)
+`run` writes table (`.xi_break_table`) and figure (`.xi_break_figure`)
 ``design_xi``.
 """
 
@@ -127,8 +127,8 @@ def sup_wald(
     """Andrews (1993) sup-Wald test for a break at an unknown year, on the study's columns.
 
     Why: finding 2013 without being told is stronger evidence for a Xi-era break than
-    testing 2013 alone (which invites date mining).  Columns as in :func:`known_break`;
-    the test itself is :func:`cpcstats.methods.breaks.sup_wald_test`.
+    testing 2013 alone (which invites date mining).  Columns as in `known_break`;
+    the test itself is `cpcstats.methods.breaks.sup_wald_test`.
     """
     cols = study_columns(data, unit_fe=unit_fe, family=family, cluster=cluster, outcome=outcome)
     return sup_wald_test(

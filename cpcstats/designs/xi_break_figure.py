@@ -1,5 +1,5 @@
 """The Xi-era break design's figure: the yearly series with its fitted break, and the
-sup-Wald profiles over candidate years (drawn with the public :mod:`cpcstats.reporting.style`)."""
+sup-Wald profiles over candidate years (drawn with the public `cpcstats.reporting.style`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The Xi-era break design's presentation: its table (one block per part), its notes in
 words and its JSON record.
 
-Why apart from :mod:`cpcstats.designs.xi_break`: the binding decides what is fitted, this
+Why apart from `cpcstats.designs.xi_break`: the binding decides what is fitted, this
 module only shapes the results into rows (``reporting.tables`` renders them), text and a
 record, so a change of wording or layout touches no estimation code.
 """

@@ -5,7 +5,7 @@ Referees of count-model papers ask the same questions: is there overdispersion
 Poisson against NB2), are there excess zeros (observed against expected
 zeros, hanging rootograms, Vuong tests of zero-inflated and hurdle models
 against their parents), and which model do the information criteria favour.
-Everything here reads only a :class:`~cpcstats.estimation.results.FitResult`
+Everything here reads only a `cpcstats.estimation.results.FitResult`
 and its ``core`` (per-observation log-likelihoods and probabilities), so every
 family that provides them is covered without family-specific code.
 
@@ -13,11 +13,11 @@ Conventions follow R so that the numbers can be checked against it
 (``tests/reference``): the auxiliary regressions are ``lm`` fits, the Vuong
 statistics are those of ``pscl::vuong`` (including its parameter count, which
 leaves the NB dispersion out, and its one-sided p-value).  Decisions in
-:func:`diagnostics_table` use the 5 % level; the rules are listed there.
+`diagnostics_table` use the 5 % level; the rules are listed there.
 
-Modules: :mod:`.common` (level, family facts, sample checks), :mod:`.dispersion`
-(Cameron–Trivedi, LR Poisson vs NB2), :mod:`.vuong`, :mod:`.zeros` (zeros, rootogram
-frequencies), :mod:`.criteria` (AIC/BIC), :mod:`.table` (:func:`diagnostics_table`).
+Modules: `.common` (level, family facts, sample checks), `.dispersion`
+(Cameron–Trivedi, LR Poisson vs NB2), `.vuong`, `.zeros` (zeros, rootogram
+frequencies), `.criteria` (AIC/BIC), `.table` (`diagnostics_table`).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ __all__ = [
 #: (display name, result) pairs, the form every multi-model diagnostic works on.
 Named = list[tuple[str, FitResult]]
 
-#: Significance level of every decision in :func:`diagnostics_table`.
+#: Significance level of every decision in `diagnostics_table`.
 LEVEL = 0.05
 #: Observed/expected zeros outside [1 - ZERO_TOLERANCE, 1 + ZERO_TOLERANCE] is flagged.
 ZERO_TOLERANCE = 0.10
@@ -66,7 +66,7 @@ def no_count_likelihood() -> dict[str, str]:
 
 
 def vuong_pairs() -> tuple[tuple[frozenset[str], frozenset[str], str], ...]:
-    """Vuong pairs formed by :func:`diagnostics_table`: (model 1 family, model 2 family,
+    """Vuong pairs formed by `diagnostics_table`: (model 1 family, model 2 family,
     topic), in the order of the families' declared comparisons."""
     bases = {"poisson": poisson_families(), "negbin": negbin_families()}
     declared = [(v.order, name, v) for name, f in FAMILY_REGISTRY.items() for v in f.vuong]

@@ -48,7 +48,7 @@ def information_criteria(
     Raises
     ------
     SpecError
-        No model is given, or an item is not a :class:`~cpcstats.FitResult`.
+        No model is given, or an item is not a `cpcstats.FitResult`.
 
     Examples
     --------

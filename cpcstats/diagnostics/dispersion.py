@@ -53,7 +53,7 @@ def overdispersion_test(poisson_result: FitResult) -> dict[str, Any]:
     Parameters
     ----------
     poisson_result : FitResult
-        A ``poisson`` or ``fe-poisson`` fit made by :func:`cpcstats.fit`.
+        A ``poisson`` or ``fe-poisson`` fit made by `cpcstats.fit`.
 
     Returns
     -------

@@ -2,7 +2,7 @@
 
 Why here and not in reporting: this computes (tests, decisions at the 5 % level) and
 returns a DataFrame; rendering it is the reporting layer's job
-(:func:`cpcstats.reporting.tables.stats_table`).
+(`cpcstats.reporting.tables.stats_table`).
 """
 
 from __future__ import annotations
@@ -77,14 +77,14 @@ def diagnostics_table(
     """One long table of the diagnostics above for several models of one outcome.
 
     Rows (columns ``models``, ``statistic``, ``value``, ``p_value``,
-    ``interpretation``; index ``test``, ready for :func:`stats_table`), with these
+    ``interpretation``; index ``test``, ready for `stats_table`), with these
     rules at ``level`` (5 %):
 
     * every Poisson model: the Cameron–Trivedi tests (one-sided t p-value);
       p < level reads "overdispersion: NB2 (NB1) preferred".
     * every Poisson/NB2 pair with the same regressors and sample: the boundary-
       corrected LR test; p < level reads "overdispersion: NB2 preferred".
-    * Vuong tests for the pairs in :data:`VUONG_PAIRS` (ZIP vs Poisson, ZINB vs NB2,
+    * Vuong tests for the pairs in `VUONG_PAIRS` (ZIP vs Poisson, ZINB vs NB2,
       hurdle vs parent, ZINB vs hurdle NB2) with the same count regressors, using the
       ``vuong_correction`` statistic and the two-sided p-value: p < level and z > 0
       prefers model 1, z < 0 model 2, otherwise the two are indistinguishable.  A
@@ -113,7 +113,7 @@ def diagnostics_table(
     ------
     SpecError
         An invalid ``level`` or ``vuong_correction``, models of different outcomes,
-        no model, or an item that is not a :class:`~cpcstats.FitResult`.
+        no model, or an item that is not a `cpcstats.FitResult`.
 
     Examples
     --------

@@ -1,5 +1,5 @@
 """Excess zeros: observed against expected zeros, and the frequencies of a hanging
-rootogram (drawn by :func:`cpcstats.reporting.rootogram.plot_rootogram`)."""
+rootogram (drawn by `cpcstats.reporting.rootogram.plot_rootogram`)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def zero_counts(result: FitResult) -> dict[str, Any]:
     Parameters
     ----------
     result : FitResult
-        A likelihood-based count model made by :func:`cpcstats.fit` (one with
+        A likelihood-based count model made by `cpcstats.fit` (one with
         per-observation probabilities: not GEE or OLS).
 
     Returns
@@ -75,7 +75,7 @@ def rootogram_data(result: FitResult, max_count: int | None = None) -> pd.DataFr
     Parameters
     ----------
     result : FitResult
-        A likelihood-based count model made by :func:`cpcstats.fit`.
+        A likelihood-based count model made by `cpcstats.fit`.
     max_count : int, optional
         K, the largest count shown on its own; None for the 99th percentile of y.
 

@@ -101,7 +101,7 @@ def _inv(matrix: np.ndarray) -> np.ndarray:
     ("Eigenvalues did not converge") when the matrix holds inf/NaN -- which a fit at a
     boundary produces on some BLAS builds -- and that is a property of the user's data,
     not a bug.  A non-finite matrix or a failed decomposition gives an all-NaN matrix;
-    ``fit.estimate`` then adds :data:`SINGULAR_HESSIAN` to the fit's warnings.
+    ``fit.estimate`` then adds `SINGULAR_HESSIAN` to the fit's warnings.
     """
     matrix = np.asarray(matrix, dtype=float)
     nan = np.full(matrix.shape, np.nan)

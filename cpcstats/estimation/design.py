@@ -1,6 +1,6 @@
 """Design matrices of one model (patsy), checked for finiteness and rank.
 
-The :class:`Design` keeps the patsy design infos, so post-estimation rebuilds the design
+The `Design` keeps the patsy design infos, so post-estimation rebuilds the design
 of new rows exactly as in estimation (codings, interactions, stateful transforms).
 """
 
@@ -128,7 +128,7 @@ def build_design(
 def _check_finite_design(X: pd.DataFrame, spec: ModelSpec, frame: pd.DataFrame) -> None:
     """A term that evaluates to inf/NaN (``log(x)`` at x = 0, ``1/x``) is a user error.
 
-    Why: the data columns are checked in :func:`model_sample`, but a transformation in the
+    Why: the data columns are checked in `model_sample`, but a transformation in the
     formula can still make a non-finite design column, on which the rank check's SVD and
     every likelihood fail with a numerical exception.
     """

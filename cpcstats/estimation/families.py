@@ -1,14 +1,14 @@
 """Count-model families: each fits one model and returns what inference needs.
 
 Every family is a function ``(ModelData) -> CoreFit``, registered with its traits in
-:mod:`cpcstats.spec_registry`.  This module holds the Poisson, NB2, hurdle and FE-NB2
-families; the shared types and helpers are in :mod:`~.base`, and the NB1,
+`cpcstats.spec_registry`.  This module holds the Poisson, NB2, hurdle and FE-NB2
+families; the shared types and helpers are in `.base`, and the NB1,
 zero-inflated, FE-Poisson, GEE and linear-FE families live in their own modules
 (``negbin1``, ``zero_inflated``, ``fe_poisson``, ``gee``, ``linear_fe``), the way a new
 family is added.  A ``CoreFit`` carries the coefficients shown in tables
 (``names``/``params``), per-observation scores and the model-based variance
 ("bread") over those coefficients plus any ancillary ones (a dispersion parameter), so
-:mod:`cpcstats.estimation.vcov` computes classical, robust and clustered variances the
+`cpcstats.estimation.vcov` computes classical, robust and clustered variances the
 same way for every family.  It also carries per-observation log-likelihoods and probabilities
 (for Vuong tests, expected zeros and rootograms) and a ``mean`` function of
 the parameters (for predictions and marginal effects).
@@ -415,7 +415,7 @@ def fit_fe_negbin(data: ModelData) -> CoreFit:
     return fit_negbin(data)
 
 
-#: ``name -> fit function``, a view of :data:`cpcstats.spec_registry.FAMILY_REGISTRY`
+#: ``name -> fit function``, a view of `cpcstats.spec_registry.FAMILY_REGISTRY`
 #: (kept for callers that replace a fit function by item assignment)
 FAMILIES = FitFunctions()
 

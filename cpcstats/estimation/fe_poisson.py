@@ -1,6 +1,6 @@
 """Poisson with high-dimensional fixed effects (PPML): one family module.
 
-The fixed effects are partialled out by :mod:`cpcstats.estimation.hdfe` (not dummies in
+The fixed effects are partialled out by `cpcstats.estimation.hdfe` (not dummies in
 X), which also drops all-zero groups and separated observations and counts them; the
 family is registered with ``fe="absorbed"``.
 """

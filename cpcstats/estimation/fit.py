@@ -1,9 +1,9 @@
-"""``fit``: one call from a formula or a specification to a :class:`FitResult`.
+"""``fit``: one call from a formula or a specification to a `FitResult`.
 
 The steps, each in its module: the model sample, with every excluded row
-counted by reason (:mod:`~.sample`; separation is counted by the FE-Poisson
-family), the design matrices (:mod:`~.design`), the family's fit (looked up
-in :mod:`~.registry`) and the variance the spec names (:mod:`~.vcov`).
+counted by reason (`.sample`; separation is counted by the FE-Poisson
+family), the design matrices (`.design`), the family's fit (looked up
+in `.registry`) and the variance the spec names (`.vcov`).
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def estimate(spec: ModelSpec, design: Design) -> CoreFit:
     """Run the family's estimator; numerical failures become EstimationErrors.
 
     A fit whose model-based variance is not finite (a Hessian that could not be inverted,
-    see ``families._inv``) is returned with :data:`SINGULAR_HESSIAN` among its warnings:
+    see ``families._inv``) is returned with `SINGULAR_HESSIAN` among its warnings:
     its coefficients stand, its standard errors are NaN, and a reader is told why.
     """
     try:
@@ -181,8 +181,8 @@ def fit(
     """Fit a count model.
 
     ``model`` is a formula (``"contacts ~ ruling * C(fh_status) | year"``), a
-    :class:`ModelSpec` or a path to a one-model TOML file.  ``data`` is a
-    :class:`Panel` or a DataFrame; with a spec and no data, pass ``study=`` and
+    `ModelSpec` or a path to a one-model TOML file.  ``data`` is a
+    `Panel` or a DataFrame; with a spec and no data, pass ``study=`` and
     the spec's panel is built.  Keyword arguments mirror the specification
     keys (see the README) and apply when ``model`` is a formula.
     Long because the docstring documents sixteen arguments; the steps are one call each.
@@ -223,7 +223,7 @@ def fit(
     -------
     FitResult
         Estimates, variance, fit statistics, the sample account and the payload that
-        :func:`predict`, :func:`marginal_effects` and the diagnostics need.
+        `predict`, `marginal_effects` and the diagnostics need.
 
     Raises
     ------

@@ -1,7 +1,7 @@
 """GEE Poisson and NB2 with a robust variance by panel unit (geepack conventions).
 
 One family module: the working correlations (exchangeable, independence, and AR(1) in
-calendar time, :class:`TimeAR1`) and the fit.  GEE has no likelihood, so the family is
+calendar time, `TimeAR1`) and the fit.  GEE has no likelihood, so the family is
 registered with ``no_likelihood`` and its own variance (``own_variance_label``).
 """
 
@@ -127,7 +127,7 @@ def _gee_time(data: ModelData) -> np.ndarray:
 def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
     """GEE with a robust variance by panel unit (geepack conventions: scale = sum r^2/N).
 
-    Rows are sorted by unit and time.  ``ar1`` uses :class:`TimeAR1` (rho^|t - s| in
+    Rows are sorted by unit and time.  ``ar1`` uses `TimeAR1` (rho^|t - s| in
     calendar time, geepack's estimator of rho).
     """
     if data.groups is None:

@@ -1,9 +1,9 @@
 """The documented view of a fit that post-estimation works from.
 
-:func:`model_view` checks a :class:`~cpcstats.estimation.results.FitResult` once and
+`model_view` checks a `cpcstats.estimation.results.FitResult` once and
 gathers what E[y]-based quantities need (parameters, the variance over all parameters,
 the family's mean function, the patsy design infos, the estimation sample and the
-kind of each right-hand-side variable); :func:`design_matrices` rebuilds the design of
+kind of each right-hand-side variable); `design_matrices` rebuilds the design of
 any rows through the fitted design infos.  Predictions, marginal effects and score
 tests read a fit only through these, never through ``result.core``/``design``/``spec``.
 """
@@ -42,7 +42,7 @@ class _Variable:
 
 @dataclass
 class ModelView:
-    """What post-estimation needs from a FitResult, checked once (:func:`model_view`).
+    """What post-estimation needs from a FitResult, checked once (`model_view`).
 
     Why public: score tests and other post-estimation code read a fit through this view
     (parameters, variance, mean function, design infos, estimation sample) instead of
@@ -223,7 +223,7 @@ def _classify(m: ModelView) -> dict[str, _Variable]:
 def estimation_sample(result: FitResult) -> pd.DataFrame:
     """The rows the model was estimated on (after the family's own exclusions).
 
-    Why: for ``fe-poisson`` this is the only data :func:`predict` accepts (a
+    Why: for ``fe-poisson`` this is the only data `predict` accepts (a
     modified copy, same index); for every model it is the sample AMEs average over.
     """
     return model_view(result, "predictions").frame.copy()

@@ -1,7 +1,7 @@
 """The NB1 family (Var = mu (1 + alpha)), as ``statsmodels``' ``NegativeBinomial(nb1)``.
 
 Why its own module: a family is one fit function ``(ModelData) -> CoreFit`` registered in
-:mod:`cpcstats.spec_registry`; NB1 also needs its own Newton steps (below) that keep the
+`cpcstats.spec_registry`; NB1 also needs its own Newton steps (below) that keep the
 dispersion positive.
 """
 

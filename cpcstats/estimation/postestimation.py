@@ -8,13 +8,13 @@ standard errors over *all* estimated parameters (``result.full_vcov``), so
 they inherit the model's variance choice (classical, robust, clustered,
 bootstrap).
 
-* :func:`wald_test` — joint chi-squared test of shown coefficients.
-* :func:`predict` / :func:`predict_profiles` — E[y] at covariate profiles.
-* :func:`marginal_effects` — average marginal effects (AME) over the
+* `wald_test` — joint chi-squared test of shown coefficients.
+* `predict` / `predict_profiles` — E[y] at covariate profiles.
+* `marginal_effects` — average marginal effects (AME) over the
   estimation sample, or at representative values (MER) with ``at=``.
 
-The Wald test lives in :mod:`~.wald`, the predictions in :mod:`~.predict` and the model
-view in :mod:`~.model_view`; all are re-exported here, the module callers import.
+The Wald test lives in `.wald`, the predictions in `.predict` and the model
+view in `.model_view`; all are re-exported here, the module callers import.
 
 Design matrices are always rebuilt from data through the fitted patsy
 ``DesignInfo``, so interactions, ``C()`` codings and stateful transforms
@@ -123,7 +123,7 @@ def marginal_effects(
     Parameters
     ----------
     result : FitResult
-        A count model fitted by :func:`cpcstats.fit` in this session.
+        A count model fitted by `cpcstats.fit` in this session.
     variables : str or sequence of str, optional
         Default: every right-hand-side variable (mean and zero parts; fixed effects excluded).
     at : mapping of str to value, optional

@@ -1,7 +1,7 @@
 """Predicted counts E[y] at covariate profiles, with delta-method intervals.
 
-Why its own module: :mod:`~.postestimation` is the one entry point callers import (it
-re-exports :func:`predict` and :func:`predict_profiles`); the checks of user-given
+Why its own module: `.postestimation` is the one entry point callers import (it
+re-exports `predict` and `predict_profiles`); the checks of user-given
 values here are shared with the marginal effects there.
 """
 
@@ -158,7 +158,7 @@ def predict(
     Parameters
     ----------
     result : FitResult
-        A count model fitted by :func:`cpcstats.fit` in this session.
+        A count model fitted by `cpcstats.fit` in this session.
     profiles : pandas.DataFrame, optional
         One row per profile, giving every variable the formula uses (mean and inflation/zero
         parts).  The exception: a *numeric* variable left out is held at its estimation-sample
@@ -166,7 +166,7 @@ def predict(
         average and must be given).  Models with fixed effects as dummies (poisson/negbin with
         ``|``, ``fe-negbin``) need the fixed-effect columns, at levels of the estimation
         sample.  ``fe-poisson`` absorbs its fixed effects, so it predicts only the
-        estimation-sample rows: pass ``None`` or a modified copy of :func:`estimation_sample`
+        estimation-sample rows: pass ``None`` or a modified copy of `estimation_sample`
         (same index).  Exposure / offset columns are used when given; otherwise exposure 1 /
         offset 0 (noted in ``attrs["notes"]``).  None predicts every estimation-sample row.
     level : float, default 0.95
@@ -250,13 +250,13 @@ def predict_profiles(
     """Predictions at every combination of ``grid`` values (a Cartesian product).
 
     Why: the usual table of predicted counts, e.g. ``{"ruling": [0, 1], "fh_status": ["F",
-    "PF", "NF"]}``; variables not in the grid follow :func:`predict`'s rules (numeric ones at
+    "PF", "NF"]}``; variables not in the grid follow `predict`'s rules (numeric ones at
     the sample mean).
 
     Parameters
     ----------
     result : FitResult
-        A count model fitted by :func:`cpcstats.fit`.
+        A count model fitted by `cpcstats.fit`.
     grid : mapping of str to sequence
         Variable -> values (a single value counts as one).
     level : float, default 0.95
@@ -265,12 +265,12 @@ def predict_profiles(
     Returns
     -------
     pandas.DataFrame
-        One row per combination, with :func:`predict`'s columns and ``attrs``.
+        One row per combination, with `predict`'s columns and ``attrs``.
 
     Raises
     ------
     SpecError, EstimationError
-        ``grid`` is not a non-empty mapping (SpecError), or as in :func:`predict`.
+        ``grid`` is not a non-empty mapping (SpecError), or as in `predict`.
 
     Examples
     --------

@@ -1,7 +1,7 @@
-"""The family and variance registries, re-exported from :mod:`cpcstats.spec_registry`.
+"""The family and variance registries, re-exported from `cpcstats.spec_registry`.
 
 Why a re-export: the registry of families (and of variances) lives in the models layer,
-below :mod:`cpcstats.spec`, so that specs check names without importing estimation;
+below `cpcstats.spec`, so that specs check names without importing estimation;
 code that imports ``cpcstats.estimation.registry`` keeps working.  The names are read
 on first use (PEP 562), so loading this module imports nothing but the standard library.
 """
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    """A public name of :mod:`cpcstats.spec_registry` (its ``__all__``)."""
+    """A public name of `cpcstats.spec_registry` (its ``__all__``)."""
     module = importlib.import_module("cpcstats.spec_registry")
     if name in module.__all__:
         return getattr(module, name)

@@ -31,7 +31,7 @@ class FitResult:
     ``params`` holds the mean-equation coefficients on the log scale (for
     zero-inflated and hurdle models, other parts carry a prefix such as
     ``"inflate:"``); the NB dispersion is kept apart in ``alpha``.  Returned by
-    :func:`cpcstats.fit`; built by hand it lacks the post-estimation payload.
+    `cpcstats.fit`; built by hand it lacks the post-estimation payload.
 
     Parameters
     ----------
@@ -108,7 +108,7 @@ class FitResult:
     # post-estimation payload (not part of records): the family's fit, the design, the
     # variance over all estimated parameters and the specification.  None on a result
     # not made by ``fit`` (e.g. built by hand); post-estimation reads them through
-    # :func:`cpcstats.estimation.postestimation.model_view`, which checks them.
+    # `cpcstats.estimation.postestimation.model_view`, which checks them.
     core: CoreFit | None = field(default=None, repr=False, compare=False)
     design: Design | None = field(default=None, repr=False, compare=False)
     full_vcov: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -254,7 +254,7 @@ class FitResult:
         return Summary("\n".join(lines))
 
     def tidy(self, conf_level: float = 0.95, exponentiate: bool = False) -> pd.DataFrame:
-        """One row per coefficient in broom's columns (:func:`cpcstats.estimation.tidy.tidy`).
+        """One row per coefficient in broom's columns (`cpcstats.estimation.tidy.tidy`).
 
         Parameters
         ----------
@@ -290,7 +290,7 @@ class FitResult:
         Returns
         -------
         pandas.DataFrame
-            See :func:`cpcstats.estimation.tidy.glance` for the columns and their mapping.
+            See `cpcstats.estimation.tidy.glance` for the columns and their mapping.
 
         Examples
         --------
@@ -336,13 +336,13 @@ class FitResult:
     def predict(self, newdata: pd.DataFrame | None = None) -> pd.Series:
         """Expected counts E[y] at ``newdata`` (default: the estimation sample).
 
-        Why a method beside :func:`cpcstats.predict`: statsmodels and scikit-learn users
-        call ``model.predict(X)``; intervals are in :func:`cpcstats.predict`.
+        Why a method beside `cpcstats.predict`: statsmodels and scikit-learn users
+        call ``model.predict(X)``; intervals are in `cpcstats.predict`.
 
         Parameters
         ----------
         newdata : pandas.DataFrame, optional
-            Profiles as :func:`cpcstats.predict` takes them (numeric variables left out
+            Profiles as `cpcstats.predict` takes them (numeric variables left out
             are held at their sample mean).
 
         Returns
@@ -353,7 +353,7 @@ class FitResult:
         Raises
         ------
         SpecError, EstimationError
-            As :func:`cpcstats.predict`.
+            As `cpcstats.predict`.
 
         Examples
         --------

@@ -131,7 +131,7 @@ def model_sample(
 def _drop_all_zero_groups(frame: pd.DataFrame, formula: Formula) -> tuple[pd.DataFrame, int]:
     """Rows outside fixed-effect groups whose outcomes are all zero, and how many went.
 
-    One implementation with the FE-Poisson solver (:func:`hdfe.drop_zero_groups`), iterated
+    One implementation with the FE-Poisson solver (`hdfe.drop_zero_groups`), iterated
     to a fixed point: dropping a group can empty a group of another fixed effect.
     """
     y = pd.to_numeric(frame[formula.response]).to_numpy(dtype=float)

@@ -1,7 +1,7 @@
 """Results as the Python and R ecosystems read them: broom's tidy/glance frames, fitted
 values, residuals and a printable summary.
 
-Why its own module: :class:`~cpcstats.estimation.results.FitResult` stays a small
+Why its own module: `cpcstats.estimation.results.FitResult` stays a small
 data class whose methods delegate here, and the conventions (column names, the
 exponentiated scale, which statistics a one-row glance holds) are documented in one
 place.  Column names follow broom (``term``, ``estimate``, ``std.error``, ``statistic``,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TIDY_COLUMNS", "Summary", "fitted_values", "glance", "residuals", "tidy"]
 
-#: The columns of :func:`tidy`, in broom's order (``component`` is added for zero parts).
+#: The columns of `tidy`, in broom's order (``component`` is added for zero parts).
 TIDY_COLUMNS = ("term", "estimate", "std.error", "statistic", "p.value", "conf.low", "conf.high")
 
 #: Variance functions Var(y | mu, alpha) of the families with a Pearson residual.
@@ -47,7 +47,7 @@ class Summary(str):
 
     Why a ``str`` subclass: ``summary()`` returned plain text before, and callers split,
     search and print it; as a ``str`` every such use keeps working, while Jupyter picks
-    up :meth:`_repr_html_` and the console shows the text itself, not a quoted string.
+    up `_repr_html_` and the console shows the text itself, not a quoted string.
 
     Examples
     --------
@@ -101,7 +101,7 @@ def tidy(result: FitResult, conf_level: float = 0.95, exponentiate: bool = False
         ``conf.low``, ``conf.high``; for families with a zero part (zero-inflated,
         hurdle) also ``component`` (``"count"`` or ``"zero"``), and ``term`` is then
         the name without its ``inflate:``/``zero:`` prefix (as broom.mixed does).  The
-        NB dispersion is not a row: it is in :func:`glance`.
+        NB dispersion is not a row: it is in `glance`.
 
     Raises
     ------
@@ -144,12 +144,12 @@ def tidy(result: FitResult, conf_level: float = 0.95, exponentiate: bool = False
 def glance(result: FitResult) -> pd.DataFrame:
     """One row of model-level statistics, named as broom's ``glance`` names them.
 
-    Mapping to :class:`FitResult`: ``nobs`` = ``nobs``, ``n_clusters`` = ``n_clusters``,
+    Mapping to `FitResult`: ``nobs`` = ``nobs``, ``n_clusters`` = ``n_clusters``,
     ``logLik`` = ``loglik``, ``AIC`` = ``aic``, ``BIC`` = ``bic``, ``df.residual`` =
     ``df_resid``, ``alpha`` = ``alpha`` (NB dispersion, NaN without one), ``family``,
     ``se_type``, ``converged``, ``flags`` = the number of ``warnings``.  Missing values
     (no likelihood, no clusters) are NaN, so models of several families stack into one
-    frame with :func:`pandas.concat`.  No deviance column: it is not kept for every family.
+    frame with `pandas.concat`.  No deviance column: it is not kept for every family.
 
     Parameters
     ----------
@@ -189,13 +189,13 @@ def glance(result: FitResult) -> pd.DataFrame:
 def fitted_values(result: FitResult) -> pd.Series:
     """Expected counts E[y] of the estimation-sample rows, indexed like the sample.
 
-    Why through :func:`~cpcstats.estimation.predict.predict`: the mean function of each
+    Why through `cpcstats.estimation.predict.predict`: the mean function of each
     family (zero parts, absorbed fixed effects, exposure) lives there once.
 
     Parameters
     ----------
     result : FitResult
-        A count model fitted by :func:`cpcstats.fit` in this session.
+        A count model fitted by `cpcstats.fit` in this session.
 
     Returns
     -------
@@ -205,7 +205,7 @@ def fitted_values(result: FitResult) -> pd.Series:
     Raises
     ------
     EstimationError
-        As :func:`~cpcstats.estimation.predict.predict` (no payload, no mean E[y]).
+        As `cpcstats.estimation.predict.predict` (no payload, no mean E[y]).
 
     Examples
     --------
@@ -225,7 +225,7 @@ def residuals(result: FitResult, kind: Literal["response", "pearson"] = "respons
     Parameters
     ----------
     result : FitResult
-        A count model fitted by :func:`cpcstats.fit` in this session.
+        A count model fitted by `cpcstats.fit` in this session.
     kind : {"response", "pearson"}, default "response"
         Pearson residuals use the family's variance: mu (Poisson), mu + alpha·mu² (NB2),
         mu·(1 + alpha) (NB1).
@@ -241,7 +241,7 @@ def residuals(result: FitResult, kind: Literal["response", "pearson"] = "respons
         ``kind`` is not ``"response"`` or ``"pearson"``.
     EstimationError
         Pearson residuals of a family without a variance function here (zero-inflated,
-        hurdle), or as :func:`fitted_values`.
+        hurdle), or as `fitted_values`.
 
     Examples
     --------

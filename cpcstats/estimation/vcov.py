@@ -11,14 +11,14 @@ included jointly).  Variants:
   G/(G-1) for each clustering and (n-1)/(n-k) overall: R's
   ``sandwich::vcovCL(type = "HC1")`` and Stata's defaults.
 
-Each variance is one :class:`VarianceEstimator` object in one registry
-(:data:`VARIANCES`, :func:`register_variance`): its name (the ``se`` key of a
+Each variance is one `VarianceEstimator` object in one registry
+(`VARIANCES`, `register_variance`): its name (the ``se`` key of a
 spec), how it is computed and the label tables show.  Besides the sandwiches the
 registry holds ``quasi`` (Pearson-scaled), ``bootstrap`` (the pairs cluster
 bootstrap) and ``model`` (a family's own variance: GEE robust, linearmodels' PanelOLS),
 which is not selectable but used whenever a family brings its own.  The names live in
-:data:`cpcstats.spec_registry.VARIANCE_REGISTRY` (specs check them without importing
-this module); :data:`VARIANCES` is that registry seen as ``name -> estimator``.
+`cpcstats.spec_registry.VARIANCE_REGISTRY` (specs check them without importing
+this module); `VARIANCES` is that registry seen as ``name -> estimator``.
 
 ``k`` counts every estimated coefficient, fixed-effect dummies included, as
 R does for a GLM with factor dummies.
@@ -132,7 +132,7 @@ _AFTER_DROPS = "in the estimation sample (after the family's drops)"
 class VarianceEstimator:
     """One variance: its ``se`` name, how it is computed and its table label.
 
-    ``result_types`` are the ``se_type`` values of the :class:`Vcov` it produces (the
+    ``result_types`` are the ``se_type`` values of the `Vcov` it produces (the
     cluster estimator produces ``cluster`` and ``cluster2``); ``selectable`` says whether
     a spec may ask for it by name (a family's own variance is used, not chosen).
     """
@@ -310,7 +310,7 @@ class Cluster(SandwichEstimator):
 
 
 class Bootstrap(VarianceEstimator):
-    """Pairs cluster bootstrap (:mod:`cpcstats.estimation.bootstrap`), imported on use."""
+    """Pairs cluster bootstrap (`cpcstats.estimation.bootstrap`), imported on use."""
 
     name = "bootstrap"
     uses_clusters = True
@@ -428,7 +428,7 @@ def variance_estimator(name: str) -> VarianceEstimator:
 
 
 def variance_for_result(se_type: str) -> VarianceEstimator | None:
-    """The estimator that produced a :class:`Vcov` of ``se_type`` (None when unknown)."""
+    """The estimator that produced a `Vcov` of ``se_type`` (None when unknown)."""
     for estimator in VARIANCES.values():
         if se_type in estimator.produces():
             return estimator
@@ -439,7 +439,7 @@ def quasi_families() -> tuple[str, ...]:
     return tuple(name for name, f in FAMILY_REGISTRY.items() if f.quasi)
 
 
-#: the built-in se names (derived from the registry; :func:`variance_names` is live)
+#: the built-in se names (derived from the registry; `variance_names` is live)
 SE_TYPES = variance_names()
 #: families whose variance can be scaled by the Pearson dispersion (se = "quasi")
 QUASI_FAMILIES = quasi_families()

@@ -24,7 +24,7 @@ __all__ = ["WaldTest", "wald_test"]
 class WaldTest:
     """Joint Wald test that ``terms`` equal ``values`` (chi-squared, ``df`` restrictions).
 
-    Returned by :func:`cpcstats.wald_test`; frozen, and printable as one sentence.
+    Returned by `cpcstats.wald_test`; frozen, and printable as one sentence.
 
     Parameters
     ----------

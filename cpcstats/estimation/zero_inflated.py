@@ -2,8 +2,8 @@
 
 A logit inflation part (its formula is the spec's ``inflation``) mixes structural zeros
 with a Poisson or NB2 count part; fitted by statsmodels' ``ZeroInflated*`` with the
-robust optimiser chain of :mod:`cpcstats.estimation.families`, and the bread from the
-numeric Hessian of the analytic score.  Registered in :mod:`cpcstats.spec_registry`.
+robust optimiser chain of `cpcstats.estimation.families`, and the bread from the
+numeric Hessian of the analytic score.  Registered in `cpcstats.spec_registry`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Executors: run many small pure tasks in-process, on local processes or on Dask.
 
 One interface for the multiverse, the bootstrap and the Monte Carlo: ``map(task, items,
-shared=...)`` yields one :class:`TaskResult` per item, in submission order, whatever the
+shared=...)`` yields one `TaskResult` per item, in submission order, whatever the
 executor and the number of workers; a task that raises is returned as a failed result
 with its item, so one bad specification never stops the others.  Seeds for random tasks
-come from :func:`spawn_seeds` (``numpy.random.SeedSequence(seed).spawn(n)``), so every
+come from `spawn_seeds` (``numpy.random.SeedSequence(seed).spawn(n)``), so every
 task draws the same numbers wherever it runs.
 """
 

@@ -153,7 +153,7 @@ class Executor(Protocol):
 class BaseExecutor:
     """The shared half of every executor: materialise the items, track progress, delegate.
 
-    Why a base class: each executor differs only in where the tasks run (:meth:`_results`);
+    Why a base class: each executor differs only in where the tasks run (`_results`);
     ``map``'s contract (submission order, failures as values, progress) is stated once here.
     """
 
@@ -167,7 +167,7 @@ class BaseExecutor:
         shared: Any = None,
         progress: ProgressCallback | None = None,
     ) -> Iterator[TaskResult]:
-        """One :class:`TaskResult` per item, in submission order; a failed task is a value."""
+        """One `TaskResult` per item, in submission order; a failed task is a value."""
         listed = list(items)
         yield from self._results(task, listed, shared, ProgressTracker(len(listed), progress))
 

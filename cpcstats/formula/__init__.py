@@ -13,25 +13,25 @@ data's namespace), so a grammar of allowed *names* is not enough: ``I(9**9**9)``
 only numbers and operators and still runs as Python integer arithmetic until killed.
 The bounds below close every construct that reaches that ``eval``:
 
-* a formula has at most :data:`MAX_FORMULA_CHARS` characters, :data:`MAX_TOKENS`
-  tokens, :data:`MAX_DEPTH` nested parentheses and :data:`MAX_SUMMAND_TOKENS` tokens
+* a formula has at most `MAX_FORMULA_CHARS` characters, `MAX_TOKENS`
+  tokens, `MAX_DEPTH` nested parentheses and `MAX_SUMMAND_TOKENS` tokens
   between top-level ``+`` signs (deep nesting exhausts Python's parser);
-* a numeric literal has magnitude at most :data:`MAX_LITERAL`, a quoted label at most
-  :data:`MAX_STRING` characters;
+* a numeric literal has magnitude at most `MAX_LITERAL`, a quoted label at most
+  `MAX_STRING` characters;
 * there is no arithmetic between two literals (``9**9``, ``'a'*10``, ``1/0``), and a
   quoted label is never an operand (only an argument such as ``Treatment('F')``);
-* ``**`` takes only a literal exponent of magnitude at most :data:`MAX_EXPONENT`;
+* ``**`` takes only a literal exponent of magnitude at most `MAX_EXPONENT`;
 * the formula algebra (``*``, ``:``, ``/``, ``**``) expands to at most
-  :data:`MAX_TERMS` terms (``a*b*c*...`` doubles the terms with every factor).
+  `MAX_TERMS` terms (``a*b*c*...`` doubles the terms with every factor).
 
 With these rules every value patsy computes is a column operation of bounded size.
 Sample filters are evaluated by walking their syntax tree (never ``eval``); they get
 the same length, depth and literal bounds.
 
-The package: :mod:`~cpcstats.formula.limits` (the grammar's tokens, the transforms and the
-bounds), :mod:`~cpcstats.formula.parse` (:func:`parse_formula`),
-:mod:`~cpcstats.formula.expression` (the bounds on what patsy evaluates) and
-:mod:`~cpcstats.formula.filters` (:func:`check_filter`, :func:`evaluate_filter`).
+The package: `cpcstats.formula.limits` (the grammar's tokens, the transforms and the
+bounds), `cpcstats.formula.parse` (`parse_formula`),
+`cpcstats.formula.expression` (the bounds on what patsy evaluates) and
+`cpcstats.formula.filters` (`check_filter`, `evaluate_filter`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Bounds on what patsy will evaluate: literal arithmetic, exponents, labels, term count.
 
 Why apart from the parser: patsy evaluates every term as Python, so after the token
-checks of :func:`cpcstats.formula.parse_formula` each top-level summand of the
+checks of `cpcstats.formula.parse_formula` each top-level summand of the
 right-hand side is read with Python's parser and its syntax tree checked here (see the
 package docstring for the rules and why each one exists).
 """
@@ -96,7 +96,7 @@ def _check_expression(rhs: str, *, text: str, file: str | None, key: str) -> Non
 
 
 class _Summand:
-    """The rules for every node of one summand's syntax tree (see :func:`_check_summand`)."""
+    """The rules for every node of one summand's syntax tree (see `_check_summand`)."""
 
     def __init__(self, piece: str, *, text: str, file: str | None, key: str) -> None:
         self.piece, self.text, self.file, self.key = piece, text, file, key
@@ -201,7 +201,7 @@ class _Summand:
 
 
 def _check_summand(piece: str, *, text: str, file: str | None, key: str) -> int:
-    """Check one summand (see :func:`_check_expression`); return its term bound ``g``."""
+    """Check one summand (see `_check_expression`); return its term bound ``g``."""
     checker = _Summand(piece, text=text, file=file, key=key)
     try:
         tree = ast.parse(piece.replace(":", "*"), mode="eval")

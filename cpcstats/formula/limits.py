@@ -1,4 +1,4 @@
-"""What a formula or filter may contain and how large it may be (see :mod:`cpcstats.formula`).
+"""What a formula or filter may contain and how large it may be (see `cpcstats.formula`).
 
 Why one module: the token grammar, the allowed transforms and the size bounds are read
 by the formula parser, the expression checks and the filter checks alike.

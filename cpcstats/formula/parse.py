@@ -2,7 +2,7 @@
 
 Why token by token: a formula comes from a specification file written by someone else,
 so every token is checked (allowed transforms, no keywords, dunders or attribute
-access, bounded literals and nesting) before :mod:`cpcstats.formula.expression` bounds
+access, bounded literals and nesting) before `cpcstats.formula.expression` bounds
 what patsy will evaluate; nothing is evaluated here.
 """
 

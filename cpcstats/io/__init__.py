@@ -6,13 +6,13 @@ and values is the contract's job.  A user's own panel (``read_panel``, used by
 it: a numeric column left as text would be fitted as one dummy per value.  Readers
 never guess silently: text is decoded strictly (mixed encodings are refused, naming
 the lines), a header name used twice and a record longer than the header are refused,
-every library failure becomes an :class:`InputError` naming the file and the fix, and
+every library failure becomes an `InputError` naming the file and the fix, and
 the file's SHA-256 is recorded so the manifest can prove which bytes a run used.
 
-The package: :mod:`~cpcstats.io.files` (:class:`InputFile`, hashes),
-:mod:`~cpcstats.io.text` (decoding, delimiter, layout of CSV text),
-:mod:`~cpcstats.io.typed` (column types of a user's panel), :mod:`~cpcstats.io.read`
-(:func:`read_table`, :func:`read_panel`) and :mod:`~cpcstats.io.write` (atomic writes
+The package: `cpcstats.io.files` (`InputFile`, hashes),
+`cpcstats.io.text` (decoding, delimiter, layout of CSV text),
+`cpcstats.io.typed` (column types of a user's panel), `cpcstats.io.read`
+(`read_table`, `read_panel`) and `cpcstats.io.write` (atomic writes
 confined to the output folder).
 """
 

@@ -1,4 +1,4 @@
-"""What a run records of each file it read (:class:`InputFile`) and the hash that proves it."""
+"""What a run records of each file it read (`InputFile`) and the hash that proves it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``read_table`` and ``read_panel``: a data file (CSV, Parquet, Stata, Excel) into a frame
-and its :class:`~cpcstats.io.files.InputFile` record."""
+and its `cpcstats.io.files.InputFile` record."""
 
 from __future__ import annotations
 
@@ -19,16 +19,16 @@ def read_table(
 ) -> tuple[pd.DataFrame, InputFile]:
     """Read a data file into a DataFrame of its raw columns.
 
-    CSV text is decoded strictly (see :func:`_decode`); the delimiter (``,`` ``;`` tab
+    CSV text is decoded strictly (see `_decode`); the delimiter (``,`` ``;`` tab
     ``|``) is detected.  A header name used twice, or a record with more cells than the
-    header (pandas would shift the columns or fail obscurely), is an :class:`InputError`.
+    header (pandas would shift the columns or fail obscurely), is an `InputError`.
 
     ``typed=False`` (the data contract's input files): CSV columns are text and empty
     cells missing; the contract converts values itself.  ``typed=True`` (a user's own
     panel, ``cpcstats fit --data``): CSV and Excel columns get their types by the rule of
-    :func:`_type_column`; Parquet and Stata keep the types stored in the file (Stata's
+    `_type_column`; Parquet and Stata keep the types stored in the file (Stata's
     missing values and Excel's empty cells are NaN).  The column types are recorded in
-    :attr:`InputFile.column_types`, ``frame.attrs["file"]`` is the path and, when data
+    `InputFile.column_types`, ``frame.attrs["file"]`` is the path and, when data
     records do not sit on lines 2, 3, ... (blank lines, multi-line cells),
     ``frame.attrs["file_lines"]`` gives the file line of each row.
     """
@@ -197,7 +197,7 @@ def _excel_as_contract_reads_csv(frame: pd.DataFrame) -> pd.DataFrame:
 def read_panel(
     path: str | Path, *, sheet: str | int | None = None
 ) -> tuple[pd.DataFrame, InputFile]:
-    """A user's own panel for ``fit``: :func:`read_table` with ``typed=True``, indexed so that
+    """A user's own panel for ``fit``: `read_table` with ``typed=True``, indexed so that
     row label + 2 is the row in the file (row 1 is the header).
 
     Why the index: ``fit`` names rows in its messages as label + 2 when the frame carries

@@ -30,9 +30,9 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     * a UTF-8 file (with or without BOM) or a UTF-16 file with BOM is decoded as such;
     * a file with no valid UTF-8 multi-byte character at all (a legacy single-byte
       export) is decoded as Windows-1252 (Latin-1 if a byte is undefined there), and
-      the encoding is recorded in :class:`InputFile`;
+      the encoding is recorded in `InputFile`;
     * a file that mixes the two (some lines UTF-8, others not, or a UTF-8 BOM followed
-      by invalid bytes) is an :class:`InputError` naming the first lines that are not
+      by invalid bytes) is an `InputError` naming the first lines that are not
       UTF-8 and how to re-save the file.
     """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):

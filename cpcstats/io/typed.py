@@ -52,7 +52,7 @@ def _type_column(
 ) -> tuple[pd.Series, str]:
     """Type one column of text cells (CSV) or mixed cells (Excel).
 
-    Rule: strip spaces; set aside :data:`MISSING_TOKENS`; if every remaining cell is a
+    Rule: strip spaces; set aside `MISSING_TOKENS`; if every remaining cell is a
     number ("12", "-0.5", "1e3") the column is numeric and the tokens are missing values.
     In a ``;``/tab/``|`` file a column whose numbers all use a decimal comma ("0,5") and
     none a point is read with decimal commas (stated as its type).  If at least half of

@@ -21,7 +21,7 @@ _WRITE_ROOT: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
 
 @contextlib.contextmanager
 def confine_writes(root: str | Path) -> Iterator[Path]:
-    """Within this block, :func:`write_atomic` refuses any path outside ``root``.
+    """Within this block, `write_atomic` refuses any path outside ``root``.
 
     Why: names from configuration files become file names; the name checks where the
     configuration is read are the first defence, this is the last: whatever a writer

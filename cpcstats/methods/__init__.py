@@ -6,13 +6,13 @@ on any outcome ``yname``, unit ``idname``, period ``tname`` and treatment timing
 ``gname`` (and treatment indicator ``dname``), in the spirit of pyfixest's ``did``
 module; a design adds only its columns and its presentation.
 
-* :mod:`~cpcstats.methods.event_time` — event-time indicators (binned endpoints, a single
+* `cpcstats.methods.event_time` — event-time indicators (binned endpoints, a single
   or pooled reference period);
-* :mod:`~cpcstats.methods.event_study` — the TWFE (FE-Poisson) event study with the
+* `cpcstats.methods.event_study` — the TWFE (FE-Poisson) event study with the
   joint lead tests;
-* :mod:`~cpcstats.methods.cohorts` and :mod:`~cpcstats.methods.etwfe` — staggered-adoption
+* `cpcstats.methods.cohorts` and `cpcstats.methods.etwfe` — staggered-adoption
   cohorts, TWFE and Wooldridge's ETWFE Poisson with aggregations;
-* :mod:`~cpcstats.methods.fe_mean` — E[y] of an FE-Poisson fit and the delta method.
+* `cpcstats.methods.fe_mean` — E[y] of an FE-Poisson fit and the delta method.
 
 The estimators ``event_study`` and ``etwfe`` are imported from their modules
 (``from cpcstats.methods.event_study import event_study``): the package does not re-export

@@ -2,7 +2,7 @@
 
 Why a module of its own: the numbers (Andrews 1993 Table I, Hansen 2000's confidence-set
 constant) and the simulated limiting distribution are facts about the test, not about any
-data set; :mod:`cpcstats.methods.breaks` and any design read them from here.
+data set; `cpcstats.methods.breaks` and any design read them from here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = [
     "sup_wald_pvalue",
 ]
 
-#: Where :data:`ANDREWS_1993_TABLE_I` comes from (the table notes cite it).
+#: Where `ANDREWS_1993_TABLE_I` comes from (the table notes cite it).
 ANDREWS_1993_SOURCE = (
     "Andrews, D. W. K. (1993), 'Tests for Parameter Instability and Structural Change with "
     "Unknown Change Point', Econometrica 61(4), 821-856, Table I"
@@ -40,7 +40,7 @@ ANDREWS_1993_SOURCE = (
 #: fractions in [pi0, 1 - pi0]).  Keys (p, pi0) -> {significance level: critical value}.
 #: The same numbers divided by p are Stock and Watson's "QLR critical values with 15%
 #: trimming" (q = 1: 7.12 / 8.68 / 12.16; q = 2: 5.00 / 5.86 / 7.78).  They are reproduced by
-#: simulating the limiting distribution (:func:`null_draws`; see tests/test_design_xi.py).
+#: simulating the limiting distribution (`null_draws`; see tests/test_design_xi.py).
 ANDREWS_1993_TABLE_I: dict[tuple[int, float], dict[float, float]] = {
     (1, 0.15): {0.10: 7.12, 0.05: 8.68, 0.01: 12.16},
     (2, 0.15): {0.10: 10.00, 0.05: 11.72, 0.01: 15.56},
@@ -76,7 +76,7 @@ def candidate_years(first: int, last: int, trim: float = 0.15) -> list[int]:
 def andrews_critical_values(n_params: int, trim: float = 0.15) -> dict[float, float]:
     """Andrews (1993, Table I) sup-Wald critical values at 10 / 5 / 1 % (asymptotic).
 
-    Only the entries in :data:`ANDREWS_1993_TABLE_I` are stored (p = 1, 2 at trim 0.15);
+    Only the entries in `ANDREWS_1993_TABLE_I` are stored (p = 1, 2 at trim 0.15);
     other combinations raise ``KeyError``, and the sup-Wald test then uses quantiles of the
     simulated limiting distribution instead (and says so).
     """

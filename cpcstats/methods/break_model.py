@@ -1,7 +1,7 @@
 """The break regressors and the one estimation setting every candidate break date shares.
 
 Why a setting object: a sup-Wald test fits the same model at every candidate date; deciding
-series vs panel, family, fixed effects and SEs once (:func:`break_setting`) guarantees the
+series vs panel, family, fixed effects and SEs once (`break_setting`) guarantees the
 candidates differ only in the date, so their Wald statistics and likelihoods compare.
 """
 

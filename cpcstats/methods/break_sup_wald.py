@@ -2,7 +2,7 @@
 
 Why: finding a date without being told is stronger evidence for a break than testing one
 chosen date (which invites date mining).  Works on any series or panel through
-:func:`~cpcstats.methods.break_model.break_setting` (column names as arguments).
+`cpcstats.methods.break_model.break_setting` (column names as arguments).
 """
 
 from __future__ import annotations
@@ -189,9 +189,9 @@ def sup_wald_test(
 ) -> SupWald:
     """Andrews (1993) sup-Wald test for a break at an unknown date, and its date.
 
-    For every candidate date in the trimmed range (:func:`candidate_years`; the first and
+    For every candidate date in the trimmed range (`candidate_years`; the first and
     last ``trim`` share of periods are not candidates; ``candidates`` may narrow the set)
-    the break model (:func:`~cpcstats.methods.break_model.fit_break`) is fitted with the
+    the break model (`cpcstats.methods.break_model.fit_break`) is fitted with the
     terms of ``shift`` (``"level"``: ``post_break``, p = 1; ``"level+trend"``: also
     ``post_trend``, p = 2) and their Wald statistic computed with the model's SEs.  The
     sup-Wald is the maximum, the estimated date its argmax; critical values are Andrews's
@@ -199,7 +199,7 @@ def sup_wald_test(
 
     Confidence set (Hansen 2000): the candidates τ with LR(τ) = 2 [loglik(τ_ML) -
     loglik(τ)] / eta^2 below c = -2 log(1 - sqrt(.95)) ~ 7.35; eta^2
-    (:func:`dispersion_ratio`; ``scale_lr=False`` uses 1) rescales for overdispersion and
+    (`dispersion_ratio`; ``scale_lr=False`` uses 1) rescales for overdispersion and
     clustering.  ``min_segment``: fewest periods on each side; panels default to 1, a
     series to 2p + 1 (with fewer, a regime's own intercept and slope nearly interpolate
     its points and the variance collapses).

@@ -3,21 +3,21 @@
 Three tools, each taking the outcome (``yname``), the time (``tname``) and optionally the
 unit (``idname``, for unit fixed effects), cluster and control columns as arguments:
 
-* :func:`known_break_test` — with the break date known: a linear trend centred at the
+* `known_break_test` — with the break date known: a linear trend centred at the
   break, ``post_break`` = 1{t >= break} (level shift) and ``post_trend`` =
   (t - break)·post_break (trend shift), and the joint Wald test of both shifts, as in
   segmented interrupted-time-series regression;
-* :func:`sup_wald_test` — the date unknown: the Wald statistic of the break terms at
+* `sup_wald_test` — the date unknown: the Wald statistic of the break terms at
   every candidate date of the trimmed range, its maximum (Andrews 1993 sup-Wald) with
   Andrews's critical values, a simulated asymptotic p-value and a likelihood-ratio
   confidence set for the date (Hansen 2000);
-* :func:`break_interaction_test` — did a *pattern* change: ``moderators * post_break``
+* `break_interaction_test` — did a *pattern* change: ``moderators * post_break``
   and the joint Wald test of every term interacted with the post-break indicator.
 
-A series (one row per period, no :class:`~cpcstats.panels.Panel`) is fitted with
+A series (one row per period, no `cpcstats.panels.Panel`) is fitted with
 quasi-Poisson (Pearson-scaled) SEs, or NB2 with HC1 SEs; a panel with ``fe-poisson``
 (PPML) when ``idname`` is given, ``poisson`` otherwise, SEs clustered by ``cluster``.
-Critical values and the null distribution are in :mod:`cpcstats.methods.break_critical`.
+Critical values and the null distribution are in `cpcstats.methods.break_critical`.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def known_break_test(
     Why: with the date fixed, the joint test asks whether anything changed, the two
     coefficients say what.  ``trend`` is centred at the break, so ``post_break`` is the
     jump at the break date relative to the pre-break trend.  Model and SEs as decided by
-    :func:`~cpcstats.methods.break_model.break_setting`.
+    `cpcstats.methods.break_model.break_setting`.
     """
     columns = {"yname": yname, "tname": tname, "idname": idname}
     s = break_setting(

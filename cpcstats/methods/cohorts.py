@@ -79,7 +79,7 @@ def adoption_periods(frame: pd.DataFrame, *, idname: str, gname: str) -> pd.Seri
     return pd.to_numeric(per_unit.first(), errors="coerce")
 
 
-#: why a panel has no staggered variation (codes of :func:`variation_problem`)
+#: why a panel has no staggered variation (codes of `variation_problem`)
 NO_ADOPTION = "no adoption inside the window"
 SAME_PERIOD = "every unit adopts in the same period"
 
@@ -87,7 +87,7 @@ SAME_PERIOD = "every unit adopts in the same period"
 def variation_problem(
     frame: pd.DataFrame, *, idname: str, tname: str, dname: str, gname: str
 ) -> str | None:
-    """:data:`NO_ADOPTION`, :data:`SAME_PERIOD`, or None when the panel has staggered
+    """`NO_ADOPTION`, `SAME_PERIOD`, or None when the panel has staggered
     variation (the columns must exist)."""
     first, last = int(frame[tname].min()), int(frame[tname].max())
     adoption = adoption_periods(frame, idname=idname, gname=gname)

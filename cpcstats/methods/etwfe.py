@@ -9,7 +9,7 @@ exponential-mean model in cohort-by-period treatment cells, so every effect is e
 against not-yet/never treated units only, and aggregates the cell effects afterwards:
 for every treated row E[y | treated] - E[y | cell indicator 0], averaged (count scale)
 and as log(sum E1 / sum E0) (log scale), by cell, by event time and overall, with
-delta-method SEs (:class:`~cpcstats.methods.fe_mean.FEPoissonMean`).
+delta-method SEs (`cpcstats.methods.fe_mean.FEPoissonMean`).
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def etwfe_fit(
     cluster: str | None = None,
     leads: bool = True,
 ) -> ETWFEResult:
-    """ETWFE Poisson on a cohort layout (see :func:`etwfe`)."""
+    """ETWFE Poisson on a cohort layout (see `etwfe`)."""
     data = layout.frame
     cluster = cluster or idname
     # a cell seen only in units (or periods) without any outcome is reported, not fitted

@@ -121,7 +121,7 @@ def _status(result: FitResult, term: str, fitted_terms: Sequence[str]) -> str:
 def event_coefficients(
     result: FitResult, ind: EventIndicators, fitted_terms: Sequence[str]
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """One row per bin (see :class:`EventStudyFit`) and the event units in the sample.
+    """One row per bin (see `EventStudyFit`) and the event units in the sample.
 
     Bins are counted in the model's sample before separated rows are dropped: counting
     after the drop would report 0 units for a bin that has events but no nonzero outcome.
@@ -218,7 +218,7 @@ def fit_event_study(
 ) -> EventStudyFit:
     """Fit ``yname`` on the indicators (and ``controls``) with unit and period FE.
 
-    ``cluster`` defaults to the unit column.  Raises :class:`EstimationError` when no unit
+    ``cluster`` defaults to the unit column.  Raises `EstimationError` when no unit
     has an event or a kind's event units have no outcome in the reference period.
     """
     if yname not in ind.data.columns:
@@ -264,9 +264,9 @@ def event_study(
 ) -> EventStudyFit:
     """Event study of ``yname`` around each unit's event period ``gname`` (TWFE, FE-Poisson).
 
-    Builds :func:`~cpcstats.methods.event_time.event_time_indicators` (``ev_m5`` …
+    Builds `cpcstats.methods.event_time.event_time_indicators` (``ev_m5`` …
     ``ev_p5``, endpoints binned, reference omitted) and fits them with
-    :func:`fit_event_study`; SEs are clustered by ``cluster`` (default: the unit).
+    `fit_event_study`; SEs are clustered by ``cluster`` (default: the unit).
     """
     ind = event_time_indicators(
         frame, idname=idname, tname=tname, gname=gname, leads=leads, lags=lags, reference=reference

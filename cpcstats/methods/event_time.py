@@ -3,9 +3,9 @@
 Why generic: an event study needs, for every unit with an event (first treatment,
 switch, reform) in the panel's window, one indicator per period relative to that event,
 endpoint bins and an omitted reference period; nothing in that depends on what the unit,
-the period or the event is.  :func:`event_time_indicators` builds them from a timing
+the period or the event is.  `event_time_indicators` builds them from a timing
 column (``gname``: the unit's event period, missing for never-treated units);
-:func:`event_time_columns` from a mapping unit -> event period, so a design can build
+`event_time_columns` from a mapping unit -> event period, so a design can build
 several kinds of events (e.g. entries and exits) on the same rows.
 """
 
@@ -36,7 +36,7 @@ __all__ = [
 
 #: ``reference="pre"``: every pre-event period (e < 0) pooled into the reference
 POOLED = "pre"
-#: the kind of event :func:`event_time_indicators` builds
+#: the kind of event `event_time_indicators` builds
 EVENT = "event"
 
 
@@ -217,7 +217,7 @@ def build_indicators(
     tname: str,
     label: Callable[[int, int, int], str] = bin_label,
 ) -> dict[str, Any]:
-    """The fields of :class:`EventIndicators` for several kinds of events on ``frame``."""
+    """The fields of `EventIndicators` for several kinds of events on ``frame``."""
     columns: dict[str, np.ndarray] = {}
     tests: dict[str, np.ndarray] = {}
     bins: list[dict[str, Any]] = []

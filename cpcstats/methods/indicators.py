@@ -33,7 +33,7 @@ def as_frame(panel: Panel | pd.DataFrame) -> pd.DataFrame:
 def attach_columns(frame: pd.DataFrame, columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """``frame`` (new 0..n-1 index) with ``columns`` appended; its attrs are kept.
 
-    Raises :class:`SpecError` when a new column name is already in ``frame``.
+    Raises `SpecError` when a new column name is already in ``frame``.
     """
     clash = [c for c in columns if c in frame.columns]
     if clash:

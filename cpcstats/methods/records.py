@@ -37,7 +37,7 @@ def plain(value: Any, *, nonfinite_as_none: bool = False) -> Any:
 
 
 def plain_records(frame: pd.DataFrame, *, nonfinite_as_none: bool = False) -> list[dict[str, Any]]:
-    """The rows of ``frame`` as dictionaries of plain values (see :func:`plain`)."""
+    """The rows of ``frame`` as dictionaries of plain values (see `plain`)."""
     return [
         {k: plain(v, nonfinite_as_none=nonfinite_as_none) for k, v in row.items()}
         for row in frame.to_dict(orient="records")

@@ -2,12 +2,12 @@
 
 A multiverse file (``models/multiverse/ruling_premium.toml``; a subfolder, because every
 ``models/*.toml`` is read as model specifications) declares dimensions with options, the
-exclusions and the quantity of interest; :func:`run_multiverse` expands and fits them on
-any executor of :mod:`cpcstats.execution`, resuming from the results file, and
-:func:`write_outputs` draws the specification curve (Simonsohn, Simmons & Nelson 2020),
-the leave-one-out influence figure and the summary table; :func:`run_inference` refits a
+exclusions and the quantity of interest; `run_multiverse` expands and fits them on
+any executor of `cpcstats.execution`, resuming from the results file, and
+`write_outputs` draws the specification curve (Simonsohn, Simmons & Nelson 2020),
+the leave-one-out influence figure and the summary table; `run_inference` refits a
 subset on panels with the treatment permuted within strata (SSN's joint inference) and
-:func:`write_inference` writes its table, figure and JSON.
+`write_inference` writes its table, figure and JSON.
 """
 
 from __future__ import annotations

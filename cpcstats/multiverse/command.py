@@ -1,6 +1,6 @@
 """``cpcstats multiverse FILE``: expand, fit (resuming), and write results, figure, table.
 
-Why the heavy imports are inside :func:`run`: the command line builds every parser at
+Why the heavy imports are inside `run`: the command line builds every parser at
 start, and ``cpcstats --help`` must not import the estimation stack or Dask.
 """
 

@@ -3,8 +3,8 @@
 Why a file of its own (not a list of ``[[model]]`` tables): a specification curve of a
 thousand models is the product of a few choices, and reviewers ask about the choices, not
 the models.  Nothing a user writes is executed: formulas and sample filters go through
-:mod:`cpcstats.formula` and :mod:`cpcstats.spec` exactly as in ``models/*.toml``, and an
-option can only set the keys listed in :data:`OPTION_KEYS`.
+`cpcstats.formula` and `cpcstats.spec` exactly as in ``models/*.toml``, and an
+option can only set the keys listed in `OPTION_KEYS`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Panel construction as composable verbs (in the spirit of peacesciencer).
 
 ``country_year(study)`` and ``party_year(study)`` compose the verbs below;
-each verb takes a :class:`Panel` and returns a new one with columns added and
-its own :class:`StageAccount` appended, so a panel always carries the record
+each verb takes a `Panel` and returns a new one with columns added and
+its own `StageAccount` appended, so a panel always carries the record
 of what went into it and what was left out::
 
     panel = create_country_years(study).pipe(add_contact_counts, study)

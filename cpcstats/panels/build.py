@@ -1,4 +1,4 @@
-"""Country-year and party-year panels built from a :class:`~cpcstats.study.Study`.
+"""Country-year and party-year panels built from a `cpcstats.study.Study`.
 
 Every verb is a pure function ``(Panel, Study) -> Panel``.  Counting verbs
 account for each contact event: it lands in exactly one panel row, or it is
@@ -38,8 +38,8 @@ COUNT_COLUMNS = (
 class Panel:
     """A panel data frame plus the accounting of how it was built.
 
-    Made by :func:`cpcstats.party_year` and :func:`cpcstats.country_year`; pass it to
-    :func:`cpcstats.fit`.  Why the accounts travel with the data: every contact event
+    Made by `cpcstats.party_year` and `cpcstats.country_year`; pass it to
+    `cpcstats.fit`.  Why the accounts travel with the data: every contact event
     lands in one row or is dropped with a reason, and reports print that ledger.
     Frozen: a verb returns a new panel instead of changing this one.
 
@@ -265,7 +265,7 @@ def country_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) 
     Parameters
     ----------
     study : Study
-        A loaded study (:func:`cpcstats.load_study`).
+        A loaded study (`cpcstats.load_study`).
     lags : dict of str to sequence of int, optional
         Columns to lag and by how many years, e.g. ``{"ruling": [1]}`` adds
         ``ruling_lag1`` (the unit's value a year earlier; NA when that year is absent).
@@ -424,7 +424,7 @@ def party_year(study: Study, *, lags: dict[str, Sequence[int]] | None = None) ->
     study : Study
         A loaded study with ``[parties]`` and ``[party_status]``.
     lags : dict of str to sequence of int, optional
-        Columns to lag and by how many years, as in :func:`country_year` (the party's
+        Columns to lag and by how many years, as in `country_year` (the party's
         value a year earlier).
 
     Returns

@@ -2,9 +2,9 @@
 
 A coder of the ID-CPC news items writes "Communist Party of Vietnam (CPV)",
 "Vietnamese Communist Party" or "Japan's New Komeito"; the register
-(:func:`cpcstats.adapters.read_partyfacts`) knows these parties under
+(`cpcstats.adapters.read_partyfacts`) knows these parties under
 "DCVN" / "Communist Party of Vietnam" and "K" / "Clean Government Party / New
-Komeito".  :func:`match_party_names` links the two, *within the input's
+Komeito".  `match_party_names` links the two, *within the input's
 country only*, and says for every input how it did so.
 
 Rules, in order; the first that yields candidates decides:
@@ -17,9 +17,9 @@ Rules, in order; the first that yields candidates decides:
    also split at " / " (Party Facts lists alternatives so) and with language
    prefixes ("Vietnamese: ...") and square-bracketed optional words
    ("[Rikken] Jiyuto") resolved both ways.
-3. **normalised** -- equality after :func:`normalise` (case, accents,
+3. **normalised** -- equality after `normalise` (case, accents,
    punctuation, "&" -> "and", a leading "the", a leading possessive of the
-   country such as "Japan's"), or of the *core* form (:func:`core_form`:
+   country such as "Japan's"), or of the *core* form (`core_form`:
    also without the words "party", "of", "the", "and" and without the
    country's own name and adjective), or a parenthesised abbreviation in the
    input ("(CPV)") equal to a short name or to the initials of an English
@@ -29,10 +29,10 @@ Rules, in order; the first that yields candidates decides:
    parties it fits (it abbreviates the party or begins words
    of one of its names) remain candidates, so "Communist Party of India
    (Marxist)" never falls back to the Communist Party of India.
-4. **fuzzy** -- :func:`similarity` of the core forms (difflib's ratio of the
+4. **fuzzy** -- `similarity` of the core forms (difflib's ratio of the
    sorted core tokens, 0..1); the best candidate is taken only when its
-   score is at least ``threshold`` (default :data:`FUZZY_THRESHOLD`) *and*
-   beats the runner-up by :data:`FUZZY_MARGIN`.
+   score is at least ``threshold`` (default `FUZZY_THRESHOLD`) *and*
+   beats the runner-up by `FUZZY_MARGIN`.
 
 Nothing is taken silently: when a rule yields several parties the input is
 ``ambiguous`` (candidates listed), and a best fuzzy score below the threshold
@@ -43,10 +43,10 @@ candidate does (a party founded later or dissolved earlier cannot be meant).
 Party Facts' technical entries ("other", "independent", ...) are never
 candidates.
 
-Layout: :mod:`~cpcstats.party_names.text` (the text forms both sides are
-folded to), :mod:`~cpcstats.party_names.index` (the register with every name
-form), :mod:`~cpcstats.party_names.report` (outcomes and thresholds) and
-:mod:`~cpcstats.party_names.match` (the rules).  Import from this package.
+Layout: `cpcstats.party_names.text` (the text forms both sides are
+folded to), `cpcstats.party_names.index` (the register with every name
+form), `cpcstats.party_names.report` (outcomes and thresholds) and
+`cpcstats.party_names.match` (the rules).  Import from this package.
 """
 
 from __future__ import annotations

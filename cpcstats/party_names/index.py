@@ -1,6 +1,6 @@
 """The Party Facts register as the matcher reads it: each party with every name form.
 
-Built once per register (:class:`PartyIndex`) so that matching thousands of
+Built once per register (`PartyIndex`) so that matching thousands of
 names does not fold the register's names again for each.
 """
 

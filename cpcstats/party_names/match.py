@@ -1,7 +1,7 @@
-"""The matching rules: overrides, exact, normalised, fuzzy (see :mod:`cpcstats.party_names`).
+"""The matching rules: overrides, exact, normalised, fuzzy (see `cpcstats.party_names`).
 
-:func:`match_one` applies the rules in order to one (name, ISO3) and stops at
-the first that yields candidates; :func:`match_party_names` runs it over many
+`match_one` applies the rules in order to one (name, ISO3) and stops at
+the first that yields candidates; `match_party_names` runs it over many
 inputs with one index, one override table and a cache of identical inputs.
 """
 
@@ -259,12 +259,12 @@ def match_party_names(
     overrides: Mapping[str, int] | None = None,
     threshold: float = FUZZY_THRESHOLD,
 ) -> PartyMatchReport:
-    """Match each (party name, ISO3) to a Party Facts id; one :class:`PartyMatch` per input.
+    """Match each (party name, ISO3) to a Party Facts id; one `PartyMatch` per input.
 
     ``pairs`` is an iterable of ``(name, iso3)`` or a frame with columns
     ``party_name`` and ``iso3`` (and optionally ``year``).  ``register`` is
-    the table of :func:`~cpcstats.adapters.read_partyfacts` (or a
-    :class:`PartyIndex` built from it, to reuse).  ``years`` (aligned with
+    the table of `cpcstats.adapters.read_partyfacts` (or a
+    `PartyIndex` built from it, to reuse).  ``years`` (aligned with
     ``pairs``) sets aside parties not active in that year.  Identical inputs
     are matched once.
     """

@@ -1,4 +1,4 @@
-"""What the matcher did with each input: :class:`PartyMatch` and :class:`PartyMatchReport`.
+"""What the matcher did with each input: `PartyMatch` and `PartyMatchReport`.
 
 The vocabulary of outcomes (``HOW_*``) and the thresholds live here because
 the report states them (``summary`` prints the threshold, ``accepted`` reads
@@ -53,7 +53,7 @@ class PartyMatch:
 
 @dataclass
 class PartyMatchReport:
-    """One :class:`PartyMatch` per input, in input order, plus counts and a text summary."""
+    """One `PartyMatch` per input, in input order, plus counts and a text summary."""
 
     matches: list[PartyMatch] = field(default_factory=list)
     threshold: float = FUZZY_THRESHOLD

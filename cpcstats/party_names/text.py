@@ -1,9 +1,9 @@
 """Text forms of party names: the spellings and folded forms the matcher compares.
 
-Why a module of its own: the rules of :mod:`cpcstats.party_names` compare
+Why a module of its own: the rules of `cpcstats.party_names` compare
 names in several forms (as written, normalised, core words, initials,
 letters only), and the register's names are expanded into their spellings
-once, when :class:`~cpcstats.party_names.index.PartyIndex` is built; both
+once, when `cpcstats.party_names.index.PartyIndex` is built; both
 sides must fold text the same way, so the folding lives in one place.
 """
 

@@ -1,7 +1,7 @@
 """The replication: study -> panels -> models -> tables, figures, results and manifest.
 
 What is produced is configured in a TOML file (``replication.toml``; the package ships a
-copy with the specifications it names, see :data:`PROJECT_DIR`): which models (by name,
+copy with the specifications it names, see `PROJECT_DIR`): which models (by name,
 from the specification folder) go into which table, and which go into the coefficient
 figure.  A model that fails is reported with its reason and the replication goes on; the
 caller learns from ``ReplicationResult.failed`` (the CLI's exit code) that something
@@ -12,16 +12,16 @@ into a staging folder inside it and swaps its files in only when it completes; f
 the previous run's manifest that this run did not write are deleted (or moved to
 ``.stale/`` when edited since); the manifest lists exactly this run's files and their
 SHA-256; files cpcstats never wrote are never touched.  The mechanics and reasons are in
-:class:`cpcstats.outputs.OutputFolder`.  Names from the configuration become file names,
+`cpcstats.outputs.OutputFolder`.  Names from the configuration become file names,
 so they are checked to be plain names when it is read, and the writer refuses any path
 outside the output folder as a last line of defence.
 
-One module per job: :mod:`~cpcstats.replicate.project` (the packaged project files and
-``cpcstats init``), :mod:`~cpcstats.replicate.config` (``replication.toml``),
-:mod:`~cpcstats.replicate.stages` (study, panels, models, designs),
-:mod:`~cpcstats.replicate.writers` and :mod:`~cpcstats.replicate.published` (tables and
-figures), :mod:`~cpcstats.replicate.records` (``results.json``, ``manifest.json``) and
-:mod:`~cpcstats.replicate.run` (the run in order).
+One module per job: `cpcstats.replicate.project` (the packaged project files and
+``cpcstats init``), `cpcstats.replicate.config` (``replication.toml``),
+`cpcstats.replicate.stages` (study, panels, models, designs),
+`cpcstats.replicate.writers` and `cpcstats.replicate.published` (tables and
+figures), `cpcstats.replicate.records` (``results.json``, ``manifest.json``) and
+`cpcstats.replicate.run` (the run in order).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Why one module: the library itself must not know a repository's layout.  Everything the
 replication reads by default (``replication.toml``, ``published.toml``, the model
 specifications) ships in ``cpcstats/project/`` and is found from here; a user's project
-folder is found from its study file (:func:`cpcstats.replicate.config.default_config`).
+folder is found from its study file (`cpcstats.replicate.config.default_config`).
 """
 
 from __future__ import annotations

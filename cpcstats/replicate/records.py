@@ -50,7 +50,7 @@ def results_record(
 
 
 def _portable_stages(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stage records with the file paths in their notes shown as :func:`display_path` does.
+    """Stage records with the file paths in their notes shown as `display_path` does.
 
     Why: the notes name the file a stage read (``source``, ``dictionary``) as an absolute
     path, so the same run from two checkouts of the package wrote different manifests.

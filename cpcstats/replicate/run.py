@@ -39,14 +39,14 @@ def replicate(
 ) -> ReplicationResult:
     """Run the whole replication and write everything into ``out``.
 
-    ``config`` None means :func:`default_config` of the study (the packaged configuration
+    ``config`` None means `default_config` of the study (the packaged configuration
     for the demo, so the same call works from any folder).
 
     ``out`` is owned by this run while it lasts (a second run into it refuses) and
     changes only if the run completes: the files are written aside and swapped in, files
     of the previous run that this run did not write are removed (edited ones moved to
     ``out/.stale/``), and the manifest lists exactly this run's files (see
-    :mod:`cpcstats.outputs`).  Files in ``out`` that no manifest lists are never touched.
+    `cpcstats.outputs`).  Files in ``out`` that no manifest lists are never touched.
 
     Parameters
     ----------

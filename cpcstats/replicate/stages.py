@@ -1,6 +1,6 @@
 """The replication's computing stages: the study, its panels, the models, the designs.
 
-Each stage adds to one :class:`ReplicationResult` and reports through ``progress``; a
+Each stage adds to one `ReplicationResult` and reports through ``progress``; a
 model or design that fails is recorded with its reason and the run goes on (the caller
 learns from ``ReplicationResult.failed`` that something failed).
 """

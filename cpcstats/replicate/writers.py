@@ -1,7 +1,7 @@
 """The replication's presentation stages: model tables, diagnostics, figures, topics.
 
-Each writer takes what the computing stages produced (:mod:`cpcstats.replicate.stages`)
-and returns the files it wrote, through :func:`cpcstats.reporting.write.write_table` (so
+Each writer takes what the computing stages produced (`cpcstats.replicate.stages`)
+and returns the files it wrote, through `cpcstats.reporting.write.write_table` (so
 every table format the configuration asks for is written) and the figure functions.
 """
 

@@ -1,8 +1,8 @@
 """The diagnostics table as readers see it: values and p-values as text, then a table.
 
-Why in reporting: :func:`cpcstats.diagnostics.diagnostics_table` computes (tests and their
+Why in reporting: `cpcstats.diagnostics.diagnostics_table` computes (tests and their
 decisions) and returns numbers; how they are printed (``<0.001``, thousands separators) is
-decided here, with the rest of the formatting (:mod:`cpcstats.reporting.format`).
+decided here, with the rest of the formatting (`cpcstats.reporting.format`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def diagnostics_stats_table(
     notes: Sequence[str] = (),
     simulated: bool = False,
 ) -> SimpleTable:
-    """The table of :func:`cpcstats.diagnostics.diagnostics_table`'s frame, ready to write."""
+    """The table of `cpcstats.diagnostics.diagnostics_table`'s frame, ready to write."""
     return stats_table(
         diagnostics_display(frame), title=title, label=label, notes=notes, simulated=simulated
     )

@@ -1,7 +1,7 @@
 """Publication figures: yearly contact series and IRR coefficient plots.
 
 The look, canvas, simulated-data mark and deterministic saving are those of
-:mod:`cpcstats.reporting.style` (re-exported here: ``SIMULATED_MARK`` and ``save_figure``
+`cpcstats.reporting.style` (re-exported here: ``SIMULATED_MARK`` and ``save_figure``
 have always been importable from this module).
 """
 

@@ -8,12 +8,12 @@ typographic minus ``−`` (U+2212) becomes ``$-$`` in LaTeX and stays ``−`` el
 
 Public API:
 
-* :func:`format_number` — fixed decimals, ``NA`` for missing, no ``-0.000``;
-* :func:`format_signed` — fixed decimals with a typographic minus, ``—`` when not finite;
-* :func:`format_compact` — fixed decimals with separators, significant digits from 1e6 on;
-* :func:`minus_sign` — every ASCII hyphen-minus of a label replaced by ``−``;
-* :func:`format_p_value` — ``< 0.001`` (or ``<0.001``) instead of a misleading ``0.000``;
-* :func:`star_string`, :func:`star_legend` — significance stars and their legend.
+* `format_number` — fixed decimals, ``NA`` for missing, no ``-0.000``;
+* `format_signed` — fixed decimals with a typographic minus, ``—`` when not finite;
+* `format_compact` — fixed decimals with separators, significant digits from 1e6 on;
+* `minus_sign` — every ASCII hyphen-minus of a label replaced by ``−``;
+* `format_p_value` — ``< 0.001`` (or ``<0.001``) instead of a misleading ``0.000``;
+* `star_string`, `star_legend` — significance stars and their legend.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def minus_sign(value: object) -> str:
 def format_signed(value: float, digits: int = 3, *, missing: str = MISSING) -> str:
     """Fixed decimals with a typographic minus; ``missing`` (``—``) for NaN or infinity.
 
-    Unlike :func:`format_number` a rounded ``-0.000`` keeps its sign, as the design notes
+    Unlike `format_number` a rounded ``-0.000`` keeps its sign, as the design notes
     always printed it.
     """
     return minus_sign(f"{value:.{digits}f}") if np.isfinite(value) else missing

@@ -7,7 +7,7 @@ hanging the bars moves the comparison to the zero line: a bar ending below 0
 means the model under-predicts that count (typically k = 0 for a Poisson fit to
 data with excess zeros), one ending above 0 that it over-predicts it.  The
 figure helpers (style, canvas, watermark, deterministic saving) are those of
-:mod:`cpcstats.reporting.style`.
+`cpcstats.reporting.style`.
 """
 
 from __future__ import annotations
@@ -124,10 +124,10 @@ def plot_rootogram(
     simulated: bool,
     title: str | None = None,
 ) -> list[Path]:
-    """Draw the hanging rootogram of a model (or of :func:`rootogram_data` output).
+    """Draw the hanging rootogram of a model (or of `rootogram_data` output).
 
     The last bar is the pooled upper tail when the data come from
-    :func:`~cpcstats.diagnostics.rootogram_data`.  The simulated-data watermark is
+    `cpcstats.diagnostics.rootogram_data`.  The simulated-data watermark is
     drawn when ``simulated`` is true or the model was fitted on simulated data, so
     demo numbers cannot pass as results.  Returns the written ``[pdf, png]`` paths.
     """

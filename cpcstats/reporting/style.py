@@ -3,7 +3,7 @@
 Public so that every module drawing a figure (reporting's own plots, the designs, the topic
 figure) uses one style instead of reaching into another module's private helpers.
 
-Figures are drawn on bare :class:`matplotlib.figure.Figure` objects with the Agg canvas,
+Figures are drawn on bare `matplotlib.figure.Figure` objects with the Agg canvas,
 never through ``pyplot``: nothing is registered globally (so there is nothing left open to
 leak) and importing this module does not switch the backend of a user's notebook.  The theme
 is seaborn's inside ``rc_context`` so the caller's rcParams are restored afterwards.  Every

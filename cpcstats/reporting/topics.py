@@ -1,6 +1,6 @@
 """The topic counts as a table and a figure: ``topics_yearly.{tex,md,csv}`` and ``.{pdf,png}``.
 
-Why in reporting: counting texts (:mod:`cpcstats.topics`) is done while panels are built,
+Why in reporting: counting texts (`cpcstats.topics`) is done while panels are built,
 below them; writing the yearly table and figure uses the tables, the figure style and the
 writer of this package.  Keeping the two apart lets the package graph go one way
 (topics -> panels -> ... -> reporting).

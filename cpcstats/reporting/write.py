@@ -4,7 +4,7 @@ Why here and not in a design: every producer of tables (the replication's model 
 designs, the topic counts, the diagnostics) writes them the same way, so the choice of
 formats is made once.  A run writes LaTeX and Markdown unless its configuration asks for
 other formats (``formats = ["tex", "md", "html"]`` in the replication configuration); the
-replication sets the run's formats with :func:`table_formats`, and :func:`write_table`
+replication sets the run's formats with `table_formats`, and `write_table`
 uses them, so the designs need no extra parameter to honour the configuration.
 """
 
@@ -33,13 +33,13 @@ __all__ = [
 
 class RenderableTable(Protocol):
     """What a table needs to be written: its layout (every table type in
-    :mod:`cpcstats.reporting.tables` has one); the renderers do the rest."""
+    `cpcstats.reporting.tables` has one); the renderers do the rest."""
 
     def layout(self) -> Layout: ...
 
 
 #: file suffix -> renderer: the one registry of table formats
-#: (:data:`cpcstats.reporting.tables.render.RENDERERS`, the same mapping).
+#: (`cpcstats.reporting.tables.render.RENDERERS`, the same mapping).
 TABLE_FORMATS: dict[str, Renderer] = RENDERERS
 DEFAULT_FORMATS: tuple[str, ...] = ("tex", "md")
 
@@ -75,7 +75,7 @@ def current_formats() -> tuple[str, ...]:
 
 @contextmanager
 def table_formats(formats: Sequence[str]) -> Iterator[tuple[str, ...]]:
-    """Within the block, :func:`write_table` writes ``formats`` (restored on exit)."""
+    """Within the block, `write_table` writes ``formats`` (restored on exit)."""
     token = _FORMATS.set(check_formats(formats))
     try:
         yield _FORMATS.get()
@@ -88,7 +88,7 @@ def write_table(
 ) -> list[Path]:
     """Write a table as ``out/tables/<stem>.<format>`` for each format, in order.
 
-    ``formats`` defaults to the run's (:func:`table_formats`), which is ``.tex`` then ``.md``
+    ``formats`` defaults to the run's (`table_formats`), which is ``.tex`` then ``.md``
     unless the configuration asked for others.  Returns the written paths.
     """
     chosen = current_formats() if formats is None else check_formats(formats)

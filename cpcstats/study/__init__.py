@@ -5,12 +5,12 @@ that names the input files and how their columns map onto the data contract.
 Relative paths resolve against the TOML file's own folder.  Loading reads and
 checks everything once; panels and models then work on the clean tables.
 
-The package: :mod:`~cpcstats.study.model` (the :class:`Study`),
-:mod:`~cpcstats.study.config` (the study file's keys and their checks),
-:mod:`~cpcstats.study.mapping` (renames, recodes, defaults, derived columns),
-:mod:`~cpcstats.study.contacts` (window, dedupe and party rules),
-:mod:`~cpcstats.study.sources` (adapters, V-Party status, truth, published figures) and
-:mod:`~cpcstats.study.load` (:func:`load_study`, the steps in order).
+The package: `cpcstats.study.model` (the `Study`),
+`cpcstats.study.config` (the study file's keys and their checks),
+`cpcstats.study.mapping` (renames, recodes, defaults, derived columns),
+`cpcstats.study.contacts` (window, dedupe and party rules),
+`cpcstats.study.sources` (adapters, V-Party status, truth, published figures) and
+`cpcstats.study.load` (`load_study`, the steps in order).
 """
 
 from __future__ import annotations

@@ -286,7 +286,7 @@ def _check_config(config: dict[str, Any], file: str) -> None:
 
 
 def _check_study(config: dict[str, Any], *, file: str) -> None:
-    """``[study]``: a table with both window years, years in :data:`YEAR_RANGE`, in order."""
+    """``[study]``: a table with both window years, years in `YEAR_RANGE`, in order."""
     meta = config.get("study", {})
     if not isinstance(meta, dict):
         raise SpecError(
@@ -336,7 +336,7 @@ def _check_party_status_source(config: dict[str, Any], *, file: str) -> None:
 
 
 def _check_simple_sections(config: dict[str, Any], *, file: str) -> None:
-    """The plain key tables of :data:`SIMPLE_SECTIONS`: each a table, its keys typed."""
+    """The plain key tables of `SIMPLE_SECTIONS`: each a table, its keys typed."""
     for key, schema in SIMPLE_SECTIONS.items():
         section = config.get(key)
         if section is None:
@@ -407,7 +407,7 @@ def _check_country_rules(countries: dict[str, Any], *, file: str) -> None:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    """The study file's TOML, read through :func:`cpcstats.tomlio.load_toml` (a folder, a
+    """The study file's TOML, read through `cpcstats.tomlio.load_toml` (a folder, a
     FIFO, a device or a link loop is a SpecError, never a hang) and checked key by key."""
     if not os.path.lexists(path):
         raise SpecError(

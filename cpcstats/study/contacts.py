@@ -1,7 +1,7 @@
 """Study-level rules on the normalised contacts and party tables: the study window, the
 dedupe rule, a party contact's country and party ids the parties table does not know.
 
-Each rule returns a :class:`~cpcstats.accounting.StageAccount`, so that every row a rule
+Each rule returns a `cpcstats.accounting.StageAccount`, so that every row a rule
 drops is counted in the study's ledger.
 """
 

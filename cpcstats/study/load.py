@@ -1,4 +1,4 @@
-"""``load_study``: a study file read, checked and turned into a :class:`Study`, step by step.
+"""``load_study``: a study file read, checked and turned into a `Study`, step by step.
 
 The steps run in a fixed order (config, contacts, parties, covariate sources, party status,
 the study's own covariates, reference tables, truth and published figures) because the
@@ -297,7 +297,7 @@ class _Loader:
 
 
 def load_study(study: str | Path = DEMO) -> Study:
-    """Load the demo (``"demo"``) or a study TOML file into a checked :class:`Study`.
+    """Load the demo (``"demo"``) or a study TOML file into a checked `Study`.
 
     Why everything at once: every input (contacts, parties, party status, covariate
     sources, reference tables) is read, mapped onto the data contract, harmonised and
@@ -363,7 +363,7 @@ def _study(
     load: _Loader,
     **extra: Any,
 ) -> Study:
-    """The :class:`Study` of a finished load: ``[study]`` facts, tables and records."""
+    """The `Study` of a finished load: ``[study]`` facts, tables and records."""
     meta = config.get("study", {})
     records = {
         "inputs": load.inputs,

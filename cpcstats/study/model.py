@@ -1,4 +1,4 @@
-"""The :class:`Study` a loaded study file becomes, and where the embedded demo lives.
+"""The `Study` a loaded study file becomes, and where the embedded demo lives.
 
 Kept apart from the loader so that panels, designs and reports can name the type without
 pulling in the checks and readers.
@@ -24,8 +24,8 @@ DEMO = "demo"
 class Study:
     """Clean input tables of one study, plus where they came from.
 
-    Made by :func:`cpcstats.load_study`, read by the panel builders
-    (:func:`cpcstats.party_year`, :func:`cpcstats.country_year`) and the reports.
+    Made by `cpcstats.load_study`, read by the panel builders
+    (`cpcstats.party_year`, `cpcstats.country_year`) and the reports.
     Why one object with its records: a report can say which files were read, how
     many rows each step dropped and whether the data are SIMULATED, without
     reading anything again.

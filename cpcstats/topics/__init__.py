@@ -1,14 +1,14 @@
 """Content analysis of contact reports: dictionary topics, tagging, yearly counts.
 
-* :func:`load_dictionary` — a topic dictionary (TOML, user-editable) checked and compiled.
-* :func:`tag_texts` — 0/1 per topic for every text (vectorised regular expressions).
-* :func:`tag_contacts` — the study's contacts tagged, per news item or per contact.
-* :func:`yearly_topics` — yearly counts and shares per topic (the study's Figures 6-8).
-* :func:`add_topic_counts` — ``contacts_<topic>`` columns on a country-year or party-year
+* `load_dictionary` — a topic dictionary (TOML, user-editable) checked and compiled.
+* `tag_texts` — 0/1 per topic for every text (vectorised regular expressions).
+* `tag_contacts` — the study's contacts tagged, per news item or per contact.
+* `yearly_topics` — yearly counts and shares per topic (the study's Figures 6-8).
+* `add_topic_counts` — ``contacts_<topic>`` columns on a country-year or party-year
   panel, so a model can use e.g. ``contacts_belt_and_road`` as its outcome.
 
-The yearly table and figure (:func:`~cpcstats.reporting.topics.write_topic_outputs`,
-:func:`~cpcstats.reporting.topics.plot_yearly_topics`) live in :mod:`cpcstats.reporting.topics`:
+The yearly table and figure (`cpcstats.reporting.topics.write_topic_outputs`,
+`cpcstats.reporting.topics.plot_yearly_topics`) live in `cpcstats.reporting.topics`:
 this package only counts, below the panels that use it.
 """
 

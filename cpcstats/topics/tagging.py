@@ -1,6 +1,6 @@
 """Tagging contact reports with dictionary topics, and counting them by year and panel cell.
 
-Counting only: the yearly table and figure are written by :mod:`cpcstats.reporting.topics`,
+Counting only: the yearly table and figure are written by `cpcstats.reporting.topics`,
 so this module imports nothing from reporting, designs or panels (panels call it).
 
 Counting rule (``unit``), stated in every output because the two answer different
@@ -14,7 +14,7 @@ questions:
   columns ``contacts_<topic>`` always use this rule (they are contact counts).
 
 Matching uses vectorised regular expressions on Arrow strings with RE2 only
-(:mod:`cpcstats.saferegex`: linear time in the text, so no pattern can hang on a long
+(`cpcstats.saferegex`: linear time in the text, so no pattern can hang on a long
 report; patterns RE2 cannot run were refused when the dictionary was loaded),
 case-insensitive, on the text after the topic's exclusions have been blanked out.
 """
@@ -37,7 +37,7 @@ _P = TypeVar("_P", bound="PanelLike")
 
 
 class PanelLike(Protocol):
-    """What :func:`add_topic_counts` needs of a panel (:class:`cpcstats.panels.Panel` has it).
+    """What `add_topic_counts` needs of a panel (`cpcstats.panels.Panel` has it).
 
     Why a protocol: panels call the counting here when they are built, so topics sits
     below panels and must not import them (the package graph goes one way).

@@ -1,24 +1,24 @@
 r"""Publication tables: regression and descriptive tables as layout data, one renderer per format.
 
-The layout is built once as data (:class:`Cell`, :class:`Row`, :class:`Block`,
-:class:`Note`, :class:`Layout`) and handed to one renderer per format, registered in
-:data:`~cpcstats.reporting.tables.render.RENDERERS` (LaTeX, Markdown, HTML; the DataFrame
-renderer is :meth:`LayoutTable.to_frame`).  Numbers stay semantic until the last step,
-formatted by :mod:`cpcstats.reporting.format`, so every format shows the same figures with
+The layout is built once as data (`Cell`, `Row`, `Block`,
+`Note`, `Layout`) and handed to one renderer per format, registered in
+`cpcstats.reporting.tables.render.RENDERERS` (LaTeX, Markdown, HTML; the DataFrame
+renderer is `LayoutTable.to_frame`).  Numbers stay semantic until the last step,
+formatted by `cpcstats.reporting.format`, so every format shows the same figures with
 its own typography and the output is byte-identical for identical input.
 
 Modules, in the order data flows:
 
-* :mod:`.terms` — readable labels of patsy terms, model parts;
-* :mod:`.layout` — the layout data; :mod:`.text` — cleaning and escaping for each format;
-* :mod:`.model_table` (:func:`table`), :mod:`.gof` (statistics rows as data),
-  :mod:`.notes` (the notes under a regression table), :mod:`.stats_table`
-  (:func:`stats_table`, :class:`SimpleTable`, :class:`BlockTable`);
-* :mod:`.render_latex`, :mod:`.render_markdown`, :mod:`.render_html`, :mod:`.render_frame`,
-  and :mod:`.render` (the registry); :mod:`.base` (the ``to_*`` methods every table has).
+* `.terms` — readable labels of patsy terms, model parts;
+* `.layout` — the layout data; `.text` — cleaning and escaping for each format;
+* `.model_table` (`table`), `.gof` (statistics rows as data),
+  `.notes` (the notes under a regression table), `.stats_table`
+  (`stats_table`, `SimpleTable`, `BlockTable`);
+* `.render_latex`, `.render_markdown`, `.render_html`, `.render_frame`,
+  and `.render` (the registry); `.base` (the ``to_*`` methods every table has).
 
 Text safety and the LaTeX engines (pdflatex for Latin text, lualatex with
-:data:`UNICODE_PREAMBLE` otherwise) are described in :mod:`.text`.
+`UNICODE_PREAMBLE` otherwise) are described in `.text`.
 """
 
 from __future__ import annotations

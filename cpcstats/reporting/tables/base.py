@@ -14,11 +14,11 @@ __all__ = ["LayoutTable"]
 
 
 class LayoutTable:
-    """Base of every table: subclasses build a :class:`Layout` in ``_layout``.
+    """Base of every table: subclasses build a `Layout` in ``_layout``.
 
     Why a base class and not free functions only: notebooks show a table through
     ``_repr_html_`` and callers write ``tab.to_latex(path)``; every method goes through
-    the renderer registry (:data:`~cpcstats.reporting.tables.render.RENDERERS`).
+    the renderer registry (`cpcstats.reporting.tables.render.RENDERERS`).
     """
 
     def _layout(self) -> Layout:  # pragma: no cover - implemented by subclasses
@@ -44,7 +44,7 @@ class LayoutTable:
         """booktabs LaTeX in a ``table`` float; needs only ``\\usepackage{booktabs}``.
 
         With non-Latin text the file starts with a comment naming lualatex and
-        :data:`~cpcstats.reporting.tables.text.UNICODE_PREAMBLE`; Latin text compiles with
+        `cpcstats.reporting.tables.text.UNICODE_PREAMBLE`; Latin text compiles with
         pdflatex.
 
         Parameters

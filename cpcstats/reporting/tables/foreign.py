@@ -1,7 +1,7 @@
-"""Models fitted with statsmodels or pyfixest, read into the layout of :func:`cpcstats.table`.
+"""Models fitted with statsmodels or pyfixest, read into the layout of `cpcstats.table`.
 
 Why an adapter, not a second table builder: each foreign result is converted once into a
-:class:`~cpcstats.estimation.results.FitResult` (coefficients, standard errors, p-values,
+`cpcstats.estimation.results.FitResult` (coefficients, standard errors, p-values,
 N, log-likelihood, AIC, variance label), so the coefficient cells, statistics rows and
 notes are made by the same code as for cpcstats' own models and a publication table can
 mix them.  Neither library is imported here: objects are recognised by the module their
@@ -21,7 +21,7 @@ from cpcstats.estimation.results import FitResult
 
 __all__ = ["SUPPORTED", "ForeignFit", "as_fit_result"]
 
-#: What :func:`as_fit_result` accepts, for the error message.
+#: What `as_fit_result` accepts, for the error message.
 SUPPORTED = (
     "cpcstats FitResult, statsmodels results (GLM, discrete count and OLS models: params, "
     "bse, pvalues, nobs, llf, aic) and pyfixest Feols/Fepois objects"
@@ -183,7 +183,7 @@ def as_fit_result(model: Any) -> FitResult:
     Returns
     -------
     FitResult
-        ``model`` itself, or a :class:`ForeignFit` with the source's estimates.
+        ``model`` itself, or a `ForeignFit` with the source's estimates.
 
     Raises
     ------

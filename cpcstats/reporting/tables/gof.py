@@ -1,7 +1,7 @@
 """Fit statistics under the coefficients, as data (a "gof map" in modelsummary's words).
 
-Why data: a new statistic (BIC, pseudo-R², ...) is one :class:`Statistic` line, not a new
-branch inside :func:`~cpcstats.reporting.tables.model_table.table`; callers may pass their
+Why data: a new statistic (BIC, pseudo-R², ...) is one `Statistic` line, not a new
+branch inside `cpcstats.reporting.tables.model_table.table`; callers may pass their
 own sequence as ``table(..., gof=...)``.
 """
 

@@ -3,7 +3,7 @@
 Why data: keeping numbers as numbers until the last step lets every format show the same
 figures with its own typography (``$-$0.123`` in LaTeX, ``-0.123`` elsewhere) and keeps the
 output byte-identical for identical input.  The renderers (one module per format, listed
-in :mod:`cpcstats.reporting.tables.render`) read only these classes.
+in `cpcstats.reporting.tables.render`) read only these classes.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Regression tables: several fitted models side by side (modelsummary-like).
 
-Extract, then shape: coefficients come from each :class:`FitResult`, the statistics rows
-from the gof map (:mod:`~cpcstats.reporting.tables.gof`), the notes from
-:mod:`~cpcstats.reporting.tables.notes`; the result is layout data that every renderer reads.
+Extract, then shape: coefficients come from each `FitResult`, the statistics rows
+from the gof map (`cpcstats.reporting.tables.gof`), the notes from
+`cpcstats.reporting.tables.notes`; the result is layout data that every renderer reads.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ Entry = tuple[str, str, list[str | None]]
 class RegressionTable(LayoutTable):
     """Side-by-side models: headers, coefficient blocks, statistics block and notes.
 
-    Made by :func:`cpcstats.table`.  Why data, not text: one layout feeds every
+    Made by `cpcstats.table`.  Why data, not text: one layout feeds every
     renderer (LaTeX, Markdown, HTML, a DataFrame), so the formats cannot disagree.
 
     Parameters
@@ -226,7 +226,7 @@ def table(
     model_names: Sequence[str] | None = None,
     gof: Sequence[Statistic] = GOF_MAP,
 ) -> RegressionTable:
-    """Lay out several fitted models side by side as a :class:`RegressionTable`.
+    """Lay out several fitted models side by side as a `RegressionTable`.
 
     Failed or warned fits are flagged in the header (``†``) and in bold notes, and
     simulated estimates carry a bold banner note, so no rendering can lose them.
@@ -235,7 +235,7 @@ def table(
     ----------
     models : sequence of FitResult, statsmodels results or pyfixest Feols/Fepois
         The columns, in order (at least one); other libraries' results are read by
-        :func:`~cpcstats.reporting.tables.foreign.as_fit_result` (their p-values kept).
+        `cpcstats.reporting.tables.foreign.as_fit_result` (their p-values kept).
     irr : bool, default False
         Show exp(b) with delta-method SEs exp(b)·se; the stars still test b = 0.
     coef_map : mapping of str to str, optional
@@ -252,7 +252,7 @@ def table(
     model_names : sequence of str, optional
         Column headers (default: each model's ``name``).
     gof : sequence of Statistic, default GOF_MAP
-        The statistics rows (:data:`~cpcstats.reporting.tables.gof.GOF_MAP`).
+        The statistics rows (`cpcstats.reporting.tables.gof.GOF_MAP`).
 
     Returns
     -------

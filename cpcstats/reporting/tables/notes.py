@@ -1,7 +1,7 @@
 """The notes under a regression table: alarms (simulated data, failed fits, dropped rows)
 and how to read the numbers (standard errors, incidence-rate ratios, stars).
 
-Order matters and is fixed by :func:`model_notes`: alarms first, then reading aids, then
+Order matters and is fixed by `model_notes`: alarms first, then reading aids, then
 the caller's notes.
 """
 

@@ -1,9 +1,9 @@
 """The one registry of table renderers: file suffix -> function from a layout to its text.
 
 Adding an output format is one renderer module (``Layout -> str``) plus one line here;
-:func:`cpcstats.reporting.write.write_table`, the replication's ``formats`` setting and the
+`cpcstats.reporting.write.write_table`, the replication's ``formats`` setting and the
 tables' ``to_*`` methods all read this mapping.  The DataFrame renderer
-(:func:`~cpcstats.reporting.tables.render_frame.render_frame`) returns a frame, not a file,
+(`cpcstats.reporting.tables.render_frame.render_frame`) returns a frame, not a file,
 so it is not a file format here.
 """
 
@@ -32,7 +32,7 @@ RENDERERS: dict[str, Renderer] = {
 
 
 def render(layout: Layout, fmt: str, path: str | Path | None = None) -> str:
-    """The layout in format ``fmt`` (a key of :data:`RENDERERS`), written to ``path`` if given."""
+    """The layout in format ``fmt`` (a key of `RENDERERS`), written to ``path`` if given."""
     try:
         renderer = RENDERERS[fmt]
     except KeyError:

@@ -58,7 +58,7 @@ def render_latex(layout: Layout) -> str:
     """booktabs LaTeX in a ``table`` float.
 
     With non-Latin text the text starts with a comment naming lualatex and
-    :data:`~cpcstats.reporting.tables.text.UNICODE_PREAMBLE`; Latin text compiles with
+    `cpcstats.reporting.tables.text.UNICODE_PREAMBLE`; Latin text compiles with
     pdflatex.
     """
     ncol = column_count(layout)

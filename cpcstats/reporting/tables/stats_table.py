@@ -39,7 +39,7 @@ class SimpleTable(LayoutTable):
 
 @dataclass(frozen=True)
 class BlockTable(SimpleTable):
-    """A :class:`SimpleTable` with several titled blocks (one per part of a design).
+    """A `SimpleTable` with several titled blocks (one per part of a design).
 
     ``body`` is not shown (pass ``Block(())``); ``blocks`` are, in order, each after a rule
     with its title row.

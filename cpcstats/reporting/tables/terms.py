@@ -1,6 +1,6 @@
 """Readable row labels for patsy term names, and the model parts a term belongs to.
 
-Why separate from the table: the coefficient figure (:mod:`cpcstats.reporting.figures`)
+Why separate from the table: the coefficient figure (`cpcstats.reporting.figures`)
 labels its rows exactly as the table does, so both take their labels from here.
 """
 
@@ -22,7 +22,7 @@ COUNT_PART_TITLE = "Count model"
 def split_part(term: str) -> tuple[str, str]:
     """Split ``"inflate:x"`` into ``("inflate", "x")``; mean-equation terms get part ``""``.
 
-    Only the prefixes in :data:`PART_TITLES` count, so an interaction such as
+    Only the prefixes in `PART_TITLES` count, so an interaction such as
     ``ruling:C(fh_status)[T.PF]`` is not mistaken for a model part.
     """
     head, sep, rest = term.partition(":")

@@ -1,6 +1,6 @@
 r"""Text safety for every renderer: cleaning, LaTeX/Markdown/HTML escaping, engine choice.
 
-Every string reaches a renderer through one cleaning step (:func:`clean_text`): control and
+Every string reaches a renderer through one cleaning step (`clean_text`): control and
 format characters are removed and line breaks become spaces, so a caption, note, label or
 cell cannot end a paragraph inside ``\caption`` or break a Markdown row.  Each renderer then
 escapes: LaTeX specials (``\ { } $ % & # _ ^ ~ [ ]``) become text commands so ``\input{...}``
@@ -9,9 +9,9 @@ backslash escapes for emphasis, pipes and raw HTML (``<``, ``>``, ``&``) and lin
 HTML is entity-escaped.
 
 Engines: tables whose text is Latin (ASCII, accented Latin letters, the symbols in
-:data:`LATEX_CHARS`) compile with pdflatex and ``\usepackage{booktabs}``.  Tables with other
+`LATEX_CHARS`) compile with pdflatex and ``\usepackage{booktabs}``.  Tables with other
 scripts (Cyrillic or CJK party names, for example) carry a comment at the top of the ``.tex``
-file and compile with **lualatex** and :data:`UNICODE_PREAMBLE`.
+file and compile with **lualatex** and `UNICODE_PREAMBLE`.
 """
 
 from __future__ import annotations
@@ -119,14 +119,14 @@ def latex_escape(text: str) -> str:
 
     Every character that LaTeX could read as markup (``\\ { } $ % & # _ ^ ~ [ ]``) is
     written as a text command, so no user string can open a group, a command or a
-    ``^^`` character code; control characters are removed first (:func:`clean_text`).
+    ``^^`` character code; control characters are removed first (`clean_text`).
     """
     return "".join(LATEX_CHARS.get(ch, ch) for ch in clean_text(text))
 
 
 # Code points pdflatex typesets with the default (OT1) encoding and utf8 input, measured
 # by compiling each of U+00A0..U+024F alone; everything else above ASCII that
-# :data:`LATEX_CHARS` does not map needs lualatex (see UNICODE_PREAMBLE).
+# `LATEX_CHARS` does not map needs lualatex (see UNICODE_PREAMBLE).
 _PDFLATEX_RANGES = (
     (0x20, 0x7E), (0xA0, 0xAA), (0xAC, 0xBA), (0xBC, 0xCF), (0xD1, 0xDD), (0xDF, 0xEF),
     (0xF1, 0xFD), (0xFF, 0x103), (0x106, 0x10F), (0x112, 0x117), (0x11A, 0x125),
@@ -165,7 +165,7 @@ def unicode_preamble(cjk_font: str = "WenQuanYi Micro Hei", main_font: str = "De
     )
 
 
-#: The default lualatex preamble (see :func:`unicode_preamble`).
+#: The default lualatex preamble (see `unicode_preamble`).
 UNICODE_PREAMBLE = unicode_preamble()
 
 
@@ -210,5 +210,5 @@ def markdown_escape(text: str) -> str:
 
 
 def html_escape(text: object) -> str:
-    """Entity-escaped text for HTML, after :func:`clean_text`."""
+    """Entity-escaped text for HTML, after `clean_text`."""
     return html.escape(clean_text(text))
