@@ -86,3 +86,22 @@ def hurdle():  # type: ignore[no-untyped-def]
     import pandas as pd
 
     return pd.read_csv(REFERENCE / "data" / "hurdle.csv")
+
+
+# The demo's party-year panel and one Poisson fit on it, built once per run for the tests of
+# result shapes (tidy/glance) and of foreign models in tables.
+DEMO_FORMULA = "contacts ~ ruling + left_roots"
+
+
+@pytest.fixture(scope="session")
+def demo_party_year():  # type: ignore[no-untyped-def]
+    import cpcstats
+
+    return cpcstats.party_year(cpcstats.load_study("demo"))
+
+
+@pytest.fixture(scope="session")
+def demo_poisson(demo_party_year):  # type: ignore[no-untyped-def]
+    import cpcstats
+
+    return cpcstats.fit(DEMO_FORMULA, demo_party_year, family="poisson")

@@ -10,18 +10,19 @@ import statsmodels.formula.api as smf
 
 import cpcstats
 from cpcstats.reporting.tables.foreign import ForeignFit, as_fit_result
+from tests.conftest import DEMO_FORMULA
 
-FORMULA = "contacts ~ ruling + left_roots"
-
-
-@pytest.fixture(scope="module")
-def panel() -> cpcstats.Panel:
-    return cpcstats.party_year(cpcstats.load_study("demo"))
+FORMULA = DEMO_FORMULA
 
 
 @pytest.fixture(scope="module")
-def pois(panel):
-    return cpcstats.fit(FORMULA, panel, family="poisson")
+def panel(demo_party_year) -> cpcstats.Panel:  # shared with other tests (conftest)
+    return demo_party_year
+
+
+@pytest.fixture(scope="module")
+def pois(demo_poisson):  # the conftest fit of FORMULA
+    return demo_poisson
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from cpcstats.methods.etwfe import ETWFEResult
-from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
+from cpcstats.reporting.style import finish_figure, new_figure, style
 
 __all__ = ["plot_event_time"]
 
@@ -60,7 +60,4 @@ def plot_event_time(
         ax.set_xlabel("Years since BRI signing (e = year − signing year)")
         ax.set_ylabel("Effect on log expected contacts (95% CI)")
         ax.legend(frameon=False, fontsize=8, loc="upper left")
-        if simulated:
-            mark_simulated(fig)
-        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
-        return save_figure(fig, stem)
+        return finish_figure(fig, stem, simulated=simulated)

@@ -11,7 +11,7 @@ from cpcstats.designs.taiwan_result import EventStudyResult
 from cpcstats.designs.taiwan_sample import AWAY, TO_PRC, bin_label
 from cpcstats.designs.taiwan_table import KIND_LABEL
 from cpcstats.reporting.format import minus_sign
-from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
+from cpcstats.reporting.style import finish_figure, new_figure, style
 
 __all__ = ["plot_event_study"]
 
@@ -108,7 +108,4 @@ def plot_event_study(
         ax.set_xlabel(f"Years since the {what} (e = year − switch year; ends binned)")
         ax.set_ylabel("Effect on log expected contacts (95% CI)")
         ax.legend(frameon=True, framealpha=0.85, fontsize=8, loc="best")
-        if simulated:
-            mark_simulated(fig)
-        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
-        return save_figure(fig, stem)
+        return finish_figure(fig, stem, simulated=simulated)

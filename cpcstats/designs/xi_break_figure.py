@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.methods.breaks import LEVEL, TREND, TREND_SHIFT, KnownBreak, SupWald
-from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
+from cpcstats.reporting.style import finish_figure, new_figure, style
 
 __all__ = ["xi_figure"]
 
@@ -94,7 +94,4 @@ def xi_figure(
         _profile_panel(right, profiles)
         for ax in (left, right):
             ax.xaxis.get_major_locator().set_params(integer=True)
-        if simulated:
-            mark_simulated(fig)
-        fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
-        return save_figure(fig, stem)
+        return finish_figure(fig, stem, simulated=simulated)
