@@ -17,11 +17,30 @@ import pandas as pd
 from cpcstats.multiverse.expand import option_base
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 
-__all__ = ["curve_figure", "dimension_columns", "influence_figure", "significant"]
+__all__ = [
+    "curve_figure",
+    "dimension_columns",
+    "influence_figure",
+    "significant",
+    "usable",
+]
 
 
 def dimension_columns(results: pd.DataFrame) -> list[str]:
     return [c for c in results.columns if c.startswith("dim_")]
+
+
+def usable(fitted: pd.DataFrame) -> pd.Series:
+    """Fits that are results: converged, with a finite standard error and interval.
+
+    Why one rule: a boundary or separated fit (a hurdle IRR of 1e25 without an SE) must not
+    set the curve's axis, the summary's percentiles or a leave-one-out shift; every row
+    stays in the results file, and the figure and table count the ones left out.
+    """
+    finite = np.ones(len(fitted), dtype=bool)
+    for column in ("std_error", "ci_low", "ci_high"):
+        finite &= np.isfinite(fitted[column].to_numpy(dtype=float))
+    return fitted["converged"].astype(bool) & finite
 
 
 def significant(ok: pd.DataFrame) -> pd.Series:
@@ -41,14 +60,9 @@ def curve_figure(
     logarithmic.
     """
     fitted = results[results["error"] == ""]
-    usable = (
-        fitted["converged"].astype(bool)
-        & np.isfinite(fitted["std_error"].to_numpy(dtype=float))
-        & np.isfinite(fitted["ci_low"].to_numpy(dtype=float))
-        & np.isfinite(fitted["ci_high"].to_numpy(dtype=float))
-    )
-    left_out = int((~usable).sum())
-    ok = fitted[usable].sort_values(["estimate", "spec_id"], kind="mergesort")
+    ok_rows = usable(fitted)
+    left_out = int((~ok_rows).sum())
+    ok = fitted[ok_rows].sort_values(["estimate", "spec_id"], kind="mergesort")
     dims = dimension_columns(ok)
     rows = [(d, o) for d in dims for o in dict.fromkeys(ok[d].map(option_base))]
     x = np.arange(len(ok))

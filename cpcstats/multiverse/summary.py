@@ -14,25 +14,36 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.multiverse.expand import option_base
-from cpcstats.multiverse.figures import dimension_columns, significant
+from cpcstats.multiverse.figures import dimension_columns, significant, usable
 from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
 
-__all__ = ["loo_shifts", "summary_frame", "write_summary"]
+__all__ = ["TABLE_HEADERS", "loo_shifts", "summary_frame", "write_summary"]
+
+TABLE_HEADERS = {
+    "specifications": "specs",
+    "share significant": "sig.",
+    "share sig. above null": "sig. > null",
+}
+"""Short column heads for the table (a portrait page), explained in its note."""
 
 
 def _stats(group: pd.DataFrame, null: float) -> dict[str, float]:
     ok = group[group["error"] == ""]
     sig = significant(ok)  # a fit without a usable standard error is never significant
-    est = ok["estimate"]
+    good = usable(ok)
+    est = ok["estimate"][good]  # percentiles over fits that are results only
     return {
         "specifications": len(group),
         "failed": int((group["error"] != "").sum()),
-        "median": float(est.median()) if len(ok) else np.nan,
-        "p5": float(est.quantile(0.05)) if len(ok) else np.nan,
-        "p95": float(est.quantile(0.95)) if len(ok) else np.nan,
+        "unusable": int((~good).sum()),
+        "median": float(est.median()) if len(est) else np.nan,
+        "p5": float(est.quantile(0.05)) if len(est) else np.nan,
+        "p95": float(est.quantile(0.95)) if len(est) else np.nan,
         "share significant": float(sig.mean()) if len(ok) else np.nan,
-        "share sig. above null": float((sig & (est > null)).mean()) if len(ok) else np.nan,
+        "share sig. above null": float((sig & (ok["estimate"] > null)).mean())
+        if len(ok)
+        else np.nan,
     }
 
 
@@ -52,7 +63,8 @@ def loo_shifts(results: pd.DataFrame, firsts: dict[str, str]) -> pd.DataFrame:
     A leave-one-out option is named ``<option>:<left out>``; its counterpart has the same
     choices in every other dimension and the dimension's first option (``firsts``).
     """
-    ok = results[results["error"] == ""]
+    fitted = results[results["error"] == ""]
+    ok = fitted[usable(fitted)]
     dims = dimension_columns(ok)
     out = []
     for dim in dims:
@@ -73,17 +85,19 @@ def write_summary(
     results: pd.DataFrame, out: Path, stem: str, *, null: float, label: str, simulated: bool
 ) -> list[Path]:
     """The table (``out/tables/<stem>.tex/.md``) through the shared table writer."""
-    frame = summary_frame(results, null)
+    frame = summary_frame(results, null).rename(columns=TABLE_HEADERS)
     table = stats_table(
         frame,
         title=f"Specification curve: distribution of the {label}",
         label=f"tab:{stem}",
         notes=(
             f"Significant: p < 0.05 (the 95 % interval excludes {null:g}); fits without a usable "
-            "standard error count as not significant. p5/p95: 5th and 95th "
-            "percentiles of the estimates over specifications.",
+            "standard error count as not significant (sig.: share significant; sig. > null: "
+            "significant above the null). Unusable: fitted but not converged or "
+            "without a finite standard error (left out of median, p5 and p95: the 5th and "
+            "95th percentiles of the estimates over specifications).",
         ),
-        digits={"specifications": 0, "failed": 0},
+        digits={"specs": 0, "failed": 0, "unusable": 0, "sig.": 2, "sig. > null": 2},
         simulated=simulated,
     )
     return write_table(table, out, stem)
