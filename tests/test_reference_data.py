@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -143,8 +144,76 @@ def test_recognition_spot_facts(recog, iso3, year, frm, to):
     assert not _events(recog, iso3, year, frm, to).empty, (iso3, year, frm, to)
 
 
-def test_malawi_switch_2007_or_2008(recog):
-    assert not _events(recog, "MWI", (2007, 2008), "ROC", "PRC").empty
+def test_malawi_dated_by_the_public_establishment_rule(recog):
+    """The 2007-12-28 communiqué was confidential until 2008-01-14: a 2008 switcher."""
+    switch = _events(recog, "MWI", to="PRC", kind="switch")
+    assert switch["date"].tolist() == ["2008-01-14"]
+    assert _events(recog, "MWI", 2007, "ROC", "PRC").empty
+
+
+def test_confidential_communiques_take_the_announcement_date(recog):
+    """Rows whose note says the communiqué was kept confidential are dated later than it.
+
+    The rule (README): the later of the day relations took effect and the day
+    they became public.  Each such note names the communiqué's signing date,
+    which must be earlier than the row's date.
+    """
+    confidential = recog[recog["note"].str.contains("kept confidential")]
+    assert set(confidential["iso3"]) == {"MWI", "CRI"}
+    for _, row in confidential.iterrows():
+        signed = pd.Timestamp(re.findall(r"\d{4}-\d{2}-\d{2}", row["note"])[0])
+        assert signed < row["parsed"], row["iso3"]
+
+
+def _panel_status(iso3: str, years: range) -> list[int]:
+    from cpcstats.reference import load_reference, recognition_years
+
+    frame = pd.DataFrame({"iso3": iso3, "year": list(years)})
+    return recognition_years(load_reference("taiwan"), frame)["recognizes_prc"].tolist()
+
+
+@pytest.mark.parametrize(
+    "iso3, years, expected",
+    [
+        # Palau: independent 1994, first row 1999-12-29 none -> ROC
+        ("PLW", range(1994, 2001), [0, 0, 0, 0, 0, 0, 0]),
+        # North Macedonia: none until 1993-10-12, ROC 1999-2001 (year-end rule)
+        ("MKD", range(1991, 2003), [0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1]),
+        # Malawi: ROC until the 2008-01-14 announcement
+        ("MWI", range(2006, 2010), [0, 0, 1, 1]),
+        # Latvia: first row 1991-09-12 none -> PRC; contested 1992-94 episode
+        ("LVA", range(1991, 1996), [1, 0, 0, 1, 1]),
+        # no rows at all: recognises the PRC throughout
+        ("FRA", range(1990, 1993), [1, 1, 1]),
+    ],
+)
+def test_panel_status_before_first_row_is_its_from(iso3, years, expected):
+    assert _panel_status(iso3, years) == expected
+
+
+def test_status_before_first_row_on_a_synthetic_table():
+    """The code reads ``from`` of the first row, not a default of "PRC"."""
+    from cpcstats.reference import recognition_years
+
+    taiwan = pd.DataFrame(
+        {
+            "iso3": ["AAA", "BBB", "CCC"],
+            "date": pd.to_datetime(["2003-06-01", "2003-06-01", "2003-06-01"]),
+            "from": ["none", "ROC", "PRC"],
+            "to": ["ROC", "PRC", "ROC"],
+            "kind": ["establish", "switch", "switch"],
+        }
+    )
+    frame = pd.DataFrame({"iso3": ["AAA", "BBB", "CCC"] * 2, "year": [2002] * 3 + [2003] * 3})
+    out = recognition_years(taiwan, frame).set_index(["iso3", "year"])["recognizes_prc"]
+    assert out.to_dict() == {
+        ("AAA", 2002): 0,
+        ("BBB", 2002): 0,
+        ("CCC", 2002): 1,
+        ("AAA", 2003): 0,
+        ("BBB", 2003): 1,
+        ("CCC", 2003): 0,
+    }
 
 
 def test_contested_episodes(recog):

@@ -7,7 +7,10 @@ the timing rules live, so the panels and the demo generator cannot disagree:
 
 * a state exists in year *t* when ``first_year <= t <= last_year``;
 * ``recognizes_prc`` in year *t* is the recognition status on 31 December of
-  *t* (a switch during *t* counts from *t* on);
+  *t* (a switch during *t* counts from *t* on); each switch is dated on the
+  day the new relations were both in force and public (README), so a
+  communiqué signed in December but announced in January counts in January's
+  year;
 * ``bri_member`` in year *t* is ``signing_year <= t`` and, when the country
   left, ``t < exit_year``.
 """
@@ -90,8 +93,10 @@ def state_years(states: pd.DataFrame, first_year: int, last_year: int) -> pd.Dat
 def recognition_years(taiwan: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     """Add Taiwan-recognition covariates to an (iso3, year) frame.
 
-    ``recognizes_prc`` (status on 31 December; countries absent from the
-    history recognise the PRC), ``prc_switch_year`` (the latest switch *to*
+    ``recognizes_prc`` (status on 31 December; before a country's first
+    row the status is that row's ``from``, so a state with relations with
+    neither side counts 0; countries absent from the history recognise the
+    PRC), ``prc_switch_year`` (the latest switch *to*
     Beijing on or before the frame's last year, counting only ``switch`` rows),
     ``taiwan_event_time`` (year minus that switch year) and
     ``switched_to_roc`` (the country moved away from Beijing at some point in
@@ -111,9 +116,11 @@ def recognition_years(taiwan: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame
         years = out.loc[rows, "year"].to_numpy()
         ev_years = events["date"].dt.year.to_numpy()
         ev_to = events["to"].to_numpy()
-        # status at year end = 'to' of the last event with event year <= t
+        # status at year end = 'to' of the last event with event year <= t;
+        # before the first event it is that event's 'from' (README rule: Palau
+        # 1994-98 and North Macedonia 1991-92 had relations with neither side).
         idx = np.searchsorted(ev_years, years, side="right") - 1
-        status = np.where(idx >= 0, ev_to[np.clip(idx, 0, None)], "PRC")
+        status = np.where(idx >= 0, ev_to[np.clip(idx, 0, None)], events["from"].iloc[0])
         out.loc[rows, "recognizes_prc"] = (status == "PRC").astype(int)
         to_prc = events[(events["to"] == "PRC") & (events["kind"] == "switch")]
         to_prc_years = to_prc["date"].dt.year
