@@ -321,6 +321,8 @@ VARIANCE_REGISTRY: dict[str, Variance] = {
         Variance("cluster", f"{_VCOV}Cluster"),
         Variance("bootstrap", f"{_VCOV}Bootstrap"),
         Variance("quasi", f"{_VCOV}Quasi"),
+        # cross-sectionally robust (common period shocks); cluster = the period column
+        Variance("driscoll-kraay", "cpcstats.estimation.vcov_driscoll_kraay:DriscollKraay"),
         Variance("model", f"{_VCOV}FamilyOwn", selectable=False),
     )
 }
