@@ -5,14 +5,21 @@ and does that premium depend on the regime?  Estimates: NB2 and FE-Poisson
 (party and year fixed effects) of party-year contacts on ruling x Freedom
 House status, and NB2 on ruling x the continuous democracy score; the ruling
 premium (IRR) in each regime type as a linear combination; predicted contacts
-for ruling and opposition parties in Free / Partly Free / Not Free countries;
-and the descriptive shares the study reports.  Assumes the party-status and
+for ruling and opposition parties in Free / Partly Free / Not Free countries
+(by default *average predictions*: every observed party-year is set to the
+cell's ruling status and regime and the model's E[y] is averaged over them,
+so the other covariates keep their observed distribution instead of
+impossible mean values such as recognizes_prc = 0.9; ``predictions =
+"at_means"`` in the design entry gives the older predictions at covariate
+means); and the descriptive shares the study reports.  Assumes the party-status and
 regime measures are coded as in the data contract; the FE-Poisson identifies
 the premium from parties that enter and leave government.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +29,10 @@ from scipy import stats
 
 from cpcstats.descriptives import study_figures
 from cpcstats.designs.base import ResearchDesignResult, sample_note
+from cpcstats.errors import SpecError
 from cpcstats.estimation.fit import fit
-from cpcstats.estimation.postestimation import predict_profiles
+from cpcstats.estimation.numdiff import central_jacobian
+from cpcstats.estimation.postestimation import design_matrices, model_view, predict_profiles
 from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
 from cpcstats.reporting.format import format_p_value
@@ -34,6 +43,89 @@ from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
 
 REGIMES = ("F", "PF", "NF")
+PREDICTIONS = ("average", "at_means")
+_PARAM_STEP = 1e-5  # relative step of the numeric gradient (non-log-link families only)
+
+
+def average_predictions(
+    result: FitResult, grid: Mapping[str, Sequence[Any]], *, level: float = 0.95
+) -> pd.DataFrame:
+    """Average predictions (counterfactual averages) of E[y] for each cell of ``grid``.
+
+    Why: a prediction "at the means" evaluates the model at a party-year that
+    does not exist (``recognizes_prc = 0.902``, ``bri_member = 0.35``); with a log
+    link E[exp(x'b)] differs from exp(E[x]'b).  The average prediction sets the
+    grid variables to the cell's values on *every* row of the estimation sample,
+    keeps the other covariates as observed, and averages E[y_i]: the expected
+    contacts per party-year if every party-year had that ruling status and
+    regime (Stata's ``margins``, R's ``marginaleffects::avg_predictions``).
+
+    Standard errors: delta method, ``sqrt(g' V g)`` with ``V = result.full_vcov``
+    (the model's own variance choice, e.g. country-clustered) and ``g`` the
+    gradient of the average, analytic for log links (``mean_i mu_i x_i``) and
+    central differences otherwise.  Intervals are formed on the log scale,
+    ``exp(log(A) ± z se(A) / A)``, so they stay positive (as `predict` does).
+    Parameter uncertainty only: the observed covariates are treated as fixed.
+
+    Returns one row per cell: the grid columns, ``predicted``, ``std_error``,
+    ``ci_lower``, ``ci_upper``; ``attrs["kind"] = "average"`` and ``attrs["n"]``.
+    """
+    if not isinstance(grid, Mapping) or not grid:
+        raise SpecError(
+            "grid must be a non-empty mapping of variable -> values",
+            fix="e.g. {'ruling': [0, 1], 'fh_status': ['F', 'PF', 'NF']}",
+        )
+    if not 0 < level < 1:
+        raise SpecError(f"level must be between 0 and 1, not {level!r}", fix="e.g. level=0.95")
+    m = model_view(result, "average predictions")
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    rows = []
+    for cell in itertools.product(*grid.values()):
+        frame = m.frame.copy()
+        for name, value in zip(grid, cell, strict=True):
+            frame[name] = value
+        d = design_matrices(m, frame)
+        mu = np.asarray(m.mean(m.params, d.X, d.Z, d.offset), dtype=float)
+        if m.log_link:
+            grad = (mu @ d.X) / len(mu)
+        else:
+            grad = central_jacobian(
+                lambda t, d=d: float(np.mean(m.mean(t, d.X, d.Z, d.offset))),
+                m.params,
+                rel_step=_PARAM_STEP,
+            )
+        estimate = float(mu.mean())
+        se = float(np.sqrt(max(grad @ m.vcov @ grad, 0.0)))
+        half = z * se / estimate
+        rows.append(
+            dict(zip(grid, cell, strict=True))
+            | {
+                "predicted": estimate,
+                "std_error": se,
+                "ci_lower": estimate * np.exp(-half),
+                "ci_upper": estimate * np.exp(half),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out.attrs.update(kind="average", n=len(m.frame), level=level, held_at={})
+    return out
+
+
+def predicted_contacts(
+    result: FitResult, how: str = "average", *, level: float = 0.95
+) -> pd.DataFrame:
+    """Predicted contacts by ruling status and FH status: average predictions or at means."""
+    grid = {"ruling": [0, 1], "fh_status": list(REGIMES)}
+    if how == "average":
+        return average_predictions(result, grid, level=level)
+    if how == "at_means":
+        out = predict_profiles(result, grid, level=level)
+        out.attrs["kind"] = "at_means"
+        return out
+    raise SpecError(
+        f"predictions must be one of {', '.join(PREDICTIONS)}, not {how!r}",
+        fix='set predictions = "average" (the default) or "at_means" in the design entry',
+    )
 
 
 def ruling_premium(result: FitResult, level: float = 0.95) -> pd.DataFrame:
@@ -98,11 +190,16 @@ def _rows(
 ) -> pd.DataFrame:
     """The table's rows: premia, predicted contacts, ruling x polyarchy, descriptive shares."""
     rows = _premium_rows(premium)
+    what = (
+        "Average prediction, contacts per year"
+        if predicted.attrs.get("kind") == "average"
+        else "Predicted contacts per year at covariate means"
+    )
     for r in predicted.itertuples():
         who = "ruling" if r.ruling == 1 else "opposition"
         rows.append(
             {
-                "quantity": f"Predicted contacts per year, {who} party, {r.fh_status}",
+                "quantity": f"{what}, {who} party, {r.fh_status}",
                 "estimate": f"{r.predicted:.3f}",
                 "95% CI": f"[{r.ci_lower:.3f}, {r.ci_upper:.3f}]",
                 "p": "",
@@ -125,19 +222,32 @@ def _rows(
     return pd.DataFrame(rows).set_index("quantity")
 
 
-def _notes(study: Study, nb: FitResult, fe: FitResult, predicted: pd.DataFrame) -> list[str]:
+def _prediction_note(predicted: pd.DataFrame) -> str:
+    """How the predicted contacts were computed (average predictions or at means)."""
+    if predicted.attrs.get("kind") == "average":
+        return (
+            "Average predictions from the NB2: every one of the "
+            f"{predicted.attrs['n']:,} observed party-years is set to the cell's ruling status "
+            "and FH status, its other covariates kept as observed, and the predicted contacts "
+            "are averaged; delta-method standard errors from the clustered variance, "
+            "intervals on the log scale."
+        )
     held = ", ".join(
         f"{k} = {v:.3g}"
         for k, v in predicted.attrs.get("held_at", {}).items()
         if isinstance(v, int | float)
     )
+    return f"Predictions from the NB2 with other covariates at their sample means ({held})."
+
+
+def _notes(study: Study, nb: FitResult, fe: FitResult, predicted: pd.DataFrame) -> list[str]:
     return [
         sample_note(study, "party-year", nb.nobs),
         f"NB2 (N = {nb.nobs:,}) and FE Poisson with party and year fixed effects (N = "
         f"{fe.nobs:,}; parties with no contact in the window carry no information and are "
         "dropped); standard errors clustered by country (CR1). Ruling premium = exp(b_ruling + "
         "b_ruling x regime), delta-method intervals.",
-        f"Predictions from the NB2 with other covariates at their sample means ({held}).",
+        _prediction_note(predicted),
     ]
 
 
@@ -154,16 +264,31 @@ def _record(
         "predicted_contacts": predicted.drop(
             columns=[c for c in predicted.columns if c not in PREDICTED_COLUMNS]
         ).to_dict(orient="records"),
+        "predicted_contacts_kind": predicted.attrs.get("kind", "at_means"),
         "ruling_x_polyarchy": {"estimate": float(b), "std_error": float(se)},
         "shares": {k: shares[k] for k in SHARES if k in shares},
     }
 
 
 def run(
-    study: Study, panels: dict[str, Panel], out: Path, *, specs: list[ModelSpec], **_: Any
+    study: Study,
+    panels: dict[str, Panel],
+    out: Path,
+    *,
+    specs: list[ModelSpec],
+    predictions: str = "average",
+    **_: Any,
 ) -> ResearchDesignResult:
     """Fit the design's three models (NB2 x FH status, FE Poisson x FH status, NB2 x
-    polyarchy, in that order, from models/designs.toml) and write its table and figure."""
+    polyarchy, in that order, from models/designs.toml) and write its table and figure.
+
+    ``predictions``: ``"average"`` (average predictions over the observed rows, the
+    default) or ``"at_means"`` (other covariates at their sample means)."""
+    if predictions not in PREDICTIONS:
+        raise SpecError(
+            f"predictions must be one of {', '.join(PREDICTIONS)}, not {predictions!r}",
+            fix='set predictions = "average" (the default) or "at_means" in the design entry',
+        )
     output = ResearchDesignResult(
         "design_ruling_regime", "Ruling status x regime type (party-year)"
     )
@@ -173,7 +298,7 @@ def run(
         return output
     nb, fe, poly = (fit(spec, panel) for spec in specs)
     premium = {m.extra.get("title") or m.name: ruling_premium(m) for m in (nb, fe)}
-    predicted = predict_profiles(nb, {"ruling": [0, 1], "fh_status": list(REGIMES)})
+    predicted = predicted_contacts(nb, predictions)
     shares = study_figures(study)
     tab = stats_table(
         _rows(premium, predicted, poly, shares),
@@ -212,9 +337,17 @@ def _figure(predicted: pd.DataFrame, study: Study, stem: Path) -> list[Path]:
                 label=label,
             )
         ax.set_xticks(np.arange(len(REGIMES)), ["Free", "Partly Free", "Not Free"])
-        ax.set_ylabel("Predicted contacts per party-year")
+        average = predicted.attrs.get("kind") == "average"
+        ax.set_ylabel(
+            "Average predicted contacts per party-year"
+            if average
+            else "Predicted contacts per party-year (covariates at means)"
+        )
         ax.set_xlabel("Freedom House status of the party's country")
-        ax.set_title("Predicted contacts by ruling status and regime type (NB2, 95 % CI)")
+        ax.set_title(
+            ("Average predicted" if average else "Predicted")
+            + " contacts by ruling status and regime type (NB2, 95 % CI)"
+        )
         ax.legend(frameon=False)
         fig.subplots_adjust(bottom=0.2)  # room for the simulated-data caption
         if study.simulated:
