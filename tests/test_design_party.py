@@ -68,6 +68,33 @@ def test_ruling_parties_are_predicted_more_contact(ruling_output) -> None:  # ty
         assert r["ci_lower"] < r["predicted"] < r["ci_upper"]
 
 
+def test_predicted_contacts_are_average_predictions_by_default(demo: tuple, ruling_output) -> None:  # type: ignore[no-untyped-def]
+    """Default: averages over the observed party-years, labelled so in table and notes."""
+    record = ruling_output.record
+    assert record["predicted_contacts_kind"] == "average"
+    nb = ruling_output.models[0]
+    grid = {"ruling": [0, 1], "fh_status": list(ruling_regime.REGIMES)}
+    expected = ruling_regime.average_predictions(nb, grid)
+    got = {(r["ruling"], r["fh_status"]): r["predicted"] for r in record["predicted_contacts"]}
+    for r in expected.itertuples():
+        assert got[(r.ruling, r.fh_status)] == pytest.approx(r.predicted, rel=1e-12)
+    md = next(p for p in ruling_output.files if p.suffix == ".md").read_text()
+    assert "Average prediction, contacts per year, ruling party, NF" in md
+    assert "covariate means" not in md and "sample means" not in md
+    assert f"{nb.nobs:,} observed party-years" in md
+
+
+def test_at_means_option_is_labelled(demo: tuple, tmp_path: Path) -> None:
+    study, panels = demo
+    out = ruling_regime.run(study, panels, tmp_path, specs=RULING, predictions="at_means")
+    assert out.record["predicted_contacts_kind"] == "at_means"
+    md = next(p for p in out.files if p.suffix == ".md").read_text()
+    assert "Predicted contacts per year at covariate means, ruling party, F" in md
+    assert "recognizes\\_prc = " in md  # the held values are stated (Markdown-escaped)
+    with pytest.raises(cpcstats.errors.SpecError, match="predictions must be one of"):
+        ruling_regime.run(study, panels, tmp_path, specs=RULING, predictions="medians")
+
+
 def test_ideology_recovers_left_roots_and_position(demo: tuple, tmp_path: Path) -> None:
     study, panels = demo
     out = ideology.run(study, panels, tmp_path, specs=IDEOLOGY)
@@ -76,6 +103,23 @@ def test_ideology_recovers_left_roots_and_position(demo: tuple, tmp_path: Path) 
         est = out.record["NB2"][term]
         assert abs(est["estimate"] - t[term]) < 1.96 * est["std_error"], (term, est)
     assert out.skipped is None and len(out.files) == 4
+
+
+def test_ideology_fe_poisson_is_within_country_year(demo: tuple, tmp_path: Path) -> None:
+    """The fitted effects and the note agree: country x year by default, as written on request."""
+    study, panels = demo
+    out = ideology.run(study, panels, tmp_path, specs=IDEOLOGY)
+    within = out.models[1]
+    assert within.spec is not None and within.spec.formula.endswith("| country_year")
+    md = next(p for p in out.files if p.suffix == ".md").read_text()
+    assert "country x year fixed effects compares parties of the same country" in md
+    assert "FE Poisson (country x year)" in out.record
+    kept = ideology.run(
+        study, panels, tmp_path / "as", specs=IDEOLOGY, fixed_effects="as_specified"
+    )
+    text = next(p for p in kept.files if p.suffix == ".md").read_text()
+    assert kept.models[1].spec.formula == IDEOLOGY[1].formula
+    assert "same country in the same year" not in text
 
 
 def test_designs_skip_without_parties(demo: tuple, tmp_path: Path) -> None:

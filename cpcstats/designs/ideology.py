@@ -4,18 +4,34 @@ Question: are communist, socialist and liberation-movement parties (left
 roots) and parties further left contacted more, holding ruling status and
 regime constant?  Estimates: NB2 of party-year contacts on left roots and the
 left-right position with ruling x regime and period controls, and a Poisson
-with country and year fixed effects that compares parties within the same
-country and year (left roots are time-invariant, so party fixed effects would
+with country x year fixed effects that compares parties of the same country
+in the same year (left roots are time-invariant, so party fixed effects would
 absorb them).  Standard errors clustered by country.
+
+Why country x year and not additive country + year effects: the claim is a
+within-country-year comparison.  Additive effects leave every shock common to
+one country in one year (an election, a state visit, a crisis) in the error,
+and they bias the ideology terms whenever such shocks move with the
+country's party mix in that year (e.g. more contacts with a country in the
+years its left parties are active or in government).  The within-country-year
+Poisson removes them; country-years in which no party was contacted carry no
+information and are dropped.  The FE Poisson spec of ``models/designs.toml``
+is fitted with its fixed effects replaced by the column ``country_year``
+(iso3 and year) unless it already names that column; ``fixed_effects =
+"as_specified"`` in the design entry fits the spec as written, and the
+table's notes always state the effects that were fitted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from cpcstats.designs.base import ResearchDesignResult, sample_note
+from cpcstats.errors import SpecError
 from cpcstats.estimation.fit import fit
+from cpcstats.formula import parse_formula
 from cpcstats.panels import Panel
 from cpcstats.reporting.figures import plot_irr
 from cpcstats.reporting.tables import table
@@ -24,12 +40,75 @@ from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
 
 TERMS = ("left_roots", "lr_position", "ruling")
+COUNTRY_YEAR = "country_year"
+FIXED_EFFECTS = ("country_year", "as_specified")
+
+
+def with_country_year(panel: Panel) -> Panel:
+    """The panel with a ``country_year`` id (``"<iso3>:<year>"``) for country x year effects.
+
+    Why a column: the formula's ``|`` part takes variable names joined by ``+``
+    (additive effects); an interacted effect is one id per country-year.
+    """
+    if COUNTRY_YEAR in panel.data.columns:
+        return panel
+    data = panel.data.assign(
+        **{COUNTRY_YEAR: panel.data["iso3"].astype(str) + ":" + panel.data["year"].astype(str)}
+    )
+    return dataclasses.replace(panel, data=data)
+
+
+def within_spec(spec: ModelSpec, fixed_effects: str = "country_year") -> ModelSpec:
+    """The FE Poisson spec with country x year effects (or as specified).
+
+    The spec's right-hand side is kept; only the fixed-effects part becomes
+    ``| country_year``, and the title says so.
+    """
+    if fixed_effects not in FIXED_EFFECTS:
+        raise SpecError(
+            f"fixed_effects must be one of {', '.join(FIXED_EFFECTS)}, not {fixed_effects!r}",
+            fix='set fixed_effects = "country_year" (the default) or "as_specified"',
+        )
+    parsed = parse_formula(spec.formula)
+    if fixed_effects == "as_specified" or parsed.fixed_effects == (COUNTRY_YEAR,):
+        return spec
+    lhs_rhs = spec.formula.split("|", 1)[0].rstrip()
+    return dataclasses.replace(
+        spec, formula=f"{lhs_rhs} | {COUNTRY_YEAR}", title="FE Poisson (country x year)"
+    )
+
+
+def fe_note(spec: ModelSpec) -> str:
+    """What the fitted FE Poisson compares, from the effects it actually has."""
+    effects = parse_formula(spec.formula).fixed_effects
+    if effects == (COUNTRY_YEAR,):
+        return (
+            "FE Poisson with country x year fixed effects compares parties of the same "
+            "country in the same year (country-years in which no party was contacted are "
+            "dropped)."
+        )
+    if set(effects) == {"iso3", "year"}:
+        return (
+            "FE Poisson with additive country and year fixed effects: it compares parties "
+            "within a country net of common year effects, not within the same country-year "
+            "(shocks to one country in one year stay in the error)."
+        )
+    return f"FE Poisson with fixed effects of {' + '.join(effects) or 'none'}."
 
 
 def run(
-    study: Study, panels: dict[str, Panel], out: Path, *, specs: list[ModelSpec], **_: Any
+    study: Study,
+    panels: dict[str, Panel],
+    out: Path,
+    *,
+    specs: list[ModelSpec],
+    fixed_effects: str = "country_year",
+    **_: Any,
 ) -> ResearchDesignResult:
-    """Fit the design's models (from models/designs.toml) and write its table and figure."""
+    """Fit the design's models (from models/designs.toml) and write its table and figure.
+
+    ``fixed_effects``: ``"country_year"`` (default; the FE Poisson gets country x year
+    effects) or ``"as_specified"`` (the spec's own fixed effects)."""
     output = ResearchDesignResult("design_ideology", "Ideology and history (party-year)")
     panel = panels.get("party-year")
     if panel is None:
@@ -39,12 +118,13 @@ def run(
     if missing:
         output.skipped = f"the parties table lacks {', '.join(missing)}"
         return output
-    nb, within = (fit(spec, panel) for spec in specs)
+    specs = [specs[0], within_spec(specs[1], fixed_effects)]
+    nb, within = fit(specs[0], panel), fit(specs[1], with_country_year(panel))
     notes = [
         sample_note(study, "party-year", nb.nobs),
-        "NB2 with regime, period, BRI and Taiwan controls; FE Poisson with country and year "
-        "fixed effects compares parties of the same country and year (countries whose parties "
-        "were never contacted are dropped). Left roots: communist, socialist or liberation-"
+        "NB2 with regime, period, BRI and Taiwan controls. "
+        + fe_note(specs[1])
+        + f" (N = {within.nobs:,}.) Left roots: communist, socialist or liberation-"
         "movement origin; lr_position: higher = further right.",
     ]
     tab = table(
