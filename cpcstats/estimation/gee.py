@@ -11,15 +11,17 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize
+from statsmodels.genmod import cov_struct
+from statsmodels.genmod import families as sm_families
+from statsmodels.genmod.generalized_estimating_equations import GEE
 
 from cpcstats.errors import SpecError
 from cpcstats.estimation.base import CoreFit, ModelData, _caught, _exp_mean, _offset
 from cpcstats.estimation.families import _nb2_ml
 
 
-class TimeAR1(sm.cov_struct.CovStruct):
+class TimeAR1(cov_struct.CovStruct):
     """AR(1) working correlation in calendar time: corr(y_is, y_it) = rho^|t - s|.
 
     Why our own: statsmodels' ``Autoregressive`` builds the working correlation from the
@@ -147,18 +149,18 @@ def _fit_gee(data: ModelData, negbin: bool) -> CoreFit:
     alpha = None
     if negbin:
         _, alpha, _, _, _ = _nb2_ml(data)
-        family = sm.families.NegativeBinomial(alpha=alpha)
+        family = sm_families.NegativeBinomial(alpha=alpha)
     else:
-        family = sm.families.Poisson()
+        family = sm_families.Poisson()
     if data.correlation == "ar1":
-        cov: sm.cov_struct.CovStruct = TimeAR1()
+        cov: cov_struct.CovStruct = TimeAR1()
     elif data.correlation == "exchangeable":
-        cov = sm.cov_struct.Exchangeable()
+        cov = cov_struct.Exchangeable()
     else:
-        cov = sm.cov_struct.Independence()
+        cov = cov_struct.Independence()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = sm.GEE(
+        model = GEE(
             y[order],
             X[order],
             groups=data.groups[order],

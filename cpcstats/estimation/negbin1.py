@@ -10,8 +10,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.discrete.discrete_model import NegativeBinomial
 
 from cpcstats.estimation.base import (
     ALPHA_BOUNDARY,
@@ -67,7 +67,7 @@ def fit_negbin1(data: ModelData) -> CoreFit:
     """NB1 (Var = mu (1 + alpha)); joint variance of (beta, alpha) from the observed Hessian."""
     y, X, off = data.y, data.X, _offset(data)
     start = fit_poisson(data).params
-    model = sm.NegativeBinomial(y, X, loglike_method="nb1", offset=off)
+    model = NegativeBinomial(y, X, loglike_method="nb1", offset=off)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(

@@ -9,9 +9,9 @@ numeric Hessian of the analytic score.  Registered in `cpcstats.spec_registry`.
 from __future__ import annotations
 
 import numpy as np
-import statsmodels.api as sm
 from scipy import special
 from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
+from statsmodels.discrete.discrete_model import Logit
 
 from cpcstats.estimation.base import (
     ALPHA_BOUNDARY,
@@ -38,7 +38,7 @@ def _fit_zero_inflated(data: ModelData, negbin: bool) -> CoreFit:
     else:
         model = ZeroInflatedPoisson(y, X, exog_infl=Z, offset=off)
     count = fit_negbin(data) if negbin else fit_poisson(data)
-    logit = sm.Logit((y == 0).astype(float), Z).fit(disp=0, maxiter=200)
+    logit = Logit((y == 0).astype(float), Z).fit(disp=0, maxiter=200)
     start = np.concatenate(
         [np.asarray(logit.params), count.params]
         + ([[max(count.alpha or 0.5, 0.05)]] if negbin else [])
