@@ -11,12 +11,17 @@ true parameters are known.  The process (``parameters.toml``) is:
    democracies) with left roots and a left-right position; government status
    by year from an election/turnover process (senior, junior, support,
    opposition).
-4. Party-year contacts ~ NB2 with mean exp(x'b + u_party): ruling x regime,
-   left roots, left-right, Xi era, BRI membership and recognition of Beijing,
-   and persistent log-normal party and country effects (mean one) that yield
-   the strong concentration of the real data.  Country-year contacts with
-   non-party actors follow the same country-level effects.
-5. Each count becomes dated events (inbound/outbound, news-item ids).
+4. Party-year contacts ~ NB2 with mean exp(x'b + u_party + v_country + gamma_year):
+   ruling x regime, left roots, left-right, Xi era, persistent log-normal party and
+   country effects (mean one) that yield the strong concentration of the real data,
+   common year shocks gamma_t, BRI effects that differ by signing cohort and event
+   time, and a recognition-of-Beijing effect that grows after a switch, with only the
+   part of the switch year after the switch date treated (``effects.py``).
+   Country-year contacts with non-party actors share the country-level terms: the
+   same country effect v_country, year shock, Xi era, BRI and recognition effects.
+5. Each count becomes dated events (inbound/outbound, news-item ids); in a switch
+   year a contact falls after the switch date with the probability implied by the
+   treated share of the year's mean.
 
 Run ``python -m cpcstats.demo.generate`` to rewrite ``data/``; the output is
 byte-identical for the same parameters and package versions (a test checks).
@@ -34,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.countries import country_name
+from cpcstats.demo import effects
 from cpcstats.io import write_atomic
 from cpcstats.reference import bri_years, load_reference, recognition_years, state_years
 
@@ -155,14 +161,20 @@ def simulate_parties(
     return pd.DataFrame(party_rows), pd.DataFrame(status_rows)
 
 
-def _dates(rng: np.random.Generator, years: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """A uniform date in each year, on or after ``start`` (day of year, 0-based)."""
+def _dates(
+    rng: np.random.Generator, years: np.ndarray, start: np.ndarray, after: np.ndarray
+) -> np.ndarray:
+    """A uniform date in each year: with probability ``after`` on or after ``start`` (day of
+    year, 0-based), otherwise before it (``start = 0`` means anywhere in the year)."""
     lengths = np.where(
         pd.to_datetime(pd.DataFrame({"year": years, "month": 12, "day": 31})).dt.is_leap_year,
         366,
         365,
     )
-    day = start + np.floor(rng.random(len(years)) * (lengths - start)).astype(int)
+    late = rng.random(len(years)) < after
+    lo = np.where(late, start, 0)
+    hi = np.where(late, lengths, start)
+    day = lo + np.floor(rng.random(len(years)) * (hi - lo)).astype(int)
     return (
         (pd.to_datetime(years.astype(str), format="%Y") + pd.to_timedelta(day, unit="D"))
         .strftime("%Y-%m-%d")
@@ -171,11 +183,11 @@ def _dates(rng: np.random.Generator, years: np.ndarray, start: np.ndarray) -> np
 
 
 def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Simulate the demo study; return its tables and the true parameters.
+    """Simulate the demo study; return its tables, the true parameters and the process.
 
     The steps draw from one random stream in a fixed order (regimes, parties,
-    party-year contacts, country-year contacts, events), so the same
-    parameters give the same files byte for byte.
+    party-year contacts, country-year contacts, events), the year shocks and texts from
+    their own streams, so the same parameters give the same files byte for byte.
     """
     params = parameters or load_parameters()
     win = params["window"]
@@ -193,9 +205,12 @@ def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         .merge(recognition_years(load_reference("taiwan"), frame), on=["iso3", "year"])
     )
     facts["xi_era"] = (facts["year"] >= win["break_year"]).astype(int)
-    py = _party_year_contacts(rng, parties, status, facts, params["party_contacts"])
-    cy = _country_year_contacts(rng, facts, params["nonparty_contacts"], params["party_contacts"])
-    contacts = _events(rng, py, cy, params, load_reference("taiwan"))
+    facts = _country_terms(rng, facts, years, params)
+    py, country_effect = _party_year_contacts(rng, parties, status, facts, params["party_contacts"])
+    cy = _country_year_contacts(
+        rng, facts, country_effect, params["nonparty_contacts"], params["party_contacts"]
+    )
+    contacts = _events(rng, py, cy, params)
     covariates = covariates.rename(columns={"iso3": "country"})[
         ["country", "year", "fh_status", "fh_total", "polyarchy"]
     ]
@@ -204,8 +219,41 @@ def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         "parties": parties,
         "party_status": status,
         "country_covariates": covariates,
-        "truth": _truth(params),
+        "truth": effects.truth(params, py, cy, facts),
+        # not written: the process behind the counts (means, effects), for tests and the
+        # Monte Carlo, which build panels from it without expanding events
+        "process": {"party_years": py, "country_years": cy},
     }
+
+
+def _country_terms(
+    rng: np.random.Generator, facts: pd.DataFrame, years: np.ndarray, params: dict[str, Any]
+) -> pd.DataFrame:
+    """Add the country-year terms shared by party and non-party contacts: the year shock,
+    the BRI log effect and the recognition multiplier with its switch-year timing.
+    ``rng`` is unused: the shocks come from their own stream."""
+    h, b = params["heterogeneity"], params["party_contacts"]
+    # own stream ([seed, 2]): adding the shocks leaves the other draws of a seed unchanged
+    shock_rng = np.random.default_rng([params["window"]["seed"], 2])
+    shocks = effects.year_shocks(shock_rng, years, h["year_shock_sd"])
+    facts = facts.sort_values(["iso3", "year"]).reset_index(drop=True)
+    facts["year_shock"] = shocks.reindex(facts["year"]).to_numpy()
+    facts["bri_log_effect"] = effects.bri_log_effect(facts, b["bri_member"], h)
+    facts["bri_lead_term"] = effects.bri_pretrend(facts, h.get("bri_pretrend", 0.0))
+    terms = effects.taiwan_terms(facts, load_reference("taiwan"), b["recognizes_prc"], h)
+    return pd.concat([facts, terms.drop(columns=["iso3", "year"])], axis=1)
+
+
+def _shared_terms(frame: pd.DataFrame, b: dict[str, Any]) -> np.ndarray:
+    """Log-mean terms every contact of a country-year shares (Xi era, year shock, BRI and
+    its pre-trend, recognition of Beijing)."""
+    return (
+        b["xi_era"] * frame["xi_era"].to_numpy()
+        + frame["year_shock"].to_numpy()
+        + frame["bri_log_effect"].to_numpy()
+        + frame["bri_lead_term"].to_numpy()
+        + np.log(frame["tw_multiplier"].to_numpy())
+    )
 
 
 def _party_year_contacts(
@@ -214,8 +262,10 @@ def _party_year_contacts(
     status: pd.DataFrame,
     facts: pd.DataFrame,
     b: dict[str, Any],
-) -> pd.DataFrame:
-    """Party-years with their NB2 contact count (``count``) from ``[party_contacts]``."""
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Party-years with their process mean (``mu``) and NB2 contact count (``count``)
+    from ``[party_contacts]``; also the drawn country effects (shared with non-party
+    contacts)."""
     py = status.merge(
         parties[["party_id", "country", "left_roots", "lr_position"]], on="party_id"
     ).rename(columns={"country": "iso3"})
@@ -241,99 +291,66 @@ def _party_year_contacts(
         + b["ruling_x_NF"] * ruling * nf
         + b["left_roots"] * py["left_roots"].to_numpy()
         + b["lr_position"] * py["lr_position"].to_numpy()
-        + b["xi_era"] * py["xi_era"].to_numpy()
-        + b["bri_member"] * py["bri_member"].to_numpy()
-        + b["recognizes_prc"] * py["recognizes_prc"].to_numpy()
+        + _shared_terms(py, b)
         + effect.reindex(py["party_id"]).to_numpy()
         + country_effect.reindex(py["iso3"]).to_numpy()
     )
-    py["count"] = _nb2(rng, np.exp(eta), b["alpha"])
-    return py
+    py["country_effect"] = country_effect.reindex(py["iso3"]).to_numpy()
+    py["mu"] = np.exp(eta)
+    py["count"] = _nb2(rng, py["mu"].to_numpy(), b["alpha"])
+    return py, country_effect
 
 
 def _country_year_contacts(
-    rng: np.random.Generator, facts: pd.DataFrame, c: dict[str, Any], b: dict[str, Any]
+    rng: np.random.Generator,
+    facts: pd.DataFrame,
+    country_effect: pd.Series,
+    c: dict[str, Any],
+    b: dict[str, Any],
 ) -> pd.DataFrame:
-    """Country-years with their count of contacts with non-party actors (``[nonparty_contacts]``).
+    """Country-years with their mean (``mu``) and count of contacts with non-party actors
+    (``[nonparty_contacts]``).
 
-    Xi era, BRI and recognition take the party-year effects (``b``): the same
-    country-level drivers act on both kinds of contact.
+    They share the country-level terms of the party-year contacts: the same drawn
+    country effect v_c, the year shock, and the Xi-era, BRI and recognition effects of
+    ``b`` -- the same country-level drivers act on both kinds of contact, so a
+    country-year panel's total is one country's contacts, not two unrelated processes.
     """
     cy = facts.sort_values(["iso3", "year"]).reset_index(drop=True)
-    countries = np.sort(cy["iso3"].unique())
-    ceff = pd.Series(
-        rng.normal(-(c["country_sd"] ** 2) / 2, c["country_sd"], len(countries)), index=countries
-    )
     eta_c = (
         c["intercept"]
-        + c["fh_PF"] * (cy["fh_status"] == "PF")
-        + c["fh_NF"] * (cy["fh_status"] == "NF")
-        + b["xi_era"] * cy["xi_era"]
-        + b["bri_member"] * cy["bri_member"]
-        + b["recognizes_prc"] * cy["recognizes_prc"]
-        + ceff.reindex(cy["iso3"]).to_numpy()
-    ).to_numpy(dtype=float)
-    cy["count"] = _nb2(rng, np.exp(eta_c), c["alpha"])
+        + c["fh_PF"] * (cy["fh_status"] == "PF").to_numpy()
+        + c["fh_NF"] * (cy["fh_status"] == "NF").to_numpy()
+        + _shared_terms(cy, b)
+        + country_effect.reindex(cy["iso3"]).to_numpy()
+    )
+    cy["country_effect"] = country_effect.reindex(cy["iso3"]).to_numpy()
+    cy["mu"] = np.exp(eta_c)
+    cy["count"] = _nb2(rng, cy["mu"].to_numpy(), c["alpha"])
     return cy
 
 
-def _truth(params: dict[str, Any]) -> dict[str, Any]:
-    """truth.json: the parameters and the coefficients a model of the demo should recover."""
-    b = params["party_contacts"]
-    return {
-        "simulated": True,
-        "description": "True parameters of the demo study's generating process "
-        "(cpcstats/demo/parameters.toml); coefficients on the log scale.",
-        "parameters": params,
-        "party_year_effects": {
-            "ruling": b["ruling"],
-            "C(fh_status)[T.PF]": b["fh_PF"],
-            "C(fh_status)[T.NF]": b["fh_NF"],
-            "ruling:C(fh_status)[T.PF]": b["ruling_x_PF"],
-            "ruling:C(fh_status)[T.NF]": b["ruling_x_NF"],
-            "left_roots": b["left_roots"],
-            "lr_position": b["lr_position"],
-            "xi_era": b["xi_era"],
-            "bri_member": b["bri_member"],
-            "recognizes_prc": b["recognizes_prc"],
-        },
-        "country_year_effects": {
-            "xi_era": b["xi_era"],
-            "bri_member": b["bri_member"],
-            "recognizes_prc": b["recognizes_prc"],
-        },
-        "party_alpha_conditional": b["alpha"],
-        "party_effect_sd": b["party_sd"],
-        "country_effect_sd": b["country_sd"],
-    }
-
-
 def _events(
-    rng: np.random.Generator, py: pd.DataFrame, cy: pd.DataFrame, params: dict, taiwan: pd.DataFrame
+    rng: np.random.Generator, py: pd.DataFrame, cy: pd.DataFrame, params: dict
 ) -> pd.DataFrame:
     """Expand counts into dated contact events with directions and news-item ids."""
     e = params["events"]
-    party = py.loc[py.index.repeat(py["count"]), ["iso3", "year", "party_id"]]
+    timing = ["tw_start", "tw_after"]
+    party = py.loc[py.index.repeat(py["count"]), ["iso3", "year", "party_id", *timing]]
     party["counterpart_type"] = "party"
-    other = cy.loc[cy.index.repeat(cy["count"]), ["iso3", "year"]]
+    other = cy.loc[cy.index.repeat(cy["count"]), ["iso3", "year", *timing]]
     other["counterpart_type"] = np.where(
         rng.random(len(other)) < params["nonparty_contacts"]["state_share"], "state", "other"
     )
     events = pd.concat([party, other], ignore_index=True)
-    # In a year of a switch to Beijing, contacts happen after the switch date.
-    switches = taiwan[(taiwan["to"] == "PRC")].copy()
-    switches["year"] = switches["date"].dt.year
-    switches["start"] = switches["date"].dt.day_of_year - 1
-    start = (
-        events.merge(
-            switches.groupby(["iso3", "year"])["start"].max().reset_index(),
-            on=["iso3", "year"],
-            how="left",
-        )["start"]
-        .fillna(0)
-        .astype(int)
+    # In the year of a switch to Beijing, a contact falls after the switch date with the
+    # treated share of that year's mean (effects.taiwan_terms), otherwise before it.
+    events["date"] = _dates(
+        rng,
+        events["year"].to_numpy(),
+        events["tw_start"].to_numpy(),
+        events["tw_after"].to_numpy(),
     )
-    events["date"] = _dates(rng, events["year"].to_numpy(), start.to_numpy())
     events["direction"] = np.where(
         rng.random(len(events)) < e["inbound_share"], "inbound", "outbound"
     )
