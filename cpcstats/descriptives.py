@@ -79,28 +79,23 @@ def contact_figures(
         out["contacts_ruling"] = int(ruling.sum())
         out["contacts_opposition"] = int(opposition.sum())
         out["share_ruling"] = _share(int(ruling.sum()), len(tagged))
+        out["share_opposition"] = _share(int(opposition.sum()), len(tagged))
         if covariates is not None and "fh_status" in covariates:
             regime = tagged.merge(
                 covariates[["iso3", "year", "fh_status"]], on=["iso3", "year"], how="left"
             )
             opp = regime[regime["status"] == "opposition"]
             out["share_opposition_free"] = _share(int((opp["fh_status"] == "F").sum()), len(opp))
-            out["share_opposition_not_free"] = _share(
-                int((opp["fh_status"] == "NF").sum()), len(opp)
+            not_free = opp[opp["fh_status"] == "NF"]
+            out["share_opposition_not_free"] = _share(len(not_free), len(opp))
+            out["share_opposition_not_free_rus"] = _share(
+                int((not_free["iso3"] == "RUS").sum()), len(not_free)
             )
             pf = regime[regime["fh_status"] == "PF"]
             out["share_ruling_partly_free"] = _share(
                 int(pf["status"].isin(RULING_STATUSES).sum()), len(pf)
             )
     return out
-
-
-def _format(value: float, kind: str) -> str:
-    return f"{value:.1%}" if kind == "share" else f"{value:,.0f}"
-
-
-def load_published(path: str | Path) -> list[dict[str, object]]:
-    return list(tomllib.loads(Path(path).read_text(encoding="utf-8"))["figure"])
 
 
 def published_period(path: str | Path) -> tuple[int | None, int | None]:
@@ -118,46 +113,6 @@ def published_source(path: str | Path) -> dict[str, str]:
     """
     source = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("source", {})
     return {str(k): str(v) for k, v in source.items()} if isinstance(source, dict) else {}
-
-
-def compare_published(
-    study: Study,
-    published: list[dict[str, object]],
-    *,
-    first_year: int | None = None,
-    last_year: int | None = None,
-) -> pd.DataFrame:
-    """One row per published figure: the paper's value, ours, and the difference.
-
-    Ours are computed over ``first_year``-``last_year`` (the published period) when given.
-    """
-    ours = study_figures(study, first_year, last_year)
-    rows = []
-    for item in published:
-        key = str(item["key"])
-        value = ours.get(key)
-        pub = float(item["value"])  # type: ignore[arg-type]
-        kind = str(item.get("kind", "count"))
-        if value is None:
-            verdict = "not computable"
-        elif kind == "share":
-            diff = value - pub
-            verdict = "match" if abs(diff) < 0.005 else f"differs by {diff * 100:+.1f} points"
-        else:
-            diff = value - pub
-            verdict = "match" if diff == 0 else f"differs by {diff:+,.0f} ({diff / pub:+.1%})"
-        rows.append(
-            {
-                "figure": str(item.get("label", key)),
-                "published": _format(pub, kind),
-                "computed": None if value is None else _format(value, kind),
-                "published_value": pub,
-                "computed_value": value,
-                "kind": kind,
-                "comparison": verdict,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- top partners

@@ -12,17 +12,27 @@ from pathlib import Path
 import pandas as pd
 
 from cpcstats.descriptives import (
-    compare_published,
     compare_top_partners,
-    load_published,
     load_published_partners,
     published_period,
     published_source,
 )
 from cpcstats.replicate.config import ReplicationConfig
+from cpcstats.replicate.published_figures import TOPIC_KEYS, compare_published, load_published
 from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
 from cpcstats.study import PUBLISHED_DEFAULT, Study
+
+RULE_NOTE = (
+    "A figure matches when the computed value satisfies the study's wording (the file's "
+    "relation): a count printed exactly must be equal, a share printed as a whole percent "
+    "within its rounding (0.5 points), 'about' within the stated tolerance, 'more than' / "
+    "'less than' strictly above / below."
+)
+TOPIC_NOTE = (
+    "Topic figures count party contacts whose text mentions the topic in the study's topic "
+    "dictionary (one count per contact); without texts they are not computable."
+)
 
 MATCHING_NOTE = (
     "Parties are matched within the published country by name "
@@ -51,13 +61,21 @@ def write_published_tables(study: Study, cfg: ReplicationConfig, out: Path) -> l
         return []
     source = published_source(published)
     first, last = published_period(published)
-    frame = compare_published(study, load_published(published), first_year=first, last_year=last)
-    frame = frame.set_index("figure")[["published", "computed", "comparison"]]
-    notes = [source.get("figures_note", f"Published: {published.name}; shares as proportions.")]
+    figures = load_published(published)
+    frame = compare_published(study, figures, first_year=first, last_year=last)
+    notes = [
+        source.get("figures_note", f"Published: {published.name}; shares as proportions."),
+        RULE_NOTE,
+    ]
+    if any(str(item["key"]) in TOPIC_KEYS for item in figures):
+        notes.append(TOPIC_NOTE)
     if first is not None or last is not None:
+        own = (
+            " unless the figure names its years" if any("first_year" in f for f in figures) else ""
+        )
         notes.append(
             f"Computed from this study's contacts in {first or study.first_year}-"
-            f"{last or study.last_year}, the period the published figures cover "
+            f"{last or study.last_year}, the period the published figures cover{own} "
             f"(the study's own window is {study.first_year}-{study.last_year})."
         )
     if study.simulated:
@@ -66,7 +84,7 @@ def write_published_tables(study: Study, cfg: ReplicationConfig, out: Path) -> l
             "figures; differences show the calibration, not a replication."
         )
     tab = stats_table(
-        frame,
+        frame.set_index("figure")[["published", "computed", "comparison"]],
         title="Published figures and the values computed from this study's data",
         label="tab:published",
         notes=notes,
