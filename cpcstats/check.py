@@ -17,6 +17,7 @@ from cpcstats.accounting import StageAccount
 from cpcstats.countries import DROP_UNMATCHED
 from cpcstats.panels import country_year, party_year
 from cpcstats.study import PUBLISHED_DEFAULT, UNKNOWN_PARTY, Study, load_study
+from cpcstats.study.registers import DROP_NAME_UNMATCHED
 
 
 @dataclass
@@ -59,16 +60,10 @@ def check_study(study: str | Path) -> CheckReport:
     for note in st.notes or ["(none beyond the data contract)"]:
         add(f"  - {note}")
     add("")
-    add("Country matching:")
-    for name, rep in st.harmonisation.items():
-        add(f"  [{name}]")
-        add("    " + rep.summary().replace("\n", "\n    "))
-        if rep.unmatched:
-            listed = ", ".join(f"'{k}' ({v} rows)" for k, v in sorted(rep.unmatched.items()))
-            report.problems.append(
-                f"{name}: country names dropped without a stated reason: {listed}; add them "
-                "to [countries.overrides] or [countries.exclude] (with a reason)"
-            )
+    _country_matching(report, add)
+    if st.party_matching is not None:
+        add("")
+        _party_matching(st, add)
     add("")
     add("Rows kept and dropped, stage by stage:")
     for account in st.ledger.stages:
@@ -140,8 +135,32 @@ def _unstated_problems(account: StageAccount) -> list[str]:
 UNSTATED_FIXES = {
     UNKNOWN_PARTY: "add the parties to the parties table, or correct the party ids in the "
     "party-status table (or delete those rows)",
+    DROP_NAME_UNMATCHED: "settle each name listed under Party-name matching in "
+    "[parties.overrides] ('ISO3:name' = Party Facts id), or correct the name",
 }
 """The fix printed with each unstated drop reason."""
+
+
+def _country_matching(report: CheckReport, add: Callable[[str], None]) -> None:
+    """Each input's country harmonisation; names dropped without a reason are problems."""
+    add("Country matching:")
+    for name, rep in report.study.harmonisation.items():
+        add(f"  [{name}]")
+        add("    " + rep.summary().replace("\n", "\n    "))
+        if rep.unmatched:
+            listed = ", ".join(f"'{k}' ({v} rows)" for k, v in sorted(rep.unmatched.items()))
+            report.problems.append(
+                f"{name}: country names dropped without a stated reason: {listed}; add them "
+                "to [countries.overrides] or [countries.exclude] (with a reason)"
+            )
+
+
+def _party_matching(st: Study, add: Callable[[str], None]) -> None:
+    """Per input party name (and country): the Party Facts id taken and how, or the
+    candidates when none was taken (those contacts are dropped: check fails on them)."""
+    report = st.party_matching
+    add("Party-name matching (contacts named only by party_name):")
+    add("  " + report.summary().replace("\n", "\n  "))
 
 
 def _check_topics(st: Study, add: Callable[[str], None]) -> None:

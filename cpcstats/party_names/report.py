@@ -99,7 +99,8 @@ class PartyMatchReport:
                 cand = "; candidates: " + ", ".join(
                     f"{pid} {label} ({s:.2f})" for pid, label, s in m.candidates
                 )
-            lines.append(f"  {m.iso3} '{m.name}' {what} [{m.how}{score}]{cand}")
+            rule = f": {m.rule}" if m.rule and m.how != HOW_OVERRIDE else ""
+            lines.append(f"  {m.iso3} '{m.name}' {what} [{m.how}{score}{rule}]{cand}")
         if any(not m.accepted for m in self.matches):
             lines.append(
                 "  fix: settle the ambiguous and unmatched names in [parties.overrides], e.g. "

@@ -14,13 +14,21 @@ from typing import Any
 
 from cpcstats import saferegex
 from cpcstats.errors import SpecError
+from cpcstats.study.registers import check_party_sources
 from cpcstats.tomlio import check_keys, get_str_list, get_typed, load_toml
 
 COUNTRY_SOURCES = ("freedom_house", "vdem", "reign")
-STUDY_SOURCES = (*COUNTRY_SOURCES, "vparty")
+STUDY_SOURCES = (*COUNTRY_SOURCES, "vparty", "dpi", "leaders_global", "partyfacts")
 """The adapters a study file may name in ``[covariates]``: country-year sources merged into
-the covariates, and V-Party for party status.  Other registered adapters (party-year or
-register layouts) cannot be merged as country-year covariates."""
+the covariates; V-Party and the DPI for party status; Leaders Global for the country-year
+executive party (``executive_party``, a Party Facts id); Party Facts, the party register
+(``[parties] source = "partyfacts"`` and the party-name matcher)."""
+PARTYFACTS_OPTIONS: dict[str, type | tuple[type, ...]] = {
+    "path": str,
+    "vparty_links": str,
+    "dpi_links": str,
+}
+"""``[covariates.partyfacts]``: the core file (``path``) and the optional link files."""
 
 
 TOP_KEYS = (
@@ -58,6 +66,13 @@ CONTACT_KEYS: dict[str, type | tuple[type, ...]] = {
     "party_country": str,
 }
 PARTY_STATUS_KEYS: dict[str, type | tuple[type, ...]] = {**TABLE_KEYS, "source": str}
+PARTIES_KEYS: dict[str, type | tuple[type, ...]] = {
+    **TABLE_KEYS,
+    "source": str,
+    "overrides": dict,
+}
+"""``[parties]``: a file of the study's own (``path``), or ``source`` (a register), and
+``[parties.overrides]`` (party name or ``"ISO3:name"`` -> Party Facts id)."""
 DERIVE_KEYS: dict[str, type | tuple[type, ...]] = {"from": str, "patterns": dict, "default": str}
 REFERENCE_KEYS = ("states", "taiwan", "bri")
 SCALAR = (str, int, float, bool)
@@ -200,8 +215,7 @@ def _check_covariates(config: dict[str, Any], *, file: str) -> None:
     if other:
         raise SpecError(
             f"[covariates] {other[0]}: a study file cannot use this source yet; only "
-            "freedom_house, vdem, reign (country-year covariates) and vparty (party status) "
-            "are merged into the panels",
+            f"{', '.join(STUDY_SOURCES)} are read by a study",
             file=file,
             column=other[0],
             fix=f"use {', '.join(STUDY_SOURCES)} in [covariates]; read {other[0]} in Python "
@@ -214,7 +228,11 @@ def _check_covariates(config: dict[str, Any], *, file: str) -> None:
         if not isinstance(value, dict):
             continue
         where = f"[covariates.{name}]"
-        options = {"path": str, **_adapter_options(reader)}
+        options = (
+            PARTYFACTS_OPTIONS
+            if name == "partyfacts"
+            else {"path": str, **_adapter_options(reader)}
+        )
         _typed_keys(value, options, file=file, where=where)
         if "path" not in value:
             raise SpecError(
@@ -275,9 +293,9 @@ def _check_config(config: dict[str, Any], file: str) -> None:
     check_keys(config, TOP_KEYS, file=file, where="the study file")
     _check_study(config, file=file)
     _check_table_section(config, "contacts", CONTACT_KEYS, file=file)
-    _check_table_section(config, "parties", TABLE_KEYS, file=file)
+    _check_table_section(config, "parties", PARTIES_KEYS, file=file)
     _check_table_section(config, "party_status", PARTY_STATUS_KEYS, file=file)
-    _check_party_status_source(config, file=file)
+    check_party_sources(config, file=file)
     _check_covariates(config, file=file)
     _check_simple_sections(config, file=file)
     _check_topics(config, file=file)
@@ -319,19 +337,6 @@ def _check_study(config: dict[str, Any], *, file: str) -> None:
             file=file,
             column="first_year",
             fix="swap the two years",
-        )
-
-
-def _check_party_status_source(config: dict[str, Any], *, file: str) -> None:
-    """``[party_status] source``: only V-Party is a known source of party status."""
-    status = config.get("party_status")
-    source = status.get("source") if isinstance(status, dict) else None
-    if source is not None and source != "vparty":
-        raise SpecError(
-            f"[party_status] source = {source!r} is not a known source",
-            file=file,
-            column="source",
-            fix='source = "vparty" (status from V-Party), or path = "FILE" for your own table',
         )
 
 

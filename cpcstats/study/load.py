@@ -25,6 +25,7 @@ from cpcstats.countries import HarmonisationReport
 from cpcstats.errors import SpecError
 from cpcstats.io import InputFile, read_table
 from cpcstats.reference import load_reference
+from cpcstats.study import registers as rg
 from cpcstats.study.config import REFERENCE_KEYS, _read_config
 from cpcstats.study.contacts import (
     _check_party_ids,
@@ -37,14 +38,12 @@ from cpcstats.study.contacts import (
 from cpcstats.study.mapping import _apply_mapping, _maybe, _table_section
 from cpcstats.study.model import DEMO, Study, demo_config_path
 from cpcstats.study.sources import (
+    _country_tables,
     _covariate_sources,
     _merge_covariates,
-    _party_status_source,
     _published,
     _run_adapter,
     _truth,
-    _vparty_parties,
-    _vparty_status,
 )
 from cpcstats.tomlio import get_str_list
 
@@ -74,6 +73,7 @@ class _Loader:
         self.notes: list[str] = []
         self.warnings: list[str] = []
         self.harmonisation: dict[str, HarmonisationReport] = {}
+        self.party_matching: Any = None
 
     def section(self, key: str) -> dict | None:
         return _table_section(self.config, key, self.base, self.config_file)
@@ -112,8 +112,16 @@ class _Loader:
                 fix='add [contacts] with path = "contacts.csv"',
             )
         contacts_file = raw[1]
+        frame = raw[0]
+        if rg.parties_source(self.config) is not None:  # names linked once countries are known
+            frame, n_named = rg.mark_name_only(frame)
+            if n_named:
+                self.notes.append(
+                    f"[contacts] {n_named:,} party contact(s) give only a party_name: linked to "
+                    "the party register by the name matcher (Party-name matching)"
+                )
         contacts, accounts, report = normalise_contacts(
-            raw[0], file=contacts_file, overrides=self.overrides, exclude=self.exclude
+            frame, file=contacts_file, overrides=self.overrides, exclude=self.exclude
         )
         self.harmonisation["contacts"] = report
         self.ledger.extend(accounts)
@@ -169,14 +177,20 @@ class _Loader:
             return contacts, None
         parties, accounts = normalise_parties(raw[0], file=raw[1], overrides=self.overrides)
         self.ledger.extend(accounts)
-        _check_party_ids(contacts, parties, contacts_file, raw[1])
+        return self.party_country(contacts, parties, contacts_file, raw[1]), parties
+
+    def party_country(
+        self, contacts: pd.DataFrame, parties: pd.DataFrame, contacts_file: str, parties_file: str
+    ) -> pd.DataFrame:
+        """Every party contact's party is in the parties table; its country rule applied."""
+        _check_party_ids(contacts, parties, contacts_file, parties_file)
         section = self.section("contacts") or {}
         contacts, account = _party_country(
             contacts,
             parties,
             policy=str(section.get("party_country", "error")),
             file=contacts_file,
-            parties_file=raw[1],
+            parties_file=parties_file,
             config_file=self.config_file,
         )
         self.ledger.add(account)
@@ -192,7 +206,7 @@ class _Loader:
                 "contact(s) keep their own country in the country-year panel although their "
                 "party belongs to another (the party-year panel counts them under the party)"
             )
-        return contacts, parties
+        return contacts
 
     # ------------------------------------------------------------------ covariates
     def sources(self) -> dict[str, Any]:
@@ -221,9 +235,10 @@ class _Loader:
     def party_status(
         self, results: dict[str, Any], parties: pd.DataFrame | None
     ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-        """Party status from V-Party or the study's own file: (parties, party_status)."""
-        if _party_status_source(self.config) == "vparty":
-            return self.vparty_status(results, parties)
+        """Party status from V-Party, the DPI or the study's own file: (parties, status)."""
+        source = rg.status_source(self.config)
+        if source is not None:
+            return self.source_status(source, results, parties)
         raw = self.read("party_status")
         if raw is None:
             return parties, None
@@ -234,33 +249,86 @@ class _Loader:
             self.ledger.add(account)
         return parties, party_status
 
-    def vparty_status(
-        self, results: dict[str, Any], parties: pd.DataFrame | None
+    def source_status(
+        self, source: str, results: dict[str, Any], parties: pd.DataFrame | None
     ) -> tuple[pd.DataFrame | None, pd.DataFrame]:
-        """``party_status = "vparty"``: status (and, without a parties table, the parties)."""
-        if "vparty" not in results:
-            raise SpecError(
-                'party_status = "vparty" needs the V-Party file: add vparty = "PATH" to '
-                "[covariates]",
-                file=self.config_file,
-                column="party_status",
-                fix='[covariates]\nvparty = "vparty_1990_2019.csv"',
-            )
-        party_status, account = _vparty_status(results["vparty"].table)
+        """``party_status = "vparty"``/``"dpi"``: status (and, without a parties table, the
+        parties of that source)."""
+        status, account = rg.source_status(results[source].table, source)
         self.ledger.add(account)
-        if parties is not None:  # the study's own parties: V-Party's others are not used
-            party_status, account = _status_of_known_parties(party_status, parties, own_file=False)
+        if parties is not None:  # the study's own parties: the source's others are not used
+            if source == "vparty":
+                status, account = _status_of_known_parties(status, parties, own_file=False)
+            else:
+                status, account = rg.known_parties(status, parties, source)
             self.ledger.add(account)
-        self.notes.append(
-            "[party_status] from V-Party v2pagovsup (senior/junior partner = ruling), carried "
-            "forward between election years"
-        )
+        self.notes.append(f"[party_status] {rg.STATUS_NOTES[source]}")
         if parties is None:
             parties, accounts = normalise_parties(
-                _vparty_parties(results["vparty"]), file=str(results["vparty"].path)
+                rg.source_parties(source, results[source]), file=str(results[source].path)
             )
             self.ledger.extend(accounts)
-        return parties, party_status
+        return parties, status[["party_id", "year", "status"]].reset_index(drop=True)
+
+    def registered(
+        self, source: str, results: dict[str, Any], contacts: pd.DataFrame, contacts_file: str
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+        """``[parties] source``: parties (and status) from a register; named contacts linked."""
+        register = results.get("partyfacts")
+        overrides = rg.party_overrides(self.config)
+        status = None
+        if (status_src := rg.status_source(self.config)) is not None:
+            table = results[status_src].table
+            if source == "partyfacts" and status_src == "dpi":
+                table, by = rg.dpi_linked(results["dpi"], register, overrides)
+                self.notes.append(f"[parties] DPI party-years linked to Party Facts: {by}")
+            status, account = rg.source_status(table, status_src)
+            self.ledger.add(account)
+            if source == "partyfacts":
+                status, account = rg.to_partyfacts_ids(status, status_src)
+                self.ledger.add(account)
+            rg.same_ids(source, status_src, file=self.config_file)
+            self.notes.append(f"[party_status] {rg.STATUS_NOTES[status_src]}")
+            status = status[["party_id", "year", "status"]].reset_index(drop=True)
+        table = None if source == "partyfacts" else rg.source_parties(source, results[source])
+        if table is not None and source == "dpi" and register is not None:
+            table = rg.with_dpi_links(table, results["dpi"], register, overrides)
+        contacts = self.link_names(contacts, register, table)
+        if table is None:
+            table = rg.register_parties(register.table, status, contacts, file=self.config_file)
+            self.notes.append(f"[parties] from Party Facts: {rg.REGISTER_RULE}")
+        parties, accounts = normalise_parties(table, file=str(results[source].path))
+        self.ledger.extend(accounts)
+        if status_src is None:
+            parties, status = self.party_status(results, parties)
+        return (
+            self.party_country(contacts, parties, contacts_file, str(results[source].path)),
+            parties,
+            status,
+        )
+
+    def link_names(
+        self, contacts: pd.DataFrame, register: Any, parties: pd.DataFrame | None
+    ) -> pd.DataFrame:
+        """Contacts named only by ``party_name``: linked to the register by the matcher."""
+        named = contacts["party_id"].astype("string").str.startswith(rg.NAME_TOKEN).fillna(False)
+        if not named.any():
+            return contacts
+        if register is None:
+            raise SpecError(
+                f"{int(named.sum()):,} party contact(s) give only a party_name; linking them "
+                "needs the Party Facts register",
+                file=self.config_file,
+                column="partyfacts",
+                fix='[covariates]\npartyfacts = "partyfacts_core_parties.csv"',
+            )
+        target = None if parties is None else rg.partyfacts_target(parties)
+        contacts, account, report = rg.link_contact_names(
+            contacts, register.table, target=target, overrides=rg.party_overrides(self.config)
+        )
+        self.ledger.add(account)
+        self.party_matching = report
+        return contacts
 
     def covariates(self, results: dict[str, Any]) -> pd.DataFrame | None:
         """The study's own covariates file (if any) merged with the country-year sources."""
@@ -273,7 +341,7 @@ class _Loader:
             )
             self.ledger.extend(accounts)
             self.harmonisation["covariates"] = report
-        country_tables = [r.table for n, r in results.items() if n != "vparty"]
+        country_tables = _country_tables(results)
         if country_tables:
             covariates = _merge_covariates(country_tables, covariates, self.config_file)
         return covariates
@@ -341,9 +409,13 @@ def load_study(study: str | Path = DEMO) -> Study:
     path = path.resolve()  # after the read: resolve() of a link loop is no SpecError
     load = _Loader(path, config)
     contacts, contacts_file = load.contacts()
-    contacts, parties = load.parties(contacts, contacts_file)
-    results = load.sources()
-    parties, party_status = load.party_status(results, parties)
+    if (source := rg.parties_source(config)) is None:
+        contacts, parties = load.parties(contacts, contacts_file)
+        results = load.sources()
+        parties, party_status = load.party_status(results, parties)
+    else:  # the register's parties need the sources first
+        results = load.sources()
+        contacts, parties, party_status = load.registered(source, results, contacts, contacts_file)
     tables = {
         "contacts": contacts,
         "parties": parties,
@@ -370,6 +442,7 @@ def _study(
         "ledger": load.ledger,
         "notes": load.notes,
         "warnings": load.warnings,
+        "party_matching": load.party_matching,
     }
     return Study(
         name=str(meta.get("name", path.stem)),

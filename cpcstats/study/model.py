@@ -105,6 +105,9 @@ class Study:
     """Country harmonisation of each input (table or source name -> report)."""
     published: Path | None = None
     """Published figures to compare with (``[published]`` of the study file), if enabled."""
+    party_matching: Any = None
+    """The `cpcstats.party_names.PartyMatchReport` of contacts named only by ``party_name``
+    (one entry per distinct name and country), if any were linked to a register."""
 
     @property
     def years(self) -> range:

@@ -11,9 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from cpcstats.accounting import StageAccount
 from cpcstats.errors import InputError, SpecError
-from cpcstats.study.config import STUDY_SOURCES
+from cpcstats.study.config import COUNTRY_SOURCES, STUDY_SOURCES
 from cpcstats.study.mapping import _resolve
 from cpcstats.study.model import PUBLISHED_DEFAULT
 
@@ -37,14 +36,16 @@ def _covariate_sources(config: dict[str, Any], base: Path, config_file: str) -> 
                 column=name,
                 fix=f'{name} = "FILE" or {name} = {{ path = "FILE" }}',
             )
-        opts["path"] = _resolve(base, str(opts["path"]))
-        if not opts["path"].exists():
-            raise InputError(
-                f"the {name} file named in [covariates] does not exist",
-                file=str(opts["path"]),
-                fix=f"correct the path (relative to {config_file}) or download the source "
-                "(README: Covariate sources)",
-            )
+        files = ["path", *(k for k in ("vparty_links", "dpi_links") if name == "partyfacts")]
+        for key in (k for k in files if k in opts):
+            opts[key] = _resolve(base, str(opts[key]))
+            if not opts[key].exists():
+                raise InputError(
+                    f"the {name} file named in [covariates] does not exist",
+                    file=str(opts[key]),
+                    fix=f"correct the path (relative to {config_file}) or download the source "
+                    "(README: Covariate sources)",
+                )
         out[name] = opts
     return out
 
@@ -58,8 +59,14 @@ def _run_adapter(
     exclude: dict[str, str] | None,
     config_file: str,
 ) -> Any:
-    from cpcstats.adapters import ADAPTERS
+    from cpcstats.adapters import ADAPTERS, read_partyfacts
 
+    if name == "partyfacts":  # a register: no years, no country rules of the study
+        return read_partyfacts(
+            opts["path"],
+            vparty_links_path=opts.get("vparty_links"),
+            dpi_links_path=opts.get("dpi_links"),
+        )
     options = {k: v for k, v in opts.items() if k != "path"}
     try:
         return ADAPTERS[name](
@@ -97,31 +104,25 @@ def _merge_covariates(
     return merged.sort_values(["iso3", "year"]).reset_index(drop=True)
 
 
-def _party_status_source(config: dict[str, Any]) -> str | None:
-    value = config.get("party_status")
-    if isinstance(value, str) and value == "vparty":
-        return "vparty"
-    if isinstance(value, dict) and value.get("source") == "vparty":
-        return "vparty"
-    return None
+LEADERS_COVARIATES = {
+    "executive_party_id": "executive_party",
+    "executive_party": "executive_party_name",
+    "executive_office": "executive_office",
+}
+"""Leaders Global columns merged as country-year covariates, and their names there:
+``executive_party`` is the Party Facts id of the executive's party (missing for a
+non-party executive), ``executive_party_name`` its short name, ``executive_office``
+``hog`` or ``hos`` (whose party it is)."""
 
 
-def _vparty_status(table: pd.DataFrame) -> tuple[pd.DataFrame, StageAccount]:
-    """Party-year status from the V-Party adapter; years with no status are counted."""
-    has = table["status"].notna()
-    account = StageAccount(
-        "party status: from V-Party",
-        len(table),
-        int(has.sum()),
-        {"V-Party government status missing (code 4 or blank)": int((~has).sum())},
-    )
-    out = table.loc[has, ["party_id", "year", "status"]].reset_index(drop=True)
-    return out, account
-
-
-def _vparty_parties(result: Any) -> pd.DataFrame:
-    parties = result.extra["parties"].rename(columns={"iso3": "country"})
-    return parties[["party_id", "country", "party_name"]]
+def _country_tables(results: dict[str, Any]) -> list[pd.DataFrame]:
+    """The country-year tables among the sources read: the covariate sources as they come,
+    Leaders Global's executive party (`LEADERS_COVARIATES`); party sources are not merged."""
+    tables = [r.table for n, r in results.items() if n in COUNTRY_SOURCES]
+    if "leaders_global" in results:
+        lg = results["leaders_global"].table
+        tables.append(lg[["iso3", "year", *LEADERS_COVARIATES]].rename(columns=LEADERS_COVARIATES))
+    return tables
 
 
 def _published(config: dict[str, Any], base: Path, config_file: str) -> Path | None:
