@@ -46,12 +46,15 @@ candidates.
 Layout: `cpcstats.party_names.text` (the text forms both sides are
 folded to), `cpcstats.party_names.index` (the register with every name
 form), `cpcstats.party_names.report` (outcomes and thresholds) and
-`cpcstats.party_names.match` (the rules).  Import from this package.
+`cpcstats.party_names.match` (the rules) and `cpcstats.party_names.known` (a published
+name looked up among a study's own parties, for the Table 1 comparison).  Import from
+this package.
 """
 
 from __future__ import annotations
 
 from cpcstats.party_names.index import PartyIndex
+from cpcstats.party_names.known import KnownMatch, match_known_party
 from cpcstats.party_names.match import YEAR_SLACK, match_one, match_party_names
 from cpcstats.party_names.report import (
     ACCEPTED,
@@ -84,11 +87,13 @@ __all__ = [
     "HOW_UNMATCHED",
     "STOPWORDS",
     "YEAR_SLACK",
+    "KnownMatch",
     "PartyIndex",
     "PartyMatch",
     "PartyMatchReport",
     "core_form",
     "initials",
+    "match_known_party",
     "match_one",
     "match_party_names",
     "normalise",
