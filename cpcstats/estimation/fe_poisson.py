@@ -25,6 +25,7 @@ def fit_fe_poisson(data: ModelData) -> CoreFit:
     names = [data.x_names[i] for i in active]
     y = data.y[keep]
     fe_eta = res.fe_eta
+    loglik_obs = stats.poisson.logpmf(y, mu)
 
     def mean(
         p: np.ndarray,
@@ -39,13 +40,13 @@ def fit_fe_poisson(data: ModelData) -> CoreFit:
     return CoreFit(
         names=names,
         params=res.beta,
-        loglik=float(stats.poisson.logpmf(y, mu).sum()),
+        loglik=float(loglik_obs.sum()),
         bread=_inv((Xt * mu[:, None]).T @ Xt),
         scores=Xt * (y - mu)[:, None],
         k_dof=len(res.beta) + res.n_fe_params,
         converged=res.converged,
         warnings=res.warnings,
-        loglik_obs=stats.poisson.logpmf(y, mu),
+        loglik_obs=loglik_obs,
         fitted=mu,
         pmf=lambda k, mu=mu: _poisson_pmf(k, mu),
         mean=mean,

@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 
 from cpcstats.errors import EstimationError
+from cpcstats.estimation.demean import SchurSolver, alternating_projections, dense_codes
 from cpcstats.estimation.linalg import collinear_columns, full_column_rank
 
 SEPARATION_MU = 1e-9
@@ -44,87 +44,54 @@ class PPMLResult:
     active: list[int] = field(default_factory=list)  # columns of X that were estimated
 
 
-#: two fixed effects are partialled out exactly (no iterations) when the smaller one has at
-#: most this many levels; the dense Schur complement is then at most this size squared
+#: the fixed effects are partialled out exactly (no sweep tolerance) when all but the
+#: largest have at most this many levels together; the dense Schur complement is then at
+#: most this size squared
 EXACT_TWO_WAY_MAX = 2000
+#: demeaning tolerance of the last IRLS iterations and of the final demeaning (the
+#: tolerance every earlier release used throughout)
+INNER_TOL = 1e-11
 
 
 class Demeaner:
     """Weighted within-transformation for one or more sets of fixed effects.
 
-    Why two algorithms: one FE is exact in one sweep; two FE of which one is small (party x
-    year, country x year) are solved exactly through the Schur complement on the small one
-    (the large one's normal equations are diagonal), which costs about one sweep instead of
-    the 10-40 sweeps of alternating projections; three or more FE, or two large ones, use
-    weighted alternating projections (method of alternating projections, as fixest and
-    pyfixest do) to a tolerance.
+    Why two algorithms: one large FE plus small ones (party + year; unit + year + country)
+    are solved exactly -- the large one absorbed through its diagonal normal equations,
+    the small ones through their Schur complement (`demean.SchurSolver`), at the cost of a
+    few passes over the data and no sweep tolerance; two or more large FEs use weighted
+    alternating projections with Irons-Tuck acceleration (as fixest does) to a tolerance.
     """
 
     def __init__(self, codes: list[np.ndarray]) -> None:
-        n = len(codes[0])
-        self.indicators = []
-        for c in codes:
-            _, dense = np.unique(c, return_inverse=True)
-            self.indicators.append(
-                sparse.csr_matrix(
-                    (np.ones(n), (np.arange(n), dense)), shape=(n, int(dense.max()) + 1)
-                )
-            )
-        self.levels = [d.shape[1] for d in self.indicators]
-        self.exact = len(self.indicators) == 2 and min(self.levels) <= EXACT_TWO_WAY_MAX
-        if self.exact:
-            big, small = sorted(self.indicators, key=lambda d: -d.shape[1])
-            self._big, self._small = big.tocsc(), small.tocsc()
-            self._big_t, self._small_t = big.T.tocsr(), small.T.tocsr()
-
-    def _two_way(self, M: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Exact weighted two-way within transformation (Schur complement on the small FE)."""
-        big, small = self._big, self._small
-        d1 = self._big_t @ w
-        d2 = self._small_t @ w
-        cross = (self._big_t @ small.multiply(w[:, None])).toarray()  # G1 x G2
-        weighted = M * w[:, None]
-        m1 = self._big_t @ weighted
-        m2 = self._small_t @ weighted
-        scaled = cross / d1[:, None]
-        schur = np.diag(d2) - cross.T @ scaled
-        rhs = m2 - scaled.T @ m1
-        b = np.linalg.lstsq(schur, rhs, rcond=None)[0]  # rank G2 - 1 (or less): min-norm
-        a = (m1 - cross @ b) / d1[:, None]
-        return M - big @ a - small @ b
+        dense = [dense_codes(c) for c in codes]
+        self.codes = [d[0] for d in dense]
+        self.levels = [d[1] for d in dense]
+        small = sum(self.levels) - max(self.levels)
+        self.exact = len(codes) > 1 and small <= EXACT_TWO_WAY_MAX
+        self._solver = SchurSolver(self.codes, self.levels) if self.exact else None
 
     def __call__(
         self,
         M: np.ndarray,
         w: np.ndarray,
-        tol: float = 1e-11,
+        tol: float = INNER_TOL,
         maxiter: int = 10_000,
         fe_start: np.ndarray | None = None,
     ) -> tuple[np.ndarray, int]:
-        """``M`` minus its weighted projection on the fixed effects (alternating projections).
+        """``M`` minus its weighted projection on the fixed effects, and the sweeps used.
 
         ``fe_start`` (a fixed-effect component of ``M`` from an earlier call, e.g. the
-        previous IRLS iteration) is subtracted first: it lies in the span of the fixed
-        effects, so the result is the same, but far fewer sweeps are needed when the
-        weights changed little.
+        previous IRLS iteration) is subtracted first when iterating: it lies in the span
+        of the fixed effects, so the result is the same, but far fewer sweeps are needed
+        when the weights changed little.
         """
-        if self.exact:
-            return self._two_way(np.asarray(M, dtype=float), w), 1
-        R = np.array(M, dtype=float, copy=True)
-        if fe_start is not None:
-            R -= fe_start
-        wt = [d.T @ w for d in self.indicators]
-        scale = np.maximum(np.abs(R).max(axis=0), 1.0)
-        for it in range(1, maxiter + 1):
-            change = 0.0
-            for d, total in zip(self.indicators, wt, strict=True):
-                means = (d.T @ (R * w[:, None])) / total[:, None]
-                step = d @ means
-                R -= step
-                change = max(change, float((np.abs(step).max(axis=0) / scale).max()))
-            if len(self.indicators) == 1 or change < tol:
-                return R, it
-        return R, maxiter
+        M = np.asarray(M, dtype=float)
+        w = np.asarray(w, dtype=float)
+        if self._solver is not None:
+            return self._solver(M, w, tol * 0.1), 1
+        start = M if fe_start is None else M - fe_start
+        return alternating_projections(start, w, self.codes, self.levels, tol, maxiter)
 
 
 def _collinear_columns(M: np.ndarray) -> list[int]:
@@ -133,13 +100,18 @@ def _collinear_columns(M: np.ndarray) -> list[int]:
 
 
 def drop_zero_groups(y: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
-    """Mask of observations outside fixed-effect groups whose outcomes are all zero."""
+    """Mask of observations outside fixed-effect groups whose outcomes are all zero.
+
+    Iterated to a fixed point (dropping a group can empty a group of another FE); the
+    codes are made dense once, each round is one ``bincount`` per FE.
+    """
+    dense = [dense_codes(c) for c in codes]
     keep = np.ones(len(y), dtype=bool)
     while True:
         new = keep.copy()
-        for c in codes:
-            sums = np.bincount(np.unique(c, return_inverse=True)[1], weights=y * keep)
-            new &= sums[np.unique(c, return_inverse=True)[1]] > 0
+        yk = y * keep
+        for c, g in dense:
+            new &= np.bincount(c, weights=yk, minlength=g)[c] > 0
         if (new == keep).all():
             return keep
         keep = new
@@ -160,24 +132,29 @@ def _irls(
     converged = False
     iterations = 0
     beta = np.zeros(X.shape[1])
+    pos = y > 0
+    # deviance = 2 * sum(y log(y / mu) - (y - mu)); the parts free of mu computed once
+    dev_const = float(np.sum(y[pos] * np.log(y[pos]))) - float(y.sum())
+    stacked = np.empty((len(y), X.shape[1] + 1), order="F")  # [z, X], X copied once
+    stacked[:, 1:] = X
     fe_part: np.ndarray | None = None  # FE component of [z, X] from the last iteration
+    inner = 1e-3  # demeaning tolerance: loose while the weights move (as ppmlhdfe)
     for iterations in range(1, maxiter + 1):  # noqa: B007 - reported after the loop
-        z = eta - offset + (y - mu) / mu
-        stacked = np.column_stack([z, X])
-        both, _ = demean(stacked, mu, fe_start=fe_part)
+        stacked[:, 0] = eta - offset + (y - mu) / mu
+        both, _ = demean(stacked, mu, tol=inner, fe_start=fe_part)
         fe_part = None if demean.exact else stacked - both
         zt, Xt = both[:, 0], both[:, 1:]
         wX = Xt * mu[:, None]
         beta = np.linalg.solve(wX.T @ Xt, wX.T @ zt) if X.shape[1] else beta
-        resid = zt - Xt @ beta
-        eta = z - resid + offset
-        mu = np.exp(np.clip(eta, -700, 700))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            term = np.where(y > 0, y * np.log(y / mu), 0.0)
-        dev = 2 * float(np.sum(term - (y - mu)))
-        if abs(dev - dev_old) / (0.1 + abs(dev)) < tol:
+        eta = stacked[:, 0] - (zt - Xt @ beta) + offset
+        log_mu = np.clip(eta, -700, 700)
+        mu = np.exp(log_mu)
+        dev = 2 * (dev_const - float(y @ log_mu) + float(mu.sum()))
+        change = abs(dev - dev_old) / (0.1 + abs(dev))
+        if change < tol and inner <= INNER_TOL:
             converged = True
             break
+        inner = max(INNER_TOL, min(inner, 1e-3 * change))
         dev_old = dev
     return beta, mu, eta, converged, iterations
 

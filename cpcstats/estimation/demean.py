@@ -1,0 +1,258 @@
+"""Weighted within-transformations for fixed effects: the numerics behind `hdfe.Demeaner`.
+
+Why a module of its own: the FE-Poisson solver spends almost all of its time here, so the
+two algorithms are written for speed and kept apart from the IRLS and sample rules.
+
+- ``SchurSolver``, one large fixed effect plus small ones (party + year, unit + year +
+  country): the large FE's normal equations are diagonal, so it is absorbed exactly and
+  only the small FEs' reduced (Schur complement) system ``S b = r`` is solved.  ``S`` has
+  as many rows as the small FEs have levels together (hundreds).  Building it costs
+  ``sum_u nnz_u^2`` (nnz_u: small-FE levels met by unit u), so it is built only when the
+  weights are new to it; while the IRLS weights settle, the stored ``S`` is the
+  preconditioner of a conjugate-gradient solve with the current weights (a few
+  iterations, each a pass over the unit-by-level table, not over the observations).
+  The result is the exact projection up to rounding, with no sweep tolerance.
+- ``alternating_projections``, any other case (two or more large FEs): weighted
+  alternating projections as fixest/pyfixest do, with group means by ``np.bincount``
+  into preallocated buffers and an Irons-Tuck extrapolation every third sweep.
+
+Codes must be dense (0..G-1, every level present); ``dense_codes`` makes them so in
+O(n) without sorting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, sparse
+
+__all__ = ["SchurSolver", "alternating_projections", "dense_codes"]
+
+#: a conjugate-gradient solve that needs more iterations than this rebuilds ``S``
+REBUILD_AFTER = 20
+#: a solve slower than this makes the next one rebuild ``S`` (its weights moved on)
+SLOW_CG = 6
+#: relative residual at which the conjugate-gradient solve of the small FEs stops
+CG_TOL = 1e-12
+
+
+def dense_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes 0..G-1 and G, in O(n) without sorting.
+
+    Non-negative integer codes of modest range (what ``pd.factorize`` gives) are
+    renumbered by a presence count (returned as they are when already dense); anything
+    else is hashed by ``pd.factorize``.
+    """
+    c = np.asarray(codes)
+    if c.dtype.kind in "iu" and len(c) and c.min() >= 0 and c.max() < 4 * len(c) + 1024:
+        present = np.bincount(c) > 0
+        if present.all():
+            return c.astype(np.intp, copy=False), len(present)
+        renumber = np.cumsum(present) - 1
+        return renumber[c].astype(np.intp, copy=False), int(present.sum())
+    dense, uniques = pd.factorize(c, sort=False)
+    return dense.astype(np.intp, copy=False), len(uniques)
+
+
+def _group_sums(codes: np.ndarray, values: np.ndarray, levels: int, out: np.ndarray) -> None:
+    """Column sums of ``values`` (n x p, best column-major) by group into ``out``."""
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=levels)
+
+
+class SchurSolver:
+    """Exact weighted projection on one large FE plus small ones (see the module doc)."""
+
+    def __init__(self, codes: list[np.ndarray], levels: list[int]) -> None:
+        order = sorted(range(len(codes)), key=lambda i: -levels[i])
+        self.big, self.g1 = codes[order[0]], levels[order[0]]
+        self.small = [codes[i] for i in order[1:]]
+        sizes = [levels[i] for i in order[1:]]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
+        self.g2 = int(self.offsets[-1])
+        rows, cols, self.pair_codes, self.n_pairs = [], [], [], []
+        for c, g, off in zip(self.small, sizes, self.offsets, strict=False):
+            # (large level, small level) cells met in the data: the unit-by-level table
+            pair, cells = pd.factorize(self.big.astype(np.int64) * g + c, sort=False)
+            self.pair_codes.append(pair.astype(np.intp, copy=False))
+            self.n_pairs.append(len(cells))
+            rows.append(cells // g)
+            cols.append(cells % g + off)
+        row, col = np.concatenate(rows), np.concatenate(cols)
+        self._perm = np.argsort(row, kind="stable")  # CSR order of the table's cells
+        self._row = row[self._perm]
+        self._indices = col[self._perm].astype(np.int32)
+        self._indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=self.g1))])
+        # small x small blocks of D2'WD2 (diagonal blocks and crossings of two small FEs)
+        self._cross = [
+            (i, j, self.small[i] * sizes[j] + self.small[j])
+            for i in range(len(sizes))
+            for j in range(i + 1, len(sizes))
+        ]
+        self._sizes = sizes
+        self._shifted = [c + off for c, off in zip(self.small, self.offsets, strict=False)]
+        self._precond: np.ndarray | None = None  # pseudo-inverse of an earlier S
+        self._last_cg = 0  # iterations the last conjugate-gradient solve needed
+
+    def _table(self, w: np.ndarray) -> sparse.csr_matrix:
+        data = np.concatenate(
+            [
+                np.bincount(p, weights=w, minlength=k)
+                for p, k in zip(self.pair_codes, self.n_pairs, strict=True)
+            ]
+        )[self._perm]
+        return sparse.csr_matrix(
+            (data, self._indices, self._indptr), shape=(self.g1, self.g2), copy=False
+        )
+
+    def _small_gram(self, w: np.ndarray) -> np.ndarray:
+        """D2'WD2: weights by level on the diagonal, crossings of two small FEs off it."""
+        out = np.zeros((self.g2, self.g2))
+        for c, g, off in zip(self.small, self._sizes, self.offsets, strict=False):
+            idx = np.arange(off, off + g)
+            out[idx, idx] = np.bincount(c, weights=w, minlength=g)
+        for i, j, key in self._cross:
+            gi, gj = self._sizes[i], self._sizes[j]
+            block = np.bincount(key, weights=w, minlength=gi * gj).reshape(gi, gj)
+            si, sj = (
+                slice(self.offsets[i], self.offsets[i] + gi),
+                slice(self.offsets[j], self.offsets[j] + gj),
+            )
+            out[si, sj] = block
+            out[sj, si] = block.T
+        return out
+
+    def _schur(self, table: sparse.csr_matrix, d1: np.ndarray, gram: np.ndarray) -> np.ndarray:
+        scaled = table.multiply((1.0 / np.sqrt(d1))[:, None]).tocsr()
+        return gram - (scaled.T @ scaled).toarray()
+
+    def _apply(
+        self, v: np.ndarray, table: sparse.csr_matrix, d1: np.ndarray, gram: np.ndarray
+    ) -> np.ndarray:
+        """S v without forming S: gram v - C'(C v / d1)."""
+        return gram @ v - table.T @ ((table @ v) / d1[:, None])
+
+    def _solve(
+        self,
+        rhs: np.ndarray,
+        table: sparse.csr_matrix,
+        d1: np.ndarray,
+        gram: np.ndarray,
+        tol: float,
+    ) -> np.ndarray:
+        """Small-FE coefficients: preconditioned CG with an earlier S, else a fresh S.
+
+        Long because: the conjugate-gradient recursion is written out for all right-hand
+        sides at once (one column per column of M), with its restart rule.
+        """
+        if self._precond is not None and self._last_cg <= SLOW_CG:
+            P = self._precond
+            b = P @ rhs
+            r = rhs - self._apply(b, table, d1, gram)
+            z = P @ r
+            p = z.copy()
+            rz = (r * z).sum(axis=0)
+            target = max(tol, CG_TOL) * np.maximum(np.linalg.norm(rhs, axis=0), 1e-300)
+            for it in range(REBUILD_AFTER):
+                if (np.linalg.norm(r, axis=0) <= target).all():
+                    self._last_cg = it
+                    return b
+                q = self._apply(p, table, d1, gram)
+                pq = (p * q).sum(axis=0)
+                step = np.divide(rz, pq, out=np.zeros_like(rz), where=pq != 0)
+                b += p * step
+                r -= q * step
+                z = P @ r
+                rz_new = (r * z).sum(axis=0)
+                ratio = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz != 0)
+                p = z + p * ratio
+                rz = rz_new
+            if (np.linalg.norm(r, axis=0) <= target).all():
+                self._last_cg = REBUILD_AFTER
+                return b
+        self._last_cg = 0
+        S = self._schur(table, d1, gram)
+        self._precond = linalg.pinvh(S, atol=0.0, rtol=S.shape[0] * np.finfo(float).eps * 1e3)
+        b = self._precond @ rhs
+        # one refinement step: pinvh's rounding, not a tolerance
+        return b + self._precond @ (rhs - S @ b)
+
+    def __call__(self, M: np.ndarray, w: np.ndarray, tol: float = CG_TOL) -> np.ndarray:
+        """``M`` minus its weighted least-squares projection on the fixed effects.
+
+        ``tol`` is the relative residual of the small FEs' system when it is solved by
+        conjugate gradients (IRLS asks for a loose one while its weights still move).
+        """
+        p = M.shape[1]
+        R = np.array(M, dtype=float, order="F", copy=True)  # columns contiguous
+        d1 = np.bincount(self.big, weights=w, minlength=self.g1)
+        m1 = np.empty((self.g1, p))
+        m2 = np.empty((self.g2, p))
+        for j in range(p):
+            wm = R[:, j] * w
+            m1[:, j] = np.bincount(self.big, weights=wm, minlength=self.g1)
+            for c, g, off in zip(self.small, self._sizes, self.offsets, strict=False):
+                m2[off : off + g, j] = np.bincount(c, weights=wm, minlength=g)
+        table = self._table(w)
+        gram = self._small_gram(w)
+        b = self._solve(m2 - table.T @ (m1 / d1[:, None]), table, d1, gram, tol)
+        a = np.ascontiguousarray(((m1 - table @ b) / d1[:, None]).T)
+        bt = np.ascontiguousarray(b.T)
+        for j in range(p):
+            col = R[:, j]
+            col -= a[j].take(self.big)
+            for c in self._shifted:
+                col -= bt[j].take(c)
+        return R
+
+
+def alternating_projections(
+    M: np.ndarray,
+    w: np.ndarray,
+    codes: list[np.ndarray],
+    levels: list[int],
+    tol: float,
+    maxiter: int,
+) -> tuple[np.ndarray, int]:
+    """Weighted alternating projections with Irons-Tuck extrapolation (``M`` is copied).
+
+    Why Irons-Tuck: the sweep is a linear contraction whose slow direction dominates
+    after a few sweeps; extrapolating along it (Irons and Tuck 1969, as fixest does)
+    typically halves the sweeps.  Every extrapolated point stays ``M`` minus something
+    in the span of the fixed effects, so the fixed point -- the projection -- is unchanged.
+    """
+    R = np.array(M, dtype=float, order="F", copy=True)
+    p = R.shape[1]
+    totals = [np.bincount(c, weights=w, minlength=g) for c, g in zip(codes, levels, strict=True)]
+    means = [np.empty((g, p)) for g in levels]
+    wR = np.empty_like(R)
+    scale = np.maximum(np.abs(R).max(axis=0), 1.0)
+
+    def sweep(X: np.ndarray) -> float:
+        change = 0.0
+        for c, g, total, mean in zip(codes, levels, totals, means, strict=True):
+            np.multiply(X, w[:, None], out=wR)
+            _group_sums(c, wR, g, mean)
+            mean /= total[:, None]
+            change = max(change, float((np.abs(mean).max(axis=0) / scale).max()))
+            X -= mean[c]
+        return change
+
+    if len(codes) == 1:
+        sweep(R)
+        return R, 1
+    it = 0
+    while it < maxiter:
+        x0 = R.copy(order="F")
+        it += 1
+        if sweep(R) < tol:
+            return R, it
+        x1 = R.copy(order="F")
+        it += 1
+        if sweep(R) < tol:
+            return R, it
+        d2 = R - 2 * x1 + x0  # second difference; R is F(F(x0))
+        denom = (d2 * d2).sum(axis=0)
+        coef = np.divide(((R - x1) * d2).sum(axis=0), denom, out=np.zeros(p), where=denom > 0)
+        R -= (R - x1) * coef
+    return R, maxiter
