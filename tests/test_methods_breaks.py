@@ -16,14 +16,20 @@ import pytest
 
 from cpcstats.designs import xi_break
 from cpcstats.errors import SpecError
+from cpcstats.estimation.postestimation import wald_test
 from cpcstats.methods import break_critical
+from cpcstats.methods.break_profile import fast_profile
 from cpcstats.methods.breaks import (
     LEVEL,
     SHIFT_TERMS,
+    BootstrapOptions,
     break_interaction_test,
+    break_setting,
+    fit_break,
     known_break_test,
     sup_wald_test,
 )
+from tests.reference.xi_break_sim import synthetic_panel, yearly
 
 STUDY_NAMES = {"firm": "iso3", "period": "year", "sales": "contacts"}
 
@@ -53,25 +59,35 @@ def test_generic_sup_wald_equals_the_design_on_renamed_data(
     firms: pd.DataFrame, shift: str
 ) -> None:
     generic = sup_wald_test(
-        firms, yname="sales", tname="period", idname="firm", cluster="firm", shift=shift
+        firms, yname="sales", tname="period", idname="firm", se="driscoll-kraay", shift=shift
     )
     design = xi_break.sup_wald(firms.rename(columns=STUDY_NAMES), shift=shift)
     assert generic.statistic == pytest.approx(design.statistic, rel=1e-12)
     assert generic.break_year == design.break_year
     assert generic.confidence_set == design.confidence_set
     assert generic.p_value == design.p_value
+    assert generic.bootstrap is not None and design.bootstrap is not None
+    assert generic.bootstrap.statistic == pytest.approx(design.bootstrap.statistic, rel=1e-10)
     np.testing.assert_allclose(generic.profile["wald"], design.profile["wald"], rtol=1e-12)
 
 
 def test_planted_break_is_found_at_its_date(firms: pd.DataFrame) -> None:
     for shift in SHIFT_TERMS:
         result = sup_wald_test(
-            firms, yname="sales", tname="period", idname="firm", cluster="firm", shift=shift
+            firms, yname="sales", tname="period", idname="firm", se="driscoll-kraay", shift=shift
         )
         assert result.break_year == 1997, (shift, result.profile)
-        assert result.rejects(0.05)
+        assert result.bootstrap is not None and result.bootstrap.argmax == 1997
+        assert result.p_value < 0.05 and result.rejects(0.05)
         assert 1997 in result.confidence_set
-        assert result.candidates == tuple(break_critical.candidate_years(1990, 2005))
+        # 2p + 1 periods on each side of the break, inside the 15 % trimming
+        p = len(SHIFT_TERMS[shift])
+        expected = [
+            y
+            for y in break_critical.candidate_years(1990, 2005)
+            if y - 1990 >= 2 * p + 1 and 2005 - y + 1 >= 2 * p + 1
+        ]
+        assert result.candidates == tuple(expected)
 
 
 def test_known_break_on_a_series_with_other_names(firms: pd.DataFrame) -> None:
@@ -104,11 +120,13 @@ def test_setting_errors_name_the_fix(firms: pd.DataFrame) -> None:
 
 
 def test_critical_values_are_data_with_a_source() -> None:
-    assert "Andrews" in break_critical.ANDREWS_1993_SOURCE
-    assert "Table I" in break_critical.ANDREWS_1993_SOURCE
+    """The stored values are Andrews's 2003 corrected ones (8.68, not 1993's 8.85)."""
+    assert "Corrigendum" in break_critical.ANDREWS_2003_SOURCE
+    assert "71(1)" in break_critical.ANDREWS_2003_SOURCE
     values, source = break_critical.critical_values(1, 0.15)
     assert values == break_critical.ANDREWS_1993_TABLE_I[(1, 0.15)]
-    assert source.startswith("Andrews (1993, Table I)")
+    assert values[0.05] == 8.68
+    assert source.startswith("Andrews (2003, Table 1")
 
 
 def test_methods_do_not_name_the_study_columns() -> None:
@@ -116,3 +134,61 @@ def test_methods_do_not_name_the_study_columns() -> None:
     text = "".join(p.read_text() for p in sorted(root.glob("break*.py")))
     for column in ("iso3", "party_id", "contacts", "ruling", "fh_status"):
         assert column not in text, column
+
+
+# --------------------------------------------------------------------------- inference
+@pytest.mark.parametrize("shift", list(SHIFT_TERMS))
+def test_fast_profile_equals_the_fit_path(firms: pd.DataFrame, shift: str) -> None:
+    """The array path (design built once) gives `fit`'s Wald and likelihood per candidate."""
+    terms = SHIFT_TERMS[shift]
+    series = firms.groupby("period", as_index=False)["sales"].sum()
+    for data, kw in ((firms, {"idname": "firm", "se": "driscoll-kraay"}), (series, {})):
+        s = break_setting(data, yname="sales", tname="period", **kw)  # type: ignore[arg-type]
+        chosen = list(range(1995, 2001))
+        fast = fast_profile(s, chosen, len(terms))
+        assert fast is not None
+        for row, year in zip(fast.itertuples(), chosen, strict=True):
+            slow = fit_break(s, year, terms, "check")
+            assert row.wald == pytest.approx(wald_test(slow, list(terms)).statistic, rel=1e-8)
+            assert row.loglik == pytest.approx(float(slow.loglik), rel=1e-10)
+    clustered = break_setting(firms, yname="sales", tname="period", idname="firm", cluster="firm")
+    assert fast_profile(clustered, [1997], 1) is None  # other variances go through fit
+
+
+def test_bootstrap_p_values_are_reproducible_for_a_seed(firms: pd.DataFrame) -> None:
+    cols = {"yname": "sales", "tname": "period"}
+    quiet = _panel(2030, seed=5)  # no break inside the window
+    series = quiet.groupby("period", as_index=False)["sales"].sum()
+    runs = {}
+    for seed in (1, 1, 2):
+        opts = BootstrapOptions(reps=199, seed=seed)
+        panel = sup_wald_test(quiet, idname="firm", se="driscoll-kraay", bootstrap=opts, **cols)
+        yearly = sup_wald_test(series, bootstrap=opts, **cols)
+        runs.setdefault(seed, []).append((panel.p_value, yearly.p_value))
+        assert panel.bootstrap is not None and panel.bootstrap.reps == 199
+        assert "wild score bootstrap" in panel.p_value_method
+        assert yearly.bootstrap is not None and "NB2" in yearly.bootstrap.method
+    assert runs[1][0] == runs[1][1]  # same seed, same p-values
+    assert runs[2][0] != runs[1][0]  # another seed, other draws
+    none = sup_wald_test(series, bootstrap=BootstrapOptions(reps=0), **cols)
+    assert none.bootstrap is None and none.p_value == none.p_value_asymptotic
+
+
+def test_bootstrap_size_under_year_shocks_is_controlled() -> None:
+    """40 null panels with year shocks (SD 0.10), NB noise and unit trends: the bootstrap
+    p-values reject at most 20 % at 5 % (a 5 % test rejects > 20 % of 40 with prob. < 1e-4),
+    while the Driscoll-Kraay sup-Wald with asymptotic Andrews values is far above it."""
+    cols = {"yname": "y", "tname": "t"}
+    opts = BootstrapOptions(reps=199)
+    boot, asym, series_boot = [], [], []
+    for seed in range(40):
+        panel = synthetic_panel(300 + seed, units=30, first=2002, last=2017)
+        sw = sup_wald_test(panel, idname="unit", se="driscoll-kraay", bootstrap=opts, **cols)
+        boot.append(sw.p_value)
+        asym.append(sw.p_value_asymptotic)
+        series_boot.append(sup_wald_test(yearly(panel), bootstrap=opts, **cols).p_value)
+    assert np.mean(np.array(boot) < 0.05) <= 0.20
+    assert np.mean(np.array(series_boot) < 0.05) <= 0.20
+    assert np.mean(np.array(asym) < 0.05) > 0.30  # the failure the bootstrap repairs
+    # and the p-values are spread out, not piled at 1 (a test that never rejects)
+    assert 0.25 < float(np.median(boot)) < 0.75

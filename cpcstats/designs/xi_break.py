@@ -7,9 +7,20 @@ break tests of `cpcstats.methods.breaks`:
 
 (a) `known_break` — the date taken as known: level shift, trend shift, joint Wald;
 (b) `sup_wald` — the date unknown: Andrews (1993) sup-Wald over the trimmed range,
-    its critical values and p-value, and a Hansen (2000) LR confidence set for the year;
+    its asymptotic critical values (Andrews 2003), a bootstrap p-value and a Hansen (2000)
+    LR confidence set for the year;
 (c) `break_interactions` — did the ruling-party premium or the regime gradient
     change, not just the level?
+
+Inference (issue 14).  The break terms vary by year only, so every sample has about
+T = 16-22 years of information, and a shock common to all countries in a year moves every
+row of that year.  Panels therefore use Driscoll-Kraay SEs by year (not country
+clusters, which ignored the year shocks: 35 of 40 null draws rejected), and every test's
+p-value is a bootstrap one: the yearly series a parametric NB2 bootstrap of its
+quasi-Poisson sup-Wald under the no-break fit (asymptotic Andrews critical values were
+oversized, 7-11 %, with 16-22 points), the panels a wild score bootstrap over years of the
+score (LM) statistic from one no-break fit (DK asymptotics are oversized with ~20 years).
+Sizes under year shocks: tests/reference/xi_break_size.md.
 
 `run` writes table (`.xi_break_table`) and figure (`.xi_break_figure`)
 ``design_xi``.
@@ -29,6 +40,7 @@ from cpcstats.designs.xi_break_table import SupTests, xi_notes, xi_record, xi_ta
 from cpcstats.errors import SpecError
 from cpcstats.methods.breaks import (
     SHIFT_TERMS,
+    BootstrapOptions,
     BreakInteractions,
     KnownBreak,
     SupWald,
@@ -98,16 +110,24 @@ def known_break(
     cluster: str | None = None,
     outcome: str | None = None,
     controls: Sequence[str] = (),
+    se: str | None = "driscoll-kraay",
+    bootstrap: BootstrapOptions | None = None,
 ) -> KnownBreak:
     """Trend + level shift + trend shift at ``break_year`` on the study's columns.
 
-    Panels: FE-Poisson (PPML) with the panel's unit fixed effects and SEs clustered by
-    country; a yearly series: quasi-Poisson SEs (``family="negbin"``: NB2 with HC1).
-    ``controls`` are extra regressors (e.g. ``bri_member``; BRI is itself an Xi-era
-    policy, so controlling for it removes part of the break).
+    Panels: FE-Poisson (PPML) with the panel's unit fixed effects and Driscoll-Kraay SEs
+    by year (``se="cluster"``: clustered by ``cluster``, default country); a yearly series:
+    quasi-Poisson SEs (``family="negbin"``: NB2 with HC1, no bootstrap).  The joint test's
+    p-value (`KnownBreak.p_value`) is the bootstrap one (``bootstrap``: replicates, seed,
+    weights).  ``controls`` are extra regressors (e.g. ``bri_member``; BRI is itself an
+    Xi-era policy, so controlling for it removes part of the break).
     """
     cols = study_columns(data, unit_fe=unit_fe, family=family, cluster=cluster, outcome=outcome)
-    return known_break_test(data, break_year, family=family, controls=controls, **cols)
+    if "idname" in cols:
+        cols["se"] = se
+    return known_break_test(
+        data, break_year, family=family, controls=controls, bootstrap=bootstrap, **cols
+    )
 
 
 def sup_wald(
@@ -123,14 +143,19 @@ def sup_wald(
     controls: Sequence[str] = (),
     min_segment: int | None = None,
     scale_lr: bool = True,
+    se: str | None = "driscoll-kraay",
+    bootstrap: BootstrapOptions | None = None,
 ) -> SupWald:
     """Andrews (1993) sup-Wald test for a break at an unknown year, on the study's columns.
 
     Why: finding 2013 without being told is stronger evidence for a Xi-era break than
-    testing 2013 alone (which invites date mining).  Columns as in `known_break`;
-    the test itself is `cpcstats.methods.breaks.sup_wald_test`.
+    testing 2013 alone (which invites date mining).  Columns, SEs and bootstrap as in
+    `known_break`; the test itself is `cpcstats.methods.breaks.sup_wald_test`
+    (`SupWald.p_value`: bootstrap; `SupWald.p_value_asymptotic`: Andrews).
     """
     cols = study_columns(data, unit_fe=unit_fe, family=family, cluster=cluster, outcome=outcome)
+    if "idname" in cols:
+        cols["se"] = se
     return sup_wald_test(
         data,
         candidates,
@@ -140,6 +165,7 @@ def sup_wald(
         shift=shift,
         min_segment=min_segment,
         scale_lr=scale_lr,
+        bootstrap=bootstrap,
         **cols,
     )
 
@@ -192,19 +218,24 @@ def _fit_all(
     trim: float,
     yearly_family: str,
     controls: Sequence[str],
+    boot: BootstrapOptions,
+    panel_se: str,
 ) -> tuple[dict[str, KnownBreak | None], SupTests, BreakInteractions | None]:
     """Parts (a)-(c) on the yearly series, the country-year and the party-year panel."""
+    pan = {"se": panel_se, "bootstrap": boot}
     known = {
-        "Yearly series": known_break(yearly, break_year, family=yearly_family),
-        "Country-year": known_break(country, break_year),
-        "Party-year": None if party is None else known_break(party, break_year),
+        "Yearly series": known_break(yearly, break_year, family=yearly_family, bootstrap=boot),
+        "Country-year": known_break(country, break_year, **pan),  # type: ignore[arg-type]
+        "Party-year": None if party is None else known_break(party, break_year, **pan),  # type: ignore[arg-type]
     }
     sups: SupTests = {}
     for shift in SHIFT_TERMS:
         sups[shift] = {
-            "Yearly series": sup_wald(yearly, trim=trim, shift=shift, family=yearly_family),
-            "Country-year": sup_wald(country, trim=trim, shift=shift),
-            "Party-year": None if party is None else sup_wald(party, trim=trim, shift=shift),
+            "Yearly series": sup_wald(
+                yearly, trim=trim, shift=shift, family=yearly_family, bootstrap=boot
+            ),
+            "Country-year": sup_wald(country, trim=trim, shift=shift, **pan),  # type: ignore[arg-type]
+            "Party-year": None if party is None else sup_wald(party, trim=trim, shift=shift, **pan),  # type: ignore[arg-type]
         }
     inter = None if party is None else break_interactions(party, break_year, controls=controls)
     return known, sups, inter
@@ -215,13 +246,21 @@ def run(study: Study, panels: dict[str, Panel], out: Path, **params: Any) -> Res
 
     Parameters: ``break_year`` (default the study's), ``trim`` (0.15),
     ``yearly_family`` (``"poisson"``, or ``"negbin"``), ``interaction_controls``
-    (extra regressors of the interaction model).
+    (extra regressors of the interaction model), ``panel_se`` (``"driscoll-kraay"``, or
+    ``"cluster"`` for country clusters), ``bootstrap_reps`` (999), ``bootstrap_seed`` and
+    ``bootstrap_weights`` (``"rademacher"`` or ``"webb"``) of every break bootstrap.
     """
     out = Path(out)
     break_year = int(params.get("break_year", study.break_year))
     trim = float(params.get("trim", 0.15))
     yearly_family = str(params.get("yearly_family", "poisson"))
     controls = tuple(params.get("interaction_controls", ()))
+    boot = BootstrapOptions(
+        reps=int(params.get("bootstrap_reps", BootstrapOptions.reps)),
+        seed=int(params.get("bootstrap_seed", BootstrapOptions.seed)),
+        weights=str(params.get("bootstrap_weights", BootstrapOptions.weights)),
+    )
+    panel_se = str(params.get("panel_se", "driscoll-kraay"))
     yearly, country, party = _samples(study, panels)
     skipped_party = None
     if party is None:
@@ -229,7 +268,9 @@ def run(study: Study, panels: dict[str, Panel], out: Path, **params: Any) -> Res
             "no party-year panel (the study has no parties / party status): "
             "party-level break and interaction models skipped"
         )
-    known, sups, inter = _fit_all(yearly, country, party, break_year, trim, yearly_family, controls)
+    known, sups, inter = _fit_all(
+        yearly, country, party, break_year, trim, yearly_family, controls, boot, panel_se
+    )
     notes = xi_notes(study, yearly, country, party, known, sups, inter, break_year, trim)
     if skipped_party:
         notes.append(f"Party-year columns empty: {skipped_party}.")

@@ -87,6 +87,7 @@ def break_setting(
     cluster: str | None = None,
     controls: Sequence[str] = (),
     sample: str | None = None,
+    se: str | None = None,
 ) -> BreakSetting:
     """Decide series vs panel, FE, family and SEs once, so every candidate uses the same.
 
@@ -94,8 +95,11 @@ def break_setting(
     SEs (HC variances are biased downwards with a few dozen points; one Pearson scale
     factor captures the aggregate's overdispersion) or ``negbin`` with HC1 SEs.  Otherwise
     a panel: ``fe-poisson`` with ``idname`` fixed effects, or ``poisson`` without,
-    SEs clustered by ``cluster`` (HC1 when no cluster is given).  ``sample`` names the
-    sample in tables (default ``"series"``, ``"<level> panel"`` or ``"panel"``).
+    SEs clustered by ``cluster`` (HC1 when no cluster is given), or with
+    ``se="driscoll-kraay"`` Driscoll-Kraay SEs by ``tname`` (robust to shocks common to
+    every unit of a period, which unit clustering ignores; ``cluster`` is then unused).
+    ``sample`` names the sample in tables (default ``"series"``, ``"<level> panel"`` or
+    ``"panel"``).
     """
     panel = data if isinstance(data, Panel) else None
     frame = _frame_of(data, tname)
@@ -120,7 +124,10 @@ def break_setting(
     fam = family or ("fe-poisson" if idname else "poisson")
     if get_family(fam).needs_fe and idname is None:
         raise SpecError(f"family {fam!r} needs unit fixed effects", fix="pass idname=")
-    se = "cluster" if cluster is not None else "hc1"
+    if se == "driscoll-kraay":
+        cluster = tname
+    else:
+        se = se or ("cluster" if cluster is not None else "hc1")
     kind = sample or (f"{panel.level} panel" if panel is not None else "panel")
     return BreakSetting(
         frame, panel, yname, tname, idname, fam, cluster, se, kind, simulated, False, controls

@@ -1,5 +1,11 @@
 """Andrews (1993) sup-Wald test for a break at an unknown date, and its confidence set.
 
+Inference: the asymptotic critical values (`cpcstats.methods.break_critical`) assume many
+periods and independent periods; the reported p-value is a bootstrap one whenever
+`cpcstats.methods.break_design.bootstrap_test` applies (a parametric NB2 bootstrap of the
+sup-Wald for a series, a wild score bootstrap over periods for a panel), the asymptotic
+p-value is kept beside it.
+
 Why: finding a date without being told is stronger evidence for a break than testing one
 chosen date (which invites date mining).  Works on any series or panel through
 `cpcstats.methods.break_model.break_setting` (column names as arguments).
@@ -17,6 +23,7 @@ import pandas as pd
 from cpcstats.errors import SpecError
 from cpcstats.estimation.postestimation import wald_test
 from cpcstats.estimation.results import FitResult
+from cpcstats.methods.break_bootstrap import BootstrapTest
 from cpcstats.methods.break_critical import (
     HANSEN_2000_C95,
     NULL_REPS,
@@ -25,6 +32,7 @@ from cpcstats.methods.break_critical import (
     critical_values,
     sup_wald_pvalue,
 )
+from cpcstats.methods.break_design import BootstrapOptions, bootstrap_test
 from cpcstats.methods.break_model import (
     SHIFT_TERMS,
     BreakSetting,
@@ -32,6 +40,7 @@ from cpcstats.methods.break_model import (
     estimator_text,
     fit_break,
 )
+from cpcstats.methods.break_profile import fast_profile
 from cpcstats.panels import Panel
 
 __all__ = ["SupWald", "dispersion_ratio", "sup_wald_test"]
@@ -64,9 +73,16 @@ class SupWald:
     estimator: str
     nobs: int
     warnings: list[str] = field(default_factory=list)
+    #: the simulated asymptotic p-value of the sup-Wald (Andrews's limiting distribution)
+    p_value_asymptotic: float = float("nan")
+    #: the bootstrap test whose p-value is `p_value` (None: asymptotic inference only)
+    bootstrap: BootstrapTest | None = None
 
     def rejects(self, level: float = 0.05) -> bool:
-        """Sup-Wald above the asymptotic critical value at ``level`` (0.10, 0.05, 0.01)."""
+        """Bootstrap p-value below ``level``; without a bootstrap, sup-Wald above the
+        asymptotic critical value at ``level`` (0.10, 0.05, 0.01)."""
+        if self.bootstrap is not None:
+            return self.bootstrap.p_value < level
         return self.statistic > self.critical_values[level]
 
     @property
@@ -91,6 +107,8 @@ class SupWald:
             "rejects_5pct": self.rejects(0.05),
             "p_value": self.p_value,
             "p_value_method": self.p_value_method,
+            "p_value_asymptotic": self.p_value_asymptotic,
+            "bootstrap": self.bootstrap.to_record() if self.bootstrap else None,
             "lr_break_year": self.lr_break_year,
             "lr_scale_eta2": self.eta2,
             "lr_critical_95": self.lr_critical,
@@ -145,9 +163,20 @@ def _chosen(
 def _profile(
     s: BreakSetting, chosen: Sequence[int], terms: Sequence[str]
 ) -> tuple[pd.DataFrame, dict[int, FitResult], list[str]]:
-    """Wald statistic, pointwise p-value and log-likelihood at every candidate date."""
+    """Wald statistic, pointwise p-value and log-likelihood at every candidate date.
+
+    The fast path (`cpcstats.methods.break_profile.fast_profile`: arrays built once, no
+    formula per candidate) when it applies; `fit` is then called only for the Wald- and the
+    likelihood-maximising dates, whose results the test reports.
+    """
     rows = []
     results: dict[int, FitResult] = {}
+    fast = fast_profile(s, chosen, len(terms))
+    if fast is not None:
+        best = {int(fast.loc[fast[c].idxmax(), "year"]) for c in ("wald", "loglik")}
+        results = {y: fit_break(s, y, terms, f"break {y}") for y in sorted(best)}
+        warnings = [w for r in results.values() for w in r.warnings]
+        return fast, results, warnings
     for year in chosen:
         result = fit_break(s, year, terms, f"break {year}")
         test = wald_test(result, list(terms))
@@ -186,6 +215,8 @@ def sup_wald_test(
     min_segment: int | None = None,
     scale_lr: bool = True,
     sample: str | None = None,
+    se: str | None = None,
+    bootstrap: BootstrapOptions | None = None,
 ) -> SupWald:
     """Andrews (1993) sup-Wald test for a break at an unknown date, and its date.
 
@@ -200,9 +231,20 @@ def sup_wald_test(
     Confidence set (Hansen 2000): the candidates τ with LR(τ) = 2 [loglik(τ_ML) -
     loglik(τ)] / eta^2 below c = -2 log(1 - sqrt(.95)) ~ 7.35; eta^2
     (`dispersion_ratio`; ``scale_lr=False`` uses 1) rescales for overdispersion and
-    clustering.  ``min_segment``: fewest periods on each side; panels default to 1, a
-    series to 2p + 1 (with fewer, a regime's own intercept and slope nearly interpolate
-    its points and the variance collapses).
+    clustering.  ``min_segment``: fewest periods on each side, default 2p + 1 for a series
+    and a panel alike (with fewer, a regime's own intercept and slope nearly interpolate
+    its periods and the variance collapses; the break terms vary by period only, so a
+    panel has no more periods than its series: with min_segment 1 the party-year
+    level-and-trend test of the demo picked 2020, whose 4-year regime fits the end-of-window
+    downturn and whose Wald, with a variance from 4 periods, is inflated).
+
+    ``bootstrap`` (default `BootstrapOptions()`: 999 replicates, fixed seed; ``reps=0``
+    for none): the reported `SupWald.p_value` and `SupWald.rejects` come from
+    `cpcstats.methods.break_design.bootstrap_test` (series: parametric NB2 bootstrap of
+    this sup-Wald; panel: wild score bootstrap over periods of the sup-LM), valid with few
+    periods and common period shocks; the asymptotic p-value stays in
+    ``p_value_asymptotic``.  ``se="driscoll-kraay"`` gives the panel Wald statistics
+    period-robust SEs.
     """
     if shift not in SHIFT_TERMS:
         raise SpecError(f"shift must be one of {list(SHIFT_TERMS)}, not {shift!r}")
@@ -216,12 +258,21 @@ def sup_wald_test(
         cluster=cluster,
         controls=controls,
         sample=sample,
+        se=se,
     )
     if min_segment is None:
-        min_segment = 2 * len(terms) + 1 if s.series else 1
+        min_segment = 2 * len(terms) + 1
     chosen = _chosen(s, trim, min_segment, candidates)
     profile, results, warnings = _profile(s, chosen, terms)
-    return _assemble(s, shift, trim, min_segment, chosen, profile, results, warnings, scale_lr)
+    out = _assemble(s, shift, trim, min_segment, chosen, profile, results, warnings, scale_lr)
+    boot = bootstrap_test(s, chosen, len(terms), bootstrap or BootstrapOptions())
+    if boot is not None:
+        out.bootstrap = boot
+        out.p_value_asymptotic, out.p_value = out.p_value, boot.p_value
+        out.p_value_method = f"{boot.statistic_name}: {boot.method}"
+    else:
+        out.p_value_asymptotic = out.p_value
+    return out
 
 
 def _assemble(

@@ -9,14 +9,17 @@ unit (``idname``, for unit fixed effects), cluster and control columns as argume
   segmented interrupted-time-series regression;
 * `sup_wald_test` — the date unknown: the Wald statistic of the break terms at
   every candidate date of the trimmed range, its maximum (Andrews 1993 sup-Wald) with
-  Andrews's critical values, a simulated asymptotic p-value and a likelihood-ratio
-  confidence set for the date (Hansen 2000);
+  Andrews's asymptotic critical values (as corrected in Andrews 2003), a bootstrap
+  p-value (`cpcstats.methods.break_bootstrap`: parametric NB2 for a series, wild score
+  bootstrap over periods for a panel; the simulated asymptotic one beside it) and a
+  likelihood-ratio confidence set for the date (Hansen 2000);
 * `break_interaction_test` — did a *pattern* change: ``moderators * post_break``
   and the joint Wald test of every term interacted with the post-break indicator.
 
 A series (one row per period, no `cpcstats.panels.Panel`) is fitted with
 quasi-Poisson (Pearson-scaled) SEs, or NB2 with HC1 SEs; a panel with ``fe-poisson``
-(PPML) when ``idname`` is given, ``poisson`` otherwise, SEs clustered by ``cluster``.
+(PPML) when ``idname`` is given, ``poisson`` otherwise, SEs clustered by ``cluster`` or
+Driscoll-Kraay by period (``se="driscoll-kraay"``, robust to common period shocks).
 Critical values and the null distribution are in `cpcstats.methods.break_critical`.
 """
 
@@ -32,14 +35,17 @@ from cpcstats.errors import EstimationError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.postestimation import WaldTest, wald_test
 from cpcstats.estimation.results import FitResult
+from cpcstats.methods.break_bootstrap import BootstrapTest
 from cpcstats.methods.break_critical import (
     ANDREWS_1993_SOURCE,
     ANDREWS_1993_TABLE_I,
+    ANDREWS_2003_SOURCE,
     HANSEN_2000_C95,
     andrews_critical_values,
     candidate_years,
     sup_wald_pvalue,
 )
+from cpcstats.methods.break_design import BootstrapOptions, bootstrap_test
 from cpcstats.methods.break_model import (
     LEVEL,
     SHIFT_TERMS,
@@ -57,11 +63,14 @@ from cpcstats.panels import Panel
 __all__ = [
     "ANDREWS_1993_SOURCE",
     "ANDREWS_1993_TABLE_I",
+    "ANDREWS_2003_SOURCE",
     "HANSEN_2000_C95",
     "LEVEL",
     "SHIFT_TERMS",
     "TREND",
     "TREND_SHIFT",
+    "BootstrapOptions",
+    "BootstrapTest",
     "BreakInteractions",
     "BreakSetting",
     "KnownBreak",
@@ -89,6 +98,14 @@ class KnownBreak:
     result: FitResult
     wald: WaldTest
     estimator: str
+    #: bootstrap test of both shifts (series: NB2 parametric of this Wald; panel: wild
+    #: score bootstrap over periods of the LM statistic); None: asymptotic only
+    bootstrap: BootstrapTest | None = None
+
+    @property
+    def p_value(self) -> float:
+        """The bootstrap p-value of the joint test when there is one, else the Wald one."""
+        return self.bootstrap.p_value if self.bootstrap is not None else self.wald.p_value
 
     def estimates(self) -> pd.DataFrame:
         """Trend, level shift and trend shift (log scale) with SEs, CIs and IRRs."""
@@ -107,6 +124,8 @@ class KnownBreak:
                 term: {k: float(v) for k, v in row.items()} for term, row in table.iterrows()
             },
             "wald_level_and_trend_shift": self.wald.to_dict(),
+            "p_value": self.p_value,
+            "bootstrap": self.bootstrap.to_record() if self.bootstrap else None,
         }
 
 
@@ -121,21 +140,25 @@ def known_break_test(
     cluster: str | None = None,
     controls: Sequence[str] = (),
     sample: str | None = None,
+    se: str | None = None,
+    bootstrap: BootstrapOptions | None = None,
 ) -> KnownBreak:
     """Trend + level shift + trend shift at ``break_year``; joint Wald test of both shifts.
 
     Why: with the date fixed, the joint test asks whether anything changed, the two
     coefficients say what.  ``trend`` is centred at the break, so ``post_break`` is the
     jump at the break date relative to the pre-break trend.  Model and SEs as decided by
-    `cpcstats.methods.break_model.break_setting`.
+    `cpcstats.methods.break_model.break_setting`; `KnownBreak.p_value` from the
+    bootstrap (``bootstrap``, default 999 replicates; see `sup_wald_test`) when it applies.
     """
     columns = {"yname": yname, "tname": tname, "idname": idname}
     s = break_setting(
-        data, **columns, family=family, cluster=cluster, controls=controls, sample=sample
+        data, **columns, family=family, cluster=cluster, controls=controls, sample=sample, se=se
     )
     result = fit_break(s, break_year, SHIFT_TERMS["level+trend"], f"known break {break_year}")
     wald = wald_test(result, list(SHIFT_TERMS["level+trend"]))
-    return KnownBreak(break_year, s.kind, result, wald, estimator_text(result, s))
+    boot = bootstrap_test(s, [break_year], 2, bootstrap or BootstrapOptions())
+    return KnownBreak(break_year, s.kind, result, wald, estimator_text(result, s), boot)
 
 
 @dataclass
