@@ -18,6 +18,7 @@ Skipped when ../shared/data is absent.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -209,6 +210,24 @@ def test_named_contacts_are_linked(pf_study) -> None:
     assert panel.loc[(f"pf-{KOMEITO}", 2015), "ruling"] == 1
 
 
+def test_dpi_parties_with_named_contacts(shared_data: Path, tmp_path: Path) -> None:
+    """``[parties] source = "dpi"``: the DPI's ids; a named contact reaches its DPI party
+    through the Party Facts id both its name and the DPI spelling are matched to."""
+    _need(shared_data, DPI, PF)
+    body = (
+        "[parties]\nsource = 'dpi'\n[party_status]\nsource = 'dpi'\n[covariates]\n"
+        "dpi = 'DATA/dpi2020_1975_2020.csv'\npartyfacts = 'DATA/partyfacts_core_parties.csv'\n"
+    )
+    st = load_study(_study(tmp_path, shared_data, body))
+    party = st.contacts[st.contacts["counterpart_type"] == "party"]
+    got = dict(zip(party["party_name"], party["party_id"], strict=True))
+    assert got["Vietnamese Communist Party"] == "dpi-VNM-CPV"
+    assert got["Japan's New Komeito"] == "dpi-JPN-New Komeito"
+    assert got["Cambodia National Rescue Party"] == "dpi-KHM-CNRP"
+    assert _status(st, "dpi-JPN-New Komeito", 2015) == "junior"
+    assert st.parties.set_index("party_id").loc["dpi-JPN-LDP", "partyfacts_id"] == LDP
+
+
 def test_executive_party_covariate_from_leaders_global(pf_study, shared_data: Path) -> None:
     cov = pf_study.covariates.set_index(["iso3", "year"])
     raw = pd.read_csv(shared_data / LG, low_memory=False)
@@ -216,6 +235,12 @@ def test_executive_party_covariate_from_leaders_global(pf_study, shared_data: Pa
     assert cov.loc[("JPN", 2010), "executive_party"] == int(jpn["HoG_party_id"]) == DPJ
     assert cov.loc[("JPN", 2015), "executive_party"] == LDP
     assert cov.loc[("VNM", 2012), "executive_party"] == CPV
+    (note,) = [n for n in pf_study.notes if "DPI execme vs Leaders Global" in n]
+    found = re.search(r"agree in ([\d,]+) of ([\d,]+) country-years", note)
+    assert found is not None, note
+    agree, total = (int(g.replace(",", "")) for g in found.groups())
+    # The adapter-level test measures 87.9 % over 1975-2020 (tests/test_adapters_parties.py).
+    assert total > 1000 and 0.8 < agree / total < 1.0
 
 
 def test_unmatched_name_fails_check_and_an_override_settles_it(

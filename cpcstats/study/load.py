@@ -282,6 +282,9 @@ class _Loader:
             if source == "partyfacts" and status_src == "dpi":
                 table, by = rg.dpi_linked(results["dpi"], register, overrides)
                 self.notes.append(f"[parties] DPI party-years linked to Party Facts: {by}")
+                if "leaders_global" in results:
+                    note = rg.execme_agreement(table, results["dpi"], results["leaders_global"])
+                    self.notes.append(f"[covariates] leaders_global: {note}")
             status, account = rg.source_status(table, status_src)
             self.ledger.add(account)
             if source == "partyfacts":

@@ -437,3 +437,25 @@ def with_dpi_links(
     out = table.copy()
     out["partyfacts_id"] = out["party_id"].map(ids).astype("Int64")
     return out
+
+
+def execme_agreement(linked: pd.DataFrame, dpi: Any, leaders: Any) -> str:
+    """A cross-check for the run log: DPI ``execme`` vs Leaders Global's executive party.
+
+    Both as Party Facts ids, over the country-years where both have one.  The DPI's
+    January 1 row of *t* is set beside Leaders Global's *t* - 1 (its year-end leader)
+    unless the DPI years were already relabelled (``year_end = true``).
+    """
+    shift = 0 if dpi.account.notes.get("year_convention") == "year_end" else -1
+    ex = linked[linked["executive"] & linked["pf_party_id"].notna()]
+    ex = ex.assign(year=ex["year"] + shift).drop_duplicates(["iso3", "year"])
+    lg = leaders.table[["iso3", "year", "executive_party_id"]].dropna()
+    both = ex.merge(lg, on=["iso3", "year"])
+    if both.empty:
+        return "DPI execme vs Leaders Global executive party: no country-year with both ids"
+    agree = int((both["pf_party_id"] == both["executive_party_id"]).sum())
+    years = "t vs LG t-1" if shift else "t vs LG t"
+    return (
+        f"DPI execme vs Leaders Global executive party (Party Facts ids, DPI year {years}): "
+        f"agree in {agree:,} of {len(both):,} country-years ({agree / len(both):.1%})"
+    )
