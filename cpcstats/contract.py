@@ -21,6 +21,7 @@ import pandas as pd
 from cpcstats.accounting import StageAccount
 from cpcstats.countries import HarmonisationReport, harmonise_countries
 from cpcstats.errors import InputError
+from cpcstats.io.dates import parse_dates
 
 COUNTERPART_TYPES = ("party", "state", "other")
 DIRECTIONS = ("inbound", "outbound", "unknown")
@@ -178,27 +179,6 @@ def _harmonise(
     )
 
 
-_TIME_ZONE = r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
-
-
-def _parse_dates(raw: pd.Series) -> pd.Series:
-    """Dates as written, time zones ignored.
-
-    Why: a contact's day is the day the source reports.  pandas refuses a column that
-    mixes time zones (a ValueError, i.e. an internal error) and cannot read a naive date
-    after an aware one, so the zone suffix of a timestamp ("10:00+02:00", "Z") is dropped
-    and the wall-clock date kept.
-    """
-    if raw.dtype == object or isinstance(raw.dtype, pd.StringDtype):
-        text = raw.astype("string").str.strip()
-        text = text.str.replace(_TIME_ZONE, r"\1", regex=True, case=False)
-        return pd.to_datetime(text, errors="coerce", format="mixed")
-    dates = pd.to_datetime(raw, errors="coerce")
-    if isinstance(dates.dtype, pd.DatetimeTZDtype):  # an Excel/Parquet column with a zone
-        dates = dates.dt.tz_localize(None)
-    return dates
-
-
 def _check_date_year(raw: pd.Series, from_date: pd.Series, stated: pd.Series, *, file: str) -> None:
     """A contact whose date and year column disagree is an error naming the row.
 
@@ -275,7 +255,7 @@ def _contact_dates(frame: pd.DataFrame, *, file: str) -> tuple[pd.Series, pd.Ser
     year column; a date that cannot be read, or a row with neither, is an error."""
     if "date" in frame.columns:
         raw = frame["date"]
-        dates = _parse_dates(raw)
+        dates = parse_dates(raw)
         bad = raw.notna() & dates.isna()
         if bad.any():
             first = bad.idxmax()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from cpcstats.errors import InputError
+from cpcstats.io.fastcsv import read_contract_csv
 from cpcstats.io.files import READABLE, InputFile, sha256_of
 from cpcstats.io.text import _check_unique_names, _decode, _Layout, _scan, _sniff_delimiter
 from cpcstats.io.typed import _type_columns
@@ -36,7 +37,9 @@ def read_table(
     _check_nonempty_file(path)
     suffix = path.suffix.lower()
     try:
-        frame, encoding, delimiter, layout = _read_any(path, suffix, sheet=sheet, typed=typed)
+        frame, encoding, delimiter, layout, digest = _read_any(
+            path, suffix, sheet=sheet, typed=typed
+        )
     except InputError:
         raise
     except Exception as exc:  # library errors become one clear message
@@ -49,7 +52,7 @@ def read_table(
     kinds: tuple[tuple[str, str], ...] | None = None
     if typed:
         frame, kinds = _typed(frame, path, layout, delimiter, suffix)
-    info = InputFile(str(path), sha256_of(path), len(frame), encoding, delimiter, kinds)
+    info = InputFile(str(path), digest or sha256_of(path), len(frame), encoding, delimiter, kinds)
     return frame, info
 
 
@@ -67,19 +70,25 @@ def _check_nonempty_file(path: Path) -> None:
 
 def _read_any(
     path: Path, suffix: str, *, sheet: str | int | None, typed: bool
-) -> tuple[pd.DataFrame, str | None, str | None, _Layout | None]:
-    """The reader of the file's type: (frame, encoding, delimiter, CSV layout)."""
+) -> tuple[pd.DataFrame, str | None, str | None, _Layout | None, str | None]:
+    """The reader of the file's type: (frame, encoding, delimiter, CSV layout, sha256 if
+    the reader computed it on the way)."""
     if suffix in (".csv", ".tsv", ".txt"):
-        return _read_csv(path, typed=typed)
+        if not typed:  # a contract file: pandas reads the path (see cpcstats.io.fastcsv)
+            fast = read_contract_csv(path)
+            if fast is not None:
+                frame, encoding, delimiter, digest = fast
+                return frame, encoding, delimiter, None, digest
+        return (*_read_csv(path, typed=typed), None)
     if suffix in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
         _check_unique_names(pq.read_schema(path).names, path)  # pyarrow fails obscurely
-        return pd.read_parquet(path), None, None, None
+        return pd.read_parquet(path), None, None, None, None
     if suffix == ".dta":
-        return pd.read_stata(path, convert_categoricals=True), None, None, None
+        return pd.read_stata(path, convert_categoricals=True), None, None, None, None
     if suffix in (".xlsx", ".xls"):
-        return _read_excel(path, sheet=sheet, typed=typed), None, None, None
+        return _read_excel(path, sheet=sheet, typed=typed), None, None, None, None
     raise InputError(
         f"unknown file type '{suffix}'",
         file=str(path),

@@ -19,6 +19,7 @@ import pandas as pd
 from cpcstats.accounting import StageAccount
 from cpcstats.contract import RULING_STATUSES
 from cpcstats.errors import InputError
+from cpcstats.panels.engine import count_contacts
 from cpcstats.reference import bri_years, recognition_years, state_years
 from cpcstats.study import Study
 from cpcstats.topics import add_topic_counts, has_texts, study_dictionary
@@ -138,43 +139,40 @@ def create_country_years(study: Study) -> Panel:
     return Panel(frame, "country-year", "iso3", (account,), study.simulated, study.name)
 
 
-def _count_events(
-    events: pd.DataFrame, keys: list[str], panel: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Count events per panel key and per split; return counts and the matched mask."""
-    index = pd.MultiIndex.from_frame(panel[keys])
-    matched = pd.MultiIndex.from_frame(events[keys]).isin(index)
-    inside = events[matched]
-    counts = pd.DataFrame(index=index)
-    splits = {
-        "contacts": np.ones(len(inside), dtype=bool),
-        "contacts_party": (inside["counterpart_type"] == "party").to_numpy(),
-        "contacts_nonparty": (inside["counterpart_type"] != "party").to_numpy(),
-        "contacts_inbound": (inside["direction"] == "inbound").to_numpy(),
-        "contacts_outbound": (inside["direction"] == "outbound").to_numpy(),
-    }
-    grouped_keys = [inside[k].to_numpy() for k in keys]
-    for name, mask in splits.items():
-        tally = pd.Series(mask.astype(np.int64)).groupby([pd.Series(k) for k in grouped_keys]).sum()
-        counts[name] = tally.reindex(index, fill_value=0).to_numpy()
-    return counts.reset_index(drop=True), pd.Series(matched, index=events.index)
+def contacts_engine(study: Study) -> str | None:
+    """The study's ``[contacts] engine`` (None: the default, pandas for a loaded study)."""
+    section = study.config.get("contacts", {}) if isinstance(study.config, dict) else {}
+    value = section.get("engine") if isinstance(section, dict) else None
+    return None if value is None else str(value)
 
 
-def add_contact_counts(panel: Panel, study: Study, *, party_only: bool = False) -> Panel:
-    """Zero-filled contact counts per country-year: total, party, non-party, in/outbound."""
+def add_contact_counts(
+    panel: Panel, study: Study, *, party_only: bool = False, engine: str | None = None
+) -> Panel:
+    """Zero-filled contact counts per country-year: total, party, non-party, in/outbound.
+
+    ``engine`` (default: the study's ``[contacts] engine``, else pandas) chooses who
+    counts: pandas or DuckDB (`cpcstats.panels.engine`); the result is the same.
+    """
     events = study.contacts
     if party_only:
         events = events[events["counterpart_type"] == "party"]
-    counts, matched = _count_events(events, ["iso3", "year"], panel.data)
+    tally = count_contacts(
+        events,
+        panel.data,
+        engine=engine if engine is not None else contacts_engine(study),
+        config_file=study.config_path,
+    )
     data = panel.data.drop(columns=[c for c in COUNT_COLUMNS if c in panel.data.columns])
-    data = pd.concat([data.reset_index(drop=True), counts], axis=1)
-    outside = events.loc[~matched.to_numpy(), "iso3"].value_counts()
+    data = pd.concat([data.reset_index(drop=True), tally.counts], axis=1)
     account = StageAccount(
         f"{panel.level}: contact counts",
-        len(events),
-        int(matched.sum()),
-        {"country is not a state in the panel that year": int((~matched).sum())},
-        notes={"unmatched_countries": {str(k): int(v) for k, v in outside.items()}},
+        tally.events,
+        tally.matched,
+        {"country is not a state in the panel that year": tally.events - tally.matched},
+        notes={
+            "unmatched_countries": {str(k): int(v) for k, v in tally.unmatched_countries.items()}
+        },
     )
     return panel.with_data(data, account)
 
@@ -343,14 +341,23 @@ def create_party_years(study: Study) -> Panel:
 def add_party_contacts(panel: Panel, study: Study) -> Panel:
     """Zero-filled counts of contacts with each party in each year."""
     events = study.contacts[study.contacts["counterpart_type"] == "party"]
-    counts, matched = _count_events(events, ["party_id", "year"], panel.data)
-    counts = counts.drop(columns=["contacts_party", "contacts_nonparty"])
+    tally = count_contacts(
+        events,
+        panel.data,
+        keys=["party_id", "year"],
+        engine=contacts_engine(study),
+        config_file=study.config_path,
+    )
+    counts = tally.counts.drop(columns=["contacts_party", "contacts_nonparty"])
     data = pd.concat([panel.data.reset_index(drop=True), counts], axis=1)
     account = StageAccount(
         "party-year: party contact counts",
-        len(events),
-        int(matched.sum()),
-        {"party is not active (or its country not a state) that year": int((~matched).sum())},
+        tally.events,
+        tally.matched,
+        {
+            "party is not active (or its country not a state) that year": tally.events
+            - tally.matched
+        },
     )
     return panel.with_data(data, account)
 

@@ -7,20 +7,65 @@ drops is counted in the study's ledger.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import overload
+
 import numpy as np
 import pandas as pd
 
 from cpcstats.accounting import StageAccount
 from cpcstats.errors import InputError, SpecError
 
+SHOWN_REPEATS = 20
+"""How many file rows of exact repeats a study keeps for its messages and ledger."""
 
-def _exact_duplicates(contacts: pd.DataFrame) -> list[int]:
-    """File rows of contacts that repeat an earlier row in every column but the row number."""
+
+@dataclass(frozen=True)
+class RepeatedRows(Sequence[int]):
+    """Exact repeats, bounded: their number and the file rows of the first few.
+
+    Why not a list of every row: a large event log with many repeats made a Python list
+    of millions of ints that nothing reads beyond its length and first rows.  It behaves
+    as the list did for what the loader does with it: ``len()`` is the count, slices
+    (and indexes) within the first `SHOWN_REPEATS` give the rows.
+    """
+
+    total: int
+    shown: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, key: int) -> int: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> list[int]: ...
+
+    def __getitem__(self, key: int | slice) -> int | list[int]:
+        if isinstance(key, slice):
+            stop = self.total if key.stop is None else key.stop
+            if min(stop, self.total) > len(self.shown) or key.step not in (None, 1):
+                raise IndexError(f"only the first {len(self.shown)} repeated rows are kept")
+            return list(self.shown[key])
+        position = key + self.total if key < 0 else key
+        if not 0 <= position < len(self.shown):
+            raise IndexError(f"only the first {len(self.shown)} repeated rows are kept")
+        return self.shown[position]
+
+
+def _exact_duplicates(contacts: pd.DataFrame) -> RepeatedRows:
+    """File rows of contacts that repeat an earlier row in every column but the row number
+    (their count, and the first `SHOWN_REPEATS` rows)."""
     columns = [c for c in contacts.columns if c != "row"]
-    repeated = contacts.duplicated(columns, keep="first")
+    repeated = contacts.duplicated(columns, keep="first").to_numpy(dtype=bool)
+    where = np.flatnonzero(repeated)[:SHOWN_REPEATS]
     if "row" not in contacts.columns:
-        return [int(i) + 2 for i in contacts.index[repeated]]
-    return [int(r) for r in contacts.loc[repeated, "row"]]
+        rows = tuple(int(i) + 2 for i in contacts.index[where])
+    else:
+        rows = tuple(int(r) for r in contacts["row"].to_numpy()[where])
+    return RepeatedRows(int(repeated.sum()), rows)
 
 
 def _dedupe(

@@ -1,0 +1,113 @@
+"""The fast path for the data contract's CSV files: pandas reads the path itself.
+
+Why: the careful path (`cpcstats.io.text`) decodes the whole file into one string,
+parses it once with the csv module to find long records and parses it again with
+pandas from a ``StringIO``: three copies of a 10-million-row event log in memory and
+two full parses.  Here one streaming pass validates UTF-8 and computes the SHA-256,
+the delimiter is detected on the first 51 lines (the same lines the careful path
+looks at), and pandas' C parser reads the file, refusing long records itself.
+
+Whenever anything is unusual (not UTF-8, a record longer than the header, an empty
+file, a header pandas reads differently from the csv module) this returns None and
+the careful path runs, so every message that names a file, line and fix is the one it
+always was.  The result is the same frame the careful path builds (tests compare).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import itertools
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from cpcstats.io.text import _check_unique_names, _is_blank, _sniff_delimiter
+
+_CHUNK = 1 << 24
+
+
+def _utf8_and_digest(path: Path) -> tuple[str, str] | None:
+    """(encoding, sha256) when the file is strict UTF-8 (BOM allowed), else None."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    encoding = "utf-8"
+    with path.open("rb") as handle:
+        first = True
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+            if first:
+                first = False
+                if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                    return None  # UTF-16: the careful path decodes it
+                if chunk.startswith(b"\xef\xbb\xbf"):
+                    encoding, chunk = "utf-8-sig", chunk[3:]
+            if chunk.isascii() and not decoder.getstate()[0]:
+                continue
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return None
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return encoding, digest.hexdigest()
+
+
+def _header(head: str, delimiter: str) -> tuple[list[str], int] | None:
+    """The first non-blank record of the head and the line it starts on (as `_scan`)."""
+    reader = csv.reader(io.StringIO(head), delimiter=delimiter)
+    previous = 0
+    try:
+        for record in reader:
+            start, previous = previous + 1, reader.line_num
+            if not _is_blank(record):
+                return record, start
+    except csv.Error:
+        return None
+    return None
+
+
+def read_contract_csv(path: Path) -> tuple[pd.DataFrame, str, str, str] | None:
+    """(frame of text columns, empty cells missing; encoding; delimiter; sha256) or None.
+
+    None means: use the careful path (`cpcstats.io.read._read_csv`), which either
+    reads the file the same way or raises the `InputError` naming line and fix.
+    A header name used twice is refused here with the careful path's message.
+    """
+    checked = _utf8_and_digest(path)
+    if checked is None:
+        return None
+    encoding, digest = checked
+    with path.open(encoding=encoding, newline="\n") as handle:
+        head = "".join(itertools.islice(handle, 51))
+    if not head.strip():
+        return None
+    delimiter = _sniff_delimiter(head, path)
+    header = _header(head, delimiter)
+    if header is None:
+        return None
+    _check_unique_names(header[0], path, header[1])
+    try:
+        with warnings.catch_warnings():
+            # a first data record longer than the header: pandas warns and truncates
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding=encoding,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                index_col=False,
+            )
+    except (ValueError, pd.errors.ParserWarning, UnicodeDecodeError):
+        # ParserError and EmptyDataError are ValueErrors: long records, no data
+        return None
+    if [str(c) for c in frame.columns] != header[0]:
+        return None  # pandas and the csv module disagree on the header: be careful
+    return frame, encoding, delimiter, digest
