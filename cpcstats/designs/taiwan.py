@@ -26,6 +26,7 @@ import pandas as pd
 from cpcstats.designs.base import DesignOutput, country_year_panel, planted_effect
 from cpcstats.designs.taiwan_figure import plot_event_study
 from cpcstats.designs.taiwan_result import EventStudyResult
+from cpcstats.designs.taiwan_robust import few_cluster, robust_event_study
 from cpcstats.designs.taiwan_sample import (
     AWAY,
     POOLED,
@@ -51,6 +52,7 @@ __all__ = [
     "SEPARATED",
     "EventDummies",
     "EventStudyResult",
+    "add_robust",
     "event_study",
     "event_term",
     "event_time_dummies",
@@ -106,6 +108,8 @@ def event_study(
     controls: Sequence[str] = (),
     cluster: str = UNIT,
     dummies: EventDummies | None = None,
+    switch_year_rule: str = "calendar",
+    switch_month: int = 11,
 ) -> EventStudyResult:
     """FE-Poisson of contacts on event-time indicators with country and year FE.
 
@@ -119,9 +123,19 @@ def event_study(
     have no contact at all in the reference period every coefficient is +inf: that raises
     `EstimationError`.  ``dummies`` reuses indicators from
     `event_time_dummies` (then ``panel`` and the window options are ignored).
+    ``switch_year_rule``/``switch_month``: see `event_time_dummies`.  The
+    heterogeneity-robust estimates and few-cluster p-values are added by `add_robust`.
     """
     if dummies is None:
-        dummies = event_time_dummies(panel, leads=leads, lags=lags, reference=reference, away=away)
+        dummies = event_time_dummies(
+            panel,
+            leads=leads,
+            lags=lags,
+            reference=reference,
+            away=away,
+            switch_year_rule=switch_year_rule,
+            switch_month=switch_month,
+        )
     d = dummies
     if outcome not in d.data.columns:
         raise SpecError(f"the panel has no outcome column {outcome!r}", column=outcome)
@@ -140,6 +154,56 @@ def event_study(
         controls=es.controls,
         n_switchers_sample=es.n_treated[TO_PRC],
     )
+
+
+def add_robust(
+    es: EventStudyResult,
+    *,
+    robust: bool = True,
+    inference: bool = True,
+    B: int = 999,
+    seed: int = 20261201,
+    weights: str = "webb",
+    ri_scheme: str = "treated",
+    parts: Sequence[str] = ("twfe", "iw", "ri"),
+) -> EventStudyResult:
+    """Attach the interaction-weighted estimates (``es.robust``) and the few-cluster
+    p-values (``es.few``: wild score bootstrap with ``B`` ``weights`` draws from ``seed``,
+    randomisation over switch years, ``ri_scheme``) to a fitted event study; returns it.
+
+    Why separate from `event_study`: the IW model saturates cohort x event time and is
+    refitted once per lead, and the bootstrap refits once per coefficient, so a caller that
+    only needs the TWFE (or a Monte Carlo with few draws) can skip or shrink them.  A part
+    that cannot be computed is reported in ``es.robust_note`` / ``es.few.notes``.
+    """
+    if robust and es.dummies.pooled:
+        try:
+            es.robust = robust_event_study(es)
+        except CpcError as exc:
+            es.robust = None
+            es.few = None
+            es.robust_note = f"interaction-weighted estimator not computed: {exc}"
+    if inference:
+        es.few = few_cluster(
+            es,
+            es.robust,
+            B=B,
+            seed=seed,
+            weights=weights,
+            scheme=ri_scheme,
+            parts=[p for p in parts if p != "iw" or es.robust is not None],
+        )
+    return es
+
+
+def true_event_effects(study: Study) -> dict[int, float] | None:
+    """The simulation's true log effect by event time (``truth.json``: true_effects ->
+    taiwan -> country_year -> by_event_time, computed from the process means), or None."""
+    if not study.simulated:
+        return None
+    truth = (study.truth or {}).get("true_effects", {}).get("taiwan", {})
+    by = truth.get("country_year", {}).get("by_event_time")
+    return {int(k): float(v) for k, v in by.items()} if by else None
 
 
 def _reference_option(value: Any) -> int | str:
@@ -161,8 +225,12 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
 
     ``panels`` is the replication's ``{level: Panel}`` mapping (the country-year panel is
     built when absent); ``params`` may set ``leads``, ``lags``, ``reference``, ``away``,
-    ``outcome``, ``controls`` and ``cluster``.  Skipped, with the reason, when no switch to
-    Beijing falls in the window or the switches cannot identify the coefficients.
+    ``outcome``, ``controls``, ``bri_control`` (add ``bri_member`` to the controls),
+    ``cluster``, ``switch_year_rule``/``switch_month`` (`event_time_dummies`),
+    ``robust``/``few_cluster`` (bool, default true), ``B`` (999), ``seed``, ``weights``
+    (``"webb"``) and ``ri_scheme`` (``"treated"``) (`add_robust`).  Skipped, with the
+    reason, when no switch to Beijing falls in the window or the switches cannot identify
+    the coefficients.
     """
     out = Path(out)
     panel = country_year_panel(study, panels)
@@ -171,6 +239,8 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         "lags": int(params.get("lags", 5)),
         "reference": _reference_option(params.get("reference", POOLED)),
         "away": str(params.get("away", "exclude")),
+        "switch_year_rule": str(params.get("switch_year_rule", "calendar")),
+        "switch_month": int(params.get("switch_month", 11)),
     }
     try:
         dummies = event_time_dummies(panel, **options)
@@ -179,16 +249,28 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
     skipped = _skip_reason(dummies)
     if skipped is not None:
         return DesignOutput(NAME, TITLE, skipped=skipped)
+    controls = tuple(params.get("controls", ()))
+    if params.get("bri_control", False) and "bri_member" not in controls:
+        controls += ("bri_member",)
     try:
         es = event_study(
             panel,
             dummies=dummies,
             outcome=str(params.get("outcome", "contacts")),
-            controls=tuple(params.get("controls", ())),
+            controls=controls,
             cluster=str(params.get("cluster", UNIT)),
         )
     except CpcError as exc:
         return DesignOutput(NAME, TITLE, skipped=f"event study not estimable: {exc}")
+    add_robust(
+        es,
+        robust=bool(params.get("robust", True)),
+        inference=bool(params.get("few_cluster", True)),
+        B=int(params.get("B", 999)),
+        seed=int(params.get("seed", 20261201)),
+        weights=str(params.get("weights", "webb")),
+        ri_scheme=str(params.get("ri_scheme", "treated")),
+    )
     planted = planted_effect(study, STATUS)
     table = stats_table(
         table_frame(es),
@@ -199,14 +281,18 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         simulated=study.simulated,
     )
     files = write_table(table, out, NAME)
+    truth = true_event_effects(study)
     files += plot_event_study(
-        es, stem=out / "figures" / NAME, simulated=study.simulated, planted=planted
+        es, stem=out / "figures" / NAME, simulated=study.simulated, planted=planted, truth=truth
     )
     record = {
         "simulated": bool(study.simulated),
         "planted_log_effect": planted,
-        "estimator": "fe-poisson with country and year fixed effects",
-        "se": "clustered by country (CR1)",
+        "true_effects_by_event_time": truth,
+        "estimator": "fe-poisson with country and year fixed effects (TWFE event study) "
+        "and interaction-weighted (Sun-Abraham) cohort x event-time cells",
+        "se": "clustered by country (CR1); wild cluster score bootstrap and randomisation "
+        "inference over switch years beside the analytic p-values",
         **es.to_record(),
     }
     return DesignOutput(NAME, TITLE, files=files, models=[es.model], record=record)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from scipy import stats
 
 from cpcstats.designs.taiwan_result import EventStudyResult
@@ -18,58 +19,109 @@ __all__ = ["plot_event_study"]
 Z95 = float(stats.norm.ppf(0.975))
 
 
+#: horizontal offsets so the two estimators' intervals do not overlap
+SHIFT = {"twfe": -0.15, "iw": 0.15, AWAY: 0.32}
+
+
+def _errorbar(ax: Any, x: Any, y: Any, se: Any, colour: str, marker: str, label: str) -> None:
+    ax.errorbar(
+        x,
+        y,
+        yerr=Z95 * se,
+        fmt=marker,
+        color=colour,
+        capsize=2.5,
+        markersize=4.5,
+        elinewidth=1.2,
+        label=label,
+    )
+
+
+def _not_estimable(ax: Any, events: Any, shift: float, colour: str, offset: int) -> None:
+    for e in events:
+        ax.annotate(
+            "n.e.",
+            (float(e) + shift, 0.0),
+            xytext=(0, offset),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+            color=colour,
+        )
+
+
 def _series(ax: Any, es: EventStudyResult) -> None:
-    """Estimates with intervals per kind of event; ``n.e.`` under bins not estimable."""
+    """TWFE estimates per kind of event, the IW estimates (leads included), ``n.e.`` marks."""
     c = es.coefficients
     for kind, colour, marker, shift in [
-        (TO_PRC, "tab:blue", "o", 0.0),
-        (AWAY, "tab:orange", "s", 0.18),
+        (TO_PRC, "tab:blue", "o", SHIFT["twfe"]),
+        (AWAY, "tab:orange", "s", SHIFT[AWAY]),
     ]:
         rows = c[(c["kind"] == kind) & (c["status"] == "estimated")]
         if rows.empty:
             continue
-        ax.errorbar(
+        label = KIND_LABEL[kind] + " (TWFE)" if es.dummies.away_years else "TWFE (95% CI)"
+        _errorbar(
+            ax,
             rows["event_time"].to_numpy(dtype=float) + shift,
             rows["estimate"].to_numpy(dtype=float),
-            yerr=Z95 * rows["std_error"].to_numpy(dtype=float),
-            fmt=marker,
-            color=colour,
-            capsize=2.5,
-            markersize=4.5,
-            elinewidth=1.2,
-            label=KIND_LABEL[kind] if es.dummies.away_years else "Estimate (95% CI)",
+            rows["std_error"].to_numpy(dtype=float),
+            colour,
+            marker,
+            label,
         )
         missing = c[(c["kind"] == kind) & c["status"].str.startswith("not estimable")]
-        for e in missing["event_time"]:
-            ax.annotate(
-                "n.e.",
-                (float(e) + shift, 0.0),
-                xytext=(0, -12 if kind == TO_PRC else -22),
-                textcoords="offset points",
-                ha="center",
-                fontsize=7,
-                color=colour,
-            )
+        _not_estimable(ax, missing["event_time"], shift, colour, -12 if kind == TO_PRC else -22)
+    if es.robust is None:
+        return
+    iw = es.robust.effects
+    ok = iw[iw["status"].str.startswith("estimated")]
+    lead = ok["event_time"] < 0
+    _errorbar(
+        ax,
+        ok["event_time"].to_numpy(dtype=float) + SHIFT["iw"],
+        ok["estimate"].to_numpy(dtype=float),
+        ok["std_error"].to_numpy(dtype=float),
+        "tab:green",
+        "s",
+        "Interaction-weighted (95% CI)" + (", leads vs other pre-years" if lead.any() else ""),
+    )
+    missing = iw[iw["status"].str.startswith("not estimable")]
+    _not_estimable(ax, missing["event_time"], SHIFT["iw"], "tab:green", -22)
 
 
-def _reference_and_planted(ax: Any, es: EventStudyResult, planted: float | None) -> None:
+def _reference_and_truth(
+    ax: Any, es: EventStudyResult, planted: float | None, truth: dict[int, float] | None
+) -> None:
     d = es.dummies
     reference = list(range(-d.leads, 0)) if d.pooled else [d.reference]
     test = es.leads_test
     ax.plot(
-        reference,
+        np.asarray(reference, dtype=float) + SHIFT["twfe"],
         [0.0] * len(reference),
         marker="D",
         color="0.25",
         markerfacecolor="white",
         linestyle="none",
         label=(
-            "Pooled reference (all e < 0)"
+            "TWFE pooled reference (e < 0)"
             if d.pooled
-            else f"Reference period (e = {minus_sign(d.reference)})"
+            else f"TWFE reference period (e = {minus_sign(d.reference)})"
         )
-        + ("" if test is None else f"; leads test p = {test.p_value:.2f}"),
+        + ("" if test is None else f", leads test p = {test.p_value:.2f}"),
     )
+    if truth:
+        ks = sorted(k for k in truth if -d.leads <= k <= d.lags)
+        ax.plot(
+            ks,
+            [truth[k] for k in ks],
+            marker="x",
+            color="tab:red",
+            linestyle="none",
+            markersize=7,
+            label="True effect at e (simulated)",
+        )
+        return
     if planted is None:
         return
     ax.axhline(
@@ -90,22 +142,34 @@ def _reference_and_planted(ax: Any, es: EventStudyResult, planted: float | None)
 
 
 def plot_event_study(
-    es: EventStudyResult, *, stem: Path, simulated: bool, planted: float | None = None
+    es: EventStudyResult,
+    *,
+    stem: Path,
+    simulated: bool,
+    planted: float | None = None,
+    truth: dict[int, float] | None = None,
 ) -> list[Path]:
-    """Coefficients by event time with 95 % CIs, zero line, reference marked, bins labelled."""
+    """TWFE and IW estimates by event time with 95 % CIs side by side (offset), the TWFE
+    reference marked, the IW leads estimated, the simulation's truth when known."""
     d = es.dummies
     with style():
-        fig = new_figure(7.0, 4.2)
+        fig = new_figure(7.0, 5.4)
         ax = fig.add_subplot()
         ax.axhline(0.0, color="0.3", linewidth=1.0, zorder=1)
         ax.axvline(-0.5, color="0.6", linestyle=":", linewidth=1.0, zorder=1)
         _series(ax, es)
-        _reference_and_planted(ax, es, planted)
+        _reference_and_truth(ax, es, planted, truth)
         ticks = list(range(-d.leads, d.lags + 1))
         ax.set_xticks(ticks, [bin_label(k, d.leads, d.lags) for k in ticks])
         ax.set_xlim(-d.leads - 0.6, d.lags + 0.6)
         what = "switch" if d.away_years else "switch to Beijing"
-        ax.set_xlabel(f"Years since the {what} (e = year − switch year; ends binned)")
+        ax.set_xlabel(f"Years since the {what} (e = year − switch year)")
         ax.set_ylabel("Effect on log expected contacts (95% CI)")
-        ax.legend(frameon=True, framealpha=0.85, fontsize=8, loc="best")
+        ax.legend(
+            frameon=False,
+            fontsize=7.5,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.15),
+            ncol=1,
+        )
         return finish_figure(fig, stem, simulated=simulated)

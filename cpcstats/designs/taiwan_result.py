@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cpcstats.designs.taiwan_sample import TO_PRC, UNIT, EventDummies
@@ -39,6 +40,40 @@ class EventStudyResult:
     outcome: str = "contacts"
     controls: tuple[str, ...] = ()
     n_switchers_sample: int = 0
+    #: the interaction-weighted estimates (`cpcstats.methods.interaction_weighted`) and the
+    #: few-cluster p-values (`cpcstats.designs.taiwan_robust.FewCluster`), when computed
+    robust: Any = None
+    few: Any = None
+    robust_note: str = ""
+
+    def estimates(self) -> pd.DataFrame:
+        """One row per event time of the switch to Beijing: both estimators side by side.
+
+        Columns ``twfe_*`` (``estimate``, ``std_error``, ``lower``, ``upper``, ``p``,
+        ``p_wild``, ``status``), ``iw_*`` (the same plus ``ratio``, ``ratio_lower``,
+        ``ratio_upper``) and ``p_ri`` (randomisation p of the post-switch bin; NaN for
+        leads).  Missing pieces are NaN.
+        """
+        c = self.coefficients
+        tw = c[c["kind"] == TO_PRC].set_index("event_time")
+        out = pd.DataFrame(index=pd.Index(tw.index, name="event_time"))
+        out["label"] = tw["label"]
+        for col in ("estimate", "std_error", "lower", "upper"):
+            out[f"twfe_{col}"] = tw[col]
+        out["twfe_p"] = tw["p_value"]
+        out["twfe_status"] = tw["status"]
+        few = self.few
+        out["twfe_p_wild"] = pd.Series(few.twfe if few else {}, dtype=float)
+        if self.robust is not None:
+            iw = self.robust.effects.set_index("event_time")
+            for col in ("estimate", "std_error", "lower", "upper"):
+                out[f"iw_{col}"] = iw.get(col, np.nan)
+            out["iw_p"] = iw.get("p_value", np.nan)
+            for col in ("ratio", "ratio_lower", "ratio_upper", "status", "n_units"):
+                out[f"iw_{col}"] = iw.get(col, np.nan)
+        out["iw_p_wild"] = pd.Series(few.iw if few else {}, dtype=float)
+        out["p_ri"] = pd.Series(few.ri if few else {}, dtype=float)
+        return out.reset_index()
 
     def post(self, kind: str = TO_PRC) -> pd.DataFrame:
         """Rows for e >= 0 of one kind."""
@@ -80,4 +115,10 @@ class EventStudyResult:
             "controls": list(self.controls),
             "sample": dict(m.sample.dropped) if m.sample else {},
             "warnings": list(m.warnings),
+            "switch_year_rule": d.switch_year_rule,
+            "switch_month": d.switch_month,
+            "late_switches": {k: list(v) for k, v in d.late_switches.items()},
+            "event_time_estimates": plain_records(self.estimates(), nonfinite_as_none=True),
+            "robust": None if self.robust is None else self.robust.to_record(),
+            "few_cluster": None if self.few is None else self.few.to_record(),
         }

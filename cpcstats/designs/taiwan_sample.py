@@ -14,7 +14,7 @@ with recognition of Beijing, and e = -1 is the last full year of recognition of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -24,6 +24,7 @@ from cpcstats.errors import SpecError
 from cpcstats.methods.event_time import POOLED, EventIndicators, EventWindow, build_indicators
 from cpcstats.methods.indicators import as_frame
 from cpcstats.panels import Panel
+from cpcstats.reference import load_reference
 from cpcstats.reporting.format import minus_sign
 
 __all__ = ["AWAY", "POOLED", "TO_PRC", "EventDummies", "bin_label", "event_time_dummies"]
@@ -37,6 +38,14 @@ TO_PRC = "to_prc"  # kind of event: a switch to Beijing
 AWAY = "away"  # kind of event: a switch away from Beijing (only with away="separate")
 PREFIX = {TO_PRC: "ev", AWAY: "away"}
 AWAY_OPTIONS = ("exclude", "separate")
+
+#: ``switch_year_rule``: "calendar" (default) counts a switch from the calendar year it falls
+#: in (the 31 December status, as ``recognizes_prc``); "next_if_after_month" counts a switch
+#: dated after the end of ``switch_month`` from the next year, so e = 0 is a full year
+SWITCH_RULES = ("calendar", "next_if_after_month")
+#: a switch dated after this month leaves less than a month of its year recognising Beijing
+LATE_MONTH = 11
+SWITCH_DATE = "prc_switch_date"
 
 LEFT_INSIDE = "left Beijing inside the window (switched_to_roc)"
 AT_START = "switched_to_roc and outside Beijing from the window's first year"
@@ -110,6 +119,11 @@ class EventDummies(EventIndicators):
     pre_window: tuple[str, ...]
     reversed_in_year: tuple[str, ...]
     away: str
+    switch_year_rule: str = "calendar"
+    switch_month: int = LATE_MONTH
+    #: in-window switches dated after ``switch_month``: iso3 -> (date, days of the calendar
+    #: switch year recognising Beijing, event year used)
+    late_switches: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
     @property
     def switch_years(self) -> dict[str, int]:
@@ -165,6 +179,48 @@ def _excluded(frame: pd.DataFrame, away_years: dict[str, int], at_start: list[st
     return pd.DataFrame(rows, columns=[UNIT, "country", "rows", "year", "reason"])
 
 
+def switch_dates(frame: pd.DataFrame, years: dict[str, int]) -> dict[str, pd.Timestamp]:
+    """Date of each country's switch to Beijing in its switch year.
+
+    From the panel's ``prc_switch_date`` column when present (a user's or simulated panel),
+    else from the shipped recognition table (``cpcstats/reference/taiwan_recognition.csv``,
+    ``switch`` rows to PRC).  Countries without a dated switch in that year are left out.
+    """
+    if SWITCH_DATE in frame.columns:
+        got = pd.to_datetime(frame.groupby(UNIT)[SWITCH_DATE].max(), errors="coerce")
+        return {str(k): v for k, v in got.dropna().items() if str(k) in years}
+    table = load_reference("taiwan")
+    rows = table[(table["kind"] == "switch") & (table["to"] == "PRC")]
+    out: dict[str, pd.Timestamp] = {}
+    for r in rows.itertuples():
+        if years.get(str(r.iso3)) == r.date.year:
+            out[str(r.iso3)] = r.date
+    return out
+
+
+def _apply_switch_rule(
+    frame: pd.DataFrame, years: dict[str, int], rule: str, month: int
+) -> tuple[dict[str, int], dict[str, tuple[str, int, int]]]:
+    """Event years under the rule, and the late switches (date, days recognising, year)."""
+    if rule not in SWITCH_RULES:
+        raise SpecError(
+            f"switch_year_rule={rule!r} is not one of {', '.join(SWITCH_RULES)}",
+            column="switch_year_rule",
+            fix='"calendar" (default) or "next_if_after_month"',
+        )
+    if not 1 <= int(month) <= 12:
+        raise SpecError(f"switch_month must be 1-12, got {month}", column="switch_month")
+    out, late = dict(years), {}
+    for iso, date in switch_dates(frame, years).items():
+        if date.month <= month:
+            continue
+        days = int((pd.Timestamp(date.year, 12, 31) - date).days) + 1
+        if rule == "next_if_after_month":
+            out[iso] = years[iso] + 1
+        late[iso] = (date.strftime("%Y-%m-%d"), days, out[iso])
+    return out, late
+
+
 def event_time_dummies(
     panel: Panel | pd.DataFrame,
     *,
@@ -172,6 +228,8 @@ def event_time_dummies(
     lags: int = 5,
     reference: int | str = POOLED,
     away: str = "exclude",
+    switch_year_rule: str = "calendar",
+    switch_month: int = LATE_MONTH,
 ) -> EventDummies:
     """Indicators ``ev_m5 … ev_m2, ev_p0 … ev_p5`` around each switch to Beijing in the window.
 
@@ -195,6 +253,14 @@ def event_time_dummies(
       own indicators ``away_m5 … away_p5`` around the (latest) exit year.  Countries
       flagged ``switched_to_roc`` whose year-end status never leaves Beijing (Vanuatu's
       Nov-Dec 2004 episode) stay as controls (``reversed_in_year``).
+    * ``switch_year_rule``: with ``"calendar"`` (default, the 31 December status) a switch
+      late in the year makes e = 0 a year barely treated (São Tomé 26 Dec 2016: 6 days;
+      Nicaragua 10 Dec 2021: 22 days), which dilutes the e = 0 coefficient towards 0;
+      ``"next_if_after_month"`` counts switches dated after ``switch_month`` (default 11,
+      i.e. December switches) from the next year, so those few days fall into e = -1 (the
+      reference) instead.  Either way the late switches are listed (``late_switches``).
+
+    Long because the docstring states every classification rule next to the code.
     """
     window = EventWindow(leads, lags, reference)
     if away not in AWAY_OPTIONS:
@@ -220,7 +286,10 @@ def event_time_dummies(
     if away == "exclude":
         frame = frame[~frame[UNIT].isin(list(away_years))].copy()
         in_window = in_window[~in_window.index.isin(list(away_years))]
-    events = {TO_PRC: {str(k): int(v) for k, v in in_window.items()}}
+    years, late = _apply_switch_rule(
+        frame, {str(k): int(v) for k, v in in_window.items()}, switch_year_rule, switch_month
+    )
+    events = {TO_PRC: {k: v for k, v in years.items() if v <= last}}
     if away == "separate":
         events[AWAY] = dict(away_years)
     fields = build_indicators(
@@ -235,4 +304,7 @@ def event_time_dummies(
         pre_window=tuple(i for i in pre_window if i not in away_years),
         reversed_in_year=tuple(reversed_in_year),
         away=away,
+        switch_year_rule=switch_year_rule,
+        switch_month=int(switch_month),
+        late_switches=late,
     )

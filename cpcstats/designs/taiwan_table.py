@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cpcstats.designs.base import sample_note
@@ -36,45 +37,125 @@ def _estimate_cell(row: Any, pooled: bool = False) -> Any:
     return "n.e. (omitted)"
 
 
+COLUMNS = [
+    "TWFE",
+    "TWFE SE",
+    "p",
+    "p wild",
+    "p RI",
+    "IW",
+    "IW SE",
+    "IW p",
+    "IW p wild",
+    "IW ratio",
+    "Switchers",
+]
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None (blank cell)."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def _iw_cells(es: EventStudyResult, kind: str, event_time: int) -> tuple[Any, ...]:
+    """IW estimate, SE, p, wild p, ratio of one event time (blank for other kinds)."""
+    if kind != TO_PRC or es.robust is None:
+        return (None,) * 5
+    iw = es.robust.effects.set_index("event_time")
+    if event_time not in iw.index:
+        return (None,) * 5
+    r = iw.loc[event_time]
+    wild = es.few.iw.get(int(event_time)) if es.few is not None else None
+    if str(r["status"]) == "reference":
+        return ("0 (reference)", None, None, None, 1.0)
+    if not str(r["status"]).startswith("estimated"):
+        return ("n.e. (all zero)" if "zero" in str(r["status"]) else "n.e.", None, None, None, None)
+    return (
+        _num(r["estimate"]),
+        _num(r.get("std_error")),
+        _num(r.get("p_value")),
+        _num(wild),
+        _num(r.get("ratio")),
+    )
+
+
 def _coefficient_rows(es: EventStudyResult) -> list[tuple[Any, ...]]:
     kinds = list(dict.fromkeys(es.coefficients["kind"]))
+    few = es.few
     rows: list[tuple[Any, ...]] = []
     for r in es.coefficients.itertuples():
         prefix = f"{KIND_LABEL[r.kind]}: " if len(kinds) > 1 else ""
         relation = "" if r.label[0] in "≤≥" else "= "
         ok = r.status == "estimated"
+        mine = r.kind == TO_PRC and few is not None
         rows.append(
             (
                 f"{prefix}e {relation}{r.label}",
                 _estimate_cell(r, es.dummies.pooled),
                 float(r.std_error) if ok else None,
-                float(r.lower) if ok else None,
-                float(r.upper) if ok else None,
                 float(r.p_value) if ok else None,
+                _num(few.twfe.get(int(r.event_time))) if mine and ok else None,
+                _num(few.ri.get(int(r.event_time))) if mine else None,
+                *_iw_cells(es, r.kind, int(r.event_time)),
                 int(r.n_countries),
             )
         )
     return rows
 
 
+def _test_rows(name: str, test: Any, kind: str) -> list[tuple[str, Any]]:
+    if test is None:
+        return [(f"{name}: joint {kind} χ² (all = 0)", "not defined")]
+    return [
+        (f"{name}: joint {kind} χ² (all = 0)", float(test.statistic)),
+        (f"{name}: df", int(test.df)),
+        (f"{name}: p-value", float(test.p_value)),
+    ]
+
+
+def _few_cluster_rows(es: EventStudyResult) -> list[tuple[str, Any]]:
+    """The IW lead test, the bootstrap and randomisation p-values of the joint tests."""
+    out: list[tuple[str, Any]] = []
+    if es.robust is not None:
+        lt = es.robust.lead_test
+        if lt.get("p_value") is not None:
+            out.append(("Leads (IW model): score χ²", float(lt["statistic"])))
+            out.append(("Leads (IW model): df", int(lt["df"])))
+            out.append(("Leads (IW model): p-value", float(lt["p_value"])))
+    few = es.few
+    if few is None:
+        return out
+    tests = few.tests
+    if "twfe_leads" in tests:
+        out.append(("Leads: wild bootstrap p", float(tests["twfe_leads"]["p_bootstrap"])))
+    if "twfe_post" in tests:
+        out.append(("All e ≥ 0 (TWFE): wild bootstrap p", float(tests["twfe_post"]["p_bootstrap"])))
+    if "ri_post" in tests:
+        out.append(("All e ≥ 0: randomisation p", float(tests["ri_post"]["p_value"])))
+    st = few.settings
+    out.append((f"Wild bootstrap draws ({st['weights']} weights, seed {st['seed']})", int(st["B"])))
+    if "ri_post" in tests:
+        out.append(("Randomisation: assignments", int(tests["ri_post"]["n_assignments"])))
+    return out
+
+
 def _statistics(es: EventStudyResult) -> list[tuple[str, Any]]:
     d = es.dummies
-    stats: list[tuple[str, Any]] = []
-    tests = [("Leads", es.leads_test)]
-    if d.away_years:
-        tests.append(("Exit leads", es.away_leads_test))
     kind = "score" if d.pooled else "Wald"
-    for name, test in tests:
-        if test is None:
-            stats.append((f"{name}: joint {kind} χ² (all = 0)", "not defined"))
-            continue
-        stats.append((f"{name}: joint {kind} χ² (all = 0)", float(test.statistic)))
-        stats.append((f"{name}: df", int(test.df)))
-        stats.append((f"{name}: p-value", float(test.p_value)))
+    stats = _test_rows("Leads", es.leads_test, kind)
+    if d.away_years:
+        stats += _test_rows("Exit leads", es.away_leads_test, kind)
+    stats += _few_cluster_rows(es)
     stats.append(("N (country-years)", int(es.model.nobs)))
     stats.append(("Countries (clusters)", int(es.model.n_clusters or 0)))
     stats.append(("Switching countries: in window", len(d.switch_years)))
     stats.append(("Switching countries: in sample", int(es.n_switchers_sample)))
+    if es.robust is not None:
+        stats.append(("Switching countries: in the IW model", len(es.robust.cohorts)))
     if d.away == "exclude":
         excluded = f"{len(d.excluded)} ({d.excluded_rows} rows)" if len(d.excluded) else "none"
         stats.append(("Excluded countries (left Beijing)", excluded))
@@ -84,12 +165,11 @@ def _statistics(es: EventStudyResult) -> list[tuple[str, Any]]:
 
 
 def table_frame(es: EventStudyResult) -> pd.DataFrame:
-    """One row per bin, then the lead tests and the sample counts (object cells)."""
+    """One row per bin (TWFE and IW side by side), then the tests and counts (object cells)."""
     rows = _coefficient_rows(es)
-    rows += [(label, value, None, None, None, None, None) for label, value in _statistics(es)]
-    frame = pd.DataFrame(
-        rows, columns=["", "Estimate", "SE", "95% CI lower", "95% CI upper", "p", "Switchers"]
-    )
+    blank = (None,) * (len(COLUMNS) - 1)
+    rows += [(label, value, *blank) for label, value in _statistics(es)]
+    frame = pd.DataFrame(rows, columns=["", *COLUMNS])
     frame = frame.set_index("").astype(object)
     frame.index.name = ""
     return frame.where(frame.notna(), None)
@@ -138,7 +218,8 @@ def _method_notes(es: EventStudyResult) -> list[str]:
         )
     )
     inference = (
-        "Standard errors clustered by country (CR1); normal 95% intervals. Leads test: "
+        "Standard errors clustered by country (CR1); normal 95% intervals (estimate ± 1.96 "
+        "SE; in the JSON record). Leads test: "
         + (
             "robust score (Lagrange multiplier) χ² test, clustered by country, that adding "
             f"lead indicators e = −{d.leads} … −2 (relative to e = −1) changes nothing, i.e. "
@@ -151,7 +232,93 @@ def _method_notes(es: EventStudyResult) -> list[str]:
         "a bin whose contacts are all zero is separated (its coefficient would be −∞) and "
         "omitted. Switchers = switching countries with rows in the bin."
     )
-    return [estimator, inference]
+    return [estimator, inference, *_robust_notes(es)]
+
+
+def _robust_notes(es: EventStudyResult) -> list[str]:
+    """What the IW column, the wild bootstrap and the randomisation p-values are."""
+    out = []
+    if es.robust is not None:
+        iw = es.robust
+        dropped = ", ".join(f"{c} ({n})" for c, n in iw.dropped_cohorts.items()) or "none"
+        out.append(
+            "IW = interaction-weighted estimator (Sun and Abraham 2021) for the Poisson "
+            "mean: FE-Poisson with one indicator per switch cohort x event time e ≥ 0 "
+            "(every e, no endpoint bin) and country and year FE, against the countries "
+            "that do not switch in the window; each event-time effect is the average of "
+            "the cohort log effects weighted by the cohorts' shares of the switchers "
+            "observed at that e, so it does not mix effects of other event times or "
+            "cohorts as the TWFE bins can (e ≥ "
+            f"{es.dummies.lags} in the TWFE pools e = {es.dummies.lags} … the end of the "
+            f"window; the IW row is e = {es.dummies.lags} alone). Reference: each "
+            "cohort's pooled pre-switch years; cohorts with no contact before the switch "
+            f"are not identified and left out (cohort (countries): {dropped}). IW leads: "
+            "each lead e refitted with one indicator of that e (pooled over cohorts) "
+            "against the other pre-switch years; the IW lead test is the robust score "
+            "test of adding the leads e ≤ −2 to the IW model. IW ratio = share-weighted "
+            "mean of the cohort rate ratios exp(b), cells without any contact counted as "
+            "0; IW SE by the delta method with the cohort shares fixed. Cells whose "
+            "contacts are all zero have no log effect and get no weight on the log scale. "
+            "Caution: most cohorts are one country, and the clustered score of a cell "
+            "identified by one country is almost 0, so the IW SEs (and IW p) understate "
+            "the uncertainty of such cells; read the IW p wild column."
+        )
+    elif es.robust_note:
+        out.append(f"IW: {es.robust_note}.")
+    few = es.few
+    if few is not None:
+        st = few.settings
+        out.append(
+            "Few-cluster inference: p wild = wild cluster score bootstrap (Kline and Santos "
+            "2012) of H0: coefficient = 0 — the model refitted under H0, the efficient score "
+            "summed by country, the studentised score statistic recomputed with "
+            f"{st['B']} draws of {st['weights']} weights per country (seed {st['seed']}); "
+            "for an IW effect H0 is the share-weighted sum of its cells = 0. p RI = "
+            "randomisation inference of the sharp null that a switch changes nothing: "
+            + (
+                "the switch years are permuted among the switching countries"
+                if st["ri_scheme"] == "treated"
+                else "the switch years (and never) are permuted over all countries"
+            )
+            + f" ({st['B']} permutations), the score statistic of each post-switch bin "
+            "(e ≥ lags pooled) recomputed at the one restricted fit without any switch "
+            "terms; it tests that bin, not a coefficient of one estimator."
+            + (f" Not computed: {'; '.join(few.notes)}." if few.notes else "")
+        )
+    return out
+
+
+def _timing_note(es: EventStudyResult) -> str:
+    """The switch-year rule and what it does to the late-year switches."""
+    d = es.dummies
+    late = "; ".join(
+        f"{country(iso)} {date} ({days} day{'s' if days != 1 else ''} of {date[:4]} "
+        f"recognising Beijing; e = 0 is {year})"
+        for iso, (date, days, year) in sorted(d.late_switches.items(), key=lambda kv: kv[1][0])
+    )
+    rule = (
+        "calendar (default): a switch counts from the calendar year it falls in, the 31 "
+        "December status"
+        if d.switch_year_rule == "calendar"
+        else f"next_if_after_month: a switch dated after month {d.switch_month} counts "
+        "from the next year (its few days in the switch year fall into e = −1, the "
+        "reference)"
+    )
+    text = f"Switch-year rule: {rule}."
+    if late:
+        text += f" Switches after the end of month {d.switch_month}: {late}" + (
+            "; under the calendar rule their e = 0 is barely treated, which dilutes "
+            'the e = 0 estimates towards 0 (switch_year_rule = "next_if_after_month" '
+            "moves them to the next year)."
+            if d.switch_year_rule == "calendar"
+            else "."
+        )
+    if "bri_member" not in es.controls:
+        text += (
+            " Several switchers also signed the Belt and Road in or near their switch year; "
+            "bri_control = true adds bri_member as a control."
+        )
+    return text
 
 
 def _away_note(es: EventStudyResult) -> str:
@@ -185,15 +352,17 @@ def notes(study: Study, es: EventStudyResult, planted: float | None) -> list[str
             f"Caution: only {es.n_switchers_sample} switching countries identify the "
             "event-time coefficients; clustered standard errors with few treated clusters "
             "understate the uncertainty (MacKinnon and Webb 2017), so the intervals are "
-            "likely too narrow."
+            "likely too narrow: the p wild and p RI columns do not rely on them."
         )
+    out.append(_timing_note(es))
     out.append(_away_note(es))
     if es.leads_note:
         out.append(f"Leads test: {es.leads_note}.")
     if planted is not None:
         out.append(
-            f"Planted effect of recognising Beijing in the simulation (log scale): {planted:g}, "
-            "a jump at e = 0 with no pre-trend."
+            f"Planted level effect of recognising Beijing in the simulation (log scale): "
+            f"{planted:g}; the figure marks the true effect at each event time from the "
+            "process (truth.json), no pre-trend."
         )
     out.extend(f"Warning: {w}" for w in es.model.warnings)
     return out

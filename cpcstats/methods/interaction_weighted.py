@@ -23,14 +23,25 @@ misfit leaks into the period effects and so into every other coefficient (measur
 own indicator the period effects come from the comparison units alone.  Effects are
 *reported* for e = -leads … lags; the endpoints are single event times, not bins.
 
+Reference (``reference``): ``-1`` (Sun and Abraham) or ``"pre"``, the pooled pre-event
+period of each cohort — needed for a sparse count whose year before the event often has no
+outcome at all (every cell relative to it would be +inf).  With ``"pre"`` only e >= 0 has
+cohort cells; each lead e = -leads … -1 is then estimated by refitting with one indicator
+of that event time added (pooled over cohorts: under no anticipation the lead effect is 0
+in every cohort, so pooling mixes no heterogeneous effects), i.e. relative to the other
+pre-event years, and the leads are tested jointly by the robust score test of adding the
+lead indicators e = -leads … -2 (as the TWFE design does).  Cohorts whose reference rows
+have no outcome at all are not identified: their units are dropped and listed.
+
 Scales: ``estimate`` is the share-weighted average log rate ratio ``sum_g w_g b_{g,e}``
 (the log scale), ``ratio`` the share-weighted average rate ratio ``sum_g w_g exp(b_{g,e})``
 (the count scale: expected count with the event over without it, averaged over cohorts).
-Leads e = -leads … -2 are estimated relative to e = -1 and tested jointly (Wald, the IW
-lead vector).  Standard errors: delta method with the cluster-robust (CR1) covariance of
-the cell coefficients; the cohort shares are treated as fixed (they are the design's
-known cohort sizes), as in Sun and Abraham's variance without the weight-estimation term.
-Cells not estimable (no nonzero outcome, or separated) get no weight, and are listed.
+With ``reference=-1`` the leads e = -leads … -2 are cells relative to e = -1 and tested
+jointly (Wald on the IW lead vector).  Standard errors: delta method with the
+cluster-robust (CR1) covariance of the cell coefficients; the cohort shares are treated
+as fixed (they are the design's known cohort sizes), as in Sun and Abraham's variance
+without the weight-estimation term.  Cells with no outcome at all (log effect -inf) get no
+weight on the log scale and ratio 0 on the ratio scale; all cells are listed.
 Units whose event precedes the panel are always treated: dropped (``always_treated=
 "drop"``, Sun and Abraham) or kept as controls (``"control"``).
 """
@@ -38,7 +49,7 @@ Units whose event precedes the panel are always treated: dropped (``always_treat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,6 +59,7 @@ from scipy import stats
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.results import FitResult
+from cpcstats.estimation.score import score_test
 from cpcstats.methods.indicators import as_frame, attach_columns, observed_indicators
 from cpcstats.methods.records import plain_records
 from cpcstats.panels import Panel
@@ -57,6 +69,9 @@ __all__ = ["CONTROLS", "InteractionWeighted", "cell_term", "interaction_weighted
 Z95 = float(stats.norm.ppf(0.975))
 CONTROLS = ("never", "last")
 ALWAYS = ("drop", "control")
+POOLED = "pre"
+ZERO_CELL = "zero: no outcome in the cell (log effect -inf, ratio 0; rows dropped)"
+LEAD = "iw_lead"
 
 
 def cell_term(index: int, event_time: int, prefix: str = "iw") -> str:
@@ -87,6 +102,8 @@ class InteractionWeighted:
     cohorts: dict[Any, int]  # unit -> cohort (event period) among the treated units used
     leads: int
     lags: int
+    reference: int | str = -1
+    dropped_cohorts: dict[int, int] = field(default_factory=dict)  # cohort -> units dropped
 
     def to_record(self) -> dict[str, Any]:
         """Plain JSON types."""
@@ -99,6 +116,8 @@ class InteractionWeighted:
             "n_treated_units": len(self.cohorts),
             "leads": self.leads,
             "lags": self.lags,
+            "reference": self.reference,
+            "dropped_cohorts": {str(k): v for k, v in self.dropped_cohorts.items()},
         }
 
 
@@ -117,9 +136,9 @@ def _timing(
 
 
 def _cells(
-    data: pd.DataFrame, g: pd.Series, idname: str, tname: str, leads: int, lags: int, control: str
+    data: pd.DataFrame, g: pd.Series, idname: str, tname: str, control: str, pooled: bool
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray], list[dict[str, Any]], pd.Series]:
-    """Indicator columns of every cohort x event time observed (e = -1 omitted)."""
+    """Indicator columns of every cohort x event time observed (the reference omitted)."""
     cohorts = sorted(int(c) for c in g.dropna().unique())
     if control == "last":
         if len(cohorts) < 2:
@@ -139,44 +158,203 @@ def _cells(
     for k, c in enumerate(cohorts):
         in_c = unit_g == c
         for ev in sorted(int(v) for v in np.unique(e[in_c])):
-            if ev == -1:
+            if ev == -1 or (pooled and ev < 0):
                 continue
-            on = in_c & (e == ev)
             term = cell_term(k, ev)
-            columns[term] = on.astype(int)
+            columns[term] = (in_c & (e == ev)).astype(int)
             rows.append({"cohort": c, "event_time": ev, "term": term})
     return data, columns, rows, g
+
+
+def _unidentified(
+    data: pd.DataFrame, g: pd.Series, yname: str, idname: str, tname: str, pooled: bool
+) -> dict[int, int]:
+    """Cohorts whose reference rows (e = -1, or every e < 0) have no outcome at all."""
+    e = data[tname] - data[idname].map(g)
+    ref = (e < 0) if pooled else (e == -1)
+    total = data.loc[ref].groupby(data.loc[ref, idname].map(g))[yname].sum()
+    cohorts = g.dropna()
+    out = {}
+    for c in sorted(cohorts.unique()):
+        if float(total.get(c, 0.0)) <= 0:
+            out[int(c)] = int((cohorts == c).sum())
+    return out
+
+
+def _fit(
+    data: pd.DataFrame,
+    terms: Sequence[str],
+    yname: str,
+    idname: str,
+    tname: str,
+    controls: Sequence[str],
+    cluster: str,
+) -> tuple[FitResult, list[str]]:
+    fitted = observed_indicators(data, list(terms), yname, idname=idname, tname=tname)
+    rhs = " + ".join([*fitted, *controls]) or "1"
+    result = fit(
+        f"{yname} ~ {rhs} | {idname} + {tname}",
+        data,
+        family="fe-poisson",
+        cluster=cluster,
+        name="interaction_weighted",
+    )
+    return result, fitted
+
+
+def _zero_cells(
+    data: pd.DataFrame, terms: Sequence[str], yname: str, idname: str, tname: str
+) -> dict[str, int]:
+    """Cells whose rows (in units and periods with some outcome) have no outcome at all,
+    with their units.  Why dropped before the fit: their coefficient is -inf (the rows are
+    separated), which the FE-Poisson finds only after slow iterations and refits."""
+    alive = (data.groupby(idname)[yname].transform("sum") > 0) & (
+        data.groupby(tname)[yname].transform("sum") > 0
+    )
+    out = {}
+    for t in terms:
+        on = alive & (data[t] == 1)
+        if on.any() and float(data.loc[on, yname].sum()) <= 0:
+            out[t] = int(data.loc[on, idname].nunique())
+    return out
+
+
+def _cell_table(
+    rows: list[dict[str, Any]],
+    result: FitResult,
+    fitted: list[str],
+    idname: str,
+    zero: dict[str, int],
+) -> pd.DataFrame:
+    used = result.design.frame
+    cells = pd.DataFrame(rows, columns=["cohort", "event_time", "term"])
+    est = [t for t in cells["term"] if t in result.params.index]
+    cells["estimate"] = cells["term"].map(result.params)
+    cells["std_error"] = cells["term"].map(result.std_errors)
+    cells["n_units"] = [
+        int(used.loc[used[t] == 1, idname].nunique()) if t in used.columns else 0
+        for t in cells["term"]
+    ]
+    cells["weight"] = 0.0
+    cells["ratio_weight"] = 0.0
+    omitted = np.where(
+        cells["term"].isin(fitted),
+        "not estimable: omitted by the fit (separated)",
+        "not estimable: no nonzero outcome",
+    )
+    cells["status"] = np.where(cells["term"].isin(est), "estimated", omitted)
+    is_zero = cells["term"].isin(list(zero))
+    cells["status"] = np.where(is_zero, ZERO_CELL, cells["status"])
+    cells["n_units"] = [
+        zero.get(t, n) for t, n in zip(cells["term"], cells["n_units"], strict=True)
+    ]
+    return cells
+
+
+def _lead_row(
+    data: pd.DataFrame, e: np.ndarray, k: int, leads: int, fit_args: tuple
+) -> dict[str, Any]:
+    """Lead k (k = -leads: e <= -leads) against the other pre-event years (pooled cohorts)."""
+    on = (e <= -leads) if k == -leads else (e == k)
+    row: dict[str, Any] = {"event_time": k, "n_units": 0, "n_cohorts": 0}
+    if not on.any():
+        return {**row, "status": "not estimable: no cohort cell"}
+    cells, yname, idname, tname, controls, cluster = fit_args
+    if float(data.loc[on, yname].sum()) <= 0:
+        n = int(data.loc[on, idname].nunique())
+        return {
+            **row,
+            "n_units": n,
+            "status": "not estimable: all outcomes zero at this event time",
+        }
+    frame = data.assign(**{LEAD: on.astype(int)})
+    result, _ = _fit(frame, [*cells, LEAD], yname, idname, tname, controls, cluster)
+    used = result.design.frame
+    row["n_units"] = int(used.loc[used[LEAD] == 1, idname].nunique()) if LEAD in used else 0
+    if LEAD not in result.params.index:
+        return {**row, "status": "not estimable: all outcomes zero at this event time"}
+    b, se = float(result.params[LEAD]), float(result.std_errors[LEAD])
+    return {
+        **row,
+        "estimate": b,
+        "std_error": se,
+        "lower": b - Z95 * se,
+        "upper": b + Z95 * se,
+        "p_value": float(2 * stats.norm.sf(abs(b / se))),
+        "ratio": float(np.exp(b)),
+        "ratio_se": float(np.exp(b) * se),
+        "ratio_lower": float(np.exp(b - Z95 * se)),
+        "ratio_upper": float(np.exp(b + Z95 * se)),
+        "status": "estimated (relative to the other pre-event years)",
+    }
+
+
+def _pooled_leads(
+    result: FitResult, data: pd.DataFrame, g: pd.Series, leads: int, fit_args: tuple
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Lead estimates (one refit each) and the score test of the leads e = -leads … -2."""
+    _, _, idname, tname, _, _ = fit_args
+    e = (data[tname] - data[idname].map(g)).to_numpy(dtype=float)
+    rows = [_lead_row(data, e, k, leads, fit_args) for k in range(-leads, 0)]
+    columns = {
+        f"{LEAD}_{-k}": ((e <= -leads) if k == -leads else (e == k)).astype(int)
+        for k in range(-leads, -1)
+    }
+    added = data.assign(**columns)
+    used = result.design.frame.index
+    terms = [n for n in columns if bool(added.loc[used, n].any())]
+    if not terms:
+        return rows, {"statistic": None, "df": 0, "p_value": None, "note": "no lead rows"}
+    test = score_test(result, terms, data=added)
+    return rows, {
+        "statistic": float(test.statistic),
+        "df": int(test.df),
+        "p_value": float(test.p_value),
+        "test": "score (leads pooled by event time)",
+        "event_times": list(range(-leads, -1)),
+        "note": "",
+    }
 
 
 def _aggregate(
     cells: pd.DataFrame, V: pd.DataFrame, leads: int, lags: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Share-weighted event-time effects (log and ratio scale) and their covariance."""
+    """Share-weighted event-time effects (log and ratio scale) and their covariance.
+
+    Log scale: cells with an estimate.  Ratio scale: those and the cells without any
+    outcome (ratio 0, the limit of their MLE; no variance contribution), so the ratio is not
+    pushed up by leaving out the cells where the event coincided with no outcome at all.
+    """
     out, grads = [], {}
     ok = cells["status"] == "estimated"
+    zero = cells["status"] == ZERO_CELL
     names = list(V.index)
+    Vm = V.to_numpy()
     for ev in range(-leads, lags + 1):
-        row: dict[str, Any] = {"event_time": ev, "n_cohorts": 0, "n_units": 0}
+        row: dict[str, Any] = {"event_time": ev, "n_cohorts": 0, "n_units": 0, "n_zero_cells": 0}
         if ev == -1:
-            row.update(estimate=0.0, ratio=1.0, status="reference")
-            out.append(row)
+            out.append({**row, "estimate": 0.0, "ratio": 1.0, "status": "reference"})
             continue
-        sel = cells[ok & (cells["event_time"] == ev) & (cells["n_units"] > 0)]
+        at = (cells["event_time"] == ev) & (cells["n_units"] > 0)
+        sel, both = cells[ok & at], cells[(ok | zero) & at]
+        row["n_zero_cells"] = int((zero & at).sum())
         if sel.empty:
-            row.update(estimate=np.nan, ratio=np.nan, status="not estimable: no cohort cell")
-            out.append(row)
+            out.append({**row, "status": "not estimable: no cohort cell with an outcome"})
             continue
         w = sel["n_units"].to_numpy(float) / sel["n_units"].sum()
         cells.loc[sel.index, "weight"] = w
+        wr = both["n_units"].to_numpy(float) / both["n_units"].sum()
+        cells.loc[both.index, "ratio_weight"] = wr
         b = sel["estimate"].to_numpy(float)
-        grad = np.zeros(len(names))
-        grad[[names.index(t) for t in sel["term"]]] = w
+        idx = [names.index(t) for t in sel["term"]]
+        grad, rgrad = np.zeros(len(names)), np.zeros(len(names))
+        grad[idx] = w
+        rgrad[idx] = wr[both.index.get_indexer(sel.index)] * np.exp(b)
         grads[ev] = grad
-        rgrad = np.zeros(len(names))
-        rgrad[[names.index(t) for t in sel["term"]]] = w * np.exp(b)
-        est, ratio = float(w @ b), float(w @ np.exp(b))
-        se = float(np.sqrt(grad @ V.to_numpy() @ grad))
-        rse = float(np.sqrt(rgrad @ V.to_numpy() @ rgrad))
+        est = float(w @ b)
+        ratio = float(rgrad.sum())
+        se = float(np.sqrt(grad @ Vm @ grad))
+        rse = float(np.sqrt(rgrad @ Vm @ rgrad))
         row.update(
             estimate=est,
             std_error=se,
@@ -185,15 +363,15 @@ def _aggregate(
             p_value=float(2 * stats.norm.sf(abs(est / se))) if se > 0 else np.nan,
             ratio=ratio,
             ratio_se=rse,
-            ratio_lower=ratio * np.exp(-Z95 * rse / ratio),
-            ratio_upper=ratio * np.exp(Z95 * rse / ratio),
+            ratio_lower=ratio * np.exp(-Z95 * rse / ratio) if ratio > 0 else np.nan,
+            ratio_upper=ratio * np.exp(Z95 * rse / ratio) if ratio > 0 else np.nan,
             n_cohorts=len(sel),
             n_units=int(sel["n_units"].sum()),
             status="estimated",
         )
         out.append(row)
     G = np.array([grads[e] for e in grads]) if grads else np.zeros((0, len(names)))
-    cov = pd.DataFrame(G @ V.to_numpy() @ G.T, index=list(grads), columns=list(grads))
+    cov = pd.DataFrame(G @ Vm @ G.T, index=list(grads), columns=list(grads))
     return pd.DataFrame(out), cov
 
 
@@ -219,6 +397,7 @@ def interaction_weighted(
     gname: str,
     leads: int = 5,
     lags: int = 5,
+    reference: int | str = -1,
     control: str = "never",
     always_treated: str = "drop",
     controls: Sequence[str] = (),
@@ -229,60 +408,54 @@ def interaction_weighted(
     See the module docstring; ``cluster`` defaults to ``idname``.  Raises `SpecError` for
     unknown columns or options and `EstimationError` when no comparison group is left.
     """
-    if control not in CONTROLS or always_treated not in ALWAYS:
+    if control not in CONTROLS or always_treated not in ALWAYS or reference not in (-1, POOLED):
         raise SpecError(
-            f"control={control!r} / always_treated={always_treated!r}: use control in "
-            f"{CONTROLS} and always_treated in {ALWAYS}",
+            f"control={control!r} / always_treated={always_treated!r} / reference="
+            f"{reference!r}: use control in {CONTROLS}, always_treated in {ALWAYS} and "
+            f'reference -1 or "{POOLED}"',
             column="control",
         )
+    pooled = reference == POOLED
     data = as_frame(frame)
     missing = [c for c in (yname, idname, tname, gname, *controls) if c not in data.columns]
     if missing:
         raise SpecError(f"the panel has no column(s) {', '.join(missing)}", column=missing[0])
     data, g = _timing(data, idname, tname, gname, always_treated)
-    data, columns, rows, g = _cells(data, g, idname, tname, int(leads), int(lags), control)
+    dropped = _unidentified(data, g, yname, idname, tname, pooled)
+    if dropped:
+        gone = g[g.isin(list(dropped))].index
+        data, g = data[~data[idname].isin(list(gone))], g.drop(gone)
+    data, columns, rows, g = _cells(data, g, idname, tname, control, pooled)
     if not columns:
-        raise EstimationError(f"no unit has an event inside the window of {tname}")
+        raise EstimationError(f"no unit has an identified event inside the window of {tname}")
     data = attach_columns(data, columns)
-    fitted = observed_indicators(data, list(columns), yname, idname=idname, tname=tname)
-    rhs = " + ".join([*fitted, *controls])
-    result = fit(
-        f"{yname} ~ {rhs} | {idname} + {tname}",
-        data,
-        family="fe-poisson",
-        cluster=cluster or idname,
-        name="interaction_weighted",
-    )
-    used = result.design.frame
-    cells = pd.DataFrame(rows)
-    est = [t for t in cells["term"] if t in result.params.index]
-    cells["estimate"] = cells["term"].map(result.params)
-    cells["std_error"] = cells["term"].map(result.std_errors)
-    cells["n_units"] = [
-        int(used.loc[used[t] == 1, idname].nunique()) if t in used.columns else 0
-        for t in cells["term"]
-    ]
-    cells["weight"] = 0.0
-    cells["status"] = np.where(
-        cells["term"].isin(est),
-        "estimated",
-        np.where(
-            cells["term"].isin(fitted),
-            "not estimable: omitted by the fit",
-            "not estimable: no nonzero outcome",
-        ),
-    )
-    V = result.vcov.loc[est, est]
-    effects, cov = _aggregate(cells, V, int(leads), int(lags))
-    treated = {k: int(v) for k, v in g.dropna().items() if k in set(used[idname])}
+    zero = _zero_cells(data, list(columns), yname, idname, tname)
+    if zero:
+        data = data[~data[list(zero)].any(axis=1)].reset_index(drop=True)
+    terms = [t for t in columns if t not in zero]
+    fit_args = (terms, yname, idname, tname, tuple(controls), cluster or idname)
+    result, fitted = _fit(data, *fit_args)
+    cells = _cell_table(rows, result, fitted, idname, zero)
+    est = list(cells.loc[cells["status"] == "estimated", "term"])
+    effects, cov = _aggregate(cells, result.vcov.loc[est, est], int(leads), int(lags))
+    if pooled:
+        lead_rows, lead_test = _pooled_leads(result, data, g, int(leads), fit_args)
+        effects = pd.concat(
+            [pd.DataFrame(lead_rows), effects[effects["event_time"] >= 0]], ignore_index=True
+        )
+    else:
+        lead_test = _lead_test(effects, cov)
+    used = set(result.design.frame[idname])
     return InteractionWeighted(
         model=result,
         effects=effects,
         cells=cells,
         vcov=cov,
-        lead_test=_lead_test(effects, cov),
+        lead_test=lead_test,
         control=control,
-        cohorts=treated,
+        cohorts={k: int(v) for k, v in g.dropna().items() if k in used},
         leads=int(leads),
         lags=int(lags),
+        reference=reference,
+        dropped_cohorts=dropped,
     )

@@ -193,6 +193,7 @@ def randomization_score_test(
     y = pd.to_numeric(data[yname], errors="coerce").to_numpy(dtype=float)
     X = data[list(xnames)].to_numpy(dtype=float).reshape(len(data), len(xnames))
     codes = [np.unique(data[f].astype(str).to_numpy(), return_inverse=True)[1] for f in fe]
+    codes = codes or [np.zeros(len(data), dtype=int)]  # no FE: an intercept
     fitted = fit_ppml_hdfe(y, X, codes, x_names=list(xnames) or None)
     keep = fitted.keep
     _, unit_row = np.unique(data[idname].astype(str).to_numpy(), return_inverse=True)

@@ -22,7 +22,9 @@ Every draw is a matrix product (vectorised over draws).  The restriction ``R b =
 coefficients of ``xnames`` is imposed by reparametrisation: ``b = N g + R'(RR')^-1 d`` with
 ``N`` a basis of the null space of R, so the restricted model has the regressors ``X N``
 and the tested directions are ``X R'(RR')^-1`` (for R selecting columns: drop them from
-the model and test them).  Nothing here knows the study's columns.
+the model and test them).  Without fixed effects (``fe=()``) the model has an intercept
+(absorbed as a one-level fixed effect), so a yearly series can be tested too.  Nothing
+here knows the study's columns.
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def bootstrap_weights(
 
 
 def _codes(data: pd.DataFrame, names: Sequence[str]) -> list[np.ndarray]:
+    """Integer codes of each fixed effect (none: the caller adds an intercept)."""
     return [np.unique(data[f].astype(str).to_numpy(), return_inverse=True)[1] for f in names]
 
 
@@ -164,7 +167,7 @@ def _design(
     if not (np.isfinite(y).all() and np.isfinite(X).all()):
         raise SpecError("the outcome and regressors must be finite in every row", column=yname)
     cl = data[cluster].astype(str).to_numpy()
-    return y, X, _codes(data, fe), cl
+    return y, X, _codes(data, fe) or [np.zeros(len(data), dtype=int)], cl
 
 
 def score_contributions(
