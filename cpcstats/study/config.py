@@ -14,6 +14,7 @@ from typing import Any
 
 from cpcstats import saferegex
 from cpcstats.errors import SpecError
+from cpcstats.study.covariate_rules import COVARIATE_RULE_KEYS
 from cpcstats.study.registers import check_party_sources
 from cpcstats.tomlio import check_keys, get_str_list, get_typed, load_toml
 
@@ -208,6 +209,7 @@ def _check_covariates(config: dict[str, Any], *, file: str) -> None:
         )
     schema: dict[str, type | tuple[type, ...]] = {
         **TABLE_KEYS,
+        **COVARIATE_RULE_KEYS,
         **{name: (str, dict) for name in STUDY_SOURCES},
         **{name: str for name in REFERENCE_KEYS},
     }

@@ -25,6 +25,7 @@ from cpcstats.countries import HarmonisationReport
 from cpcstats.errors import SpecError
 from cpcstats.io import InputFile, read_table
 from cpcstats.reference import load_reference
+from cpcstats.study import covariate_rules as cr
 from cpcstats.study import registers as rg
 from cpcstats.study.config import REFERENCE_KEYS, _read_config
 from cpcstats.study.contacts import (
@@ -339,11 +340,16 @@ class _Loader:
         section = self.config.get("covariates")
         own_file = isinstance(section, str) or (isinstance(section, dict) and "path" in section)
         if own_file and (raw := self.read("covariates")) is not None:
+            rules = section if isinstance(section, dict) else {}
+            frame, notes = cr.used_columns(raw[0], rules, config_file=self.config_file)
+            frame, repeats = cr.identical_rows(frame, rules)
             covariates, accounts, report = normalise_covariates(
-                raw[0], file=raw[1], overrides=self.overrides, exclude=self.exclude
+                frame, file=raw[1], overrides=self.overrides, exclude=self.exclude
             )
-            self.ledger.extend(accounts)
+            self.ledger.extend([*([repeats] if repeats else []), *accounts])
             self.harmonisation["covariates"] = report
+            covariates, more = cr.coverage(covariates, rules, config_file=self.config_file)
+            self.notes += notes + more
         country_tables = _country_tables(results)
         if country_tables:
             covariates = _merge_covariates(country_tables, covariates, self.config_file)
