@@ -228,6 +228,25 @@ def test_dpi_parties_with_named_contacts(shared_data: Path, tmp_path: Path) -> N
     assert st.parties.set_index("party_id").loc["dpi-JPN-LDP", "partyfacts_id"] == LDP
 
 
+def test_vparty_status_on_partyfacts_parties(shared_data: Path, tmp_path: Path) -> None:
+    """V-Party status re-keyed to Party Facts ids through V-Party's own pf_party_id; named
+    contacts reach the same ids.  Japan 2015 (V-Party's 2014 election row, carried
+    forward): LDP senior, Komeito junior, DPJ opposition."""
+    _need(shared_data, PF, "vparty_1990_2019.csv")
+    body = (
+        "[parties]\nsource = 'partyfacts'\n[party_status]\nsource = 'vparty'\n[covariates]\n"
+        "vparty = 'DATA/vparty_1990_2019.csv'\npartyfacts = 'DATA/partyfacts_core_parties.csv'\n"
+    )
+    st = load_study(_study(tmp_path, shared_data, body))
+    assert _status(st, f"pf-{LDP}", 2015) == "senior"
+    assert _status(st, f"pf-{KOMEITO}", 2015) == "junior"
+    assert _status(st, f"pf-{DPJ}", 2015) == "opposition"
+    party = st.contacts[st.contacts["counterpart_type"] == "party"]
+    assert f"pf-{KOMEITO}" in set(party["party_id"])
+    (linked,) = [a for a in st.ledger.stages if "linked to Party Facts" in a.stage]
+    assert linked.rows_in == linked.rows_out + sum(linked.dropped.values())
+
+
 def test_executive_party_covariate_from_leaders_global(pf_study, shared_data: Path) -> None:
     cov = pf_study.covariates.set_index(["iso3", "year"])
     raw = pd.read_csv(shared_data / LG, low_memory=False)

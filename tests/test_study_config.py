@@ -224,3 +224,64 @@ def test_published_section(tmp_path: Path) -> None:
     assert own.published == (tmp_path / "pub.toml").resolve()
     with pytest.raises(InputError, match="does not exist"):
         load_study(_study(tmp_path, BASE + '\n[published]\npath = "none.toml"\n'))
+
+
+COV = pd.DataFrame(
+    {
+        "iso": ["NOR", "NOR", "MLI", "MLI", "CHL", "CHL"],
+        "year": [2004, 2004, 2005, 2006, 2006, 2007],
+        "aid": ["1.5", "1.5", "NA", "2", "0", "3"],
+        "visits": [0, 0, 4, 0, 0, 0],
+        "noise": [1, 2, 3, 4, 5, 6],
+    }
+)
+COV_RULES = """
+[covariates]
+path = "cov.csv"
+use = ["aid", "visits"]
+missing = ["NA"]
+drop_identical_rows = true
+[covariates.columns]
+iso = "country"
+[covariates.coverage]
+visits = ["MLI"]
+"""
+
+
+def test_own_covariate_rules_use_missing_repeats_and_coverage(tmp_path: Path) -> None:
+    """The two NOR 2004 rows differ only in an unused column: counted once; "NA" is
+    missing; visits outside Mali (zeros there are fill values) are missing, counted."""
+    _contacts(tmp_path, ROWS)
+    _write(tmp_path, "cov.csv", COV)
+    study = load_study(_study(tmp_path, BASE + COV_RULES))
+    cov = study.covariates.set_index(["iso3", "year"])
+    assert len(cov) == 5 and "noise" not in cov.columns
+    assert pd.isna(cov.loc[("MLI", 2005), "aid"]) and cov.loc[("MLI", 2006), "aid"] == 2
+    assert cov.loc[("MLI", 2005), "visits"] == 4
+    assert cov.loc[["NOR", "CHL"], "visits"].isna().all()
+    (account,) = [a for a in study.ledger.stages if a.stage == "covariates: identical rows"]
+    assert (account.rows_in, account.rows_out) == (6, 5)
+    assert any("3 value(s) elsewhere set missing (0 of them not zero)" in n for n in study.notes)
+    assert any("not used: noise" in n for n in study.notes)
+
+
+def test_own_covariate_rules_without_repeats_rule_still_refuse_duplicates(tmp_path: Path) -> None:
+    _contacts(tmp_path, ROWS)
+    _write(tmp_path, "cov.csv", COV)
+    with pytest.raises(InputError, match="two rows for 2004"):
+        load_study(_study(tmp_path, BASE + COV_RULES.replace("drop_identical_rows = true", "")))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('use = ["aid", "visits"]', 'use = ["aid", "gdp"]', "use names column"),
+        ('visits = ["MLI"]', 'visits = "MLI"', "must name a covariate column and list"),
+        ("drop_identical_rows = true", "drop_identical_rows = 'yes'", "drop_identical_rows"),
+    ],
+)
+def test_own_covariate_rule_mistakes(tmp_path: Path, old: str, new: str, message: str) -> None:
+    _contacts(tmp_path, ROWS)
+    _write(tmp_path, "cov.csv", COV)
+    with pytest.raises(SpecError, match=message):
+        load_study(_study(tmp_path, BASE + COV_RULES.replace(old, new)))
