@@ -247,6 +247,32 @@ def test_vparty_status_on_partyfacts_parties(shared_data: Path, tmp_path: Path) 
     assert linked.rows_in == linked.rows_out + sum(linked.dropped.values())
 
 
+def test_published_names_meet_the_register_parties(pf_study) -> None:
+    """The Table 1 lookup on this study: published names (the paper's spelling) find the
+    Party Facts parties through the register the study keeps (``party_register``)."""
+    from cpcstats.party_names import match_known_party
+
+    p = pf_study.parties
+    known = pd.DataFrame(
+        {
+            "party_id": p["party_id"],
+            "party": p["party_name"],
+            "iso3": p["iso3"],
+            "partyfacts_id": p["partyfacts_id"],
+        }
+    )
+    register = pf_study.party_register
+    assert register is not None
+    for name, iso3, pid in [
+        ("Komeito", "JPN", KOMEITO),
+        ("Communist Party of Vietnam", "VNM", CPV),
+        ("Cambodian People's Party", "KHM", CPP),
+        ("Democratic Party of Japan", "JPN", DPJ),
+    ]:
+        m = match_known_party(name, iso3, known, register=register)
+        assert m.problem is None and m.found["party_id"].tolist() == [f"pf-{pid}"], (name, m)
+
+
 def test_executive_party_covariate_from_leaders_global(pf_study, shared_data: Path) -> None:
     cov = pf_study.covariates.set_index(["iso3", "year"])
     raw = pd.read_csv(shared_data / LG, low_memory=False)

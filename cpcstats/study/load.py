@@ -431,6 +431,7 @@ def load_study(study: str | Path = DEMO) -> Study:
         "party_status": party_status,
         "covariates": load.covariates(results),
         **load.references(),
+        "party_register": results["partyfacts"].table if "partyfacts" in results else None,
     }
     truth = _truth(config, load.base, load.config_file)
     published = _published(config, load.base, load.config_file)

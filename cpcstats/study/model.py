@@ -105,6 +105,10 @@ class Study:
     """Country harmonisation of each input (table or source name -> report)."""
     published: Path | None = None
     """Published figures to compare with (``[published]`` of the study file), if enabled."""
+    party_register: pd.DataFrame | None = None
+    """The Party Facts register (`cpcstats.adapters.read_partyfacts` table) when
+    ``[covariates] partyfacts`` names it: the published-partner comparison matches names
+    through it (`cpcstats.party_names.match_known_party`)."""
     party_matching: Any = None
     """The `cpcstats.party_names.PartyMatchReport` of contacts named only by ``party_name``
     (one entry per distinct name and country), if any were linked to a register."""
