@@ -4,13 +4,15 @@ Why: with few clusters or heavy-tailed counts, sandwich standard errors can be
 too small; the bootstrap is the usual robustness check.  A cluster drawn
 twice enters as two distinct clusters (its fixed-effect groups are relabelled
 per copy, as Stata's ``idcluster`` does).  Replications whose fit fails are
-counted and reported, not silently ignored.  Seeded: same seed, same answer.
+counted and reported, not silently ignored.  Seeded: same seed, same answer, with
+any number of worker processes (one child seed per replication).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING
+import os
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,17 +20,89 @@ import pandas as pd
 from cpcstats.errors import EstimationError
 from cpcstats.estimation.families import CoreFit
 from cpcstats.estimation.vcov import Vcov
+from cpcstats.execution import make_executor, spawn_seeds
 from cpcstats.spec_registry import get_family
 
 if TYPE_CHECKING:
     from cpcstats.estimation.design import Design
+    from cpcstats.execution import Executor
     from cpcstats.spec import ModelSpec
 
 
+#: replications per task: enough to amortise shipping a task, few enough to balance
+CHUNK = 25
+
+
+def bootstrap_workers(workers: int | None = None) -> int:
+    """The number of processes: the argument, else ``CPCSTATS_WORKERS``, else 1.
+
+    Why an environment variable: the bootstrap runs inside ``fit`` (via the variance
+    registry), so a run's parallelism is set once for the process rather than per model;
+    the numbers do not depend on it.
+    """
+    if workers is None:
+        text = os.environ.get("CPCSTATS_WORKERS", "").strip()
+        if text and not text.isdigit():
+            raise EstimationError(
+                f"CPCSTATS_WORKERS must be a whole number, not {text!r}",
+                fix="e.g. CPCSTATS_WORKERS=2, or unset it for one process",
+            )
+        workers = int(text) if text else 1
+    return max(1, int(workers))
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every replication needs, shipped once per worker."""
+
+    data: Any
+    members: list[np.ndarray]
+    nested: list[bool]
+    start: np.ndarray | None
+    family: str
+
+
+def _replicate(item: tuple[int, list[np.random.SeedSequence]], shared: _Shared) -> np.ndarray:
+    """Replications ``first, first + 1, ...``, each from its own child seed (NaN row: failed)."""
+    _, seeds = item
+    family = get_family(shared.family).fit_function()
+    members = shared.members
+    n_clusters = len(members)
+    sizes = np.array([len(m) for m in members])
+    out = []
+    for child in seeds:
+        chosen = np.random.default_rng(child).integers(0, n_clusters, n_clusters)
+        rows = np.concatenate([members[g] for g in chosen])
+        copy = np.repeat(np.arange(n_clusters), sizes[chosen])
+        sub = _subset(shared.data, rows, copy, shared.nested)
+        if shared.start is not None:
+            sub = replace(sub, start=shared.start[rows])
+        try:
+            out.append(np.asarray(family(sub).params, dtype=float))
+        except (EstimationError, np.linalg.LinAlgError, ValueError):  # counted, reported
+            out.append(None)
+    width = next((len(p) for p in out if p is not None), 0)
+    return np.array([np.full(width, np.nan) if p is None else p for p in out]).reshape(len(out), -1)
+
+
 def cluster_bootstrap(
-    spec: ModelSpec, design: Design, core: CoreFit, *, reps: int, seed: int
+    spec: ModelSpec,
+    design: Design,
+    core: CoreFit,
+    *,
+    reps: int,
+    seed: int,
+    workers: int | None = None,
+    executor: Executor | None = None,
 ) -> Vcov:
-    """Bootstrap variance of all parameters of ``core`` by resampling ``spec.cluster[0]``."""
+    """Bootstrap variance of all parameters of ``core`` by resampling ``spec.cluster[0]``.
+
+    Replication r draws its clusters from the r-th child of ``SeedSequence(seed)``
+    (`cpcstats.execution.spawn_seeds`), so the draws, and the variance to the last bit,
+    are the same for any number of ``workers`` (default `bootstrap_workers`) or any
+    ``executor``; replications run in chunks of `CHUNK` on local processes when
+    ``workers > 1``.
+    """
     data = design.data
     frame = design.frame if core.keep is None else design.frame[core.keep]
     if core.keep is not None:
@@ -38,24 +112,23 @@ def cluster_bootstrap(
     nested = [_nested(codes, cluster) for codes in data.fe_codes]
     members = [np.flatnonzero(cluster == g) for g in range(cluster.max() + 1)]
     n_clusters = len(members)
-    rng = np.random.default_rng(seed)
-    draws = np.empty((reps, len(core.params)))
-    failed = 0
     traits = get_family(spec.family)
-    family = traits.fit_function()
     start = np.log(core.fitted) if core.fitted is not None and traits.warm_start else None
-    for r in range(reps):
-        chosen = rng.integers(0, n_clusters, n_clusters)
-        rows = np.concatenate([members[g] for g in chosen])
-        copy = np.repeat(np.arange(n_clusters), [len(members[g]) for g in chosen])
-        sub = _subset(data, rows, copy, nested)
-        if start is not None:
-            sub = replace(sub, start=start[rows])
-        try:
-            draws[r] = family(sub).params
-        except (EstimationError, np.linalg.LinAlgError, ValueError):  # counted, reported
-            draws[r] = np.nan
-            failed += 1
+    shared = _Shared(data, members, nested, start, spec.family)
+    seeds = spawn_seeds(seed, reps)
+    items = [(i, seeds[i : i + CHUNK]) for i in range(0, reps, CHUNK)]
+    run = executor if executor is not None else make_executor(bootstrap_workers(workers))
+    draws = np.full((reps, len(core.params)), np.nan)
+    for result in run.map(_replicate, items, shared=shared):
+        if not result.ok:
+            raise EstimationError(
+                f"model {spec.name!r}: a bootstrap task failed: {result.error}",
+                fix="rerun with CPCSTATS_WORKERS=1 to see the error in this process",
+            )
+        first = result.item[0]
+        if result.value.size:
+            draws[first : first + len(result.value)] = result.value
+    failed = int(np.isnan(draws).any(axis=1).sum())
     ok = draws[~np.isnan(draws).any(axis=1)]
     if len(ok) < 2:
         raise EstimationError(
