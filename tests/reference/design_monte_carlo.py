@@ -1,150 +1,401 @@
-"""Monte Carlo of the issue-4 designs over redraws of the demo process (other seeds).
+"""Monte Carlo of the designs over redraws of the demo process (issue 14).
 
 Why: a test on the one shipped demo draw shows that a design recovers the planted effect
-in that draw; whether that is luck or a property of the design needs the same design on
-many draws of the same process.  For seeds 1..N this script regenerates the demo study
-(cpcstats/demo/parameters.toml, only the seed changed), builds its country-year panel
-and records, per draw:
+in that draw; whether its tests hold their size and its intervals their coverage needs
+the same design on many draws of the same process -- a process that contains what the
+designs' convenient assumptions leave out (common year shocks, BRI effects by cohort and
+event time, post-switch effects that grow, late-year switches, all-zero cohort cells).
 
-* Taiwan event study (pooled pre-switch reference): whether each post-switch bin's 95 %
-  interval covers the planted 3.0, the mean post estimate, the leads score-test p-value;
-* BRI ETWFE Poisson: the overall log effect, its SE, whether the 95 % interval covers the
-  planted 0.3, the joint lead score test and the pooled-lead test p-values;
-* Xi-era break: the sup-Wald (level shift, country-year panel) break year and p-value,
-  and the same test on 2002-2012 (no break: a placebo).
+Scenarios (each a set of changes to ``cpcstats/demo/parameters.toml``):
 
-Run from the repository root (about 25 s per draw on two cores):
+* ``shipped``: the shipped process.  Bias and 95 % coverage of every ATT and event-time
+  effect the BRI and Taiwan designs report, against the true effects of the draw
+  (``log(sum mu1 / sum mu0)`` over the treated rows, from the process means); size of
+  their lead tests (no pre-trend is planted).
+* ``no_break``: ``xi_era = 0`` and the BRI and recognition effects off (the recognition
+  level moved into the intercepts), so that the only time variation of the mean is the
+  year shocks: the size of every test the Xi design reports.
+* ``pretrend``: the shipped process plus a pre-trend of 0.04 a year before BRI signing
+  (``bri_pretrend``): power of the BRI lead tests.
 
-    python tests/reference/design_monte_carlo.py --draws 40 \
-        --out tests/reference/design_monte_carlo.md
+Each draw's seed comes from ``numpy.random.SeedSequence(ROOT_SEED).spawn``, indexed by
+the draw, so results do not depend on the number of workers.  Panels are built directly
+from the process frames (``generate()["process"]``), without the event expansion; that
+they equal the panels built from the events is checked by
+``tests/test_design_monte_carlo.py``.  A design runs through its own ``run()`` (what it
+reports), with its table and figure writers replaced by no-ops; one small function per
+design turns its record into rows.
 
-The output file is what ``tests/test_design_*.py`` cite; tests do not run this script.
+Run from the repository root (results are appended per draw, so a run cut short keeps
+what it did; ``--summarise`` rewrites the tables from the JSON lines):
+
+    python tests/reference/design_monte_carlo.py --scenario no_break --draws 100 --workers 2
+    python tests/reference/design_monte_carlo.py --summarise
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import math
 import shutil
+import sys
 import tempfile
+import time
 import warnings
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from cpcstats.contract import RULING_STATUSES
 from cpcstats.demo.generate import HERE, generate, load_parameters, write
-from cpcstats.designs import breaks
-from cpcstats.designs import bri as staggered
-from cpcstats.designs import taiwan as es
-from cpcstats.panels import country_year
+from cpcstats.panels import Panel
 from cpcstats.study import load_study
 
+ROOT_SEED = 20261201
+FOLDER = Path(__file__).resolve().parent
+RESULTS = FOLDER / "design_monte_carlo.jsonl"
+JSON_OUT = FOLDER / "design_monte_carlo.json"
+MARKDOWN = FOLDER / "design_monte_carlo.md"
+Z95 = 1.959963984540054
 
-def one_draw(seed: int) -> dict[str, float | int | str | None]:
-    params = load_parameters()
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "shipped": {"overrides": {}, "designs": ("bri", "taiwan")},
+    "no_break": {
+        "overrides": {
+            ("party_contacts", "xi_era"): 0.0,
+            ("party_contacts", "bri_member"): 0.0,
+            ("party_contacts", "recognizes_prc"): 0.0,
+            ("party_contacts", "intercept"): ("add", 3.0),
+            ("nonparty_contacts", "intercept"): ("add", 3.0),
+        },
+        "designs": ("xi",),
+    },
+    "pretrend": {"overrides": {("heterogeneity", "bri_pretrend"): 0.04}, "designs": ("bri",)},
+}
+
+
+def draw_seed(index: int) -> int:
+    """The demo seed of draw ``index`` (0-based), from spawned SeedSequences."""
+    child = np.random.SeedSequence(ROOT_SEED).spawn(index + 1)[index]
+    return int(child.generate_state(1, dtype=np.uint32)[0])
+
+
+def scenario_parameters(scenario: str, seed: int) -> dict[str, Any]:
+    """The demo parameters with the scenario's changes and the draw's seed."""
+    params = copy.deepcopy(load_parameters())
     params["window"]["seed"] = seed
-    truth = params["party_contacts"]
+    for (section, key), value in SCENARIOS[scenario]["overrides"].items():
+        if isinstance(value, tuple):
+            params[section][key] = params[section][key] + value[1]
+        else:
+            params[section][key] = value
+    return params
+
+
+# ----------------------------------------------------------------------------- panels
+def direct_panels(tables: dict[str, Any]) -> dict[str, Panel]:
+    """Country-year and party-year panels from the process frames (no event expansion).
+
+    The columns are those of ``cpcstats.country_year`` / ``party_year`` that the designs
+    read; counts are the drawn counts (an event always falls in its own year and state).
+    """
+    py = tables["process"]["party_years"]
+    cy = tables["process"]["country_years"]
+    cov = tables["country_covariates"].rename(columns={"country": "iso3"})
+    party = py.groupby(["iso3", "year"])["count"].sum()
+    key = pd.MultiIndex.from_frame(cy[["iso3", "year"]])
+    c = cy.drop(columns=["fh_status"]).merge(cov, on=["iso3", "year"], how="left")
+    c["contacts_party"] = party.reindex(key, fill_value=0).to_numpy().astype(np.int64)
+    c["contacts_nonparty"] = cy["count"].to_numpy().astype(np.int64)
+    c["contacts"] = c["contacts_party"] + c["contacts_nonparty"]
+    c["months"] = 12
+    p = py.drop(columns=["fh_status"]).merge(cov, on=["iso3", "year"], how="left")
+    p["contacts"] = p["count"].astype(np.int64)
+    p["ruling"] = p["status"].isin(RULING_STATUSES).astype(int)
+    p["opposition"] = (p["status"] == "opposition").astype(int)
+    p["months"] = 12
+    drop = ["count", "mu", "country_effect", "year_shock", "bri_log_effect", "bri_lead_term"]
+    drop += ["tw_event_time", "tw_multiplier", "tw_start", "tw_after"]
+    c = c.drop(columns=drop).sort_values(["iso3", "year"]).reset_index(drop=True)
+    p = p.drop(columns=drop).sort_values(["party_id", "year"]).reset_index(drop=True)
+    return {
+        "country-year": Panel(c, "country-year", "iso3", simulated=True, study="demo draw"),
+        "party-year": Panel(p, "party-year", "party_id", simulated=True, study="demo draw"),
+    }
+
+
+# ----------------------------------------------------------------------------- truth
+def _log_ratio(frame: pd.DataFrame, by: str | None = None) -> Any:
+    if by is None:
+        return float(np.log(frame["mu1"].sum() / frame["mu0"].sum()))
+    s = frame.groupby(by)[["mu1", "mu0"]].sum()
+    return {int(k): float(np.log(r["mu1"] / r["mu0"])) for k, r in s.iterrows()}
+
+
+def harness_truth(tables: dict[str, Any], *, exclude_away: bool = True) -> dict[str, Any]:
+    """True effects of one draw from its process means, computed here (not by the
+    generator): BRI on member country-years (party plus non-party means), Taiwan on the
+    switchers' post-switch rows, by event time and with e >= 5 pooled (the design's
+    last bin).  ``exclude_away`` drops countries that switched to Taipei in the window
+    (the Taiwan design excludes them by default)."""
+    py = tables["process"]["party_years"]
+    cy = tables["process"]["country_years"]
+    party = py.groupby(["iso3", "year"])["mu"].sum()
+    key = pd.MultiIndex.from_frame(cy[["iso3", "year"]])
+    mu = cy["mu"].to_numpy() + party.reindex(key, fill_value=0.0).to_numpy()
+    frame = cy.assign(mu_total=mu)
+    member = frame[frame["bri_member"] == 1]
+    member = member.assign(
+        mu1=member["mu_total"],
+        mu0=member["mu_total"] / np.exp(member["bri_log_effect"]),
+        cohort=member["bri_signing_year"].astype(int),
+        e=member["year"] - member["bri_signing_year"].astype(int),
+    )
+    post = frame[frame["tw_event_time"] >= 0]
+    if exclude_away:
+        post = post[post["switched_to_roc"] == 0]
+    post = post.assign(
+        mu1=post["mu_total"],
+        mu0=post["mu_total"] / post["tw_multiplier"],
+        e=post["tw_event_time"].clip(upper=5),
+    )
+    return {
+        "bri_att": _log_ratio(member),
+        "bri_by_event_time": _log_ratio(member, "e"),
+        "bri_by_cohort": _log_ratio(member, "cohort"),
+        "bri_by_year": _log_ratio(member, "year"),
+        "taiwan_post": _log_ratio(post),
+        "taiwan_by_event_time": _log_ratio(post, "e"),
+        "taiwan_by_event_time_raw": _log_ratio(post.assign(e=post["tw_event_time"]), "e"),
+    }
+
+
+# ----------------------------------------------------------------------------- designs
+def _quiet_run(module: Any, study: Any, panels: dict[str, Panel]) -> dict[str, Any]:
+    """``module.run`` with its table and figure writers replaced by no-ops for the call
+    (the record is what the design reports; drawing it is not what is measured)."""
+    saved = {}
+    for name in dir(module):
+        writer = name.startswith("plot_") or "figure" in name or name == "write_table"
+        if writer and callable(getattr(module, name)):
+            saved[name] = getattr(module, name)
+            setattr(module, name, lambda *a, **k: [])
+    out = Path(tempfile.mkdtemp())
+    try:
+        result = module.run(study, panels, out)
+    finally:
+        for name, value in saved.items():
+            setattr(module, name, value)
+        shutil.rmtree(out, ignore_errors=True)
+    if getattr(result, "skipped", None):
+        raise RuntimeError(f"skipped: {result.skipped}")
+    return dict(result.record)
+
+
+def _walk(x: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(x, dict):
+        for k, v in x.items():
+            yield from _walk(v, f"{path}/{k}")
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _walk(v, f"{path}[{i}]")
+    else:
+        yield path, x
+
+
+def _number(x: Any) -> float | None:
+    return float(x) if isinstance(x, int | float) and math.isfinite(float(x)) else None
+
+
+def _test(quantity: str, p: Any) -> dict[str, Any]:
+    return {"quantity": quantity, "kind": "test", "p_value": _number(p)}
+
+
+def _estimate(quantity: str, est: Any, low: Any, high: Any, truth: float | None) -> dict:
+    return {
+        "quantity": quantity,
+        "kind": "estimate",
+        "estimate": _number(est),
+        "lower": _number(low),
+        "upper": _number(high),
+        "truth": truth,
+    }
+
+
+def extract_xi(record: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every p-value the Xi design reports, except the pre-break trend term (the null of
+    no break says nothing about it): each is a break test with a true null under
+    ``no_break``."""
+    rows = []
+    for path, value in _walk(record):
+        leaf = path.rsplit("/", 1)[-1]
+        if "p_value" in leaf and "/terms/trend/" not in path and _number(value) is not None:
+            rows.append(_test(path.strip("/"), value))
+    return rows
+
+
+def extract_bri(record: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
+    """BRI: ETWFE overall ATT and event-time effects (log scale, vs the draw's truth),
+    TWFE beside it, and the lead tests."""
+    et = record["etwfe"]
+    o = et["overall"]
+    low, high = o["log_effect_ci"]
+    rows = [_estimate("ETWFE ATT (log)", o["log_effect"], low, high, truth["bri_att"])]
+    tw = record["twfe"]
+    rows.append(_estimate("TWFE coefficient (log)", tw["estimate"], *tw["ci"], truth["bri_att"]))
+    for r in et.get("event_time") or []:
+        e = int(r["event_time"])
+        if e < 0 or e not in truth["bri_by_event_time"]:
+            continue
+        est, se = r.get("log_effect"), r.get("log_effect_se")
+        lo = r.get("log_effect_lower", None if se is None else est - Z95 * se)
+        hi = r.get("log_effect_upper", None if se is None else est + Z95 * se)
+        rows.append(_estimate(f"ETWFE e={e} (log)", est, lo, hi, truth["bri_by_event_time"][e]))
+    pre = et.get("pretrend_all_leads") or {}
+    rows.append(_test("joint lead test (all leads)", pre.get("p_value")))
+    avg = et.get("pretrend_average_lead") or {}
+    rows.append(_test("average-lead test", avg.get("p_value")))
+    return rows
+
+
+def extract_taiwan(record: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
+    """Taiwan: every estimated post-switch coefficient vs the true event-time effect
+    (the last bin pools e >= 5), and the leads test."""
+    rows = []
+    for r in record.get("coefficients", []):
+        e = int(r["event_time"])
+        if r.get("lead") or r.get("status") != "estimated" or e < 0:
+            continue
+        t = truth["taiwan_by_event_time"].get(min(e, 5))
+        rows.append(
+            _estimate(f"TWFE e={r['label']} (log)", r["estimate"], r["lower"], r["upper"], t)
+        )
+    leads = record.get("leads_test") or {}
+    rows.append(_test("leads test", leads.get("p_value")))
+    return rows
+
+
+def _designs() -> dict[str, tuple[Any, Callable[..., list[dict[str, Any]]]]]:
+    from cpcstats.designs import bri, taiwan, xi_break
+
+    return {
+        "xi": (xi_break, extract_xi),
+        "bri": (bri, extract_bri),
+        "taiwan": (taiwan, extract_taiwan),
+    }
+
+
+# ----------------------------------------------------------------------------- one draw
+def load_draw(tables: dict[str, Any], folder: Path) -> Any:
+    """The drawn study as a Study (the Xi design's yearly series reads its contacts)."""
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    write(tables, folder / "data")
+    shutil.copy(HERE / "study.toml", folder / "study.toml")
+    return load_study(folder / "study.toml")
+
+
+def one_draw(
+    scenario: str, index: int, designs: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """All rows of one draw of one scenario (a design that fails gives an error row)."""
+    warnings.filterwarnings("ignore")
+    seed = draw_seed(index)
+    tables = generate(scenario_parameters(scenario, seed))
+    truth = harness_truth(tables)
     folder = Path(tempfile.mkdtemp())
     try:
-        (folder / "data").mkdir()
-        write(generate(params), folder / "data")
-        shutil.copy(HERE / "study.toml", folder / "study.toml")
-        panel = country_year(load_study(folder / "study.toml"))
+        study = load_draw(tables, folder)
     finally:
-        shutil.rmtree(folder)
-    row: dict[str, float | int | str | None] = {"seed": seed}
-    try:
-        ev = es.event_study(panel)
-        post = ev.post()
-        jump = truth["recognizes_prc"]
-        row["tw_bins"] = int((post["status"] == "estimated").sum())
-        row["tw_cover"] = int(((post["lower"] <= jump) & (post["upper"] >= jump)).sum())
-        row["tw_mean"] = float(post["estimate"].mean())
-        row["tw_lead_p"] = None if ev.leads_test is None else ev.leads_test.p_value
-    except Exception as exc:
-        row["tw_error"] = str(exc)[:200]
-    try:
-        et = staggered.etwfe_poisson(panel)
-        low, high = et.ci("log_effect")
-        row["bri"] = et.overall["log_effect"]
-        row["bri_se"] = et.overall["log_effect_se"]
-        row["bri_cover"] = int(low <= truth["bri_member"] <= high)
-        row["bri_pretrend_p"] = None if et.pretrend is None else et.pretrend.p_value
-        row["bri_lead_average_p"] = None if et.lead_average is None else et.lead_average["p_value"]
-    except Exception as exc:
-        row["bri_error"] = str(exc)[:200]
-    try:
-        sup = breaks.sup_wald(panel, shift="level")
-        row["xi_break_year"] = sup.break_year
-        row["xi_p"] = sup.p_value
-        before = replace(panel, data=panel.data[panel.data["year"] <= 2012])
-        row["xi_placebo_p"] = breaks.sup_wald(before, shift="level").p_value
-    except Exception as exc:
-        row["xi_error"] = str(exc)[:200]
-    return row
+        shutil.rmtree(folder, ignore_errors=True)
+    panels = direct_panels(tables)
+    rows: list[dict[str, Any]] = []
+    for design in designs or SCENARIOS[scenario]["designs"]:
+        module, extract = _designs()[design]
+        start = time.perf_counter()
+        try:
+            found = extract(_quiet_run(module, study, panels), truth)
+        except Exception as exc:  # a failing draw is a result, not a crash of the run
+            found = [{"quantity": "error", "kind": "error", "error": str(exc)[:300]}]
+        seconds = time.perf_counter() - start
+        for r in found:
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "draw": index,
+                    "seed": seed,
+                    "design": design,
+                    "seconds": round(seconds, 2),
+                    **r,
+                }
+            )
+    return rows
 
 
-def _markdown(frame: pd.DataFrame) -> str:
-    """A plain Markdown table (no optional dependency)."""
-    cells = frame.astype(object).where(frame.notna(), "")
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |"]
-    lines.append("|" + "---|" * len(frame.columns))
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in cells.itertuples(index=False)]
-    return "\n".join(lines)
+def _commit() -> str:
+    """The repository's HEAD (which committed designs a run measured)."""
+    import subprocess
+
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=FOLDER
+    )
+    return head.stdout.strip()
 
 
-def summary(frame: pd.DataFrame) -> str:
-    n = len(frame)
-    tw = frame.dropna(subset=["tw_bins"]) if "tw_bins" in frame else frame.iloc[:0]
-    lines = [
-        "# Monte Carlo of the designs over redraws of the demo process",
-        "",
-        f"{n} draws (seeds {int(frame['seed'].min())}-{int(frame['seed'].max())}) of "
-        "`cpcstats/demo/parameters.toml`; written by `tests/reference/design_monte_carlo.py`.",
-        "",
-        "| design | quantity | value |",
-        "|---|---|---|",
-        f"| Taiwan event study | draws identified | {len(tw)} of {n} |",
-        f"| | post bins whose 95 % CI covers 3.0 | "
-        f"{tw['tw_cover'].sum() / max(tw['tw_bins'].sum(), 1):.1%} |",
-        f"| | mean post estimate (planted 3.0) | {tw['tw_mean'].mean():.3f} |",
-        f"| | leads score test rejects at 5 % | {(tw['tw_lead_p'] < 0.05).sum()} of {len(tw)} |",
-        f"| BRI ETWFE | mean log effect (planted 0.3) | {frame['bri'].mean():.3f} |",
-        f"| | SD of the estimates / mean SE | {frame['bri'].std():.3f} / "
-        f"{frame['bri_se'].mean():.3f} |",
-        f"| | 95 % CI covers 0.3 | {int(frame['bri_cover'].sum())} of {n} |",
-        f"| | joint lead score test rejects at 5 % | "
-        f"{(frame['bri_pretrend_p'] < 0.05).sum()} of {n} |",
-        f"| | pooled-lead test rejects at 5 % | "
-        f"{(frame['bri_lead_average_p'] < 0.05).sum()} of {n} |",
-        f"| Xi break (country-year sup-Wald, level) | break year within 2013 ± 1 | "
-        f"{(frame['xi_break_year'].sub(2013).abs() <= 1).sum()} of {n} |",
-        f"| | rejects at 5 % | {(frame['xi_p'] < 0.05).sum()} of {n} |",
-        f"| | placebo 2002-2012 rejects at 5 % | {(frame['xi_placebo_p'] < 0.05).sum()} of {n} |",
-        "",
-        "Per draw:",
-        "",
-        _markdown(frame.round(4)),
-        "",
-    ]
-    return "\n".join(lines)
+def run(
+    scenario: str,
+    draws: int,
+    workers: int,
+    first: int = 0,
+    designs: tuple[str, ...] | None = None,
+) -> float:
+    """Draws ``first .. first + draws - 1`` of ``scenario``, appended to the JSON lines as
+    they finish; returns the wall time."""
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool, RESULTS.open("a") as out:
+        jobs = [pool.submit(one_draw, scenario, i, designs) for i in range(first, first + draws)]
+        for job in jobs:
+            for row in job.result():
+                out.write(json.dumps(row) + "\n")
+            out.flush()
+    wall = time.perf_counter() - start
+    timing = {
+        "scenario": scenario,
+        "kind": "timing",
+        "draws": draws,
+        "first": first,
+        "designs": list(designs or SCENARIOS[scenario]["designs"]),
+        "workers": workers,
+        "wall_seconds": round(wall, 1),
+        "commit": _commit(),
+    }
+    with RESULTS.open("a") as out:
+        out.write(json.dumps(timing) + "\n")
+    return wall
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--draws", type=int, default=40)
-    parser.add_argument("--out", type=Path, default=None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--draws", type=int, default=100)
+    parser.add_argument("--first", type=int, default=0, help="index of the first draw")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--designs", help="comma-separated subset of the scenario's designs")
+    parser.add_argument("--summarise", action="store_true")
     args = parser.parse_args()
-    warnings.filterwarnings("ignore")
-    rows = []
-    for seed in range(1, args.draws + 1):
-        rows.append(one_draw(seed))
-        print(json.dumps(rows[-1]), flush=True)
-    text = summary(pd.DataFrame(rows))
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
-    print(text)
+    if args.scenario:
+        designs = tuple(args.designs.split(",")) if args.designs else None
+        wall = run(args.scenario, args.draws, args.workers, args.first, designs)
+        print(f"{args.scenario}: {args.draws} draws in {wall:.0f} s", file=sys.stderr)
+    if args.summarise or args.scenario:
+        from design_monte_carlo_summary import write_summary
+
+        print(write_summary().to_string())
 
 
 if __name__ == "__main__":
