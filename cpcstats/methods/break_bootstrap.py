@@ -278,7 +278,7 @@ def panel_score_bootstrap(
     reps: int = DEFAULT_REPS,
     seed: int = DEFAULT_SEED,
     weights: str = "rademacher",
-    statistic: str = "wald-u",
+    statistic: str = "lm",
 ) -> BootstrapTest:
     """Sup score (LM) test of the break terms with a wild bootstrap over periods.
 
@@ -291,13 +291,13 @@ def panel_score_bootstrap(
     V = sum_t s_t s_t' (scores clustered by period: robust to any dependence within a
     period).  Replicate b uses S*_b = sum_t w_bt s_t and V*_b = sum_t w_bt^2 s_t s_t'.
 
-    ``statistic``: ``"lm"`` is that score statistic; ``"wald"`` and ``"wald-u"`` the
-    one-step Wald of `_one_step_wald` (studentised with the period scores after one
+    ``statistic``: ``"lm"`` (default) is that score statistic; ``"wald"`` and ``"wald-u"``
+    the one-step Wald of `_one_step_wald` (studentised with the period scores after one
     Newton step towards the break model), re-weighting the no-break period scores
-    (``"wald"``) or the one-step ones (``"wald-u"``, the default: under the alternative
-    the no-break scores carry the break's misfit, whose sign flips widen the bootstrap
-    distribution and cost power).  Rademacher weights over T periods give 2^(T-1)
-    distinct replicates (32,768 with 16 years), enough for B = 999.
+    (``"wald"``) or the one-step ones (``"wald-u"``: more power, but it over-rejected,
+    9-17 % at 5 % in 100 null panels with year shocks; see `BootstrapOptions`).
+    Rademacher weights over T periods give 2^(T-1) distinct replicates (32,768 with 16
+    years), enough for B = 999.
     """
     K, p = len(candidates), n_terms
     C = np.column_stack([break_columns(time, c, n_terms) for c in candidates])
