@@ -35,7 +35,7 @@ class BootstrapOptions:
     ``reps=0``: no bootstrap.  ``statistic`` (panels): ``"lm"`` (default), the score
     statistic with year-summed scores; ``"wald"``, a one-step Wald re-weighting the no-break
     scores; ``"wald-u"``, the same re-weighting the one-step scores.  Why LM: in 100 null
-    panels with year shocks (40 units x 22 years, /tmp size check in the xi report) the
+    panels with year shocks (40 units x 22 years; tests/reference/xi_break_panel_statistics.md) the
     rejection rates at 5 % were LM 3-9 %, Wald 3-11 %, Wald-u 9-17 % (the unrestricted
     variant over-rejects with few clusters, as MacKinnon and Webb report); the Wald forms
     have somewhat more power (0.60 vs 0.55 against a 0.55 step).
