@@ -9,7 +9,11 @@ The package: `cpcstats.study.model` (the `Study`),
 `cpcstats.study.config` (the study file's keys and their checks),
 `cpcstats.study.mapping` (renames, recodes, defaults, derived columns),
 `cpcstats.study.contacts` (window, dedupe and party rules),
-`cpcstats.study.sources` (adapters, V-Party status, truth, published figures) and
+`cpcstats.study.sources` (adapters, truth, published figures),
+`cpcstats.study.registers` (party status and parties from the DPI, V-Party and Party
+Facts; contacts named only by ``party_name``),
+`cpcstats.study.covariate_rules` (``use``, ``missing``, identical repeats and coverage of
+the study's own covariates file) and
 `cpcstats.study.load` (`load_study`, the steps in order).
 """
 
