@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
+from scipy.linalg import lapack
 
 __all__ = ["SchurSolver", "alternating_projections", "dense_codes"]
 
@@ -32,6 +33,9 @@ __all__ = ["SchurSolver", "alternating_projections", "dense_codes"]
 REBUILD_AFTER = 20
 #: a solve slower than this makes the next one rebuild ``S`` (its weights moved on)
 SLOW_CG = 6
+#: pivots of the Schur complement below this (relative to its largest diagonal) are its
+#: null space: the levels the large FE and the other small ones already determine
+RANK_TOL = 1e-10
 #: relative residual at which the conjugate-gradient solve of the small FEs stops
 CG_TOL = 1e-12
 
@@ -58,6 +62,30 @@ def _group_sums(codes: np.ndarray, values: np.ndarray, levels: int, out: np.ndar
     """Column sums of ``values`` (n x p, best column-major) by group into ``out``."""
     for j in range(values.shape[1]):
         out[:, j] = np.bincount(codes, weights=values[:, j], minlength=levels)
+
+
+class _PivotedCholesky:
+    """Solves ``S b = r`` for a singular positive semi-definite ``S`` and ``r`` in its range.
+
+    Why not a pseudo-inverse: an eigendecomposition of a few hundred rows costs more than
+    the rest of a small fit.  The pivoted Cholesky factor (LAPACK ``pstrf``) of the
+    independent rows ``I`` gives the solution that is zero outside ``I``, exact because
+    ``S = S[:, I] S[I, I]^-1 S[I, :]`` for a positive semi-definite ``S`` of rank ``|I|``.
+    """
+
+    def __init__(self, S: np.ndarray) -> None:
+        diag = float(np.max(np.diag(S))) if S.size else 0.0
+        factor, piv, rank, _ = lapack.dpstrf(S, lower=1, tol=RANK_TOL * max(diag, 1e-300))
+        self.index = (piv[:rank] - 1).astype(np.intp)
+        self.lower = np.tril(factor[:rank, :rank])
+        self.size = S.shape[0]
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.size, *rhs.shape[1:]))
+        if len(self.index):
+            half = linalg.solve_triangular(self.lower, rhs[self.index], lower=True)
+            out[self.index] = linalg.solve_triangular(self.lower.T, half, lower=False)
+        return out
 
 
 class SchurSolver:
@@ -91,7 +119,7 @@ class SchurSolver:
         ]
         self._sizes = sizes
         self._shifted = [c + off for c, off in zip(self.small, self.offsets, strict=False)]
-        self._precond: np.ndarray | None = None  # pseudo-inverse of an earlier S
+        self._precond: _PivotedCholesky | None = None  # factor of an earlier S
         self._last_cg = 0  # iterations the last conjugate-gradient solve needed
 
     def _table(self, w: np.ndarray) -> sparse.csr_matrix:
@@ -147,9 +175,9 @@ class SchurSolver:
         """
         if self._precond is not None and self._last_cg <= SLOW_CG:
             P = self._precond
-            b = P @ rhs
+            b = P.solve(rhs)
             r = rhs - self._apply(b, table, d1, gram)
-            z = P @ r
+            z = P.solve(r)
             p = z.copy()
             rz = (r * z).sum(axis=0)
             target = max(tol, CG_TOL) * np.maximum(np.linalg.norm(rhs, axis=0), 1e-300)
@@ -162,7 +190,7 @@ class SchurSolver:
                 step = np.divide(rz, pq, out=np.zeros_like(rz), where=pq != 0)
                 b += p * step
                 r -= q * step
-                z = P @ r
+                z = P.solve(r)
                 rz_new = (r * z).sum(axis=0)
                 ratio = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz != 0)
                 p = z + p * ratio
@@ -172,10 +200,10 @@ class SchurSolver:
                 return b
         self._last_cg = 0
         S = self._schur(table, d1, gram)
-        self._precond = linalg.pinvh(S, atol=0.0, rtol=S.shape[0] * np.finfo(float).eps * 1e3)
-        b = self._precond @ rhs
-        # one refinement step: pinvh's rounding, not a tolerance
-        return b + self._precond @ (rhs - S @ b)
+        self._precond = _PivotedCholesky(S)
+        b = self._precond.solve(rhs)
+        # one refinement step: rounding of the factor, not a tolerance
+        return b + self._precond.solve(rhs - S @ b)
 
     def __call__(self, M: np.ndarray, w: np.ndarray, tol: float = CG_TOL) -> np.ndarray:
         """``M`` minus its weighted least-squares projection on the fixed effects.

@@ -26,8 +26,9 @@ __all__ = ["NB2Fit", "fit_nb2_alternating"]
 
 #: the histogram form of the digamma sums is used up to this largest count
 HISTOGRAM_MAX = 1_000_000
-#: theta beyond this is alpha at the boundary (no overdispersion): leave it to the caller
-THETA_MAX = 1e8
+#: theta beyond this (alpha < 1e-5) is alpha at or near the boundary, where the
+#: likelihood is flat: left to the caller's optimiser, so boundary results are unchanged
+THETA_MAX = 1e5
 
 
 @dataclass
@@ -157,6 +158,8 @@ def fit_nb2_alternating(
         t = t + float(step[-1])
         eta = X @ beta + off
         mu = np.exp(np.clip(eta, -700, 700))
+        if t > THETA_MAX:
+            return None
         if np.max(np.abs(step[:-1])) < tol and abs(step[-1]) < tol * max(t, 1.0):
             grad, H = _joint_hessian(X, y, mu, t, sums)
             try:
