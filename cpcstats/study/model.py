@@ -69,6 +69,10 @@ class Study:
         Country harmonisation report of each input.
     published : pathlib.Path, optional
         Published figures to compare with.
+    party_register : pandas.DataFrame, optional
+        The Party Facts register when ``[covariates] partyfacts`` names it.
+    party_matching : PartyMatchReport, optional
+        How contacts named only by ``party_name`` were linked to the register.
 
     Examples
     --------
