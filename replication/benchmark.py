@@ -5,20 +5,37 @@ ratio to a peer measured in the same run on the same data.  Every figure is prin
 ratio (peer time / cpcstats time, > 1 = cpcstats faster) next to the targets of the
 project, and written to ``reports/benchmark.json`` and ``reports/benchmark.md``.
 
-    python replication/benchmark.py            # full mode (the README's `make bench`)
-    python replication/benchmark.py --quick    # reduced sizes; CI runs this so it cannot rot
+    python replication/benchmark.py                 # full mode (the README's `make bench`)
+    python replication/benchmark.py --quick         # reduced sizes, a few minutes; CI runs it
+    python replication/benchmark.py --only scaling  # only the FE-Poisson / NB2 / import rows
+    python replication/benchmark.py --from-json reports/benchmark.json
+                                                    # rewrite benchmark.md from a saved run
+
+How it measures: every process uses one BLAS/OpenMP/Rayon/Polars thread (set here before
+NumPy loads, and in every child process), cpcstats and each peer alternate A B A B ... on
+the same data, and medians are compared.  The scaling rows (`bench_scaling.py`: FE-Poisson
+with 2 and 3 fixed effects and NB2 at N = 1e4, 1e5, 1e6; memory added by the fit; import
+time against ``import pandas``) run in fresh child processes and record wall and CPU
+seconds; on a shared machine the CPU ratio is the steadier one, and the table shows the
+run-to-run spread (max / min wall time) as the noise.  The full mode takes about
+10-15 minutes on a quiet 2-core machine; ``--quick`` (N up to 1e5, 3 pairs) a few minutes.
 
 Peers: statsmodels called directly (GLM Poisson, NegativeBinomial, ZeroInflatedPoisson,
 GEE, and GLM with party and year dummies for the fixed-effects model) and pyfixest
 ``fepois`` for FE-Poisson when it is installed (``make bench`` installs it into the
-benchmark's own environment; it is not a dependency of cpcstats).
+benchmark's own environment; it is not a dependency of cpcstats; measured with 0.60.0).
 """
 
+# ruff: noqa: E402 - the thread settings below must precede the NumPy import
 from __future__ import annotations
 
 import argparse
 import json
 import os
+
+# one BLAS thread, as in every child process, before NumPy is imported (peers included)
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+    os.environ[_var] = "1"
 import platform
 import statistics
 import subprocess
@@ -40,6 +57,9 @@ from cpcstats.outputs import package_versions
 from cpcstats.panels import country_year, party_year
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_scaling  # the sibling module, found through the line above
+
 FE_FORMULA = "contacts ~ ruling + C(fh_status) + bri_member + recognizes_prc"
 PARTY_X = "contacts ~ ruling * C(fh_status) + left_roots + lr_position + xi_era + bri_member"
 COUNTRY_X = "contacts ~ C(fh_status) + xi_era + bri_member + recognizes_prc"
@@ -63,6 +83,23 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def paired(
+    first: Callable[[], Any], second: Callable[[], Any], repeat: int
+) -> tuple[float, Any, float, Any]:
+    """Median wall times of two programs run alternately (A B A B ...) after one warm-up
+    call each, and their last results: a busy neighbour slows both about equally."""
+    a, b = first(), second()
+    ta, tb = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        a = first()
+        ta.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        b = second()
+        tb.append(time.perf_counter() - start)
+    return statistics.median(ta), a, statistics.median(tb), b
 
 
 def _design(formula: str, frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -108,9 +145,10 @@ def bench_families(party: pd.DataFrame, country: pd.DataFrame, repeat: int) -> l
         ("country-year", country, COUNTRY_X),
     ):
         # peers get the formula too: building the design is part of every fit
-        ours, res = timed(lambda f=formula, d=frame: cpcstats.fit(f, d, family="poisson"), repeat)
-        theirs, ref = timed(
-            lambda f=formula, d=frame: smf.glm(f, d, family=sm.families.Poisson()).fit(), repeat
+        ours, res, theirs, ref = paired(
+            lambda f=formula, d=frame: cpcstats.fit(f, d, family="poisson"),
+            lambda f=formula, d=frame: smf.glm(f, d, family=sm.families.Poisson()).fit(),
+            repeat,
         )
         add(
             "poisson",
@@ -120,8 +158,8 @@ def bench_families(party: pd.DataFrame, country: pd.DataFrame, repeat: int) -> l
             theirs,
             max_abs_diff=float(np.abs(res.params.to_numpy() - ref.params.to_numpy()).max()),
         )
-        ours, res = timed(lambda f=formula, d=frame: cpcstats.fit(f, d, family="negbin"), repeat)
-        theirs, ref = timed(
+        ours, res, theirs, ref = paired(
+            lambda f=formula, d=frame: cpcstats.fit(f, d, family="negbin"),
             lambda f=formula, d=frame: smf.negativebinomial(f, d).fit(disp=0, maxiter=200),
             repeat,
         )
@@ -197,12 +235,19 @@ def bench_fe_poisson(party: pd.DataFrame, repeat: int) -> dict:
     try:
         import pyfixest as pf
 
-        pf.fepois(formula, data=party, vcov={"CRV1": "iso3"})  # compile (numba) before timing
-        pfx_s, pfx = timed(lambda: pf.fepois(formula, data=party, vcov={"CRV1": "iso3"}), repeat)
+        # alternated with cpcstats (A B A B ...); the cpcstats time above is replaced by the
+        # paired one, so the ratio compares runs made side by side
+        ours, res, pfx_s, pfx = paired(
+            lambda: cpcstats.fit(formula, party, family="fe-poisson", cluster="iso3"),
+            lambda: pf.fepois(formula, data=party, vcov={"CRV1": "iso3"}),
+            repeat,
+        )
+        out["cpcstats_s"] = ours
         coef = pfx.coef()
         out["pyfixest_version"] = pf.__version__
         out["pyfixest_s"] = pfx_s
         out["pyfixest_ratio"] = pfx_s / ours
+        out["statsmodels_ratio"] = glm_s / ours
         out["pyfixest_default_tol_max_abs_diff"] = float(
             np.abs(res.params.to_numpy() - coef[names].to_numpy()).max()
         )
@@ -406,14 +451,9 @@ def verdicts(result: dict) -> dict[str, dict]:
     return out
 
 
-def markdown(result: dict) -> str:
-    m = result["machine"]
+def _demo_rows(result: dict) -> list[str]:
+    """The demo-panel rows: families against statsmodels, FE-Poisson, the task timings."""
     lines = [
-        "# cpcstats benchmark",
-        "",
-        f"{result['mode']} mode, {m['cpus']} CPUs, {m['platform']}, Python {m['python']}; "
-        f"ratio = peer time / cpcstats time (> 1: cpcstats faster).",
-        "",
         "| model | panel | cpcstats (s) | peer | peer (s) | ratio |",
         "|---|---|---|---|---|---|",
     ]
@@ -452,6 +492,30 @@ def markdown(result: dict) -> str:
             f"| panels from {p['events']:,} events (peak {p['peak_mb']:.0f} MB) | "
             f"{p['seconds']:.2f} |"
         )
+    return lines
+
+
+def markdown(result: dict) -> str:
+    m = result["machine"]
+    lines = [
+        "# cpcstats benchmark",
+        "",
+        f"{result['mode']} mode, {m['cpus']} CPUs, {m['platform']}, Python {m['python']}; "
+        f"ratio = peer time / cpcstats time (> 1: cpcstats faster).",
+        "",
+    ]
+    if "families" in result:
+        lines += _demo_rows(result)
+    if result.get("scaling"):
+        lines += [
+            "",
+            "Scaling (fresh single-threaded processes, A B A B alternation, medians; "
+            "ratio = peer / cpcstats):",
+            "",
+            bench_scaling.table(result["scaling"]).rstrip("\n"),
+        ]
+    if "targets" not in result:
+        return "\n".join(lines) + "\n"
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for key, v in result["targets"].items():
         value = v["value"]
@@ -467,31 +531,25 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="reduced sizes (CI)")
-    parser.add_argument("--out", type=Path, default=REPO / "reports")
-    args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore")
-    quick = args.quick
-    args.out.mkdir(parents=True, exist_ok=True)
+def _machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "packages": package_versions(),
+        "load_average_1min_at_start": os.getloadavg()[0],
+    }
+
+
+def _demo_sections(result: dict[str, Any], quick: bool, out: Path) -> None:
     study = cpcstats.load_study("demo")
     party_panel, country_panel = party_year(study), country_year(study)
     party, country = _plain(party_panel.data), _plain(country_panel.data)
     repeat = 1 if quick else 5
-    result: dict[str, Any] = {
-        "mode": "quick" if quick else "full",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "packages": package_versions(),
-        },
-        "data": {
-            "party_year_rows": len(party),
-            "parties": int(party["party_id"].nunique()),
-            "country_year_rows": len(country),
-        },
+    result["data"] = {
+        "party_year_rows": len(party),
+        "parties": int(party["party_id"].nunique()),
+        "country_year_rows": len(country),
     }
     print("families ...", flush=True)
     result["families"] = bench_families(party, country, repeat)
@@ -502,13 +560,38 @@ def main(argv: list[str] | None = None) -> dict:
     print("designs ...", flush=True)
     result["designs"] = bench_designs(country_panel, repeat)
     print("replicate ...", flush=True)
-    result["replicate"] = bench_replicate(args.out / "benchmark_runs", warm=not quick)
+    result["replicate"] = bench_replicate(out / "benchmark_runs", warm=not quick)
     print("panels ...", flush=True)
     result["panels"] = bench_panels([1_000, 10_000] if quick else [10_000, 100_000, 1_000_000])
     print("topics ...", flush=True)
     result["topics"] = bench_topics([10_000] if quick else [10_000, 100_000, 1_000_000])
     result["targets"] = verdicts(result)
-    (args.out / "benchmark.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="reduced sizes (CI)")
+    parser.add_argument("--out", type=Path, default=REPO / "reports")
+    parser.add_argument(
+        "--only", choices=("all", "scaling", "demo"), default="all", help="sections to run"
+    )
+    parser.add_argument(
+        "--from-json", type=Path, help="rewrite benchmark.md from a saved benchmark.json"
+    )
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.from_json is not None:
+        result = json.loads(args.from_json.read_text())
+    else:
+        warnings.filterwarnings("ignore")
+        quick = args.quick
+        result = {"mode": "quick" if quick else "full", "machine": _machine()}
+        if args.only in ("all", "demo"):
+            _demo_sections(result, quick, args.out)
+        if args.only in ("all", "scaling"):
+            print("scaling (FE-Poisson 2/3 FE, NB2, imports) ...", flush=True)
+            result["scaling"] = bench_scaling.run(quick)
+        (args.out / "benchmark.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
     text = markdown(result)
     (args.out / "benchmark.md").write_text(text)
     print(text)
