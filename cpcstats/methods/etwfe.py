@@ -9,7 +9,13 @@ exponential-mean model in cohort-by-period treatment cells, so every effect is e
 against not-yet/never treated units only, and aggregates the cell effects afterwards:
 for every treated row E[y | treated] - E[y | cell indicator 0], averaged (count scale)
 and as log(sum E1 / sum E0) (log scale), by cell, by event time and overall, with
-delta-method SEs (`cpcstats.methods.fe_mean.FEPoissonMean`).
+delta-method SEs over the full parameter vector, the unit and period effects included
+(`cpcstats.methods.fe_mean.FEPoissonMean`, analytic gradients).
+
+A cell whose outcomes are all zero is separated: the fit drops it and the aggregates
+leave its counterfactual out, which overstates the effect; the imputation estimator
+(`cpcstats.methods.imputation`) keeps such cells and equals ETWFE when none is dropped
+and there are no controls.
 """
 
 from __future__ import annotations
@@ -79,17 +85,19 @@ def _group_rows(
     value: np.ndarray,
     se: np.ndarray,
 ) -> list[dict[str, Any]]:
+    """One record per group; ``value``/``se`` hold K count effects, then K log effects."""
+    half = len(value) // 2
     records = []
     for i, (label, mask) in enumerate(groups):
-        k = start + 2 * i
+        k = start + i
         records.append(
             {
                 **key(label),
                 "n": int(mask.sum()),
                 "att": float(value[k]),
                 "att_se": float(se[k]),
-                "log_effect": float(value[k + 1]),
-                "log_effect_se": float(se[k + 1]),
+                "log_effect": float(value[half + k]),
+                "log_effect_se": float(se[half + k]),
             }
         )
     return records
@@ -98,16 +106,17 @@ def _group_rows(
 def _overall(
     model: FEPoissonMean, present: list[str], value: np.ndarray, se: np.ndarray, treated: np.ndarray
 ) -> dict[str, float]:
+    half = len(value) // 2
     overall = {
         "att_count": float(value[0]),
         "att_count_se": float(se[0]),
-        "log_effect": float(value[1]),
-        "log_effect_se": float(se[1]),
+        "log_effect": float(value[half]),
+        "log_effect_se": float(se[half]),
         "n_treated": int(treated.sum()),
     }
-    overall["pct_effect"] = float(np.expm1(value[1]))
-    overall["pct_effect_se"] = float(np.exp(value[1]) * se[1])
-    mu1, mu0 = model.means(model.theta, present)
+    overall["pct_effect"] = float(np.expm1(value[half]))
+    overall["pct_effect_se"] = float(np.exp(value[half]) * se[half])
+    mu1, mu0 = model.means(present)
     overall["mean_treated"] = float(mu1[treated].mean())
     overall["mean_untreated"] = float(mu0[treated].mean())
     return overall
@@ -120,6 +129,8 @@ def aggregate(
 
     For every treated row: E[y | treated] - E[y | indicator 0].  Cells and event times
     average these differences (count scale) and give log(sum E1 / sum E0) (log scale).
+    SEs: delta method over the full parameter vector, fixed effects included, with
+    analytic gradients (`cpcstats.methods.fe_mean.FEPoissonMean.aggregate`).
     """
     present = [n for n in cells if n in model.names]
     treated = np.zeros(len(model.X), dtype=bool)
@@ -134,28 +145,20 @@ def aggregate(
     cell_groups = [(n, cell_of == n) for n in present]
     event_groups = sorted(_groups_of(event[treated]), key=lambda kv: kv[0])
     tr = np.flatnonzero(treated)
-
-    def func(theta: np.ndarray) -> np.ndarray:
-        mu1, mu0 = model.means(theta, present)
-        d = mu1 - mu0
-        out = [d[treated].mean(), np.log(mu1[treated].sum() / mu0[treated].sum())]
-        for _, mask in cell_groups:
-            out += [d[mask].mean(), np.log(mu1[mask].sum() / mu0[mask].sum())]
-        for _, sub in event_groups:
-            rows = tr[sub]
-            out += [d[rows].mean(), np.log(mu1[rows].sum() / mu0[rows].sum())]
-        return np.array(out)
-
-    value, cov = model.delta(func)
-    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    columns = [treated] + [mask for _, mask in cell_groups]
+    for _, sub in event_groups:
+        col = np.zeros(len(treated), dtype=bool)
+        col[tr[sub]] = True
+        columns.append(col)
+    value, se, _ = model.aggregate(present, np.column_stack(columns))
     overall = _overall(model, present, value, se, treated)
 
     def cell_key(n: str) -> dict[str, Any]:
         g, s = cells[n]
         return {"term": n, "cohort": g, "year": s, "event_time": s - g}
 
-    cell_frame = pd.DataFrame(_group_rows(cell_groups, 2, cell_key, value, se))
-    start = 2 + 2 * len(cell_groups)
+    cell_frame = pd.DataFrame(_group_rows(cell_groups, 1, cell_key, value, se))
+    start = 1 + len(cell_groups)
     event_frame = pd.DataFrame(
         _group_rows(event_groups, start, lambda e: {"event_time": int(e)}, value, se)
     )
@@ -276,7 +279,7 @@ def etwfe_fit(
         cluster=cluster,
         name="etwfe_poisson",
     )
-    mm = FEPoissonMean.of(main)
+    mm = FEPoissonMean.of(main, cluster)
     cells, event, overall = aggregate(mm, post)
     omitted = tuple(n for n in post if n not in mm.names)
     result = ETWFEResult(
@@ -299,7 +302,7 @@ def etwfe_fit(
             cluster=cluster,
             name="etwfe_poisson_leads",
         )
-        _, lead_event, lead_overall = aggregate(FEPoissonMean.of(lead_fit), lead_terms)
+        _, lead_event, lead_overall = aggregate(FEPoissonMean.of(lead_fit, cluster), lead_terms)
         result.leads_model = lead_fit
         result.leads = lead_event
         result.lead_average = _lead_average(lead_overall)

@@ -1,112 +1,129 @@
-"""E[y] of a fitted FE-Poisson as a function of its coefficients, and the delta method.
+"""E[y] of a fitted FE-Poisson and the delta method over the full parameter vector.
 
-Why the fixed effects are re-solved: a slope that is nearly constant within units moves
-E[y] one-for-one when the unit effects are frozen, although the estimated unit effects
-would absorb that move.  So for every trial vector of coefficients the fixed effects are
-updated to satisfy the FE-Poisson score equations (sum of y = sum of E[y] in every level
-of every fixed effect; iterative proportional fitting from the estimates).  Their
-sampling error beyond this response is ignored: given the slopes, the fixed effects are
-treated as known.
+Why the full vector: the aggregated effects of ETWFE are functions of the slopes *and*
+of the unit and period effects (E[y] = exp(alpha_i + lambda_t + x'beta)).  A delta method
+on the slopes alone treats the fixed effects as known.  With a few hundred units and
+periods the full information matrix is small, so the fit is re-expressed with explicit
+dummies (the fixed effects recovered exactly from the fitted means), the clustered
+sandwich of all parameters is formed, and gradients are analytic
+(d E[y] / d theta = E[y] * x): no finite differences, no re-solving of the fixed effects.
+The slope block of that sandwich reproduces the fit's clustered variance up to its
+small-sample factor (``tests/test_methods_imputation.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from cpcstats.estimation.numdiff import central_jacobian
 from cpcstats.estimation.results import FitResult
+from cpcstats.methods.fe_design import (
+    InformationSolver,
+    cluster_codes,
+    cluster_sum,
+    small_sample_factor,
+)
 
 __all__ = ["FEPoissonMean"]
 
-STEP = 1e-5  # relative step of the numeric gradient
+
+def _dummies(codes: list[np.ndarray]) -> np.ndarray:
+    """All levels of the first fixed effect, every level but the first of the others."""
+    blocks = []
+    for k, c in enumerate(codes):
+        d = np.zeros((len(c), int(c.max()) + 1))
+        d[np.arange(len(c)), c] = 1.0
+        blocks.append(d if k == 0 else d[:, 1:])
+    return np.hstack(blocks) if blocks else np.zeros((0, 0))
 
 
 @dataclass
 class FEPoissonMean:
-    """E[y] of a fitted FE-Poisson on its own estimation rows (see the module docstring)."""
+    """E[y] of a fitted FE-Poisson on its own estimation rows (see the module docstring).
+
+    ``full`` is the design with the fixed effects as dummies (slopes first, in the order of
+    ``names``), ``theta_full`` its parameters, ``vcov_full`` their clustered sandwich
+    (G/(G-1) times H^-1 S'S H^-1, clusters ``cluster_labels``).
+    """
 
     result: FitResult
-    X: np.ndarray  # estimation rows x estimated columns, in the order of core.params
+    X: np.ndarray  # estimation rows x estimated slopes, in the order of core.params
     frame: pd.DataFrame  # estimation rows
     names: list[str]
     theta: np.ndarray
-    shown: np.ndarray  # positions of result.params in theta
     y: np.ndarray
     codes: list[np.ndarray]  # fixed-effect level of each estimation row, per FE
-    profile: bool = True
+    full: np.ndarray
+    theta_full: np.ndarray
+    vcov_full: np.ndarray
+    n_clusters: int
 
     @classmethod
-    def of(cls, result: FitResult, profile: bool = True) -> FEPoissonMean:
+    def of(cls, result: FitResult, cluster: str | None = None) -> FEPoissonMean:
+        """The mean model of ``result``; ``cluster`` names the cluster column (default:
+        the first fixed effect)."""
         # the model view does not expose X, y and the FE codes of the estimation rows
         core, design = result.core, result.design
         keep = np.ones(len(design.data.y), dtype=bool) if core.keep is None else core.keep
         cols = [design.data.x_names.index(n) for n in core.names]
-        names = list(core.names)
-        shown = np.array([names.index(n) for n in result.params.index], dtype=int)
+        X = design.data.X[keep][:, cols]
+        frame = design.frame[keep].reset_index(drop=True)
+        theta = np.asarray(core.params, dtype=float)
+        y = np.asarray(design.data.y[keep], dtype=float)
         codes = [np.unique(c[keep], return_inverse=True)[1] for c in design.data.fe_codes]
+        mu_hat = np.asarray(core.mean(theta, X), dtype=float)
+        dummies = _dummies(codes)
+        n_first = int(codes[0].max()) + 1
+        # the fixed effects: least squares of the fitted log means' FE part on the dummies
+        fe_mask = np.arange(dummies.shape[1]) < n_first
+        ls = InformationSolver(dummies, np.ones(len(y)), fe_mask, codes[0])
+        fe = ls.solve(dummies.T @ (np.log(mu_hat) - X @ theta))
+        full = np.hstack([X, dummies])
+        theta_full = np.concatenate([theta, fe])
+        mu = np.exp(full @ theta_full)
+        labels = frame[cluster].to_numpy() if cluster else codes[0]
+        ccodes, n_clusters = cluster_codes(labels)
+        mask = np.zeros(full.shape[1], dtype=bool)
+        mask[X.shape[1] : X.shape[1] + n_first] = True
+        info = InformationSolver(full, mu, mask, codes[0])
+        half = info.solve(cluster_sum(full * (y - mu)[:, None], ccodes, n_clusters).T).T
+        vcov = small_sample_factor(n_clusters) * (half.T @ half)
         return cls(
-            result,
-            design.data.X[keep][:, cols],
-            design.frame[keep].reset_index(drop=True),
-            names,
-            np.asarray(core.params, dtype=float),
-            shown,
-            design.data.y[keep],
-            codes,
-            profile,
+            result, X, frame, list(core.names), theta, y, codes, full, theta_full, vcov, n_clusters
         )
 
     def column(self, name: str) -> np.ndarray:
         return self.X[:, self.names.index(name)]
 
-    def _fe_shift(self, theta: np.ndarray) -> np.ndarray | None:
-        """Change of the fixed-effect part of log E[y] that restores the FE score equations."""
-        if not self.profile or not self.codes:
-            return None
-        mu = np.asarray(self.result.core.mean(theta, self.X), dtype=float)
-        shift = np.zeros(len(mu))
-        sums = [np.bincount(c, weights=self.y) for c in self.codes]
-        for _ in range(1000):
-            largest = 0.0
-            for c, ysum in zip(self.codes, sums, strict=True):
-                step = np.log(ysum / np.bincount(c, weights=mu, minlength=len(ysum)))
-                shift += step[c]
-                mu *= np.exp(step[c])
-                largest = max(largest, float(np.abs(step).max()))
-            if largest < 1e-13:
-                break
-        return shift
+    def designs(self, switch: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The full design as estimated and with the ``switch`` indicators set to 0."""
+        off = self.full.copy()
+        off[:, [self.names.index(n) for n in switch]] = 0.0
+        return self.full, off
 
-    def means(self, theta: np.ndarray, switch: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def means(self, switch: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """E[y] as estimated, and with the ``switch`` indicators set to 0 (same FE)."""
-        idx = [self.names.index(n) for n in switch]
-        off = self.X.copy()
-        off[:, idx] = 0.0
-        mean = self.result.core.mean
-        shift = self._fe_shift(theta)
-        return (
-            np.asarray(mean(theta, self.X, None, shift), dtype=float),
-            np.asarray(mean(theta, off, None, shift), dtype=float),
-        )
+        on, off = self.designs(switch)
+        return np.exp(on @ self.theta_full), np.exp(off @ self.theta_full)
 
-    def delta(self, func: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Values of ``func(theta)`` and their covariance (numeric gradient, result.vcov).
-
-        The gradient is taken with respect to the shown coefficients only (those with a
-        variance in ``result.vcov``).
+    def aggregate(
+        self, switch: Sequence[str], groups: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count and log effects of switching ``switch`` off, for each 0/1 column of
+        ``groups`` (rows x K): mean(E1 - E0) and log(sum E1 / sum E0), their SEs and the
+        joint covariance (K count effects, then K log effects).
         """
-        value = np.asarray(func(self.theta), dtype=float)
-
-        def of_shown(sub: np.ndarray) -> np.ndarray:
-            full = self.theta.copy()
-            full[self.shown] = sub
-            return np.asarray(func(full))
-
-        jac = central_jacobian(of_shown, self.theta[self.shown], rel_step=STEP)
-        jac = jac.reshape(len(value), len(self.shown))
-        V = self.result.vcov.to_numpy(dtype=float)
-        return value, jac @ V @ jac.T
+        on, off = self.designs(switch)
+        mu1, mu0 = np.exp(on @ self.theta_full), np.exp(off @ self.theta_full)
+        Z = np.asarray(groups, dtype=float)
+        n, s1, s0 = Z.sum(axis=0), Z.T @ mu1, Z.T @ mu0
+        g1, g0 = (Z * mu1[:, None]).T @ on, (Z * mu0[:, None]).T @ off  # K x p
+        count = (s1 - s0) / n
+        log = np.log(s1 / s0)
+        jac = np.vstack([(g1 - g0) / n[:, None], g1 / s1[:, None] - g0 / s0[:, None]])
+        cov = jac @ self.vcov_full @ jac.T
+        value = np.concatenate([count, log])
+        return value, np.sqrt(np.clip(np.diag(cov), 0.0, None)), cov
