@@ -172,12 +172,26 @@ def harness_truth(tables: dict[str, Any], *, exclude_away: bool = True) -> dict[
         "bri_by_year": _log_ratio(member, "year"),
         "taiwan_post": _log_ratio(post),
         "taiwan_by_event_time": _log_ratio(post, "e"),
+        "taiwan_from": {k: _log_ratio(post[post["tw_event_time"] >= k]) for k in range(0, 8)},
         "taiwan_by_event_time_raw": _log_ratio(post.assign(e=post["tw_event_time"]), "e"),
     }
 
 
 # ----------------------------------------------------------------------------- designs
-def _quiet_run(module: Any, study: Any, panels: dict[str, Panel]) -> dict[str, Any]:
+def design_params(design: str, seed: int) -> dict[str, Any]:
+    """Options passed to a design's ``run()``: 199 bootstrap / randomisation replicates
+    (enough for a rejection decision at 5 %; the designs' default is 999) with a seed of
+    the draw's own, so that replicates are independent across draws."""
+    return {
+        "xi": {"bootstrap_reps": 199, "bootstrap_seed": seed},
+        "taiwan": {"B": 199, "seed": seed},
+        "bri": {"B": 199, "seed": seed},
+    }.get(design, {})
+
+
+def _quiet_run(
+    module: Any, study: Any, panels: dict[str, Panel], params: dict[str, Any]
+) -> dict[str, Any]:
     """``module.run`` with its table and figure writers replaced by no-ops for the call
     (the record is what the design reports; drawing it is not what is measured)."""
     saved = {}
@@ -188,7 +202,7 @@ def _quiet_run(module: Any, study: Any, panels: dict[str, Panel]) -> dict[str, A
             setattr(module, name, lambda *a, **k: [])
     out = Path(tempfile.mkdtemp())
     try:
-        result = module.run(study, panels, out)
+        result = module.run(study, panels, out, **params)
     finally:
         for name, value in saved.items():
             setattr(module, name, value)
@@ -240,45 +254,105 @@ def extract_xi(record: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, 
     return rows
 
 
-def extract_bri(record: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
-    """BRI: ETWFE overall ATT and event-time effects (log scale, vs the draw's truth),
-    TWFE beside it, and the lead tests."""
-    et = record["etwfe"]
-    o = et["overall"]
-    low, high = o["log_effect_ci"]
-    rows = [_estimate("ETWFE ATT (log)", o["log_effect"], low, high, truth["bri_att"])]
-    tw = record["twfe"]
-    rows.append(_estimate("TWFE coefficient (log)", tw["estimate"], *tw["ci"], truth["bri_att"]))
-    for r in et.get("event_time") or []:
-        e = int(r["event_time"])
-        if e < 0 or e not in truth["bri_by_event_time"]:
-            continue
-        est, se = r.get("log_effect"), r.get("log_effect_se")
-        lo = r.get("log_effect_lower", None if se is None else est - Z95 * se)
-        hi = r.get("log_effect_upper", None if se is None else est + Z95 * se)
-        rows.append(_estimate(f"ETWFE e={e} (log)", est, lo, hi, truth["bri_by_event_time"][e]))
-    pre = et.get("pretrend_all_leads") or {}
-    rows.append(_test("joint lead test (all leads)", pre.get("p_value")))
-    avg = et.get("pretrend_average_lead") or {}
-    rows.append(_test("average-lead test", avg.get("p_value")))
+def _interval(item: dict[str, Any], est: float | None) -> tuple[Any, Any]:
+    """An item's 95 % interval under the names the records use, else est +- 1.96 SE."""
+    for low, high in (
+        ("log_effect_lower", "log_effect_upper"),
+        ("lower", "upper"),
+        ("ci_lower", "ci_upper"),
+    ):
+        if low in item:
+            return item[low], item[high]
+    for key in ("log_effect_ci", "ci"):
+        if isinstance(item.get(key), list | tuple) and len(item[key]) == 2:
+            return tuple(item[key])
+    se = _number(item.get("log_effect_se", item.get("std_error")))
+    return (None, None) if se is None or est is None else (est - Z95 * se, est + Z95 * se)
+
+
+def _event_rows(
+    record: dict[str, Any], truth_by_e: dict[int, float], pooled: dict[int, float] | None
+) -> list[dict[str, Any]]:
+    """Every event-time estimate in the record: lists of dicts with ``event_time`` (not
+    cohort cells), log scale, estimated status only; leads have a true value of 0 (no
+    pre-trend is planted in ``shipped``).  A label with "≥" takes the pooled truth
+    (``pooled``: true effect of the rows at e >= k, by k)."""
+    rows = []
+
+    def visit(x: Any, path: str) -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                visit(v, f"{path}/{k}")
+        elif isinstance(x, list) and x and all(isinstance(i, dict) for i in x):
+            if all("event_time" in i and "cohort" not in i for i in x):
+                for item in x:
+                    add(item, path)
+            else:
+                for n, item in enumerate(x):
+                    visit(item, f"{path}[{n}]")
+
+    def add(item: dict[str, Any], path: str) -> None:
+        if item.get("status", "estimated") != "estimated":
+            return
+        e = int(item["event_time"])
+        est = _number(item.get("log_effect", item.get("estimate")))
+        binned = pooled is not None and "≥" in str(item.get("label", ""))
+        truth = 0.0 if e < 0 else (pooled or {}).get(e) if binned else truth_by_e.get(e)
+        if est is None or truth is None:
+            return
+        label = item.get("label", e)
+        rows.append(_estimate(f"{path.strip('/')} e={label}", est, *_interval(item, est), truth))
+
+    visit(record, "")
     return rows
+
+
+def _lead_tests(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every p-value whose path names a lead or pre-trend test (null true in
+    ``shipped``; power in ``pretrend``)."""
+    return [
+        _test(path.strip("/"), value)
+        for path, value in _walk(record)
+        if path.rsplit("/", 1)[-1].startswith("p_value")
+        and any(w in path.lower() for w in ("lead", "pretrend", "pre_trend", "placebo"))
+        and _number(value) is not None
+    ]
+
+
+def extract_bri(record: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
+    """BRI: every overall ATT in the record (dicts with ``log_effect`` and an interval,
+    ETWFE, imputation, ...) and the TWFE coefficient vs the true ATT; every event-time
+    effect vs the true one; every lead test."""
+    rows = []
+    for path, _ in _walk(record):
+        if not path.endswith("/log_effect") or "[" in path:
+            continue
+        parent = path.rsplit("/", 1)[0]
+        node: Any = record
+        for k in parent.strip("/").split("/"):
+            node = node[k]
+        if "event_time" in node or "lead" in parent.lower():
+            continue
+        est = _number(node["log_effect"])
+        rows.append(
+            _estimate(
+                f"{parent.strip('/')} ATT (log)", est, *_interval(node, est), truth["bri_att"]
+            )
+        )
+    tw = record.get("twfe") or {}
+    if "estimate" in tw:
+        rows.append(
+            _estimate("twfe coefficient (log)", tw["estimate"], *tw["ci"], truth["bri_att"])
+        )
+    rows += _event_rows(record, truth["bri_by_event_time"], None)
+    return rows + _lead_tests(record)
 
 
 def extract_taiwan(record: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
-    """Taiwan: every estimated post-switch coefficient vs the true event-time effect
-    (the last bin pools e >= 5), and the leads test."""
-    rows = []
-    for r in record.get("coefficients", []):
-        e = int(r["event_time"])
-        if r.get("lead") or r.get("status") != "estimated" or e < 0:
-            continue
-        t = truth["taiwan_by_event_time"].get(min(e, 5))
-        rows.append(
-            _estimate(f"TWFE e={r['label']} (log)", r["estimate"], r["lower"], r["upper"], t)
-        )
-    leads = record.get("leads_test") or {}
-    rows.append(_test("leads test", leads.get("p_value")))
-    return rows
+    """Taiwan: every event-time effect in the record (TWFE, heterogeneity-robust) vs the
+    true effect (bins labelled "≥ 5" take the pooled truth), and every lead test."""
+    rows = _event_rows(record, truth["taiwan_by_event_time_raw"], truth["taiwan_from"])
+    return rows + _lead_tests(record)
 
 
 def _designs() -> dict[str, tuple[Any, Callable[..., list[dict[str, Any]]]]]:
@@ -319,7 +393,8 @@ def one_draw(
         module, extract = _designs()[design]
         start = time.perf_counter()
         try:
-            found = extract(_quiet_run(module, study, panels), truth)
+            record = _quiet_run(module, study, panels, design_params(design, seed))
+            found = extract(record, truth)
         except Exception as exc:  # a failing draw is a result, not a crash of the run
             found = [{"quantity": "error", "kind": "error", "error": str(exc)[:300]}]
         seconds = time.perf_counter() - start

@@ -21,6 +21,16 @@ JSON_OUT = FOLDER / "design_monte_carlo.json"
 MARKDOWN = FOLDER / "design_monte_carlo.md"
 ROOT_SEED = 20261201
 Z95 = 1.959963984540054
+#: p-values a design shows for comparison only (its table labels them asymptotic)
+COMPARISON = ("asymptotic", "wald_level_and_trend_shift")
+
+
+def role(quantity: str) -> str:
+    """``test`` (a reported decision), ``interval`` (a coefficient's 95 % interval as a
+    z-test) or ``comparison`` (shown for reference only)."""
+    if any(c in quantity for c in COMPARISON):
+        return "comparison"
+    return "interval" if "/terms/" in quantity else "test"
 
 
 def read_rows(path: Path = RESULTS) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -60,6 +70,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
             p = g["p_value"].dropna()
             k = int((p < 0.05).sum())
             row.update(draws=len(p), reject_5pct=k / len(p) if len(p) else math.nan)
+            row["role"] = role(quantity)
             row["band_low"], row["band_high"] = _wilson(k, len(p))
         else:
             g = g.dropna(subset=["estimate", "truth"])
@@ -75,7 +86,22 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
                 coverage=((ok["lower"] <= ok["truth"]) & (ok["truth"] <= ok["upper"])).mean(),
             )
         out.append(row)
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    for column in (
+        "role",
+        "reject_5pct",
+        "band_low",
+        "band_high",
+        "mean_truth",
+        "bias_log",
+        "bias_log_mcse",
+        "bias_ratio",
+        "sd_estimate",
+        "coverage",
+    ):
+        if column not in table.columns:
+            table[column] = math.nan
+    return table
 
 
 def _fmt(x: Any, pct: bool = False) -> str:
@@ -93,15 +119,19 @@ def markdown(table: pd.DataFrame, timing: list[dict[str, Any]]) -> str:
         "per-draw results in `design_monte_carlo.json`.  Rejection rates at nominal 5 % with",
         "their 95 % Wilson band; `shipped` and `no_break` rates are sizes, `pretrend` rates",
         "powers.  Bias: mean of estimate minus the draw's true effect (log scale) and",
-        "mean exp(estimate) / mean exp(truth) - 1 (count-ratio scale).",
+        "mean exp(estimate) / mean exp(truth) - 1 (count-ratio scale).  Role: `test` a",
+        "p-value the design reports for a decision, `interval` a reported coefficient's",
+        "95 % interval read as a z-test of 0, `comparison` an asymptotic p-value the design",
+        "shows for reference only.",
         "",
-        "| scenario | design | test | draws | rejects at 5 % | MC band | failed draws |",
-        "|---|---|---|---|---|---|---|",
+        "| scenario | design | test | role | draws | rejects at 5 % | MC band | failed draws |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    tests = table[table.get("reject_5pct", pd.Series(dtype=float)).notna()] if len(table) else table
+    tests = table[table["reject_5pct"].notna()]
     for r in tests.itertuples():
         lines.append(
-            f"| {r.scenario} | {r.design} | {r.quantity} | {r.draws} | {_fmt(r.reject_5pct, True)}"
+            f"| {r.scenario} | {r.design} | {r.quantity} | {r.role} | {r.draws} | "
+            f"{_fmt(r.reject_5pct, True)}"
             f" | {_fmt(r.band_low, True)} - {_fmt(r.band_high, True)} | {r.failed_draws} |"
         )
     lines += [
@@ -110,7 +140,7 @@ def markdown(table: pd.DataFrame, timing: list[dict[str, Any]]) -> str:
         "bias (count ratio) | SD | 95 % coverage |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    est = table[table.get("coverage", pd.Series(dtype=float)).notna()] if len(table) else table
+    est = table[table["coverage"].notna()]
     for r in est.itertuples():
         lines.append(
             f"| {r.scenario} | {r.design} | {r.quantity} | {r.draws} | {_fmt(r.mean_truth)} | "
