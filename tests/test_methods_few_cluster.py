@@ -228,3 +228,33 @@ def test_randomization_sampled_is_seeded_and_bins() -> None:
     assert a.p_value == b.p_value and a.names == ("e0", "e1", "e2+")
     assert set(a.per_term) == {"e0", "e1", "e2+"} and 1 / 200 <= a.p_value <= 1
     assert a.n_assignments == 199 and not a.exact
+
+
+def test_without_fixed_effects_is_a_poisson_with_intercept() -> None:
+    """fe=() (a yearly series): the analytic part equals the score test of a plain Poisson
+    GLM with an intercept, clustered the same way."""
+    data = staggered_panel(20, 10, [3, 4, 5, 6, 7, 8], 0.2, seed=21)
+    r = wild_score_test(
+        data, yname="y", xnames=["post", "x"], fe=[], cluster="unit", restriction=["post"], B=99
+    )
+    restricted = fit("y ~ x", data, family="poisson", cluster="unit")
+    ref = score_test(restricted, ["post"])
+    assert r.statistic * (r.n_clusters - 1) / r.n_clusters == pytest.approx(ref.statistic, rel=1e-7)
+    ri = randomization_score_test(
+        data, yname="y", idname="unit", tname="time", gname="first", fe=[], B=49, seed=1
+    )
+    assert 0 < ri.p_value <= 1
+
+
+def test_dense_and_absorbed_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small FE are solved with dummies (dense IRLS), large ones absorbed (HDFE): same
+    scores, so the switch at DENSE_LEVELS changes no result."""
+    import cpcstats.methods.wild_bootstrap as wb
+
+    data = staggered_panel(25, 10, [3, 3, 5, 6, 7, 8], 0.2, seed=31)
+    kw = dict(yname="y", xnames=["post", "x"], fe=["unit", "time"], cluster="unit")
+    dense = wb.score_contributions(data, **kw, restriction=["post"])
+    monkeypatch.setattr(wb, "DENSE_LEVELS", 0)
+    absorbed = wb.score_contributions(data, **kw, restriction=["post"])
+    np.testing.assert_allclose(dense.scores, absorbed.scores, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(dense.mu, absorbed.mu, rtol=1e-8)

@@ -37,8 +37,7 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.errors import EstimationError, SpecError
-from cpcstats.estimation.hdfe import fit_ppml_hdfe
-from cpcstats.methods.wild_bootstrap import project_scores, score_statistics
+from cpcstats.methods.wild_bootstrap import project_scores, restricted_fit, score_statistics
 
 __all__ = [
     "SCHEMES",
@@ -194,8 +193,7 @@ def randomization_score_test(
     X = data[list(xnames)].to_numpy(dtype=float).reshape(len(data), len(xnames))
     codes = [np.unique(data[f].astype(str).to_numpy(), return_inverse=True)[1] for f in fe]
     codes = codes or [np.zeros(len(data), dtype=int)]  # no FE: an intercept
-    fitted = fit_ppml_hdfe(y, X, codes, x_names=list(xnames) or None)
-    keep = fitted.keep
+    mu, keep, active = restricted_fit(y, X, codes)
     _, unit_row = np.unique(data[idname].astype(str).to_numpy(), return_inverse=True)
     timing = (
         pd.to_numeric(data[gname], errors="coerce").groupby(unit_row).max().to_numpy(dtype=float)
@@ -205,15 +203,15 @@ def randomization_score_test(
     ur = unit_row[keep]
     kept_codes = [np.unique(c[keep], return_inverse=True)[1] for c in codes]
     _, cl = np.unique(data[cluster].astype(str).to_numpy()[keep], return_inverse=True)
-    Xa = X[keep][:, fitted.active]
+    Xa = X[keep][:, active]
     q = len(names)
     per_chunk = max(1, CHUNK_COLUMNS // q)
     joint, single = [], []
-    observed_scores = project_scores(y[keep], fitted.mu, Xa, build(t - timing[ur]), kept_codes, cl)
+    observed_scores = project_scores(y[keep], mu, Xa, build(t - timing[ur]), kept_codes, cl)
     for start in range(0, len(assign), per_chunk):
         block = assign[start : start + per_chunk]
         Z = np.column_stack([build(t - a[ur]) for a in block])
-        s = project_scores(y[keep], fitted.mu, Xa, Z, kept_codes, cl)
+        s = project_scores(y[keep], mu, Xa, Z, kept_codes, cl)
         for j in range(len(block)):
             sj = s[:, j * q : (j + 1) * q]
             joint.append(score_statistics(sj)[0])

@@ -38,13 +38,15 @@ import pandas as pd
 from scipy import linalg, stats
 
 from cpcstats.errors import EstimationError, SpecError
-from cpcstats.estimation.hdfe import Demeaner, fit_ppml_hdfe
+from cpcstats.estimation.hdfe import Demeaner, drop_zero_groups, fit_ppml_hdfe
 
 __all__ = [
     "WEIGHTS",
     "ScoreContributions",
     "WildScoreTest",
     "bootstrap_weights",
+    "project_scores",
+    "restricted_fit",
     "score_contributions",
     "score_statistics",
     "wild_score_test",
@@ -133,6 +135,64 @@ def _reparametrise(X: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return X @ N, tested
 
 
+#: fixed effects with at most this many levels in all are solved with dummy columns
+#: (dense IRLS, as R's glm), which is faster for the small panels of few-cluster problems
+DENSE_LEVELS = 400
+DENSE_ROWS = 50_000
+
+
+def _dummies(codes: list[np.ndarray]) -> np.ndarray:
+    """Intercept plus one-hot columns of each FE without its first level."""
+    cols = [np.ones((len(codes[0]), 1))]
+    for c in codes:
+        cols.append(np.eye(int(c.max()) + 1)[c][:, 1:])
+    return np.column_stack(cols)
+
+
+def _dense_poisson(y: np.ndarray, F: np.ndarray) -> np.ndarray | None:
+    """Poisson IRLS on the dense design F; None if it does not converge or separates."""
+    mu = (y + y.mean()) / 2
+    eta = np.log(mu)
+    dev_old = np.inf
+    for _ in range(200):
+        w = np.sqrt(mu)
+        z = eta + (y - mu) / mu
+        beta = np.linalg.lstsq(F * w[:, None], z * w, rcond=None)[0]
+        eta = F @ beta
+        mu = np.exp(np.clip(eta, -700, 700))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dev = 2 * float(np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)))
+        if abs(dev - dev_old) / (0.1 + abs(dev)) < 1e-14:
+            break
+        dev_old = dev
+    else:
+        return None
+    if ((y == 0) & (mu < 1e-9 * max(1.0, float(y.mean())))).any():
+        return None
+    return mu
+
+
+def restricted_fit(
+    y: np.ndarray, X: np.ndarray, codes: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Fitted means (estimation rows), the rows kept and the regressors estimated.
+
+    Groups whose outcomes are all zero are dropped first (as the FE-Poisson does).  Small
+    fixed effects (at most `DENSE_LEVELS` levels in all): dense Poisson IRLS with dummies;
+    otherwise, or when the dense fit separates, `cpcstats.estimation.hdfe.fit_ppml_hdfe`
+    (which detects separation and drops the separated rows).
+    """
+    keep = drop_zero_groups(y, codes)
+    kc = [np.unique(c[keep], return_inverse=True)[1] for c in codes]
+    levels = sum(int(c.max()) + 1 for c in kc)
+    if levels <= DENSE_LEVELS and keep.sum() <= DENSE_ROWS:
+        mu = _dense_poisson(y[keep], np.column_stack([_dummies(kc), X[keep]]))
+        if mu is not None:
+            return mu, keep, list(range(X.shape[1]))
+    fitted = fit_ppml_hdfe(y, X, codes, x_names=[f"g{i}" for i in range(X.shape[1])])
+    return fitted.mu, fitted.keep, list(fitted.active)
+
+
 def project_scores(
     y: np.ndarray,
     mu: np.ndarray,
@@ -143,12 +203,18 @@ def project_scores(
 ) -> np.ndarray:
     """Cluster sums (G x q) of ``z~_i (y_i - mu_i)``: Z partialled out of the fixed effects
     (``codes``) and X in the mu metric.  Rows are the restricted fit's estimation rows."""
-    if codes:
+    levels = sum(int(c.max()) + 1 for c in codes)
+    if levels <= DENSE_LEVELS:
+        F = np.column_stack([_dummies(codes), X])
+        w = np.sqrt(mu)
+        coef = np.linalg.lstsq(F * w[:, None], Z * w[:, None], rcond=None)[0]
+        Z = Z - F @ coef
+    else:
         both, _ = Demeaner(codes)(np.column_stack([X, Z]), mu)
         X, Z = both[:, : X.shape[1]], both[:, X.shape[1] :]
-    if X.shape[1]:
-        wx = X * mu[:, None]
-        Z = Z - X @ np.linalg.lstsq(wx.T @ X, wx.T @ Z, rcond=None)[0]
+        if X.shape[1]:
+            wx = X * mu[:, None]
+            Z = Z - X @ np.linalg.lstsq(wx.T @ X, wx.T @ Z, rcond=None)[0]
     contributions = Z * (y - mu)[:, None]
     n_clusters = int(cluster.max()) + 1
     summed = np.zeros((n_clusters, Z.shape[1]))
@@ -200,13 +266,11 @@ def score_contributions(
         for i, t in enumerate(tested_names):
             R[i, list(xnames).index(t)] = 1.0
     Xr, Z = _reparametrise(X, R)
-    fitted = fit_ppml_hdfe(y, Xr, codes, x_names=[f"g{i}" for i in range(Xr.shape[1])])
-    keep = fitted.keep
+    mu, keep, active = restricted_fit(y, Xr, codes)
     cl_labels, cl_codes = np.unique(cl[keep], return_inverse=True)
     kept_codes = [np.unique(c[keep], return_inverse=True)[1] for c in codes]
-    Xa = Xr[keep][:, fitted.active]
-    scores = project_scores(y[keep], fitted.mu, Xa, Z[keep], kept_codes, cl_codes)
-    return ScoreContributions(scores, cl_labels, fitted.mu, keep, tested_names)
+    scores = project_scores(y[keep], mu, Xr[keep][:, active], Z[keep], kept_codes, cl_codes)
+    return ScoreContributions(scores, cl_labels, mu, keep, tested_names)
 
 
 def score_statistics(scores: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
