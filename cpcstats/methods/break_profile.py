@@ -3,10 +3,10 @@
 Why (issue 17): the profile fits the same model at 11-15 candidate dates, and `fit` builds
 a patsy design each time.  Here the setting's arrays are built once
 (`cpcstats.methods.break_design.break_arrays`) and only the break columns change: a series
-fits every candidate in one batched IRLS (`batch_poisson`), a panel one PPML per
-candidate on arrays (`cpcstats.estimation.hdfe.fit_ppml_hdfe`).  The variance is the one
-`fit` would give (quasi-Poisson for a series, Driscoll-Kraay by period for a panel;
-tests/test_methods_breaks.py checks equality with the `fit` path); other variances
+fits every candidate in one batched IRLS (`batch_poisson`), a panel with unit effects every
+candidate in one batched Newton on the concentrated likelihood (`fe_poisson_batch`).  The
+variance is the one `fit` would give (quasi-Poisson for a series, Driscoll-Kraay by period
+for a panel; tests/test_methods_breaks.py checks equality with the `fit` path); other variances
 return None and the caller uses `fit`.
 """
 
@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from cpcstats.estimation.hdfe import fit_ppml_hdfe
+from cpcstats.estimation.hdfe import drop_zero_groups
 from cpcstats.estimation.vcov_driscoll_kraay import driscoll_kraay_meat
 from cpcstats.methods.break_bootstrap import batch_poisson, break_columns, quasi_wald
 from cpcstats.methods.break_design import break_arrays
 from cpcstats.methods.break_model import BreakSetting
 
-__all__ = ["fast_profile"]
+__all__ = ["fast_profile", "fe_poisson_batch"]
 
 
 def _loglik(y: np.ndarray, mu: np.ndarray) -> float:
@@ -51,34 +51,88 @@ def _series(s: BreakSetting, chosen: Sequence[int], p: int) -> pd.DataFrame | No
     return pd.DataFrame(rows)
 
 
+def fe_poisson_batch(
+    X: np.ndarray, y: np.ndarray, units: np.ndarray, maxiter: int = 100, tol: float = 1e-11
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Poisson with one set of unit effects for every design ``X`` (K x n x k) at once.
+
+    Why: with one fixed effect the effects have a closed form given beta,
+    alpha_i = log(sum_t y_it / sum_t exp(x_it beta)), so Newton steps on beta alone (the
+    concentrated likelihood, globally concave) give PPML's coefficients without the
+    K fits of `cpcstats.estimation.hdfe.fit_ppml_hdfe`.  Rows of all-zero units must be
+    dropped first.  Returns beta (K, k), mu (K, n), the unit-demeaned (mu-weighted) X, or
+    None if it did not converge or a zero is predicted perfectly (separation).
+    """
+    G = int(units.max()) + 1
+    ysum = np.bincount(units, weights=y, minlength=G)
+    beta = np.zeros((X.shape[0], X.shape[2]))
+    for _ in range(maxiter):
+        eta = np.einsum("knj,kj->kn", X, beta)
+        eta -= eta.max(axis=1, keepdims=True)
+        e = np.exp(eta)
+        esum = np.stack([np.bincount(units, weights=row, minlength=G) for row in e])
+        mu = e * (ysum[None, :] / esum)[:, units]
+        msum = np.stack([np.bincount(units, weights=row, minlength=G) for row in mu])
+        xbar = (
+            np.stack(
+                [
+                    np.stack(
+                        [
+                            np.bincount(units, weights=mu[k] * X[k, :, j], minlength=G)
+                            for j in range(X.shape[2])
+                        ],
+                        axis=1,
+                    )
+                    for k in range(X.shape[0])
+                ]
+            )
+            / np.maximum(msum, 1e-300)[..., None]
+        )
+        Xt = X - xbar[:, units, :]
+        grad = np.einsum("knj,kn->kj", X, y[None, :] - mu)
+        H = np.einsum("knj,kn,knl->kjl", Xt, mu, Xt)
+        step = np.linalg.solve(H, grad[..., None])[..., 0]
+        beta = beta + step
+        if np.abs(step).max() < tol * (1 + np.abs(beta).max()):
+            break
+    else:
+        return None
+    zero = y == 0
+    if (mu[:, zero] < 1e-9 * max(1.0, float(y.mean()))).any():
+        return None
+    return beta, mu, Xt
+
+
 def _panel(s: BreakSetting, chosen: Sequence[int], p: int) -> pd.DataFrame | None:
     arrays = break_arrays(s)
     if arrays is None:
         return None
     y, time, Z = arrays.y, arrays.time, arrays.nuisance
+    X = np.stack([np.column_stack([Z, break_columns(time, c, p)]) for c in chosen])
+    if arrays.units is not None:
+        keep = drop_zero_groups(y, [arrays.units])
+        _, units = np.unique(arrays.units[keep], return_inverse=True)
+        y, time, X = y[keep], time[keep], X[:, keep, :]
+        fitted = fe_poisson_batch(X, y, units)
+        if fitted is None:
+            return None
+        beta, mu, Xt = fitted
+        k = X.shape[2] + int(units.max()) + 1
+    else:
+        b, m, _, ok = batch_poisson(X, y[None, :])
+        if not ok.all():
+            return None
+        beta, mu, Xt, k = b[0], m[0], X, X.shape[2]
+    n = len(y)
+    idx = slice(Z.shape[1], X.shape[2])
     rows = []
-    for c in chosen:
-        X = np.column_stack([Z, break_columns(time, c, p)])
-        if arrays.units is not None:
-            res = fit_ppml_hdfe(y, X, [arrays.units])
-            if len(res.active) != X.shape[1] or not res.converged or res.warnings:
-                return None
-            keep, mu, Xt, k = res.keep, res.mu, res.X_demeaned, len(res.beta) + res.n_fe_params
-            beta = res.beta
-        else:
-            b, m, _, ok = batch_poisson(X[None], y[None, :])
-            if not ok.all():
-                return None
-            keep, mu, Xt, k, beta = np.ones(len(y), bool), m[0, 0], X, X.shape[1], b[0, 0]
-        yk = y[keep]
-        bread = np.linalg.inv((Xt * mu[:, None]).T @ Xt)
-        meat, _, _ = driscoll_kraay_meat(Xt * (yk - mu)[:, None], time[keep])
-        n = len(yk)
+    for j, c in enumerate(chosen):
+        bread = np.linalg.inv((Xt[j] * mu[j][:, None]).T @ Xt[j])
+        meat, _, _ = driscoll_kraay_meat(Xt[j] * (y - mu[j])[:, None], time)
         V = (n / (n - k)) * bread @ meat @ bread
-        idx = slice(Z.shape[1], X.shape[1])
-        b = beta[idx]
+        b = beta[j, idx]
         wald = float(b @ np.linalg.solve(V[idx, idx], b))
-        rows.append(_row(c, wald, p, _loglik(yk, mu), n))
+        rows.append(_row(c, wald, p, _loglik(y, mu[j]), n))
     return pd.DataFrame(rows)
 
 

@@ -169,15 +169,15 @@ def _profile(
     """Wald statistic, pointwise p-value and log-likelihood at every candidate date.
 
     The fast path (`cpcstats.methods.break_profile.fast_profile`: arrays built once, no
-    formula per candidate) when it applies; `fit` is then called only for the Wald- and the
-    likelihood-maximising dates, whose results the test reports.
+    formula per candidate) when it applies; `fit` is then called only for the
+    likelihood-maximising date, whose result the test reports.
     """
     rows = []
     results: dict[int, FitResult] = {}
     fast = fast_profile(s, chosen, len(terms))
     if fast is not None:
-        best = {int(fast.loc[fast[c].idxmax(), "year"]) for c in ("wald", "loglik")}
-        results = {y: fit_break(s, y, terms, f"break {y}") for y in sorted(best)}
+        best = int(fast.loc[fast["loglik"].idxmax(), "year"])
+        results = {best: fit_break(s, best, terms, f"break {best}")}
         warnings = [w for r in results.values() for w in r.warnings]
         return fast, results, warnings
     for year in chosen:
@@ -328,7 +328,7 @@ def _assemble(
         eta2=eta2,
         confidence_set=tuple(int(y) for y in profile.loc[profile["in_set"], "year"]),
         lr_critical=HANSEN_2000_C95,
-        estimator=estimator_text(results[best], s),
-        nobs=int(results[best].nobs),
+        estimator=estimator_text(results[lr_best], s),
+        nobs=int(results[lr_best].nobs),
         warnings=list(dict.fromkeys(warnings)),
     )
