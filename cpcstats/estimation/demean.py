@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, sparse
+from scipy import sparse
 from scipy.linalg import lapack
 
 __all__ = ["SchurSolver", "alternating_projections", "dense_codes"]
@@ -77,14 +77,13 @@ class _PivotedCholesky:
         diag = float(np.max(np.diag(S))) if S.size else 0.0
         factor, piv, rank, _ = lapack.dpstrf(S, lower=1, tol=RANK_TOL * max(diag, 1e-300))
         self.index = (piv[:rank] - 1).astype(np.intp)
-        self.lower = np.tril(factor[:rank, :rank])
+        self.lower = np.asfortranarray(np.tril(factor[:rank, :rank]))
         self.size = S.shape[0]
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         out = np.zeros((self.size, *rhs.shape[1:]))
-        if len(self.index):
-            half = linalg.solve_triangular(self.lower, rhs[self.index], lower=True)
-            out[self.index] = linalg.solve_triangular(self.lower.T, half, lower=False)
+        if len(self.index):  # LAPACK potrs directly: both triangular solves, no checks
+            out[self.index] = lapack.dpotrs(self.lower, rhs[self.index], lower=1)[0]
         return out
 
 
@@ -107,10 +106,14 @@ class SchurSolver:
             rows.append(cells // g)
             cols.append(cells % g + off)
         row, col = np.concatenate(rows), np.concatenate(cols)
-        self._perm = np.argsort(row, kind="stable")  # CSR order of the table's cells
-        self._row = row[self._perm]
-        self._indices = col[self._perm].astype(np.int32)
-        self._indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=self.g1))])
+        # CSR order of the table's cells by scipy's counting sort (the cells are distinct,
+        # so the values, their positions, come through unsummed): O(cells), no argsort
+        order = sparse.csr_matrix(
+            (np.arange(1, len(row) + 1, dtype=float), (row, col)), shape=(self.g1, self.g2)
+        )
+        self._perm = order.data.astype(np.intp) - 1
+        self._indices = order.indices
+        self._indptr = order.indptr
         # small x small blocks of D2'WD2 (diagonal blocks and crossings of two small FEs)
         self._cross = [
             (i, j, self.small[i] * sizes[j] + self.small[j])
