@@ -26,6 +26,7 @@ from cpcstats.designs.bri import (
     staggered_cohorts,
     twfe_poisson,
 )
+from cpcstats.designs.bri_imputation import imputation_poisson, wild_bootstrap_tests
 from tests.conftest import compile_latex
 
 PLANTED = 0.3  # study.truth["country_year_effects"]["bri_member"] of the demo
@@ -112,38 +113,53 @@ def test_demo_cohorts_and_treated_rows(demo_etwfe: staggered.ETWFEResult) -> Non
     assert demo_etwfe.overall["n_treated"] == int(sample["bri_member"].sum())
     assert demo_etwfe.cells["n"].sum() == demo_etwfe.overall["n_treated"]
     assert demo_etwfe.event_time["event_time"].tolist() == list(range(10))
-    # the 2020 cohort (one country, no contact at all) and the separated 2023 cell are
-    # reported, not fitted
-    assert "bri_g2020_y2020" in demo_etwfe.omitted_cells
-    assert any("no contact at all" in n for n in demo_etwfe.notes)
+    # cells without any contact (a cohort without contact, or separated) are reported,
+    # not fitted: every one is named in the notes
+    omitted = demo_etwfe.omitted_cells
+    assert set(omitted) == {*demo_etwfe.no_outcome_cells, *demo_etwfe.separated_cells}
+    for term in omitted:
+        assert any(term in n for n in demo_etwfe.notes)
 
 
 def test_demo_etwfe_95_interval_covers_planted_effect(
-    demo_etwfe: staggered.ETWFEResult,
+    demo: tuple[cpcstats.Study, cpcstats.Panel], demo_etwfe: staggered.ETWFEResult
 ) -> None:
-    """Not a lucky draw: over 40 other seeds of the demo process the ETWFE estimate averaged
-    0.32 (SD 0.095, mean SE 0.091) and its interval covered 0.3 in 89 %
-    (``tests/reference/design_monte_carlo.md``)."""
+    """The 95 % interval covers the draw's true ATT (the Monte Carlo of helper "demo"
+    measures how often: ``tests/reference/design_monte_carlo.md``)."""
     low, high = demo_etwfe.ci("log_effect")
-    assert low <= PLANTED <= high
+    assert low <= demo_att(demo[0]) <= high
+
+
+def demo_att(study: cpcstats.Study) -> float:
+    """The demo draw's true ATT, log(sum mu1 / sum mu0) over member country-years (the
+    planted mean effect when the truth has no ATT)."""
+    effects = study.truth.get("true_effects", {}).get("bri", {}).get("country_year", {})
+    return float(effects.get("att_log", PLANTED))
 
 
 def test_demo_etwfe_recovers_planted_effect(
     demo: tuple[cpcstats.Study, cpcstats.Panel], demo_etwfe: staggered.ETWFEResult
 ) -> None:
-    """The 99 % interval covers 0.3 (see DEMO_MISS for the 95 % one), the effect is detected.
-
-    With one planted effect for all cohorts and years, TWFE and ETWFE target the same
-    number and must agree closely.
-    """
+    """The 99 % interval covers the draw's true ATT and the effect is detected."""
     o = demo_etwfe.overall
     z99 = stats.norm.ppf(0.995)
-    assert abs(o["log_effect"] - PLANTED) < z99 * o["log_effect_se"]
-    assert o["log_effect"] - 1.96 * o["log_effect_se"] > 0
+    assert abs(o["log_effect"] - demo_att(demo[0])) < z99 * o["log_effect_se"]
+    assert o["log_effect"] - 1.645 * o["log_effect_se"] > 0
     assert o["pct_effect"] == pytest.approx(np.expm1(o["log_effect"]))
     assert o["att_count"] > 0 and o["att_count_se"] > 0
-    twfe = twfe_poisson(demo[1])
-    assert abs(float(twfe.params["bri_member"]) - o["log_effect"]) < 0.05
+
+
+def test_demo_imputation_recovers_the_true_att(
+    demo: tuple[cpcstats.Study, cpcstats.Panel],
+) -> None:
+    """The imputation estimator's 99 % interval covers the draw's true ATT (zero cells
+    kept); its count ratio is exp of the log ATT."""
+    layout = staggered_cohorts(demo[1])
+    imp = imputation_poisson(layout)
+    o = imp.overall
+    assert abs(o["log_effect"] - demo_att(demo[0])) < stats.norm.ppf(0.995) * o["log_effect_se"]
+    assert o["ratio"] == pytest.approx(np.exp(o["log_effect"]))
+    assert imp.lead_test is not None and imp.lead_test.df == 4
 
 
 def test_demo_pretrend_does_not_reject(demo_etwfe: staggered.ETWFEResult) -> None:
@@ -220,20 +236,36 @@ def test_delta_method_intervals_cover_at_about_the_nominal_rate() -> None:
     assert abs(np.mean(errors)) < 2 * np.std(errors) / np.sqrt(len(errors))
 
 
-def test_fixed_effects_follow_the_coefficients_in_the_delta_method(
+def test_full_parameter_design_reproduces_the_fit(
     heterogeneous: tuple[pd.DataFrame, dict[str, float]],
 ) -> None:
-    """For perturbed coefficients the FE are re-solved: every country and year keeps sum y."""
+    """The delta method runs over slopes and fixed effects: the recovered fixed effects
+    reproduce the fitted means and solve the FE score equations (sum y = sum E[y] in
+    every country and year)."""
     et = etwfe_poisson(heterogeneous[0], controls=(), leads=False)
-    model = staggered._MeanModel.of(et.model)
-    assert np.abs(model._fe_shift(model.theta)).max() < 1e-8  # the fit's own FE solve it
-    theta = model.theta.copy()
-    theta[0] += 0.2
-    mu, _ = model.means(theta, [])
+    model = staggered._MeanModel.of(et.model, "iso3")
+    mu, _ = model.means([])
+    np.testing.assert_allclose(mu, et.model.core.mean(model.theta, model.X), rtol=1e-8)
     for codes in model.codes:
         np.testing.assert_allclose(
-            np.bincount(codes, weights=mu), np.bincount(codes, weights=model.y), rtol=1e-9
+            np.bincount(codes, weights=mu), np.bincount(codes, weights=model.y), rtol=1e-6
         )
+    assert model.vcov_full.shape == (model.full.shape[1],) * 2
+    assert model.n_clusters == heterogeneous[0]["iso3"].nunique()
+
+
+def test_wild_bootstrap_rejects_a_large_effect_and_not_a_null_pretrend(
+    heterogeneous: tuple[pd.DataFrame, dict[str, float]],
+) -> None:
+    """Wild cluster score bootstrap (Kline & Santos 2012) of the design: the TWFE effect
+    (planted 0.1-0.9 plus growth) is rejected, the binned leads of a panel without
+    pre-trend are not; both report 999 Webb draws."""
+    panel = heterogeneous[0]
+    imp = imputation_poisson(staggered_cohorts(panel), controls=())
+    wild = wild_bootstrap_tests(imp, panel, "contacts", (), "iso3", "bri_member")
+    assert wild["twfe"]["p_bootstrap"] < 0.01 and wild["twfe"]["B"] == 999
+    assert wild["lead_bins"]["df"] == imp.lead_test.df == 4
+    assert wild["lead_bins"]["p_bootstrap"] > 0.05
 
 
 # --------------------------------------------------------------------------- cohort layout
@@ -271,17 +303,28 @@ def test_cohort_layout_drops_exits_and_countries_without_reference_year() -> Non
 
 # --------------------------------------------------------------------------- run
 def test_run_writes_table_and_figure_that_compile(
-    pdflatex: str, tmp_path: Path, demo: tuple[cpcstats.Study, cpcstats.Panel]
+    pdflatex: str,
+    tmp_path: Path,
+    demo: tuple[cpcstats.Study, cpcstats.Panel],
+    demo_etwfe: staggered.ETWFEResult,
 ) -> None:
     study, panel = demo
-    output = run(study, {"country-year": panel}, tmp_path)
+    # the wild bootstrap is tested on a small panel below (each refit costs a demo fit)
+    output = run(study, {"country-year": panel}, tmp_path, wild_bootstrap=False)
     assert output.skipped is None
     names = {p.name for p in output.files}
-    assert names == {"design_bri.tex", "design_bri.md", "design_bri.pdf", "design_bri.png"}
+    assert names == {
+        "design_bri.tex",
+        "design_bri.md",
+        "design_bri_imputation.tex",
+        "design_bri_imputation.md",
+        "design_bri.pdf",
+        "design_bri.png",
+    }
     assert all(p.stat().st_size > 0 for p in output.files)
     record = output.record
     assert record["simulated"] is True and record["planted_log_effect"] == PLANTED
-    direct = etwfe_poisson(panel)
+    direct = demo_etwfe
     assert record["etwfe"]["overall"]["log_effect"] == pytest.approx(
         direct.overall["log_effect"], rel=1e-9
     )
@@ -296,7 +339,16 @@ def test_run_writes_table_and_figure_that_compile(
     ]
     markdown = (tmp_path / "tables" / "design_bri.md").read_text()
     assert "SIMULATED" in markdown and "Pre-trend" in markdown and "clustered by iso3" in markdown
+    assert "binned leads, df" in markdown and "Imputation balanced e = 4" in markdown
+    imp = record["imputation"]["main"]
+    assert imp["lead_test"]["df"] == 4
+    assert {"no_control", "main"} <= set(record["imputation"])
+    # imputation keeps the cells ETWFE drops: every treated row with an identified
+    # counterfactual enters, zero cells included
+    assert imp["zero_cells_kept"] >= 0 and imp["overall"]["n_treated"] > 0
+    assert record["notes_data"]["etwfe_cells_not_estimated"] == record["etwfe"]["omitted_cells"]
     compile_latex(tmp_path / "tables" / "design_bri.tex", tmp_path, pdflatex)
+    compile_latex(tmp_path / "tables" / "design_bri_imputation.tex", tmp_path, pdflatex)
 
 
 def test_run_skips_without_bri_variation(

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cpcstats.designs import bri, taiwan
+from cpcstats.designs import bri, bri_imputation, taiwan
 from cpcstats.methods.etwfe import etwfe
 from cpcstats.methods.event_study import event_study
 from cpcstats.methods.event_time import event_time_indicators
+from cpcstats.methods.imputation import imputation
 
 EFFECT = 0.5  # planted effect on the log scale, from the adoption period on
 STUDY_NAMES = {"y": "contacts", "unit": "iso3", "t": "year"}
@@ -99,3 +100,22 @@ def test_etwfe_equals_the_design_path_and_recovers_the_effect(panel: pd.DataFram
     low, high = generic.ci("log_effect")
     assert low < EFFECT < high
     assert abs(generic.overall["log_effect"] - EFFECT) < 0.1
+
+
+def test_imputation_equals_the_design_path_and_recovers_the_effect(panel: pd.DataFrame) -> None:
+    """The generic imputation estimator and the BRI design's binding give the same numbers;
+    with a constant effect and no cell without outcome it equals ETWFE (no controls)."""
+    generic = imputation(
+        panel, yname="y", idname="unit", tname="t", gname="first_treated", dname="d"
+    )
+    layout = bri.staggered_cohorts(_as_bri(panel))
+    design = bri_imputation.imputation_poisson(layout, controls=())
+    assert generic.overall == design.overall
+    assert generic.lead_test is not None and design.lead_test is not None
+    assert generic.lead_test.statistic == design.lead_test.statistic
+    low, high = generic.ci("log_effect")
+    assert low < EFFECT < high
+    et = etwfe(
+        panel, yname="y", idname="unit", tname="t", gname="first_treated", dname="d", leads=False
+    )
+    assert generic.overall["log_effect"] == pytest.approx(et.overall["log_effect"], abs=1e-9)

@@ -7,16 +7,20 @@ clean comparisons (with not-yet and never signers) with "forbidden" ones (alread
 countries as controls); Wooldridge's extended TWFE (ETWFE) Poisson estimates every
 cohort-by-year effect against not-yet/never signers only and aggregates afterwards.
 
-This module binds the study's columns to the generic estimators
-(`cpcstats.methods.cohorts`, `cpcstats.methods.etwfe`): `twfe_poisson`,
-`staggered_cohorts`, `etwfe_poisson` (aggregations with delta-method SEs, a
-joint pre-trend score test and a leads model); `run` writes the ``design_bri``
-table (``designs/bri_table.py``) and figure (``designs/bri_figure.py``).
+ETWFE drops cohort-year cells without any contact (separated), which overstates the
+effect; the imputation estimator (``designs/bri_imputation.py``) keeps them and is
+reported beside it, with and without the ``recognizes_prc`` control.
 
-Delta-method standard errors use a numeric gradient with respect to the model's shown
-coefficients and their clustered variance; the country and year fixed effects are
-re-solved from the FE-Poisson score equations for each perturbed coefficient vector and
-otherwise treated as known (`cpcstats.methods.fe_mean`).
+This module binds the study's columns to the generic estimators
+(`cpcstats.methods.cohorts`, `cpcstats.methods.etwfe`, `cpcstats.methods.imputation`):
+`twfe_poisson`, `staggered_cohorts`, `etwfe_poisson` (aggregations with delta-method SEs,
+a joint pre-trend score test and a leads model); `run` writes the ``design_bri`` and
+``design_bri_imputation`` tables (``designs/bri_table.py``) and the figure
+(``designs/bri_figure.py``).
+
+ETWFE's delta method runs over the full parameter vector, the country and year effects
+included, with analytic gradients (`cpcstats.methods.fe_mean`); the imputation SEs come
+from the stacked influence function, the untreated model included.
 """
 
 from __future__ import annotations
@@ -30,7 +34,12 @@ import pandas as pd
 
 from cpcstats.designs.base import DesignOutput, country_year_panel, planted_effect
 from cpcstats.designs.bri_figure import plot_event_time
-from cpcstats.designs.bri_table import notes, table_frame
+from cpcstats.designs.bri_imputation import (
+    compound_treatment,
+    imputation_variants,
+    wild_bootstrap_tests,
+)
+from cpcstats.designs.bri_table import aggregation_frame, notes, notes_data, table_frame
 from cpcstats.errors import EstimationError
 from cpcstats.estimation.results import FitResult
 from cpcstats.methods import cohorts as generic
@@ -196,11 +205,15 @@ def _twfe_record(twfe: FitResult) -> dict[str, Any]:
 
 
 def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutput:
-    """Fit TWFE and ETWFE Poisson of contacts on BRI signing; write ``design_bri``.
+    """Fit TWFE, ETWFE and the imputation estimator of contacts on BRI signing; write
+    ``design_bri`` (estimates and tests), ``design_bri_imputation`` (cohort and calendar
+    aggregations) and the event-time figure.
 
     ``panels`` is the replication's ``{level: Panel}`` mapping (the country-year panel is
-    built when absent); ``params`` may set ``outcome``, ``controls`` and ``cluster``.
-    Skipped, with the reason, when no country signs within the window.
+    built when absent); ``params`` may set ``outcome``, ``controls``, ``cluster`` and
+    ``wild_bootstrap`` (default True: wild cluster score bootstrap p-values of the binned
+    lead test and of TWFE; each refits an FE-Poisson).  Skipped, with the reason, when no
+    country signs within the window.
     """
     out = Path(out)
     panel = country_year_panel(study, panels)
@@ -213,17 +226,40 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
     cluster = str(params.get("cluster", UNIT))
     twfe = twfe_poisson(panel, outcome, controls, cluster)
     et = etwfe_poisson(panel, outcome, controls, cluster)
+    et_plain = etwfe_poisson(panel, outcome, (), cluster, leads=False) if controls else None
+    imps, failed = imputation_variants(staggered_cohorts(panel), outcome, controls, cluster)
+    wild = (
+        wild_bootstrap_tests(imps["main"], panel, outcome, controls, cluster, TREATMENT)
+        if params.get("wild_bootstrap", True)
+        else {}
+    )
+    compound = compound_treatment(frame)
     planted = planted_effect(study, TREATMENT)
     table = stats_table(
-        table_frame(twfe, et, TREATMENT),
+        table_frame(twfe, et, TREATMENT, imps, et_plain, wild),
         title=TITLE,
         label=f"tab:{NAME}",
-        notes=notes(study, twfe, et, controls, planted),
+        notes=notes(study, twfe, et, controls, planted, imps["main"], compound),
         simulated=study.simulated,
     )
     files = write_table(table, out, NAME)
+    aggregations = stats_table(
+        aggregation_frame(imps["main"]),
+        title="Belt and Road membership: imputation ATTs by cohort and calendar year",
+        label=f"tab:{NAME}_imputation",
+        notes=[
+            "Imputation estimator (see design_bri); log scale, SE from the stacked "
+            "influence function clustered by country."
+        ],
+        simulated=study.simulated,
+    )
+    files += write_table(aggregations, out, f"{NAME}_imputation")
     files += plot_event_time(
-        et, stem=out / "figures" / NAME, simulated=study.simulated, planted=planted
+        et,
+        stem=out / "figures" / NAME,
+        simulated=study.simulated,
+        planted=planted,
+        imputation=imps["main"],
     )
     record = {
         "simulated": bool(study.simulated),
@@ -233,9 +269,14 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         "planted_log_effect": planted,
         "twfe": _twfe_record(twfe),
         "etwfe": et.to_record(),
-        "se": f"{twfe.se_description}; ETWFE aggregates by the delta method with a numeric "
-        "gradient with respect to the coefficients, fixed effects re-solved for each perturbed "
-        "coefficient vector and otherwise treated as known",
+        "etwfe_no_control": None if et_plain is None else et_plain.to_record()["overall"],
+        "imputation": {name: r.to_record() for name, r in imps.items()},
+        "wild_bootstrap": wild,
+        "compound_treatment": compound,
+        "notes_data": {**notes_data(et, imps["main"], compound), "variants_failed": failed},
+        "se": f"{twfe.se_description}; ETWFE aggregates by the delta method over the full "
+        "parameter vector (country and year effects included, analytic gradient, G/(G-1)); "
+        "imputation SEs from the stacked influence function including the untreated model",
     }
     models = [twfe, et.model] + ([et.leads_model] if et.leads_model is not None else [])
     return DesignOutput(NAME, TITLE, files=files, models=models, record=record)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from cpcstats.methods.etwfe import ETWFEResult
+from cpcstats.methods.imputation import ImputationResult
 from cpcstats.reporting.style import finish_figure, new_figure, style
 
 __all__ = ["plot_event_time"]
@@ -16,20 +18,31 @@ Z95 = float(stats.norm.ppf(0.975))
 
 
 def plot_event_time(
-    et: ETWFEResult, *, stem: Path, simulated: bool, planted: float | None = None
+    et: ETWFEResult,
+    *,
+    stem: Path,
+    simulated: bool,
+    planted: float | None = None,
+    imputation: ImputationResult | None = None,
 ) -> list[Path]:
-    """Event-time effects on the log scale, leads (leads model) and lags, with 95 % CIs."""
+    """Event-time effects on the log scale, leads (leads model) and lags, with 95 % CIs;
+    with ``imputation``, its event-time effects (zero cells kept) beside ETWFE's, shifted
+    a little to the right so the intervals do not overlap."""
     with style():
         fig = new_figure(7.0, 4.2)
         ax = fig.add_subplot()
         ax.axhline(0.0, color="0.3", linewidth=1.0, zorder=1)
         ax.axvline(-0.5, color="0.55", linestyle=":", linewidth=1.0, zorder=1)
-        series = [("Lags (ETWFE)", et.event_time, "o", "tab:blue")]
+        series = [("Lags (ETWFE)", et.event_time, "o", "tab:blue", 0.0)]
         if et.leads is not None and not et.leads.empty:
-            series.insert(0, ("Leads (leads model)", et.leads, "s", "tab:orange"))
-        for label, frame, marker, colour in series:
+            series.insert(0, ("Leads (leads model)", et.leads, "s", "tab:orange", 0.0))
+        if imputation is not None:
+            ev = imputation.event_time
+            ev = ev[np.isfinite(ev["log_effect"].to_numpy(dtype=float))]
+            series.append(("Lags (imputation)", ev, "^", "tab:green", 0.2))
+        for label, frame, marker, colour, shift in series:
             ax.errorbar(
-                frame["event_time"].to_numpy(dtype=float),
+                frame["event_time"].to_numpy(dtype=float) + shift,
                 frame["log_effect"].to_numpy(dtype=float),
                 yerr=Z95 * frame["log_effect_se"].to_numpy(dtype=float),
                 fmt=marker,

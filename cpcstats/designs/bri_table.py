@@ -1,4 +1,8 @@
-"""The ``design_bri`` table and its notes: TWFE beside the ETWFE aggregations."""
+"""The ``design_bri`` tables and notes: TWFE, ETWFE and imputation ATTs and the tests.
+
+The table notes are short (estimator, SE method, which cells enter); what is dropped and
+why goes to `notes_data` (the record's ``notes_data``).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,39 @@ from scipy import stats
 from cpcstats.designs.base import sample_note
 from cpcstats.estimation.results import FitResult
 from cpcstats.methods.etwfe import ETWFEResult
+from cpcstats.methods.imputation import ImputationResult
 from cpcstats.methods.records import plain
 from cpcstats.study import Study
 
-__all__ = ["notes", "table_frame"]
+__all__ = ["aggregation_frame", "notes", "notes_data", "table_frame"]
+
+VARIANTS = {
+    "main": "Imputation",
+    "no_control": "Imputation, no control",
+    "baseline_x_year": "Imputation, first-year recognition × year",
+}
 
 Z95 = float(stats.norm.ppf(0.975))
+
+
+def _stat(label: str, value: Any) -> tuple[str, Any, Any, Any, Any]:
+    return (label, value, None, None, None)
+
+
+def _lead_bin_rows(imp: ImputationResult, wild: dict[str, Any]) -> list[tuple]:
+    rows: list[tuple] = []
+    lt = imp.lead_test
+    if lt is not None:
+        rows.append(_stat("Pre-trend: binned leads, Wald χ²", lt.statistic))
+        rows.append(_stat("Pre-trend: binned leads, df", int(lt.df)))
+        rows.append(_stat("Pre-trend: binned leads, p-value", lt.p_value))
+    if "p_bootstrap" in wild.get("lead_bins", {}):
+        rows.append(
+            _stat("Pre-trend: binned leads, wild bootstrap p", wild["lead_bins"]["p_bootstrap"])
+        )
+    if "p_bootstrap" in wild.get("twfe", {}):
+        rows.append(_stat("TWFE: wild score bootstrap p", wild["twfe"]["p_bootstrap"]))
+    return rows
 
 
 def _statistics(twfe: FitResult, et: ETWFEResult) -> list[tuple[str, Any, Any, Any, Any]]:
@@ -38,8 +69,39 @@ def _statistics(twfe: FitResult, et: ETWFEResult) -> list[tuple[str, Any, Any, A
     return rows
 
 
-def table_frame(twfe: FitResult, et: ETWFEResult, treatment: str) -> pd.DataFrame:
-    """Estimates with SE and 95 % CI (TWFE, ETWFE overall and by event time), then tests."""
+def _imputation_rows(imps: dict[str, ImputationResult]) -> list[tuple]:
+    rows: list[tuple] = []
+
+    def est(label: str, rec: dict[str, Any], key: str) -> None:
+        rows.append((label, rec[key], rec[f"{key}_se"], rec[f"{key}_lower"], rec[f"{key}_upper"]))
+
+    o = imps["main"].overall
+    est("Imputation: ATT, log(Σy / Σ imputed E[y(0)])", o, "log_effect")
+    est("Imputation: ATT, count ratio Σy / Σ E[y(0)]", o, "ratio")
+    est("Imputation: ATT, contacts per treated country-year", o, "att_count")
+    for key, label in VARIANTS.items():
+        if key != "main" and key in imps:
+            est(f"{label}: ATT (log scale)", imps[key].overall, "log_effect")
+    main = imps["main"]
+    for r in main.event_time.to_dict("records"):
+        if np.isfinite(r["log_effect"]):
+            est(f"Imputation event time e = {r['event_time']} (log scale)", r, "log_effect")
+    cohorts = ", ".join(str(g) for g in main.balanced_cohorts)
+    for r in main.balanced.to_dict("records"):
+        est(f"Imputation balanced e = {r['event_time']} (cohorts {cohorts})", r, "log_effect")
+    return rows
+
+
+def table_frame(
+    twfe: FitResult,
+    et: ETWFEResult,
+    treatment: str,
+    imps: dict[str, ImputationResult] | None = None,
+    et_plain: ETWFEResult | None = None,
+    wild: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Estimates with SE and 95 % CI (TWFE, ETWFE and imputation: overall, by event time,
+    balanced), then the tests."""
     rows: list[tuple[str, Any, Any, Any, Any]] = []
 
     def est(label: str, value: float, se: float) -> None:
@@ -60,34 +122,58 @@ def table_frame(twfe: FitResult, et: ETWFEResult, treatment: str) -> pd.DataFram
         )
     )
     est("ETWFE: ATT, contacts per treated country-year", o["att_count"], o["att_count_se"])
+    if et_plain is not None:
+        p = et_plain.overall
+        est("ETWFE, no control: ATT (log scale)", p["log_effect"], p["log_effect_se"])
     for r in et.event_time.itertuples():
         est(f"ETWFE event time e = {r.event_time} (log scale)", r.log_effect, r.log_effect_se)
     if et.lead_average is not None:
         la = et.lead_average
         est("Pre-trend: leads pooled, log scale (leads model)", la["log_effect"], la["std_error"])
+    if imps:
+        rows += _imputation_rows(imps)
     rows += _statistics(twfe, et)
+    if imps:
+        rows[-5:-5] = _lead_bin_rows(imps["main"], wild or {})
     columns = ["Estimate", "SE", "95% CI lower", "95% CI upper"]
     index = pd.Index([r[0] for r in rows], name="")
     values = [[plain(v) for v in r[1:]] for r in rows]  # object cells keep integers integral
     return pd.DataFrame(values, index=index, columns=columns, dtype=object)
 
 
+def aggregation_frame(imp: ImputationResult) -> pd.DataFrame:
+    """Imputation ATTs (log scale) by signing cohort and by calendar year."""
+    rows = []
+    for kind, frame, col in (("Cohort", imp.cohort, "cohort"), ("Year", imp.calendar, None)):
+        key = col or frame.columns[0]
+        for r in frame.to_dict("records"):
+            if np.isfinite(r["log_effect"]):
+                rows.append(
+                    (
+                        f"{kind} {r[key]} (n = {r['n']})",
+                        r["log_effect"],
+                        r["log_effect_se"],
+                        r["log_effect_lower"],
+                        r["log_effect_upper"],
+                    )
+                )
+    columns = ["Estimate", "SE", "95% CI lower", "95% CI upper"]
+    index = pd.Index([r[0] for r in rows], name="")
+    return pd.DataFrame(
+        [[plain(v) for v in r[1:]] for r in rows], index=index, columns=columns, dtype=object
+    )
+
+
 def _sample_note(study: Study, et: ETWFEResult) -> str:
     cohorts = ", ".join(str(g) for g in et.cohorts.cohorts)
     dropped = "; ".join(f"{n} {k}" for k, n in et.cohorts.dropped_countries.items()) or "none"
-    account = et.model.sample
-    model_drops = (
-        "; ".join(f"{n:,} country-years: {k}" for k, n in account.dropped.items() if n)
-        if account is not None
-        else ""
-    )
     return sample_note(
         study,
         "country-year",
         et.nobs,
         f"Cohorts (BRI signing years): {cohorts}; comparison group: countries signing "
-        f"after {et.cohorts.last_year} or never. Countries dropped: {dropped}. "
-        f"Dropped by the ETWFE model: {model_drops or 'none'}.",
+        f"after {et.cohorts.last_year} or never. Countries dropped: {dropped} (details in "
+        "the record's notes_data).",
     )
 
 
@@ -97,31 +183,56 @@ def notes(
     et: ETWFEResult,
     controls: Sequence[str],
     planted: float | None,
+    imp: ImputationResult | None = None,
+    compound: Sequence[str] = (),
 ) -> list[str]:
-    """The table's notes: sample, estimators, inference, pre-trend tests, warnings."""
+    """The table's notes (short): sample, estimators, SEs, cells used, control, tests."""
     ctrl = ", ".join(controls) if controls else "none"
+    dropped = len(et.omitted_cells)
     out = [
         _sample_note(study, et),
-        "Estimators: TWFE = FE-Poisson (PPML) of contacts on BRI membership with country and "
-        "year fixed effects; ETWFE = Wooldridge (2023) extended TWFE Poisson with one "
-        "indicator per cohort and post-signing year, country and year fixed effects; "
-        f"controls: {ctrl}. Log-scale ATT = log of summed expected contacts with over "
-        "without treatment over all treated country-years; count ATT = their mean "
-        "difference; event time e = year − signing year.",
-        f"Standard errors {twfe.se_description}. ETWFE aggregates by the delta method "
-        "(numeric gradient with respect to the coefficients, their clustered variance); the "
-        "fixed effects are re-solved for each perturbed coefficient vector but otherwise "
-        "treated as known (their own sampling error is ignored).",
-        "Pre-trend tests from a leads model that adds cohort-by-year indicators for every "
-        "pre-signing year but the year before signing (the reference): the leads pooled "
-        "into one log-scale effect (1 df); and the joint test that all leads are zero, a "
-        "robust score (Lagrange multiplier) test clustered by country at the main model "
-        "(each lead is identified by one cohort's countries only, so a Wald test of the "
-        "estimated leads has a near-singular clustered variance and over-rejects).",
+        "TWFE: FE-Poisson on BRI membership, country and year effects. ETWFE: Wooldridge "
+        f"(2023), one indicator per cohort and post-signing year; {dropped} cell(s) without "
+        "any contact are separated and left out. Imputation (Borusyak-Jaravel-Spiess; "
+        "Wooldridge 2023): FE-Poisson on never/not-yet signers, imputed E[y(0)] for every "
+        "treated country-year, zero cells included; ATT = log(Σy / Σ E[y(0)]). "
+        f"Controls: {ctrl} (common slope).",
+        f"SEs {twfe.se_description}. ETWFE: delta method over all parameters, country and "
+        "year effects included (analytic gradient). Imputation: stacked influence function "
+        "including the untreated model. Wild bootstrap: Kline-Santos score bootstrap, "
+        "Webb weights, 999 draws.",
+        "Pre-trend: pooled leads (1 df) and all cohort-by-year leads (clustered score test) "
+        "from ETWFE; binned leads (e = −2…−3, −4…−5, −6…−8, ≤ −9; Wald on untreated rows, "
+        "e = −1 reference), the test with power (size and power: "
+        "tests/reference/bri_imputation_simulation.md).",
     ]
+    if compound:
+        out.append(
+            f"Compound treatment: {len(compound)} countr{'y' if len(compound) == 1 else 'ies'} "
+            "switched recognition to Beijing in the BRI signing year; the rows without the "
+            "control and with first-year recognition × year show how much it matters."
+        )
     if planted is not None:
         out.append(f"Planted BRI effect of the simulation (log scale): {planted:g}.")
-    out.extend([*et.cohorts.notes, *et.notes])
+    out.extend(et.cohorts.notes)
     for w in [*twfe.warnings, *et.model.warnings]:
         out.append(f"Warning: {w}")
     return out
+
+
+def notes_data(et: ETWFEResult, imp: ImputationResult, compound: Sequence[str]) -> dict[str, Any]:
+    """What is dropped and why, for the record (kept out of the table notes)."""
+    account = et.model.sample
+    return {
+        "etwfe_cells_not_estimated": list(et.omitted_cells),
+        "etwfe_notes": list(et.notes),
+        "etwfe_rows_dropped_by_model": {}
+        if account is None
+        else {k: int(n) for k, n in account.dropped.items() if n},
+        "countries_dropped": dict(et.cohorts.dropped_countries),
+        "imputation_zero_cells_kept": imp.zero_cells,
+        "imputation_dropped": {k: {"countries": u, "rows": r} for k, (u, r) in imp.dropped.items()},
+        "compound_treatment_countries": list(compound),
+        "balanced_cohorts": list(imp.balanced_cohorts),
+        "balanced_window": list(imp.balanced_window),
+    }
