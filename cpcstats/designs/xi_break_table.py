@@ -249,10 +249,10 @@ def _inference_notes(
     notes = [
         "Why this inference: the break terms vary by year only, so every column has "
         f"{n_years} years of information, and a shock common to all countries in a year "
-        "moves every row of that year. Panel SEs are Driscoll-Kraay by year "
-        f"({panel_kb.result.se_description}), not clustered by country (which ignores year "
-        "shocks); with about 20 years any year-level asymptotics are oversized, so every "
-        "p-value used for a decision is a bootstrap one."
+        f"moves every row of that year. Panel SEs: {panel_kb.result.se_description}, not "
+        "clustered by country (which ignores year shocks); with about 20 years any "
+        "year-level asymptotics are oversized, so every p-value used for a decision is a "
+        "bootstrap one."
     ]
     notes.append(
         f"(b) Wald statistics at every candidate year of the trimmed range (first and last "
