@@ -333,3 +333,38 @@ def test_report_lists_every_input_and_the_fix() -> None:
 def test_register_without_needed_columns_is_a_spec_error() -> None:
     with pytest.raises(SpecError, match="party register lacks"):
         match_party_names([("LDP", "JPN")], pd.DataFrame({"partyfacts_id": [1]}))
+
+
+def _register(rows: list[tuple[int, str, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["partyfacts_id", "iso3", "name_short", "name_english"])
+
+
+def test_letters_and_digits_split_and_plurals_fold() -> None:
+    """ "Alliance90/Greens" is "Alliance 90 / Greens"; "Greens" and "Green Party" meet by the
+    plural rule (DPI and coders write both) -- but a country with a "Green" and a "Greens"
+    party gets ambiguous, never a silent pick."""
+    from cpcstats.party_names.text import fold_plurals, split_words
+
+    assert split_words("Alliance90/Greens") == ["alliance", "90", "greens"]
+    assert fold_plurals("greens progress workers") == "green progress worker"
+    reg = _register(
+        [(1, "DEU", "B90/Gr", "Alliance 90 / Greens"), (2, "CHE", "GPS", "Green Party")]
+    )
+    rep = match_party_names([("Alliance90/Greens", "DEU"), ("Greens", "CHE")], reg)
+    assert [(m.partyfacts_id, m.rule) for m in rep.matches] == [
+        (1, "normalised name"),
+        (2, "core form, plurals folded"),
+    ]
+    both = _register([(3, "SWE", "MP", "Greens"), (4, "SWE", "G", "Green Party")])
+    m = match_party_names([("Green", "SWE")], both).matches[0]
+    assert m.partyfacts_id == 4  # the core form "green" equals the Green Party's exactly
+    tie = _register([(5, "SWE", "MP", "The Greens"), (6, "SWE", "G", "Green Alliance")])
+    m = match_party_names([("Green", "SWE")], tie).matches[0]
+    assert (m.partyfacts_id, m.how) == (5, "normalised")
+    twin = _register([(7, "NOR", "A", "Greens"), (8, "NOR", "B", "Green")])
+    m = match_party_names([("Green Party", "NOR")], twin).matches[0]
+    assert m.partyfacts_id == 8  # exact core before the plural rule
+    pair = _register([(9, "FIN", "V", "Greens"), (10, "FIN", "VL", "Greens League")])
+    pair.loc[1, "name_english"] = "Greens' Party"
+    m = match_party_names([("Green", "FIN")], pair).matches[0]
+    assert (m.partyfacts_id, m.how) == (None, "ambiguous")  # both fold to "green"

@@ -27,6 +27,7 @@ class Entry:
     shorts: tuple[str, ...]
     norms: frozenset[str]
     cores: frozenset[str]
+    singular_cores: frozenset[str]
     inits: frozenset[str]
 
 
@@ -89,5 +90,6 @@ def _entry(row: object, iso3: str) -> Entry:
         shorts=shorts,
         norms=frozenset(normalise(n, iso3) for n in names) - {""},
         cores=frozenset(core_form(n, iso3) for n in names) - {""},
+        singular_cores=frozenset(tx.fold_plurals(core_form(n, iso3)) for n in names) - {""},
         inits=frozenset(i for i in inits if len(i) >= 2),
     )

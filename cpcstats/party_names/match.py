@@ -193,6 +193,9 @@ def _normalised_candidates(
     if form.core:
         found = [e for e in parties if form.core in e.cores]
         yield [e for e in found if _fits(form.qualifiers, e)], "core form"
+        singular = tx.fold_plurals(form.core)
+        found = [e for e in parties if singular in e.singular_cores]
+        yield [e for e in found if _fits(form.qualifiers, e)], "core form, plurals folded"
     for abbr in form.abbrevs:
         key = tx.alnum(abbr)
         yield [e for e in parties if key in e.inits], f"initials of ({abbr})"

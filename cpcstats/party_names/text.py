@@ -93,7 +93,25 @@ def split_words(text: str) -> list[str]:
     text = _strip_accents(text).casefold().replace("&", " and ")
     text = re.sub(r"['\u2019`]", "", text)  # people's, peoples' -> peoples; workers' -> workers
     text = re.sub(r"[^\w]+", " ", text)
+    text = re.sub(
+        r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", " ", text
+    )  # alliance90 -> alliance 90
     return text.split()
+
+
+def fold_plurals(core: str) -> str:
+    """A core form with plural -s folded ("greens" -> "green", not "progress"), re-sorted.
+
+    Why: the DPI and coders write "Greens" for Party Facts' "Green Party" (Switzerland)
+    and "Green" for Sweden's "Greens"; the fold is its own rule after the core form, so a
+    party whose name differs from another's only by the plural is never taken silently.
+    """
+    return " ".join(
+        sorted(
+            t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t
+            for t in core.split()
+        )
+    )
 
 
 @lru_cache(maxsize=512)

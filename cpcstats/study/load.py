@@ -283,6 +283,7 @@ class _Loader:
             if source == "partyfacts" and status_src == "dpi":
                 table, by = rg.dpi_linked(results["dpi"], register, overrides)
                 self.notes.append(f"[parties] DPI party-years linked to Party Facts: {by}")
+                self.notes.append(rg.unlinked_note(table))
                 if "leaders_global" in results:
                     note = rg.execme_agreement(table, results["dpi"], results["leaders_global"])
                     self.notes.append(f"[covariates] leaders_global: {note}")

@@ -404,8 +404,8 @@ def dpi_linked(
     then, for spellings it did not accept, the Party Facts DPI import's link (made from the
     DPI's full party names, when ``[covariates.partyfacts] dpi_links`` gives that file).
 
-    Measured on DPI 2020, 2002-2019: the matcher links 70.8 % of party-years, the import
-    68.8 %, both together 79.0 %; where both link they agree on 99.7 % of party-years.
+    Measured on DPI 2020, 2002-2019: the matcher links 71.5 % of party-years, the import
+    69.3 %, both together 79.6 %; where both link they agree on 99.7 % of 7,297 party-years.
     Returns the table and the number of party-years linked each way.
     """
     from cpcstats.adapters import link_partyfacts
@@ -426,6 +426,18 @@ def dpi_linked(
         by["Party Facts DPI import"] = int(gap.sum())
     by["not linked"] = int(table["pf_party_id"].isna().sum())
     return table, by
+
+
+def unlinked_note(table: pd.DataFrame, n: int = 15) -> str:
+    """The DPI spellings left without a Party Facts id, most party-years first."""
+    gap = table[table["pf_party_id"].isna()]
+    counts = (gap["iso3"].astype(str) + ":" + gap["party"].astype(str)).value_counts()
+    shown = ", ".join(f"'{k}' ({v})" for k, v in counts.head(n).items())
+    more = f" and {len(counts) - n:,} more" if len(counts) > n else ""
+    return (
+        f"[parties] {len(counts):,} DPI spelling(s) without a Party Facts id (party-years): "
+        f"{shown}{more}; link one with [parties.overrides] 'ISO3:spelling' = Party Facts id"
+    )
 
 
 def with_dpi_links(
