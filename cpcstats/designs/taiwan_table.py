@@ -304,7 +304,17 @@ def _timing_note(es: EventStudyResult) -> str:
         "from the next year (its few days in the switch year fall into e = −1, the "
         "reference)"
     )
-    text = f"Switch-year rule: {rule}."
+    text = (
+        f"Switch-year rule: {rule}. Each switch is dated on the day the new relations were "
+        "both in force and public (cpcstats/reference/README.md)"
+        + (
+            ", e.g. Malawi's communiqué signed 28 Dec 2007 but announced 14 Jan 2008 "
+            "counts in 2008 (dated 28 Dec it would be a 2007 switcher with 4 days treated "
+            "at e = 0)."
+            if "MWI" in d.switch_years
+            else "."
+        )
+    )
     if late:
         text += f" Switches after the end of month {d.switch_month}: {late}" + (
             "; under the calendar rule their e = 0 is barely treated, which dilutes "

@@ -149,16 +149,29 @@ def _dummies(codes: list[np.ndarray]) -> np.ndarray:
     return np.column_stack(cols)
 
 
+def _wls(F: np.ndarray, w: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """Weighted least-squares coefficients of Z on F (weights w) by the normal equations.
+
+    Why not ``lstsq``: an SVD of a few-thousand-row design costs seconds when BLAS threads
+    compete on a loaded machine, the Cholesky solve of the small cross-product does not;
+    a singular cross-product (collinear dummies) falls back to the pseudo-inverse.
+    """
+    Fw = F * w[:, None]
+    A, b = Fw.T @ F, Fw.T @ Z
+    try:
+        return linalg.solve(A, b, assume_a="pos")
+    except (linalg.LinAlgError, ValueError):
+        return np.linalg.pinv(A, hermitian=True) @ b
+
+
 def _dense_poisson(y: np.ndarray, F: np.ndarray) -> np.ndarray | None:
     """Poisson IRLS on the dense design F; None if it does not converge or separates."""
     mu = (y + y.mean()) / 2
     eta = np.log(mu)
     dev_old = np.inf
     for _ in range(200):
-        w = np.sqrt(mu)
         z = eta + (y - mu) / mu
-        beta = np.linalg.lstsq(F * w[:, None], z * w, rcond=None)[0]
-        eta = F @ beta
+        eta = F @ _wls(F, mu, z)
         mu = np.exp(np.clip(eta, -700, 700))
         with np.errstate(divide="ignore", invalid="ignore"):
             dev = 2 * float(np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)))
@@ -206,9 +219,7 @@ def project_scores(
     levels = sum(int(c.max()) + 1 for c in codes)
     if levels <= DENSE_LEVELS:
         F = np.column_stack([_dummies(codes), X])
-        w = np.sqrt(mu)
-        coef = np.linalg.lstsq(F * w[:, None], Z * w[:, None], rcond=None)[0]
-        Z = Z - F @ coef
+        Z = Z - F @ _wls(F, mu, Z)
     else:
         both, _ = Demeaner(codes)(np.column_stack([X, Z]), mu)
         X, Z = both[:, : X.shape[1]], both[:, X.shape[1] :]
