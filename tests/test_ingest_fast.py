@@ -145,3 +145,25 @@ def test_exact_repeats_are_counted_and_only_the_first_rows_kept() -> None:
     assert list(few) == [
         int(r) for r in frame.iloc[:40].loc[frame.iloc[:40].duplicated(["a", "b"]), "row"]
     ]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hashed_repeat_check_equals_pandas_duplicated(seed: int) -> None:
+    """Missing values, dates and many collisions: the same rows as ``duplicated``."""
+    from cpcstats.study.contacts import _repeated
+
+    rng = np.random.default_rng(seed)
+    n = 3_000
+    frame = pd.DataFrame(
+        {
+            "a": pd.array(rng.choice(["x", "y", None], n), "str"),
+            "b": rng.integers(0, 4, n),
+            "d": pd.to_datetime(rng.choice(["2001-01-01", "2002-02-02", None], n)),
+            "c": pd.array(rng.choice(["p", None], n), "string"),
+        }
+    )
+    expected = frame.duplicated(keep="first").to_numpy()
+    assert expected.sum() > 0
+    assert np.array_equal(_repeated(frame), expected)
+    unique = frame.assign(b=np.arange(n))
+    assert not _repeated(unique).any()
