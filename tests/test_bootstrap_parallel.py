@@ -52,6 +52,9 @@ def test_one_and_two_workers_give_identical_bits(
 
     monkeypatch.setattr(bootstrap, "make_executor", record)
     monkeypatch.setenv("CPCSTATS_WORKERS", "2")
+    small = _boot(clustered)  # 60 quick replications: not worth starting processes
+    assert made == [] and np.array_equal(one.vcov.to_numpy(), small.vcov.to_numpy())
+    monkeypatch.setattr(bootstrap, "MIN_PARALLEL_SECONDS", 0.0)
     two = _boot(clustered)
     assert type(made[-1]).__name__ == "ProcessExecutor" and made[-1].workers == 2
     assert np.array_equal(one.vcov.to_numpy(), two.vcov.to_numpy())

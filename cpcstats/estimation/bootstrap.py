@@ -11,6 +11,8 @@ any number of worker processes (one child seed per replication).
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +22,7 @@ import pandas as pd
 from cpcstats.errors import EstimationError
 from cpcstats.estimation.families import CoreFit
 from cpcstats.estimation.vcov import Vcov
-from cpcstats.execution import make_executor, spawn_seeds
+from cpcstats.execution import InProcessExecutor, TaskResult, make_executor, spawn_seeds
 from cpcstats.spec_registry import get_family
 
 if TYPE_CHECKING:
@@ -85,6 +87,35 @@ def _replicate(item: tuple[int, list[np.random.SeedSequence]], shared: _Shared) 
     return np.array([np.full(width, np.nan) if p is None else p for p in out]).reshape(len(out), -1)
 
 
+#: processes start only when the replications left would take longer than this here
+MIN_PARALLEL_SECONDS = 5.0
+
+
+def _run(
+    items: list[tuple[int, list[np.random.SeedSequence]]],
+    shared: _Shared,
+    executor: Executor | None,
+    workers: int,
+) -> Iterator[TaskResult]:
+    """The tasks' results in order: on ``executor`` if given; else the first chunk here,
+    timed, and the rest on ``workers`` processes only if they are worth starting.
+
+    Why timed: a spawned worker imports the package (about 2 CPU-s); 999 replications of
+    a small Poisson model take less than that in one process.  Where a task runs never
+    changes its draws, so the choice cannot change the numbers.
+    """
+    if executor is not None:
+        yield from executor.map(_replicate, items, shared=shared)
+        return
+    here = InProcessExecutor()
+    started = time.perf_counter()
+    yield from here.map(_replicate, items[:1], shared=shared)
+    left = (time.perf_counter() - started) * (len(items) - 1)
+    rest = make_executor(workers) if workers > 1 and left > MIN_PARALLEL_SECONDS else here
+    for result in rest.map(_replicate, items[1:], shared=shared):
+        yield replace(result, index=result.index + 1)
+
+
 def cluster_bootstrap(
     spec: ModelSpec,
     design: Design,
@@ -100,8 +131,8 @@ def cluster_bootstrap(
     Replication r draws its clusters from the r-th child of ``SeedSequence(seed)``
     (`cpcstats.execution.spawn_seeds`), so the draws, and the variance to the last bit,
     are the same for any number of ``workers`` (default `bootstrap_workers`) or any
-    ``executor``; replications run in chunks of `CHUNK` on local processes when
-    ``workers > 1``.
+    ``executor``; replications run in chunks of `CHUNK`, on local processes when
+    ``workers > 1`` and the first chunk shows they are worth starting (`_run`).
     """
     data = design.data
     frame = design.frame if core.keep is None else design.frame[core.keep]
@@ -117,9 +148,8 @@ def cluster_bootstrap(
     shared = _Shared(data, members, nested, start, spec.family)
     seeds = spawn_seeds(seed, reps)
     items = [(i, seeds[i : i + CHUNK]) for i in range(0, reps, CHUNK)]
-    run = executor if executor is not None else make_executor(bootstrap_workers(workers))
     draws = np.full((reps, len(core.params)), np.nan)
-    for result in run.map(_replicate, items, shared=shared):
+    for result in _run(items, shared, executor, bootstrap_workers(workers)):
         if not result.ok:
             raise EstimationError(
                 f"model {spec.name!r}: a bootstrap task failed: {result.error}",
