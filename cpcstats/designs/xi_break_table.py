@@ -274,7 +274,9 @@ def _inference_notes(
         "above), with a wild score bootstrap over years (Kline-Santos 2012, Rademacher "
         f"weights on the {n_years} year sums; a sup test takes the maximum over candidates in "
         "each replicate). Size with year shocks of SD 0.10 and no break: "
-        "tests/reference/xi_break_size.md. 'Rejects at 5%' uses the bootstrap p-value."
+        "tests/reference/xi_break_size.md. Both bootstraps treat years as independent: "
+        "with serially correlated year shocks (AR(1), rho = 0.5) they over-reject "
+        "(tests/reference/xi_break_size_ar1.md). 'Rejects at 5%' uses the bootstrap p-value."
     )
     return notes
 
