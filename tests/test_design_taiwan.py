@@ -298,7 +298,7 @@ def test_run_writes_table_and_figure_that_compile(
     study, data = demo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = ev.run(study, {"country-year": data}, tmp_path, B=99)
+        out = ev.run(study, {"country-year": data}, tmp_path, B=49)
     assert out.skipped is None
     names = sorted(p.relative_to(tmp_path).as_posix() for p in out.files)
     assert names == [

@@ -257,11 +257,12 @@ def _robust_notes(es: EventStudyResult) -> list[str]:
             "against the other pre-switch years; the IW lead test is the robust score "
             "test of adding the leads e ≤ −2 to the IW model. IW ratio = share-weighted "
             "mean of the cohort rate ratios exp(b), cells without any contact counted as "
-            "0; IW SE by the delta method with the cohort shares fixed. Cells whose "
-            "contacts are all zero have no log effect and get no weight on the log scale. "
-            "Caution: most cohorts are one country, and the clustered score of a cell "
-            "identified by one country is almost 0, so the IW SEs (and IW p) understate "
-            "the uncertainty of such cells; read the IW p wild column."
+            "0. Cells whose contacts are all zero have no log effect and get no weight "
+            "on the log scale. IW SE: delta method with the cohort shares fixed, the larger "
+            "of the SE from the clustered (CR1) and from the quasi-Poisson model-based "
+            "covariance of the cells, because most cohorts are one country and the "
+            "clustered score of a cell identified by one country is almost 0; even so the "
+            "IW p rests on few countries, so read the IW p wild column."
         )
     elif es.robust_note:
         out.append(f"IW: {es.robust_note}.")

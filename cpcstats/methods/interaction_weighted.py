@@ -30,8 +30,15 @@ cohort cells; each lead e = -leads … -1 is then estimated by refitting with on
 of that event time added (pooled over cohorts: under no anticipation the lead effect is 0
 in every cohort, so pooling mixes no heterogeneous effects), i.e. relative to the other
 pre-event years, and the leads are tested jointly by the robust score test of adding the
-lead indicators e = -leads … -2 (as the TWFE design does).  Cohorts whose reference rows
-have no outcome at all are not identified: their units are dropped and listed.
+lead indicators e = -leads … -2 (as the TWFE design does).
+
+Standard errors of the event-time effects: the larger of the delta-method SE from the
+cluster-robust (CR1) covariance of the cells and from their quasi-Poisson model-based
+covariance (`model_vcov`), per event time.  Why the maximum: with cohorts of one cluster
+(one switching country per year) the CR1 variance of a cell is degenerate (~0), and the
+model-based one ignores within-cluster correlation; neither alone is safe.  Cohorts whose
+reference rows have no outcome at all are not identified: their units are dropped and
+listed.
 
 Scales: ``estimate`` is the share-weighted average log rate ratio ``sum_g w_g b_{g,e}``
 (the log scale), ``ratio`` the share-weighted average rate ratio ``sum_g w_g exp(b_{g,e})``
@@ -58,6 +65,7 @@ from scipy import stats
 
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.fit import fit
+from cpcstats.estimation.hdfe import Demeaner
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.score import score_test
 from cpcstats.methods.indicators import as_frame, attach_columns, observed_indicators
@@ -316,8 +324,31 @@ def _pooled_leads(
     }
 
 
+def model_vcov(result: FitResult, terms: Sequence[str]) -> pd.DataFrame:
+    """Quasi-Poisson model-based covariance of ``terms``: Pearson dispersion times the
+    inverse information, the fixed effects partialled out in the mu metric.
+
+    Why: a cohort x event-time cell identified by one cluster is fitted exactly by its own
+    indicator, so its clustered (and row-level) score is ~0 and the sandwich variance is
+    degenerate; the model-based variance still reflects the cell's expected count.
+    """
+    core, design = result.core, result.design  # the estimation rows' X, y and FE codes
+    keep = np.ones(len(design.data.y), dtype=bool) if core.keep is None else core.keep
+    names = list(design.data.x_names)
+    X = design.data.X[keep][:, [names.index(t) for t in terms]]
+    y = design.data.y[keep]
+    codes = [np.unique(c[keep], return_inverse=True)[1] for c in design.data.fe_codes]
+    mu = np.asarray(core.fitted, dtype=float)
+    Xt, _ = Demeaner(codes)(X, mu)
+    info = (Xt * mu[:, None]).T @ Xt
+    n, p = len(mu), len(core.names) + sum(int(c.max()) + 1 for c in codes)
+    phi = float(np.sum((y - mu) ** 2 / mu) / max(n - p, 1))
+    V = max(phi, 1.0) * np.linalg.pinv(info, hermitian=True)
+    return pd.DataFrame(V, index=list(terms), columns=list(terms))
+
+
 def _aggregate(
-    cells: pd.DataFrame, V: pd.DataFrame, leads: int, lags: int
+    cells: pd.DataFrame, V: pd.DataFrame, leads: int, lags: int, Vq: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Share-weighted event-time effects (log and ratio scale) and their covariance.
 
@@ -330,6 +361,7 @@ def _aggregate(
     zero = cells["status"] == ZERO_CELL
     names = list(V.index)
     Vm = V.to_numpy()
+    Vq_m = Vm if Vq is None else Vq.to_numpy()
     for ev in range(-leads, lags + 1):
         row: dict[str, Any] = {"event_time": ev, "n_cohorts": 0, "n_units": 0, "n_zero_cells": 0}
         if ev == -1:
@@ -353,11 +385,15 @@ def _aggregate(
         grads[ev] = grad
         est = float(w @ b)
         ratio = float(rgrad.sum())
-        se = float(np.sqrt(grad @ Vm @ grad))
-        rse = float(np.sqrt(rgrad @ Vm @ rgrad))
+        se_cr1 = float(np.sqrt(grad @ Vm @ grad))
+        se_model = float(np.sqrt(grad @ Vq_m @ grad))
+        se = max(se_cr1, se_model)
+        rse = max(float(np.sqrt(rgrad @ Vm @ rgrad)), float(np.sqrt(rgrad @ Vq_m @ rgrad)))
         row.update(
             estimate=est,
             std_error=se,
+            std_error_cr1=se_cr1,
+            std_error_model=se_model,
             lower=est - Z95 * se,
             upper=est + Z95 * se,
             p_value=float(2 * stats.norm.sf(abs(est / se))) if se > 0 else np.nan,
@@ -437,7 +473,8 @@ def interaction_weighted(
     result, fitted = _fit(data, *fit_args)
     cells = _cell_table(rows, result, fitted, idname, zero)
     est = list(cells.loc[cells["status"] == "estimated", "term"])
-    effects, cov = _aggregate(cells, result.vcov.loc[est, est], int(leads), int(lags))
+    Vq = model_vcov(result, est) if est else None
+    effects, cov = _aggregate(cells, result.vcov.loc[est, est], int(leads), int(lags), Vq)
     if pooled:
         lead_rows, lead_test = _pooled_leads(result, data, g, int(leads), fit_args)
         effects = pd.concat(
