@@ -77,6 +77,7 @@ def test_iw_effects_are_share_weighted_cells(fits: list) -> None:
         row = iw.effects.set_index("event_time").loc[e]
         assert row["estimate"] == pytest.approx(float(w @ c["estimate"]), rel=1e-12)
         assert row["ratio"] == pytest.approx(float(w @ np.exp(c["estimate"])), rel=1e-12)
+        assert row["std_error"] == max(row["std_error_cr1"], row["std_error_model"])
         assert row["lower"] < row["estimate"] < row["upper"]
         assert row["ratio_lower"] < row["ratio"] < row["ratio_upper"]
     assert iw.effects.set_index("event_time").loc[-1, "status"] == "reference"
@@ -94,3 +95,23 @@ def test_last_treated_control_and_errors() -> None:
     assert last.model.design.frame["t"].max() < 15
     with pytest.raises(SpecError):
         interaction_weighted(data, control="not-yet", **kw)
+
+
+def test_singleton_cohort_cells_get_the_model_based_se() -> None:
+    """One unit per cohort: its cells are fitted exactly by their own indicators, so the
+    clustered SE collapses; the reported SE is the quasi-Poisson model-based one."""
+    rng = np.random.default_rng(4)
+    n, T = 40, 12
+    g = np.full(n, np.nan)
+    g[:4] = [3, 5, 7, 9]
+    unit, t = np.repeat(np.arange(n), T), np.tile(np.arange(T), n)
+    y = rng.poisson(np.exp(1.0 + rng.normal(0, 0.3, n)[unit]))
+    data = pd.DataFrame({"unit": unit, "t": t, "g": g[unit], "y": y})
+    iw = interaction_weighted(
+        data, yname="y", idname="unit", tname="t", gname="g", leads=2, lags=2, reference="pre"
+    )
+    row = iw.effects.set_index("event_time").loc[0]
+    assert row["std_error_cr1"] < 0.5 * row["std_error_model"]
+    assert row["std_error"] == row["std_error_model"]
+    # model-based: about sqrt(1/sum mu) per cell averaged over 4 cells of ~e^1 counts
+    assert 0.1 < row["std_error_model"] < 0.6
