@@ -142,15 +142,18 @@ GROUP BY unit, year
 def _relation(con: Any, events: Source, unit: str, config_file: str | None) -> str:
     """The SQL relation of the events, with ``position``: the event's place in file order."""
     if isinstance(events, pd.DataFrame):
-        frame = pd.DataFrame(
+        import pyarrow as pa
+
+        def text(column: str) -> pa.Array:  # arrow-backed strings are passed without a copy
+            return pa.array(events[column].astype("string[pyarrow]").array)
+
+        frame = pa.table(
             {
-                unit: events[unit].astype("string").to_numpy(dtype=object, na_value=None),
-                "year": events["year"].to_numpy(dtype=np.int64),
-                "counterpart_type": events["counterpart_type"].to_numpy(
-                    dtype=object, na_value=None
-                ),
-                "direction": events["direction"].to_numpy(dtype=object, na_value=None),
-                "position": np.arange(len(events), dtype=np.int64),
+                unit: text(unit),
+                "year": pa.array(events["year"].to_numpy(dtype=np.int64)),
+                "counterpart_type": text("counterpart_type"),
+                "direction": text("direction"),
+                "position": pa.array(np.arange(len(events), dtype=np.int64)),
             }
         )
         con.register("events_frame", frame)
