@@ -258,3 +258,34 @@ def test_dense_and_absorbed_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None
     absorbed = wb.score_contributions(data, **kw, restriction=["post"])
     np.testing.assert_allclose(dense.scores, absorbed.scores, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(dense.mu, absorbed.mu, rtol=1e-8)
+
+
+def test_randomization_raw_score_statistic_exact() -> None:
+    """statistic="score": S = sum_i z_i (y_i - mu0_i) (at the restricted MLE the FE part of
+    z is orthogonal to the residuals), so the exact p is a plain count over assignments."""
+    data = staggered_panel(6, 6, [2, 3, 3], 0.4, seed=3, base=1.0)
+    ri = randomization_score_test(
+        data,
+        yname="y",
+        idname="unit",
+        tname="time",
+        gname="first",
+        fe=["unit", "time"],
+        xnames=["x"],
+        scheme="all",
+        exact=True,
+        statistic="score",
+    )
+    restricted = fit("y ~ x | unit + time", data, family="fe-poisson", cluster="unit")
+    resid = data["y"] - restricted.fitted_values.reindex(data.index)
+    units = sorted(data["unit"].unique())
+    timing = data.groupby("unit")["first"].max().reindex(units).to_numpy()
+    sums = []
+    for perm in multiset_permutations(list(timing)):
+        gm = data["unit"].map(dict(zip(units, perm, strict=True)))
+        z = ((data["time"] >= gm) & gm.notna()).astype(float)
+        sums.append(float((z * resid).fillna(0).sum()))
+    observed = float((data["post"] * resid).fillna(0).sum())
+    expected = np.mean(np.array(sums) ** 2 >= observed**2 * (1 - 1e-9))
+    assert ri.per_term["post"][0] == pytest.approx(observed**2, rel=1e-6)
+    assert ri.p_value == pytest.approx(expected, abs=1e-12)

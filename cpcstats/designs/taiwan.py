@@ -166,6 +166,7 @@ def add_robust(
     weights: str = "webb",
     ri_scheme: str = "treated",
     parts: Sequence[str] = ("twfe", "iw", "ri"),
+    ri_statistic: str = "studentised",
 ) -> EventStudyResult:
     """Attach the interaction-weighted estimates (``es.robust``) and the few-cluster
     p-values (``es.few``: wild score bootstrap with ``B`` ``weights`` draws from ``seed``,
@@ -192,6 +193,7 @@ def add_robust(
             weights=weights,
             scheme=ri_scheme,
             parts=[p for p in parts if p != "iw" or es.robust is not None],
+            ri_statistic=ri_statistic,
         )
     return es
 
@@ -228,7 +230,8 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
     ``outcome``, ``controls``, ``bri_control`` (add ``bri_member`` to the controls),
     ``cluster``, ``switch_year_rule``/``switch_month`` (`event_time_dummies`),
     ``robust``/``few_cluster`` (bool, default true), ``B`` (999), ``seed``, ``weights``
-    (``"webb"``) and ``ri_scheme`` (``"treated"``) (`add_robust`).  Skipped, with the
+    (``"webb"``), ``ri_scheme`` (``"treated"``) and ``ri_statistic`` (``"studentised"``)
+    (`add_robust`).  Skipped, with the
     reason, when no switch to Beijing falls in the window or the switches cannot identify
     the coefficients.
     """
@@ -270,6 +273,7 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         seed=int(params.get("seed", 20261201)),
         weights=str(params.get("weights", "webb")),
         ri_scheme=str(params.get("ri_scheme", "treated")),
+        ri_statistic=str(params.get("ri_statistic", "studentised")),
     )
     planted = planted_effect(study, STATUS)
     table = stats_table(

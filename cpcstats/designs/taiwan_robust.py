@@ -140,6 +140,7 @@ def few_cluster(
     weights: str = "webb",
     scheme: str = "treated",
     parts: Sequence[str] = ("twfe", "iw", "ri"),
+    ri_statistic: str = "studentised",
 ) -> FewCluster:
     """Wild score bootstrap and randomisation p-values (seeded; B stated in ``settings``).
 
@@ -167,7 +168,7 @@ def few_cluster(
     steps = {
         "twfe": lambda: _twfe_wild(es, data, out, kw),
         "iw": lambda: _iw_wild(iw, out, kw) if iw is not None else None,
-        "ri": lambda: _randomization(es, data, out, B, seed, scheme),
+        "ri": lambda: _randomization(es, data, out, B, seed, scheme, ri_statistic),
     }
     for part in parts:
         try:
@@ -178,7 +179,13 @@ def few_cluster(
 
 
 def _randomization(
-    es: EventStudyResult, data: pd.DataFrame, out: FewCluster, B: int, seed: int, scheme: str
+    es: EventStudyResult,
+    data: pd.DataFrame,
+    out: FewCluster,
+    B: int,
+    seed: int,
+    scheme: str,
+    statistic: str,
 ) -> None:
     lags = es.dummies.lags
     names, build = event_bin_regressors(lags)
@@ -195,6 +202,7 @@ def _randomization(
         scheme=scheme,
         B=B,
         seed=seed,
+        statistic=statistic,
     )
     for k, name in enumerate(names):
         out.ri[k] = ri.per_term[name][1]

@@ -281,9 +281,17 @@ def _robust_notes(es: EventStudyResult) -> list[str]:
                 if st["ri_scheme"] == "treated"
                 else "the switch years (and never) are permuted over all countries"
             )
-            + f" ({st['B']} permutations), the score statistic of each post-switch bin "
-            "(e ≥ lags pooled) recomputed at the one restricted fit without any switch "
-            "terms; it tests that bin, not a coefficient of one estimator."
+            + f" ({st['B']} permutations), the "
+            + (
+                "raw efficient score"
+                if st.get("ri_statistic") == "score"
+                else "studentised robust score statistic"
+            )
+            + " of each post-switch bin (e ≥ lags pooled) recomputed at the one restricted "
+            "fit without any switch terms; it tests that bin, not a coefficient of one "
+            "estimator. Score tests evaluated at the no-effect fit lose power far from H0 "
+            "(the joint tests of all lags here), and permuting dates among switchers uses "
+            "timing variation only."
             + (f" Not computed: {'; '.join(few.notes)}." if few.notes else "")
         )
     return out

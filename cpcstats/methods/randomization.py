@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 SCHEMES = ("treated", "all")
+STATISTICS = ("studentised", "score")
 #: exact enumeration refuses more distinct assignments than this
 MAX_EXACT = 200_000
 CHUNK_COLUMNS = 512
@@ -172,12 +173,17 @@ def randomization_score_test(
     B: int = 999,
     seed: int | None = 0,
     exact: bool = False,
+    statistic: str = "studentised",
 ) -> RandomizationTest:
     """Randomisation test of the sharp null "no effect" by re-assigning ``gname`` dates.
 
     ``gname`` is each unit's event period (missing: never); ``regressors`` = (names,
     builder from the event time per row to an n x q matrix), default
     `event_bin_regressors` (0): one post indicator.  ``cluster`` defaults to ``idname``.
+    ``statistic``: ``"studentised"`` (the robust score statistic) or ``"score"`` (the raw
+    efficient score S_j squared per column; jointly sum_j S_j^2 / mean over assignments of
+    S_j^2) — valid under the sharp null without a variance estimate, and more powerful far
+    from H0, where the restricted residuals that studentise the score contain the effect.
     Long because: it validates, fits the shared restricted model once, and evaluates the
     assignments in vectorised chunks.
     """
@@ -206,7 +212,9 @@ def randomization_score_test(
     Xa = X[keep][:, active]
     q = len(names)
     per_chunk = max(1, CHUNK_COLUMNS // q)
-    joint, single = [], []
+    if statistic not in STATISTICS:
+        raise SpecError(f"statistic={statistic!r} is not one of {STATISTICS}", column="statistic")
+    joint, single, raw = [], [], []
     observed_scores = project_scores(y[keep], mu, Xa, build(t - timing[ur]), kept_codes, cl)
     for start in range(0, len(assign), per_chunk):
         block = assign[start : start + per_chunk]
@@ -216,11 +224,17 @@ def randomization_score_test(
             sj = s[:, j * q : (j + 1) * q]
             joint.append(score_statistics(sj)[0])
             single.append(sj.sum(0) ** 2 / np.maximum((sj**2).sum(0), 1e-300))
+            raw.append(sj.sum(0))
     if not np.any(observed_scores):
         raise EstimationError("the tested regressors carry no score in the estimation sample")
     draws, singles = np.asarray(joint), np.asarray(single)
     obs = float(score_statistics(observed_scores)[0])
     obs_single = observed_scores.sum(0) ** 2 / np.maximum((observed_scores**2).sum(0), 1e-300)
+    if statistic == "score":
+        S, S_obs = np.asarray(raw), observed_scores.sum(0)
+        scale = np.maximum(np.vstack([S**2, S_obs**2]).mean(0), 1e-300)
+        singles, obs_single = S**2, S_obs**2
+        draws, obs = (S**2 / scale).sum(1), float((S_obs**2 / scale).sum())
 
     def pval(d: np.ndarray, o: float) -> float:
         hits = int(np.sum(d >= o - 1e-12 * max(1.0, abs(o))))
