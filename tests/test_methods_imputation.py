@@ -20,6 +20,7 @@ import pytest
 from cpcstats.methods.etwfe import etwfe
 from cpcstats.methods.fe_mean import FEPoissonMean
 from cpcstats.methods.imputation import ImputationResult, imputation
+from cpcstats.methods.wild_bootstrap import wild_score_test
 from tests.sim_staggered import COLUMNS, sparse_cohorts
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -176,9 +177,30 @@ def test_lead_bin_test_df_and_power() -> None:
     assert a is not None and b is not None
     assert a.df == b.df == 4 and len(b.bins) == 4
     assert b.p_value < 0.001 < 0.05 < a.p_value
+    assert b.score_p_value < 0.05 < a.score_p_value  # the score test has less power
     # the far bins move most: the planted trend is linear in e
     far, near = b.bins["log_effect"].iloc[-1], b.bins["log_effect"].iloc[0]
     assert far < near < 0.05
+
+
+def test_lead_bin_score_test_equals_the_wild_bootstraps_analytic_test() -> None:
+    """The robust score version of the binned lead test equals the CR1 score test of the
+    independent implementation in `cpcstats.methods.wild_bootstrap` (its ``p_analytic``)."""
+    frame, _ = sparse_cohorts(1001, pretrend=0.04)
+    lt = imputation(frame, **COLUMNS, dname="d").lead_test
+    assert lt is not None and lt.data is not None
+    w = wild_score_test(
+        lt.data,
+        yname="y",
+        xnames=list(lt.terms),
+        fe=["unit", "t"],
+        cluster="unit",
+        restriction=list(lt.terms),
+        B=99,
+        seed=0,
+    )
+    assert lt.score_p_value == pytest.approx(w.p_analytic, rel=1e-8)
+    assert w.df == lt.df == 4
 
 
 def test_generic_methods_name_no_study_column() -> None:

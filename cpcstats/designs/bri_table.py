@@ -42,6 +42,7 @@ def _lead_bin_rows(imp: ImputationResult, wild: dict[str, Any]) -> list[tuple]:
         rows.append(_stat("Pre-trend: binned leads, Wald χ²", lt.statistic))
         rows.append(_stat("Pre-trend: binned leads, df", int(lt.df)))
         rows.append(_stat("Pre-trend: binned leads, p-value", lt.p_value))
+        rows.append(_stat("Pre-trend: binned leads, robust score p", lt.score_p_value))
     if "p_bootstrap" in wild.get("lead_bins", {}):
         rows.append(
             _stat("Pre-trend: binned leads, wild bootstrap p", wild["lead_bins"]["p_bootstrap"])
@@ -202,9 +203,10 @@ def notes(
         "including the untreated model. Wild bootstrap: Kline-Santos score bootstrap, "
         "Webb weights, 999 draws.",
         "Pre-trend: pooled leads (1 df) and all cohort-by-year leads (clustered score test) "
-        "from ETWFE; binned leads (e = −2…−3, −4…−5, −6…−8, ≤ −9; Wald on untreated rows, "
-        "e = −1 reference), the test with power (size and power: "
-        "tests/reference/bri_imputation_simulation.md).",
+        "from ETWFE; binned leads (e = −2…−3, −4…−5, −6…−8, ≤ −9; untreated rows, e = −1 "
+        "reference): Wald (size 10 %, power 42 % at a 0.04/yr pre-trend) and robust score "
+        "(size 3 %, power 15 %) in 200 simulated draws "
+        "(tests/reference/bri_imputation_simulation*.md).",
     ]
     if compound:
         out.append(

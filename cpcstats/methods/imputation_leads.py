@@ -40,7 +40,12 @@ DEFAULT_BINS: tuple[tuple[int, int], ...] = ((-3, -2), (-5, -4), (-8, -6), (-99,
 
 @dataclass(frozen=True)
 class LeadBinTest:
-    """Wald test that every lead bin is 0: ``statistic``, ``df``, ``p_value``; ``bins``
+    """Tests that every lead bin is 0: Wald ``statistic``, ``df``, ``p_value``, and the
+    cluster-robust score test ``score_statistic``/``score_p_value`` (CR1, at the model
+    without bins).  In the sparse-cohort simulation (``tests/reference/
+    bri_imputation_simulation*.md``) the Wald test is oversized (10.0 % at 5 %, 200 draws)
+    with power 42 % against a pre-trend of 0.04 a year; the score test keeps its size
+    (3.0 %) with power 15 %; ``bins``
     holds each bin's (lo, hi), log-scale estimate, SE and number of rows.  ``data`` (the
     untreated rows with the bin indicators ``terms``) lets a caller rerun the test with
     other inference, e.g. a wild cluster score bootstrap."""
@@ -52,6 +57,8 @@ class LeadBinTest:
     n_clusters: int
     terms: tuple[str, ...] = ()
     data: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    score_statistic: float = float("nan")
+    score_p_value: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +66,8 @@ class LeadBinTest:
             "statistic": float(self.statistic),
             "df": int(self.df),
             "p_value": float(self.p_value),
+            "score_statistic": float(self.score_statistic),
+            "score_p_value": float(self.score_p_value),
             "n_clusters": int(self.n_clusters),
             "bins": [
                 {k: (int(v) if k in ("lo", "hi", "n") else float(v)) for k, v in row.items()}
@@ -112,6 +121,7 @@ def lead_bin_test(
     V = small_sample_factor(n_clusters) * (half.T @ half)
     b = pf.theta[:k]
     stat = float(b @ np.linalg.solve(V, b))
+    score = _robust_score(design.X, y, design.unit_mask, design.unit_code, k, codes, n_clusters)
     table = pd.DataFrame(
         {
             "lo": [u[0] for u in used],
@@ -122,5 +132,38 @@ def lead_bin_test(
         }
     )
     return LeadBinTest(
-        stat, k, float(stats.chi2.sf(stat, k)), table, n_clusters, tuple(lead_cols), data
+        stat,
+        k,
+        float(stats.chi2.sf(stat, k)),
+        table,
+        n_clusters,
+        tuple(lead_cols),
+        data,
+        score,
+        float(stats.chi2.sf(score, k)),
     )
+
+
+def _robust_score(
+    X: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    unit_code: np.ndarray,
+    k: int,
+    codes: np.ndarray,
+    n_clusters: int,
+) -> float:
+    """Cluster-robust score statistic that the first ``k`` columns of X have zero
+    coefficients: the model without them is fitted, their scores are partialled out of
+    the nuisance directions (efficient score) and summed by cluster; W = S' V^-1 S times
+    (G-1)/G (CR1), as in `cpcstats.methods.wild_bootstrap` (its ``p_analytic``)."""
+    Xn = X[:, k:]
+    rest = fit_poisson(Xn, y, mask[k:], unit_code)
+    mu = rest.mu
+    h_nb = Xn.T @ (X[:, :k] * mu[:, None])  # nuisance x tested block of the information
+    proj = rest.info.solve(h_nb)  # H_nn^-1 H_nb
+    contrib = cluster_sum(X * (y - mu)[:, None], codes, n_clusters)
+    eff = contrib[:, :k] - contrib[:, k:] @ proj
+    total = eff.sum(axis=0)
+    V = eff.T @ eff
+    return float(total @ np.linalg.solve(V, total) * (n_clusters - 1) / n_clusters)
