@@ -19,6 +19,7 @@ import pandas as pd
 
 from cpcstats.contract import RULING_STATUSES
 from cpcstats.errors import SpecError
+from cpcstats.party_names import PartyIndex, match_known_party
 from cpcstats.study import Study
 
 
@@ -249,33 +250,6 @@ def _in_country(frame: pd.DataFrame, iso3: str) -> np.ndarray:
     return frame["iso3"].astype("string").eq(iso3).fillna(False).to_numpy(dtype=bool)
 
 
-def _match_partner(
-    entry: dict[str, object], known: pd.DataFrame
-) -> tuple[pd.DataFrame, str | None]:
-    """Parties of the entry's country whose name matches; the reason if none or several.
-
-    An equal full name wins over an alias match, so "Komeito" prefers a party named
-    "Komeito" to one named "New Komeito (Komeito)".
-    """
-    iso3, name = str(entry["country"]).strip().upper(), str(entry["party"])
-    full, aliases = _name_keys(name)
-    same_country = known[_in_country(known, iso3)]
-    keys = same_country["party"].map(_name_keys)
-    exact = same_country[keys.map(lambda k: k[0] == full).to_numpy(dtype=bool)]
-    found = (
-        exact
-        if len(exact)
-        else same_country[keys.map(lambda k: bool(k[1] & aliases)).to_numpy(dtype=bool)]
-    )
-    found = found.drop_duplicates("party_id")
-    if found.empty:
-        return found, f"party not found in the data (no party named '{name}' in {iso3})"
-    if len(found) > 1:
-        ids = ", ".join(map(str, found["party_id"]))
-        return found, f"ambiguous: {len(found)} parties in {iso3} match '{name}' ({ids})"
-    return found, None
-
-
 def _hint(entry: dict[str, object], known: pd.DataFrame, ranked: pd.DataFrame) -> str:
     """For an unmatched party: where a party of that name is, or the country's top parties."""
     iso3 = str(entry["country"]).strip().upper()
@@ -317,12 +291,15 @@ def compare_top_partners(
     *,
     first_year: int | None = None,
     last_year: int | None = None,
+    register: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per published top partner: the paper's rank and contacts beside ours.
 
     Shows a replicator whether their data reproduce the paper's Table 1 and, where
     not, by how much.  Each published party is looked up among the parties of its
-    ISO3 country by normalised name (see `_name_keys`); ours are its party
+    ISO3 country by `cpcstats.party_names.match_known_party` (equal name; the Party
+    Facts register when given; initials; the matcher's normalised and fuzzy rules;
+    ties and misses are reported, never taken); ours are its party
     contacts in ``first_year``-``last_year`` and its rank among *all* parties (so a
     party outside our top 20 still gets its true rank).  ``comparison`` is "match",
     "differs by +k contacts (rank r)", "same contacts, rank r instead of p", "party
@@ -331,10 +308,12 @@ def compare_top_partners(
     """
     ranked = _ranked_parties(contacts, parties, first_year, last_year)
     known = _party_labels(contacts, parties).dropna(subset=["party"])
+    index = None if register is None else PartyIndex(register)
     rows = []
     for entry in published:
         pub_rank, pub_contacts = int(entry["rank"]), int(entry["contacts"])  # type: ignore[call-overload]
-        found, problem = _match_partner(entry, known)
+        match = match_known_party(str(entry["party"]), str(entry["country"]), known, register=index)
+        found, problem = match.found, match.problem
         row: dict[str, object] = {
             "published_rank": pub_rank,
             "published_party": str(entry["party"]),

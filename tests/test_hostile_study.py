@@ -487,14 +487,15 @@ def test_folder_and_link_loop_as_study_file(
 
 
 @pytest.mark.parametrize("source", ["dpi", "partyfacts", "leaders_global"])
-def test_registered_adapter_a_study_cannot_merge(
+def test_party_sources_with_a_missing_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str
 ) -> None:
-    """Party-year and register adapters in [covariates] would reach the 1:1 country-year
-    merge (an internal error) or be called with the wrong arguments."""
+    """dpi, partyfacts and leaders_global are study sources now; a missing file is an
+    input error naming it (before they became sources, they would have reached the 1:1
+    country-year merge)."""
     _folder(tmp_path)
     study = _study(tmp_path, TABLES + f"[covariates.{source}]\npath = 'x.csv'\n")
-    _error(capsys, study, ["study.toml", source, "cannot use this source"])
+    _error(capsys, study, ["x.csv", source, "does not exist"])
 
 
 def test_published_path_that_is_a_folder(

@@ -230,7 +230,7 @@ def _rename(parties: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
 
 def test_a_renamed_party_is_reported_not_found_rather_than_dropped(tables, published):
     contacts, parties = tables
-    renamed = _rename(parties, "Communist Party of Vietnam", "Communist Party of Viet Nam")
+    renamed = _rename(parties, "Communist Party of Vietnam", "Vietnam Fatherland Front")
     frame = _compare(contacts, renamed, published)
     assert len(frame) == 20
     row = frame.iloc[0]
@@ -239,7 +239,7 @@ def test_a_renamed_party_is_reported_not_found_rather_than_dropped(tables, publi
         "party not found in the data (no party named 'Communist Party of Vietnam' in VNM)"
     )
     assert pd.isna(row["computed_contacts"]) and pd.isna(row["party_id"])
-    assert "'Communist Party of Viet Nam' (121)" in row["hint"]
+    assert "'Vietnam Fatherland Front' (121)" in row["hint"]
     assert (frame["comparison"].iloc[1:] == "match").all()
 
 

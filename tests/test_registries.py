@@ -102,7 +102,15 @@ def test_old_names_are_derived_from_the_registries() -> None:
     from cpcstats.estimation import score
 
     assert set(families.FAMILIES) == set(FAMILY_REGISTRY)
-    assert vcov.SE_TYPES == ("classical", "hc0", "hc1", "cluster", "bootstrap", "quasi")
+    assert vcov.SE_TYPES == (
+        "classical",
+        "hc0",
+        "hc1",
+        "cluster",
+        "bootstrap",
+        "quasi",
+        "driscoll-kraay",
+    )
     assert vcov.QUASI_FAMILIES == score.POISSON_FAMILIES == ("poisson", "fe-poisson")
     assert {"negbin", "fe-negbin"} == diagnostics.NEGBIN_FAMILIES
     assert set(diagnostics.NO_COUNT_LIKELIHOOD) == {"gee-poisson", "gee-negbin", "ols-fe"}

@@ -35,9 +35,10 @@ TOPIC_NOTE = (
 )
 
 MATCHING_NOTE = (
-    "Parties are matched within the published country by name "
-    "(case, accents and punctuation ignored; a parenthesised abbreviation counts as an "
-    "alias); a party the data name differently is reported as not found, never dropped."
+    "Parties are matched within the published country by the package's party-name matcher "
+    "(equal name, Party Facts ids when the study names the register, initials, normalised "
+    "forms, a fuzzy score of at least 0.92); ties and misses are reported, never taken or "
+    "dropped."
 )
 
 
@@ -123,7 +124,12 @@ def _write_partner_table(
         return []
     first, last = period
     frame = compare_top_partners(
-        study.contacts, study.parties, partners, first_year=first, last_year=last
+        study.contacts,
+        study.parties,
+        partners,
+        first_year=first,
+        last_year=last,
+        register=study.party_register,
     )
     cited = source.get("partners_note", f"Published: the top partners of {published.name}.")
     notes = [f"{cited} {MATCHING_NOTE}"]
