@@ -9,6 +9,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 PIP_VERSION := $(shell sed -n 's/^pip==//p' $(LOCK))
+# One BLAS thread per process: OpenBLAS otherwise starts a thread per core it sees on the
+# host (not the container's quota), which made small dense products 30-40x slower on a
+# loaded 2-core machine; cpcstats parallelises over processes instead (execution/).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: replicate test lint bench clean-reports setup lock docs
 
