@@ -42,7 +42,7 @@ lock:
 	rm -rf $(LOCK_VENV)
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(LOCK_VENV)/bin/python -m pip install --quiet '.[test,docs]'
+	$(LOCK_VENV)/bin/python -m pip install --quiet '.[test,docs,duckdb]'
 	{ echo "# Pinned environment of cpcstats (runtime, tests and build tools)."; \
 	  echo "# Made by 'make lock' on $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version(), platform.machine())')."; \
 	  echo "# 'make setup' installs exactly these; edit pyproject.toml, then 'make lock' to upgrade."; \

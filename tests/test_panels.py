@@ -151,7 +151,7 @@ def _fact(facts: pd.DataFrame, iso3: str, year: int, column: str) -> object:
 
 @pytest.mark.parametrize(
     ("iso3", "switch_year"),
-    [("PAN", 2017), ("SEN", 2005), ("CRI", 2007), ("MWI", 2007), ("TCD", 2006)],
+    [("PAN", 2017), ("SEN", 2005), ("CRI", 2007), ("MWI", 2008), ("TCD", 2006)],
 )
 def test_taiwan_switch_timing(iso3: str, switch_year: int) -> None:
     facts = country_facts(make_study(make_contacts([{"iso3": "VNM", "year": 2005}])))

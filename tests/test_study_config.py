@@ -285,3 +285,21 @@ def test_own_covariate_rule_mistakes(tmp_path: Path, old: str, new: str, message
     _write(tmp_path, "cov.csv", COV)
     with pytest.raises(SpecError, match=message):
         load_study(_study(tmp_path, BASE + COV_RULES.replace(old, new)))
+
+
+def test_contacts_engine_key_is_checked_when_the_study_is_read(tmp_path: Path) -> None:
+    """``[contacts] engine``: a typo fails at load time naming the key and the fix; a valid
+    value reaches the panels (which count the same either way, tests/test_ingest_engine.py)."""
+    _contacts(tmp_path, ROWS)
+    body = BASE.replace('path = "contacts.csv"', 'path = "contacts.csv"\nengine = "polars"')
+    with pytest.raises(SpecError, match="engine = 'polars' is not one of pandas, duckdb") as info:
+        load_study(_study(tmp_path, body))
+    assert "duckdb" in (info.value.fix or "") and info.value.column == "engine"
+    ok = load_study(
+        _study(
+            tmp_path,
+            BASE.replace('path = "contacts.csv"', 'path = "contacts.csv"\nengine = "pandas"'),
+        )
+    )
+    assert ok.config["contacts"]["engine"] == "pandas"
+    assert int(country_year(ok).data["contacts"].sum()) == len(ROWS)

@@ -24,8 +24,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import statsmodels.api as sm
 from scipy import linalg, special, stats
+from statsmodels.discrete.discrete_model import Logit, NegativeBinomial
+from statsmodels.genmod import families as sm_families
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from cpcstats.errors import EstimationError
 from cpcstats.estimation.base import (
@@ -90,7 +92,7 @@ def fit_poisson(data: ModelData) -> CoreFit:
     except (linalg.LinAlgError, ValueError):  # not positive definite: fall back to statsmodels
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit(
+            res = GLM(y, X, family=sm_families.Poisson(), offset=off).fit(
                 method="IRLS", maxiter=200, tol=1e-12
             )
         params, mu = np.asarray(res.params), np.asarray(res.fittedvalues, dtype=float)
@@ -229,7 +231,7 @@ def _nb2_ml(data: ModelData) -> tuple[np.ndarray, float, float, bool, list[str]]
     if fast is not None:
         return fast.beta, fast.alpha, fast.alpha_se, True, []
     start = fit_poisson(data).params if data.start is None else data.start[: X.shape[1]]
-    model = sm.NegativeBinomial(y, X, loglike_method="nb2", offset=off)
+    model = NegativeBinomial(y, X, loglike_method="nb2", offset=off)
     notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -307,7 +309,7 @@ def _check_hurdle_sample(n_pos: int, n: int, k_count: int) -> None:
 
 def _hurdle_bread_scores(
     trunc: TruncatedFit,
-    logit_model: sm.Logit,
+    logit_model: Logit,
     zp: np.ndarray,
     positive: np.ndarray,
     kx: int,
@@ -370,7 +372,7 @@ def _fit_hurdle(data: ModelData, negbin: bool) -> CoreFit:
     _check_hurdle_sample(int(positive.sum()), n, kx + int(negbin))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        logit_model = sm.Logit(positive.astype(float), Z)
+        logit_model = Logit(positive.astype(float), Z)
         logit = logit_model.fit(disp=0, maxiter=200, method="newton", tol=1e-12)
     yp, Xp, offp = y[positive], X[positive], off[positive]
     start = None

@@ -65,7 +65,9 @@ CONTACT_KEYS: dict[str, type | tuple[type, ...]] = {
     "outside_window": str,
     "dedupe": (str, list),
     "party_country": str,
+    "engine": str,  # "pandas" (default) or "duckdb": cpcstats.panels.engine
 }
+CONTACT_ENGINES = ("pandas", "duckdb")
 PARTY_STATUS_KEYS: dict[str, type | tuple[type, ...]] = {**TABLE_KEYS, "source": str}
 PARTIES_KEYS: dict[str, type | tuple[type, ...]] = {
     **TABLE_KEYS,
@@ -286,6 +288,18 @@ COUNTRY_RULES = {
 """``[countries]`` tables: key -> (what each value must be, an example value)."""
 
 
+def _check_engine(config: dict[str, Any], file: str) -> None:
+    """``[contacts] engine``: fail when the study is read, not when the panels are built."""
+    engine = config.get("contacts", {}).get("engine")
+    if engine is not None and engine not in CONTACT_ENGINES:
+        raise SpecError(
+            f"[contacts] engine = {engine!r} is not one of {', '.join(CONTACT_ENGINES)}",
+            file=file,
+            column="engine",
+            fix='engine = "pandas" (the default) or "duckdb" (pip install "cpcstats[duckdb]")',
+        )
+
+
 def _check_config(config: dict[str, Any], file: str) -> None:
     """Check every table of the study file for unknown keys and wrong TOML types.
 
@@ -295,6 +309,7 @@ def _check_config(config: dict[str, Any], file: str) -> None:
     check_keys(config, TOP_KEYS, file=file, where="the study file")
     _check_study(config, file=file)
     _check_table_section(config, "contacts", CONTACT_KEYS, file=file)
+    _check_engine(config, file=file)
     _check_table_section(config, "parties", PARTIES_KEYS, file=file)
     _check_table_section(config, "party_status", PARTY_STATUS_KEYS, file=file)
     check_party_sources(config, file=file)
