@@ -32,6 +32,7 @@ from cpcstats.console import (
     emit_json,
     epilog,
     error_record,
+    limit_blas_threads,
     replication_progress,
     subcommand,
     wants_display,
@@ -427,6 +428,7 @@ _USER_ERRNOS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    limit_blas_threads()
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # a usage error (2): under --json, say so as JSON too

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,20 @@ def test_unknown_names_raise_attribute_error_and_submodules_still_resolve() -> N
         "import cpcstats\nassert cpcstats.spec.ModelSpec.__name__ == 'ModelSpec'"
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("3", "3")])
+def test_command_line_sets_one_blas_thread_unless_the_user_chose(given, expected) -> None:
+    """The CLI limits BLAS threads before numpy loads; a user's own value wins."""
+    code = (
+        "import os\nfrom cpcstats.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "import numpy\nprint('THREADS', os.environ.get('OPENBLAS_NUM_THREADS'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS",)}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert f"THREADS {expected}" in out
