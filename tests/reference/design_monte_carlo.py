@@ -35,6 +35,14 @@ what it did; ``--summarise`` rewrites the tables from the JSON lines):
 
 from __future__ import annotations
 
+import os
+
+# one BLAS thread per process, set before numpy loads: with two worker processes on two
+# cores, OpenBLAS's own threads oversubscribe them (a Taiwan draw took 10-50 s wall on the
+# shared machine with its default threads, 1-2 s with one)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import argparse
 import copy
 import json
@@ -326,21 +334,31 @@ def run(
     workers: int,
     first: int = 0,
     designs: tuple[str, ...] | None = None,
+    minutes: float | None = None,
 ) -> float:
     """Draws ``first .. first + draws - 1`` of ``scenario``, appended to the JSON lines as
-    they finish; returns the wall time."""
+    they finish; returns the wall time.  With ``minutes``, draws not started by then are
+    cancelled (the running ones finish and are kept; ``draws`` in the timing record is
+    the number completed)."""
     start = time.perf_counter()
+    done = 0
     with ProcessPoolExecutor(max_workers=workers) as pool, RESULTS.open("a") as out:
         jobs = [pool.submit(one_draw, scenario, i, designs) for i in range(first, first + draws)]
         for job in jobs:
+            if minutes is not None and time.perf_counter() - start > 60 * minutes:
+                for pending in jobs:
+                    pending.cancel()
+            if job.cancelled():
+                continue
             for row in job.result():
                 out.write(json.dumps(row) + "\n")
             out.flush()
+            done += 1
     wall = time.perf_counter() - start
     timing = {
         "scenario": scenario,
         "kind": "timing",
-        "draws": draws,
+        "draws": done,
         "first": first,
         "designs": list(designs or SCENARIOS[scenario]["designs"]),
         "workers": workers,
@@ -361,11 +379,12 @@ def main() -> None:
     parser.add_argument("--designs", help="comma-separated subset of the scenario's designs")
     parser.add_argument("--summarise", action="store_true")
     parser.add_argument("--etwfe-draws", type=int, default=ETWFE_DRAWS)
+    parser.add_argument("--minutes", type=float, help="stop starting draws after this")
     args = parser.parse_args()
     if args.scenario:
         designs = tuple(args.designs.split(",")) if args.designs else None
         globals()["ETWFE_DRAWS"] = args.etwfe_draws  # forked workers inherit it
-        wall = run(args.scenario, args.draws, args.workers, args.first, designs)
+        wall = run(args.scenario, args.draws, args.workers, args.first, designs, args.minutes)
         print(f"{args.scenario}: {args.draws} draws in {wall:.0f} s", file=sys.stderr)
     if args.summarise or args.scenario:
         from design_monte_carlo_summary import write_summary

@@ -34,8 +34,12 @@ def role(quantity: str) -> str:
 
 
 def read_rows(path: Path = RESULTS) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Per-draw rows and timing records from the JSON lines (the last run of a draw wins)."""
+    """Per-draw rows and timing records from the JSON lines (the last run of a draw wins),
+    or from the committed JSON when the JSON lines (not committed) are absent."""
     rows, timing = [], []
+    if not path.exists() and JSON_OUT.exists():  # the committed JSON holds the same rows
+        saved = json.loads(JSON_OUT.read_text())
+        return pd.DataFrame(saved["draws"]), saved["timing"]
     for line in path.read_text().splitlines():
         r = json.loads(line)
         (timing if r.get("kind") == "timing" else rows).append(r)
@@ -167,7 +171,11 @@ def write_summary() -> pd.DataFrame:
         "root_seed": ROOT_SEED,
         "summary": json.loads(table.to_json(orient="records")),
         "timing": timing,
-        "draws": json.loads(frame.to_json(orient="records")),
+        "draws": json.loads(
+            frame.drop(columns=["seconds"], errors="ignore").to_json(
+                orient="records", double_precision=5
+            )
+        ),
     }
-    JSON_OUT.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    JSON_OUT.write_text(json.dumps(payload, separators=(",", ":")) + "\n", encoding="utf-8")
     return table
