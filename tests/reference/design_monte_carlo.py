@@ -67,9 +67,11 @@ from cpcstats.study import load_study
 
 ROOT_SEED = 20261201
 FOLDER = Path(__file__).resolve().parent
-RESULTS = FOLDER / "design_monte_carlo.jsonl"
-JSON_OUT = FOLDER / "design_monte_carlo.json"
-MARKDOWN = FOLDER / "design_monte_carlo.md"
+# CPCSTATS_MC_OUT: write the results elsewhere (a trial run that must not touch the committed ones)
+OUT = Path(os.environ.get("CPCSTATS_MC_OUT", str(FOLDER)))
+RESULTS = OUT / "design_monte_carlo.jsonl"
+JSON_OUT = OUT / "design_monte_carlo.json"
+MARKDOWN = OUT / "design_monte_carlo.md"
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "shipped": {"overrides": {}, "designs": ("bri", "taiwan")},

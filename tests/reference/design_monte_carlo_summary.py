@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 FOLDER = Path(__file__).resolve().parent
-RESULTS = FOLDER / "design_monte_carlo.jsonl"
-JSON_OUT = FOLDER / "design_monte_carlo.json"
-MARKDOWN = FOLDER / "design_monte_carlo.md"
+# CPCSTATS_MC_OUT: write the results elsewhere (a trial run that must not touch the committed ones)
+OUT = Path(os.environ.get("CPCSTATS_MC_OUT", str(FOLDER)))
+RESULTS = OUT / "design_monte_carlo.jsonl"
+JSON_OUT = OUT / "design_monte_carlo.json"
+MARKDOWN = OUT / "design_monte_carlo.md"
 ROOT_SEED = 20261201
 Z95 = 1.959963984540054
 #: p-values a design shows for comparison only (its table labels them asymptotic)
