@@ -105,6 +105,13 @@ def test_known_break_at_2013_reports_bootstraps(country: Panel, yearly: pd.DataF
     assert panel.bootstrap is not None and panel.p_value == panel.bootstrap.p_value
     assert panel.result.fixed_effects == ["iso3"]
     assert panel.result.se_type == "driscoll-kraay"
+    # the shift SEs reported are those of the composition-adjusted year totals, whose
+    # coefficients are the panel's
+    assert panel.aggregate is not None and panel.aggregate.nobs == 22
+    shifts = [breaks.LEVEL, breaks.TREND_SHIFT]
+    np.testing.assert_allclose(panel.aggregate.params[shifts], panel.result.params[shifts])
+    table = panel.estimates()
+    assert (table["std_error"] == panel.aggregate.std_errors[table.index]).all()
     series = breaks.known_break(yearly, 2013)
     assert series.result.nobs == 22
     assert series.result.se_type == "quasi"
@@ -126,8 +133,9 @@ def _shock_projection(shocks: dict[str, float], break_year: int) -> float:
 
 def test_level_shift_estimates_the_planted_effect(study: Study, country: Panel) -> None:
     """Given the demo's drawn year shocks the estimator targets 0.55 plus their projection
-    on the level shift; the rest of the error is within-year noise, which the
-    Driscoll-Kraay SE (it also carries the year shocks) bounds conservatively."""
+    on the level shift; the rest of the error is within-year noise, which the reported
+    SE (quasi-Poisson of the year totals; it also carries the year shocks) bounds
+    conservatively."""
     truth = study.truth["party_year_effects"]["xi_era"]
     assert truth == pytest.approx(0.55)
     target = truth + _shock_projection(study.truth["year_shocks"], 2013)
@@ -245,16 +253,20 @@ def test_run_writes_compiling_outputs(
     for phrase in (
         "FE-Poisson",
         "Driscoll-Kraay by year",
-        "wild score bootstrap over years",
+        "AR(1)",
         "NB2",
         "B = 999 replicates",
         "xi_break_size.md",
+        "composition",
+        "xi_break_demo_size.md",
     ):
         assert phrase in md, phrase
     record = out.record
     level = record["sup_wald"]["level"]["Country-year"]
     assert level["break_year"] in level["candidates"]
     assert level["p_value"] == level["bootstrap"]["p_value"]
+    terms = record["known_break"]["Party-year"]["terms"]["post_break"]
+    assert terms["std_error_panel"] > 0 and terms["std_error"] != terms["std_error_panel"]
     boot = record["sup_wald"]["level+trend"]["Party-year"]["bootstrap"]
     assert boot["reps"] == 999 and 0 < boot["p_value"] <= 1
     assert record["interactions"]["joint_wald_post_interactions"]["df"] == 5

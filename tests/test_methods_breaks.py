@@ -166,8 +166,19 @@ def test_bootstrap_p_values_are_reproducible_for_a_seed(firms: pd.DataFrame) -> 
         yearly = sup_wald_test(series, bootstrap=opts, **cols)
         runs.setdefault(seed, []).append((panel.p_value, yearly.p_value))
         assert panel.bootstrap is not None and panel.bootstrap.reps == 199
-        assert "wild score bootstrap" in panel.p_value_method
-        assert yearly.bootstrap is not None and "NB2" in yearly.bootstrap.method
+        assert "composition offset" in panel.p_value_method
+        assert yearly.bootstrap is not None and "AR(1)" in yearly.bootstrap.method
+        # a balanced panel's composition is constant: its aggregate bootstrap is the
+        # yearly series' one, draw for draw
+        assert panel.p_value == yearly.p_value
+        assert panel.bootstrap.statistic == pytest.approx(yearly.statistic, rel=1e-8)
+        wild = sup_wald_test(
+            quiet, idname="firm", se="driscoll-kraay", **cols,
+            bootstrap=BootstrapOptions(reps=199, seed=seed, panel="wild"),
+        )  # fmt: skip
+        assert "wild score bootstrap" in wild.p_value_method
+        iid = sup_wald_test(series, bootstrap=BootstrapOptions(reps=199, serial=False), **cols)
+        assert iid.bootstrap is not None and "NB2" in iid.bootstrap.method
     assert runs[1][0] == runs[1][1]  # same seed, same p-values
     assert runs[2][0] != runs[1][0]  # another seed, other draws
     none = sup_wald_test(series, bootstrap=BootstrapOptions(reps=0), **cols)

@@ -14,13 +14,21 @@ break tests of `cpcstats.methods.breaks`:
 
 Inference (issue 14).  The break terms vary by year only, so every sample has about
 T = 16-22 years of information, and a shock common to all countries in a year moves every
-row of that year.  Panels therefore use Driscoll-Kraay SEs by year (not country
-clusters, which ignored the year shocks: 35 of 40 null draws rejected), and every test's
-p-value is a bootstrap one: the yearly series a parametric NB2 bootstrap of its
-quasi-Poisson sup-Wald under the no-break fit (asymptotic Andrews critical values were
-oversized, 7-11 %, with 16-22 points), the panels a wild score bootstrap over years of the
-score (LM) statistic from one no-break fit (DK asymptotics are oversized with ~20 years).
-Sizes under year shocks: tests/reference/xi_break_size.md.
+row of that year.  Country clusters ignored the year shocks (35 of 40 null draws
+rejected), and Driscoll-Kraay SEs by year, with ~20 years, are far too small (demo process
+without a break: the level shift's 95 % CI excluded 0 in 31-32 % of 100 draws).  So a panel is
+tested on its year totals: with the panel's unit effects, the FE-Poisson coefficients of
+the year-level terms are those of a Poisson regression of the year totals with the
+panel's composition as offset (`cpcstats.methods.break_design.panel_to_series`); the
+shift SEs, CIs and Wald test of (a) are that regression's quasi-Poisson ones (t(T - 4)
+reference), and every test's p-value is a parametric bootstrap of the quasi-Poisson
+(sup-)Wald of the year totals (series) or of the composition-adjusted totals (panels),
+with AR(1) year shocks whose coefficient is estimated (the units' persistent terms --
+party turnover, regime scores -- leave the totals autocorrelated; independent-years
+bootstraps, NB2 or a wild score bootstrap over years, rejected 6-10 % at 5 % on the demo
+process).  Asymptotic Andrews critical values (oversized, 7-11 % on a series and far more
+with DK panels) are shown for reference.  Sizes: tests/reference/xi_break_demo_size.md
+(demo process), xi_break_size.md and xi_break_size_ar1.md (synthetic).
 
 `run` writes table (`.xi_break_table`) and figure (`.xi_break_figure`)
 ``design_xi``.
@@ -115,8 +123,10 @@ def known_break(
 ) -> KnownBreak:
     """Trend + level shift + trend shift at ``break_year`` on the study's columns.
 
-    Panels: FE-Poisson (PPML) with the panel's unit fixed effects and Driscoll-Kraay SEs
-    by year (``se="cluster"``: clustered by ``cluster``, default country); a yearly series:
+    Panels: FE-Poisson (PPML) with the panel's unit fixed effects; the shift SEs, CIs and
+    Wald test from its composition-adjusted year totals (`KnownBreak.aggregate`; the
+    panel's Driscoll-Kraay SEs in ``std_error_panel``; ``se="cluster"``: clustered by
+    ``cluster``, default country, no aggregate); a yearly series:
     quasi-Poisson SEs (``family="negbin"``: NB2 with HC1, no bootstrap).  The joint test's
     p-value (`KnownBreak.p_value`) is the bootstrap one (``bootstrap``: replicates, seed,
     weights).  ``controls`` are extra regressors (e.g. ``bri_member``; BRI is itself an

@@ -9,23 +9,25 @@ parsing and refits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from cpcstats.errors import SpecError
 from cpcstats.estimation.hdfe import Demeaner, fit_ppml_hdfe
 from cpcstats.methods.break_bootstrap import (
     DEFAULT_REPS,
     DEFAULT_SEED,
     BootstrapTest,
     batch_poisson,
+    break_columns,
     panel_score_bootstrap,
     series_bootstrap,
 )
 from cpcstats.methods.break_model import BreakSetting
 
-__all__ = ["BootstrapOptions", "BreakArrays", "bootstrap_test", "break_arrays"]
+__all__ = ["BootstrapOptions", "BreakArrays", "bootstrap_test", "break_arrays", "panel_to_series"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,25 @@ class BootstrapOptions:
     rejection rates at 5 % were LM 3-9 %, Wald 3-11 %, Wald-u 9-17 % (the unrestricted
     variant over-rejects with few clusters, as MacKinnon and Webb report); the Wald forms
     have somewhat more power (0.60 vs 0.55 against a 0.55 step).
+
+    ``serial`` (series and aggregated panels): the bootstrap's year shocks follow an AR(1)
+    with the bias-corrected lag-1 autocorrelation of the break fit's residuals
+    (`cpcstats.methods.break_bootstrap.residual_ar1`, 0 when negative) instead of being
+    independent.  ``panel``: how an FE-Poisson panel is bootstrapped.  Why both: on the
+    demo process without a break (100 draws; tests/reference/xi_break_demo_size.md) the
+    units' persistent terms (party turnover, AR(1) regime scores) leave the year totals
+    slightly autocorrelated, and the independent-years bootstraps rejected 6-10 % at 5 %
+    (panel wild score bootstrap up to 10 %), the AR(1) bootstrap of the aggregates 4-6 %.
     """
 
     reps: int = DEFAULT_REPS
     seed: int = DEFAULT_SEED
     weights: str = "rademacher"
     statistic: str = "lm"
+    #: FE-Poisson panels: ``"aggregate"`` (default) bootstraps the composition-adjusted
+    #: year totals (`panel_to_series`) as a series; ``"wild"`` the wild score bootstrap
+    serial: bool = True
+    panel: str = "aggregate"
 
 
 @dataclass(frozen=True)
@@ -78,10 +93,13 @@ def bootstrap_test(
 ) -> BootstrapTest | None:
     """The bootstrap p-value of the setting's (sup) break test, or None when unavailable.
 
-    A series (Poisson family) gets the parametric NB2 bootstrap of its quasi-Poisson
-    sup-Wald; a Poisson or FE-Poisson panel the wild score bootstrap over periods, from
-    one no-break fit.  None: ``reps`` 0, an NB series (its statistic is not the
-    quasi-Poisson one) or non-numeric controls.
+    A series (Poisson family) gets the parametric bootstrap of its quasi-Poisson
+    sup-Wald (`series_bootstrap`; AR(1) year shocks with ``options.serial``); an
+    FE-Poisson panel the same on its period totals with the no-break composition as
+    offset (`panel_to_series`; ``options.panel="aggregate"``), else, and for a Poisson
+    panel without unit effects, the wild score bootstrap over periods from one no-break
+    fit.  None: ``reps`` 0, an NB series (its statistic is not the quasi-Poisson one) or
+    non-numeric controls.
     """
     if options.reps <= 0 or s.family not in ("poisson", "fe-poisson"):
         return None
@@ -89,10 +107,27 @@ def bootstrap_test(
     if arrays is None:
         return None
     y, time, Z = arrays.y, arrays.time, arrays.nuisance
+    boot = {"reps": options.reps, "seed": options.seed, "serial": options.serial}
     if s.series:
-        return series_bootstrap(
-            y, time, Z, candidates, n_terms, reps=options.reps, seed=options.seed
-        )
+        return series_bootstrap(y, time, Z, candidates, n_terms, **boot)  # type: ignore[arg-type]
+    if arrays.units is not None and options.panel == "aggregate":
+        series = panel_to_series(s, None)
+        if series is not None:
+            t = series[s.tname].to_numpy(dtype=float)
+            offset = series["log_composition"].to_numpy()
+            Zs = np.column_stack([np.ones_like(t), t - t.min()])
+            out = series_bootstrap(
+                series[s.yname].to_numpy(dtype=float), t, Zs, candidates, n_terms,
+                offset=offset, **boot,  # type: ignore[arg-type]
+            )  # fmt: skip
+            return replace(
+                out,
+                statistic_name=out.statistic_name + ", year totals with composition offset",
+                method="year totals with the panel's composition (no-break FE-Poisson) "
+                "as offset; " + out.method,
+            )
+    elif options.panel not in ("aggregate", "wild"):
+        raise SpecError(f"panel must be 'aggregate' or 'wild', not {options.panel!r}")
     demean = None
     if arrays.units is not None:
         res = fit_ppml_hdfe(y, Z, [arrays.units])
@@ -114,4 +149,47 @@ def bootstrap_test(
         seed=options.seed,
         weights=options.weights,
         statistic=options.statistic,
+    )
+
+
+def panel_to_series(s: BreakSetting, break_year: int | None) -> pd.DataFrame | None:
+    """The FE-Poisson panel aggregated to the period, with its composition as an offset.
+
+    Why: the break terms vary by period only, so a panel's information about them is
+    the ~20 period totals; a variance from the panel's rows (Driscoll-Kraay by year) with
+    that few periods is far too small (demo process without a break, 100 draws: the
+    panel level shift's 95 % interval excluded 0 in 31-32 % of draws, mean SE 0.70-0.72
+    of the aggregate's; tests/reference/xi_break_demo_size.md).  With the unit
+    effects a_i and controls of the panel's break fit at ``break_year``, the FE-Poisson
+    scores of the period regressors are those of a Poisson regression of the period totals
+    Y_t on the same regressors with offset log sum_i exp(a_i + z_it g) (the units present
+    in t): the coefficients are the panel's exactly (intercept 0), and a quasi-Poisson
+    variance of this series is the yearly series' inference, adjusted for units entering
+    and leaving.  ``break_year`` None: the no-break fit (trend and controls), whose
+    composition the bootstrap of `bootstrap_test` holds fixed under the null.  Columns:
+    the period, the outcome (period total) and ``log_composition``.  None: no unit effects
+    or non-numeric controls.
+    """
+    arrays = break_arrays(s)
+    if arrays is None or arrays.units is None:
+        return None
+    if break_year is None:
+        X, n_period = arrays.nuisance, 1  # trend, controls
+    else:
+        shifts = break_columns(arrays.time, break_year, 2)
+        X = np.column_stack([arrays.time - break_year, shifts, arrays.nuisance[:, 1:]])
+        n_period = 3
+    res = fit_ppml_hdfe(arrays.y, X, [arrays.units])
+    beta = np.zeros(X.shape[1])
+    beta[res.active] = res.beta
+    time = arrays.time[res.keep]
+    period_part = X[res.keep][:, :n_period] @ beta[:n_period]
+    composition = pd.Series(res.mu * np.exp(-period_part)).groupby(time).sum()
+    totals = pd.Series(arrays.y).groupby(arrays.time).sum().reindex(composition.index)
+    return pd.DataFrame(
+        {
+            s.tname: composition.index.to_numpy(),
+            s.yname: totals.to_numpy(),
+            "log_composition": np.log(composition.to_numpy()),
+        }
     )

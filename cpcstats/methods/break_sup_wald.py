@@ -2,9 +2,10 @@
 
 Inference: the asymptotic critical values (`cpcstats.methods.break_critical`) assume many
 periods and independent periods; the reported p-value is a bootstrap one whenever
-`cpcstats.methods.break_design.bootstrap_test` applies (a parametric NB2 bootstrap of the
-sup-Wald for a series, a wild score bootstrap over periods for a panel), the asymptotic
-p-value is kept beside it.
+`cpcstats.methods.break_design.bootstrap_test` applies (a parametric bootstrap of the
+quasi-Poisson sup-Wald of the period totals, with AR(1) period shocks; an FE-Poisson panel
+is aggregated to its period totals with its composition as offset, or bootstrapped by a
+wild score bootstrap over periods), the asymptotic p-value is kept beside it.
 
 Why: finding a date without being told is stronger evidence for a break than testing one
 chosen date (which invites date mining).  Works on any series or panel through
@@ -248,9 +249,10 @@ def sup_wald_test(
 
     ``bootstrap`` (default `BootstrapOptions()`: 999 replicates, fixed seed; ``reps=0``
     for none): the reported `SupWald.p_value` and `SupWald.rejects` come from
-    `cpcstats.methods.break_design.bootstrap_test` (series: parametric NB2 bootstrap of
-    this sup-Wald; panel: wild score bootstrap over periods of the sup-LM), valid with few
-    periods and common period shocks; the asymptotic p-value stays in
+    `cpcstats.methods.break_design.bootstrap_test` (series: parametric bootstrap of
+    this sup-Wald; FE-Poisson panel: of the sup-Wald of its composition-adjusted period
+    totals; see `BootstrapOptions`), valid with few periods, common period shocks and
+    mildly persistent ones; the asymptotic p-value stays in
     ``p_value_asymptotic``.  ``se="driscoll-kraay"`` gives the panel Wald statistics
     period-robust SEs.
     """
