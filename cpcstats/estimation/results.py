@@ -185,7 +185,7 @@ class FitResult:
         >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
         >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
         >>> round(float(m.irr().loc["ruling", "irr"]), 2)
-        5.38
+        5.29
         """
         ci = self.conf_int(level)
         return pd.DataFrame(
@@ -280,7 +280,7 @@ class FitResult:
         >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
         >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
         >>> round(float(m.tidy(exponentiate=True).loc[1, "estimate"]), 2)
-        5.38
+        5.29
         """
         return tidy(self, conf_level, exponentiate)
 
