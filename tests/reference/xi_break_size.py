@@ -13,7 +13,10 @@ panel known-2013 test and the panel sup tests (level; level and trend) with asym
 p-values (unit-clustered SEs as shipped before issue 14, known date only; Driscoll-Kraay
 SEs with chi2 / Andrews values) and the bootstrap p-values now reported (wild score
 bootstrap over years), and the same on the yearly totals (quasi-Poisson; Andrews asymptotic
-and the parametric NB2 bootstrap).  Prints and writes a Markdown table of rejection rates at 5 %.
+and the parametric NB2 bootstrap); the panel's level-shift z-test and joint Wald with the
+Driscoll-Kraay SEs and with the reported ones (quasi-Poisson of the year totals with the
+panel's composition as offset, `cpcstats.methods.break_design.panel_to_series`).  Prints and
+writes a Markdown table of rejection rates at 5 %.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from xi_break_sim import synthetic_panel, yearly
 
+from cpcstats.estimation.postestimation import wald_test
 from cpcstats.methods.breaks import (
     BootstrapOptions,
     known_break_test,
@@ -35,6 +39,11 @@ from cpcstats.methods.breaks import (
 )
 
 OPTIONS = BootstrapOptions(reps=499)
+SHIFT = ("post_break", "post_trend")
+#: the bootstraps reported before xi2 (independent years): wild score over years for
+#: panels, NB2 for the series
+WILD = BootstrapOptions(reps=499, panel="wild")
+IID = BootstrapOptions(reps=499, serial=False)
 
 
 def one_draw(seed: int, step: float, rho: float = 0.0) -> dict[str, float]:
@@ -50,20 +59,36 @@ def one_draw(seed: int, step: float, rho: float = 0.0) -> dict[str, float]:
     kb = known_break_test(
         panel, 2013, idname="unit", se="driscoll-kraay", bootstrap=OPTIONS, **cols
     )
-    out["panel known 2013: Wald DK, chi2"] = kb.wald.p_value
-    out["panel known 2013: wild score bootstrap"] = kb.p_value
+    out["panel known 2013: Wald DK, chi2"] = wald_test(kb.result, list(SHIFT)).p_value
+    out["panel known 2013: Wald of the year totals (reported), chi2"] = kb.wald.p_value
+    out["panel known 2013: level shift z, DK"] = float(kb.result.pvalues["post_break"])
+    out["panel known 2013: level shift z, year totals (reported)"] = float(
+        kb.estimates().loc["post_break", "p_value"]
+    )
+    out["panel known 2013: aggregate AR(1) bootstrap (reported)"] = kb.p_value
+    out["panel known 2013: wild score bootstrap (before)"] = known_break_test(
+        panel, 2013, idname="unit", se="driscoll-kraay", bootstrap=WILD, **cols
+    ).p_value
     ks = known_break_test(series, 2013, bootstrap=OPTIONS, **cols)
     out["series known 2013: quasi-Poisson Wald, chi2"] = ks.wald.p_value
-    out["series known 2013: NB2 bootstrap"] = ks.p_value
+    out["series known 2013: AR(1) bootstrap (reported)"] = ks.p_value
+    out["series known 2013: NB2 bootstrap (before)"] = known_break_test(
+        series, 2013, bootstrap=IID, **cols
+    ).p_value
     for shift in ("level", "level+trend"):
-        sw = sup_wald_test(
-            panel, idname="unit", se="driscoll-kraay", shift=shift, bootstrap=OPTIONS, **cols
-        )
+        pan = {"idname": "unit", "se": "driscoll-kraay", "shift": shift}
+        sw = sup_wald_test(panel, bootstrap=OPTIONS, **pan, **cols)
         out[f"panel sup {shift}: sup-Wald DK, Andrews"] = sw.p_value_asymptotic
-        out[f"panel sup {shift}: wild score bootstrap"] = sw.p_value
+        out[f"panel sup {shift}: aggregate AR(1) bootstrap (reported)"] = sw.p_value
+        out[f"panel sup {shift}: wild score bootstrap (before)"] = sup_wald_test(
+            panel, bootstrap=WILD, **pan, **cols
+        ).p_value
         ss = sup_wald_test(series, shift=shift, bootstrap=OPTIONS, **cols)
         out[f"series sup {shift}: Andrews asymptotic"] = ss.p_value_asymptotic
-        out[f"series sup {shift}: NB2 bootstrap"] = ss.p_value
+        out[f"series sup {shift}: AR(1) bootstrap (reported)"] = ss.p_value
+        out[f"series sup {shift}: NB2 bootstrap (before)"] = sup_wald_test(
+            series, shift=shift, bootstrap=IID, **cols
+        ).p_value
     return out
 
 
@@ -85,7 +110,10 @@ def main(draws: int, out: Path | None, rho: float = 0.0) -> str:
         "0.8, unit trends 0.04 + "
         f"N(0, 0.01^2); size: no break; power: a 0.55 step in 2013 (the demo's Xi-era "
         f"effect). {draws} draws each; bootstraps {OPTIONS.reps} replicates (the design uses "
-        f"999), panel statistic '{OPTIONS.statistic}'. Monte Carlo 95 % band around 5 %: "
+        "999); reported: parametric bootstrap with AR(1) year shocks of the series and of "
+        "the panel's composition-adjusted year totals; 'before': NB2 with independent "
+        "years (series) and the wild score (LM) bootstrap over years (panels). Monte Carlo "
+        "95 % band around 5 %: "
         f"+-{band:.3f}. Rows marked 'bootstrap' are the p-values the design reports; the "
         "others show what asymptotic critical values would give.",
         "",
