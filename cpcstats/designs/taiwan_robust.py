@@ -7,7 +7,8 @@ treated clusters.  This module binds the design's columns to three generic metho
 
 * `cpcstats.methods.interaction_weighted` — cohort x event-time cells against the
   never-switching countries (always-Beijing, always-Taipei and pre-window switchers, the
-  TWFE's controls), aggregated with cohort shares: log and rate-ratio effects, leads
+  TWFE's controls), aggregated on the count scale (`cpcstats.methods.iw_aggregate`:
+  log(sum Y / sum fitted untreated mean) per event time) and as a rate ratio, leads
   relative to e = -1 estimated;
 * `cpcstats.methods.wild_bootstrap` — wild cluster score bootstrap (Kline-Santos) of each
   TWFE coefficient, of the TWFE leads (score test at the pooled-reference fit), of all
@@ -114,7 +115,8 @@ def _twfe_wild(es: EventStudyResult, data: pd.DataFrame, out: FewCluster, kw: di
 
 
 def _iw_wild(iw: InteractionWeighted, out: FewCluster, kw: dict) -> None:
-    """Each IW event-time effect: H0 sum_g w_g b_ge = 0, a linear restriction on the cells."""
+    """Each IW event-time effect: H0 sum_g w_g b_ge = 0 with w = the cells' shares of the
+    contacts at e (the count-scale effect linearised), a linear restriction on the cells."""
     cells = iw.cells[iw.cells["status"] == "estimated"]
     controls = [n for n in iw.model.params.index if n not in set(cells["term"])]
     xnames = [*cells["term"], *controls]
