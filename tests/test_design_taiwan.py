@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import cpcstats
 from cpcstats.designs import taiwan as ev
@@ -379,15 +380,36 @@ def test_robust_estimates_side_by_side_with_leads(demo_robust: ev.EventStudyResu
     for col in ("twfe_p", "twfe_p_wild", "p_ri", "iw_p_wild"):
         values = post[col].dropna()
         assert len(values) > 0 and values.between(0, 1).all(), col
-    # the IW ratio is a weighted mean of exp(b) with zero cells at 0: never above the
-    # largest cell ratio, and equal to the cells' weighted mean
+    # the IW effect is the count-scale effect: log(sum contacts / sum untreated means),
+    # the denominator over the cells with an estimate or no contact (zero cells), the
+    # numerator also holding the contacts of cohorts without pre-switch contact
     cells = demo_robust.robust.cells
+    effects = demo_robust.robust.effects.set_index("event_time")
     for e in post.index:
-        c = cells[(cells["event_time"] == e) & (cells["ratio_weight"] > 0)]
-        if c.empty:
+        if effects.loc[e, "status"] != "estimated":
             continue
-        ratio = float((c["ratio_weight"] * np.exp(c["estimate"].fillna(-np.inf))).sum())
+        c = cells[(cells["event_time"] == e) & cells["status"].str.match("estimated|zero")]
+        row = effects.loc[e]
+        assert row["untreated_mean_total"] == pytest.approx(c["mu0_sum"].sum(), rel=1e-10)
+        assert row["outcome_total"] >= c["y_sum"].sum()
+        ratio = row["outcome_total"] / row["untreated_mean_total"]
         assert est.loc[e, "iw_ratio"] == pytest.approx(ratio, rel=1e-10)
+        assert est.loc[e, "iw_estimate"] == pytest.approx(np.log(ratio), rel=1e-10)
+
+
+def test_twfe_intervals_use_t_with_switchers_minus_one_df(demo_fit: ev.EventStudyResult) -> None:
+    """Few treated clusters: the TWFE 95 % interval is estimate +- t(0.975, switchers - 1) SE
+    and the p-value the matching t p-value (wider than normal)."""
+    c = demo_fit.coefficients
+    c = c[c["status"] == "estimated"]
+    assert len(c) > 0
+    assert (c["t_df"] == c["n_countries"] - 1).all()
+    crit = stats.t.ppf(0.975, c["n_countries"] - 1)
+    np.testing.assert_allclose(c["upper"] - c["estimate"], crit * c["std_error"], rtol=1e-10)
+    np.testing.assert_allclose(c["estimate"] - c["lower"], crit * c["std_error"], rtol=1e-10)
+    tp = 2 * stats.t.sf(np.abs(c["estimate"] / c["std_error"]), c["n_countries"] - 1)
+    np.testing.assert_allclose(c["p_value"], tp, rtol=1e-10)
+    assert (c["p_value"] >= c["p_value_normal"]).all()
 
 
 def test_few_cluster_p_values_reproducible_for_a_seed(

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from cpcstats.designs.taiwan_result import EventStudyResult
 from cpcstats.designs.taiwan_sample import AWAY, TO_PRC, bin_label
@@ -16,18 +15,19 @@ from cpcstats.reporting.style import finish_figure, new_figure, style
 
 __all__ = ["plot_event_study"]
 
-Z95 = float(stats.norm.ppf(0.975))
-
 
 #: horizontal offsets so the two estimators' intervals do not overlap
 SHIFT = {"twfe": -0.15, "iw": 0.15, AWAY: 0.32}
 
 
-def _errorbar(ax: Any, x: Any, y: Any, se: Any, colour: str, marker: str, label: str) -> None:
+def _errorbar(ax: Any, x: Any, rows: Any, colour: str, marker: str, label: str) -> None:
+    """Point and the row's own 95 % interval (TWFE: t with switchers - 1 df; IW: normal)."""
+    y = rows["estimate"].to_numpy(dtype=float)
+    low, high = rows["lower"].to_numpy(dtype=float), rows["upper"].to_numpy(dtype=float)
     ax.errorbar(
         x,
         y,
-        yerr=Z95 * se,
+        yerr=np.vstack([y - low, high - y]),
         fmt=marker,
         color=colour,
         capsize=2.5,
@@ -64,8 +64,7 @@ def _series(ax: Any, es: EventStudyResult) -> None:
         _errorbar(
             ax,
             rows["event_time"].to_numpy(dtype=float) + shift,
-            rows["estimate"].to_numpy(dtype=float),
-            rows["std_error"].to_numpy(dtype=float),
+            rows,
             colour,
             marker,
             label,
@@ -80,8 +79,7 @@ def _series(ax: Any, es: EventStudyResult) -> None:
     _errorbar(
         ax,
         ok["event_time"].to_numpy(dtype=float) + SHIFT["iw"],
-        ok["estimate"].to_numpy(dtype=float),
-        ok["std_error"].to_numpy(dtype=float),
+        ok,
         "tab:green",
         "s",
         "Interaction-weighted (95% CI)" + (", leads vs other pre-years" if lead.any() else ""),
