@@ -93,7 +93,7 @@ class InteractionWeighted:
     ``effects``: one row per event time -leads … lags (e = -1 the reference, 0) with
     ``estimate``/``std_error``/``lower``/``upper``/``p_value`` (log scale), ``ratio``/
     ``ratio_lower``/``ratio_upper`` (count scale, CI by the log of the ratio),
-    ``n_cohorts``/``n_units`` (estimable cells and their units) and ``status``.
+    ``n_cohorts``/``n_units`` (cohorts and units in the count-scale sums) and ``status``.
     ``cells``: one row per cohort x event time (``cohort``, ``event_time``, ``term``,
     ``estimate``, ``std_error``, ``n_units``, ``y_sum`` (outcome total), ``mu0_sum`` (fitted
     untreated mean total), ``weight`` (share of the event time's outcome: the gradient of

@@ -161,7 +161,7 @@ def aggregate_count_scale(
             outcome_total=num,
             untreated_mean_total=den,
             n_cohorts=len(y),
-            n_units=int(sel["n_units"].sum()) + len(y_extra),
+            n_units=int(both["n_units"].sum()) + len(y_extra),
             status="estimated",
         )
         out.append(row)
