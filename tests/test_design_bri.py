@@ -341,7 +341,18 @@ def test_run_writes_table_and_figure_that_compile(
     assert "SIMULATED" in markdown and "Pre-trend" in markdown and "clustered by iso3" in markdown
     assert "binned leads, df" in markdown and "Imputation balanced e = 4" in markdown
     imp = record["imputation"]["main"]
-    assert imp["lead_test"]["df"] == 4
+    lead = imp["lead_test"]
+    assert lead["df"] == 4 and lead["test"].startswith("robust score")
+    # the reported p is the score test's (size 4 % on the demo process), the Wald's apart
+    assert lead["p_value"] == pytest.approx(float(stats.chi2.sf(lead["statistic"], 4)))
+    assert lead["p_value_wald"] == pytest.approx(float(stats.chi2.sf(lead["statistic_wald"], 4)))
+    assert "p-value (robust score)" in markdown and "Wald p (oversized" in markdown
+    # imputation intervals: t with (countries in the aggregation - 1) df
+    for rec in imp["event_time"]:
+        if rec["log_effect_se"] == rec["log_effect_se"]:  # not NaN
+            half = (rec["log_effect_upper"] - rec["log_effect"]) / rec["log_effect_se"]
+            assert half == pytest.approx(float(stats.t.ppf(0.975, rec["t_df"])))
+            assert rec["t_df"] == max(rec["n_clusters_treated"] - 1, 1)
     assert {"no_control", "main"} <= set(record["imputation"])
     # imputation keeps the cells ETWFE drops: every treated row with an identified
     # counterfactual enters, zero cells included

@@ -20,7 +20,11 @@ a joint pre-trend score test and a leads model); `run` writes the ``design_bri``
 
 ETWFE's delta method runs over the full parameter vector, the country and year effects
 included, with analytic gradients (`cpcstats.methods.fe_mean`); the imputation SEs come
-from the stacked influence function, the untreated model included.
+from the stacked influence function, the untreated model included, with leave-own-
+country-out treated residuals (Borusyak, Jaravel & Spiess 2024) and t intervals with
+(countries in the aggregation - 1) df: late event times and small cohorts rest on a few
+early signers (`cpcstats.methods.imputation`).  The binned pre-trend test reports the
+cluster-robust score p-value (the Wald p, oversized on the demo process, for comparison).
 """
 
 from __future__ import annotations
@@ -249,7 +253,8 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         label=f"tab:{NAME}_imputation",
         notes=[
             "Imputation estimator (see design_bri); log scale, SE from the stacked "
-            "influence function clustered by country."
+            "influence function clustered by country (leave-own-country-out treated "
+            "residuals); 95 % CI from t with (countries in the group − 1) df."
         ],
         simulated=study.simulated,
     )
@@ -276,7 +281,9 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         "notes_data": {**notes_data(et, imps["main"], compound), "variants_failed": failed},
         "se": f"{twfe.se_description}; ETWFE aggregates by the delta method over the full "
         "parameter vector (country and year effects included, analytic gradient, G/(G-1)); "
-        "imputation SEs from the stacked influence function including the untreated model",
+        "imputation SEs from the stacked influence function including the untreated model, "
+        "leave-own-country-out treated residuals, t with (countries in the aggregation - 1) "
+        "df",
     }
     models = [twfe, et.model] + ([et.leads_model] if et.leads_model is not None else [])
     return DesignOutput(NAME, TITLE, files=files, models=models, record=record)

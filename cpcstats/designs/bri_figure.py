@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
@@ -25,7 +26,8 @@ def plot_event_time(
     planted: float | None = None,
     imputation: ImputationResult | None = None,
 ) -> list[Path]:
-    """Event-time effects on the log scale, leads (leads model) and lags, with 95 % CIs;
+    """Event-time effects on the log scale, leads (leads model) and lags, with the 95 %
+    CIs each estimator reports (imputation: t with few-cluster df);
     with ``imputation``, its event-time effects (zero cells kept) beside ETWFE's, shifted
     a little to the right so the intervals do not overlap."""
     with style():
@@ -44,7 +46,7 @@ def plot_event_time(
             ax.errorbar(
                 frame["event_time"].to_numpy(dtype=float) + shift,
                 frame["log_effect"].to_numpy(dtype=float),
-                yerr=Z95 * frame["log_effect_se"].to_numpy(dtype=float),
+                yerr=_error_bars(frame),
                 fmt=marker,
                 color=colour,
                 capsize=2.5,
@@ -74,3 +76,13 @@ def plot_event_time(
         ax.set_ylabel("Effect on log expected contacts (95% CI)")
         ax.legend(frameon=False, fontsize=8, loc="upper left")
         return finish_figure(fig, stem, simulated=simulated)
+
+
+def _error_bars(frame: pd.DataFrame) -> np.ndarray:
+    """Distances to the reported interval (the imputation's is t-based), else 1.96 SE."""
+    est = frame["log_effect"].to_numpy(dtype=float)
+    if {"log_effect_lower", "log_effect_upper"} <= set(frame.columns):
+        low = frame["log_effect_lower"].to_numpy(dtype=float)
+        high = frame["log_effect_upper"].to_numpy(dtype=float)
+        return np.vstack([est - low, high - est])
+    return np.vstack([Z95 * frame["log_effect_se"].to_numpy(dtype=float)] * 2)

@@ -22,12 +22,27 @@ untreated model included: the unit and period effects are parameters (explicit d
 B = sum_R mu0, G = sum_R mu0 * x (analytic derivative) the cluster contribution to the
 log effect is
 sum_R (y - mu1_hat) / A - G' H^-1 s_c / B, s_c the cluster's untreated scores and
-mu1_hat = mu0 * (sum y / sum mu0 of the row's cohort-period cell), the treated rows'
-expected outcome in the saturated model (as in ETWFE's own scores: the variance is
-conditional on the treated units and their cell effects, not on units resampled);
-variance = G/(G-1) times the sum of squares over clusters.  ``z`` are time-invariant
-covariates with period-specific slopes (Wooldridge's covariates interacted with period;
-their cohort interactions are implicit because every treated row's effect is free).
+mu1_hat = mu0 * tau, the treated rows' expected outcome (the variance is conditional on
+the treated units and their effects, not on units resampled); variance = G/(G-1) times
+the sum of squares over clusters.  ``z`` are time-invariant covariates with
+period-specific slopes (Wooldridge's covariates interacted with period; their cohort
+interactions are implicit because every treated row's effect is free).
+
+Which tau (``residual``): the default ``"leave_out"`` takes the ratio sum y / sum mu0 of
+the row's cohort-period cell computed WITHOUT the row's own cluster (Borusyak, Jaravel &
+Spiess 2024, Sec. 4.3, leave-out conservative variance); a cell with no other cluster
+takes its event time's leave-out ratio, else the overall ratio.  Why: with the cell's
+own ratio (``"cell"``, the formula checked against R) a cell's residuals sum to zero, so
+a unit alone in its cell contributes nothing and small cells shrink the rest -- and the
+treated residual is where the error of the unit's own effect alpha_i enters (the
+untreated scores of a unit sum to zero in its own dummy at the estimate).  On 100 draws
+of the demo process the cell version's event-time SEs were 75-96 % of the Monte Carlo
+SD (coverage 84-95 %); leave-out SEs 87-109 %.
+
+Intervals and p-values use Student t with G_R - 1 degrees of freedom, G_R the number of
+clusters with treated rows in the aggregation (as Stata and fixest use G - 1 with few
+clusters): late event times and small cohorts are identified by a handful of early or
+lone signers (demo: e = 9 by about 6 countries, t_5 = 2.57 instead of 1.96).
 """
 
 from __future__ import annotations
@@ -62,6 +77,14 @@ NO_UNTREATED_OUTCOME = (
 )
 NO_PERIOD_OUTCOME = "period without any untreated outcome > 0 (counterfactual not identified)"
 ZERO_UNIT = "unit whose outcome is 0 in every row (no information)"
+_VARIANCE = {
+    "leave_out": "influence function incl. the untreated model, clustered, G/(G-1); "
+    "treated residuals against leave-own-cluster-out cell effects (BJS 2024); "
+    "t with (treated clusters of the aggregation - 1) df",
+    "cell": "influence function incl. the untreated model, clustered, G/(G-1); "
+    "treated residuals against each cell's own effect (downward biased in small cells); "
+    "t with (treated clusters of the aggregation - 1) df",
+}
 
 
 @dataclass
@@ -96,6 +119,7 @@ class ImputationResult:
     dropped: dict[str, tuple[int, int]] = field(default_factory=dict)
     zero_cells: int = 0
     notes: list[str] = field(default_factory=list)
+    residual: str = "leave_out"
 
     def ci(self, key: str = "log_effect") -> tuple[float, float]:
         """95 % interval of an overall effect (``log_effect``, ``ratio`` or ``att_count``)."""
@@ -119,6 +143,7 @@ class ImputationResult:
             "invariant_covariates": list(self.invariant),
             "dropped": {k: {"units": u, "rows": r} for k, (u, r) in self.dropped.items()},
             "zero_cells_kept": self.zero_cells,
+            "variance": _VARIANCE[self.residual],
             "notes": list(self.notes),
         }
 
@@ -170,10 +195,41 @@ def _frame(rows: list[dict[str, Any]], kind: str, key: str) -> pd.DataFrame:
     return frame.drop(columns="kind").rename(columns={"label": key}).reset_index(drop=True)
 
 
-def _interval(rec: dict[str, Any], key: str) -> None:
+def _interval(rec: dict[str, Any], key: str, df: int) -> None:
+    """95 % interval and p-value from Student t with ``df`` degrees of freedom."""
     est, se = rec[key], rec[f"{key}_se"]
-    rec[f"{key}_lower"], rec[f"{key}_upper"] = est - Z95 * se, est + Z95 * se
-    rec[f"{key}_p"] = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else float("nan")
+    crit = float(stats.t.ppf(0.975, df))
+    rec[f"{key}_lower"], rec[f"{key}_upper"] = est - crit * se, est + crit * se
+    rec[f"{key}_p"] = float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else float("nan")
+
+
+def _leave_out(
+    group: np.ndarray, cluster: np.ndarray, y: np.ndarray, mu0: np.ndarray
+) -> np.ndarray:
+    """Each row's ratio sum y / sum mu0 over its group without its own cluster's rows
+    (NaN where the group has no other cluster)."""
+    key = pd.factorize(pd.MultiIndex.from_arrays([group, cluster]))[0]
+    own_y, own_m = np.bincount(key, weights=y)[key], np.bincount(key, weights=mu0)[key]
+    all_y, all_m = np.bincount(group, weights=y)[group], np.bincount(group, weights=mu0)[group]
+    first = np.unique(key, return_index=True)[1]  # one row per (group, cluster)
+    alone = np.bincount(group[first], minlength=group.max() + 1)[group] <= 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (all_y - own_y) / (all_m - own_m)
+    return np.where(alone | ~np.isfinite(ratio), np.nan, ratio)
+
+
+def _effect_ratio(treated: dict[str, np.ndarray], residual: str) -> np.ndarray:
+    """tau of every treated row for the residual y - mu0 * tau (module docstring)."""
+    y, mu0, cell = treated["y"], treated["mu0"], treated["cell"]
+    if residual == "cell":
+        return (np.bincount(cell, weights=y) / np.bincount(cell, weights=mu0))[cell]
+    if residual != "leave_out":
+        raise EstimationError(f"residual must be 'leave_out' or 'cell', not {residual!r}")
+    cl = treated["cluster"]
+    ratio = _leave_out(cell, cl, y, mu0)
+    fallback = _leave_out(pd.factorize(treated["event"])[0], cl, y, mu0)
+    ratio = np.where(np.isnan(ratio), fallback, ratio)
+    return np.where(np.isnan(ratio), y.sum() / mu0.sum(), ratio)
 
 
 def _aggregate(
@@ -182,6 +238,7 @@ def _aggregate(
     untreated: dict[str, np.ndarray],
     info: InformationSolver,
     n_clusters: int,
+    residual: str = "leave_out",
 ) -> list[dict[str, Any]]:
     """Estimates and influence-function SEs of every group (see the module docstring)."""
     y, mu0, Xt = treated["y"], treated["mu0"], treated["X"]
@@ -190,10 +247,11 @@ def _aggregate(
     M = info.solve(Xt.T @ (Z * mu0[:, None]))  # H^-1 G, one column per group
     scores = untreated["X"] * (untreated["y"] - untreated["mu"])[:, None]
     model_part = cluster_sum(scores, untreated["cluster"], n_clusters) @ M  # G' H^-1 s_c
-    # E[y] of a treated row: its counterfactual times its cohort-period cell's ratio
-    cell = treated["cell"]
-    ratio = np.bincount(cell, weights=y) / np.bincount(cell, weights=mu0)
-    resid = cluster_sum(Z * (y - mu0 * ratio[cell])[:, None], treated["cluster"], n_clusters)
+    # E[y] of a treated row: its counterfactual times its effect ratio (leave-out or cell)
+    tau = _effect_ratio(treated, residual)
+    resid = cluster_sum(Z * (y - mu0 * tau)[:, None], treated["cluster"], n_clusters)
+    # clusters with treated rows in each group: the t degrees of freedom are that - 1
+    g_treated = (cluster_sum(Z, treated["cluster"], n_clusters) > 0).sum(axis=0)
     att = (A - B) / n
     c = small_sample_factor(n_clusters)
     with np.errstate(divide="ignore", invalid="ignore"):  # a group with y = 0: log is -inf
@@ -217,9 +275,11 @@ def _aggregate(
             "ratio_se": float(A[k] / B[k] * se_log[k]),
             "att_count": float(att[k]),
             "att_count_se": float(se_att[k]),
+            "n_clusters_treated": int(g_treated[k]),
+            "t_df": int(max(g_treated[k] - 1, 1)),
         }
         for key in ("log_effect", "att_count"):
-            _interval(rec, key)
+            _interval(rec, key, rec["t_df"])
         rec["ratio_lower"], rec["ratio_upper"] = (
             float(np.exp(rec["log_effect_lower"])),
             float(np.exp(rec["log_effect_upper"])),
@@ -240,6 +300,7 @@ def imputation_fit(
     cluster: str | None = None,
     balanced_window: tuple[int, int] = (0, 4),
     lead_bins: Sequence[tuple[int, int]] | None = DEFAULT_BINS,
+    residual: str = "leave_out",
 ) -> ImputationResult:
     """The imputation estimator on a cohort layout (see `imputation`).
 
@@ -295,10 +356,12 @@ def imputation_fit(
             "cell": pd.factorize(
                 pd.MultiIndex.from_arrays([cohort[is_treated], period[is_treated]])
             )[0],
+            "event": period[is_treated] - cohort[is_treated],
         },
         {"y": y_u, "mu": pf.mu, "X": design.X, "cluster": codes[~is_treated]},
         pf.info,
         n_clusters,
+        residual,
     )
     overall = {k: v for k, v in rows[0].items() if k not in ("kind", "label")}
     overall["n_treated"] = overall.pop("n")
@@ -344,6 +407,7 @@ def imputation_fit(
         invariant=tuple(invariant),
         dropped=dropped,
         zero_cells=int((cell_sums == 0).sum()),
+        residual=residual,
     )
 
 
@@ -360,6 +424,7 @@ def imputation(
     cluster: str | None = None,
     balanced_window: tuple[int, int] = (0, 4),
     lead_bins: Sequence[tuple[int, int]] | None = DEFAULT_BINS,
+    residual: str = "leave_out",
 ) -> ImputationResult:
     """Imputation ATTs of an absorbing treatment adopted in period ``gname`` (NaN = never).
 
@@ -369,7 +434,9 @@ def imputation(
     whose untreated outcomes are all zero have no identified counterfactual and are
     dropped with their rows (counted in ``dropped``).  ``covariates`` enter the untreated
     model with common slopes, ``invariant`` (constant within unit) with period-specific
-    slopes.  ``cluster`` defaults to ``idname``.
+    slopes.  ``cluster`` defaults to ``idname``.  ``residual`` chooses the treated
+    residual of the variance: ``"leave_out"`` (default, BJS leave-out) or ``"cell"``
+    (the cell's own ratio, downward biased in small cells; see the module docstring).
     """
     data = panel.data.copy() if isinstance(panel, Panel) else panel.copy()
     if dname is None:
@@ -389,4 +456,5 @@ def imputation(
         cluster=cluster,
         balanced_window=balanced_window,
         lead_bins=lead_bins,
+        residual=residual,
     )

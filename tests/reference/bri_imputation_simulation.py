@@ -55,11 +55,11 @@ def draw(seed: int) -> dict[str, float]:
         "se_model": o["log_effect_se_model"],
         "etwfe_dropped": nonzero_cells_log_effect(r.imputed),
         "zero_cells": r.zero_cells,
-        "lead_p_null": np.nan if r.lead_test is None else r.lead_test.p_value,
+        "lead_p_null": np.nan if r.lead_test is None else r.lead_test.p_value_wald,
         "lead_df": np.nan if r.lead_test is None else r.lead_test.df,
-        "lead_p_trend": np.nan if lead is None else lead.p_value,
-        "score_p_null": np.nan if r.lead_test is None else r.lead_test.score_p_value,
-        "score_p_trend": np.nan if lead is None else lead.score_p_value,
+        "lead_p_trend": np.nan if lead is None else lead.p_value_wald,
+        "score_p_null": np.nan if r.lead_test is None else r.lead_test.p_value,
+        "score_p_trend": np.nan if lead is None else lead.p_value,
         "bal_e0": bal["log_effect"].iloc[0],
         "bal_e0_se": bal["log_effect_se"].iloc[0],
     }
@@ -121,7 +121,7 @@ def wild_size(n: int) -> None:
             B=399,
             seed=seed,
         )
-        rows.append((lead.p_value, w.p_analytic, w.p_bootstrap))
+        rows.append((lead.p_value_wald, w.p_analytic, w.p_bootstrap))
     p = np.array(rows)
     lines = [
         f"# Binned lead test under the null: wild score bootstrap ({len(p)} draws, "

@@ -205,7 +205,13 @@ def extract_bri(record: dict[str, Any], truth: dict[str, Any]) -> list[dict[str,
         rows += _event_rows({path: node}, by_e, None)
     rows += _keyed_rows(record, "cohort", truth["bri_by_cohort"])
     rows += _keyed_rows(record, "year", truth["bri_by_year"])
-    return rows + _lead_tests(record)
+    # the binned leads' Wald p-value: shown for comparison only (the reported p is the score)
+    wald = [
+        _test(f"{path.strip('/')} (asymptotic, comparison)", value)
+        for path, value in _walk(record)
+        if path.endswith("lead_test/p_value_wald") and _number(value) is not None
+    ]
+    return rows + _lead_tests(record) + wald
 
 
 def extract_taiwan(record: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
