@@ -129,8 +129,12 @@ def test_bri_att_is_unbiased_under_heterogeneity(summary: pd.DataFrame) -> None:
 
 def test_event_time_intervals_cover(summary: pd.DataFrame) -> None:
     """Every post-event event-time effect (BRI and Taiwan, e >= 0) covered in at least
-    90 % of >= 100 draws (leads are in the table; the lead tests judge them)."""
+    90 % of >= 100 draws (leads are in the table; the lead tests judge them).  The BRI
+    variants without the recognition control are left out for the reason given in
+    `test_bri_att_is_unbiased_under_heterogeneity`: they are biased by construction (the
+    compound treatment), so their intervals are not meant to cover the BRI effect."""
     est = summary[(summary["scenario"] == "shipped") & summary["coverage"].notna()]
+    est = est[~est["quantity"].str.contains("no_control")]
     event = est[est["quantity"].str.contains("e=") & ~est["quantity"].str.contains("e=-")]
     assert len(event) >= 6
     assert (_required_draws(event) >= 100).all(), event[["quantity", "draws"]].to_string()

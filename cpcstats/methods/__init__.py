@@ -18,7 +18,7 @@ module; a design adds only its columns and its presentation.
   cohorts, TWFE and Wooldridge's ETWFE Poisson with aggregations;
 * `cpcstats.methods.imputation`, `cpcstats.methods.imputation_leads`,
   `cpcstats.methods.fe_design` — imputation estimator for staggered adoption (exponential
-  mean; cells without contacts kept), binned lead test, FE-Poisson with explicit dummies;
+  mean; all-zero cells kept), binned lead test, FE-Poisson with explicit dummies;
 * `cpcstats.methods.fe_mean` — E[y] of an FE-Poisson fit and the delta method over the full
   parameter vector (fixed effects included, analytic);
 * `cpcstats.methods.wild_bootstrap` and `cpcstats.methods.randomization` — few-cluster
