@@ -200,7 +200,10 @@ def notes(
         "treated country-year, zero cells included; ATT = log(Σy / Σ E[y(0)]). "
         f"Controls: {ctrl} (common slope).",
         f"SEs {twfe.se_description}. ETWFE: delta method over all parameters, country and "
-        "year effects included (analytic gradient). Imputation: stacked influence function "
+        "year effects included (analytic gradient); its event-time intervals undercover "
+        "(85-93 % in 98 draws of the demo process: a country alone in its cohort-year cell "
+        "adds no variance), so they are for comparison; the imputation intervals are the ones "
+        "to read. Imputation: stacked influence function "
         "including the untreated model, treated residuals against leave-own-country-out "
         "cell effects (Borusyak-Jaravel-Spiess), CIs and p-values from t with (countries "
         "in the aggregation − 1) df. Wild bootstrap: Kline-Santos score bootstrap, "
