@@ -12,12 +12,13 @@ import os
 import shutil
 from pathlib import Path
 
-# One BLAS thread per test process (before numpy loads), as `make test` and the CLI set:
-# OpenBLAS would otherwise start a thread per host core, far more than the machine's quota.
+import pytest
+
+# One BLAS thread per test process, as `make test` and the CLI set (pytest does not load
+# numpy, so this runs before any test module does): OpenBLAS would otherwise start a thread
+# per host core, far more than the machine's quota.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = Path(__file__).resolve().parent / "reference"
