@@ -42,16 +42,14 @@ def test_quick_benchmark_runs_and_agrees_with_its_peers(tmp_path: Path) -> None:
     assert "| target | measured | met |" in (tmp_path / "benchmark.md").read_text()
     scaling = saved["scaling"]
     kinds = {(r["kind"], r["n"]) for r in scaling["rows"]}
-    assert kinds == {(k, n) for k in ("fe2", "fe3", "nb2") for n in (10_000, 100_000)}
+    ran = ("nb2",) if scaling["peer_missing"] else ("fe2", "fe3", "nb2")
+    assert scaling["peer_missing"] == (importlib.util.find_spec("pyfixest") is None)
+    assert kinds == {(k, n) for k in ran for n in (10_000, 100_000)}
     for row in scaling["rows"]:
         assert row["max_abs_diff_tight"] < 1e-8, row  # same estimates as the peer
         assert row["cpcstats_cpu_s"] > 0 and row["peer_cpu_s"] > 0
         assert len(row) and row["repeat"] == 3
-    assert {r["kind"] for r in scaling["rows"] if "cpcstats_added_mb" in r} == {
-        "fe2",
-        "fe3",
-        "nb2",
-    }
+    assert {r["kind"] for r in scaling["rows"] if "cpcstats_added_mb" in r} == set(ran)
     # the report is rebuilt from the saved run alone, identically
     text = (tmp_path / "benchmark.md").read_text()
     rebuilt = tmp_path / "rebuilt"
