@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -135,3 +137,24 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     """List the lazy public names too, so ``dir(cpcstats)`` and completion see them."""
     return sorted(set(globals()) | set(_LAZY))
+
+
+class _Facade(types.ModuleType):
+    """The package module: a public name keeps its object when a same-named subpackage loads.
+
+    Why: ``replicate`` is both a public function and the subpackage ``cpcstats.replicate``.
+    Importing any module of that subpackage makes Python bind ``cpcstats.replicate`` to the
+    subpackage, so ``cpcstats.replicate(...)`` and ``from cpcstats import replicate`` would
+    depend on what happened to be imported first.  The binding is refused for the names of
+    the lazy table; the name then resolves through `__getattr__` to the function.  The
+    subpackage itself stays importable by its full name (``from cpcstats.replicate import
+    ...``, ``importlib.import_module("cpcstats.replicate")``).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and ":" in _LAZY.get(name, ""):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Facade

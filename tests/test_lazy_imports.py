@@ -114,3 +114,19 @@ def test_command_line_sets_one_blas_thread_unless_the_user_chose(given, expected
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     ).stdout
     assert f"THREADS {expected}" in out
+
+
+def test_replicate_is_callable_whatever_was_imported_first(tmp_path: Path) -> None:
+    """``cpcstats.replicate`` is a package and the public function; after the package was
+    imported (here by importing one of its modules) the name still calls the function."""
+    code = (
+        "import cpcstats.replicate.config\nimport cpcstats\nfrom cpcstats import replicate\n"
+        "from cpcstats.errors import CpcError\n"
+        "try:\n    replicate('no-such-study.toml', out={!r})\n"
+        "except CpcError as exc:\n    print('FUNCTION', type(exc).__name__)\n"
+        "print('SAME', cpcstats.replicate is replicate)"
+    ).format(str(tmp_path / "out"))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    ).stdout
+    assert "FUNCTION" in out and "SAME True" in out, out
