@@ -67,7 +67,9 @@ __all__ = [
 ]
 
 NAME = "design_bri"
-TITLE = "Belt and Road membership and party contact: staggered adoption (TWFE vs ETWFE Poisson)"
+TITLE = (
+    "Belt and Road membership and contacts: staggered adoption (TWFE, ETWFE and imputation Poisson)"
+)
 UNIT = "iso3"
 TIME = "year"
 TREATMENT = "bri_member"

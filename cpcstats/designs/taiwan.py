@@ -61,7 +61,9 @@ __all__ = [
 ]
 
 NAME = "design_taiwan"
-TITLE = "Taiwan recognition switches and party contact: event study (FE-Poisson)"
+TITLE = (
+    "Taiwan recognition switches and contacts: event study (TWFE and interaction-weighted Poisson)"
+)
 #: the generic estimator's statuses in this design's words
 _STATUS = {
     generic.NOT_OBSERVED: NOT_OBSERVED,
