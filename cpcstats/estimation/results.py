@@ -58,7 +58,11 @@ class FitResult:
     converged : bool, default True
         Whether the optimiser converged.
     warnings : list of str
-        Problems to report (singular Hessian, boundary, separation ...).
+        Things to report that leave the estimates usable (omitted terms, separation ...).
+    problems : list of str
+        Why the fit is not a result (singular Hessian, a parameter at the boundary,
+        not converged): a model with any is *flagged* (`flagged`), shown with a mark and
+        without standard errors, and never ranked or recommended.
     sample : StageAccount, optional
         Rows in, out and why.
     simulated : bool, default False
@@ -100,6 +104,7 @@ class FitResult:
     fixed_effects: list[str] = field(default_factory=list)
     converged: bool = True
     warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     sample: StageAccount | None = None
     simulated: bool = False
     study: str = ""
@@ -113,6 +118,21 @@ class FitResult:
     design: Design | None = field(default=None, repr=False, compare=False)
     full_vcov: np.ndarray | None = field(default=None, repr=False, compare=False)
     spec: ModelSpec | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def flagged(self) -> bool:
+        """The fit is not a result: not converged, or any entry in ``problems``."""
+        return (not self.converged) or bool(self.problems)
+
+    @property
+    def flag_reason(self) -> str | None:
+        """One line saying why the fit is flagged (None when it is not)."""
+        if not self.flagged:
+            return None
+        reasons = ([] if self.converged else ["the optimiser did not converge"]) + list(
+            self.problems
+        )
+        return "; ".join(dict.fromkeys(reasons))
 
     @property
     def tvalues(self) -> pd.Series:
@@ -399,6 +419,8 @@ class FitResult:
             "alpha_std_error": None if self.alpha_se is None else float(self.alpha_se),
             "converged": bool(self.converged),
             "warnings": list(self.warnings),
+            "problems": list(self.problems),
+            "flagged": bool(self.flagged),
             "simulated": bool(self.simulated),
             "sample": None if self.sample is None else self.sample.to_dict(),
             "terms": terms,
