@@ -13,7 +13,21 @@ from dataclasses import dataclass
 from cpcstats.reporting.format import format_number, minus_sign
 from cpcstats.reporting.tables.text import latex_escape
 
-__all__ = ["Block", "Cell", "Layout", "Note", "Row"]
+__all__ = [
+    "PLACEMENTS",
+    "Block",
+    "Cell",
+    "HeaderCell",
+    "HeaderItem",
+    "Layout",
+    "Note",
+    "Row",
+    "header_cells",
+]
+
+#: How a LaTeX table is placed on the page: ``"auto"`` decides by rule from the table's
+#: estimated width and length (`cpcstats.reporting.tables.page_fit`); the others force it.
+PLACEMENTS: tuple[str, ...] = ("auto", "portrait", "landscape", "resize", "long")
 
 
 @dataclass(frozen=True)
@@ -77,11 +91,77 @@ class Note:
 
 
 @dataclass(frozen=True)
-class Layout:
-    """The whole table: header rows (each with its stub cell), blocks, notes, caption, label."""
+class HeaderCell:
+    """A header cell spanning ``span`` grid columns (a spanning header over models 2-4).
 
-    header_rows: tuple[tuple[str, ...], ...]  # each includes the stub (first) cell
+    A header row mixes plain strings (one column each) and `HeaderCell` items; the spans
+    of a row add up to the table's column count, the stub included.
+    """
+
+    text: str
+    span: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.span, int) or isinstance(self.span, bool) or self.span < 1:
+            raise ValueError(
+                f"HeaderCell({self.text!r}) has span {self.span!r}; a span is an integer >= 1"
+            )
+
+
+#: One item of a header row: a plain string (span 1) or a `HeaderCell`.
+HeaderItem = str | HeaderCell
+
+
+def header_cells(row: tuple[HeaderItem, ...]) -> tuple[HeaderCell, ...]:
+    """The row with every item as a `HeaderCell` (plain strings span one column)."""
+    return tuple(item if isinstance(item, HeaderCell) else HeaderCell(str(item)) for item in row)
+
+
+def _row_span(row: tuple[HeaderItem, ...]) -> int:
+    return sum(cell.span for cell in header_cells(row))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The whole table: header rows (each with its stub cell), blocks, notes, caption, label.
+
+    Typesetting options (defaults keep the plain output): ``placement`` chooses how LaTeX
+    puts the table on the page (one of `PLACEMENTS`; ``"auto"`` decides by rule);
+    ``decimal_align`` aligns numeric columns on the decimal point (siunitx ``S`` columns
+    in LaTeX); ``raw_latex`` says that labels, headers and string cells are LaTeX already
+    and are written unescaped (only for text the user wrote; never for data).
+    """
+
+    header_rows: tuple[tuple[HeaderItem, ...], ...]  # each includes the stub (first) cell
     blocks: tuple[Block, ...]
     notes: tuple[Note, ...]
     title: str | None
     label: str | None
+    placement: str = "auto"
+    decimal_align: bool = False
+    raw_latex: bool = False
+
+    def __post_init__(self) -> None:
+        if self.placement not in PLACEMENTS:
+            raise ValueError(
+                f"unknown table placement {self.placement!r}; use one of {', '.join(PLACEMENTS)}"
+            )
+        spans = [_row_span(row) for row in self.header_rows]
+        if spans and len(set(spans)) != 1:
+            raise ValueError(
+                f"header rows span {spans} columns; every header row (stub included) "
+                "must span the same number of columns"
+            )
+        body = next((len(r.cells) + 1 for b in self.blocks for r in b.rows), None)
+        if spans and body is not None and spans[0] != body:
+            raise ValueError(
+                f"header rows span {spans[0]} columns but rows have {body} (stub included); "
+                "make the HeaderCell spans add up to the column count"
+            )
+
+    @property
+    def ncol(self) -> int:
+        """Columns of the grid including the stub: from the header, else from the first row."""
+        if self.header_rows:
+            return _row_span(self.header_rows[0])
+        return next((len(r.cells) + 1 for b in self.blocks for r in b.rows), 1)

@@ -17,9 +17,7 @@ __all__ = ["column_count", "render_latex"]
 
 def column_count(layout: Layout) -> int:
     """Columns of the grid including the stub: from the header, else from the first row."""
-    if layout.header_rows:
-        return len(layout.header_rows[0])
-    return len(layout.blocks[0].rows[0].cells) + 1
+    return layout.ncol
 
 
 def _latex_row(cells: Sequence[str]) -> str:
