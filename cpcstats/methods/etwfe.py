@@ -35,12 +35,11 @@ from cpcstats.estimation.score import ScoreTest, score_test
 from cpcstats.methods.cohorts import Cohorts, staggered_cohorts
 from cpcstats.methods.fe_mean import FEPoissonMean
 from cpcstats.methods.indicators import observed_indicators
+from cpcstats.methods.intervals import Z95
 from cpcstats.methods.records import plain_records
 from cpcstats.panels import Panel
 
 __all__ = ["ETWFEResult", "aggregate", "etwfe", "etwfe_fit", "twfe"]
-
-Z95 = float(stats.norm.ppf(0.975))
 
 
 def _formula(yname: str, terms: Sequence[str], idname: str, tname: str) -> str:

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cpcstats.errors import CpcError, EstimationError, SpecError
 from cpcstats.estimation.fit import fit
@@ -30,6 +29,7 @@ from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.score import ScoreTest, score_test
 from cpcstats.methods.event_time import POOLED, EventIndicators, event_time_indicators
 from cpcstats.methods.indicators import observed_indicators
+from cpcstats.methods.intervals import t_interval
 from cpcstats.panels import Panel
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "unidentified_kinds",
 ]
 
-Z95 = float(stats.norm.ppf(0.975))
 NOT_OBSERVED = "not estimable: no treated unit with a nonzero outcome at this event time"
 SEPARATED = "not estimable: all outcomes zero at this event time (separated, omitted)"
 DROPPED = "not estimable: omitted by the fit"
@@ -147,13 +146,13 @@ def event_coefficients(
             if term in params.index:
                 est, se = float(params[term]), float(ses[term])
                 df = max(int(used.loc[on, unit].nunique()) - 1, 1)
-                crit = float(stats.t.ppf(0.975, df))
+                lower, upper, p_t = t_interval(est, se, df)
                 row.update(
                     estimate=est,
                     std_error=se,
-                    lower=est - crit * se,
-                    upper=est + crit * se,
-                    p_value=float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else np.nan,
+                    lower=lower,
+                    upper=upper,
+                    p_value=p_t,
                     p_value_normal=float(pvals[term]),
                     t_df=df,
                     status="estimated",

@@ -53,7 +53,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cpcstats.errors import EstimationError
 from cpcstats.methods.cohorts import COHORT, Cohorts, staggered_cohorts
@@ -66,12 +65,12 @@ from cpcstats.methods.fe_design import (
     small_sample_factor,
 )
 from cpcstats.methods.imputation_leads import DEFAULT_BINS, LeadBinTest, lead_bin_test
+from cpcstats.methods.intervals import t_interval
 from cpcstats.methods.records import plain_records
 from cpcstats.panels import Panel
 
 __all__ = ["DEFAULT_BINS", "ImputationResult", "LeadBinTest", "imputation", "imputation_fit"]
 
-Z95 = float(stats.norm.ppf(0.975))
 NO_UNTREATED_OUTCOME = (
     "treated unit without any untreated outcome > 0 (counterfactual not identified)"
 )
@@ -197,10 +196,9 @@ def _frame(rows: list[dict[str, Any]], kind: str, key: str) -> pd.DataFrame:
 
 def _interval(rec: dict[str, Any], key: str, df: int) -> None:
     """95 % interval and p-value from Student t with ``df`` degrees of freedom."""
-    est, se = rec[key], rec[f"{key}_se"]
-    crit = float(stats.t.ppf(0.975, df))
-    rec[f"{key}_lower"], rec[f"{key}_upper"] = est - crit * se, est + crit * se
-    rec[f"{key}_p"] = float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else float("nan")
+    rec[f"{key}_lower"], rec[f"{key}_upper"], rec[f"{key}_p"] = t_interval(
+        rec[key], rec[f"{key}_se"], df
+    )
 
 
 def _leave_out(

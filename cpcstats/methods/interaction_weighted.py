@@ -66,13 +66,13 @@ from cpcstats.estimation.hdfe import Demeaner
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.score import score_test
 from cpcstats.methods.indicators import as_frame, attach_columns, observed_indicators
+from cpcstats.methods.intervals import Z95
 from cpcstats.methods.iw_aggregate import aggregate_count_scale, untreated_means
 from cpcstats.methods.records import plain_records
 from cpcstats.panels import Panel
 
 __all__ = ["CONTROLS", "InteractionWeighted", "cell_term", "interaction_weighted"]
 
-Z95 = float(stats.norm.ppf(0.975))
 CONTROLS = ("never", "last")
 ALWAYS = ("drop", "control")
 POOLED = "pre"

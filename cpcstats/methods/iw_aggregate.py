@@ -42,13 +42,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cpcstats.estimation.results import FitResult
+from cpcstats.methods.intervals import critical_value, t_interval
 
 __all__ = ["aggregate_count_scale", "untreated_means"]
-
-Z95 = float(stats.norm.ppf(0.975))
 
 
 def untreated_means(
@@ -138,7 +136,7 @@ def aggregate_count_scale(
         se_model = float(np.sqrt(grad @ Vq_m @ grad + y_extra.sum() / num**2))
         se_ratio, df = _ratio_se(y, m0)
         se = float(np.nanmax([se_cr1, se_model, se_ratio]))
-        crit = float(stats.t.ppf(0.975, df)) if df > 0 else Z95
+        crit = critical_value(df)
         est = float(np.log(num / den))
         w = sel["n_units"].to_numpy(float) / sel["n_units"].sum()
         row.update(
@@ -150,9 +148,7 @@ def aggregate_count_scale(
             t_df=df,
             lower=est - crit * se,
             upper=est + crit * se,
-            p_value=float(
-                2 * (stats.t.sf(abs(est / se), df) if df > 0 else stats.norm.sf(abs(est / se)))
-            ),
+            p_value=t_interval(est, se, df)[2],
             ratio=float(np.exp(est)),
             ratio_se=float(np.exp(est) * se),
             ratio_lower=float(np.exp(est - crit * se)),
