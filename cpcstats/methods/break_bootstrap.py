@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from cpcstats.errors import SpecError
+from cpcstats.methods.wild_bootstrap import WEBB, draw_weights
 
 __all__ = [
     "DEFAULT_REPS",
@@ -48,8 +49,6 @@ __all__ = [
 DEFAULT_REPS = 999
 #: 15 Nov 2012, Xi Jinping elected General Secretary: fixed, so reruns are identical
 DEFAULT_SEED = 20121115
-#: Webb (2014) six-point weights: better than Rademacher when T is below ~12
-WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
 @dataclass
@@ -273,12 +272,9 @@ def series_bootstrap(
 
 
 def period_weights(reps: int, n_periods: int, rng: np.random.Generator, kind: str) -> np.ndarray:
-    """``reps`` x T wild-bootstrap weights: ``rademacher`` (+-1) or ``webb`` (six points)."""
-    if kind == "rademacher":
-        return rng.choice(np.array([-1.0, 1.0]), size=(reps, n_periods))
-    if kind == "webb":
-        return rng.choice(WEBB, size=(reps, n_periods))
-    raise SpecError(f"weights must be 'rademacher' or 'webb', not {kind!r}")
+    """``reps`` x T wild-bootstrap weights over periods
+    (`cpcstats.methods.wild_bootstrap.draw_weights`, the package's one weight draw)."""
+    return draw_weights(rng, reps, n_periods, kind)
 
 
 def _residualise(C: np.ndarray, Z: np.ndarray, mu: np.ndarray, demean: Any | None) -> np.ndarray:

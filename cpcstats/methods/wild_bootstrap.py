@@ -41,10 +41,12 @@ from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import Demeaner, drop_zero_groups, fit_ppml_hdfe
 
 __all__ = [
+    "WEBB",
     "WEIGHTS",
     "ScoreContributions",
     "WildScoreTest",
     "bootstrap_weights",
+    "draw_weights",
     "project_scores",
     "restricted_fit",
     "score_contributions",
@@ -53,7 +55,8 @@ __all__ = [
 ]
 
 WEIGHTS = ("rademacher", "webb")
-_WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+#: Webb (2014) six-point weights
+WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
 @dataclass(frozen=True)
@@ -108,14 +111,20 @@ def bootstrap_weights(
     Why Webb by default: with G clusters Rademacher weights give only 2^(G-1) distinct
     |statistics|, too few for a smooth p-value when G is about 10 or less.
     """
-    if kind not in WEIGHTS:
-        raise SpecError(f"weights={kind!r} is not one of {', '.join(WEIGHTS)}", column="weights")
     if B < 1:
         raise SpecError(f"B must be >= 1, got {B}", column="B")
-    rng = np.random.default_rng(seed)
+    return draw_weights(np.random.default_rng(seed), B, n_clusters, kind)
+
+
+def draw_weights(rng: np.random.Generator, reps: int, n: int, kind: str) -> np.ndarray:
+    """``reps`` x ``n`` wild-bootstrap weights from ``rng``: ``rademacher`` (+-1) or
+    ``webb`` (six points).  The one draw every wild bootstrap of the package uses (over
+    clusters here, over periods in `cpcstats.methods.break_bootstrap`)."""
+    if kind not in WEIGHTS:
+        raise SpecError(f"weights={kind!r} is not one of {', '.join(WEIGHTS)}", column="weights")
     if kind == "rademacher":
-        return rng.choice(np.array([-1.0, 1.0]), size=(B, n_clusters))
-    return rng.choice(_WEBB, size=(B, n_clusters))
+        return rng.choice(np.array([-1.0, 1.0]), size=(reps, n))
+    return rng.choice(WEBB, size=(reps, n))
 
 
 def _codes(data: pd.DataFrame, names: Sequence[str]) -> list[np.ndarray]:
