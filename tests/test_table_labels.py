@@ -1,0 +1,137 @@
+"""Labels (issue 15, "Labels, once, everywhere"): one file maps variables, levels, models
+and estimators to reader's labels; terms compose from them; no demo table shows a raw name."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import cpcstats
+from cpcstats.errors import SpecError
+from cpcstats.reporting.labels import (
+    PACKAGED_LABELS,
+    Labels,
+    default_labels,
+    load_labels,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+REPO_LABELS = REPO / "replication" / "labels.toml"
+
+
+def test_repository_and_packaged_labels_are_the_same_file() -> None:
+    assert REPO_LABELS.read_bytes() == PACKAGED_LABELS.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def demo_panels() -> dict[str, object]:
+    study = cpcstats.load_study("demo")
+    return {"party-year": cpcstats.party_year(study), "country-year": cpcstats.country_year(study)}
+
+
+def test_every_demo_panel_column_and_factor_level_has_a_label(demo_panels) -> None:
+    labels = default_labels()
+    for level, panel in demo_panels.items():
+        missing = [c for c in panel.data.columns if not labels.has_variable(c)]
+        assert missing == [], f"{level} columns without a label: {missing}"
+    for column in ("fh_status", "status"):
+        values = demo_panels["party-year"].data[column].dropna().unique()
+        unlabelled = [v for v in values if v not in labels.levels.get(column, {})]
+        assert unlabelled == [], f"{column} levels without a label: {unlabelled}"
+
+
+def test_every_model_and_family_of_models_dir_has_a_label() -> None:
+    labels = default_labels()
+    names, families = [], set()
+    for path in sorted((REPO / "models").glob("*.toml")):
+        for model in tomllib.loads(path.read_text(encoding="utf-8")).get("model", []):
+            names.append(model["name"])
+            families.add(model.get("family", "poisson"))
+    assert names, "no models found"
+    assert [n for n in names if not labels.has_model(n)] == []
+    assert sorted(f for f in families if f not in labels.families) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "label"),
+    [
+        ("ruling:C(fh_status)[T.NF]", "Ruling party × Not Free"),
+        ("C(fh_status)[T.PF]", "Partly Free"),
+        ("C(fh_status, Treatment('F'))[T.NF]", "Not Free"),
+        ("inflate:ruling", "Ruling party"),
+        ("zero:C(fh_status)[T.NF]:ruling", "Not Free × Ruling party"),
+        ("np.log(polyarchy)", "log(Electoral democracy)"),
+        ("np.log1p(polyarchy)", "log(1 + Electoral democracy)"),
+        ("I(polyarchy ** 2)", "Electoral democracy²"),
+        ("Intercept", "Constant"),
+        ("C(status)[T.junior]", "Junior partner"),
+        ("C(fh_status)[T.XX]", "Freedom House status: XX"),
+        ("some_new_var", "Some new var"),
+        ("f(x", "f(x"),
+        ("", ""),
+    ],
+)
+def test_terms_compose_from_the_labels(raw: str, label: str) -> None:
+    assert default_labels().term(raw) == label
+
+
+def test_raw_labels_keep_every_name() -> None:
+    raw = Labels.raw()
+    assert raw.term("inflate:ruling:C(fh_status)[T.NF]") == "ruling:C(fh_status)[T.NF]"
+    assert raw.model("rob_zinb") == "rob_zinb"
+    assert raw.family("negbin") == "negbin"
+    assert raw.variable("ruling") == "ruling"
+
+
+def test_merged_overrides_some_labels_and_keeps_the_rest() -> None:
+    base = default_labels()
+    merged = base.merged({"variables": {"ruling": "Governing party"}, "models": {"m": "My model"}})
+    assert merged.term("ruling:C(fh_status)[T.NF]") == "Governing party × Not Free"
+    assert merged.model("m") == "My model"
+    assert merged.variable("left_roots") == base.variable("left_roots")
+    assert base.variable("ruling") == "Ruling party"  # the base is not changed
+
+
+def test_model_and_family_fallbacks() -> None:
+    labels = default_labels()
+    assert labels.model("no_such_model", default="Spec title") == "Spec title"
+    assert labels.model("no_such_model") == "No such model"
+    assert labels.family("negbin") == "NB2"
+    assert labels.fixed_effect("iso3^year") == "Country × Year"
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("[varibles]\nruling = 'x'\n", "varibles"),
+        ("[variables]\nruling = 3\n", "variables.ruling"),
+        ("variables = 'x'\n", "variables"),
+        ("raw_latex = 'yes'\n", "raw_latex"),
+        ("[levels]\nfh_status = 'x'\n", "levels.fh_status"),
+    ],
+)
+def test_bad_labels_file_names_file_and_key(tmp_path: Path, text: str, column: str) -> None:
+    path = tmp_path / "labels.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_labels(path)
+    assert err.value.file == str(path)
+    assert err.value.column == column
+    assert err.value.fix
+
+
+def test_missing_labels_file_is_a_spec_error(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="does not exist"):
+        load_labels(tmp_path / "nope.toml")
+
+
+def test_raw_latex_flag_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "labels.toml"
+    path.write_text('raw_latex = true\n[variables]\nx = "$\\\\eta^2$"\n', encoding="utf-8")
+    labels = load_labels(path)
+    assert labels.raw_latex is True
+    assert labels.variable("x") == "$\\eta^2$"
+    assert not re.search(r"\\\\", labels.variable("x"))
