@@ -289,6 +289,7 @@ def test_output_is_byte_identical_and_needs_no_network(
         ({"FRA": 1}, {}, "pandas Series"),
         (pd.Series({"FRA": -1}), {}, "finite and >= 0"),
         (pd.Series({"FRA": 1, "fra": 2}), {}, "twice"),
+        (pd.Series({"FRA": 1, "France": 2}), {}, "not so for \\['FRANCE'\\]"),
         (pd.Series({"FRA": 1}), {"scale": "sqrt"}, "unknown scale"),
         (pd.Series({"FRA": 1}), {"china": "hide"}, "unknown china"),
     ],

@@ -41,7 +41,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from cpcstats.countries import country_name
+from cpcstats.countries import country_name, is_iso3
 from cpcstats.errors import InputError
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
 
@@ -322,6 +322,12 @@ def _check_values(values: pd.Series) -> pd.Series:
             fix="count contacts per country (zero where there are none)",
         )
     index = pd.Index([str(code).strip().upper() for code in values.index])
+    unknown = sorted(code for code in set(index) if not is_iso3(code))
+    if unknown:
+        raise InputError(
+            f"world_map values are indexed by ISO3 codes; not so for {unknown[:5]}",
+            fix="harmonise the countries first (cpcstats.countries.harmonise_countries)",
+        )
     if index.duplicated().any():
         raise InputError(
             f"world_map values name a country twice: {sorted(set(index[index.duplicated()]))}",
@@ -365,12 +371,7 @@ def _footnote(not_drawn: Sequence[str], what: str) -> str:
     """One line naming the countries with contacts the map has no shape for."""
     if not not_drawn:
         return ""
-    names = []
-    for code in not_drawn:
-        try:
-            names.append(country_name(code))
-        except ValueError:
-            names.append(code)
+    names = [country_name(code) for code in not_drawn]
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     noun = "country" if len(names) == 1 else "countries"
     verb = "is" if len(names) == 1 else "are"
