@@ -9,7 +9,9 @@ backslash escapes for emphasis, pipes and raw HTML (``<``, ``>``, ``&``) and lin
 HTML is entity-escaped.
 
 Engines: tables whose text is Latin (ASCII, accented Latin letters, the symbols in
-`LATEX_CHARS`) compile with pdflatex and ``\usepackage{booktabs}``.  Tables with other
+`LATEX_CHARS`) compile with pdflatex and `LATEX_PREAMBLE` (booktabs, threeparttable,
+siunitx, pdflscape, longtable, graphicx; every ``.tex`` file names them in its first
+comment line).  Tables with other
 scripts (Cyrillic or CJK party names, for example) carry a comment at the top of the ``.tex``
 file and compile with **lualatex** and `UNICODE_PREAMBLE`.
 """
@@ -22,12 +24,15 @@ import unicodedata
 
 __all__ = [
     "LATEX_CHARS",
+    "LATEX_PACKAGES",
+    "LATEX_PREAMBLE",
     "UNICODE_PREAMBLE",
     "clean_text",
     "html_escape",
     "latex_escape",
     "markdown_escape",
     "needs_unicode_engine",
+    "preamble_header",
     "safe_label",
     "unicode_header",
     "unicode_preamble",
@@ -147,6 +152,34 @@ def needs_unicode_engine(text: str) -> bool:
     return not all(_pdflatex_safe(ch) for ch in text)
 
 
+#: The packages every table may use: rules, notes as wide as the table, decimal alignment,
+#: landscape pages, tables breaking across pages, resizing.
+LATEX_PACKAGES: tuple[str, ...] = (
+    "booktabs",
+    "threeparttable",
+    "siunitx",
+    "pdflscape",
+    "longtable",
+    "graphicx",
+)
+
+#: The preamble a document needs for the tables (pdflatex; see `UNICODE_PREAMBLE` otherwise).
+LATEX_PREAMBLE = "".join(f"\\usepackage{{{name}}}\n" for name in LATEX_PACKAGES)
+
+
+def preamble_header(placement: str, preamble: str = LATEX_PREAMBLE) -> str:
+    """The first comment line of a ``.tex`` table: how it is placed and what it needs.
+
+    Why a comment: a user who ``\\input``s the file sees in it which packages to load
+    (written without the backslash command, so the file never loads anything itself).
+    """
+    names = re.findall(r"usepackage\{([^}]*)\}", preamble)
+    return (
+        f"% cpcstats table, placed {placement}; needs the packages {', '.join(names)} "
+        "(cpcstats.reporting.tables.text.LATEX_PREAMBLE)\n"
+    )
+
+
 def unicode_preamble(cjk_font: str = "WenQuanYi Micro Hei", main_font: str = "DejaVu Serif") -> str:
     """The lualatex preamble lines for tables with non-Latin text.
 
@@ -158,8 +191,7 @@ def unicode_preamble(cjk_font: str = "WenQuanYi Micro Hei", main_font: str = "De
     ``cjk_font="Noto Serif CJK SC"`` looks more like a book face.
     """
     return (
-        "\\usepackage{booktabs}\n"
-        "\\usepackage{fontspec}\n"
+        LATEX_PREAMBLE + "\\usepackage{fontspec}\n"
         f'\\directlua{{luaotfload.add_fallback("cpcstats", {{"{cjk_font}:mode=harf;"}})}}\n'
         f"\\setmainfont{{{main_font}}}[RawFeature={{fallback=cpcstats}}]\n"
     )
