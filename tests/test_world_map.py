@@ -297,3 +297,18 @@ def test_output_is_byte_identical_and_needs_no_network(
 def test_bad_input_is_an_input_error(values, kwargs, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match=message):
         world_map(values, **kwargs)
+
+
+def test_footnote_says_what_is_counted_and_a_long_title_wraps() -> None:
+    title = "Engagements per country, 2003-2018: " + "a long study label " * 6
+    result = world_map(
+        pd.Series({"SGP": 2, "MLT": 1, "FRA": 4}), title=title, counted="engagements"
+    )
+    assert result.not_drawn == ("MLT", "SGP")
+    texts = [t.get_text() for t in result.figure.texts]
+    assert (
+        "2 countries with engagements are too small to draw at this scale: Malta, Singapore."
+        in texts
+    )
+    heading = result.figure.get_suptitle()
+    assert "\n" in heading and heading.replace("\n", " ") == title.strip()

@@ -1,15 +1,12 @@
 """Figure 3: a world choropleth of contacts per country, from shapes shipped with cpcstats.
 
-Why everything is here and nothing is downloaded: the shapes are Natural Earth's 1:110m
-Admin 0 countries (public domain) as the TopoJSON of the npm package world-atlas 2.0.2,
-copied unchanged into ``cpcstats/reference/world_atlas/`` (``SOURCE.md`` there gives the
-source, the terms and the SHA-256).  The file is read with `importlib.resources`, decoded
-by the small numpy decoder below (quantized, delta-encoded arcs; no geo dependency) and
-projected with the Equal Earth projection, whose closed-form formulas are those of
-Šavrič, Patterson & Jenny (2018), "The Equal Earth map projection", *International
-Journal of Geographical Information Science* 33(3), 454-465,
-doi:10.1080/13658816.2018.1504949.  An equal-area projection, so a country's colour is
-not inflated by its latitude.
+Nothing is downloaded: the shapes are Natural Earth's 1:110m Admin 0 countries (public
+domain), the TopoJSON of the npm package world-atlas 2.0.2 copied unchanged into
+``cpcstats/reference/world_atlas/`` (``SOURCE.md``: source, terms, SHA-256), read with
+`importlib.resources` and decoded by the numpy decoder below (no geo dependency).  The
+projection is Equal Earth (equal-area, so no country looks bigger for its latitude):
+Šavrič, Patterson & Jenny (2018), "The Equal Earth map projection", *Int. J. Geogr. Inf.
+Sci.* 33(3), 454-465, doi:10.1080/13658816.2018.1504949.
 
 What the map says and what it does not: countries with contacts are coloured on a
 sequential scale (log by default, ticks from matplotlib's `LogLocator`); countries with
@@ -22,6 +19,7 @@ returned in `WorldMap.not_drawn` and counted in a footnote of the figure.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -67,9 +65,8 @@ ATLAS_SHA256 = "2516c915867c7baf18ddec727aec46c315541a07cfb3d79a6559b05d5e94eee8
 NO_ID_SHAPES: dict[str, str] = {"Kosovo": "XKX", "N. Cyprus": "CYP", "Somaliland": "SOM"}
 """Shapes without an ISO numeric id (missing or "-99") and the ISO3 they are drawn as.
 
-Kosovo is XKX, the code `cpcstats.countries` accepts for Kosovo.  N. Cyprus and Somaliland
-are not UN member states; contact data are coded by the states they belong to in
-international law, so they are drawn as part of Cyprus and Somalia (no hole in the map)."""
+Kosovo is XKX, as in `cpcstats.countries`.  N. Cyprus and Somaliland are not UN members;
+contacts are coded by the states they belong to in international law (Cyprus, Somalia)."""
 
 NOT_DRAWN_SHAPES = frozenset({"ATA"})
 """Antarctica is left out: no contacts, and a sixth of the map's height."""
@@ -186,12 +183,9 @@ def numeric_to_iso3() -> dict[int, str]:
     """
     from country_converter.country_converter import COUNTRY_DATA_FILE
 
+    columns = ["ISO3", "ISOnumeric"]
     data = pd.read_csv(
-        COUNTRY_DATA_FILE,
-        sep="\t",
-        dtype=str,
-        keep_default_na=False,
-        usecols=["ISO3", "ISOnumeric"],
+        COUNTRY_DATA_FILE, sep="\t", dtype=str, keep_default_na=False, usecols=columns
     )
     table: dict[int, str] = {}
     for iso3, numeric in zip(data["ISO3"], data["ISOnumeric"], strict=True):
@@ -431,7 +425,7 @@ def _legend_and_note(
         handles.append(Patch(facecolor=CHINA_COLOUR, edgecolor="0.6", label="China"))
     place = {"loc": "lower left", "bbox_to_anchor": (0.03, 0.135)}
     fig.legend(handles=handles, frameon=False, fontsize=8, **place)
-    note = _footnote(not_drawn, what.lower())
+    note = _footnote(not_drawn, what)
     if note:
         fig.text(0.01, 0.06, note, fontsize=7, color="0.3", ha="left", va="bottom", wrap=True)
 
@@ -445,6 +439,7 @@ def world_map(
     scale: str = "log",
     missing_label: str = "No contact",
     china: str = "highlight",
+    counted: str = "contacts",
 ) -> WorldMap:
     """Figure 3: contacts per country on an Equal Earth world map.
 
@@ -467,6 +462,8 @@ def world_map(
     china : {"highlight", "data"}
         ``"highlight"`` draws China in `CHINA_COLOUR` with a label (it is the sender, not
         a partner); ``"data"`` colours it from ``values`` as any other country.
+    counted : str
+        What ``values`` count, for the footnote ("3 countries with contacts are too small").
 
     Returns
     -------
@@ -486,12 +483,13 @@ def world_map(
     not_drawn = tuple(sorted(code for code in positive.index if code not in on_map))
     with style():
         fig = new_figure(7.0, 4.5)
-        ax = fig.add_axes((0.0, 0.24, 1.0, 0.68 if title else 0.74))
+        lines = textwrap.wrap(title or "", 84)  # a long title wraps instead of overflowing
+        ax = fig.add_axes((0.0, 0.24, 1.0, 0.74 - 0.06 * len(lines) if lines else 0.74))
         drawn = _draw_map(ax, clean, norm, china)
-        if title:
-            fig.suptitle(title, y=0.975, fontsize=11)
+        if lines:
+            fig.suptitle("\n".join(lines), y=0.975, fontsize=11)
         _colourbar(fig, norm, legend_label)
-        _legend_and_note(fig, missing_label, china == "highlight", not_drawn, legend_label)
+        _legend_and_note(fig, missing_label, china == "highlight", not_drawn, counted)
         if simulated:
             mark_simulated(fig)
     return WorldMap(figure=fig, drawn=drawn, not_drawn=not_drawn)
