@@ -166,14 +166,14 @@ def test_terms_in_order_of_first_appearance_with_pretty_labels(
 ) -> None:
     tab = table([zip_model, poisson])
     labels = [r.label for r in tab.coef_blocks[0].rows if r.kind == "estimate"]
-    assert labels[:3] == ["Constant", "gdp_pc", "ruling"]
+    assert labels[:3] == ["Constant", "Gdp pc", "Ruling party"]
     # then the Poisson model's new terms, in patsy's order
     assert labels[3:] == [
-        "fh_status = NF",
-        "fh_status = PF",
-        "noise",
-        "ruling × fh_status = NF",
-        "ruling × fh_status = PF",
+        "Not Free",
+        "Partly Free",
+        "Noise",
+        "Ruling party × Not Free",
+        "Ruling party × Partly Free",
     ]
 
 
@@ -181,15 +181,16 @@ def test_terms_in_order_of_first_appearance_with_pretty_labels(
     ("raw", "pretty"),
     [
         ("Intercept", "Constant"),
-        ("C(fh_status)[T.NF]", "fh_status = NF"),
-        ("ruling:C(fh_status)[T.PF]", "ruling × fh_status = PF"),
-        ("C(fh_status, Treatment(reference='F'))[T.NF]", "fh_status = NF"),
-        ("inflate:gdp_pc", "gdp_pc"),
-        ("np.log(pop)", "log(pop)"),
-        ("region[T.Africa]", "region = Africa"),
+        ("C(fh_status)[T.NF]", "Not Free"),
+        ("ruling:C(fh_status)[T.PF]", "Ruling party × Partly Free"),
+        ("C(fh_status, Treatment(reference='F'))[T.NF]", "Not Free"),
+        ("inflate:gdp_pc", "Gdp pc"),
+        ("np.log(pop)", "log(Pop)"),
+        ("region[T.Africa]", "Region: Africa"),
     ],
 )
 def test_pretty_term(raw: str, pretty: str) -> None:
+    """Terms read from the packaged labels (issue 15: no raw names in tables)."""
     assert pretty_term(raw) == pretty
 
 
@@ -250,7 +251,9 @@ def test_statistics_rows(poisson: FitResult, negbin: FitResult) -> None:
     assert [c.text() for c in alpha.cells] == ["—", f"{negbin.alpha:.3f}"]
     alpha_se = tab.stats_block.rows[tab.stats_block.rows.index(alpha) + 1]
     assert alpha_se.cells[1].text() == f"({negbin.alpha_se:.3f})"
-    assert [c.text() for c in tab.stat_row("Fixed effects").cells] == ["—", "year"]
+    # one Yes/No row per fixed effect, labelled (issue 15), not a text row of raw names
+    assert [c.text() for c in tab.stat_row("Year").cells] == ["No", "Yes"]
+    assert tab.fe_block is not None and tab.fe_block.title == "Fixed effects"
     assert "3{,}" not in tab.to_latex() and "1,200" in tab.to_latex()
 
 
@@ -266,33 +269,49 @@ def test_simulated_note_iff_a_model_is_simulated(poisson: FitResult, negbin: Fit
 
 
 def test_failed_and_warned_models_are_flagged(poisson: FitResult, negbin: FitResult) -> None:
-    bad = replace(negbin, converged=False, warnings=["Hessian is not positive definite"])
+    """A flagged fit (not converged, or a problem) is marked, has no SEs or stars, and one
+    note; a warning that leaves the fit usable goes to the details, not under the table."""
+    bad = replace(negbin, converged=False, problems=["singular Hessian"])
     warned = replace(poisson, warnings=["3 singleton clusters dropped"])
     tab = table([poisson, bad, warned])
     texts = [n.text for n in tab.notes]
-    assert any(
-        "Model 2 (NB main) did not converge: Hessian is not positive definite" in t for t in texts
-    )
-    assert any("Model 3 (Poisson) warning: 3 singleton clusters dropped" in t for t in texts)
-    assert tab.model_names == ("Poisson", "NB main †", "Poisson †")
-    assert "did not converge" in tab.to_markdown() and "did not converge" in tab.to_html()
-    silent = table([replace(negbin, converged=False)])
-    assert "did not converge" in silent.to_latex()
+    flag_notes = [t for t in texts if t.startswith("†")]
+    assert flag_notes == [
+        "† (2) Not a result: the optimiser did not converge; singular Hessian; "
+        "no standard errors shown."
+    ]
+    assert all(n.strong for n in tab.notes if n.text.startswith("†"))
+    assert tab.model_names == ("Poisson", "NB main †", "Poisson")
+    se_row = tab.find_row("gdp_pc", "se")
+    assert [c.text() for c in se_row.cells] == [
+        f"({poisson.std_errors['gdp_pc']:.3f})",
+        "—",
+        f"({poisson.std_errors['gdp_pc']:.3f})",
+    ]
+    assert tab.find_row("gdp_pc").cells[1].stars == ""
+    assert "singleton" not in " ".join(texts)
+    assert "(3) Poisson (Poisson): 3 singleton clusters dropped." in tab.details
+    assert "Not a result" in tab.to_markdown() and "Not a result" in tab.to_html()
+    alpha_se = tab.stats_block.rows[tab.stats_block.rows.index(tab.stat_row("NB dispersion α")) + 1]
+    assert alpha_se.cells[1].text() == "" and alpha_se.cells[1].is_empty
     assert all(n.strong is False for n in table([poisson]).notes)
 
 
 def test_se_and_star_notes(poisson: FitResult, negbin: FitResult) -> None:
     one = table([poisson, poisson])
     texts = [n.text for n in one.notes]
-    assert texts.count(f"Standard errors in parentheses: {CLUSTER_SE}.") == 1
-    assert "* p<0.10, ** p<0.05, *** p<0.01" in texts
+    assert texts == [
+        f"Coefficients on the log scale. Standard errors in parentheses: {CLUSTER_SE}. "
+        "* p<0.10, ** p<0.05, *** p<0.01."
+    ]
     two = table([poisson, negbin], notes=["Source: ID-CPC."])
     texts = [n.text for n in two.notes]
-    assert f"{CLUSTER_SE} in Model 1" in texts[0]
-    assert "conventional (model-based) in Model 2" in texts[0]
-    assert texts[-1] == "Source: ID-CPC."
+    assert texts[0] == "Source: ID-CPC."
+    assert "as in the Std. errors row" in texts[1]
+    assert any(CLUSTER_SE in d and d.startswith("(1)") for d in two.details)
+    assert any("conventional (model-based)" in d and d.startswith("(2)") for d in two.details)
     custom = table([poisson], stars=(0.05,))
-    assert "* p<0.05" in [n.text for n in custom.notes]
+    assert "* p<0.05." in custom.notes[-1].text
     with pytest.raises(ValueError):
         table([poisson], stars=(5,))
     with pytest.raises(ValueError):
@@ -304,19 +323,26 @@ def test_se_and_star_notes(poisson: FitResult, negbin: FitResult) -> None:
 
 def test_latex_escapes_labels_and_notes(poisson: FitResult) -> None:
     weird = replace(poisson, name="model_1 & 50% #2")
+    raw_names = {
+        "variables": {"gdp_pc": "gdp_pc"},
+        "levels": {"fh_status": {"NF": "fh_status = NF"}},
+    }
     tab = table(
         [weird],
+        labels=raw_names,
+        titles=[weird.name],
         notes=["x_y {z} ~ ^ $ \\"],
         title="Contacts_by regime",
         label="tab:main_results",
     )
     latex = tab.to_latex()
     assert r"gdp\_pc" in latex and r"fh\_status = NF" in latex
-    assert r"model\_1 \& 50\% \#2" in latex
+    assert r"model\_1 \&" in latex and r"50\% \#2" in latex
     assert r"x\_y \{z\} \textasciitilde{} \textasciicircum{} \$ \textbackslash{}" in latex
-    assert r"ruling $\times$ fh\_status" in latex
+    assert r"Ruling party $\times$ fh\_status" in latex
     assert r"\caption{Contacts\_by regime}" in latex and r"\label{tab:main_results}" in latex
     body = latex.replace(r"\label{tab:main_results}", "")
+    body = "\n".join(line for line in body.splitlines() if not line.startswith("%"))
     assert not re.search(r"(?<!\\)_", body), "unescaped underscore"
     assert latex_escape("α") == r"$\alpha$"
     assert re.search(r"\$-\$\d", table([poisson]).to_latex())  # a real minus sign
@@ -359,8 +385,8 @@ def test_markdown_html_and_latex_show_the_same_numbers(
 
 def test_to_frame_is_the_display_grid(poisson: FitResult, negbin: FitResult) -> None:
     frame = table([poisson, negbin]).to_frame()
-    assert list(frame.columns) == [("Poisson", "Poisson"), ("NB main", "NB2")]
-    assert frame.loc["gdp_pc"].iloc[0].endswith("***")
+    assert list(frame.columns) == [("Poisson", "(1)"), ("NB main", "(2)")]
+    assert frame.loc["Gdp pc"].iloc[0].endswith("***")
     assert frame.map(lambda v: isinstance(v, str)).all().all()
 
 

@@ -9,10 +9,11 @@ its own typography and the output is byte-identical for identical input.
 
 Modules, in the order data flows:
 
-* `.terms` — readable labels of patsy terms, model parts;
+* `.terms` — readable labels of patsy terms (from `cpcstats.reporting.labels`), model parts;
 * `.layout` — the layout data; `.text` — cleaning and escaping for each format;
-* `.model_table` (`table`), `.gof` (statistics rows as data),
-  `.notes` (the notes under a regression table), `.stats_table`
+* `.model_table` (`table`), `.model_options` (its options, checked), `.gof` (statistics
+  rows as data),
+  `.notes` (the notes under a regression table, the companion notes file), `.stats_table`
   (`stats_table`, `SimpleTable`, `BlockTable`);
 * `.render_latex`, `.render_markdown`, `.render_html`, `.render_frame`,
   and `.render` (the registry); `.base` (the ``to_*`` methods every table has).
@@ -26,10 +27,10 @@ from __future__ import annotations
 from cpcstats.io import write_atomic
 from cpcstats.reporting.format import format_number
 from cpcstats.reporting.tables.base import LayoutTable
-from cpcstats.reporting.tables.gof import GOF_MAP, Statistic, se_label
+from cpcstats.reporting.tables.gof import GOF_CATALOGUE, GOF_MAP, Statistic, resolve_gof, se_label
 from cpcstats.reporting.tables.layout import Block, Cell, Layout, Note, Row
 from cpcstats.reporting.tables.model_table import RegressionTable, table
-from cpcstats.reporting.tables.notes import FLAG, SIMULATED_NOTE
+from cpcstats.reporting.tables.notes import FLAG, SIMULATED_NOTE, write_notes_file
 from cpcstats.reporting.tables.render import RENDERERS, render
 from cpcstats.reporting.tables.stats_table import BlockTable, SimpleTable, stats_table
 from cpcstats.reporting.tables.terms import COUNT_PART_TITLE, PART_TITLES, pretty_term, split_part
@@ -44,6 +45,7 @@ from cpcstats.reporting.tables.text import (
 __all__ = [
     "COUNT_PART_TITLE",
     "FLAG",
+    "GOF_CATALOGUE",
     "GOF_MAP",
     "PART_TITLES",
     "RENDERERS",
@@ -65,10 +67,12 @@ __all__ = [
     "needs_unicode_engine",
     "pretty_term",
     "render",
+    "resolve_gof",
     "se_label",
     "split_part",
     "stats_table",
     "table",
     "unicode_preamble",
     "write_atomic",
+    "write_notes_file",
 ]

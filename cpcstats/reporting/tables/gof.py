@@ -1,14 +1,21 @@
 """Fit statistics under the coefficients, as data (a "gof map" in modelsummary's words).
 
 Why data: a new statistic (BIC, pseudo-R², ...) is one `Statistic` line, not a new
-branch inside `cpcstats.reporting.tables.model_table.table`; callers may pass their
-own sequence as ``table(..., gof=...)``.
+branch inside `cpcstats.reporting.tables.model_table.table`.  A caller chooses, orders
+and relabels the rows with `resolve_gof` (``table(..., gof=["nobs", "aic"])`` or
+``gof={"nobs": "Observations", "aic": {"label": "AIC", "digits": 1}}``) or passes its
+own `Statistic` objects.
+
+Pseudo-R² is McFadden's, 1 - ll/ll0, with ll0 the log-likelihood of the model with only
+an intercept (and the same exposure); it is shown only for fits that carry ll0 in
+``FitResult.extra["loglik_null"]`` (the row is left out when no model has it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from cpcstats.estimation.results import FitResult
@@ -16,7 +23,15 @@ from cpcstats.estimation.vcov import variance_for_result
 from cpcstats.reporting.format import MISSING
 from cpcstats.reporting.tables.layout import Cell, Row
 
-__all__ = ["GOF_MAP", "Statistic", "gof_rows", "se_label"]
+__all__ = [
+    "GOF_CATALOGUE",
+    "GOF_MAP",
+    "Statistic",
+    "gof_rows",
+    "pseudo_r2",
+    "resolve_gof",
+    "se_label",
+]
 
 
 def se_label(model: FitResult) -> str:
@@ -28,15 +43,33 @@ def se_label(model: FitResult) -> str:
     return kind if estimator is None else estimator.table_label(kind, clusters, model.family)
 
 
+def pseudo_r2(model: FitResult) -> float | None:
+    """McFadden's pseudo-R², 1 - ll/ll0 (None without ll0 or a log-likelihood)."""
+    ll0 = model.extra.get("loglik_null")
+    if ll0 is None or not math.isfinite(float(ll0)) or float(ll0) == 0:
+        return None
+    if not math.isfinite(float(model.loglik)):
+        return None
+    return 1.0 - float(model.loglik) / float(ll0)
+
+
+def _finite(value: Any) -> Any:
+    """``value``, or None for NaN (a family without a likelihood has no AIC)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 @dataclass(frozen=True)
 class Statistic:
     """One statistics row: how to read it from a fit, how to show it, and when.
 
-    ``value`` returns ``None`` when a model lacks the statistic; that model's cell is then
-    ``missing`` (empty for ``""``).  ``when="any"`` shows the row only if some model has
-    the statistic; ``after`` shows it only if the row with that key is shown.  ``kind``
-    ``"count"`` is an integer with thousands separators, ``"float"`` uses the table's
-    digits, ``"text"`` is shown as it is.
+    ``value`` returns ``None`` (or NaN) when a model lacks the statistic; that model's cell
+    is then ``missing`` (empty for ``""``).  ``when="any"`` shows the row only if some
+    model has the statistic; ``after`` shows it only if the row with that key is shown.
+    ``kind`` ``"count"`` is an integer with thousands separators, ``"float"`` uses
+    ``digits`` (None: the table's digits), ``"text"`` is shown as it is.  ``se_of``: the
+    row is a standard error (hidden for flagged fits, whose SEs mean nothing).
     """
 
     key: str
@@ -48,44 +81,104 @@ class Statistic:
     paren: bool = False
     row_kind: str = "stat"
     after: str | None = None
+    digits: int | None = None
+    se_of: str | None = None
 
     def cell(self, model: FitResult, digits: int) -> Cell:
         """The model's cell of this row."""
-        value = self.value(model)
-        if value is None:
+        value = _finite(self.value(model))
+        if value is None or (self.se_of is not None and model.flagged):
             return Cell(self.missing) if self.missing else Cell()
         if self.kind == "count":
             return Cell(int(value), thousands=True)
         if self.kind == "float":
-            return Cell(float(value), digits, paren=self.paren)
+            shown = digits if self.digits is None else self.digits
+            return Cell(float(value), shown, paren=self.paren)
         return Cell(str(value))
 
 
+#: Every statistic a table can show, by key (`resolve_gof` picks from these).
+GOF_CATALOGUE: dict[str, Statistic] = {
+    s.key: s
+    for s in (
+        Statistic("nobs", "N", lambda m: m.nobs, kind="count"),
+        Statistic("n_clusters", "Clusters", lambda m: m.n_clusters, kind="count", when="any"),
+        Statistic("loglik", "Log-likelihood", lambda m: m.loglik),
+        Statistic("aic", "AIC", lambda m: m.aic),
+        Statistic("bic", "BIC", lambda m: m.bic),
+        Statistic("pseudo_r2", "Pseudo-R² (McFadden)", pseudo_r2, when="any"),
+        Statistic("alpha", "NB dispersion α", lambda m: m.alpha, when="any"),
+        Statistic(
+            "alpha_se",
+            "",
+            lambda m: m.alpha_se,
+            when="any",
+            missing="",
+            paren=True,
+            row_kind="se",
+            after="alpha",
+            se_of="alpha",
+        ),
+        Statistic("se_type", "Std. errors", se_label, kind="text"),
+    )
+}
+
 #: The statistics block of every regression table, in display order.
-GOF_MAP: tuple[Statistic, ...] = (
-    Statistic("nobs", "N", lambda m: m.nobs, kind="count"),
-    Statistic("n_clusters", "Clusters", lambda m: m.n_clusters, kind="count", when="any"),
-    Statistic("loglik", "Log-likelihood", lambda m: m.loglik),
-    Statistic("aic", "AIC", lambda m: m.aic),
-    Statistic("alpha", "NB dispersion α", lambda m: m.alpha, when="any"),
-    Statistic(
-        "alpha_se",
-        "",
-        lambda m: m.alpha_se,
-        when="any",
-        missing="",
-        paren=True,
-        row_kind="se",
-        after="alpha",
-    ),
-    Statistic(
-        "fixed_effects",
-        "Fixed effects",
-        lambda m: ", ".join(m.fixed_effects) if m.fixed_effects else None,
-        kind="text",
-    ),
-    Statistic("se_type", "Std. errors", se_label, kind="text"),
-)
+_DEFAULT_KEYS = ("nobs", "n_clusters", "loglik", "aic", "bic", "pseudo_r2", "alpha", "alpha_se")
+GOF_MAP: tuple[Statistic, ...] = tuple(GOF_CATALOGUE[k] for k in (*_DEFAULT_KEYS, "se_type"))
+
+
+def _one(key: str, how: Any) -> Statistic:
+    """The catalogue's statistic ``key``, relabelled / with its own digits per ``how``."""
+    if key not in GOF_CATALOGUE:
+        raise ValueError(
+            f"unknown fit statistic {key!r} in gof; use one of {', '.join(GOF_CATALOGUE)}"
+        )
+    stat = GOF_CATALOGUE[key]
+    if how is None:
+        return stat
+    if isinstance(how, str):
+        return replace(stat, label=how)
+    if isinstance(how, Mapping):
+        unknown = sorted(set(how) - {"label", "digits"})
+        if unknown:
+            raise ValueError(f"gof entry {key!r}: unknown option {unknown[0]!r}; use label, digits")
+        digits = how.get("digits", stat.digits)
+        if digits is not None and (
+            isinstance(digits, bool) or not isinstance(digits, int) or digits < 0
+        ):
+            raise ValueError(f"gof entry {key!r}: digits must be an integer >= 0, got {digits!r}")
+        return replace(stat, label=str(how.get("label", stat.label)), digits=digits)
+    raise ValueError(f"gof entry {key!r} must be a label or a table of label and digits")
+
+
+def resolve_gof(gof: Any) -> tuple[Statistic, ...]:
+    """The statistics rows a caller asked for, in the caller's order.
+
+    ``gof`` is a sequence of `Statistic` (used as given), a sequence of catalogue keys
+    (``["nobs", "aic"]``), or a mapping key -> label or key -> {label, digits}.  An
+    ``alpha`` row brings its SE row (``alpha_se``) right after it when that is not listed.
+    Unknown keys are a ValueError naming the key and the known ones.
+    """
+    if gof is None:
+        return GOF_MAP
+    if isinstance(gof, Mapping):
+        items = list(gof.items())
+    elif isinstance(gof, (str, bytes)):
+        raise ValueError("gof must be a list of statistic keys, not one string")
+    else:
+        entries = list(gof)
+        if all(isinstance(s, Statistic) for s in entries):
+            return tuple(entries)
+        items = [(s, None) for s in entries]
+    out: list[Statistic] = []
+    for key, how in items:
+        if not isinstance(key, str):
+            raise ValueError(f"gof entries must be statistic keys (strings), got {key!r}")
+        out.append(_one(key, how))
+        if key == "alpha" and "alpha_se" not in dict(items):
+            out.append(GOF_CATALOGUE["alpha_se"])
+    return tuple(out)
 
 
 def gof_rows(
@@ -97,7 +190,7 @@ def gof_rows(
     for stat in gof:
         if stat.after is not None and stat.after not in shown:
             continue
-        if stat.when == "any" and all(stat.value(m) is None for m in models):
+        if stat.when == "any" and all(_finite(stat.value(m)) is None for m in models):
             continue
         shown.add(stat.key)
         cells = tuple(stat.cell(m, digits) for m in models)
