@@ -98,7 +98,8 @@ def test_merged_overrides_some_labels_and_keeps_the_rest() -> None:
 def test_model_and_family_fallbacks() -> None:
     labels = default_labels()
     assert labels.model("no_such_model", default="Spec title") == "Spec title"
-    assert labels.model("no_such_model") == "No such model"
+    assert labels.model("no_such_model") == "no such model"
+    assert labels.model("NB main") == "NB main"
     assert labels.family("negbin") == "NB2"
     assert labels.fixed_effect("iso3^year") == "Country × Year"
 

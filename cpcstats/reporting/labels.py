@@ -209,13 +209,14 @@ class Labels:
         return " × ".join(self._factor(f) for f in split_interaction(body))
 
     def model(self, name: str, default: str | None = None) -> str:
-        """The title of a model: its label, else ``default``, else a readable name."""
+        """The title of a model: its label, else ``default``, else its name with spaces
+        for underscores (a name a user gave in a notebook is kept as written)."""
         if self.identity:
             return str(name)
         found = self.models.get(str(name))
         if found is not None:
             return found
-        return default if default is not None else _readable(str(name))
+        return default if default is not None else str(name).replace("_", " ")
 
     def has_model(self, name: str) -> bool:
         """Whether the model has a label of its own."""

@@ -321,7 +321,7 @@ def table(
     parameter at the boundary) are marked ``†`` in the header, shown without standard
     errors or stars, and named in a one-line note each; simulated estimates carry a bold
     banner note, so no rendering can lose them.  Warnings that leave a fit usable
-    (omitted terms) and rows lost to missing values go to ``details``.
+    (omitted terms) go to ``details`` (for a companion notes file), not under the table.
 
     Long because it is the public signature: every option is documented here and
     checked in `cpcstats.reporting.tables.model_options`; the body only composes.
@@ -439,6 +439,7 @@ def table(
         notes=model_notes(
             models,
             numbers,
+            names,
             irr=opts["irr"],
             has_parts=bool(parts - {""}),
             thresholds=opts["stars"],

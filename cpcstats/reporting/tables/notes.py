@@ -3,7 +3,7 @@
 Why two lists: a note under a published table is read with the table, so it is short and
 says only what a reader needs to read the numbers (simulated data, which fits are not
 results, what the brackets and stars mean, the caller's sample line).  Everything else
-(omitted terms, rows lost to missing values, per-model SE wording) is a *detail*: kept in
+(omitted terms, warnings, per-model SE wording) is a *detail*: kept in
 ``RegressionTable.details`` and written by `write_notes_file` to a companion
 ``tables/<name>.notes.md``, never dropped and never cluttering the table.
 """
@@ -89,6 +89,7 @@ def _flag_notes(models: Sequence[FitResult], numbers: Sequence[str]) -> list[Not
 def model_notes(
     models: Sequence[FitResult],
     numbers: Sequence[str],
+    titles: Sequence[str],
     *,
     irr: bool,
     has_parts: bool,
@@ -97,12 +98,16 @@ def model_notes(
     ci_level: float = 0.95,
     notes: Sequence[str] = (),
 ) -> tuple[Note, ...]:
-    """The notes under a table: the simulated banner, flagged fits, the caller's notes
-    (the sample), then one line on reading the numbers and one on the stars."""
+    """The notes under a table: the simulated banner, flagged fits, rows lost to missing
+    values (a reader comparing the N of two columns must see it; usually none), the
+    caller's notes (the sample), then one line on reading the numbers and the stars."""
     out: list[Note] = []
     if any(m.simulated for m in models):
         out.append(Note(SIMULATED_NOTE, strong=True))
     out.extend(_flag_notes(models, numbers))
+    for i, (m, title) in enumerate(zip(models, titles, strict=True), 1):
+        if (missing := _missing_detail(m)) is not None:
+            out.append(Note(f"Model {i} ({title}): {missing}."))
     out.extend(Note(str(n)) for n in notes)
     reading = _reading_note(models, statistic, irr, has_parts, ci_level)
     if thresholds:
@@ -131,16 +136,14 @@ def model_details(
     models: Sequence[FitResult], numbers: Sequence[str], titles: Sequence[str]
 ) -> tuple[str, ...]:
     """Per model, what a reader of the table may want but need not see under it:
-    warnings (omitted terms, separation), rows lost to missing values, the full wording
-    of its standard errors when the models differ."""
+    warnings (omitted terms, separation) and the full wording of its standard errors
+    when the models differ."""
     out: list[str] = []
     differ = len({_se_text(m) for m in models}) > 1
     for m, number, title in zip(models, numbers, titles, strict=True):
         who = f"{number} {title} ({m.name})" if title else f"{number} {m.name}"
         for warning in m.warnings:
             out.append(f"{who}: {str(warning).strip().rstrip('.')}.")
-        if (missing := _missing_detail(m)) is not None:
-            out.append(f"{who}: {missing}.")
         if differ and _se_text(m):
             out.append(f"{who}: standard errors {_se_text(m)}.")
     return tuple(out)
