@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cpcstats.contract import RULING_STATUSES
+from cpcstats.contract import DIRECTIONS, FH_STATUSES, RULING_STATUSES
 from cpcstats.errors import SpecError
 from cpcstats.party_names import PartyIndex, match_known_party
 from cpcstats.study import Study
@@ -53,11 +54,7 @@ def contact_figures(
     ``party_status`` ``party_id``, ``year``, ``status``; ``covariates`` ``iso3``, ``year``,
     ``fh_status``.  Shares that need a missing table are left out.
     """
-    events = contacts
-    if first_year is not None:
-        events = events[events["year"] >= first_year]
-    if last_year is not None:
-        events = events[events["year"] <= last_year]
+    events = _in_period(contacts, first_year, last_year)
     party = events[events["counterpart_type"] == "party"]
     out: dict[str, float] = {
         "contacts_total": len(events),
@@ -97,6 +94,111 @@ def contact_figures(
                 int(pf["status"].isin(RULING_STATUSES).sum()), len(pf)
             )
     return out
+
+
+# --------------------------------------------------------------------------- study exhibits
+
+
+def _in_period(events: pd.DataFrame, first_year: int | None, last_year: int | None) -> pd.DataFrame:
+    if first_year is not None:
+        events = events[events["year"] >= first_year]
+    if last_year is not None:
+        events = events[events["year"] <= last_year]
+    return events
+
+
+def contacts_by_direction(contacts: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+    """Contacts per year and direction (Figure 2): one row per year of ``years``.
+
+    Columns ``year``, ``inbound`` (received in China), ``outbound`` (the CPC abroad) and
+    ``unknown`` (the source does not say); every year is present (zeros included), so
+    the bars of a year without contacts are drawn as zero, not skipped.
+    """
+    index = pd.Index(list(years), name="year")
+    direction = contacts["direction"].astype("string").fillna("unknown")
+    out = pd.DataFrame(index=index)
+    for name in DIRECTIONS:
+        chosen = contacts[(direction == name).to_numpy(dtype=bool)]
+        out[name] = chosen.groupby("year").size().reindex(index, fill_value=0).astype(int)
+    return out.reset_index()
+
+
+def contacts_per_party(
+    contacts: pd.DataFrame,
+    parties: pd.DataFrame | None,
+    *,
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> pd.Series:
+    """Party contacts per party in the period (Figure 4), parties of the register included.
+
+    Why the register: the study's distribution is over the parties it could have met; a
+    party of the parties table that exists in the period (``active_from``/``active_to``,
+    missing = always) but was never met counts with 0.  Without a parties table only the
+    parties met appear.  ``attrs["zero_parties"]`` says how many zeros the register added.
+    """
+    events = _in_period(contacts[contacts["counterpart_type"] == "party"], first_year, last_year)
+    counts = events["party_id"].dropna().astype(str).value_counts()
+    zeros = 0
+    if parties is not None and len(parties):
+        active = pd.Series(True, index=parties.index)
+        if "active_from" in parties and last_year is not None:
+            active &= ~(pd.to_numeric(parties["active_from"], errors="coerce") > last_year)
+        if "active_to" in parties and first_year is not None:
+            active &= ~(pd.to_numeric(parties["active_to"], errors="coerce") < first_year)
+        register = pd.Index(parties.loc[active.to_numpy(dtype=bool), "party_id"].astype(str))
+        missing = register.difference(counts.index)
+        zeros = len(missing)
+        counts = pd.concat([counts, pd.Series(0, index=missing, dtype=counts.dtype)])
+    counts = counts.sort_index(kind="stable").astype(int).rename("contacts")
+    counts.index.name = "party_id"
+    counts.attrs["zero_parties"] = zeros
+    counts.attrs["register"] = parties is not None
+    return counts
+
+
+#: Government status groups of Figure 5: ruling = senior or junior partner.
+GOVERNMENT_GROUPS = ("government", "opposition", "other")
+
+
+def government_opposition_by_regime(
+    contacts: pd.DataFrame,
+    party_status: pd.DataFrame,
+    covariates: pd.DataFrame,
+    *,
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> pd.DataFrame:
+    """Party contacts by Freedom House status and government status, as counts (Figure 5).
+
+    Rows ``F``, ``PF``, ``NF`` and ``missing`` (no FH status for the country-year);
+    columns `GOVERNMENT_GROUPS`: ``government`` (senior or junior partner in the year of
+    the contact), ``opposition``, ``other`` (support parties and contacts without a
+    status).  The cells add up to the period's party contacts, so nothing is lost.
+    """
+    events = _in_period(contacts[contacts["counterpart_type"] == "party"], first_year, last_year)
+    tagged = events[["party_id", "iso3", "year"]].merge(
+        party_status[["party_id", "year", "status"]], on=["party_id", "year"], how="left"
+    )
+    tagged = tagged.merge(
+        covariates[["iso3", "year", "fh_status"]].drop_duplicates(["iso3", "year"]),
+        on=["iso3", "year"],
+        how="left",
+    )
+    status = tagged["status"].astype("string")
+    group = np.where(
+        status.isin(RULING_STATUSES).fillna(False).to_numpy(dtype=bool),
+        "government",
+        np.where(
+            (status == "opposition").fillna(False).to_numpy(dtype=bool), "opposition", "other"
+        ),
+    )
+    regime = tagged["fh_status"].astype("string").fillna("missing")
+    table = pd.crosstab(
+        pd.Series(regime.to_numpy(), name="fh_status"), pd.Series(group, name="group")
+    )
+    rows = [*FH_STATUSES, "missing"]
+    return table.reindex(index=rows, columns=list(GOVERNMENT_GROUPS), fill_value=0).astype(int)
 
 
 def published_period(path: str | Path) -> tuple[int | None, int | None]:
@@ -208,11 +310,7 @@ def _ranked_parties(
     last_year: int | None,
 ) -> pd.DataFrame:
     """Every party with a party contact in the period, with its contacts and competition rank."""
-    events = contacts[contacts["counterpart_type"] == "party"]
-    if first_year is not None:
-        events = events[events["year"] >= first_year]
-    if last_year is not None:
-        events = events[events["year"] <= last_year]
+    events = _in_period(contacts[contacts["counterpart_type"] == "party"], first_year, last_year)
     counts = events["party_id"].value_counts().rename("contacts").rename_axis("party_id")
     frame = counts.reset_index().merge(_party_labels(contacts, parties), on="party_id", how="left")
     frame["contacts"] = frame["contacts"].astype(int)

@@ -1,13 +1,17 @@
 """Publication figures: yearly contact series and IRR coefficient plots.
 
-The look, canvas, simulated-data mark and deterministic saving are those of
-`cpcstats.reporting.style` (re-exported here: ``SIMULATED_MARK`` and ``save_figure``
-have always been importable from this module).
+Every ``plot_*`` function returns the matplotlib `Figure` (Agg canvas, not registered with
+pyplot) and writes it only when given a ``stem`` (``<stem>.pdf`` and ``<stem>.png``, as
+the replication does); ``save_figure(fig, stem)`` saves one later.  Rows, legends and axes
+use the reader's labels (`cpcstats.reporting.labels`, the packaged labels file unless
+``labels=`` is given).  The look, canvas, simulated-data mark and deterministic saving are
+those of `cpcstats.reporting.style` (re-exported here: ``SIMULATED_MARK`` and
+``save_figure`` have always been importable from this module).
 """
 
 from __future__ import annotations
 
-import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,20 +19,40 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
+from matplotlib.figure import Figure
+from matplotlib.ticker import (
+    FixedLocator,
+    FuncFormatter,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+)
+from matplotlib.transforms import Bbox
 
 from cpcstats.estimation.results import FitResult
+from cpcstats.reporting.labels import Labels, default_labels
 from cpcstats.reporting.style import (
     PNG_DPI,
     SIMULATED_MARK,
-    finish_figure,
+    finish_plot,
+    layout_figure,
+    mark_simulated,
     new_figure,
     save_figure,
     style,
 )
-from cpcstats.reporting.tables import pretty_term, split_part
+from cpcstats.reporting.tables import split_part
 
-__all__ = ["PNG_DPI", "SIMULATED_MARK", "plot_irr", "plot_yearly_contacts", "save_figure"]
+__all__ = [
+    "PNG_DPI",
+    "SIMULATED_MARK",
+    "log_axis_ticks",
+    "model_label",
+    "plot_irr",
+    "plot_yearly_contacts",
+    "save_figure",
+    "tick_label_boxes",
+]
 
 _MARKERS = ("o", "s", "D", "^", "v", "P", "X")
 _SERIES_LABELS = {
@@ -40,6 +64,18 @@ _SERIES_LABELS = {
 }
 
 
+def model_label(model: FitResult, labels: Labels | None = None) -> str:
+    """A model's reader's title: the labels file's ``[models]`` entry, else the spec's title.
+
+    Why both: the labels file is the one place a user renames things; a model it does not
+    name still has the title its specification gives (``title = ...``), which reads better
+    than the internal name (``party_nb_ruling_fh``) the labels' fallback would make readable.
+    """
+    title = model.extra.get("title") if isinstance(model.extra, dict) else None
+    default = str(title).replace(" x ", " × ") if title else None
+    return (labels or default_labels()).model(model.name, default=default)
+
+
 def _series_label(name: str) -> str:
     return _SERIES_LABELS.get(name, name.replace("_", " ").capitalize())
 
@@ -49,14 +85,14 @@ def plot_yearly_contacts(
     *,
     break_year: int,
     simulated: bool,
-    stem: Path,
+    stem: Path | None = None,
     title: str | None = None,
-) -> list[Path]:
-    """Contacts per year, one line per series, with the Xi-era break marked.
+) -> Figure:
+    """Contacts per year, one line per series, with the Xi-era break marked (Figure 1).
 
     ``yearly`` has a ``year`` column and one or more numeric count columns.
     The dashed line sits at ``break_year - 0.5`` so the first Xi-era year lies
-    to its right.  Returns the written ``[pdf, png]`` paths.
+    to its right.  Returns the figure (saved to ``<stem>.pdf/.png`` when ``stem`` is given).
     """
     if "year" not in yearly.columns:
         raise ValueError("yearly needs a 'year' column")
@@ -81,25 +117,30 @@ def plot_yearly_contacts(
                 marker=_MARKERS[i % len(_MARKERS)],
                 markersize=4,
             )
-        ax.axvline(break_year - 0.5, color="0.35", linestyle="--", linewidth=1.2)
-        ax.text(
-            break_year - 0.5,
-            0.97,
-            f" Xi era (from {break_year})",
-            transform=ax.get_xaxis_transform(),
-            ha="left",
-            va="top",
-            fontsize=9,
-            color="0.25",
-        )
+        mark_break(ax, break_year)
         ax.set_ylim(bottom=0)
         ax.set_xlabel("Year")
         ax.set_ylabel("Contacts per year")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if title:
-            ax.set_title(title)
-        ax.legend(frameon=False, loc="upper left", fontsize=9)
-        return finish_figure(fig, stem, simulated=simulated)
+            ax.set_title(textwrap.fill(title, 70))
+        ax.legend(frameon=False, loc="best", fontsize=9)
+        return finish_plot(fig, stem, simulated=simulated)
+
+
+def mark_break(ax: Axes, break_year: int) -> None:
+    """The dashed Xi-era line at ``break_year - 0.5`` with its label (Figures 1 and 2)."""
+    ax.axvline(break_year - 0.5, color="0.35", linestyle="--", linewidth=1.2)
+    ax.text(
+        break_year - 0.5,
+        0.97,
+        f" Xi era (from {break_year})",
+        transform=ax.get_xaxis_transform(),
+        ha="left",
+        va="top",
+        fontsize=9,
+        color="0.25",
+    )
 
 
 def _default_terms(models: Sequence[FitResult]) -> list[str]:
@@ -113,20 +154,70 @@ def _default_terms(models: Sequence[FitResult]) -> list[str]:
     return list(terms)
 
 
-def _log_ticks(low: float, high: float) -> list[float]:
-    """Readable ticks (0.5, 1, 2, ...) for a log axis that may span less than a decade."""
-    mantissas = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
-    candidates = [
-        m * 10.0**k
-        for k in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
-        for m in mantissas
-    ]
-    inside = [t for t in candidates if low <= t <= high]
-    step = max(1, math.ceil(len(inside) / 8))
-    ticks = inside[::step]
-    if 1.0 not in ticks and low <= 1.0 <= high:
-        ticks = sorted({*ticks, 1.0})
-    return ticks
+#: LogLocator ``subs`` tried in turn until the axis has enough candidate ticks.
+_LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0), tuple(range(1, 10)))
+
+
+def log_axis_ticks(low: float, high: float, *, minimum: int = 4) -> list[float]:
+    """Candidate major ticks of a log axis from matplotlib's `LogLocator`, 1 always among them.
+
+    The decades first; when the axis spans too few of them, 1-2-5 and then finer
+    mantissas (``subs``), so a narrow axis (0.8-1.3) still gets ticks; narrower still
+    (0.97-1.03), evenly spaced ticks from `MaxNLocator`.  Which of them are
+    labelled is decided from the drawn labels' sizes (`_prune_colliding_ticks`).
+    """
+    inside: list[float] = []
+    for subs in _LOG_SUBS:
+        values = LogLocator(base=10.0, subs=subs).tick_values(low, high)
+        inside = sorted({float(f"{v:.6g}") for v in values if low <= v <= high})
+        if len(inside) >= minimum:
+            break
+    else:  # narrower than any mantissa grid: evenly spaced ticks inside it
+        values = MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+        inside = sorted({float(f"{v:.6g}") for v in values if low <= v <= high} | set(inside))
+    if low <= 1.0 <= high and 1.0 not in inside:
+        inside = sorted({*inside, 1.0})
+    return inside
+
+
+def _tick_priority(value: float) -> tuple[int, float]:
+    """1 first, then the decades, then 2 and 5 times a decade, then the rest."""
+    mantissa = float(f"{value / 10.0 ** np.floor(np.log10(value)):.6g}")
+    rank = 0 if value == 1.0 else 1 if mantissa == 1.0 else 2 if mantissa in (2.0, 5.0) else 3
+    return rank, value
+
+
+def tick_label_boxes(fig: Figure, ax: Axes) -> list[tuple[float, str, Bbox]]:
+    """The drawn major x tick labels inside the view: ``(value, text, window extent)``.
+
+    Public so a test can check exactly what a reader sees (unique, non-overlapping labels).
+    """
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    low, high = sorted(ax.get_xlim())
+    out = []
+    for tick in ax.xaxis.get_major_ticks():
+        value, label = float(tick.get_loc()), tick.label1
+        if low <= value <= high and label.get_visible() and label.get_text():
+            out.append((value, label.get_text(), label.get_window_extent(renderer)))
+    return out
+
+
+def _prune_colliding_ticks(fig: Figure, ax: Axes, *, pad: float = 6.0) -> list[float]:
+    """Keep only the major ticks whose drawn labels are ``pad`` pixels apart or more.
+
+    Why measured: whether "1" and "1.25" collide depends on the axis width, font and
+    dpi; the labels' window extents on the figure's own renderer say it exactly.  Ticks
+    are kept by priority (`_tick_priority`), so 1 and the decades survive.
+    """
+    boxes = {value: box.padded(pad / 2) for value, _, box in tick_label_boxes(fig, ax)}
+    kept: list[float] = []
+    for tick in sorted(boxes, key=_tick_priority):
+        if all(not boxes[tick].overlaps(boxes[k]) for k in kept):
+            kept.append(tick)
+    kept.sort()
+    ax.xaxis.set_major_locator(FixedLocator(kept))
+    return kept
 
 
 def _draw_model(
@@ -168,12 +259,12 @@ def _draw_model(
         markersize=5,
         capsize=2.5,
         elinewidth=1.3,
-        label=name if model.converged else f"{name} (did not converge)",
+        label=textwrap.fill(name if model.converged else f"{name} (did not converge)", 60),
     )
     return bounds
 
 
-def _irr_axes(ax: Axes, chosen: Sequence[str], bounds: Sequence[float]) -> None:
+def _irr_axes(ax: Axes, rows: Sequence[str], bounds: Sequence[float]) -> None:
     """The log IRR axis around 1 and every CI bound, and one labelled row per term."""
     ax.axvline(1.0, color="0.3", linestyle=":", linewidth=1.2, zorder=0)
     ax.set_xscale("log")
@@ -181,11 +272,11 @@ def _irr_axes(ax: Axes, chosen: Sequence[str], bounds: Sequence[float]) -> None:
         low = min(min(bounds), 1.0) / 1.08
         high = max(max(bounds), 1.0) * 1.08
         ax.set_xlim(low, high)
-        ax.xaxis.set_major_locator(FixedLocator(_log_ticks(low, high)))
+        ax.xaxis.set_major_locator(FixedLocator(log_axis_ticks(low, high)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(range(len(chosen)), [pretty_term(t) for t in chosen])
-    ax.set_ylim(len(chosen) - 0.5, -0.5)
+    ax.set_yticks(range(len(rows)), list(rows))
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("Incidence-rate ratio (95% CI, log scale)")
 
@@ -193,21 +284,26 @@ def _irr_axes(ax: Axes, chosen: Sequence[str], bounds: Sequence[float]) -> None:
 def plot_irr(
     models: Sequence[FitResult],
     *,
-    stem: Path,
+    stem: Path | None = None,
     terms: Sequence[str] | None = None,
     simulated: bool,
     model_names: Sequence[str] | None = None,
-) -> list[Path]:
+    labels: Labels | None = None,
+) -> Figure:
     """IRRs with 95% CIs on a log axis, one dodged colour/marker per model.
 
-    ``terms`` defaults to every count-equation term except the constant.
-    Models that did not converge keep their points but get hollow markers and
-    "(did not converge)" in the legend.  Returns the written ``[pdf, png]`` paths.
+    ``terms`` defaults to every count-equation term except the constant; rows and the
+    legend read ``labels`` (default: the packaged labels file; ``model_names`` overrides
+    the legend).  The log axis's ticks come from `LogLocator` and only those whose labels
+    do not collide are kept.  Models that did not converge keep their points but get
+    hollow markers and "(did not converge)" in the legend.  Returns the figure (saved to
+    ``<stem>.pdf/.png`` when ``stem`` is given).
     """
     models = list(models)
     if not models:
         raise ValueError("plot_irr needs at least one model")
-    names = [m.name for m in models] if model_names is None else list(model_names)
+    labels = labels or default_labels()
+    names = [model_label(m, labels) for m in models] if model_names is None else list(model_names)
     if len(names) != len(models):
         raise ValueError(f"{len(names)} model_names for {len(models)} models")
     chosen = list(terms) if terms is not None else _default_terms(models)
@@ -226,13 +322,21 @@ def plot_irr(
             bounds += _draw_model(
                 ax, m, name, chosen, offsets[j], _MARKERS[j % len(_MARKERS)], colour
             )
-        _irr_axes(ax, chosen, bounds)
+        _irr_axes(ax, [labels.term(t) for t in chosen], bounds)
         if n > 1 or not models[0].converged:
             ax.legend(
                 frameon=False,
                 fontsize=9,
                 loc="lower center",
                 bbox_to_anchor=(0.5, 1.0),
-                ncol=min(n, 3),
+                ncol=1 if max(len(x) for x in names) > 28 else min(n, 3),
             )
-        return finish_figure(fig, stem, simulated=simulated)
+        if simulated:
+            mark_simulated(fig)
+        layout_figure(fig, simulated=simulated)
+        if bounds:  # prune on the final layout, then lay out again without the dropped labels
+            _prune_colliding_ticks(fig, ax)
+            layout_figure(fig, simulated=simulated)
+        if stem is not None:
+            save_figure(fig, stem)
+        return fig

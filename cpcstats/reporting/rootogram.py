@@ -7,7 +7,8 @@ hanging the bars moves the comparison to the zero line: a bar ending below 0
 means the model under-predicts that count (typically k = 0 for a Poisson fit to
 data with excess zeros), one ending above 0 that it over-predicts it.  The
 figure helpers (style, canvas, watermark, deterministic saving) are those of
-`cpcstats.reporting.style`.
+`cpcstats.reporting.style`; `plot_rootogram` returns the matplotlib `Figure` and saves it
+only when given a ``stem``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from cpcstats.diagnostics import rootogram_data
 from cpcstats.errors import SpecError
 from cpcstats.estimation.results import FitResult
-from cpcstats.reporting.style import finish_figure, new_figure, style
+from cpcstats.reporting.labels import Labels, default_labels
+from cpcstats.reporting.style import finish_plot, new_figure, style
 
 __all__ = ["plot_rootogram"]
 
@@ -120,20 +123,24 @@ def _rootogram_axes(ax: Axes, data: pd.DataFrame, top: float, bottom: np.ndarray
 def plot_rootogram(
     result_or_data: FitResult | pd.DataFrame,
     *,
-    stem: str | Path,
+    stem: str | Path | None = None,
     simulated: bool,
     title: str | None = None,
-) -> list[Path]:
+    labels: Labels | None = None,
+) -> Figure:
     """Draw the hanging rootogram of a model (or of `rootogram_data` output).
 
     The last bar is the pooled upper tail when the data come from
     `cpcstats.diagnostics.rootogram_data`.  The simulated-data watermark is
     drawn when ``simulated`` is true or the model was fitted on simulated data, so
-    demo numbers cannot pass as results.  Returns the written ``[pdf, png]`` paths.
+    demo numbers cannot pass as results.  The default title names the model by its
+    reader's label (``labels``, default the packaged file) and its estimator.  Returns the
+    figure (saved to ``<stem>.pdf/.png`` when ``stem`` is given).
     """
     data, simulated = _rootogram_frame(result_or_data, simulated)
     if title is None and "model" in data.attrs:
-        title = f"Hanging rootogram: {data.attrs['model']} ({data.attrs.get('family', '')})"
+        model = (labels or default_labels()).model(str(data.attrs["model"]))
+        title = f"Hanging rootogram: {model} ({data.attrs.get('family', '')})"
     x = np.arange(len(data), dtype=float)
     sqrt_exp = data["sqrt_expected"].to_numpy(dtype=float)
     sqrt_obs = data["sqrt_observed"].to_numpy(dtype=float)
@@ -165,4 +172,4 @@ def plot_rootogram(
         if title:
             ax.set_title(title)
         ax.legend(frameon=False, loc="upper right", fontsize=9)
-        return finish_figure(fig, stem, simulated=simulated)
+        return finish_plot(fig, stem, simulated=simulated)

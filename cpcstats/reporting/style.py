@@ -14,9 +14,11 @@ metadata, so reruns produce identical bytes.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import seaborn as sns
@@ -28,7 +30,12 @@ from cpcstats.io import write_atomic
 __all__ = [
     "PNG_DPI",
     "SIMULATED_MARK",
+    "ExhibitFigure",
+    "figure_note",
+    "figure_paths",
     "finish_figure",
+    "finish_plot",
+    "layout_figure",
     "mark_simulated",
     "new_figure",
     "save_figure",
@@ -47,9 +54,30 @@ def style() -> Iterator[None]:
         yield
 
 
-def new_figure(width: float, height: float) -> Figure:
+class ExhibitFigure(Figure):
+    """A matplotlib `Figure` that remembers the files it was saved to (``paths``).
+
+    Why: the ``plot_*`` functions return the figure (to show in a notebook, restyle or save
+    elsewhere) and save it only when given a ``stem``.  Callers written when they returned
+    the saved ``[pdf, png]`` paths (``files += plot_irr(..., stem=...)``, ``paths[1]``) keep
+    working because the figure iterates and indexes over ``paths``; new code reads
+    ``fig.paths`` (transitional: the iteration goes once every caller uses ``paths``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.paths: list[Path] = []
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.paths)
+
+    def __getitem__(self, index: int) -> Path:
+        return self.paths[index]
+
+
+def new_figure(width: float, height: float) -> ExhibitFigure:
     """A figure with its own Agg canvas (inches), outside pyplot's global registry."""
-    fig = Figure(figsize=(width, height))
+    fig = ExhibitFigure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig
 
@@ -81,24 +109,74 @@ def mark_simulated(fig: Figure) -> None:
     )
 
 
-def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
-    """Write ``<stem>.pdf`` and ``<stem>.png`` atomically, without run-dependent metadata."""
+def figure_note(fig: Figure, text: str, *, simulated: bool, width: int = 110) -> None:
+    """A small grey note under the axes (what the figure leaves out, its period).
+
+    Drawn as the figure's ``supxlabel`` so the tight layout makes room for it; above the
+    simulated-data caption strip when there is one.
+    """
+    if not text:
+        return
+    fig.supxlabel(
+        textwrap.fill(text, width),
+        x=0.01,
+        y=0.045 if simulated else 0.01,
+        ha="left",
+        va="bottom",
+        fontsize=8,
+        color="0.3",
+    )
+
+
+def figure_paths(stem: str | Path) -> list[Path]:
+    """The ``[<stem>.pdf, <stem>.png]`` files `save_figure` writes (a dot in the stem is kept)."""
     stem = Path(stem)
+    return [stem.parent / f"{stem.name}.{fmt}" for fmt in ("pdf", "png")]
+
+
+def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
+    """Write ``<stem>.pdf`` and ``<stem>.png`` atomically, without run-dependent metadata.
+
+    Saved inside `style` so a figure drawn earlier is written with the same settings
+    wherever it is saved from.
+    """
     paths = []
-    for fmt, metadata in (("pdf", {"CreationDate": None}), ("png", {"Software": None})):
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=PNG_DPI, metadata=metadata)
-        paths.append(write_atomic(stem.parent / f"{stem.name}.{fmt}", buffer.getvalue()))
+    targets = zip(figure_paths(stem), ({"CreationDate": None}, {"Software": None}), strict=True)
+    with style():
+        for path, metadata in targets:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=path.suffix[1:], dpi=PNG_DPI, metadata=metadata)
+            paths.append(write_atomic(path, buffer.getvalue()))
+    if isinstance(fig, ExhibitFigure):
+        fig.paths = list(paths)
     return paths
+
+
+def layout_figure(fig: Figure, *, simulated: bool) -> None:
+    """Tight layout leaving the bottom strip for the simulated-data caption."""
+    fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
+
+
+def finish_plot(fig: Figure, stem: str | Path | None, *, simulated: bool) -> Figure:
+    """Mark a simulated figure, lay it out, save it when ``stem`` is given; return it.
+
+    The end of every ``plot_*`` function: the figure is the result, saving is optional
+    (the replication passes a stem; a notebook user shows or saves the figure).
+    """
+    if simulated:
+        mark_simulated(fig)
+    layout_figure(fig, simulated=simulated)
+    if stem is not None:
+        save_figure(fig, stem)
+    return fig
 
 
 def finish_figure(fig: Figure, stem: str | Path, *, simulated: bool) -> list[Path]:
     """Mark a simulated figure, lay it out (leaving room for the mark's caption), save it.
 
     The last three steps of every cpcstats figure, in one place so the caption strip and
-    the layout are the same everywhere.  Returns the written ``[pdf, png]`` paths.
+    the layout are the same everywhere.  Returns the written ``[pdf, png]`` paths (the
+    designs' figures use it; the ``plot_*`` functions use `finish_plot`).
     """
-    if simulated:
-        mark_simulated(fig)
-    fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
-    return save_figure(fig, stem)
+    finish_plot(fig, stem, simulated=simulated)
+    return figure_paths(stem)

@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from cpcstats.accounting import StageAccount
 from cpcstats.io import write_frame
-from cpcstats.reporting.style import finish_figure, new_figure, style
+from cpcstats.reporting.style import figure_paths, finish_plot, new_figure, style
 from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
 from cpcstats.study import Study
@@ -29,24 +30,67 @@ from cpcstats.topics import (
     yearly_topics,
 )
 
-__all__ = ["plot_yearly_topics", "topic_table_frame", "write_topic_outputs"]
+__all__ = [
+    "plot_yearly_topics",
+    "referenced_topics",
+    "topic_table_frame",
+    "unreferenced_note",
+    "write_topic_outputs",
+]
+
+
+def referenced_topics(
+    table: pd.DataFrame, dictionary: TopicDictionary
+) -> tuple[list[str], list[str]]:
+    """The dictionary's topics with at least one reference in ``table``, and those without.
+
+    Why: a topic no text mentions in any year is a flat line at zero (and a column of
+    "0 (0.0%)"); the figure and the table leave it out and say so in a note, so the
+    reader knows it was looked for, not forgotten.
+    """
+    kept, dropped = [], []
+    for topic in dictionary.topics:
+        count = float(table[topic.name].sum()) if topic.name in table else 0.0
+        (kept if count > 0 else dropped).append(topic.name)
+    return kept, dropped
+
+
+def unreferenced_note(dictionary: TopicDictionary, dropped: list[str], *, years: str) -> str:
+    """ "Not shown, no references in 2002-2023: Tibet, Xinjiang." ('' when none is dropped)."""
+    if not dropped:
+        return ""
+    labels = [t.label for t in dictionary.topics if t.name in dropped]
+    return f"Not shown, no references in {years}: {', '.join(labels)}."
+
+
+def _years(table: pd.DataFrame) -> str:
+    return f"{int(table.index.min())}-{int(table.index.max())}" if len(table) else "any year"
 
 
 def plot_yearly_topics(
     table: pd.DataFrame,
     dictionary: TopicDictionary,
     *,
-    stem: Path,
+    stem: Path | None = None,
     simulated: bool,
     unit: str,
     topics: list[str] | None = None,
-) -> list[Path]:
-    """Share of units mentioning each topic by year, one small panel per topic."""
-    chosen = [t for t in dictionary.topics if topics is None or t.name in topics]
+) -> Figure:
+    """Share of units mentioning each topic by year, one small panel per topic.
+
+    ``topics`` None means every topic with at least one reference (`referenced_topics`);
+    the ones left out are named in a note above the panels.  Returns the figure (saved to
+    ``<stem>.pdf/.png`` when ``stem`` is given).
+    """
+    kept, dropped = referenced_topics(table, dictionary)
+    names = kept if topics is None else [t for t in topics if t in dictionary.names]
+    chosen = [t for t in dictionary.topics if t.name in names]
+    if not chosen:
+        raise ValueError("no topic to draw: none has a reference (or none of `topics` exists)")
     ncol = 3
     nrow = int(np.ceil(len(chosen) / ncol))
     with style():
-        fig = new_figure(9.0, 2.2 * nrow + 0.6)
+        fig = new_figure(9.0, 2.2 * nrow + 0.8)
         axes = fig.subplots(nrow, ncol, squeeze=False)
         years = table.index.to_numpy()
         for ax, topic in zip(axes.ravel(), chosen, strict=False):
@@ -61,13 +105,22 @@ def plot_yearly_topics(
             ax.set_visible(False)
         what = "news items" if unit == "item" else "contacts"
         fig.supylabel(f"% of {what} mentioning the topic", fontsize=9)
-        return finish_figure(fig, stem, simulated=simulated)
+        note = unreferenced_note(
+            dictionary, [d for d in dropped if d not in names], years=_years(table)
+        )
+        if note:
+            fig.suptitle(note, fontsize=8, color="0.3")
+        return finish_plot(fig, stem, simulated=simulated)
 
 
-def topic_table_frame(table: pd.DataFrame, dictionary: TopicDictionary) -> pd.DataFrame:
-    """The yearly table as shown: units, then per topic "count (share %)"."""
+def topic_table_frame(
+    table: pd.DataFrame, dictionary: TopicDictionary, topics: list[str] | None = None
+) -> pd.DataFrame:
+    """The yearly table as shown: units, then per topic "count (share %)" (``topics``: which)."""
     shown: dict[str, Any] = {"Units with text": [f"{int(n):,}" for n in table["units"]]}
     for topic in dictionary.topics:
+        if topics is not None and topic.name not in topics:
+            continue
         count = table[topic.name].astype(int)
         share = 100 * table[f"{topic.name}_share"]
         shown[topic.label] = [f"{c} ({s:.1f}%)" for c, s in zip(count, share, strict=True)]
@@ -92,6 +145,7 @@ def write_topic_outputs(
     )
     tagged, account = tag_contacts(study.contacts, dictionary, unit=unit)
     table = yearly_topics(tagged, dictionary)
+    kept, dropped = referenced_topics(table, dictionary)
     what = "news items (contacts sharing a source_id count once)" if unit == "item" else "contacts"
     notes = [
         f"Counts of {what} whose text mentions each topic, and their share of the year's "
@@ -101,8 +155,10 @@ def write_topic_outputs(
         f"Sample: {study.label()}, {study.first_year}-{study.last_year}; "
         f"{account.rows_out:,} of {account.rows_in:,} contacts have text.",
     ]
+    if dropped:
+        notes.append(unreferenced_note(dictionary, dropped, years=_years(table)))
     tab = stats_table(
-        topic_table_frame(table, dictionary),
+        topic_table_frame(table, dictionary, kept),
         title="References to topics in the contact reports, by year",
         label="tab:topics_yearly",
         notes=notes,
@@ -111,11 +167,9 @@ def write_topic_outputs(
     out = Path(out)
     files = write_table(tab, out, "topics_yearly")
     files.append(write_frame(table.reset_index(), out / "tables" / "topics_yearly.csv"))
-    files += plot_yearly_topics(
-        table,
-        dictionary,
-        stem=out / "figures" / "topics_yearly",
-        simulated=bool(study.simulated),
-        unit=unit,
-    )
+    if kept:
+        stem = out / "figures" / "topics_yearly"
+        plot_yearly_topics(table, dictionary, stem=stem, simulated=bool(study.simulated), unit=unit)
+        files += figure_paths(stem)
+    account.notes["topics_not_shown"] = list(dropped)
     return files, table, account
