@@ -54,8 +54,11 @@ KEYS = {
     "correlation",
     "bootstrap_reps",
     "seed",
+    "k_fixef",
 }
 CORRELATIONS = ("exchangeable", "ar1", "independence")
+#: fixest's ssc(fixef.K = ...) choices; "full" (every FE level counted, as R's glm + vcovCL)
+K_FIXEF = ("full", "nested", "none")
 MAX_BOOTSTRAP_REPS = 100_000  # more replications never change a reported digit; bounds runtime
 
 
@@ -97,6 +100,9 @@ class ModelSpec:
         Replications of the cluster bootstrap.
     seed : int, default 20200603
         Seed of the bootstrap.
+    k_fixef : {"full", "nested", "none"}, default "full"
+        How fixed effects enter K of the ``cluster`` / ``hc1`` small-sample factor, as
+        fixest's ``ssc(fixef.K = ...)``; ``"nested"`` is fixest's default.
     extra : dict
         Further settings kept with the specification.
 
@@ -124,6 +130,7 @@ class ModelSpec:
     correlation: str = "exchangeable"  # GEE working correlation
     bootstrap_reps: int = 999
     seed: int = 20200603
+    k_fixef: str = "full"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -349,6 +356,13 @@ def spec_from_dict(
             f"use one of {', '.join(CORRELATIONS)}",
         )
     reps, seed = _bootstrap(e, se, cluster)
+    k_fixef = str(e.text("k_fixef", "full"))
+    if k_fixef not in K_FIXEF:
+        raise e.error(
+            f": unknown k_fixef {k_fixef!r}",
+            "k_fixef",
+            'use k_fixef = "full" (every FE level counted), "nested" (as fixest) or "none"',
+        )
     for key, value in (("exposure", exposure), ("offset", offset)):
         if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
             raise SpecError(
@@ -374,6 +388,7 @@ def spec_from_dict(
         correlation=correlation,
         bootstrap_reps=reps,
         seed=seed,
+        k_fixef=k_fixef,
     )
 
 

@@ -69,6 +69,8 @@ class CoreFit:
     dropped: dict[str, int] = field(default_factory=dict)  # rows the family itself removed
     keep: np.ndarray | None = None  # mask of rows used, when the family dropped some
     extra: dict[str, float] = field(default_factory=dict)
+    # the fixed effects counted in k_dof, when not the formula's (ols-fe adds year effects)
+    fixed_effects: tuple[str, ...] | None = None
 
 
 # --------------------------------------------------------------------------- helpers

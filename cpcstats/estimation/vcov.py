@@ -20,14 +20,14 @@ which is not selectable but used whenever a family brings its own.  The names li
 `cpcstats.spec_registry.VARIANCE_REGISTRY` (specs check them without importing
 this module); `VARIANCES` is that registry seen as ``name -> estimator``.
 
-``k`` counts every estimated coefficient, fixed-effect dummies included, as
-R does for a GLM with factor dummies.
+``k`` counts every estimated coefficient, fixed-effect dummies included, as R does for a
+GLM with factor dummies: the spec's default ``k_fixef = "full"`` (see `fixef_k`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -129,6 +129,29 @@ def check_cluster_levels(spec: ModelSpec, frame: pd.DataFrame, stage: str) -> No
 _AFTER_DROPS = "in the estimation sample (after the family's drops)"
 
 
+def fixef_k(
+    k_full: int, frame: pd.DataFrame, fes: Sequence[str], clusters: Sequence[str], how: str
+) -> int:
+    """K of the cluster (n-1)/(n-K) and HC1 n/(n-K) factors, fixed effects counted ``how``.
+
+    As fixest's ``ssc(fixef.K)`` (``force_exact = FALSE``): ``"full"``: ``k_full`` (FE as
+    sum(levels) - (#FE - 1)); ``"none"``: no FE parameter; ``"nested"``: less levels - 1 of
+    each FE whose every level (rows used) lies in one cluster of a cluster variable -- it is
+    estimated within a cluster, so counting it (hundreds of party dummies) over-corrects.
+    """
+    if how == "full" or not fes:
+        return k_full
+    sizes = {fe: int(frame[fe].nunique(dropna=False)) for fe in fes}
+    if how == "none":
+        return k_full - (sum(sizes.values()) - (len(sizes) - 1))
+    nested = [  # FE whose every level lies in one cluster of some cluster variable
+        fe
+        for fe in fes
+        if any(fe == c or (frame.groupby(fe)[c].nunique(dropna=False) <= 1).all() for c in clusters)
+    ]
+    return k_full - sum(sizes[fe] - 1 for fe in nested)
+
+
 class VarianceEstimator:
     """One variance: its ``se`` name, how it is computed and its table label.
 
@@ -158,17 +181,26 @@ class VarianceEstimator:
 class SandwichEstimator(VarianceEstimator):
     """A variance from the family's scores and bread (``sandwich``)."""
 
+    #: K of the small-sample factor follows the spec's ``k_fixef`` (hc1, cluster)
+    counts_fixef: ClassVar[bool] = False
+
+    def k_for(self, request: VarianceRequest) -> int:
+        """K of the small-sample factor: ``core.k_dof``, or as the spec's ``k_fixef`` says."""
+        core, spec, how = request.core, request.spec, getattr(request.spec, "k_fixef", "full")
+        if not self.counts_fixef or how == "full":
+            return core.k_dof
+        fes = request.design.data.fe_names if core.fixed_effects is None else core.fixed_effects
+        clusters = spec.cluster if self.uses_clusters else ()
+        return fixef_k(core.k_dof, request.frame, fes, clusters, how)
+
     def compute(self, request: VarianceRequest) -> Vcov:
         spec, core = request.spec, request.core
         check_cluster_levels(spec, request.frame, _AFTER_DROPS)
         clusters = request.frame[list(spec.cluster)] if spec.cluster else None
+        k = self.k_for(request)
         try:
-            return self.from_scores(
-                core.scores,
-                core.bread,
-                k_dof=core.k_dof,
-                clusters=clusters,
-                cluster_names=spec.cluster,
+            vc = self.from_scores(
+                core.scores, core.bread, k_dof=k, clusters=clusters, cluster_names=spec.cluster
             )
         except ValueError as exc:
             raise SpecError(
@@ -177,6 +209,9 @@ class SandwichEstimator(VarianceEstimator):
                 column="se",
                 fix="use se = 'classical' for this family",
             ) from exc
+        if k == core.k_dof:
+            return vc
+        return replace(vc, description=f"{vc.description}; K = {k} (k_fixef = {spec.k_fixef!r})")
 
     def from_scores(
         self,
@@ -260,6 +295,7 @@ class HC1(HC0):
     name = "hc1"
     factor_text = "HC1, n/(n-k)"
     table_text = "HC1"
+    counts_fixef = True
 
     def small_sample(self, n: int, k: int) -> float:
         return n / (n - k)
@@ -271,6 +307,7 @@ class Cluster(SandwichEstimator):
     name = "cluster"
     result_types = ("cluster", "cluster2")
     uses_clusters = True
+    counts_fixef = True
 
     def from_scores(
         self,
