@@ -267,3 +267,42 @@ def test_demo_texts_recover_the_planted_topic_trends() -> None:
     share = lambda t, f: f[t].sum() / f["units"].sum()  # noqa: E731
     assert share("one_china", after) < share("one_china", before) / 2
     assert share("learning", after) > 2 * share("learning", before)
+
+
+# --------------------------------------------------------------- topics without references
+def test_topics_without_references_leave_the_figure_and_table_with_a_note(dictionary) -> None:
+    from cpcstats.reporting.topics import plot_yearly_topics, referenced_topics, topic_table_frame
+
+    items, _ = tag_contacts(_contacts(), dictionary, unit="item")
+    table = yearly_topics(items, dictionary)
+    # the sample mentions Taiwan and the Belt and Road, never Mongolia or learning
+    assert referenced_topics(table, dictionary) == (["taiwan", "bri"], ["mongolia", "learning"])
+    fig = plot_yearly_topics(table, dictionary, simulated=False, unit="item")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == ["taiwan", "bri"]
+    note = fig.get_suptitle()
+    assert "no references" in note and "mongolia" in note and "learning" in note
+    shown = topic_table_frame(table, dictionary, ["taiwan", "bri"])
+    assert list(shown.columns) == ["Units with text", "taiwan", "bri"]
+
+
+def test_demo_topic_outputs_drop_unreferenced_topics(tmp_path: Path) -> None:
+    from cpcstats.reporting.topics import write_topic_outputs
+
+    study = cpcstats.load_study("demo")
+    files, _, account = write_topic_outputs(study, tmp_path)
+    counts = pd.read_csv(tmp_path / "tables" / "topics_yearly.csv")  # the data keep every topic
+    d = load_dictionary()
+    zero = [t for t in d.topics if counts[t.name].sum() == 0]
+    used = [t for t in d.topics if counts[t.name].sum() > 0]
+    assert zero and used
+    assert account.notes["topics_not_shown"] == [t.name for t in zero]
+    markdown = (tmp_path / "tables" / "topics_yearly.md").read_text(encoding="utf-8")
+    header = next(line for line in markdown.splitlines() if line.startswith("| Year"))
+    for topic in zero:
+        assert topic.label not in header
+    for topic in used:
+        assert topic.label in header
+    labels = ", ".join(t.label for t in zero)
+    assert f"Not shown, no references in 2002-2023: {labels}." in markdown
+    assert tmp_path / "figures" / "topics_yearly.png" in files
