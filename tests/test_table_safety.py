@@ -26,6 +26,7 @@ from cpcstats.reporting.tables import (
     table,
     unicode_preamble,
 )
+from cpcstats.reporting.tables.text import LATEX_PREAMBLE
 from tests.helpers import compile_tex
 
 HOSTILE = [
@@ -118,7 +119,7 @@ def test_hostile_latex_compiles_with_pdflatex_and_runs_nothing(
         tex = tmp_path / f"hostile_{i}.tex"
         tab.to_latex(tex)
         assert not needs_unicode_engine(tex.read_text())
-        pdf, log = compile_tex(tex, tmp_path, pdflatex)
+        pdf, log = compile_tex(tex, tmp_path, pdflatex, preamble=LATEX_PREAMBLE)
         assert "(/etc/passwd" not in log and "evil.tex" not in log
         assert not (tmp_path / "PWNED.txt").exists(), "a table ran \\input{evil}"
         if shutil.which("pdftotext"):
@@ -129,7 +130,7 @@ def test_hostile_latex_compiles_with_pdflatex_and_runs_nothing(
     # the marker works: a file that does \input{evil} does leave PWNED.txt
     probe = tmp_path / "probe.tex"
     probe.write_text("\\input{evil}\nok\n")
-    compile_tex(probe, tmp_path, pdflatex)
+    compile_tex(probe, tmp_path, pdflatex, preamble=LATEX_PREAMBLE)
     assert (tmp_path / "PWNED.txt").exists()
 
 
@@ -154,7 +155,7 @@ def test_latin_names_compile_with_pdflatex_without_a_unicode_header(
         tex = tmp_path / f"latin_{i}.tex"
         text = tab.to_latex(tex)
         assert "lualatex" not in text and not needs_unicode_engine(text)
-        compile_tex(tex, tmp_path, pdflatex)
+        compile_tex(tex, tmp_path, pdflatex, preamble=LATEX_PREAMBLE)
 
 
 # --------------------------------------------------------------------------- non-Latin
@@ -218,7 +219,9 @@ def test_non_latin_tables_name_lualatex_and_compile_with_the_preamble(
 def test_latin_table_is_byte_identical_and_has_no_header(fits: tuple[FitResult, FitResult]):
     tab = table(list(fits), title="T", label="tab:t")
     assert tab.to_latex() == tab.to_latex()
-    assert tab.to_latex().startswith(r"\begin{table}")
+    first, second = tab.to_latex().splitlines()[:2]
+    assert first.startswith("% cpcstats table, placed portrait") and "lualatex" not in first
+    assert second == r"\begin{table}[htbp]"
 
 
 # --------------------------------------------------------------------------- Markdown, HTML
@@ -306,5 +309,5 @@ def test_cli_table_from_a_hostile_file_name_is_escaped_and_compiles(
     _evil_file(tmp_path)
     safe = tmp_path / "cli_table.tex"  # TeX cannot \input a file named like the spec
     safe.write_text(latex, encoding="utf-8")
-    _, log = compile_tex(safe, tmp_path, pdflatex)
+    _, log = compile_tex(safe, tmp_path, pdflatex, preamble=LATEX_PREAMBLE)
     assert not (tmp_path / "PWNED.txt").exists() and "(/etc/passwd" not in log

@@ -2,8 +2,8 @@
 
 Why here and not in a design: every producer of tables (the replication's model tables, the
 designs, the topic counts, the diagnostics) writes them the same way, so the choice of
-formats is made once.  A run writes LaTeX and Markdown unless its configuration asks for
-other formats (``formats = ["tex", "md", "html"]`` in the replication configuration); the
+formats is made once.  A run writes LaTeX, Markdown and HTML unless its configuration asks
+for other formats (``formats = ["tex", "md"]`` in the replication configuration); the
 replication sets the run's formats with `table_formats`, and `write_table`
 uses them, so the designs need no extra parameter to honour the configuration.
 """
@@ -41,7 +41,7 @@ class RenderableTable(Protocol):
 #: file suffix -> renderer: the one registry of table formats
 #: (`cpcstats.reporting.tables.render.RENDERERS`, the same mapping).
 TABLE_FORMATS: dict[str, Renderer] = RENDERERS
-DEFAULT_FORMATS: tuple[str, ...] = ("tex", "md")
+DEFAULT_FORMATS: tuple[str, ...] = ("tex", "md", "html")
 
 _FORMATS: ContextVar[tuple[str, ...]] = ContextVar(
     "cpcstats_table_formats", default=DEFAULT_FORMATS
@@ -88,8 +88,8 @@ def write_table(
 ) -> list[Path]:
     """Write a table as ``out/tables/<stem>.<format>`` for each format, in order.
 
-    ``formats`` defaults to the run's (`table_formats`), which is ``.tex`` then ``.md``
-    unless the configuration asked for others.  Returns the written paths.
+    ``formats`` defaults to the run's (`table_formats`), which is ``.tex``, ``.md`` then
+    ``.html`` unless the configuration asked for others.  Returns the written paths.
     """
     chosen = current_formats() if formats is None else check_formats(formats)
     paths = []

@@ -22,6 +22,7 @@ __all__ = [
     "Layout",
     "Note",
     "Row",
+    "expand_header",
     "header_cells",
 ]
 
@@ -115,6 +116,15 @@ HeaderItem = str | HeaderCell
 def header_cells(row: tuple[HeaderItem, ...]) -> tuple[HeaderCell, ...]:
     """The row with every item as a `HeaderCell` (plain strings span one column)."""
     return tuple(item if isinstance(item, HeaderCell) else HeaderCell(str(item)) for item in row)
+
+
+def expand_header(row: tuple[HeaderItem, ...]) -> tuple[str, ...]:
+    """The row with one string per grid column: a spanning label repeated over its span.
+
+    Why repeat: formats without spans (Markdown pipe tables, a DataFrame's column
+    MultiIndex) then show, in every column, which group it belongs to.
+    """
+    return tuple(cell.text for cell in header_cells(row) for _ in range(cell.span))
 
 
 def _row_span(row: tuple[HeaderItem, ...]) -> int:

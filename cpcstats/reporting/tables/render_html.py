@@ -1,9 +1,14 @@
 """The HTML renderer: a self-contained ``<table>`` (caption, ``thead``, a ``tbody`` per block,
-notes in ``tfoot``), entity-escaped."""
+notes in ``tfoot``), entity-escaped.
+
+Spanning headers (`cpcstats.reporting.tables.layout.HeaderCell`) become
+``<th colspan="k">``.  Every string is escaped (`cpcstats.reporting.tables.text.html_escape`),
+so the fragment is valid HTML on its own whatever a label contains.
+"""
 
 from __future__ import annotations
 
-from cpcstats.reporting.tables.layout import Layout
+from cpcstats.reporting.tables.layout import Layout, header_cells
 from cpcstats.reporting.tables.render_latex import column_count
 from cpcstats.reporting.tables.text import html_escape as esc
 from cpcstats.reporting.tables.text import safe_label
@@ -14,7 +19,15 @@ __all__ = ["render_html"]
 def _head(layout: Layout) -> list[str]:
     if not layout.header_rows:
         return []
-    rows = ["".join(f"<th>{esc(h)}</th>" for h in header) for header in layout.header_rows]
+    rows = [
+        "".join(
+            f'<th colspan="{h.span}" style="text-align:center">{esc(h.text)}</th>'
+            if h.span > 1
+            else f"<th>{esc(h.text)}</th>"
+            for h in header_cells(header)
+        )
+        for header in layout.header_rows
+    ]
     return ["<thead>", *(f"<tr>{cells}</tr>" for cells in rows), "</thead>"]
 
 

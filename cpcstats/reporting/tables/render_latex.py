@@ -76,12 +76,15 @@ def _numeric_parts(cell: Cell) -> tuple[str, str, str] | None:
 def _decimal_columns(layout: Layout) -> dict[int, str]:
     """Column index -> siunitx column spec, for columns holding at least one number."""
     parts: dict[int, list[tuple[str, str, str]]] = {}
+    grouped: set[int] = set()
     for block in layout.blocks:
         for row in block.rows:
             for j, cell in enumerate(row.cells, start=1):
                 found = _numeric_parts(cell)
                 if found:
                     parts.setdefault(j, []).append(found)
+                    if cell.thousands:
+                        grouped.add(j)
     specs = {}
     for j, items in sorted(parts.items()):
         matches = [_NUMBER.match(number) for _, number, _ in items]
@@ -93,6 +96,9 @@ def _decimal_columns(layout: Layout) -> dict[int, str]:
         post = max((a for _, _, a in items), key=len)
         opts = [f"table-format={fmt}", "table-align-text-before=false"]
         opts.append("table-align-text-after=false")
+        # thousands separators as the other formats print them (1,234), else none
+        opts += ["group-separator={,}", "group-minimum-digits=4"] if j in grouped else []
+        opts += [] if j in grouped else ["group-digits=false"]
         if pre:
             opts.append(f"table-space-text-pre={{{pre}}}")
         if post:

@@ -1,8 +1,14 @@
-"""The Markdown renderer: a pipe table followed by the notes as paragraphs."""
+"""The Markdown renderer: a pipe table followed by the notes as paragraphs.
+
+Pipe tables have no spanning cells, so a spanning header
+(`cpcstats.reporting.tables.layout.HeaderCell`) is repeated in every column it spans
+(`cpcstats.reporting.tables.layout.expand_header`): each column still says which group
+it belongs to.
+"""
 
 from __future__ import annotations
 
-from cpcstats.reporting.tables.layout import Layout
+from cpcstats.reporting.tables.layout import Layout, expand_header
 from cpcstats.reporting.tables.text import markdown_escape
 
 __all__ = ["render_markdown"]
@@ -14,8 +20,8 @@ def _line(cells: list[str]) -> str:
 
 def render_markdown(layout: Layout) -> str:
     """A pipe table; header rows after the first (the families) become the first body rows."""
-    headers = layout.header_rows or (("",) * (len(layout.blocks[0].rows[0].cells) + 1),)
-    ncol = len(headers[0])
+    ncol = layout.ncol
+    headers = tuple(expand_header(row) for row in layout.header_rows) or (("",) * ncol,)
     lines = [_line([markdown_escape(h) for h in headers[0]])]
     lines.append("|:---" + "|:---:" * (ncol - 1) + "|")
     for header in headers[1:]:
