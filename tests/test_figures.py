@@ -221,3 +221,15 @@ def test_log_axis_ticks_come_from_the_log_locator() -> None:
     narrow = log_axis_ticks(0.85, 1.3)
     assert 1.0 in narrow and all(0.85 <= t <= 1.3 for t in narrow) and len(narrow) >= 2
     assert log_axis_ticks(0.01, 100.0) == [0.01, 0.1, 1.0, 10.0, 100.0]
+
+
+def test_callers_of_the_old_paths_api_still_get_the_paths(
+    yearly: pd.DataFrame, tmp_path: Path
+) -> None:
+    """``files += plot_x(..., stem=...)`` and ``paths[1]`` (the designs, the writers) keep
+    working while the figure is the return value."""
+    files: list[Path] = []
+    fig = plot_yearly_contacts(yearly, break_year=2013, simulated=False, stem=tmp_path / "y")
+    files += fig
+    assert files == [tmp_path / "y.pdf", tmp_path / "y.png"] == fig.paths
+    assert fig[1] == tmp_path / "y.png" and fig[1].exists()
