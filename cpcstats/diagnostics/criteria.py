@@ -28,6 +28,10 @@ def information_criteria(
     same outcome.  The reference sample is the one shared by most models (ties:
     the first listed); ``comparable`` is False for models on another sample and
     their ΔAIC/ΔBIC are NaN, because a difference across samples means nothing.
+    A *flagged* model (`cpcstats.FitResult.flagged`: at a boundary, a singular Hessian,
+    not converged) keeps its AIC/BIC but is never ranked: ``flagged`` is True, its
+    ΔAIC/ΔBIC are NaN, it is not the reference of the differences ("the best"), and the
+    note says why.
     Models without a count likelihood (GEE; OLS of log(1 + y)) get NaN and a note.
     ``df`` counts every estimated parameter including the NB dispersion.
 
@@ -43,7 +47,8 @@ def information_criteria(
     -------
     pandas.DataFrame
         One row per model: ``name``, ``family``, ``nobs``, ``df``, ``loglik``,
-        ``aic``, ``bic``, ``delta_aic``, ``delta_bic``, ``comparable``, ``note``.
+        ``aic``, ``bic``, ``delta_aic``, ``delta_bic``, ``comparable`` (same sample as
+        the reference), ``flagged`` (not a result, not ranked), ``note``.
 
     Raises
     ------
@@ -83,8 +88,8 @@ def criteria(named: list[tuple[str, Any]], *, sort: bool) -> pd.DataFrame:
         comparable = i in reference
         if not comparable:
             notes.append(f"different estimation sample (N = {r.nobs}, reference N = {ref_n})")
-        if not r.converged:
-            notes.append("did not converge")
+        if r.flagged:
+            notes.append(f"model flagged ({r.flag_reason})")
         records.append(
             {
                 "name": name,
@@ -95,11 +100,12 @@ def criteria(named: list[tuple[str, Any]], *, sort: bool) -> pd.DataFrame:
                 "aic": float(r.aic) if usable else np.nan,
                 "bic": float(r.bic) if usable else np.nan,
                 "comparable": comparable,
+                "flagged": bool(r.flagged),
                 "note": "; ".join(notes),
             }
         )
     frame = pd.DataFrame.from_records(records)
-    pool = frame["comparable"] & frame["aic"].notna()
+    pool = frame["comparable"] & ~frame["flagged"] & frame["aic"].notna()
     for crit in ("aic", "bic"):
         best = frame.loc[pool, crit].min() if pool.any() else np.nan
         frame[f"delta_{crit}"] = np.where(pool, frame[crit] - best, np.nan)
@@ -115,6 +121,7 @@ def criteria(named: list[tuple[str, Any]], *, sort: bool) -> pd.DataFrame:
             "delta_aic",
             "delta_bic",
             "comparable",
+            "flagged",
             "note",
         ]
     ]

@@ -52,7 +52,21 @@ def _row(
     }
 
 
+def _flagged(*pairs: tuple[str, FitResult]) -> str | None:
+    """The note "model flagged (name: reason)" when a model of a comparison is flagged.
+
+    Why: a fit at a boundary, with a singular Hessian or not converged is not a result;
+    a test or a ranking involving it would read as a preference for or against it.
+    """
+    reasons = [f"{n}: {r.flag_reason}" for n, r in pairs if r.flagged]
+    return f"model flagged ({'; '.join(reasons)})" if reasons else None
+
+
 def _dispersion_rows(name: str, r: FitResult, level: float) -> list[dict[str, Any]]:
+    flag = _flagged((name, r))
+    if flag is not None:
+        test = "Cameron–Trivedi (NB2 alternative)"
+        return [_row(test, name, "t", np.nan, np.nan, f"not computed: {flag}")]
     res = overdispersion_test(r)
     out = []
     for key, form in (("nb2", "NB2"), ("nb1", "NB1")):
@@ -92,7 +106,13 @@ def diagnostics_table(
     * every model with probabilities: observed/expected zeros; a ratio outside
       1 ± 10 % reads "model under-/over-predicts zeros" (descriptive, no test).
     * every model: AIC and BIC (value) with ΔAIC/ΔBIC in the interpretation; the
-      lowest is "best".  Models on another sample are flagged, not ranked.
+      lowest is "best".  Models on another sample are not ranked.
+    * a *flagged* model (`cpcstats.FitResult.flagged`: at a boundary, a singular
+      Hessian, not converged) is never ranked or recommended: its AIC/BIC rows read
+      "not ranked: model flagged (reason)" and it is left out of "the best"; every LR or
+      Vuong row involving it has no statistic and reads "not compared: model flagged
+      (name: reason)"; its Cameron–Trivedi row reads "not computed: ..."; its zeros row
+      says "model flagged, not a result".
 
     Parameters
     ----------
@@ -165,6 +185,10 @@ def _overdispersion_rows(named: Named, level: float) -> list[dict[str, Any]]:
                 continue
             models = f"{pname} vs {nname}"
             test = "LR Poisson vs NB2 (boundary-corrected)"
+            flag = _flagged((pname, p), (nname, nb))
+            if flag is not None:
+                rows.append(_row(test, models, "LR", np.nan, np.nan, f"not compared: {flag}"))
+                continue
             why = sample_difference(p, nb)
             if why is not None:
                 rows.append(_row(test, models, "LR", np.nan, np.nan, f"not computed: {why}"))
@@ -205,6 +229,9 @@ def _vuong_row(
     corr = _CORRECTION_TEXT[vuong_correction]
     test = f"Vuong ({corr})"
     models = f"{n1} vs {n2}"
+    flag = _flagged((n1, m1), (n2, m2))
+    if flag is not None:
+        return _row(test, models, "z", np.nan, np.nan, f"{topic}: not compared: {flag}")
     why = sample_difference(m1, m2)
     if why is not None:
         return _row(test, models, "z", np.nan, np.nan, f"not computed: {why}")
@@ -238,6 +265,8 @@ def _zero_rows(named: Named) -> list[dict[str, Any]]:
         else:
             text = "zeros reproduced within 10 %"
         text += f" (observed {z['observed']}, expected {z['expected']:.1f})"
+        if r.flagged:
+            text += "; model flagged, not a result"
         rows.append(_row("Zeros, observed / expected", name, "ratio", ratio, np.nan, text))
     return rows
 
@@ -251,7 +280,7 @@ def _criteria_rows(named: Named) -> list[dict[str, Any]]:
             delta = getattr(rec, f"delta_{crit}")
             if np.isnan(getattr(rec, crit)):
                 text = rec.note
-            elif not rec.comparable:
+            elif rec.flagged or not rec.comparable:
                 text = f"not ranked: {rec.note}"
             elif delta == 0:
                 text = f"best (lowest {label})"

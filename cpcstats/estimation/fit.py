@@ -20,6 +20,7 @@ from cpcstats.estimation.design import Design, build_design
 from cpcstats.estimation.design import _patsy_frame as _patsy_frame  # re-exported
 from cpcstats.estimation.design import patsy_frame as patsy_frame  # re-exported
 from cpcstats.estimation.families import SINGULAR_HESSIAN, CoreFit
+from cpcstats.estimation.fit_status import fit_problems
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.sample import ZERO_GROUPS as ZERO_GROUPS  # re-exported
 from cpcstats.estimation.sample import model_sample
@@ -355,6 +356,7 @@ def _result(
         fixed_effects=list(formula.fixed_effects),
         converged=core.converged,
         warnings=warnings,
+        problems=fit_problems(spec.family, core, design.data),
         sample=account,
         simulated=simulated,
         study=study_name,

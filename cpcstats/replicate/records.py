@@ -114,6 +114,8 @@ def manifest_record(
         "panels": _panel_records(panels),
         "models": {
             "fitted": sorted(result.fitted),
+            "design_models": {d: [m.name for m in ms] for d, ms in result.design_fits.items()},
+            "flagged": result.flagged(),
             "failed": result.failed,
             "skipped": result.skipped,
         },

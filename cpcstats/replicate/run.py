@@ -92,11 +92,7 @@ def replicate(
         folder.commit()
     result.out_dir = out
     result.files = [folder.final(p) for p in result.files]
-    status = "all models fitted" if not result.failed else f"{len(result.failed)} model(s) FAILED"
-    progress(
-        f"done: {len(result.fitted)} fitted, {len(result.skipped)} skipped; {status}; "
-        f"outputs in {out}/"
-    )
+    progress(result.closing_line(out))
     return result
 
 

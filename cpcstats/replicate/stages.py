@@ -39,6 +39,29 @@ class ReplicationResult:
     skipped: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     design_samples: list[Any] = field(default_factory=list)
+    design_fits: dict[str, list[FitResult]] = field(default_factory=dict)
+
+    def all_fits(self) -> list[FitResult]:
+        """Every model the run fitted: the tables' models, then each design's."""
+        return list(self.fitted.values()) + [m for ms in self.design_fits.values() for m in ms]
+
+    def flagged(self) -> dict[str, str]:
+        """Fitted models that are not results (boundary, singular Hessian, not converged):
+        name -> reason; a design's model is named ``design/model``."""
+        named = [(n, r) for n, r in self.fitted.items()] + [
+            (f"{d}/{m.name}", m) for d, ms in self.design_fits.items() for m in ms
+        ]
+        return {n: r.flag_reason or "" for n, r in named if r.flagged}
+
+    def closing_line(self, out: Path | str) -> str:
+        """The console's last line: fitted, flagged, failed and skipped models across all
+        tables and designs (a failed or skipped design counts once)."""
+        flagged = self.flagged()
+        names = f": {', '.join(flagged)}" if flagged else ""
+        return (
+            f"done: {len(self.all_fits())} models fitted ({len(flagged)} flagged{names}), "
+            f"{len(self.failed)} failed, {len(self.skipped)} skipped; outputs in {out}/"
+        )
 
 
 def study_warnings(study: Study) -> list[str]:
@@ -120,7 +143,9 @@ def fit_models(
         result.fitted[name] = fitted
         if fitted.sample is not None:
             ledger.add(fitted.sample)
-        flag = "" if fitted.converged and not fitted.warnings else "  [flagged: see notes]"
+        flag = "  [see notes]" if fitted.warnings else ""
+        if fitted.flagged:
+            flag = f"  [FLAGGED: {(fitted.flag_reason or '').split(': ')[0]}]"
         progress(f"{where}: {spec.family}, N = {fitted.nobs:,}{flag}")
 
 
@@ -168,6 +193,7 @@ def run_designs(
             progress(f"      design {name}: skipped, {output.skipped}")
             continue
         result.files += output.files
+        result.design_fits[name] = list(output.models)
         for model in output.models:
             if model.sample is not None:
                 result.design_samples.append(model.sample)
