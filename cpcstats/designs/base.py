@@ -34,7 +34,7 @@ DesignOutput = ResearchDesignResult
 def sample_note(study: Study, level: str, n: int, extra: str = "") -> str:
     """The notes line every design table carries: sample, window, simulated or not."""
     what = "SIMULATED embedded demo study" if study.simulated else study.name
-    text = f"Sample: {what}, {level} panel {study.first_year}-{study.last_year}, N = {n:,}."
+    text = f"Sample: {what}, {level} panel {study.first_year}–{study.last_year}, N = {n:,}."
     return f"{text} {extra}".strip()
 
 
@@ -57,3 +57,43 @@ def planted_effect(study: Study, term: str) -> float | None:
     truth = study.truth or {}
     value = truth.get("country_year_effects", {}).get(term)
     return None if value is None or not study.simulated else float(value)
+
+
+def unit_word(study: Study) -> str:
+    """What the study's counts are, for captions: ``[study] unit`` of the study file when
+    it names one (e.g. "engagements"), else "contacts".
+
+    Why: the BRI and Taiwan designs model every contact of a country-year, not party
+    contact only, and a study counting state-level engagements should say so.
+    """
+    value = (getattr(study, "config", None) or {}).get("study", {}).get("unit")
+    return value.strip() if isinstance(value, str) and value.strip() else "contacts"
+
+
+def write_details(out: Path, stem: str, title: str, details: list[str], *, simulated: bool) -> Path:
+    """Write the notes that do not fit under a table to ``out/tables/<stem>.notes.md``.
+
+    A design table carries at most four notes (sample, estimator, SEs, simulated); the
+    dropped cells, omitted terms, warnings and reasons go here, one bullet each, in the
+    design's order (byte-stable: no timestamps).  Returns the path, which the design adds
+    to its files so the replication's manifest lists it.
+    """
+    from cpcstats.io import write_atomic
+
+    lines = [f"# Notes: {title}", ""]
+    if simulated:
+        lines += ["**SIMULATED DATA: notes of the embedded demo study.**", ""]
+    lines += [f"- {' '.join(str(d).split())}" for d in details] or ["- (none)"]
+    path = Path(out) / "tables" / f"{stem}.notes.md"
+    write_atomic(path, "\n".join(lines) + "\n")
+    return path
+
+
+def label_variable(name: str) -> str:
+    """The reader's label of a panel variable (`cpcstats.reporting.labels` when the
+    package has it, else the name itself)."""
+    try:
+        from cpcstats.reporting import labels
+    except ImportError:  # pragma: no cover - the labels module is newer than this helper
+        return name
+    return str(labels.default_labels().variable(name))

@@ -36,14 +36,14 @@ from typing import Any
 
 import pandas as pd
 
-from cpcstats.designs.base import DesignOutput, country_year_panel, planted_effect
+from cpcstats.designs.base import DesignOutput, country_year_panel, planted_effect, write_details
 from cpcstats.designs.bri_figure import plot_event_time
 from cpcstats.designs.bri_imputation import (
     compound_treatment,
     imputation_variants,
     wild_bootstrap_tests,
 )
-from cpcstats.designs.bri_table import aggregation_frame, notes, notes_data, table_frame
+from cpcstats.designs.bri_table import aggregation_table, design_table, notes, notes_data
 from cpcstats.errors import EstimationError
 from cpcstats.estimation.results import FitResult
 from cpcstats.methods import cohorts as generic
@@ -51,7 +51,6 @@ from cpcstats.methods.cohorts import Cohorts
 from cpcstats.methods.etwfe import ETWFEResult, etwfe_fit, twfe
 from cpcstats.methods.fe_mean import FEPoissonMean
 from cpcstats.panels import Panel
-from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
 from cpcstats.study import Study
 
@@ -241,26 +240,11 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
     )
     compound = compound_treatment(frame)
     planted = planted_effect(study, TREATMENT)
-    table = stats_table(
-        table_frame(twfe, et, TREATMENT, imps, et_plain, wild),
-        title=TITLE,
-        label=f"tab:{NAME}",
-        notes=notes(study, twfe, et, controls, planted, imps["main"], compound),
-        simulated=study.simulated,
-    )
+    table = design_table(study, twfe, et, TREATMENT, imps, et_plain, wild, controls)
+    details = notes(study, twfe, et, controls, planted, imps["main"], compound)
     files = write_table(table, out, NAME)
-    aggregations = stats_table(
-        aggregation_frame(imps["main"]),
-        title="Belt and Road membership: imputation ATTs by cohort and calendar year",
-        label=f"tab:{NAME}_imputation",
-        notes=[
-            "Imputation estimator (see design_bri); log scale, SE from the stacked "
-            "influence function clustered by country (leave-own-country-out treated "
-            "residuals); 95 % CI from t with (countries in the group − 1) df."
-        ],
-        simulated=study.simulated,
-    )
-    files += write_table(aggregations, out, f"{NAME}_imputation")
+    files.append(write_details(out, NAME, table.title, details, simulated=study.simulated))
+    files += write_table(aggregation_table(study, imps["main"]), out, f"{NAME}_imputation")
     files += plot_event_time(
         et,
         stem=out / "figures" / NAME,
@@ -280,6 +264,7 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         "imputation": {name: r.to_record() for name, r in imps.items()},
         "wild_bootstrap": wild,
         "compound_treatment": compound,
+        "details": details,
         "notes_data": {**notes_data(et, imps["main"], compound), "variants_failed": failed},
         "se": f"{twfe.se_description}; ETWFE aggregates by the delta method over the full "
         "parameter vector (country and year effects included, analytic gradient, G/(G-1)); "

@@ -28,13 +28,21 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from cpcstats.designs.base import ResearchDesignResult, sample_note
+import numpy as np
+
+from cpcstats.designs.base import ResearchDesignResult, sample_note, write_details
 from cpcstats.errors import SpecError
 from cpcstats.estimation.fit import fit
+from cpcstats.estimation.results import FitResult
 from cpcstats.formula import parse_formula
 from cpcstats.panels import Panel
 from cpcstats.reporting.figures import plot_irr
-from cpcstats.reporting.tables import table
+from cpcstats.reporting.tables.design_table import (
+    CountRow,
+    DesignTable,
+    EstimatePanel,
+    EstimateRow,
+)
 from cpcstats.reporting.write import write_table
 from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
@@ -120,28 +128,28 @@ def run(
         return output
     specs = [specs[0], within_spec(specs[1], fixed_effects)]
     nb, within = fit(specs[0], panel), fit(specs[1], with_country_year(panel))
-    notes = [
+    names = [_short_title(spec.title or spec.name) for spec in specs]
+    details = [
         sample_note(study, "party-year", nb.nobs),
         "NB2 with regime, period, BRI and Taiwan controls. "
         + fe_note(specs[1])
         + f" (N = {within.nobs:,}.) Left roots: communist, socialist or liberation-"
         "movement origin; lr_position: higher = further right.",
+        *(
+            f"{n}: standard errors {m.se_description}."
+            for n, m in zip(names, (nb, within), strict=True)
+        ),
+        *(
+            f"{n}: warning: {w}"
+            for n, m in zip(names, (nb, within), strict=True)
+            for w in m.warnings
+        ),
     ]
-    tab = table(
-        [nb, within],
-        irr=True,
-        model_names=[spec.title or spec.name for spec in specs],
-        title="Ideology and history: left roots and left-right "
-        "position (party-year, incidence-rate ratios)",
-        label="tab:design_ideology",
-        notes=notes,
-        coef_map={
-            "left_roots": "Left roots",
-            "lr_position": "Left-right position",
-            "ruling": "Ruling party",
-        },
-    )
+    tab = ideology_table(study, nb, within, names)
     output.files += write_table(tab, out, "design_ideology")
+    output.files.append(
+        write_details(out, "design_ideology", tab.title, details, simulated=study.simulated)
+    )
     output.files += plot_irr(
         [nb, within],
         stem=out / "figures" / "design_ideology",
@@ -155,4 +163,59 @@ def run(
         }
         for m in (nb, within)
     }
+    output.record["details"] = details
     return output
+
+
+TERM_LABELS = {
+    "left_roots": "Left roots",
+    "lr_position": "Left-right position",
+    "ruling": "Ruling party",
+}
+
+
+def _short_title(title: str) -> str:
+    return title.replace(" x ", " × ")
+
+
+def _irr_panel(title: str, m: FitResult) -> EstimatePanel:
+    """IRRs exp(b) with delta-method SEs exp(b)·se, intervals exp(CI of b), p of b = 0."""
+    ci = m.conf_int()
+    rows = tuple(
+        EstimateRow(
+            TERM_LABELS[t],
+            float(np.exp(m.params[t])),
+            float(np.exp(m.params[t]) * m.std_errors[t]),
+            float(np.exp(ci.loc[t].iloc[0])),
+            float(np.exp(ci.loc[t].iloc[1])),
+            float(m.pvalues[t]),
+        )
+        for t in TERMS
+    )
+    return EstimatePanel(f"{title} (incidence-rate ratios)", rows)
+
+
+def ideology_table(study: Study, nb: FitResult, within: FitResult, names: list[str]) -> DesignTable:
+    """The ``design_ideology`` table: one IRR panel per model, fit statistics apart."""
+    counts = []
+    for name, m in zip(names, (nb, within), strict=True):
+        counts += [CountRow(f"N, {name}", int(m.nobs)), CountRow(f"Clusters, {name}", m.n_clusters)]
+        if np.isfinite(m.loglik):
+            counts.append(CountRow(f"Log-likelihood, {name}", float(m.loglik)))
+        if m.alpha is not None:
+            counts.append(CountRow(f"NB dispersion α, {name}", float(m.alpha)))
+    return DesignTable(
+        title="Ideology and history: left roots and left-right position (party-year)",
+        label="tab:design_ideology",
+        panels=tuple(_irr_panel(n, m) for n, m in zip(names, (nb, within), strict=True)),
+        counts=tuple(counts),
+        notes=(
+            sample_note(study, "party-year", nb.nobs),
+            "Estimators: NB2 of party contacts with regime, period, BRI and Taiwan controls; "
+            "FE Poisson with country × year effects (parties of one country-year compared). "
+            "Details: design_ideology.notes.md.",
+            "Standard errors clustered by country (CR1); IRR = exp(b), SE exp(b)·se, "
+            "95% CI exp(CI of b), p-value of b = 0.",
+        ),
+        simulated=study.simulated,
+    )

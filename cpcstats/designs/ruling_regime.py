@@ -28,16 +28,20 @@ import pandas as pd
 from scipy import stats
 
 from cpcstats.descriptives import study_figures
-from cpcstats.designs.base import ResearchDesignResult, sample_note
+from cpcstats.designs.base import ResearchDesignResult, sample_note, write_details
 from cpcstats.errors import SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.numdiff import central_jacobian
 from cpcstats.estimation.postestimation import design_matrices, model_view, predict_profiles
 from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
-from cpcstats.reporting.format import format_p_value
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
-from cpcstats.reporting.tables import stats_table
+from cpcstats.reporting.tables.design_table import (
+    CountRow,
+    DesignTable,
+    EstimatePanel,
+    EstimateRow,
+)
 from cpcstats.reporting.write import write_table
 from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
@@ -155,71 +159,101 @@ def ruling_premium(result: FitResult, level: float = 0.95) -> pd.DataFrame:
 
 
 SHARES = {
-    "share_ruling": "Share of party contacts with governing parties",
-    "share_opposition_free": "Share of opposition contacts in Free countries",
-    "share_opposition_not_free": "Share of opposition contacts in Not Free countries",
-    "share_ruling_partly_free": "Partly Free countries: share of contacts with ruling parties",
+    "share_ruling": "Party contacts: share with governing parties",
+    "share_opposition_free": "Opposition contacts: share in Free countries",
+    "share_opposition_not_free": "Opposition contacts: share in Not Free countries",
+    "share_ruling_partly_free": "Partly Free: share with ruling parties",
 }
 PREDICTED_COLUMNS = ("ruling", "fh_status", "predicted", "std_error", "ci_lower", "ci_upper")
 
 
-def _p(value: float) -> str:
-    return format_p_value(value, 3, space=False)
+REGIME_LABELS = {"F": "Free", "PF": "Partly Free", "NF": "Not Free"}
 
 
-def _premium_rows(premium: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+def _premium_panels(premium: dict[str, pd.DataFrame]) -> list[EstimatePanel]:
+    """One panel of ruling premia (IRR, F / PF / NF) per model."""
+    panels = []
     for name, frame in premium.items():
-        for r in frame.itertuples():
-            rows.append(
-                {
-                    "quantity": f"Ruling premium (IRR), {r.regime}: {name}",
-                    "estimate": f"{r.irr:.2f}",
-                    "95% CI": f"[{r.ci_lower:.2f}, {r.ci_upper:.2f}]",
-                    "p": _p(r.p_value),
-                }
+        short = name.split(":")[0].strip()
+        rows = tuple(
+            EstimateRow(
+                REGIME_LABELS.get(r.regime, r.regime),
+                float(r.irr),
+                None,
+                float(r.ci_lower),
+                float(r.ci_upper),
+                float(r.p_value),
             )
-    return rows
+            for r in frame.itertuples()
+        )
+        panels.append(EstimatePanel(f"Ruling premium (IRR), {short}", rows))
+    return panels
 
 
-def _rows(
+def _prediction_panel(predicted: pd.DataFrame) -> EstimatePanel:
+    what = (
+        "Average predicted contacts per year (NB2)"
+        if predicted.attrs.get("kind") == "average"
+        else "Predicted contacts per year at covariate means (NB2)"
+    )
+    rows = tuple(
+        EstimateRow(
+            f"{'Ruling' if r.ruling == 1 else 'Opposition'} party, "
+            f"{REGIME_LABELS.get(r.fh_status, r.fh_status)}",
+            float(r.predicted),
+            float(r.std_error) if "std_error" in predicted.columns else None,
+            float(r.ci_lower),
+            float(r.ci_upper),
+        )
+        for r in predicted.itertuples()
+    )
+    return EstimatePanel(what, rows)
+
+
+def _design_table(
+    study: Study,
+    models: tuple[FitResult, FitResult, FitResult],
     premium: dict[str, pd.DataFrame],
     predicted: pd.DataFrame,
-    poly: FitResult,
     shares: dict[str, Any],
-) -> pd.DataFrame:
-    """The table's rows: premia, predicted contacts, ruling x polyarchy, descriptive shares."""
-    rows = _premium_rows(premium)
-    what = (
-        "Average prediction, contacts per year"
-        if predicted.attrs.get("kind") == "average"
-        else "Predicted contacts per year at covariate means"
+) -> DesignTable:
+    """Premia, predicted contacts and ruling × polyarchy as panels; N and shares apart."""
+    nb, fe, poly = models
+    b, se = float(poly.params["ruling:polyarchy"]), float(poly.std_errors["ruling:polyarchy"])
+    poly_row = EstimateRow(
+        "Ruling × polyarchy",
+        b,
+        se,
+        b - 1.96 * se,
+        b + 1.96 * se,
+        float(2 * stats.norm.sf(abs(b / se))),
     )
-    for r in predicted.itertuples():
-        who = "ruling" if r.ruling == 1 else "opposition"
-        rows.append(
-            {
-                "quantity": f"{what}, {who} party, {r.fh_status}",
-                "estimate": f"{r.predicted:.3f}",
-                "95% CI": f"[{r.ci_lower:.3f}, {r.ci_upper:.3f}]",
-                "p": "",
-            }
-        )
-    b, se = poly.params["ruling:polyarchy"], poly.std_errors["ruling:polyarchy"]
-    rows.append(
-        {
-            "quantity": "Ruling x polyarchy (NB2, log scale)",
-            "estimate": f"{b:.3f}",
-            "95% CI": f"[{b - 1.96 * se:.3f}, {b + 1.96 * se:.3f}]",
-            "p": _p(2 * stats.norm.sf(abs(b / se))),
-        }
+    panels = [
+        *_premium_panels(premium),
+        _prediction_panel(predicted),
+        EstimatePanel("Ruling × polyarchy (NB2, log scale)", (poly_row,)),
+    ]
+    counts = [
+        CountRow("N, NB2 (party-years)", int(nb.nobs)),
+        CountRow("N, FE Poisson (party-years)", int(fe.nobs)),
+        CountRow("Countries (clusters)", nb.n_clusters),
+    ]
+    counts += [CountRow(label, f"{shares[k]:.1%}") for k, label in SHARES.items() if k in shares]
+    return DesignTable(
+        title="Ruling status and regime type: premium, predicted contacts and descriptive shares",
+        label="tab:design_ruling_regime",
+        panels=tuple(panels),
+        counts=tuple(counts),
+        notes=(
+            sample_note(study, "party-year", nb.nobs),
+            "Estimators: NB2 and FE Poisson (party and year effects) of party contacts on "
+            "ruling × Freedom House status; ruling premium = exp(b_ruling + b_ruling × "
+            "status). Details: design_ruling_regime.notes.md.",
+            "Standard errors clustered by country (CR1); delta-method intervals (premia and "
+            "predictions on the log scale).",
+        ),
+        simulated=study.simulated,
     )
-    for key, label in SHARES.items():
-        if key in shares:
-            rows.append(
-                {"quantity": label, "estimate": f"{shares[key]:.1%}", "95% CI": "", "p": ""}
-            )
-    return pd.DataFrame(rows).set_index("quantity")
 
 
 def _prediction_note(predicted: pd.DataFrame) -> str:
@@ -241,6 +275,7 @@ def _prediction_note(predicted: pd.DataFrame) -> str:
 
 
 def _notes(study: Study, nb: FitResult, fe: FitResult, predicted: pd.DataFrame) -> list[str]:
+    """The design's details (``design_ruling_regime.notes.md``, the record's ``details``)."""
     return [
         sample_note(study, "party-year", nb.nobs),
         f"NB2 (N = {nb.nobs:,}) and FE Poisson with party and year fixed effects (N = "
@@ -300,17 +335,15 @@ def run(
     premium = {m.extra.get("title") or m.name: ruling_premium(m) for m in (nb, fe)}
     predicted = predicted_contacts(nb, predictions)
     shares = study_figures(study)
-    tab = stats_table(
-        _rows(premium, predicted, poly, shares),
-        title="Ruling status and regime type: premium, predicted contacts and descriptive shares",
-        label="tab:design_ruling_regime",
-        notes=_notes(study, nb, fe, predicted),
-        simulated=study.simulated,
-    )
+    tab = _design_table(study, (nb, fe, poly), premium, predicted, shares)
+    details = _notes(study, nb, fe, predicted)
     output.files += write_table(tab, out, "design_ruling_regime")
+    output.files.append(
+        write_details(out, "design_ruling_regime", tab.title, details, simulated=study.simulated)
+    )
     output.files += _figure(predicted, study, out / "figures" / "design_ruling_regime")
     output.models = [nb, fe, poly]
-    output.record = _record(premium, predicted, poly, shares)
+    output.record = {**_record(premium, predicted, poly, shares), "details": details}
     return output
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from cpcstats.designs.base import DesignOutput, country_year_panel, planted_effect
+from cpcstats.designs.base import DesignOutput, country_year_panel, planted_effect, write_details
 from cpcstats.designs.taiwan_figure import plot_event_study
 from cpcstats.designs.taiwan_result import EventStudyResult
 from cpcstats.designs.taiwan_robust import few_cluster, robust_event_study
@@ -37,12 +37,11 @@ from cpcstats.designs.taiwan_sample import (
     EventDummies,
     event_time_dummies,
 )
-from cpcstats.designs.taiwan_table import DROPPED, NOT_OBSERVED, SEPARATED, notes, table_frame
+from cpcstats.designs.taiwan_table import DROPPED, NOT_OBSERVED, SEPARATED, design_table, notes
 from cpcstats.errors import CpcError, EstimationError, SpecError
 from cpcstats.methods import event_study as generic
 from cpcstats.methods.event_time import event_term
 from cpcstats.panels import Panel
-from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
 from cpcstats.study import Study
 
@@ -278,15 +277,10 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         ri_statistic=str(params.get("ri_statistic", "studentised")),
     )
     planted = planted_effect(study, STATUS)
-    table = stats_table(
-        table_frame(es),
-        title=TITLE,
-        label=f"tab:{NAME}",
-        notes=notes(study, es, planted),
-        digits={"Switchers": 0},
-        simulated=study.simulated,
-    )
+    table = design_table(study, es)
+    details = notes(study, es, planted)
     files = write_table(table, out, NAME)
+    files.append(write_details(out, NAME, table.title, details, simulated=study.simulated))
     truth = true_event_effects(study)
     files += plot_event_study(
         es, stem=out / "figures" / NAME, simulated=study.simulated, planted=planted, truth=truth
@@ -300,5 +294,6 @@ def run(study: Study, panels: Any, out: str | Path, **params: Any) -> DesignOutp
         "se": "clustered by country (CR1); wild cluster score bootstrap and randomisation "
         "inference over switch years beside the analytic p-values",
         **es.to_record(),
+        "details": details,
     }
     return DesignOutput(NAME, TITLE, files=files, models=[es.model], record=record)

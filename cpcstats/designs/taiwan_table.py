@@ -6,16 +6,23 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from cpcstats.designs.base import sample_note
+from cpcstats.designs.base import sample_note, unit_word
 from cpcstats.designs.taiwan_result import EventStudyResult
 from cpcstats.designs.taiwan_sample import AWAY, TO_PRC, country
 from cpcstats.estimation.hdfe import SEPARATED as SEPARATED_ROWS
 from cpcstats.estimation.hdfe import ZERO_GROUP
+from cpcstats.reporting.format import minus_sign
+from cpcstats.reporting.tables.design_table import (
+    CountRow,
+    DesignTable,
+    EstimatePanel,
+    EstimateRow,
+    TestRow,
+)
 from cpcstats.study import Study
 
-__all__ = ["DROPPED", "KIND_LABEL", "NOT_OBSERVED", "SEPARATED", "notes", "table_frame"]
+__all__ = ["DROPPED", "KIND_LABEL", "NOT_OBSERVED", "SEPARATED", "design_table", "notes"]
 
 NOT_OBSERVED = "not estimable: no switching country with contacts observed at this event time"
 SEPARATED = "not estimable: all contacts zero at this event time (separated, omitted)"
@@ -37,21 +44,6 @@ def _estimate_cell(row: Any, pooled: bool = False) -> Any:
     return "n.e. (omitted)"
 
 
-COLUMNS = [
-    "TWFE",
-    "TWFE SE",
-    "p",
-    "p wild",
-    "p RI",
-    "IW",
-    "IW SE",
-    "IW p",
-    "IW p wild",
-    "IW ratio",
-    "Switchers",
-]
-
-
 def _num(value: Any) -> float | None:
     """A finite float, or None (blank cell)."""
     try:
@@ -61,118 +53,165 @@ def _num(value: Any) -> float | None:
     return out if np.isfinite(out) else None
 
 
-def _iw_cells(es: EventStudyResult, kind: str, event_time: int) -> tuple[Any, ...]:
-    """IW estimate, SE, p, wild p, ratio of one event time (blank for other kinds)."""
-    if kind != TO_PRC or es.robust is None:
-        return (None,) * 5
-    iw = es.robust.effects.set_index("event_time")
-    if event_time not in iw.index:
-        return (None,) * 5
-    r = iw.loc[event_time]
-    wild = es.few.iw.get(int(event_time)) if es.few is not None else None
-    if str(r["status"]) == "reference":
-        return ("0 (reference)", None, None, None, 1.0)
-    if not str(r["status"]).startswith("estimated"):
-        return ("n.e. (all zero)" if "zero" in str(r["status"]) else "n.e.", None, None, None, None)
-    return (
-        _num(r["estimate"]),
-        _num(r.get("std_error")),
-        _num(r.get("p_value")),
+def _twfe_row(r: Any, pooled: bool, wild: float | None) -> EstimateRow | None:
+    """A TWFE bin (None for the reference bins, named in the notes instead)."""
+    prefix = "" if r.label[0] in "≤≥" else "= "
+    label = f"e {prefix}{r.label} ({int(r.n_countries)})"
+    if r.status == "reference":
+        return None
+    if r.status != "estimated":
+        return EstimateRow(label, _estimate_cell(r, pooled))
+    return EstimateRow(
+        label,
+        float(r.estimate),
+        float(r.std_error),
+        _num(r.lower),
+        _num(r.upper),
+        _num(r.p_value),
         _num(wild),
-        _num(r.get("ratio")),
     )
 
 
-def _coefficient_rows(es: EventStudyResult) -> list[tuple[Any, ...]]:
+def _twfe_panels(es: EventStudyResult) -> list[EstimatePanel]:
     kinds = list(dict.fromkeys(es.coefficients["kind"]))
     few = es.few
-    rows: list[tuple[Any, ...]] = []
-    for r in es.coefficients.itertuples():
-        prefix = f"{KIND_LABEL[r.kind]}: " if len(kinds) > 1 else ""
-        relation = "" if r.label[0] in "≤≥" else "= "
-        ok = r.status == "estimated"
-        mine = r.kind == TO_PRC and few is not None
+    panels = []
+    for kind in kinds:
+        rows = []
+        for r in es.coefficients[es.coefficients["kind"] == kind].itertuples():
+            mine = kind == TO_PRC and few is not None
+            wild = few.twfe.get(int(r.event_time)) if mine and few is not None else None
+            row = _twfe_row(r, es.dummies.pooled, wild)
+            if row is not None:
+                rows.append(row)
+        what = "" if len(kinds) == 1 else f", {KIND_LABEL[kind].lower()}"
+        panels.append(EstimatePanel(f"TWFE event study{what} (log scale)", tuple(rows)))
+    return panels
+
+
+def _iw_panel(es: EventStudyResult) -> EstimatePanel | None:
+    if es.robust is None:
+        return None
+    rows = []
+    for r in es.robust.effects.to_dict("records"):
+        e = int(r["event_time"])
+        label = f"e = {minus_sign(e)}"
+        status = str(r["status"])
+        if status == "reference":
+            continue
+        if not status.startswith("estimated"):
+            rows.append(EstimateRow(label, "n.e. (all zero)" if "zero" in status else "n.e."))
+            continue
+        wild = es.few.iw.get(e) if es.few is not None else None
         rows.append(
-            (
-                f"{prefix}e {relation}{r.label}",
-                _estimate_cell(r, es.dummies.pooled),
-                float(r.std_error) if ok else None,
-                float(r.p_value) if ok else None,
-                _num(few.twfe.get(int(r.event_time))) if mine and ok else None,
-                _num(few.ri.get(int(r.event_time))) if mine else None,
-                *_iw_cells(es, r.kind, int(r.event_time)),
-                int(r.n_countries),
+            EstimateRow(
+                label,
+                _num(r["estimate"]),
+                _num(r.get("std_error")),
+                _num(r.get("lower")),
+                _num(r.get("upper")),
+                _num(r.get("p_value")),
+                _num(wild),
             )
         )
+    return EstimatePanel("Interaction-weighted (Sun–Abraham), count scale (log)", tuple(rows))
+
+
+def _joint(name: str, test: Any, boot: float | None = None) -> TestRow:
+    if test is None:
+        return TestRow(f"{name} (not defined)", None)
+    return TestRow(name, float(test.statistic), int(test.df), float(test.p_value), boot)
+
+
+def _tests(es: EventStudyResult) -> list[TestRow]:
+    """Lead tests, joint post-switch tests and the randomisation tests of each bin."""
+    few_tests = es.few.tests if es.few is not None else {}
+    kind = "score" if es.dummies.pooled else "Wald"
+    boot = few_tests.get("twfe_leads", {}).get("p_bootstrap")
+    rows = [_joint(f"Leads = 0 (TWFE, {kind} χ²)", es.leads_test, boot)]
+    if es.dummies.away_years:
+        rows.append(_joint(f"Exit leads = 0 (TWFE, {kind} χ²)", es.away_leads_test))
+    if es.robust is not None and es.robust.lead_test.get("p_value") is not None:
+        lt = es.robust.lead_test
+        rows.append(
+            TestRow("Leads = 0 (IW, score χ²)", lt["statistic"], int(lt["df"]), lt["p_value"])
+        )
+    if "twfe_post" in few_tests:
+        t = few_tests["twfe_post"]
+        rows.append(
+            TestRow(
+                "All e ≥ 0 = 0 (TWFE, score)",
+                t["statistic"],
+                t["df"],
+                t["p_analytic"],
+                t["p_bootstrap"],
+            )
+        )
+    if "ri_post" in few_tests:
+        ri = few_tests["ri_post"]
+        rows.append(TestRow("Randomisation: all e ≥ 0", ri["statistic"], None, ri["p_value"]))
+        for name, term in ri.get("per_term", {}).items():
+            label = f"e ≥ {name[1:-1]}" if name.endswith("+") else f"e = {name[1:]}"
+            rows.append(
+                TestRow(f"Randomisation: {label}", term["statistic"], None, term["p_value"])
+            )
     return rows
 
 
-def _test_rows(name: str, test: Any, kind: str) -> list[tuple[str, Any]]:
-    if test is None:
-        return [(f"{name}: joint {kind} χ² (all = 0)", "not defined")]
-    return [
-        (f"{name}: joint {kind} χ² (all = 0)", float(test.statistic)),
-        (f"{name}: df", int(test.df)),
-        (f"{name}: p-value", float(test.p_value)),
-    ]
-
-
-def _few_cluster_rows(es: EventStudyResult) -> list[tuple[str, Any]]:
-    """The IW lead test, the bootstrap and randomisation p-values of the joint tests."""
-    out: list[tuple[str, Any]] = []
-    if es.robust is not None:
-        lt = es.robust.lead_test
-        if lt.get("p_value") is not None:
-            out.append(("Leads (IW model): score χ²", float(lt["statistic"])))
-            out.append(("Leads (IW model): df", int(lt["df"])))
-            out.append(("Leads (IW model): p-value", float(lt["p_value"])))
-    few = es.few
-    if few is None:
-        return out
-    tests = few.tests
-    if "twfe_leads" in tests:
-        out.append(("Leads: wild bootstrap p", float(tests["twfe_leads"]["p_bootstrap"])))
-    if "twfe_post" in tests:
-        out.append(("All e ≥ 0 (TWFE): wild bootstrap p", float(tests["twfe_post"]["p_bootstrap"])))
-    if "ri_post" in tests:
-        out.append(("All e ≥ 0: randomisation p", float(tests["ri_post"]["p_value"])))
-    st = few.settings
-    out.append((f"Wild bootstrap draws ({st['weights']} weights, seed {st['seed']})", int(st["B"])))
-    if "ri_post" in tests:
-        out.append(("Randomisation: assignments", int(tests["ri_post"]["n_assignments"])))
-    return out
-
-
-def _statistics(es: EventStudyResult) -> list[tuple[str, Any]]:
+def _counts(es: EventStudyResult) -> list[CountRow]:
     d = es.dummies
-    kind = "score" if d.pooled else "Wald"
-    stats = _test_rows("Leads", es.leads_test, kind)
-    if d.away_years:
-        stats += _test_rows("Exit leads", es.away_leads_test, kind)
-    stats += _few_cluster_rows(es)
-    stats.append(("N (country-years)", int(es.model.nobs)))
-    stats.append(("Countries (clusters)", int(es.model.n_clusters or 0)))
-    stats.append(("Switching countries: in window", len(d.switch_years)))
-    stats.append(("Switching countries: in sample", int(es.n_switchers_sample)))
+    rows = [
+        CountRow("N (country-years)", int(es.model.nobs)),
+        CountRow("Countries (clusters)", int(es.model.n_clusters or 0)),
+        CountRow("Switching countries: in window", len(d.switch_years)),
+        CountRow("Switching countries: in sample", int(es.n_switchers_sample)),
+    ]
     if es.robust is not None:
-        stats.append(("Switching countries: in the IW model", len(es.robust.cohorts)))
+        rows.append(CountRow("Switching countries: in the IW model", len(es.robust.cohorts)))
     if d.away == "exclude":
-        excluded = f"{len(d.excluded)} ({d.excluded_rows} rows)" if len(d.excluded) else "none"
-        stats.append(("Excluded countries (left Beijing)", excluded))
+        rows.append(CountRow("Countries excluded (left Beijing)", len(d.excluded)))
     else:
-        stats.append(("Countries leaving Beijing (own indicators)", len(d.away_years)))
-    return stats
+        rows.append(CountRow("Countries leaving Beijing (own indicators)", len(d.away_years)))
+    if es.few is not None:
+        rows.append(CountRow("Wild bootstrap draws", int(es.few.settings["B"])))
+        ri = es.few.tests.get("ri_post")
+        if ri:
+            rows.append(CountRow("Randomisation assignments", int(ri["n_assignments"])))
+    return rows
 
 
-def table_frame(es: EventStudyResult) -> pd.DataFrame:
-    """One row per bin (TWFE and IW side by side), then the tests and counts (object cells)."""
-    rows = _coefficient_rows(es)
-    blank = (None,) * (len(COLUMNS) - 1)
-    rows += [(label, value, *blank) for label, value in _statistics(es)]
-    frame = pd.DataFrame(rows, columns=["", *COLUMNS])
-    frame = frame.set_index("").astype(object)
-    frame.index.name = ""
-    return frame.where(frame.notna(), None)
+def design_table(study: Study, es: EventStudyResult) -> DesignTable:
+    """The ``design_taiwan`` table: TWFE and IW panels, tests, counts and four notes."""
+    d, m = es.dummies, es.model
+    unit = unit_word(study)
+    iw = _iw_panel(es)
+    sample = sample_note(
+        study,
+        "country-year",
+        int(m.nobs),
+        f"{len(d.switch_years)} switches to Beijing in the window, {es.n_switchers_sample} "
+        "with contacts (switchers per bin in parentheses); controls never switch.",
+    )
+    estimator = (
+        f"Estimators: FE-Poisson of {unit} on event-time indicators, country and year effects"
+        f" (TWFE; reference {d.reference_text}); interaction-weighted (IW) effects "
+        "against non-switchers. n.e. = not estimable. Details: design_taiwan.notes.md."
+    )
+    se = (
+        "Standard errors clustered by country (CR1); 95% CI and p from t with (switchers "
+        "− 1) df (IW: cohorts − 1). Bootstrap p: wild cluster score bootstrap (Kline and "
+        "Santos 2012); randomisation permutes switch years."
+    )
+    return DesignTable(
+        title=f"Taiwan recognition switches and {unit}: event study "
+        "(TWFE and interaction-weighted Poisson)",
+        label="tab:design_taiwan",
+        panels=tuple(_twfe_panels(es) + ([iw] if iw is not None else [])),
+        tests=tuple(_tests(es)),
+        counts=tuple(_counts(es)),
+        notes=(sample, estimator, se),
+        simulated=study.simulated,
+    )
 
 
 def switch_list(years: Mapping[str, int]) -> str:
@@ -373,14 +412,15 @@ def _away_note(es: EventStudyResult) -> str:
 
 
 def notes(study: Study, es: EventStudyResult, planted: float | None) -> list[str]:
-    """The table's notes: sample, estimator, inference, cautions, exclusions, warnings."""
+    """The design's details (``design_taiwan.notes.md`` and the record's ``details``):
+    sample, estimator, inference, cautions, exclusions, warnings in full."""
     out = [_sample_note(study, es), *_method_notes(es)]
     if es.n_switchers_sample < FEW_SWITCHERS:
         out.append(
             f"Caution: only {es.n_switchers_sample} switching countries identify the "
             "event-time coefficients; clustered standard errors with few treated clusters "
             "understate the uncertainty (MacKinnon and Webb 2017), so the intervals are "
-            "likely too narrow: the p wild and p RI columns do not rely on them."
+            "likely too narrow: the bootstrap and randomisation p-values do not rely on them."
         )
     out.append(_timing_note(es))
     out.append(_away_note(es))

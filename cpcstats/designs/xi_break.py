@@ -42,9 +42,15 @@ from typing import Any
 
 import pandas as pd
 
-from cpcstats.designs.base import ResearchDesignResult
+from cpcstats.designs.base import ResearchDesignResult, write_details
 from cpcstats.designs.xi_break_figure import xi_figure
-from cpcstats.designs.xi_break_table import SupTests, xi_notes, xi_record, xi_table
+from cpcstats.designs.xi_break_table import (
+    SupTests,
+    xi_notes,
+    xi_record,
+    xi_short_notes,
+    xi_table,
+)
 from cpcstats.errors import SpecError
 from cpcstats.methods.breaks import (
     SHIFT_TERMS,
@@ -64,7 +70,7 @@ from cpcstats.study import Study
 __all__ = ["NAME", "TITLE", "break_interactions", "known_break", "run", "study_columns", "sup_wald"]
 
 NAME = "design_xi"
-TITLE = "The Xi era: level and trend breaks in contact"
+TITLE = "The Xi era: level and trend breaks in contacts"
 
 
 def study_columns(
@@ -289,12 +295,13 @@ def run(study: Study, panels: dict[str, Panel], out: Path, **params: Any) -> Res
         sups,
         inter,
         break_year=break_year,
-        notes=notes,
+        notes=xi_short_notes(study, yearly, known, break_year),
         title=TITLE,
         label=f"tab:{NAME}",
         simulated=study.simulated,
     )
     files = write_table(tab, out, NAME)
+    files.append(write_details(out, NAME, TITLE, notes, simulated=study.simulated))
     figure_profiles = {
         "Level shift": sups["level"]["Country-year"],
         "Level and trend shift": sups["level+trend"]["Country-year"],
@@ -307,6 +314,7 @@ def run(study: Study, panels: dict[str, Panel], out: Path, **params: Any) -> Res
         out / "figures" / NAME,
     )
     record = xi_record(study, break_year, trim, known, sups, inter, skipped_party)
+    record["details"] = notes
     models = [kb.result for kb in known.values() if kb is not None]
     if inter is not None:
         models.append(inter.result)

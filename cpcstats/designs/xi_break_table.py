@@ -24,11 +24,17 @@ from cpcstats.methods.breaks import (
     SupWald,
 )
 from cpcstats.panels import Panel
-from cpcstats.reporting.format import format_p_value, format_signed
-from cpcstats.reporting.tables import Block, BlockTable, stats_table
+from cpcstats.reporting.format import format_number
+from cpcstats.reporting.tables.design_table import (
+    CountRow,
+    DesignTable,
+    EstimatePanel,
+    EstimateRow,
+    TestRow,
+)
 from cpcstats.study import Study
 
-__all__ = ["xi_notes", "xi_record", "xi_table"]
+__all__ = ["xi_notes", "xi_record", "xi_short_notes", "xi_table"]
 
 SupTests = dict[str, dict[str, SupWald | None]]
 
@@ -46,93 +52,116 @@ def _years_text(years: Sequence[int]) -> str:
     return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
 
 
-def _known_rows(fits: dict[str, KnownBreak | None]) -> pd.DataFrame:
-    labels = {
-        TREND: "Pre-break trend (per year)",
-        LEVEL: "Level shift at the break",
-        TREND_SHIFT: "Trend shift after the break",
-    }
-    data: dict[str, list[Any]] = {}
-    index: list[str] = []
-    for label in labels.values():
-        index += [label, "  (s.e.)"]
-    index += ["Level shift, 95% CI", "Wald χ²(2): level and trend shift"]
-    index += ["  p-value, asymptotic χ²(2)", "  bootstrap statistic", "  p-value, bootstrap"]
-    index += ["N", "Clusters / periods"]
-    for column, kb in fits.items():
-        if kb is None:
-            data[column] = [None] * len(index)
-            continue
-        r = kb.inference  # panels: the shift SEs of the composition-adjusted year totals
-        values: list[Any] = []
-        for term in labels:
-            values += [float(r.params[term]), f"({format_signed(float(r.std_errors[term]))})"]
-        ci = kb.estimates().loc[LEVEL]  # t(T - 4) intervals for quasi-Poisson variances
-        low, high = float(ci["ci_lower"]), float(ci["ci_upper"])
-        values.append(f"[{format_signed(low)}, {format_signed(high)}]")
-        values += [kb.wald.statistic, format_p_value(kb.wald.p_value)]
-        boot = kb.bootstrap
-        values.append(None if boot is None else boot.statistic)
-        values.append("—" if boot is None else format_p_value(boot.p_value))
-        values += [int(kb.result.nobs), kb.result.n_clusters]
-        data[column] = values
-    return pd.DataFrame(data, index=index)
+TERM_LABELS = {
+    TREND: "Pre-break trend (per year)",
+    LEVEL: "Level shift at the break",
+    TREND_SHIFT: "Trend shift after the break",
+}
 
 
-def _sup_rows(tests: dict[str, SupWald | None]) -> pd.DataFrame:
-    index = [
-        "Candidate break years",
-        "sup-Wald",
-        "Estimated break year",
-        "Asymptotic critical values 10% / 5% / 1%",
-        "Asymptotic p-value (simulated)",
-        "Bootstrap sup statistic",
-        "Bootstrap p-value",
-        "Rejects at 5% (bootstrap p)",
-        "95% confidence set (LR)",
+def _known_panel(column: str, kb: KnownBreak, break_year: int) -> EstimatePanel:
+    """The three break terms of one series with the SEs of `KnownBreak.inference`."""
+    table = kb.estimates()
+    rows = tuple(
+        EstimateRow(
+            label,
+            float(table.loc[term, "estimate"]),
+            float(table.loc[term, "std_error"]),
+            float(table.loc[term, "ci_lower"]),
+            float(table.loc[term, "ci_upper"]),
+            float(table.loc[term, "p_value"]),
+        )
+        for term, label in TERM_LABELS.items()
+    )
+    return EstimatePanel(f"{column}, known break at {break_year} (log scale)", rows)
+
+
+def _interaction_panel(inter: BreakInteractions) -> EstimatePanel:
+    r = inter.result
+    term = f"ruling:{LEVEL}"
+    low, high = (float(v) for v in r.conf_int().loc[term])
+    row = EstimateRow(
+        "Post-break × ruling party",
+        float(r.params[term]),
+        float(r.std_errors[term]),
+        low,
+        high,
+        float(r.pvalues[term]),
+    )
+    return EstimatePanel("Ruling × freedom status × post-break (party-year NB2, log scale)", (row,))
+
+
+def _same(a: float, b: float) -> bool:
+    return format_number(a, 3) == format_number(b, 3)
+
+
+def _with_bootstrap(label: str, stat: float, df: int, p: float, boot: Any) -> list[TestRow]:
+    """One row when the bootstrap recomputes the same statistic; else the bootstrap's own
+    statistic (a panel's year totals) on a row of its own."""
+    if boot is None:
+        return [TestRow(label, stat, df, p)]
+    if _same(stat, boot.statistic):
+        return [TestRow(label, stat, df, p, boot.p_value)]
+    return [
+        TestRow(label, stat, df, p),
+        TestRow(f"{label}, year totals", boot.statistic, df, None, boot.p_value),
     ]
-    data: dict[str, list[Any]] = {}
-    for column, sw in tests.items():
-        if sw is None:
-            data[column] = [None] * len(index)
+
+
+def _tests(
+    known: dict[str, KnownBreak | None], sups: SupTests, inter: BreakInteractions | None
+) -> list[TestRow]:
+    rows: list[TestRow] = []
+    for column, kb in known.items():
+        if kb is None:
             continue
-        cv = sw.critical_values
-        boot = sw.bootstrap
-        data[column] = [
-            sw.candidate_range.replace("-", "–"),
-            sw.statistic,
-            str(sw.break_year),
-            f"{cv[0.10]:.2f} / {cv[0.05]:.2f} / {cv[0.01]:.2f}",
-            format_p_value(sw.p_value_asymptotic, 4),
-            None if boot is None else boot.statistic,
-            "—" if boot is None else format_p_value(boot.p_value),
-            "yes" if sw.rejects(0.05) else "no",
-            _years_text(list(sw.confidence_set)),
-        ]
-    return pd.DataFrame(data, index=index)
-
-
-def _interaction_rows(columns: Sequence[str], inter: BreakInteractions | None) -> pd.DataFrame:
-    index = ["Post × ruling", "  (s.e.)", "Joint Wald: all post-break interactions", "  df"]
-    index += ["  p-value", "N"]
-    data: dict[str, list[Any]] = {c: [None] * len(index) for c in columns}
+        w = kb.wald
+        rows += _with_bootstrap(
+            f"{column}: Wald, known break", w.statistic, 2, w.p_value, kb.bootstrap
+        )
+        for shift, df in (("level", 1), ("level+trend", 2)):
+            sw = sups[shift].get(column)
+            if sw is not None:
+                what = "level" if df == 1 else "level and trend"
+                rows += _with_bootstrap(
+                    f"{column}: sup-Wald, {what}",
+                    sw.statistic,
+                    df,
+                    sw.p_value_asymptotic,
+                    sw.bootstrap,
+                )
     if inter is not None:
-        r = inter.result
-        term = f"ruling:{LEVEL}"
-        data[columns[-1]] = [
-            float(r.params[term]),
-            f"({format_signed(float(r.std_errors[term]))})",
-            inter.wald.statistic,
-            int(inter.wald.df),
-            format_p_value(inter.wald.p_value),
-            int(r.nobs),
-        ]
-    return pd.DataFrame(data, index=index)
+        wald = inter.wald
+        rows.append(
+            TestRow("Post-break interactions (Wald)", wald.statistic, int(wald.df), wald.p_value)
+        )
+    return rows
 
 
-def _block(frame: pd.DataFrame, title: str) -> Block:
-    body = stats_table(frame, digits=3).body
-    return Block(body.rows, title=title)
+def _one_or_each(values: dict[str, str]) -> str:
+    """``2013`` when every series agrees, else ``2013 / 2013 / 2018`` in column order."""
+    distinct = set(values.values())
+    return next(iter(distinct)) if len(distinct) == 1 else " / ".join(values.values())
+
+
+def _counts(
+    known: dict[str, KnownBreak | None], sups: SupTests, inter: BreakInteractions | None
+) -> list[CountRow]:
+    rows = [
+        CountRow(f"N, {column.lower()}", int(kb.result.nobs))
+        for column, kb in known.items()
+        if kb is not None
+    ]
+    if inter is not None:
+        rows.append(CountRow("N, party-year NB2 (interactions)", int(inter.result.nobs)))
+    for shift, what in (("level", "level"), ("level+trend", "level and trend")):
+        tests = {c: sw for c, sw in sups[shift].items() if sw is not None}
+        if tests:
+            ranges = {c: sw.candidate_range.replace("-", "–") for c, sw in tests.items()}
+            years = {c: str(sw.break_year) for c, sw in tests.items()}
+            rows.append(CountRow(f"Candidate break years, {what}", _one_or_each(ranges)))
+            rows.append(CountRow(f"Estimated break year, {what}", _one_or_each(years)))
+    return rows
 
 
 def xi_table(
@@ -141,41 +170,44 @@ def xi_table(
     inter: BreakInteractions | None,
     *,
     break_year: int,
-    notes: list[str],
+    notes: Sequence[str],
     title: str,
     label: str,
     simulated: bool,
-) -> BlockTable:
-    """Parts (a) known break, (b) unknown date for p = 1 and 2, (c) interactions."""
-    columns = list(known)
-    blocks = [
-        _block(_known_rows(known), f"(a) Known break at {break_year}"),
-        _block(_sup_rows(sups["level"]), "(b) Unknown break year: level shift (p = 1)"),
-        _block(
-            _sup_rows(sups["level+trend"]),
-            "(b) Unknown break year: level and trend shift (p = 2)",
-        ),
-        _block(
-            _interaction_rows(columns, inter),
-            "(c) Ruling × freedom status × post-break (party-year NB2)",
-        ),
-    ]
-    base = stats_table(
-        pd.DataFrame({c: [] for c in columns}),
+) -> DesignTable:
+    """A panel per series (known break), the interaction panel, the break tests, counts."""
+    panels = [_known_panel(c, kb, break_year) for c, kb in known.items() if kb is not None]
+    if inter is not None:
+        panels.append(_interaction_panel(inter))
+    return DesignTable(
         title=title,
         label=label,
-        notes=notes,
+        panels=tuple(panels),
+        tests=tuple(_tests(known, sups, inter)),
+        counts=tuple(_counts(known, sups, inter)),
+        notes=tuple(notes),
         simulated=simulated,
     )
-    return BlockTable(
-        stub_header="",
-        columns=tuple(columns),
-        body=base.body,
-        notes=base.notes,
-        title=base.title,
-        label=base.label,
-        blocks=tuple(blocks),
-    )
+
+
+def xi_short_notes(
+    study: Study,
+    yearly: pd.DataFrame,
+    known: dict[str, KnownBreak | None],
+    break_year: int,
+) -> list[str]:
+    """The three notes under the table: sample, estimators, standard errors."""
+    what = "SIMULATED embedded demo study" if study.simulated else study.name
+    levels = " and ".join(c.lower() for c, kb in known.items() if kb is not None)
+    return [
+        f"Sample: {what}, {study.first_year}–{study.last_year}: {levels} ({len(yearly)} years).",
+        "Estimators: Poisson of the yearly totals; FE-Poisson of the panels with unit "
+        f"effects; trend = year − {break_year}, level shift = 1[year ≥ {break_year}]. "
+        "Unknown break: sup-Wald over the trimmed years. Details: design_xi.notes.md.",
+        "Standard errors quasi-Poisson from the year totals (t intervals); bootstrap p: "
+        "parametric bootstrap of the year totals with AR(1) year shocks; asymptotic "
+        "sup-Wald p from Andrews' limiting distribution; interactions clustered by country.",
+    ]
 
 
 def _panel_note(study: Study, level: str, panel: Panel, kb: KnownBreak) -> str:
@@ -208,6 +240,25 @@ def _sample_notes(
     return notes
 
 
+def _critical_notes(sups: SupTests) -> list[str]:
+    """Asymptotic critical values, the 5 % decision and the LR confidence set of each
+    sup-Wald test (kept out of the table: one line per test)."""
+    out = []
+    for shift, tests in sups.items():
+        for column, sw in tests.items():
+            if sw is None:
+                continue
+            cv = sw.critical_values
+            out.append(
+                f"Unknown break ({shift}), {column.lower()}: sup-Wald {sw.statistic:.3f} at "
+                f"{sw.break_year}; asymptotic critical values 10% / 5% / 1%: "
+                f"{cv[0.10]:.2f} / {cv[0.05]:.2f} / {cv[0.01]:.2f}; rejects at 5% "
+                f"(bootstrap p): {'yes' if sw.rejects(0.05) else 'no'}; 95% confidence set "
+                f"(LR): {_years_text(list(sw.confidence_set))}."
+            )
+    return out
+
+
 def _bri_wave_note(country: Panel, sups: SupTests) -> str | None:
     """Why a one-break test may date the break after 2013: the BRI wave competes.
 
@@ -231,7 +282,8 @@ def _bri_wave_note(country: Panel, sups: SupTests) -> str | None:
         if sw is not None
     }
     return (
-        "Each (b) test looks for one change of level (and slope). BRI membership, an Xi-era "
+        "Each unknown-break (sup-Wald) test looks for one change of level (and slope). "
+        "BRI membership, an Xi-era "
         f"policy with its own effect, jumps most in {year} (from {share.shift(1)[year]:.0%} to "
         f"{share[year]:.0%} of country-years), so a break dated near {year} rather than at "
         "2013 can reflect the BRI wave (and that period's year shocks) rather than a failure "
@@ -250,13 +302,13 @@ def _inference_notes(
     notes = [
         "Why this inference: the break terms vary by year only, so every column has "
         f"{n_years} years of information, and a shock common to all countries in a year "
-        f"moves every row of that year. Panel estimates: FE-Poisson; (a) their shift SEs, "
+        f"moves every row of that year. Panel estimates: FE-Poisson; their known-break shift SEs, "
         "95% CIs and Wald test are quasi-Poisson ones of the year totals with the panel's "
         "composition (sum of the units' fitted effects present in each year) as offset, "
         "which reproduces the panel's coefficients exactly. Not clustered by country "
         "(ignores year shocks), and not the panel's Driscoll-Kraay SEs "
         f"({panel_kb.result.se_description}; in the results file as std_error_panel, and "
-        "in the Wald statistics of (b)): on the demo process without a break (100 draws) "
+        "in the sup-Wald statistics): on the demo process without a break (100 draws) "
         "the Driscoll-Kraay 95% CI of the level shift excluded 0 in 31-32% of draws, the "
         "reported one (t with T - 4 df) in 8% (tests/reference/xi_break_demo_size.md). "
         "With about 20 years "
@@ -264,7 +316,7 @@ def _inference_notes(
         "bootstrap one."
     ]
     notes.append(
-        f"(b) Wald statistics at every candidate year of the trimmed range (first and last "
+        f"sup-Wald: Wald statistics at every candidate year of the trimmed range (first and last "
         f"{trim:.0%} of years dropped: {level.candidate_range}) with the same estimators and "
         f"SEs, and at least {series.min_segment} years on each side of a level-and-trend "
         "break (a regime's own intercept and slope nearly interpolate fewer years, and its "
@@ -303,8 +355,10 @@ def xi_notes(
     break_year: int,
     trim: float,
 ) -> list[str]:
-    """Samples, estimators, SEs and the approximations, in words."""
+    """The design's details (``design_xi.notes.md``, the record's ``details``): samples,
+    estimators, SEs, critical values, confidence sets and the approximations, in words."""
     notes = _sample_notes(study, yearly, country, party, known)
+    notes += _critical_notes(sups)
     notes.append(
         "Estimators: "
         + "; ".join(kb.estimator for kb in known.values() if kb is not None)
@@ -317,14 +371,14 @@ def xi_notes(
         notes.append(bri)
     notes.append(
         "Confidence set: candidate years whose likelihood-ratio statistic against the "
-        "likelihood-maximising year, divided by the variance ratio eta^2 (Driscoll-Kraay "
+        "likelihood-maximising year, divided by the variance ratio η² (Driscoll-Kraay "
         "or quasi-Poisson over model-based), is below Hansen's (2000) "
         f"c = -2 log(1 - sqrt(0.95)) = {HANSEN_2000_C95:.2f}; an approximation (Hansen's "
         "theory assumes a shrinking break in a regression)."
     )
     if inter is not None:
         notes.append(
-            f"(c) Party-year NB2 of contacts on ruling x freedom status x post-break "
+            f"Interactions: party-year NB2 of contacts on ruling x freedom status x post-break "
             f"(N = {inter.result.nobs:,}), SEs {inter.result.se_description}; joint Wald test "
             f"of the {inter.wald.df} post-break interaction terms (post x ruling, post x "
             "status, post x ruling x status). These contrasts vary within a year, so a shock "
