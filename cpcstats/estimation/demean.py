@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 
 __all__ = ["SchurSolver", "alternating_projections", "dense_codes"]
 
@@ -38,6 +38,16 @@ SLOW_CG = 6
 RANK_TOL = 1e-10
 #: relative residual at which the conjugate-gradient solve of the small FEs stops
 CG_TOL = 1e-12
+#: small FEs are joined into one code of the cells they meet in the data (year x country)
+#: while the product of their sizes stays at most this: one pass over the observations
+#: per column for all of them instead of one per FE
+JOIN_MAX = 1 << 22
+#: S is built by dense BLAS (``syrk`` over blocks of the table) instead of a sparse product
+#: when ``g1 * g2^2`` is at most this many times the sparse product's ``sum_u nnz_u^2``
+#: (a BLAS flop is ~70 times cheaper than a sparse multiply-add here; half of that as margin)
+DENSE_SCHUR = 32
+#: rows of the table scattered into one dense block (2^21 doubles: 16 MB)
+BLOCK_DOUBLES = 1 << 21
 
 
 def dense_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
@@ -87,6 +97,66 @@ class _PivotedCholesky:
         return out
 
 
+class _Joined:
+    """Some small FEs joined into one code: the cells (e.g. year x country) met in the data.
+
+    Why: every per-observation pass of the solver -- the group sums of each column, the
+    weights of the small FEs' gram matrix and the subtraction of their effects -- is done
+    once over the cells' code, then mapped to the FEs' levels over the (few) cells.
+    """
+
+    def __init__(self, codes: list[np.ndarray], sizes: list[int], offsets: list[int]) -> None:
+        key = codes[0].astype(np.int64)
+        for c, g in zip(codes[1:], sizes[1:], strict=True):
+            key = key * g + c
+        self.code, self.n = dense_codes(key)
+        levels = np.empty((self.n, len(codes)), dtype=np.intp)
+        levels[self.code] = np.column_stack(codes)  # every observation of a cell agrees
+        self.local = [levels[:, i] for i in range(len(codes))]  # level of each FE by cell
+        self.sizes = sizes
+        self.offsets = offsets
+        self.shifted = levels + np.asarray(offsets, dtype=np.intp)  # rows of b by cell
+
+    def to_levels(self, cell_sums: np.ndarray, out: np.ndarray) -> None:
+        """Adds the cells' sums to the sums by level of each joined FE (rows of ``out``)."""
+        for loc, g, off in zip(self.local, self.sizes, self.offsets, strict=True):
+            out[off : off + g] += np.bincount(loc, weights=cell_sums, minlength=g)
+
+    def gram(self, w_cells: np.ndarray, out: np.ndarray) -> None:
+        """Diagonal and crossing blocks of D2'WD2 among the joined FEs, from cell weights."""
+        k = len(self.local)
+        for i in range(k):
+            gi, oi = self.sizes[i], self.offsets[i]
+            idx = np.arange(oi, oi + gi)
+            out[idx, idx] = np.bincount(self.local[i], weights=w_cells, minlength=gi)
+            for j in range(i + 1, k):
+                gj, oj = self.sizes[j], self.offsets[j]
+                key = self.local[i] * gj + self.local[j]
+                block = np.bincount(key, weights=w_cells, minlength=gi * gj).reshape(gi, gj)
+                out[oi : oi + gi, oj : oj + gj] = block
+                out[oj : oj + gj, oi : oi + gi] = block.T
+
+    def effects(self, b: np.ndarray) -> np.ndarray:
+        """The joined FEs' summed effects by cell, one row per column of ``b`` (p x cells)."""
+        return np.ascontiguousarray(b[self.shifted].sum(axis=1).T)
+
+
+def _join(codes: list[np.ndarray], sizes: list[int], offsets: np.ndarray) -> list[_Joined]:
+    """Consecutive small FEs joined while the product of their sizes is <= ``JOIN_MAX``."""
+    groups: list[list[int]] = []
+    product = JOIN_MAX + 1
+    for i, g in enumerate(sizes):
+        if product * g > JOIN_MAX:
+            groups.append([])
+            product = 1
+        groups[-1].append(i)
+        product *= g
+    return [
+        _Joined([codes[i] for i in grp], [sizes[i] for i in grp], [int(offsets[i]) for i in grp])
+        for grp in groups
+    ]
+
+
 class SchurSolver:
     """Exact weighted projection on one large FE plus small ones (see the module doc)."""
 
@@ -114,16 +184,23 @@ class SchurSolver:
         self._perm = order.data.astype(np.intp) - 1
         self._indices = order.indices
         self._indptr = order.indptr
-        # small x small blocks of D2'WD2 (diagonal blocks and crossings of two small FEs)
+        self._row = np.repeat(np.arange(self.g1, dtype=np.intp), np.diff(order.indptr))
+        self._csr = order  # its values are replaced by each call's cell weights
+        self._joined = _join(self.small, sizes, self.offsets)
+        # crossings of two small FEs in different joined groups: by observation
+        group_of = [gi for gi, grp in enumerate(self._joined) for _ in grp.local]
         self._cross = [
             (i, j, self.small[i] * sizes[j] + self.small[j])
             for i in range(len(sizes))
             for j in range(i + 1, len(sizes))
+            if group_of[i] != group_of[j]
         ]
         self._sizes = sizes
-        self._shifted = [c + off for c, off in zip(self.small, self.offsets, strict=False)]
+        nnz = np.diff(self._indptr).astype(np.float64)
+        self._dense_schur = self.g1 * float(self.g2) ** 2 <= DENSE_SCHUR * float(nnz @ nnz)
         self._precond: _PivotedCholesky | None = None  # factor of an earlier S
         self._last_cg = 0  # iterations the last conjugate-gradient solve needed
+        self.coef: np.ndarray | None = None  # small-FE coefficients of the last call
 
     def _table(self, w: np.ndarray) -> sparse.csr_matrix:
         data = np.concatenate(
@@ -131,17 +208,16 @@ class SchurSolver:
                 np.bincount(p, weights=w, minlength=k)
                 for p, k in zip(self.pair_codes, self.n_pairs, strict=True)
             ]
-        )[self._perm]
-        return sparse.csr_matrix(
-            (data, self._indices, self._indptr), shape=(self.g1, self.g2), copy=False
         )
+        table = self._csr
+        np.take(data, self._perm, out=table.data)  # same structure: no format checks
+        return table
 
     def _small_gram(self, w: np.ndarray) -> np.ndarray:
         """D2'WD2: weights by level on the diagonal, crossings of two small FEs off it."""
         out = np.zeros((self.g2, self.g2))
-        for c, g, off in zip(self.small, self._sizes, self.offsets, strict=False):
-            idx = np.arange(off, off + g)
-            out[idx, idx] = np.bincount(c, weights=w, minlength=g)
+        for grp in self._joined:
+            grp.gram(np.bincount(grp.code, weights=w, minlength=grp.n), out)
         for i, j, key in self._cross:
             gi, gj = self._sizes[i], self._sizes[j]
             block = np.bincount(key, weights=w, minlength=gi * gj).reshape(gi, gj)
@@ -154,8 +230,23 @@ class SchurSolver:
         return out
 
     def _schur(self, table: sparse.csr_matrix, d1: np.ndarray, gram: np.ndarray) -> np.ndarray:
-        scaled = table.multiply((1.0 / np.sqrt(d1))[:, None]).tocsr()
-        return gram - (scaled.T @ scaled).toarray()
+        """S = D2'WD2 - C' D1^-1 C (C the unit-by-level table), dense BLAS when cheaper."""
+        if not self._dense_schur:
+            scaled = table.multiply((1.0 / np.sqrt(d1))[:, None]).tocsr()
+            return gram - (scaled.T @ scaled).toarray()
+        values = table.data * np.repeat(1.0 / np.sqrt(d1), np.diff(self._indptr))
+        rows = max(1, min(self.g1, BLOCK_DOUBLES // max(self.g2, 1)))
+        acc = np.zeros((self.g2, self.g2), order="F")
+        block = np.empty((self.g2, rows))  # C-order: its .T is Fortran; reused, zeroed
+        for start in range(0, self.g1, rows):
+            stop = min(self.g1, start + rows)
+            lo, hi = self._indptr[start], self._indptr[stop]
+            part = block[:, : stop - start]
+            part.fill(0.0)
+            part[self._indices[lo:hi], self._row[lo:hi] - start] = values[lo:hi]
+            acc = blas.dsyrk(1.0, part.T, beta=1.0, c=acc, trans=1, lower=1, overwrite_c=1)
+        lower = np.tril(acc)
+        return gram - lower - np.tril(lower, -1).T
 
     def _apply(
         self, v: np.ndarray, table: sparse.csr_matrix, d1: np.ndarray, gram: np.ndarray
@@ -170,15 +261,20 @@ class SchurSolver:
         d1: np.ndarray,
         gram: np.ndarray,
         tol: float,
+        start: np.ndarray | None,
     ) -> np.ndarray:
         """Small-FE coefficients: preconditioned CG with an earlier S, else a fresh S.
+
+        ``start`` (the coefficients of an earlier call, e.g. the previous IRLS iteration)
+        is where CG begins; without it, the stale factor's solution.  The stopping rule is
+        the same either way (relative residual), so the start changes only the iterations.
 
         Long because: the conjugate-gradient recursion is written out for all right-hand
         sides at once (one column per column of M), with its restart rule.
         """
         if self._precond is not None and self._last_cg <= SLOW_CG:
             P = self._precond
-            b = P.solve(rhs)
+            b = P.solve(rhs) if start is None else start.copy()
             r = rhs - self._apply(b, table, d1, gram)
             z = P.solve(r)
             p = z.copy()
@@ -208,32 +304,45 @@ class SchurSolver:
         # one refinement step: rounding of the factor, not a tolerance
         return b + self._precond.solve(rhs - S @ b)
 
-    def __call__(self, M: np.ndarray, w: np.ndarray, tol: float = CG_TOL) -> np.ndarray:
+    def __call__(
+        self, M: np.ndarray, w: np.ndarray, tol: float = CG_TOL, warm: bool = False
+    ) -> np.ndarray:
         """``M`` minus its weighted least-squares projection on the fixed effects.
 
         ``tol`` is the relative residual of the small FEs' system when it is solved by
         conjugate gradients (IRLS asks for a loose one while its weights still move).
+        ``warm``: start CG from the previous call's small-FE coefficients, matched to the
+        trailing columns of ``M`` (IRLS demeans ``[z, X]`` and finally ``X``); near IRLS
+        convergence they are almost the answer, so CG needs an iteration or two.
         """
         p = M.shape[1]
         R = np.array(M, dtype=float, order="F", copy=True)  # columns contiguous
         d1 = np.bincount(self.big, weights=w, minlength=self.g1)
         m1 = np.empty((self.g1, p))
-        m2 = np.empty((self.g2, p))
+        m2 = np.zeros((self.g2, p))
+        buf = np.empty(len(w))  # one scratch column: no per-pass allocation
         for j in range(p):
-            wm = R[:, j] * w
-            m1[:, j] = np.bincount(self.big, weights=wm, minlength=self.g1)
-            for c, g, off in zip(self.small, self._sizes, self.offsets, strict=False):
-                m2[off : off + g, j] = np.bincount(c, weights=wm, minlength=g)
+            np.multiply(R[:, j], w, out=buf)
+            m1[:, j] = np.bincount(self.big, weights=buf, minlength=self.g1)
+            for grp in self._joined:
+                grp.to_levels(np.bincount(grp.code, weights=buf, minlength=grp.n), m2[:, j])
         table = self._table(w)
         gram = self._small_gram(w)
-        b = self._solve(m2 - table.T @ (m1 / d1[:, None]), table, d1, gram, tol)
+        last = self.coef
+        start = last[:, last.shape[1] - p :] if warm and last is not None else None
+        if start is not None and start.shape[1] != p:
+            start = None
+        b = self._solve(m2 - table.T @ (m1 / d1[:, None]), table, d1, gram, tol, start)
+        self.coef = b
         a = np.ascontiguousarray(((m1 - table @ b) / d1[:, None]).T)
-        bt = np.ascontiguousarray(b.T)
+        effects = [grp.effects(b) for grp in self._joined]
         for j in range(p):
             col = R[:, j]
-            col -= a[j].take(self.big)
-            for c in self._shifted:
-                col -= bt[j].take(c)
+            np.take(a[j], self.big, out=buf)
+            col -= buf
+            for grp, eff in zip(self._joined, effects, strict=True):
+                np.take(eff[j], grp.code, out=buf)
+                col -= buf
         return R
 
 

@@ -78,18 +78,21 @@ class Demeaner:
         tol: float = INNER_TOL,
         maxiter: int = 10_000,
         fe_start: np.ndarray | None = None,
+        warm: bool = False,
     ) -> tuple[np.ndarray, int]:
         """``M`` minus its weighted projection on the fixed effects, and the sweeps used.
 
         ``fe_start`` (a fixed-effect component of ``M`` from an earlier call, e.g. the
         previous IRLS iteration) is subtracted first when iterating: it lies in the span
         of the fixed effects, so the result is the same, but far fewer sweeps are needed
-        when the weights changed little.
+        when the weights changed little.  ``warm`` is the exact path's counterpart: its
+        conjugate gradients start from the previous call's small-FE coefficients
+        (`demean.SchurSolver`), matched to the trailing columns of ``M``.
         """
         M = np.asarray(M, dtype=float)
         w = np.asarray(w, dtype=float)
         if self._solver is not None:
-            return self._solver(M, w, tol * 0.1), 1
+            return self._solver(M, w, tol * 0.1, warm=warm), 1
         start = M if fe_start is None else M - fe_start
         return alternating_projections(start, w, self.codes, self.levels, tol, maxiter)
 
@@ -117,35 +120,49 @@ def drop_zero_groups(y: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
         keep = new
 
 
+def _working(y: np.ndarray, X: np.ndarray, offset: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """``[z, X]`` column-major, z the IRLS working outcome at ``mu`` (X copied once)."""
+    stacked = np.empty((len(y), X.shape[1] + 1), order="F")
+    stacked[:, 1:] = X
+    stacked[:, 0] = np.log(mu) - offset + (y - mu) / mu
+    return stacked
+
+
 def _irls(
     y: np.ndarray,
-    X: np.ndarray,
+    stacked: np.ndarray,
+    first: np.ndarray,
     demean: Demeaner,
     offset: np.ndarray,
-    start: np.ndarray | None,
+    mu: np.ndarray,
     tol: float,
     maxiter: int,
 ) -> tuple[np.ndarray, ...]:
-    mu = (y + y.mean()) / 2 if start is None else np.exp(np.clip(start, -50, 50))
+    """IRLS from ``mu``; ``stacked`` is ``_working`` at ``mu`` and ``first`` its demeaning.
+
+    Why the first demeaning is passed in: it is also the identification check of the
+    regressors (`_omit_unidentified`), so it is computed once, tightly, by the caller.
+    """
     eta = np.log(mu)
     dev_old = np.inf
     converged = False
     iterations = 0
-    beta = np.zeros(X.shape[1])
+    p = stacked.shape[1] - 1
+    beta = np.zeros(p)
     pos = y > 0
     # deviance = 2 * sum(y log(y / mu) - (y - mu)); the parts free of mu computed once
     dev_const = float(np.sum(y[pos] * np.log(y[pos]))) - float(y.sum())
-    stacked = np.empty((len(y), X.shape[1] + 1), order="F")  # [z, X], X copied once
-    stacked[:, 1:] = X
-    fe_part: np.ndarray | None = None  # FE component of [z, X] from the last iteration
+    both = first
+    fe_part = None if demean.exact else stacked - both  # FE component of [z, X]
     inner = 1e-3  # demeaning tolerance: loose while the weights move (as ppmlhdfe)
-    for iterations in range(1, maxiter + 1):  # noqa: B007 - reported after the loop
-        stacked[:, 0] = eta - offset + (y - mu) / mu
-        both, _ = demean(stacked, mu, tol=inner, fe_start=fe_part)
-        fe_part = None if demean.exact else stacked - both
+    for iterations in range(1, maxiter + 1):
+        if iterations > 1:
+            stacked[:, 0] = eta - offset + (y - mu) / mu
+            both, _ = demean(stacked, mu, tol=inner, fe_start=fe_part, warm=True)
+            fe_part = None if demean.exact else stacked - both
         zt, Xt = both[:, 0], both[:, 1:]
         wX = Xt * mu[:, None]
-        beta = np.linalg.solve(wX.T @ Xt, wX.T @ zt) if X.shape[1] else beta
+        beta = np.linalg.solve(wX.T @ Xt, wX.T @ zt) if p else beta
         eta = stacked[:, 0] - (zt - Xt @ beta) + offset
         log_mu = np.clip(eta, -700, 700)
         mu = np.exp(log_mu)
@@ -156,7 +173,7 @@ def _irls(
             break
         inner = max(INNER_TOL, min(inner, 1e-3 * change))
         dev_old = dev
-    return beta, mu, eta, converged, iterations
+    return beta, mu, eta, converged, iterations, fe_part
 
 
 def _omit_unidentified(
@@ -245,13 +262,17 @@ def fit_ppml_hdfe(
         yk, Xk, ok = y[keep], X[keep][:, active], offset[keep]
         ck = [c[keep] for c in codes]
         demean = Demeaner(ck)
-        Xt0, _ = demean(Xk, np.ones(len(yk)))
-        reduced = _omit_unidentified(Xt0, Xk, active, names, separated_once, warnings)
+        st = None if start is None else (start[keep] if len(start) == n else None)
+        mu0 = (yk + yk.mean()) / 2 if st is None else np.exp(np.clip(st, -50, 50))
+        stacked = _working(yk, Xk, ok, mu0)
+        first, _ = demean(stacked, mu0)  # tight: it is the identification check too
+        reduced = _omit_unidentified(first[:, 1:], Xk, active, names, separated_once, warnings)
         if reduced is not None:
             active = reduced
             continue
-        st = None if start is None else (start[keep] if len(start) == n else None)
-        beta, mu, eta, converged, iterations = _irls(yk, Xk, demean, ok, st, tol, maxiter)
+        beta, mu, eta, converged, iterations, fe_part = _irls(
+            yk, stacked, first, demean, ok, mu0, tol, maxiter
+        )
         separated = (yk == 0) & (mu < SEPARATION_MU * max(1.0, float(yk.mean())))
         if not separated.any():
             break
@@ -271,7 +292,7 @@ def fit_ppml_hdfe(
         )
     if not converged:
         warnings.append(f"FE-Poisson IRLS did not converge in {maxiter} iterations")
-    Xt, _ = demean(Xk, mu)
+    Xt, _ = demean(Xk, mu, fe_start=None if fe_part is None else fe_part[:, 1:], warm=True)
     fe_eta = eta - ok - Xk @ beta
     n_fe_params = sum(demean.levels) - (len(codes) - 1)
     return PPMLResult(
