@@ -54,15 +54,18 @@ def _compile(tex: Path, workdir: Path) -> str:
         "\\end{document}\n",
         encoding="utf-8",
     )
-    proc = subprocess.run(
-        [engine, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", doc.name],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    log = doc.with_suffix(".log").read_text(errors="replace")
-    assert proc.returncode == 0, f"{tex.name} does not compile:\n{proc.stdout[-2500:]}"
+    for _ in range(3):  # longtable settles its column widths through the .aux file
+        proc = subprocess.run(
+            [engine, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", doc.name],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        log = doc.with_suffix(".log").read_text(errors="replace")
+        assert proc.returncode == 0, f"{tex.name} does not compile:\n{proc.stdout[-2500:]}"
+        if "Rerun LaTeX" not in log and "Table widths have changed" not in log:
+            break
     return log
 
 

@@ -7,11 +7,15 @@ Computer Modern 10 pt character widths (measured with pdflatex, `CHAR_WIDTHS`), 
 ``2\tabcolsep`` -- and compares them with an A4 page with 2.5 cm margins
 (`TEXT_WIDTH_PT` x `TEXT_HEIGHT_PT`):
 
-1. fits the portrait text width and height: a ``table`` float (``"portrait"``);
-2. wider, but fits a landscape page: the float on a landscape page (``"landscape"``);
-3. wider than a landscape page: landscape and ``\resizebox`` to the line width (``"resize"``);
-4. taller than the page of its orientation: a ``longtable`` that breaks across pages, set
-   in the largest font size (``\small`` ... ``\tiny``) whose width fits (``"long"``).
+1. fits the portrait text width and height, at 10 pt or in ``\small``: a ``table`` float
+   (``"portrait"``);
+2. else fits a landscape page (10 pt or ``\small``): the float on a landscape page
+   (``"landscape"``);
+3. else wider than a landscape page but, shrunk to its width, not taller: landscape and
+   ``\resizebox`` to the line width (``"resize"``);
+4. else (too tall for a page): a ``longtable`` that breaks across pages, portrait if it fits
+   in ``\small`` or ``\footnotesize``, else landscape in the largest size whose width fits
+   (``"long"``).
 
 Long header labels over narrow columns are broken into lines first (`wrap_header`), so a
 header such as "Community of shared future" does not make its column three times as wide
@@ -29,6 +33,7 @@ from cpcstats.reporting.tables.layout import Layout, header_cells
 
 __all__ = [
     "CHAR_WIDTHS",
+    "FLOAT_SIZES",
     "FONT_SIZES",
     "SAFETY",
     "TABCOLSEP_PT",
@@ -60,6 +65,8 @@ FONT_SIZES: tuple[tuple[str, float], ...] = (
     (r"\scriptsize", 0.7),
     (r"\tiny", 0.5),
 )
+#: Font sizes a float may be set in before it goes landscape (a journal accepts ``\small``).
+FLOAT_SIZES: tuple[str, ...] = ("", r"\small")
 
 # Widths (pt) of the printable ASCII characters in Computer Modern Roman 10 pt, measured with
 # pdflatex (\setbox0\hbox{c}\the\wd0) as the escaped text the LaTeX renderer writes.
@@ -173,7 +180,7 @@ class Placement:
     landscape: bool
     width_pt: float
     height_pt: float
-    font_size: str = ""  # a size command for long tables, "" for the document's size
+    font_size: str = ""  # a size command (``\\small``), "" for the document's size
     header_lines: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
 
@@ -186,20 +193,40 @@ def _height(layout: Layout, header_lines: list, width: float, scale: float = 1.0
     return SAFETY * (ROW_HEIGHT_PT * scale * (rows + head) + rules + caption + notes)
 
 
-def _long(layout: Layout, natural: float, lines: list, forced_landscape: bool) -> Placement:
+def _width(content: float, ncol: int, scale: float) -> float:
+    """Estimated table width (points) of ``content`` points of text set at ``scale``."""
+    return SAFETY * (content * scale + 2 * TABCOLSEP_PT * ncol)
+
+
+def _page(landscape: bool) -> tuple[float, float]:
+    """(width, height) of the text block on a portrait or landscape page."""
+    return (TEXT_HEIGHT_PT, TEXT_WIDTH_PT) if landscape else (TEXT_WIDTH_PT, TEXT_HEIGHT_PT)
+
+
+def _long(layout: Layout, content: float, lines: list) -> Placement:
     """A longtable: portrait in the largest size down to ``\\footnotesize`` whose estimated
     width fits, else landscape in the largest size that fits (``\\tiny`` at the least)."""
-    ncol = layout.ncol
-    content = natural / SAFETY - 2 * TABCOLSEP_PT * ncol
-    portrait = [] if forced_landscape else [(False, s, f) for s, f in FONT_SIZES if f >= 0.8]
+    portrait = [(False, s, f) for s, f in FONT_SIZES if f >= 0.8]
     candidates = [*portrait, *((True, s, f) for s, f in FONT_SIZES)]
     for landscape, size, scale in candidates:
-        width = SAFETY * (content * scale + 2 * TABCOLSEP_PT * ncol)
-        avail = TEXT_HEIGHT_PT if landscape else TEXT_WIDTH_PT
-        if width <= avail or (landscape, size) == candidates[-1][:2]:
+        width = _width(content, layout.ncol, scale)
+        if width <= _page(landscape)[0] or (landscape, size) == candidates[-1][:2]:
             height = _height(layout, lines, width, scale)
             return Placement("long", landscape, width, height, size, tuple(lines))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _float(layout: Layout, content: float, lines: list, landscape: bool, size: str) -> Placement:
+    scale = dict(FONT_SIZES)[size]
+    width = _width(content, layout.ncol, scale)
+    height = _height(layout, lines, min(width, _page(landscape)[0]), scale)
+    kind = "landscape" if landscape else "portrait"
+    return Placement(kind, landscape, width, height, size, tuple(lines))
+
+
+def _fits(place: Placement) -> bool:
+    avail_w, avail_h = _page(place.landscape)
+    return place.width_pt <= avail_w and place.height_pt <= avail_h
 
 
 def choose_placement(layout: Layout, *, unicode_engine: bool = False) -> Placement:
@@ -210,19 +237,24 @@ def choose_placement(layout: Layout, *, unicode_engine: bool = False) -> Placeme
     """
     widths, lines = column_widths(layout)
     font = 1.15 if unicode_engine else 1.0
-    natural = SAFETY * (font * sum(widths) + 2 * TABCOLSEP_PT * layout.ncol)
-    titles = [text_width(b.title) for b in layout.blocks if b.title]
-    natural = max(natural, SAFETY * font * max(titles, default=0.0))
+    titles = [
+        text_width(b.title) - 2 * TABCOLSEP_PT * layout.ncol for b in layout.blocks if b.title
+    ]
+    content = font * max([sum(widths), *titles])
     forced = layout.placement
-    landscape = natural > TEXT_WIDTH_PT if forced == "auto" else forced == "landscape"
-    avail_w, avail_h = (
-        (TEXT_HEIGHT_PT, TEXT_WIDTH_PT) if landscape else (TEXT_WIDTH_PT, TEXT_HEIGHT_PT)
-    )
-    height = _height(layout, lines, min(natural, avail_w))
-    if forced == "long" or (forced == "auto" and height > avail_h):
-        return _long(layout, natural, lines, forced_landscape=False)
-    if forced == "resize" or (forced == "auto" and natural > avail_w):
-        kind = "resize"
-    else:
-        kind = "landscape" if landscape else "portrait"
-    return Placement(kind, landscape, natural, height, "", tuple(lines))
+    if forced in ("portrait", "landscape"):
+        return _float(layout, content, lines, forced == "landscape", "")
+    if forced == "long":
+        return _long(layout, content, lines)
+    wide = _float(layout, content, lines, True, "")
+    if forced == "resize":
+        return Placement("resize", False, wide.width_pt, wide.height_pt, "", tuple(lines))
+    for landscape in (False, True):
+        for size in FLOAT_SIZES:
+            place = _float(layout, content, lines, landscape, size)
+            if _fits(place):
+                return place
+    shrink = TEXT_HEIGHT_PT / wide.width_pt
+    if wide.width_pt > TEXT_HEIGHT_PT and wide.height_pt * shrink <= TEXT_WIDTH_PT:
+        return Placement("resize", True, wide.width_pt, wide.height_pt, "", tuple(lines))
+    return _long(layout, content, lines)

@@ -1,12 +1,14 @@
 r"""The LaTeX renderer: booktabs tables placed on the page by rule, notes set to their width.
 
 Every ``.tex`` file starts with a comment naming the packages it needs (`LATEX_PREAMBLE`:
-booktabs, threeparttable, siunitx, pdflscape, longtable, graphicx).  What is written:
+booktabs, threeparttable, threeparttablex, siunitx, pdflscape, longtable, graphicx).
+What is written:
 
 * spanning header cells (`cpcstats.reporting.tables.layout.HeaderCell`) as
   ``\multicolumn{k}{c}{...}`` with a ``\cmidrule(lr)`` under each labelled span;
 * notes under the table in a ``threeparttable`` (``tablenotes``), so they are as wide as
-  the table; under a resized or long table, a footnote-size block as wide as the line;
+  the table (a long table: threeparttablex's ``ThreePartTable``, in its last foot); under
+  a resized table, a footnote-size block as wide as the line;
 * the placement chosen by `cpcstats.reporting.tables.page_fit.choose_placement`:
   a ``table`` float, the float on a ``landscape`` page, ``\resizebox`` to the line width, or
   a ``longtable`` that breaks across pages with its header repeated;
@@ -178,7 +180,7 @@ def _notes_text(layout: Layout) -> list[str]:
 
 
 def _note_block(layout: Layout) -> list[str]:
-    """Notes as a footnote-size block as wide as the line (resized and long tables)."""
+    """Notes as a footnote-size block as wide as the line (under a resized table)."""
     if not layout.notes:
         return []
     lines = [r"\par\smallskip", r"\noindent\begin{minipage}{\linewidth}\footnotesize\raggedright"]
@@ -211,6 +213,8 @@ def _float(layout: Layout, place: Placement, decimal: dict[int, str]) -> list[st
     tabular += [*_header(layout, place, decimal), *_blocks(layout, decimal)]
     tabular += [r"\bottomrule", r"\end{tabular}"]
     out = [r"\begin{table}[htbp]", r"\centering"]
+    if place.font_size:
+        out.append(place.font_size)
     if place.kind == "resize":
         out += _caption(layout)
         out += [r"\resizebox{\linewidth}{!}{%", *tabular[:-1], tabular[-1] + "}"]
@@ -226,20 +230,28 @@ def _float(layout: Layout, place: Placement, decimal: dict[int, str]) -> list[st
 
 
 def _longtable(layout: Layout, place: Placement, decimal: dict[int, str]) -> list[str]:
-    """A ``longtable`` breaking across pages, header repeated, notes after it."""
+    """A ``longtable`` breaking across pages, header repeated, notes as wide as the table
+    after the last row (threeparttablex's ``ThreePartTable``)."""
     ncol = layout.ncol
     head = [r"\toprule", *_header(layout, place, decimal)]
     blocks = _blocks(layout, decimal)
     out = ["{" + place.font_size if place.font_size else "{"]
+    if layout.notes:
+        out += [r"\begin{ThreePartTable}", r"\begin{TableNotes}[flushleft]", r"\footnotesize"]
+        out += [rf"\item {text}" for text in _notes_text(layout)]
+        out += [r"\end{TableNotes}"]
     out += [rf"\begin{{longtable}}{{{_spec(layout, decimal)}}}"]
     out += [*_caption(layout, long=True), *head, r"\midrule", r"\endfirsthead"]
     out += [rf"\multicolumn{{{ncol}}}{{l}}{{\textit{{(continued)}}}} \\", *head, r"\midrule"]
     out += [r"\endhead", r"\midrule"]
     out += [rf"\multicolumn{{{ncol}}}{{r}}{{\textit{{continued on the next page}}}} \\"]
-    out += [r"\endfoot", r"\bottomrule", r"\endlastfoot"]
+    out += [r"\endfoot", r"\bottomrule"]
+    out += [r"\insertTableNotes \\"] if layout.notes else []
+    out += [r"\endlastfoot"]
     out += blocks[1:]  # the first block's \midrule closes the header
-    out += [r"\end{longtable}", *_note_block(layout), "}"]
-    return out
+    out += [r"\end{longtable}"]
+    out += [r"\end{ThreePartTable}"] if layout.notes else []
+    return [*out, "}"]
 
 
 def render_latex(layout: Layout) -> str:

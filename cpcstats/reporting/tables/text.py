@@ -10,8 +10,8 @@ HTML is entity-escaped.
 
 Engines: tables whose text is Latin (ASCII, accented Latin letters, the symbols in
 `LATEX_CHARS`) compile with pdflatex and `LATEX_PREAMBLE` (booktabs, threeparttable,
-siunitx, pdflscape, longtable, graphicx; every ``.tex`` file names them in its first
-comment line).  Tables with other
+threeparttablex, siunitx, pdflscape, longtable, graphicx; every ``.tex`` file names them in
+its first comment line).  Tables with other
 scripts (Cyrillic or CJK party names, for example) carry a comment at the top of the ``.tex``
 file and compile with **lualatex** and `UNICODE_PREAMBLE`.
 """
@@ -157,6 +157,7 @@ def needs_unicode_engine(text: str) -> bool:
 LATEX_PACKAGES: tuple[str, ...] = (
     "booktabs",
     "threeparttable",
+    "threeparttablex",
     "siunitx",
     "pdflscape",
     "longtable",
