@@ -89,7 +89,7 @@ def criteria(named: list[tuple[str, Any]], *, sort: bool) -> pd.DataFrame:
         if not comparable:
             notes.append(f"different estimation sample (N = {r.nobs}, reference N = {ref_n})")
         if r.flagged:
-            notes.append(f"model flagged ({r.flag_reason})")
+            notes.append(f"model flagged ({r.flag_summary})")
         records.append(
             {
                 "name": name,

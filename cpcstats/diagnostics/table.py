@@ -58,7 +58,7 @@ def _flagged(*pairs: tuple[str, FitResult]) -> str | None:
     Why: a fit at a boundary, with a singular Hessian or not converged is not a result;
     a test or a ranking involving it would read as a preference for or against it.
     """
-    reasons = [f"{n}: {r.flag_reason}" for n, r in pairs if r.flagged]
+    reasons = [f"{n}: {r.flag_summary}" for n, r in pairs if r.flagged]
     return f"model flagged ({'; '.join(reasons)})" if reasons else None
 
 

@@ -105,7 +105,7 @@ def _boundary_problems(family: str, core: CoreFit, data: ModelData) -> list[str]
         if alpha >= ALPHA_UPPER and family != "negbin1":
             problems.append(
                 f"NB dispersion at the boundary (alpha = {alpha:.3g}, theta = 1/alpha → 0): "
-                "no NB2 fits these counts; the intercept trades off against log(alpha)"
+                "no NB2 fits these counts, and the intercept trades off against log(alpha)"
             )
         elif alpha < ALPHA_BOUNDARY:
             problems.append(

@@ -135,6 +135,20 @@ class FitResult:
         return "; ".join(dict.fromkeys(reasons))
 
     @property
+    def flag_summary(self) -> str | None:
+        """`flag_reason` without the explanations: each reason up to its first ": ".
+
+        Why: a table cell or a console line has room for what is wrong ("singular
+        Hessian (smallest eigenvalue 1e-15 ...)"), not for why it matters.
+        """
+        if not self.flagged:
+            return None
+        reasons = ([] if self.converged else ["the optimiser did not converge"]) + list(
+            self.problems
+        )
+        return "; ".join(dict.fromkeys(part.split(": ")[0] for part in reasons))
+
+    @property
     def tvalues(self) -> pd.Series:
         """z statistics, ``params / std_errors``."""
         return self.params / self.std_errors

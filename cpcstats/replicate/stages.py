@@ -145,7 +145,7 @@ def fit_models(
             ledger.add(fitted.sample)
         flag = "  [see notes]" if fitted.warnings else ""
         if fitted.flagged:
-            flag = f"  [FLAGGED: {(fitted.flag_reason or '').split(': ')[0]}]"
+            flag = f"  [FLAGGED: {fitted.flag_summary}]"
         progress(f"{where}: {spec.family}, N = {fitted.nobs:,}{flag}")
 
 
