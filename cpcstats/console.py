@@ -27,7 +27,8 @@ STEP = re.compile(r"^\[(\d+)/(\d+)\] (.*)$")
 MODEL = re.compile(r"^\s+\((\d+)/(\d+)\) ")
 
 EXIT_CODES = """exit codes:
-  0    ok
+  0    ok (replicate: models flagged at a boundary or with a singular Hessian are
+       fitted, marked in the tables and counted in the final line, not failures)
   1    a model failed (replicate) / rows dropped without a stated reason (check)
   2    bad input: a study, specification or data file to fix, or an output that
        cannot be written (the message names the file, row or column and the fix)
