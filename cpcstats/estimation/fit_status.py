@@ -83,8 +83,9 @@ def _information_problems(core: CoreFit, data: ModelData) -> list[str]:
     problems = []
     if eig.min() < top / SINGULAR_CONDITION:
         problems.append(
-            f"singular Hessian (smallest eigenvalue {_ratio(eig.min() / top)} of the "
-            f"largest, scaled information): {undefined}"
+            f"singular Hessian (smallest eigenvalue {_ratio(eig.min() / top)}): {undefined} "
+            "(eigenvalues of the information scaled by the regressors' SDs, relative to the "
+            "largest)"
         )
     names = list(core.names) + [f"ancillary {i}" for i in range(len(bread) - len(core.names))]
     flat = [
