@@ -70,3 +70,81 @@ def test_boundary_is_left_to_the_general_optimiser() -> None:
     assert nb2.fit_nb2_alternating(y, X, np.zeros(2000), start) is None
     res = cpcstats.fit("y ~ x", pd.DataFrame({"y": y, "x": X[:, 1]}), family="negbin")
     assert res.core.alpha < 1e-3  # the general optimiser's boundary answer
+
+
+# ------------------------------------------------------------------ the design fast path
+DESIGN_FORMULAS = [
+    "y ~ x1 + x2 + x3",
+    "y ~ x1 * x2",
+    "y ~ x1:x2:x3 + x3",
+    "y ~ 0 + x1 + k",
+    "y ~ x1 - 1",
+    "y ~ k + x2:k",
+    "y ~ C(g) + x1",  # categorical: patsy
+    "y ~ flag + x1",  # bool: categorical in patsy
+    "y ~ I(x1 ** 2) + np.log(x3)",  # transforms: patsy
+    "y ~ x1 + g:x2",
+]
+
+
+def _design_frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "y": rng.poisson(2.0, n).astype(float),
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n) * 1e3,
+            "x3": rng.uniform(0.1, 5.0, n),
+            "k": rng.integers(0, 9, n),
+            "g": rng.choice(["a", "b", "c"], n).astype(object),
+            "flag": rng.random(n) < 0.5,
+        },
+        index=pd.RangeIndex(100, 100 + n),
+    )
+
+
+@pytest.mark.parametrize("formula", DESIGN_FORMULAS)
+def test_design_fast_path_equals_patsy_exactly(formula: str) -> None:
+    import patsy
+
+    from cpcstats.estimation import design
+    from cpcstats.formula import FORMULA_NAMESPACE
+
+    spec = type("Spec", (), {"name": "m", "source": None})()
+    for seed in (1, 2):  # the second build of a formula comes from the cache
+        frame = _design_frame(300, seed)
+        got, info = design._matrices(formula, frame, spec)
+        _, want = patsy.dmatrices(
+            formula,
+            frame,
+            return_type="dataframe",
+            NA_action="raise",
+            eval_env=patsy.EvalEnvironment([dict(FORMULA_NAMESPACE)]),
+        )
+        assert list(got.columns) == list(want.columns)
+        assert info.column_names == want.design_info.column_names
+        assert [t.name() for t in info.terms] == [t.name() for t in want.design_info.terms]
+        pd.testing.assert_index_equal(got.index, want.index)
+        np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())  # bit for bit
+
+
+def test_design_fast_path_is_taken_only_for_numeric_columns() -> None:
+    from cpcstats.estimation import design
+
+    frame = _design_frame(50, 3)
+    assert design._numeric_infos("y ~ x1 * x2 + k", frame) is not None
+    for formula in ("y ~ C(g) + x1", "y ~ flag", "y ~ np.log(x3)", "np.log1p(y) ~ x1"):
+        assert design._numeric_infos(formula, frame) is None
+
+
+@pytest.mark.parametrize("where", [0, 200])  # in the rows patsy sees, and past them
+@pytest.mark.parametrize("column", ["y", "x2"])
+def test_design_fast_path_missing_values_raise_as_patsy(where: int, column: str) -> None:
+    from cpcstats.errors import SpecError
+    from cpcstats.estimation import design
+
+    spec = type("Spec", (), {"name": "m", "source": None})()
+    frame = _design_frame(300, 4)
+    frame.loc[frame.index[where], column] = np.nan
+    with pytest.raises(SpecError, match=r"cannot be built: .*missing values"):
+        design._matrices("y ~ x1 + x2", frame, spec)

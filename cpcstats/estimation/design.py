@@ -39,8 +39,7 @@ def patsy_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.Dat
     """
     keep = [c for c in dict.fromkeys(columns or frame.columns) if c in frame.columns]
     data = frame[keep].copy()
-    for column in data.columns:
-        dtype = data[column].dtype
+    for column, dtype in frame.dtypes[keep].items():  # dtypes, not a Series per column
         if isinstance(dtype, pd.StringDtype) or dtype is np.dtype(object):
             data[column] = data[column].astype(object)
         elif pd.api.types.is_extension_array_dtype(dtype):
@@ -51,9 +50,75 @@ def patsy_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.Dat
 _patsy_frame = patsy_frame  # old private name, kept for existing callers
 
 
+#: design infos of formulas whose every factor is a plain numeric column, by formula text
+#: and the frame's column dtypes (None: the formula needs patsy on the whole frame)
+_NUMERIC_INFOS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple | None] = {}
+#: formulas remembered at most (a multiverse fits a few hundred distinct ones)
+_INFOS_MAX = 512
+#: rows patsy sees to learn a numeric-only formula's terms and column names
+_HEAD_ROWS = 8
+
+
+def _numeric_infos(text: str, frame: pd.DataFrame) -> tuple | None:
+    """The (response, regressor) design infos when every factor is a numeric column.
+
+    Why: for such formulas the design info depends only on the formula and the columns'
+    dtypes (numerical factors have no levels or state), so patsy learns it from a few
+    rows, once per formula, and the columns are multiplied out directly.
+    """
+    key = (text, tuple((str(c), str(t)) for c, t in frame.dtypes.items()))
+    if key in _NUMERIC_INFOS:
+        return _NUMERIC_INFOS[key]
+    try:
+        Y, X = patsy.dmatrices(
+            text,
+            frame.iloc[:_HEAD_ROWS],
+            return_type="dataframe",
+            NA_action="raise",
+            eval_env=patsy.EvalEnvironment([dict(FORMULA_NAMESPACE)]),
+        )
+    except patsy.PatsyError:
+        return None  # e.g. missing values in the first rows: patsy on the whole frame says
+    infos = (Y.design_info, X.design_info)
+    plain = all(
+        isinstance(f, patsy.EvalFactor)
+        and fi.type == "numerical"
+        and fi.num_columns == 1
+        and f.code in frame.columns
+        and frame[f.code].dtype.kind in "fiu"
+        for info in infos
+        for f, fi in info.factor_infos.items()
+    )
+    if len(_NUMERIC_INFOS) >= _INFOS_MAX:
+        _NUMERIC_INFOS.clear()
+    _NUMERIC_INFOS[key] = infos if plain else None
+    return _NUMERIC_INFOS[key]
+
+
+def _numeric_matrix(frame: pd.DataFrame, info: patsy.DesignInfo) -> np.ndarray | None:
+    """Patsy's design matrix of a numeric-only formula, computed as patsy does (a column
+    of ones, then each factor multiplied in in the subterm's order); None when a used
+    column has a missing value (patsy then raises its own error)."""
+    out = np.ones((len(frame), len(info.column_names)))
+    for term, cols in info.term_slices.items():
+        (subterm,) = info.term_codings[term]
+        for factor in subterm.factors:
+            values = frame[factor.code].to_numpy(dtype=float)
+            if np.isnan(values).any():
+                return None
+            out[:, cols.start] *= values
+    return out
+
+
 def _matrices(
     text: str, frame: pd.DataFrame, spec: ModelSpec
 ) -> tuple[pd.DataFrame, patsy.DesignInfo]:
+    infos = _numeric_infos(text, frame) if len(frame) else None
+    if infos is not None:
+        lhs = _numeric_matrix(frame, infos[0])
+        values = _numeric_matrix(frame, infos[1]) if lhs is not None else None
+        if values is not None:
+            return pd.DataFrame(values, index=frame.index, columns=infos[1].column_names), infos[1]
     try:
         _, X = patsy.dmatrices(
             text,
@@ -151,7 +216,9 @@ def _check_finite_design(X: pd.DataFrame, spec: ModelSpec, frame: pd.DataFrame) 
 
 
 def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
-    constant = [c for c in X.columns if c != "Intercept" and X[c].nunique() <= 1]
+    values = X.to_numpy(dtype=float)  # finite (`_check_finite_design` ran first)
+    same = (values == values[:1]).all(axis=0) if len(values) else np.ones(values.shape[1], bool)
+    constant = [c for c, s in zip(X.columns, same, strict=True) if c != "Intercept" and s]
     if constant:
         raise EstimationError(
             f"model {spec.name!r}: term(s) {', '.join(constant)} do not vary in the sample",
@@ -159,7 +226,6 @@ def _check_rank(X: pd.DataFrame, spec: ModelSpec) -> None:
             column="formula",
             fix="remove them or widen the sample",
         )
-    values = X.to_numpy(dtype=float)
     try:
         rank = matrix_rank(values)
     except np.linalg.LinAlgError as exc:  # an SVD that does not converge: say so, per model
