@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cpcstats.cli_data import read_data, report_data_sample
+from cpcstats.cli_data import parse_lags, read_data, report_data_sample
 from cpcstats.console import (
     GLOBAL_OPTIONS,
     RAW,
@@ -119,42 +119,34 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 
 
 def _cmd_panel(args: argparse.Namespace) -> int:
-    from cpcstats.io import write_frame
+    from cpcstats.io import write_panel_file
     from cpcstats.panels import country_year, party_year
     from cpcstats.study import load_study
 
-    lags = _parse_lags(args.lag or [])
+    lags = parse_lags(args.lag or [])
     study = load_study(args.study)
     build = party_year if args.level == "party-year" else country_year
     panel = build(study, lags=lags)
     for account in (*study.ledger.stages, *panel.accounts):
         print(account.summary())
-    path = write_frame(panel.data, args.out)
-    note = " (SIMULATED demo data)" if study.simulated else ""
-    print(f"wrote {len(panel.data):,} {args.level} rows to {path}{note}")
+    path, *side = write_panel_file(
+        panel.data, args.out, simulated=study.simulated, study=study.name, level=args.level
+    )
+    note = " (SIMULATED demo data, marked in the file)" if study.simulated else ""
+    print(
+        f"wrote {len(panel.data):,} {args.level} rows to {path}{note}"
+        + "".join(f" and {p}" for p in side)
+    )
     args.record = {
         "level": args.level,
         "rows": len(panel.data),
         "columns": list(panel.data.columns),
         "path": str(path),
+        "files": [str(p) for p in (path, *side)],
         "simulated": study.simulated,
         "accounts": [a.to_dict() for a in (*study.ledger.stages, *panel.accounts)],
     }
     return 0
-
-
-def _parse_lags(items: list[str]) -> dict[str, list[int]]:
-    """``contacts=1,2`` -> {"contacts": [1, 2]}; a bare name means lag 1."""
-    out: dict[str, list[int]] = {}
-    for item in items:
-        name, _, ks = item.partition("=")
-        try:
-            out[name.strip()] = [int(k) for k in ks.split(",")] if ks else [1]
-        except ValueError as exc:
-            raise CpcError(
-                f"--lag {item!r} is not VARIABLE or VARIABLE=1,2", fix="e.g. --lag contacts=1,2"
-            ) from exc
-    return out
 
 
 def _selected_specs(args: argparse.Namespace) -> list[ModelSpec]:
@@ -185,7 +177,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     fitted = []
     if args.data:
         frame, info = read_data(args.data)
-        study_name, simulated = Path(info.path).name, False
+        study_name, simulated = (
+            frame.attrs["study"] or Path(info.path).name,
+            frame.attrs["simulated"],
+        )
     else:
         study = load_study(args.study)
         study_name, simulated = study.name, study.simulated
@@ -207,6 +202,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         }
         if args.data and result.sample is not None:
             report_data_sample(spec, frame, info, result, record)
+            record["mark"] = frame.attrs["mark"]
         print()
         fitted.append(result)
         write_json(out / f"{spec.name}.json", record)
@@ -346,7 +342,7 @@ def _add_data_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> Non
         sub,
         common,
         "panel",
-        help="build a panel and write it as CSV or Parquet",
+        help="build a panel and write it as CSV, Parquet or Excel (marked if SIMULATED)",
         epilog=epilog(
             "cpcstats panel --level country-year --out cy.csv",
             "cpcstats panel --level party-year --lag contacts=1,2 --out py.parquet",
@@ -360,7 +356,7 @@ def _add_data_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> Non
         help="one row per country and year, or per foreign party and year",
     )
     pan.add_argument("--study", default="demo", help=STUDY_HELP)
-    pan.add_argument("--out", required=True, help="FILE.csv or FILE.parquet to write")
+    pan.add_argument("--out", required=True, help="FILE.csv, FILE.parquet or FILE.xlsx to write")
     pan.add_argument(
         "--lag",
         action="append",

@@ -1,4 +1,5 @@
-"""``cpcstats fit --data``: what was read from the user's own panel file, and what was dropped.
+"""``cpcstats fit --data`` and ``panel``: the user's own panel file read (with its SIMULATED
+mark), what was dropped, and ``--lag`` parsed.
 
 Rows are reported in the file's numbering (row 1 is the header), so a user can find them.
 """
@@ -8,12 +9,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cpcstats.errors import CpcError
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from cpcstats.estimation.results import FitResult
     from cpcstats.io import InputFile
     from cpcstats.spec import ModelSpec
+
+
+def parse_lags(items: list[str]) -> dict[str, list[int]]:
+    """``contacts=1,2`` -> {"contacts": [1, 2]}; a bare name means lag 1."""
+    out: dict[str, list[int]] = {}
+    for item in items:
+        name, _, ks = item.partition("=")
+        try:
+            out[name.strip()] = [int(k) for k in ks.split(",")] if ks else [1]
+        except ValueError as exc:
+            raise CpcError(
+                f"--lag {item!r} is not VARIABLE or VARIABLE=1,2", fix="e.g. --lag contacts=1,2"
+            ) from exc
+    return out
 
 
 def read_data(path: str) -> tuple[pd.DataFrame, InputFile]:
@@ -30,6 +47,15 @@ def read_data(path: str) -> tuple[pd.DataFrame, InputFile]:
     print(f"read {info.path}{how}: {info.rows:,} rows")
     for kind, columns in kinds.items():
         print(f"  {kind}: {', '.join(columns)}")
+    mark = frame.attrs["mark"]
+    for note in mark["notes"]:
+        print(f"  note: {note}")
+    if mark["simulated"]:  # the mark survives the export: cpcstats.io.mark
+        derived = "derived from " if mark["notes"] else ""
+        print(
+            f"SIMULATED: this panel is {derived}SIMULATED data ({'; '.join(mark['how'])}); "
+            "every result and table made from it says so"
+        )
     return frame, info
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from cpcstats.errors import InputError
 from cpcstats.io.fastcsv import read_contract_csv
 from cpcstats.io.files import READABLE, InputFile, sha256_of
+from cpcstats.io.mark import read_mark
 from cpcstats.io.text import _check_unique_names, _decode, _Layout, _scan, _sniff_delimiter
 from cpcstats.io.typed import _type_columns
 
@@ -211,12 +212,17 @@ def read_panel(
 
     Why the index: ``fit`` names rows in its messages as label + 2 when the frame carries
     ``attrs["file"]``; with a multi-line cell or a blank line in a CSV, the n-th record is
-    not on line n + 1, and the index keeps those messages true.
+    not on line n + 1, and the index keeps those messages true.  ``frame.attrs`` carries
+    the file's SIMULATED mark (``simulated``, ``study``, ``mark``; `cpcstats.io.mark`), which
+    ``fit`` passes on to its result.
     """
     frame, info = read_table(path, sheet=sheet, typed=True)
     lines = frame.attrs.pop("file_lines", None)
     frame.index = pd.Index([n - 2 for n in lines]) if lines else pd.RangeIndex(len(frame))
-    frame.attrs["file"] = info.path
+    mark = read_mark(path, frame)
+    frame.attrs.update(
+        file=info.path, simulated=mark.simulated, study=mark.study or "", mark=mark.to_dict()
+    )
     return frame, info
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -12,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from cpcstats.errors import InputError, OutputError
+from cpcstats.io import mark
+from cpcstats.io.files import sha256_of
 
 # The folder the current run may write into (set by ``confine_writes``); None: no limit.
 _WRITE_ROOT: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
@@ -96,3 +99,33 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     raise InputError(
         f"cannot write '{suffix}' files", file=str(path), fix="use a .csv or .parquet file name"
     )
+
+
+def write_panel_file(
+    frame: pd.DataFrame, path: str | Path, *, simulated: bool, study: str, level: str
+) -> list[Path]:
+    """Write a panel (CSV, Parquet or Excel by suffix) carrying its SIMULATED mark.
+
+    Returns the files written: the panel, and for a CSV its ``<file>.cpcstats.json``
+    sidecar.  A simulated panel gets the ``simulated_data`` column first; Parquet and
+    Excel record the mark in their metadata, a CSV in the sidecar with the data file's
+    SHA-256 (`cpcstats.io.mark` says why each layer, and how ``fit --data`` reads them).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    data = mark.with_mark_column(frame, simulated)
+    record = mark.mark_record(simulated=simulated, study=study, level=level)
+    if suffix in (".parquet", ".pq"):
+        return [write_atomic(path, mark.parquet_bytes(data, record))]
+    if suffix == ".xlsx":
+        return [write_atomic(path, mark.excel_bytes(data, record))]
+    if suffix != ".csv":
+        raise InputError(
+            f"cannot write '{suffix}' panel files",
+            file=str(path),
+            fix="use a .csv, .parquet or .xlsx file name",
+        )
+    written = write_frame(data, path)
+    side = {**record, "rows": len(data), "sha256": sha256_of(written), "file": path.name}
+    text = json.dumps(side, indent=2, sort_keys=True) + "\n"
+    return [written, write_atomic(mark.sidecar_path(path), text)]
