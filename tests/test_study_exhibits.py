@@ -296,3 +296,17 @@ def test_real_study_figure2_bars_are_the_engagements_per_direction(elite) -> Non
 def test_real_study_has_no_party_exhibits_data(elite) -> None:
     counts = contacts_per_party(elite.contacts, elite.parties, first_year=2003, last_year=2017)
     assert counts.empty and counts.attrs["zero_parties"] == 0
+
+
+def test_exhibits_read_the_run_labels_file(demo_cfg, tmp_path: Path) -> None:
+    from dataclasses import fields
+
+    from cpcstats.replicate.exhibits import run_labels
+
+    if "labels" not in {f.name for f in fields(demo_cfg)}:
+        pytest.skip("this replication configuration has no labels file setting")
+    path = tmp_path / "labels.toml"
+    path.write_text('[levels.fh_status]\nF = "Free (FH)"\n', encoding="utf-8")
+    labels = run_labels(replace(demo_cfg, labels=path))
+    assert labels.level("fh_status", "F") == "Free (FH)"
+    assert run_labels(demo_cfg).level("fh_status", "F") == "Free"

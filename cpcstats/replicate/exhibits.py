@@ -40,6 +40,7 @@ from cpcstats.replicate.config import ReplicationConfig
 from cpcstats.replicate.published import published_file
 from cpcstats.replicate.stages import ReplicationResult
 from cpcstats.reporting.figures import plot_irr, plot_yearly_contacts
+from cpcstats.reporting.labels import Labels, default_labels, load_labels
 from cpcstats.reporting.study_figures import (
     plot_contacts_per_party,
     plot_direction_by_year,
@@ -50,7 +51,14 @@ from cpcstats.reporting.tables import stats_table
 from cpcstats.reporting.write import write_table
 from cpcstats.study import Study
 
-__all__ = ["CAPTIONS_FILE", "Exhibits", "exhibit_period", "top_partner_frame", "write_exhibits"]
+__all__ = [
+    "CAPTIONS_FILE",
+    "Exhibits",
+    "exhibit_period",
+    "run_labels",
+    "top_partner_frame",
+    "write_exhibits",
+]
 
 #: The file (under ``figures/``) with every exhibit's caption and every skip's reason.
 CAPTIONS_FILE = "captions.md"
@@ -89,6 +97,12 @@ def exhibit_period(study: Study, cfg: ReplicationConfig | None) -> tuple[int, in
     lo = max(study.first_year, first) if first is not None else study.first_year
     hi = min(study.last_year, last) if last is not None else study.last_year
     return (lo, hi) if lo <= hi else (study.first_year, study.last_year)
+
+
+def run_labels(cfg: ReplicationConfig | None) -> Labels:
+    """The run's labels file (``labels`` of replication.toml), else the packaged labels."""
+    path = getattr(cfg, "labels", None)
+    return load_labels(path) if isinstance(path, str | Path) else default_labels()
 
 
 def _window(study: Study, period: tuple[int, int]) -> str:
@@ -218,7 +232,9 @@ def _figure4(study: Study, out: Path, shown: Exhibits, period: tuple[int, int]) 
     )
 
 
-def _figure5(study: Study, out: Path, shown: Exhibits, period: tuple[int, int]) -> None:
+def _figure5(
+    study: Study, out: Path, shown: Exhibits, period: tuple[int, int], labels: Labels
+) -> None:
     lacks = []
     if study.party_status is None:
         lacks.append("party status (a [party_status] table)")
@@ -248,6 +264,7 @@ def _figure5(study: Study, out: Path, shown: Exhibits, period: tuple[int, int]) 
         table,
         simulated=study.simulated,
         stem=stem,
+        labels=labels,
         title=f"Party contacts by government status and regime, {period[0]}-{period[1]}",
         note=note,
     )
@@ -322,7 +339,7 @@ def _irr(cfg: ReplicationConfig, result: ReplicationResult, study: Study, shown:
             shown.skipped["irr_main"] = "none of [figures] irr_models was fitted."
         return
     stem = result.out_dir / "figures" / "irr_main"
-    plot_irr(models, stem=stem, simulated=study.simulated)
+    plot_irr(models, stem=stem, simulated=study.simulated, labels=run_labels(cfg))
     shown.files += figure_paths(stem)
     shown.captions["irr_main"] = (
         "Incidence-rate ratios with 95% confidence intervals (log scale) of the models of "
@@ -350,7 +367,7 @@ def write_exhibits(
     _figure2(study, out, shown)
     _figure3(study, out, shown, period)
     _figure4(study, out, shown, period)
-    _figure5(study, out, shown, period)
+    _figure5(study, out, shown, period, run_labels(cfg))
     _irr(cfg, result, study, shown)
     _table1(study, out, shown, period, compared=published_file(study, cfg) is not None)
     captions = out / "figures" / CAPTIONS_FILE
