@@ -144,12 +144,12 @@ def fixef_k(
     sizes = {fe: int(frame[fe].nunique(dropna=False)) for fe in fes}
     if how == "none":
         return k_full - (sum(sizes.values()) - (len(sizes) - 1))
-    nested = [  # FE whose every level lies in one cluster of some cluster variable
-        fe
-        for fe in fes
-        if any(fe == c or (frame.groupby(fe)[c].nunique(dropna=False) <= 1).all() for c in clusters)
-    ]
-    return k_full - sum(sizes[fe] - 1 for fe in nested)
+
+    def nested(fe: str) -> bool:  # every level of fe lies in one cluster of some variable
+        one = (frame.groupby(fe, observed=True)[c].nunique(dropna=False) <= 1 for c in clusters)
+        return fe in clusters or any(bool(v.all()) for v in one)
+
+    return k_full - sum(sizes[fe] - 1 for fe in fes if nested(fe))
 
 
 class VarianceEstimator:
