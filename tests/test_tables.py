@@ -25,6 +25,7 @@ from cpcstats.reporting.tables import (
     stats_table,
     table,
 )
+from cpcstats.reporting.tables.text import LATEX_PREAMBLE
 from tests.conftest import compile_latex
 
 # the wording cpcstats.estimation.vcov produces
@@ -245,8 +246,10 @@ def test_statistics_rows(poisson: FitResult, negbin: FitResult) -> None:
     tab = table([poisson, negbin])
     assert [c.text() for c in tab.stat_row("N").cells] == ["1,200", "1,200"]
     assert [c.text() for c in tab.stat_row("Clusters").cells] == ["40", "—"]
-    assert tab.stat_row("Log-likelihood").cells[0].text() == f"{poisson.loglik:.3f}"
-    assert tab.stat_row("AIC").cells[1].text() == f"{negbin.aic:.3f}"
+    # information criteria with one decimal and separators (per-statistic digits)
+    assert tab.stat_row("Log-likelihood").cells[0].text() == f"{poisson.loglik:,.1f}"
+    assert tab.stat_row("AIC").cells[1].text() == f"{negbin.aic:,.1f}"
+    assert tab.stat_row("BIC").cells[1].text() == f"{negbin.bic:,.1f}"
     alpha = tab.stat_row("NB dispersion α")
     assert [c.text() for c in alpha.cells] == ["—", f"{negbin.alpha:.3f}"]
     alpha_se = tab.stats_block.rows[tab.stats_block.rows.index(alpha) + 1]
@@ -298,16 +301,21 @@ def test_failed_and_warned_models_are_flagged(poisson: FitResult, negbin: FitRes
 
 
 def test_se_and_star_notes(poisson: FitResult, negbin: FitResult) -> None:
-    one = table([poisson, poisson])
-    texts = [n.text for n in one.notes]
-    assert texts == [
+    single = table([poisson])
+    assert [n.text for n in single.notes] == [
         f"Coefficients on the log scale. Standard errors in parentheses: {CLUSTER_SE}. "
         "* p<0.10, ** p<0.05, *** p<0.01."
+    ]
+    one = table([poisson, poisson])  # several models: the Clusters row has the counts
+    texts = [n.text for n in one.notes]
+    assert texts == [
+        "Coefficients on the log scale. Standard errors in parentheses: clustered by "
+        "country (CR1: G/(G-1)·(n-1)/(n-k)). * p<0.10, ** p<0.05, *** p<0.01."
     ]
     two = table([poisson, negbin], notes=["Source: ID-CPC."])
     texts = [n.text for n in two.notes]
     assert texts[0] == "Source: ID-CPC."
-    assert "as in the Std. errors row" in texts[1]
+    assert "of the kind in the Std. errors row" in texts[1]
     assert any(CLUSTER_SE in d and d.startswith("(1)") for d in two.details)
     assert any("conventional (model-based)" in d and d.startswith("(2)") for d in two.details)
     custom = table([poisson], stars=(0.05,))
@@ -456,4 +464,5 @@ def test_latex_compiles_with_pdflatex(
     frame = pd.DataFrame({"share_x": [0.5, -0.25]}, index=["a_b", "c"])
     stats_table(frame, title="Shares_1", simulated=True).to_latex(tmp_path / "shares.tex")
     for name in ("table.tex", "shares.tex"):
-        assert compile_latex(tmp_path / name, tmp_path, pdflatex).stat().st_size > 0
+        pdf = compile_latex(tmp_path / name, tmp_path, pdflatex, preamble=LATEX_PREAMBLE)
+        assert pdf.stat().st_size > 0

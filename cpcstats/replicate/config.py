@@ -14,11 +14,16 @@ from typing import Any
 from cpcstats.designs import DESIGNS  # kind -> module with run(study, panels, out, **params)
 from cpcstats.errors import SpecError
 from cpcstats.replicate.project import PACKAGED_CONFIG, PUBLISHED_NAME
+from cpcstats.reporting.labels import PACKAGED_LABELS, check_labels, load_labels
+from cpcstats.reporting.tables.gof import resolve_gof
+from cpcstats.reporting.tables.model_options import STATISTICS, check_spans, check_stars
 from cpcstats.reporting.write import DEFAULT_FORMATS, check_formats
+from cpcstats.saferegex import check_pattern
 from cpcstats.study import DEMO, Study
 from cpcstats.tomlio import (
     check_keys,
     check_name,
+    get_int,
     get_str,
     get_str_list,
     get_table,
@@ -29,12 +34,23 @@ from cpcstats.tomlio import (
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One ``[[table]]``: the models (by name) shown side by side in one table file."""
+    """One ``[[table]]``: the models (by name) shown side by side in one table file.
+
+    The optional keys are `cpcstats.table`'s options (checked here, so a typo is an error
+    naming the file and key before any model is fitted): ``titles`` (one per model),
+    ``spans`` (``[["Party-year", 2], ...]`` or ``[{text = "...", span = 2}]``), ``keep``,
+    ``drop``, ``order`` (patterns), ``coef_map`` (term = "label"), ``gof`` (keys, or
+    key = "label" / {label, digits}), ``statistic``, ``stars`` (false or thresholds),
+    ``digits`` and ``labels`` (a labels file beside the configuration, or an inline
+    table of sections laid over the run's labels).
+    """
 
     name: str
     title: str
     models: tuple[str, ...]
     irr: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    labels: Path | dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,10 +65,24 @@ class ReplicationConfig:
     diagnostics: dict[str, Any] = field(default_factory=dict)
     designs: tuple[dict[str, Any], ...] = ()
     formats: tuple[str, ...] = DEFAULT_FORMATS  # table files per table, in this order
+    labels: Path = PACKAGED_LABELS  # the run's labels file (see `labels_file`)
 
 
-CONFIG_KEYS = ("models", "formats", "table", "figures", "diagnostics", "design")
-TABLE_KEYS = ("name", "title", "models", "irr")
+CONFIG_KEYS = ("models", "formats", "labels", "table", "figures", "diagnostics", "design")
+TABLE_OPTION_KEYS = (
+    "titles",
+    "spans",
+    "keep",
+    "drop",
+    "order",
+    "coef_map",
+    "gof",
+    "statistic",
+    "stars",
+    "digits",
+)
+TABLE_KEYS = ("name", "title", "models", "irr", "labels", *TABLE_OPTION_KEYS)
+LABELS_NAME = "labels.toml"
 FIGURE_KEYS = ("irr_models",)
 DIAGNOSTIC_KEYS = ("name", "title", "models", "rootograms")
 _WHERE = "the replication configuration"
@@ -93,15 +123,148 @@ def _tables(data: dict[str, Any], file: str) -> tuple[TableSpec, ...]:
                 fix='e.g. name = "table1" and models = ["model_a", "model_b"]',
             )
         name = check_name(t["name"], key="name", file=file, where=where)
+        models = _names(t, "models", file=file, where=where)
         tables.append(
             TableSpec(
                 name,
                 get_str(t, "title", file=file, where=where, default=name) or name,
-                _names(t, "models", file=file, where=where),
+                models,
                 bool(get_typed(t, "irr", bool, file=file, where=where, default=False)),
+                table_options(t, len(models), file=file, where=where),
+                _table_labels(t, file=file, where=where),
             )
         )
     return tuple(tables)
+
+
+def _table_labels(t: dict[str, Any], *, file: str, where: str) -> Path | dict[str, Any] | None:
+    """A table's ``labels``: a labels file (relative to the configuration) or overrides."""
+    if "labels" not in t:
+        return None
+    value = get_typed(t, "labels", (str, dict), file=file, where=where)
+    if isinstance(value, dict):
+        return check_labels(value, file=file)
+    path = (Path(file).parent / value).resolve()
+    load_labels(path)  # checked now: a bad file fails before any model is fitted
+    return path
+
+
+def labels_file(data: dict[str, Any], path: Path) -> Path:
+    """The run's labels: ``labels = PATH`` of the configuration, else ``labels.toml``
+    beside it, else the packaged labels (which ``cpcstats init`` projects fall back to)."""
+    given = get_str(data, "labels", file=str(path), where=_WHERE)
+    if given is not None:
+        chosen = (path.parent / given).resolve()
+        load_labels(chosen)  # a missing or bad file is a SpecError naming it
+        return chosen
+    beside = path.parent / LABELS_NAME
+    return beside.resolve() if beside.is_file() else PACKAGED_LABELS
+
+
+def _option_error(key: str, where: str, file: str, problem: str, fix: str) -> SpecError:
+    return SpecError(f"`{key}` in {where}: {problem}", file=file, column=key, fix=fix)
+
+
+def _spans(value: Any, n_models: int, *, file: str, where: str) -> list[tuple[str, int]]:
+    """``spans = [["Party-year", 2], ...]`` or ``[{text = "...", span = 2}, ...]``."""
+    fix = 'write spans = [["Party-year", 2], ["Country-year", 2]] (spans add up to the models)'
+    if not isinstance(value, list):
+        raise _option_error("spans", where, file, "must be an array", fix)
+    spans = []
+    for item in value:
+        if isinstance(item, dict) and set(item) == {"text", "span"}:
+            item = [item["text"], item["span"]]
+        ok = isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+        if not ok or isinstance(item[1], bool) or not isinstance(item[1], int):
+            raise _option_error("spans", where, file, f"{item!r} is not [text, columns]", fix)
+        spans.append((item[0], item[1]))
+    try:
+        check_spans(spans, n_models)
+    except ValueError as exc:
+        raise _option_error("spans", where, file, str(exc), fix) from exc
+    return spans
+
+
+def _gof(value: Any, *, file: str, where: str) -> list[str] | dict[str, Any]:
+    """``gof = ["nobs", "aic"]`` or ``[table.gof] nobs = "Observations"``: checked keys."""
+    fix = 'e.g. gof = ["nobs", "n_clusters", "loglik", "aic"] (keys of GOF_CATALOGUE)'
+    if not isinstance(value, (list, dict)):
+        raise _option_error("gof", where, file, "must be an array of keys or a table", fix)
+    try:
+        resolve_gof(value)
+    except ValueError as exc:
+        raise _option_error("gof", where, file, str(exc), fix) from exc
+    return value
+
+
+def _patterns_option(t: dict[str, Any], key: str, *, file: str, where: str) -> list[str] | None:
+    patterns = get_str_list(t, key, file=file, where=where)
+    for pattern in patterns or []:
+        check_pattern(pattern, file=file, where=f"{where} `{key}`", column=key)
+    return patterns
+
+
+def table_options(t: dict[str, Any], n_models: int, *, file: str, where: str) -> dict[str, Any]:
+    """The ``[[table]]`` keys that are `cpcstats.table` options, checked, as its kwargs.
+
+    Long because each option has its own type and message; none is shared.
+    """
+    out: dict[str, Any] = {}
+    if "titles" in t:
+        titles = get_str_list(t, "titles", file=file, where=where) or []
+        if len(titles) != n_models:
+            raise _option_error(
+                "titles",
+                where,
+                file,
+                f"{len(titles)} titles for {n_models} models",
+                "give one title per model, in the order of `models`",
+            )
+        out["titles"] = titles
+    if "spans" in t:
+        out["spans"] = _spans(t["spans"], n_models, file=file, where=where)
+    for key in ("keep", "drop", "order"):
+        if key in t:
+            out[key] = _patterns_option(t, key, file=file, where=where)
+    if "coef_map" in t:
+        coef_map = get_table(t, "coef_map", file=file, where=where)
+        bad = [k for k, v in coef_map.items() if not isinstance(v, str)]
+        if bad:
+            raise _option_error(
+                "coef_map",
+                where,
+                file,
+                f"the label of {bad[0]!r} is not a string",
+                'write [table.coef_map] with lines such as "ruling" = "Ruling party"',
+            )
+        out["coef_map"] = coef_map
+    if "gof" in t:
+        out["gof"] = _gof(t["gof"], file=file, where=where)
+    if "statistic" in t:
+        statistic = get_str(t, "statistic", file=file, where=where)
+        if statistic not in STATISTICS:
+            raise _option_error(
+                "statistic",
+                where,
+                file,
+                f"unknown statistic {statistic!r}",
+                f"use one of {', '.join(STATISTICS)}",
+            )
+        out["statistic"] = statistic
+    if "stars" in t:
+        stars = get_typed(t, "stars", (bool, list), file=file, where=where)
+        try:
+            out["stars"] = check_stars(stars)
+        except (TypeError, ValueError) as exc:
+            raise _option_error(
+                "stars", where, file, str(exc), "write stars = false or stars = [0.10, 0.05, 0.01]"
+            ) from exc
+    if "digits" in t:
+        digits = get_int(t, "digits", file=file, where=where)
+        if digits is None or digits < 0 or digits > 10:
+            raise _option_error("digits", where, file, f"{digits!r} is not 0-10", "e.g. digits = 3")
+        out["digits"] = digits
+    return out
 
 
 def _diagnostics(data: dict[str, Any], file: str) -> dict[str, Any]:
@@ -177,6 +340,7 @@ def load_replication_config(path: str | Path = PACKAGED_CONFIG) -> ReplicationCo
         diagnostics=diagnostics,
         designs=designs,
         formats=DEFAULT_FORMATS if formats is None else check_formats(formats, file=file),
+        labels=labels_file(data, path),
     )
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "PACKAGED_LABELS",
     "PART_TITLES",
     "Labels",
+    "check_labels",
     "default_labels",
     "load_labels",
     "split_interaction",

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.vcov import variance_for_result
 from cpcstats.reporting.format import MISSING
+from cpcstats.reporting.labels import Labels
 from cpcstats.reporting.tables.layout import Cell, Row
 
 __all__ = [
@@ -34,10 +35,13 @@ __all__ = [
 ]
 
 
-def se_label(model: FitResult) -> str:
-    """A short label of a model's standard errors for the statistics block."""
+def se_label(model: FitResult, labels: Labels | None = None) -> str:
+    """A short label of a model's standard errors for the statistics block, its cluster
+    variables by their labels ("cluster: Country")."""
     spec = getattr(model, "spec", None)
     clusters = list(spec.cluster) if spec is not None and spec.cluster else []
+    if labels is not None:
+        clusters = [labels.variable(c) for c in clusters]
     kind = model.se_type
     estimator = variance_for_result(kind)  # the label comes from the variance object
     return kind if estimator is None else estimator.table_label(kind, clusters, model.family)
@@ -68,8 +72,9 @@ class Statistic:
     is then ``missing`` (empty for ``""``).  ``when="any"`` shows the row only if some
     model has the statistic; ``after`` shows it only if the row with that key is shown.
     ``kind`` ``"count"`` is an integer with thousands separators, ``"float"`` uses
-    ``digits`` (None: the table's digits), ``"text"`` is shown as it is.  ``se_of``: the
-    row is a standard error (hidden for flagged fits, whose SEs mean nothing).
+    ``digits`` (None: the table's digits; ``thousands`` adds separators), ``"text"`` is
+    shown as it is.  ``se_of``: the row is a standard error (hidden for flagged fits,
+    whose SEs mean nothing).
     """
 
     key: str
@@ -83,17 +88,25 @@ class Statistic:
     after: str | None = None
     digits: int | None = None
     se_of: str | None = None
+    thousands: bool = False
+    uses_labels: bool = False
 
-    def cell(self, model: FitResult, digits: int) -> Cell:
+    def read(self, model: FitResult, labels: Labels | None = None) -> Any:
+        """The statistic of ``model`` (None when it has none); ``uses_labels``: the value
+        function takes the table's labels too."""
+        value = self.value(model, labels) if self.uses_labels else self.value(model)
+        return _finite(value)
+
+    def cell(self, model: FitResult, digits: int, labels: Labels | None = None) -> Cell:
         """The model's cell of this row."""
-        value = _finite(self.value(model))
+        value = self.read(model, labels)
         if value is None or (self.se_of is not None and model.flagged):
             return Cell(self.missing) if self.missing else Cell()
         if self.kind == "count":
             return Cell(int(value), thousands=True)
         if self.kind == "float":
             shown = digits if self.digits is None else self.digits
-            return Cell(float(value), shown, paren=self.paren)
+            return Cell(float(value), shown, paren=self.paren, thousands=self.thousands)
         return Cell(str(value))
 
 
@@ -103,9 +116,9 @@ GOF_CATALOGUE: dict[str, Statistic] = {
     for s in (
         Statistic("nobs", "N", lambda m: m.nobs, kind="count"),
         Statistic("n_clusters", "Clusters", lambda m: m.n_clusters, kind="count", when="any"),
-        Statistic("loglik", "Log-likelihood", lambda m: m.loglik),
-        Statistic("aic", "AIC", lambda m: m.aic),
-        Statistic("bic", "BIC", lambda m: m.bic),
+        Statistic("loglik", "Log-likelihood", lambda m: m.loglik, digits=1, thousands=True),
+        Statistic("aic", "AIC", lambda m: m.aic, digits=1, thousands=True),
+        Statistic("bic", "BIC", lambda m: m.bic, digits=1, thousands=True),
         Statistic("pseudo_r2", "Pseudo-R² (McFadden)", pseudo_r2, when="any"),
         Statistic("alpha", "NB dispersion α", lambda m: m.alpha, when="any"),
         Statistic(
@@ -119,7 +132,7 @@ GOF_CATALOGUE: dict[str, Statistic] = {
             after="alpha",
             se_of="alpha",
         ),
-        Statistic("se_type", "Std. errors", se_label, kind="text"),
+        Statistic("se_type", "Std. errors", se_label, kind="text", uses_labels=True),
     )
 }
 
@@ -182,7 +195,10 @@ def resolve_gof(gof: Any) -> tuple[Statistic, ...]:
 
 
 def gof_rows(
-    models: Sequence[FitResult], digits: int, gof: Sequence[Statistic] = GOF_MAP
+    models: Sequence[FitResult],
+    digits: int,
+    gof: Sequence[Statistic] = GOF_MAP,
+    labels: Labels | None = None,
 ) -> tuple[Row, ...]:
     """The statistics rows of ``models``: one per statistic the rules above show."""
     shown: set[str] = set()
@@ -190,9 +206,9 @@ def gof_rows(
     for stat in gof:
         if stat.after is not None and stat.after not in shown:
             continue
-        if stat.when == "any" and all(_finite(stat.value(m)) is None for m in models):
+        if stat.when == "any" and all(stat.read(m, labels) is None for m in models):
             continue
         shown.add(stat.key)
-        cells = tuple(stat.cell(m, digits) for m in models)
+        cells = tuple(stat.cell(m, digits, labels) for m in models)
         rows.append(Row(stat.label, cells, kind=stat.row_kind))
     return tuple(rows)

@@ -435,7 +435,7 @@ def table(
         model_names=tuple(marked),
         families=families,
         coef_blocks=blocks,
-        stats_block=Block(gof_rows(models, opts["digits"], resolve_gof(gof))),
+        stats_block=Block(gof_rows(models, opts["digits"], resolve_gof(gof), lab)),
         notes=model_notes(
             models,
             numbers,
@@ -446,6 +446,7 @@ def table(
             statistic=opts["statistic"],
             ci_level=opts["ci_level"],
             notes=notes,
+            labels=lab,
         ),
         title=title,
         label=label,
@@ -457,7 +458,7 @@ def table(
         added_block=Block(
             tuple(Row(k, tuple(Cell(v) for v in vs), kind="added") for k, vs in added)
         ),
-        details=model_details(models, numbers, names) + tuple(str(d) for d in details),
+        details=model_details(models, numbers, names, lab) + tuple(str(d) for d in details),
         placement=placement,
         decimal_align=bool(decimal_align),
         raw_latex=lab.raw_latex,

@@ -17,6 +17,7 @@ from pathlib import Path
 from cpcstats.estimation.results import FitResult
 from cpcstats.io import write_atomic
 from cpcstats.reporting.format import star_legend
+from cpcstats.reporting.labels import Labels, split_part
 from cpcstats.reporting.tables.layout import Note
 
 __all__ = [
@@ -46,23 +47,45 @@ _BRACKETS = {
 }
 
 
-def _se_text(model: FitResult) -> str:
+_CLUSTER_COUNT = re.compile(r"\d[\d,]* clusters(; |\))")
+
+
+def _se_text(model: FitResult, labels: Labels | None = None, *, counts: bool = True) -> str:
+    """The model's SE wording, cluster variables by their labels; ``counts=False`` drops
+    the cluster count (the Clusters row shows it), so models that differ only there
+    share one note."""
     desc = (model.se_description or "").strip().rstrip(".")
-    return re.sub(r"^(standard errors|SEs?)\s+", "", desc, flags=re.IGNORECASE)
+    desc = re.sub(r"^(standard errors|SEs?)\s+", "", desc, flags=re.IGNORECASE)
+    spec = getattr(model, "spec", None)
+    for cluster in spec.cluster if spec is not None and spec.cluster else ():
+        if labels is not None and not labels.identity:
+            label = labels.variable(cluster)
+            label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+            desc = re.sub(rf"\b{re.escape(cluster)}\b", label, desc)
+    if not counts:
+        desc = _CLUSTER_COUNT.sub(lambda m: "" if m.group(1) == "; " else ")", desc)
+        desc = desc.replace(" ()", "")
+    return desc
 
 
 def _reading_note(
-    models: Sequence[FitResult], statistic: str, irr: bool, has_parts: bool, ci_level: float
+    models: Sequence[FitResult],
+    statistic: str,
+    irr: bool,
+    has_parts: bool,
+    ci_level: float,
+    labels: Labels | None,
 ) -> str:
     """One line: the scale, what the brackets show (and the SE type), in one sentence."""
     brackets = _BRACKETS[statistic]
     if statistic == "ci":
         brackets = f"{ci_level:.0%} confidence intervals in brackets"
-    descs = list(dict.fromkeys(d for d in (_se_text(m) for m in models) if d))
+    texts = (_se_text(m, labels, counts=len(models) == 1) for m in models)
+    descs = list(dict.fromkeys(d for d in texts if d))
     if len(descs) == 1:
         se = f"; standard errors {descs[0]}" if statistic != "se" else f": {descs[0]}"
     elif descs:
-        se = " (standard errors as in the Std. errors row)"
+        se = ", of the kind in the Std. errors row"
     else:
         se = ""
     if irr:
@@ -71,12 +94,39 @@ def _reading_note(
     return f"Coefficients on the log scale. {brackets}{se}."
 
 
-def _flag_notes(models: Sequence[FitResult], numbers: Sequence[str]) -> list[Note]:
+_PART_WORDS = {"inflate": "inflation", "zero": "zero hurdle"}
+
+
+def _labelled_terms(text: str, model: FitResult, labels: Labels | None) -> str:
+    """Raw term names in a problem's wording replaced by their labels."""
+    if labels is None or labels.identity:
+        return text
+    for term in sorted(map(str, model.params.index), key=len, reverse=True):
+        if term in text and term != "Intercept":
+            part, _ = split_part(term)
+            shown = labels.term(term) + (f" ({_PART_WORDS.get(part, part)})" if part else "")
+            text = re.sub(rf"(?<![\w:]){re.escape(term)}(?![\w:\[])", shown, text)
+    return text
+
+
+def short_reason(model: FitResult, labels: Labels | None = None) -> str:
+    """Why a flagged fit is not a result, in a few words: each problem up to its first
+    colon (the full wording goes to the details), terms by their labels."""
+    reasons = ([] if model.converged else ["the optimiser did not converge"]) + [
+        str(p).split(": ", 1)[0].strip().rstrip(".") for p in model.problems
+    ]
+    text = "; ".join(dict.fromkeys(r for r in reasons if r)) or "its estimates are not reliable"
+    return _labelled_terms(text, model, labels)
+
+
+def _flag_notes(
+    models: Sequence[FitResult], numbers: Sequence[str], labels: Labels | None
+) -> list[Note]:
     """One line per flagged fit: it is not a result, and why."""
     notes = []
     for m, number in zip(models, numbers, strict=True):
         if m.flagged:
-            reason = (m.flag_reason or "its estimates are not reliable").rstrip(".")
+            reason = short_reason(m, labels)
             notes.append(
                 Note(
                     f"{FLAG} {number} Not a result: {reason}; no standard errors shown.",
@@ -97,6 +147,7 @@ def model_notes(
     statistic: str = "se",
     ci_level: float = 0.95,
     notes: Sequence[str] = (),
+    labels: Labels | None = None,
 ) -> tuple[Note, ...]:
     """The notes under a table: the simulated banner, flagged fits, rows lost to missing
     values (a reader comparing the N of two columns must see it; usually none), the
@@ -104,12 +155,12 @@ def model_notes(
     out: list[Note] = []
     if any(m.simulated for m in models):
         out.append(Note(SIMULATED_NOTE, strong=True))
-    out.extend(_flag_notes(models, numbers))
+    out.extend(_flag_notes(models, numbers, labels))
     for i, (m, title) in enumerate(zip(models, titles, strict=True), 1):
         if (missing := _missing_detail(m)) is not None:
             out.append(Note(f"Model {i} ({title}): {missing}."))
     out.extend(Note(str(n)) for n in notes)
-    reading = _reading_note(models, statistic, irr, has_parts, ci_level)
+    reading = _reading_note(models, statistic, irr, has_parts, ci_level, labels)
     if thresholds:
         reading += " " + star_legend(thresholds) + "."
     out.append(Note(reading))
@@ -133,19 +184,24 @@ def _missing_detail(model: FitResult) -> str | None:
 
 
 def model_details(
-    models: Sequence[FitResult], numbers: Sequence[str], titles: Sequence[str]
+    models: Sequence[FitResult],
+    numbers: Sequence[str],
+    titles: Sequence[str],
+    labels: Labels | None = None,
 ) -> tuple[str, ...]:
     """Per model, what a reader of the table may want but need not see under it:
     warnings (omitted terms, separation) and the full wording of its standard errors
     when the models differ."""
     out: list[str] = []
-    differ = len({_se_text(m) for m in models}) > 1
+    differ = len({_se_text(m, labels, counts=False) for m in models}) > 1
     for m, number, title in zip(models, numbers, titles, strict=True):
         who = f"{number} {title} ({m.name})" if title else f"{number} {m.name}"
+        if m.flagged:
+            out.append(f"{who}: not a result: {m.flag_reason}.")
         for warning in m.warnings:
             out.append(f"{who}: {str(warning).strip().rstrip('.')}.")
-        if differ and _se_text(m):
-            out.append(f"{who}: standard errors {_se_text(m)}.")
+        if differ and _se_text(m, labels):
+            out.append(f"{who}: standard errors {_se_text(m, labels)}.")
     return tuple(out)
 
 
