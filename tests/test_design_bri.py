@@ -27,6 +27,7 @@ from cpcstats.designs.bri import (
     twfe_poisson,
 )
 from cpcstats.designs.bri_imputation import imputation_poisson, wild_bootstrap_tests
+from cpcstats.reporting.tables.text import LATEX_PREAMBLE
 from tests.conftest import compile_latex
 
 PLANTED = 0.3  # study.truth["country_year_effects"]["bri_member"] of the demo
@@ -312,10 +313,11 @@ def test_run_writes_table_and_figure_that_compile(
     # the wild bootstrap is tested on a small panel below (each refit costs a demo fit)
     output = run(study, {"country-year": panel}, tmp_path, wild_bootstrap=False)
     assert output.skipped is None
-    names = {p.name for p in output.files}
+    names = {p.name for p in output.files} - {"design_bri.html", "design_bri_imputation.html"}
     assert names == {
         "design_bri.tex",
         "design_bri.md",
+        "design_bri.notes.md",
         "design_bri_imputation.tex",
         "design_bri_imputation.md",
         "design_bri.pdf",
@@ -338,15 +340,19 @@ def test_run_writes_table_and_figure_that_compile(
         "etwfe_poisson_leads",
     ]
     markdown = (tmp_path / "tables" / "design_bri.md").read_text()
-    assert "SIMULATED" in markdown and "Pre-trend" in markdown and "clustered by iso3" in markdown
-    assert "binned leads, df" in markdown and "Imputation balanced e = 4" in markdown
+    details = (tmp_path / "tables" / "design_bri.notes.md").read_text()
+    assert "SIMULATED" in markdown and "Pre-trend" in details and "clustered by iso3" in markdown
+    assert "Panel E: Imputation, balanced cohorts" in markdown and "| e = 4 |" in markdown
     imp = record["imputation"]["main"]
     lead = imp["lead_test"]
     assert lead["df"] == 4 and lead["test"].startswith("robust score")
     # the reported p is the score test's (size 4 % on the demo process), the Wald's apart
     assert lead["p_value"] == pytest.approx(float(stats.chi2.sf(lead["statistic"], 4)))
     assert lead["p_value_wald"] == pytest.approx(float(stats.chi2.sf(lead["statistic_wald"], 4)))
-    assert "p-value (robust score)" in markdown and "Wald p (oversized" in markdown
+    # the tests block: statistic, df, p-value in their own columns
+    row = f"| Binned leads = 0 (robust score χ²) | {lead['statistic']:.3f} | 4 |  | "
+    assert row + f"{lead['p_value']:.3f} |" in markdown
+    assert "Binned leads = 0 (Wald χ², oversized)" in markdown
     # imputation intervals: t with (countries in the aggregation - 1) df
     for rec in imp["event_time"]:
         if rec["log_effect_se"] == rec["log_effect_se"]:  # not NaN
@@ -358,8 +364,15 @@ def test_run_writes_table_and_figure_that_compile(
     # counterfactual enters, zero cells included
     assert imp["zero_cells_kept"] >= 0 and imp["overall"]["n_treated"] > 0
     assert record["notes_data"]["etwfe_cells_not_estimated"] == record["etwfe"]["omitted_cells"]
-    compile_latex(tmp_path / "tables" / "design_bri.tex", tmp_path, pdflatex)
-    compile_latex(tmp_path / "tables" / "design_bri_imputation.tex", tmp_path, pdflatex)
+    compile_latex(
+        tmp_path / "tables" / "design_bri.tex", tmp_path, pdflatex, preamble=LATEX_PREAMBLE
+    )
+    compile_latex(
+        tmp_path / "tables" / "design_bri_imputation.tex",
+        tmp_path,
+        pdflatex,
+        preamble=LATEX_PREAMBLE,
+    )
 
 
 def test_run_skips_without_bri_variation(

@@ -9,6 +9,7 @@ import pytest
 
 import cpcstats
 from cpcstats.designs import ideology, ruling_regime
+from cpcstats.reporting.tables.text import LATEX_PREAMBLE
 from tests.conftest import compile_latex
 
 SPECS = {s.name: s for s in cpcstats.load_specs("models/designs.toml")}
@@ -78,19 +79,22 @@ def test_predicted_contacts_are_average_predictions_by_default(demo: tuple, ruli
     got = {(r["ruling"], r["fh_status"]): r["predicted"] for r in record["predicted_contacts"]}
     for r in expected.itertuples():
         assert got[(r.ruling, r.fh_status)] == pytest.approx(r.predicted, rel=1e-12)
-    md = next(p for p in ruling_output.files if p.suffix == ".md").read_text()
-    assert "Average prediction, contacts per year, ruling party, NF" in md
-    assert "covariate means" not in md and "sample means" not in md
-    assert f"{nb.nobs:,} observed party-years" in md
+    md = next(p for p in ruling_output.files if p.name.endswith("regime.md")).read_text()
+    notes = next(p for p in ruling_output.files if p.name.endswith(".notes.md")).read_text()
+    assert "Average predicted contacts per year (NB2)" in md and "| Ruling party, Not Free |" in md
+    assert "covariate means" not in md + notes and "sample means" not in md + notes
+    assert f"{nb.nobs:,} observed party-years" in notes
 
 
 def test_at_means_option_is_labelled(demo: tuple, tmp_path: Path) -> None:
     study, panels = demo
     out = ruling_regime.run(study, panels, tmp_path, specs=RULING, predictions="at_means")
     assert out.record["predicted_contacts_kind"] == "at_means"
-    md = next(p for p in out.files if p.suffix == ".md").read_text()
-    assert "Predicted contacts per year at covariate means, ruling party, F" in md
-    assert "recognizes\\_prc = " in md  # the held values are stated (Markdown-escaped)
+    md = next(p for p in out.files if p.name.endswith("regime.md")).read_text()
+    notes = next(p for p in out.files if p.name.endswith(".notes.md")).read_text()
+    assert "Predicted contacts per year at covariate means (NB2)" in md
+    assert "| Ruling party, Free |" in md
+    assert "recognizes_prc = " in notes  # the held values are stated in the notes file
     with pytest.raises(cpcstats.errors.SpecError, match="predictions must be one of"):
         ruling_regime.run(study, panels, tmp_path, specs=RULING, predictions="medians")
 
@@ -102,7 +106,9 @@ def test_ideology_recovers_left_roots_and_position(demo: tuple, tmp_path: Path) 
     for term in ("left_roots", "lr_position"):
         est = out.record["NB2"][term]
         assert abs(est["estimate"] - t[term]) < 1.96 * est["std_error"], (term, est)
-    assert out.skipped is None and len(out.files) == 4
+    names = {p.name for p in out.files}
+    assert out.skipped is None and "design_ideology.notes.md" in names
+    assert {"design_ideology.tex", "design_ideology.md", "design_ideology.png"} <= names
 
 
 def test_ideology_fe_poisson_is_within_country_year(demo: tuple, tmp_path: Path) -> None:
@@ -111,13 +117,13 @@ def test_ideology_fe_poisson_is_within_country_year(demo: tuple, tmp_path: Path)
     out = ideology.run(study, panels, tmp_path, specs=IDEOLOGY)
     within = out.models[1]
     assert within.spec is not None and within.spec.formula.endswith("| country_year")
-    md = next(p for p in out.files if p.suffix == ".md").read_text()
+    md = next(p for p in out.files if p.name.endswith(".notes.md")).read_text()
     assert "country x year fixed effects compares parties of the same country" in md
     assert "FE Poisson (country x year)" in out.record
     kept = ideology.run(
         study, panels, tmp_path / "as", specs=IDEOLOGY, fixed_effects="as_specified"
     )
-    text = next(p for p in kept.files if p.suffix == ".md").read_text()
+    text = next(p for p in kept.files if p.name.endswith(".notes.md")).read_text()
     assert kept.models[1].spec.formula == IDEOLOGY[1].formula
     assert ideology.fe_note(IDEOLOGY[1]) in text  # the note describes the effects fitted
     if IDEOLOGY[1].formula.replace(" ", "").endswith("|iso3+year"):
@@ -134,4 +140,4 @@ def test_designs_skip_without_parties(demo: tuple, tmp_path: Path) -> None:
 def test_design_tables_compile(ruling_output, tmp_path: Path, pdflatex: str) -> None:  # type: ignore[no-untyped-def]
     tex = next(p for p in ruling_output.files if p.suffix == ".tex")
     assert "SIMULATED" in tex.read_text()
-    compile_latex(tex, tmp_path, pdflatex)
+    compile_latex(tex, tmp_path, pdflatex, preamble=LATEX_PREAMBLE)

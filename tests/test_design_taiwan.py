@@ -26,6 +26,7 @@ from cpcstats.designs import taiwan as ev
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.postestimation import wald_test
 from cpcstats.reference import load_reference
+from cpcstats.reporting.tables.text import LATEX_PREAMBLE
 
 YEARS = list(range(2000, 2013))
 EV_TERMS = ["ev_m5", "ev_m4", "ev_m3", "ev_m2", "ev_p0", "ev_p1", "ev_p2", "ev_p3", "ev_p4"]
@@ -302,29 +303,40 @@ def test_run_writes_table_and_figure_that_compile(
         out = ev.run(study, {"country-year": data}, tmp_path, B=49)
     assert out.skipped is None
     names = sorted(p.relative_to(tmp_path).as_posix() for p in out.files)
-    assert names == [
+    assert [n for n in names if not n.endswith(".html")] == [
         "figures/design_taiwan.pdf",
         "figures/design_taiwan.png",
         "tables/design_taiwan.md",
+        "tables/design_taiwan.notes.md",
         "tables/design_taiwan.tex",
     ]
     assert all(p.stat().st_size > 0 for p in out.files)
     md = (tmp_path / "tables" / "design_taiwan.md").read_text()
     for text in (
         "SIMULATED",
-        "Kiribati",
         "clustered by country",
+        "| Estimate | SE | 95% CI | p-value | Bootstrap p |",
+        "Panel A: TWFE event study (log scale)",
+        "Panel B: Interaction-weighted",
+        "| Statistic | df |  | p-value | Bootstrap p |",
+        "Leads = 0 (TWFE, score χ²)",
+        "Kline and",
+        "Details: design\\_taiwan.notes.md",
+    ):
+        assert text in md, text
+    details = (tmp_path / "tables" / "design_taiwan.notes.md").read_text()
+    for text in (
+        "Kiribati",
         "e ≤ −5",
-        "pooled reference",
-        "score",
-        "| TWFE | TWFE SE | p | p wild | p RI | IW | IW SE | IW p | IW p wild | IW ratio |",
+        "pooled pre-switch period",
         "Kline and Santos",
         "Sun and Abraham",
         "Switch-year rule: calendar",
         "Nicaragua 2021-12-10 (22 days",
-        "bri\\_control",
+        "bri_control",
     ):
-        assert text in md, text
+        assert text in details, text
+    assert out.record["details"] and "Kiribati" not in md
     rec = out.record
     planted = study.truth["country_year_effects"]["recognizes_prc"]
     assert rec["simulated"] and rec["planted_log_effect"] == planted
@@ -333,7 +345,7 @@ def test_run_writes_table_and_figure_that_compile(
     assert rec["reference"] == "pre" and rec["leads_test"]["test"].startswith("score")
     assert out.models and out.models[0].family == "fe-poisson"
     (tmp_path / "tables" / "doc.tex").write_text(
-        "\\documentclass{article}\\usepackage{booktabs}\\begin{document}"
+        "\\documentclass{article}" + LATEX_PREAMBLE + "\\begin{document}"
         "\\input{design_taiwan.tex}\\end{document}\n"
     )
     proc = subprocess.run(

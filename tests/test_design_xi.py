@@ -20,6 +20,7 @@ from cpcstats.designs import breaks
 from cpcstats.methods.breaks import BootstrapOptions, sup_wald_test
 from cpcstats.panels import Panel
 from cpcstats.panels.build import yearly_totals
+from cpcstats.reporting.tables.text import LATEX_PREAMBLE
 from cpcstats.study import Study
 from tests.conftest import compile_latex
 from tests.reference.xi_break_sim import synthetic_panel
@@ -240,16 +241,26 @@ def test_break_interactions_test_every_post_term(party: Panel) -> None:
 
 
 # --------------------------------------------------------------------------- run
+def record_details_match(details: list[str], notes_md: str) -> bool:
+    """Every detail of the record is a bullet of the notes file (whitespace joined)."""
+    return bool(details) and all(f"- {' '.join(d.split())}" in notes_md for d in details)
+
+
 def test_run_writes_compiling_outputs(
     pdflatex: str, tmp_path: Path, study: Study, country: Panel, party: Panel
 ) -> None:
     out = breaks.run(study, {"country-year": country, "party-year": party}, tmp_path)
-    suffixes = sorted(p.suffix for p in out.files)
-    assert suffixes == [".md", ".pdf", ".png", ".tex"]
+    names = sorted(p.name for p in out.files)
+    tables = [n for n in names if n.startswith("design_xi.") and not n.endswith("notes.md")]
+    assert {"design_xi.tex", "design_xi.md", "design_xi.pdf", "design_xi.png"} <= set(tables)
+    assert names.count("design_xi.notes.md") == 1  # the companion notes file
     assert all(p.exists() and p.stat().st_size > 0 for p in out.files)
-    md = (tmp_path / "tables" / "design_xi.md").read_text().replace("\\_", "_")
+    table_md = (tmp_path / "tables" / "design_xi.md").read_text()
+    assert "SIMULATED" in table_md and "Details: design\\_xi.notes.md" in table_md
+    md = (tmp_path / "tables" / "design_xi.notes.md").read_text()
     assert "SIMULATED" in md and "Andrews (2003" in md and "7.35" in md
-    # the notes state estimator, variance, critical values, bootstrap and B
+    assert record_details_match(out.record["details"], md)
+    # the notes file states estimator, variance, critical values, bootstrap and B
     for phrase in (
         "FE-Poisson",
         "Driscoll-Kraay by year",
@@ -270,11 +281,13 @@ def test_run_writes_compiling_outputs(
     boot = record["sup_wald"]["level+trend"]["Party-year"]["bootstrap"]
     assert boot["reps"] == 999 and 0 < boot["p_value"] <= 1
     assert record["interactions"]["joint_wald_post_interactions"]["df"] == 5
-    compile_latex(tmp_path / "tables" / "design_xi.tex", tmp_path, pdflatex)
+    compile_latex(
+        tmp_path / "tables" / "design_xi.tex", tmp_path, pdflatex, preamble=LATEX_PREAMBLE
+    )
 
 
 def test_run_without_party_panel_states_why(tmp_path: Path, study: Study, country: Panel) -> None:
     out = breaks.run(study, {"country-year": country}, tmp_path)
     assert out.record["interactions"] is None
     assert "party-year" in out.record["skipped"]
-    assert "no party-year panel" in (tmp_path / "tables" / "design_xi.md").read_text()
+    assert "no party-year panel" in (tmp_path / "tables" / "design_xi.notes.md").read_text()

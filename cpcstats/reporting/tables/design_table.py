@@ -83,6 +83,8 @@ class EstimateRow:
 class TestRow:
     """One test: its statistic, degrees of freedom, p-value and bootstrap p-value."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     label: str
     statistic: float | None
     df: int | float | str | None = None
