@@ -109,7 +109,7 @@ def diagnostics_table(
       lowest is "best".  Models on another sample are not ranked.
     * a *flagged* model (`cpcstats.FitResult.flagged`: at a boundary, a singular
       Hessian, not converged) is never ranked or recommended: its AIC/BIC rows read
-      "not ranked: model flagged (reason)" and it is left out of "the best"; every LR or
+      "not ranked: model flagged" and it is left out of "the best"; every LR or
       Vuong row involving it has no statistic and reads "not compared: model flagged
       (name: reason)"; its Cameron–Trivedi row reads "not computed: ..."; its zeros row
       says "model flagged, not a result".
@@ -280,7 +280,9 @@ def _criteria_rows(named: Named) -> list[dict[str, Any]]:
             delta = getattr(rec, f"delta_{crit}")
             if np.isnan(getattr(rec, crit)):
                 text = rec.note
-            elif rec.flagged or not rec.comparable:
+            elif rec.flagged:  # the reason is in the Vuong/LR rows and the models' table
+                text = "not ranked: model flagged"
+            elif not rec.comparable:
                 text = f"not ranked: {rec.note}"
             elif delta == 0:
                 text = f"best (lowest {label})"
