@@ -136,3 +136,81 @@ def test_raw_latex_flag_is_read(tmp_path: Path) -> None:
     assert labels.raw_latex is True
     assert labels.variable("x") == "$\\eta^2$"
     assert not re.search(r"\\\\", labels.variable("x"))
+
+
+# --------------------------------------------------------------------------- the demo run
+
+RAW_TERM_MARKS = ("C(", "[T.", "Intercept")
+
+
+@pytest.fixture(scope="module")
+def demo_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tables of one demo replication (run once for this module)."""
+    out = tmp_path_factory.mktemp("replicate") / "out"
+    cpcstats.replicate("demo", out=out, progress=lambda _line: None)
+    return out / "tables"
+
+
+def _raw_names(demo_panels) -> list[str]:  # type: ignore[no-untyped-def]
+    """Raw names a reader must not see: every panel column with an underscore (plain words
+    such as ``contacts`` are ordinary text) and every model name of models/*.toml."""
+    columns = {c for p in demo_panels.values() for c in p.data.columns if "_" in c}
+    models = {
+        m["name"]
+        for path in (REPO / "models").glob("*.toml")
+        for m in tomllib.loads(path.read_text(encoding="utf-8")).get("model", [])
+    }
+    return sorted(columns | models, key=len, reverse=True)
+
+
+def _found(text: str, names: list[str]) -> list[str]:
+    """Names in ``text`` as whole words, also in their escaped forms (``left\\_roots``)."""
+    hits = []
+    for name in names:
+        for form in (name, name.replace("_", "\\_"), name.replace("_", "&#95;")):
+            if re.search(r"(?<![\w\\])" + re.escape(form) + r"(?!\w)", text):
+                hits.append(name)
+                break
+    return hits
+
+
+def test_the_raw_name_scan_finds_raw_names(demo_panels) -> None:
+    names = _raw_names(demo_panels)
+    assert sorted(_found("| left\\_roots | rob\\_zinb |", names)) == ["left_roots", "rob_zinb"]
+    assert _found("Leftist roots", names) == []
+
+
+def test_no_demo_table_shows_a_raw_variable_or_model_name(demo_tables, demo_panels) -> None:
+    names = _raw_names(demo_panels)
+    files = [
+        f
+        for f in sorted(demo_tables.iterdir())
+        if f.suffix in {".md", ".tex", ".html"} and not f.name.endswith(".notes.md")
+    ]
+    assert {f.suffix for f in files} == {".md", ".tex", ".html"}
+    assert any(f.name.startswith("table1_") for f in files)
+    offending = {}
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        hits = _found(text, names) + [m for m in RAW_TERM_MARKS if m in text]
+        if hits:
+            offending[f.name] = hits
+    assert offending == {}
+
+
+def test_regression_tables_are_numbered_and_labelled(demo_tables) -> None:
+    md = (demo_tables / "table1_party_ruling_regime.md").read_text(encoding="utf-8")
+    assert "| (1) | (2) | (3) | (4) |" in md
+    assert "Ruling party × Not Free" in md and "| Dependent variable |" in md
+    tex = (demo_tables / "table4_robustness.tex").read_text(encoding="utf-8")
+    assert "Ruling party $\\times$ Not Free" in tex
+    html = (demo_tables / "table3_irr_main.html").read_text(encoding="utf-8")
+    assert "Party-year" in html and "Recognises the PRC" in html
+
+
+def test_flagged_demo_fits_have_no_standard_errors_and_a_notes_file(demo_tables) -> None:
+    md = (demo_tables / "table4_robustness.md").read_text(encoding="utf-8")
+    assert md.count("Not a result") == 2  # the ZINB and the hurdle NB2
+    notes = (demo_tables / "table4_robustness.notes.md").read_text(encoding="utf-8")
+    assert notes.startswith("# Notes to ") and "rob_zinb" in notes
+    assert not (demo_tables / "table1_party_ruling_regime.notes.md").exists()
