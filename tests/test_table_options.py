@@ -240,3 +240,19 @@ def test_labels_beside_the_configuration_are_the_run_labels(tmp_path: Path) -> N
     cfg = load_replication_config(path)
     assert cfg.labels == (tmp_path / "labels.toml").resolve()
     assert run_labels(cfg).model("a") == "Model A"
+
+
+def test_dropping_a_whole_model_part_says_so(fits) -> None:
+    pois = fits[0]
+    extra = {"inflate:ruling": 0.5}
+    params = pois.params.copy()
+    ses = pois.std_errors.copy()
+    for term, value in extra.items():
+        params[term], ses[term] = value, 0.1
+    zip_like = replace(pois, params=params, std_errors=ses)
+    full = table([zip_like])
+    assert [b.title for b in full.coef_blocks] == ["Count model", "Inflation (logit)"]
+    assert not any("Not shown" in n.text for n in full.notes)
+    counts = table([zip_like], drop="^inflate:")
+    assert [b.title for b in counts.coef_blocks] == [None]
+    assert "Not shown: the inflation equation." in [n.text for n in counts.notes]

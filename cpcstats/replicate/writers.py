@@ -43,7 +43,7 @@ _LEVEL_TITLES = {"party-year": "Party-year", "country-year": "Country-year"}
 def _sample_note(study: Study, levels: list[str], panels: dict[str, Panel]) -> str:
     """One line for all the table's panels: the study, the years and each panel's size."""
     sizes = "; ".join(f"{len(panels[lv].data):,} {lv}s" for lv in levels)
-    return f"Sample: {study.label()}, {study.first_year}-{study.last_year} ({sizes})."
+    return f"Sample: {study.label()}, {study.first_year}–{study.last_year} ({sizes})."
 
 
 def run_labels(cfg: ReplicationConfig, spec: TableSpec | None = None) -> Labels:

@@ -228,6 +228,15 @@ def _shape_entries(entries: list[Entry], keep: Any, drop: Any, order: Any) -> li
     return [e for part in parts for e in ranked if e[0] == part]
 
 
+def _hidden_parts(every: Sequence[Entry], shown: Sequence[Entry]) -> list[str]:
+    """A note when keep/drop left out a whole model part (the reader must know it exists)."""
+    hidden = [p for p in dict.fromkeys(e[0] for e in every) if p and p not in {e[0] for e in shown}]
+    if not hidden:
+        return []
+    names = " and ".join(PART_TITLES[p].split(" (")[0].lower() for p in hidden)
+    return [f"Not shown: the {names} equation{'s' if len(hidden) > 1 else ''}."]
+
+
 def _estimate_cells(
     models: Sequence[FitResult],
     terms: Sequence[str | None],
@@ -415,7 +424,8 @@ def table(
     }
     lab = resolve_labels(labels)
     names, show_titles = model_titles(models, titles, model_names, lab)
-    entries = _shape_entries(_collect_terms(models, coef_map, lab), keep, drop, order)
+    every = _collect_terms(models, coef_map, lab)
+    entries = _shape_entries(every, keep, drop, order)
     blocks = _coef_blocks(models, entries, opts)
     parts = {part for part, _, _ in entries}
     numbers = [f"({i})" for i in range(1, len(models) + 1)]
@@ -445,7 +455,7 @@ def table(
             thresholds=opts["stars"],
             statistic=opts["statistic"],
             ci_level=opts["ci_level"],
-            notes=notes,
+            notes=[*notes, *_hidden_parts(every, entries)],
             labels=lab,
         ),
         title=title,
