@@ -256,3 +256,12 @@ def test_dropping_a_whole_model_part_says_so(fits) -> None:
     counts = table([zip_like], drop="^inflate:")
     assert [b.title for b in counts.coef_blocks] == [None]
     assert "Not shown: the inflation equation." in [n.text for n in counts.notes]
+
+
+def test_fits_named_by_their_formula_get_numbers_not_formula_titles(fits) -> None:
+    pois, nb2, _ = fits
+    assert "~" in pois.name  # cpcstats.fit names a fit by its formula
+    header = table([pois, nb2]).layout().header_rows
+    assert header == (("", "(1)", "(2)"),)
+    titled = table([replace(pois, name="party_nb_ruling_fh"), nb2]).layout().header_rows
+    assert titled[0][1] == "Ruling × FH status"  # the label of a known model

@@ -257,15 +257,23 @@ def fe_block(models: Sequence[FitResult], labels: Labels) -> Block:
 def model_titles(
     models: Sequence[FitResult], titles: Any, model_names: Any, labels: Labels
 ) -> tuple[list[str], bool]:
-    """The model titles and whether they are shown (``titles=False`` hides them)."""
+    """The model titles and whether they are shown (``titles=False`` hides them).
+
+    By default a model's title is its label, else its spec's title, else its name; the
+    row is left out when no model has any of them (a fit named by its formula, as
+    ``cpcstats.fit("y ~ x", ...)`` makes, has no title: the numbers suffice).
+    """
     given = titles if titles is not None and titles is not True else model_names
     if given is False:
         return [labels.model(m.name) for m in models], False
     if given is None:
-        specs = [getattr(getattr(m, "spec", None), "title", None) for m in models]
-        return [
-            labels.model(m.name, default=s or None) for m, s in zip(models, specs, strict=True)
-        ], True
+        specs = [getattr(getattr(m, "spec", None), "title", None) or None for m in models]
+        shown = [labels.model(m.name, default=s) for m, s in zip(models, specs, strict=True)]
+        titled = any(
+            labels.has_model(m.name) or s is not None or "~" not in m.name
+            for m, s in zip(models, specs, strict=True)
+        )
+        return shown, titled
     names = [str(n) for n in given]
     if len(names) != len(models):
         raise ValueError(f"{len(names)} model titles (model_names) for {len(models)} models")
