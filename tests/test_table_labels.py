@@ -214,3 +214,26 @@ def test_flagged_demo_fits_have_no_standard_errors_and_a_notes_file(demo_tables)
     notes = (demo_tables / "table4_robustness.notes.md").read_text(encoding="utf-8")
     assert notes.startswith("# Notes to ") and "rob_zinb" in notes
     assert not (demo_tables / "table1_party_ruling_regime.notes.md").exists()
+
+
+# --------------------------------------------------------------------------- labels in a table
+
+
+def test_table_labels_reach_every_format_and_raw_latex_only_when_asked(
+    demo_poisson, tmp_path: Path
+) -> None:
+    path = tmp_path / "labels.toml"
+    path.write_text('[variables]\nruling = "Governing_party"\n', encoding="utf-8")
+    tab = cpcstats.table([demo_poisson], labels=path)
+    assert "Governing\\_party" in tab.to_latex()
+    assert "Governing\\_party" in tab.to_markdown()
+    assert "Governing_party" in tab.to_html() and "left_roots" not in tab.to_html()
+    raw = cpcstats.table([demo_poisson], labels="raw").to_markdown()
+    assert "left\\_roots" in raw and "Leftist roots" not in raw
+    latex_label = {"variables": {"ruling": r"$\rho$"}}
+    escaped = cpcstats.table([demo_poisson], labels=latex_label).to_latex()
+    assert "\n\\$\\textbackslash{}rho\\$ & " in escaped
+    unescaped = cpcstats.table([demo_poisson], labels={**latex_label, "raw_latex": True})
+    assert "\n$\\rho$ & " in unescaped.to_latex()
+    with pytest.raises(SpecError):
+        cpcstats.table([demo_poisson], labels={"variable": {"ruling": "x"}})
