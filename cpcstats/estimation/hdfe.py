@@ -259,8 +259,12 @@ def fit_ppml_hdfe(
     active = list(range(X.shape[1]))
     separated_once = False
     for _ in range(10):
-        yk, Xk, ok = y[keep], X[keep][:, active], offset[keep]
-        ck = [c[keep] for c in codes]
+        if keep.all():  # the usual case: no copies of the data (all are only read)
+            yk, ok, ck = y, offset, codes
+            Xk = X if len(active) == X.shape[1] else X[:, active]
+        else:
+            yk, Xk, ok = y[keep], X[keep][:, active], offset[keep]
+            ck = [c[keep] for c in codes]
         demean = Demeaner(ck)
         st = None if start is None else (start[keep] if len(start) == n else None)
         mu0 = (yk + yk.mean()) / 2 if st is None else np.exp(np.clip(st, -50, 50))
