@@ -60,6 +60,7 @@ def _compile(tex: Path, workdir: Path) -> str:
             cwd=workdir,
             capture_output=True,
             text=True,
+            errors="replace",
             timeout=180,
         )
         log = doc.with_suffix(".log").read_text(errors="replace")

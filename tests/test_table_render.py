@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -120,6 +119,23 @@ def test_long_headers_are_wrapped_not_widening_their_column() -> None:
     assert r"\begin{tabular}[b]{@{}c@{}}Community of \\ shared future\end{tabular}" in latex
 
 
+def _sentences(nrow: int) -> Layout:
+    """Numbers beside a column of long sentences (a diagnostics or matching report)."""
+    sentence = "the model is not ranked because its information matrix is singular; " * 3
+    rows = tuple(Row(f"Test {i}", (Cell(1.5 * i), Cell(sentence.strip()))) for i in range(nrow))
+    return Layout((("Test", "Value", "Interpretation"),), (Block(rows),), (), "Text", None)
+
+
+def test_long_text_columns_are_wrapped_instead_of_resized() -> None:
+    place = choose_placement(_sentences(8))
+    assert place.kind in ("portrait", "landscape") and [j for j, _ in place.wrap] == [2]
+    latex = render(_sentences(8), "tex")
+    assert r"\resizebox" not in latex
+    assert latex.count(r"\parbox[t]") == 8  # one paragraph per row of the text column
+    assert r"\parbox" not in latex.split("Interpretation")[0]  # the numbers are not wrapped
+    assert choose_placement(_sentences(60)).kind == "long"
+
+
 # --------------------------------------------------------------------------- LaTeX content
 
 
@@ -176,14 +192,6 @@ def test_raw_latex_labels_are_not_escaped() -> None:
     assert r"\$\textbackslash{}beta\_1\$" in escaped
 
 
-@pytest.fixture(scope="module")
-def pdflatex() -> str:
-    exe = shutil.which("pdflatex")
-    if exe is None:
-        pytest.skip("pdflatex is not installed")
-    return exe
-
-
 def _compile(text: str, tmp_path: Path, pdflatex: str, name: str) -> str:
     tex = tmp_path / f"{name}.tex"
     tex.write_text(text)
@@ -199,6 +207,7 @@ def _compile(text: str, tmp_path: Path, pdflatex: str, name: str) -> str:
             cwd=tmp_path,
             capture_output=True,
             text=True,
+            errors="replace",
             timeout=120,
         )
         assert proc.returncode == 0, proc.stdout[-2000:]
@@ -216,6 +225,8 @@ def _compile(text: str, tmp_path: Path, pdflatex: str, name: str) -> str:
         ("huge", _grid(30, 5, header="A long model name")),
         ("long", _grid(4, 80)),
         ("long_wide", _grid(9, 80, header="Negative binomial")),
+        ("sentences", _sentences(8)),
+        ("sentences_long", _sentences(60)),
     ],
 )
 def test_rule_output_compiles_within_the_page(

@@ -11,11 +11,14 @@ Computer Modern 10 pt character widths (measured with pdflatex, `CHAR_WIDTHS`), 
    (``"portrait"``);
 2. else fits a landscape page (10 pt or ``\small``): the float on a landscape page
    (``"landscape"``);
-3. else wider than a landscape page but, shrunk to its width, not taller: landscape and
-   ``\resizebox`` to the line width (``"resize"``);
-4. else (too tall for a page): a ``longtable`` that breaks across pages, portrait if it fits
-   in ``\small`` or ``\footnotesize``, else landscape in the largest size whose width fits
-   (``"long"``).
+3. else, when columns of text (no numbers) are wider than `WRAP_MIN_PT`: those columns set
+   as ragged-right paragraphs (``\parbox``) so the table fits portrait, else landscape
+   (10 pt, ``\small`` or ``\footnotesize``);
+4. else wider than a landscape page but, shrunk to its width (by no more than
+   `MIN_SHRINK`), not taller: landscape and ``\resizebox`` to the line width (``"resize"``);
+5. else (too tall for a page): a ``longtable`` that breaks across pages, portrait if it fits
+   in ``\small`` or ``\footnotesize``, else landscape in the largest size whose width fits,
+   text columns wrapped if that makes it fit (``"long"``).
 
 Long header labels over narrow columns are broken into lines first (`wrap_header`), so a
 header such as "Community of shared future" does not make its column three times as wide
@@ -25,9 +28,10 @@ than ``"auto"`` forces the choice.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cpcstats.reporting.tables.layout import Layout, header_cells
 
@@ -55,6 +59,10 @@ TABCOLSEP_PT = 6.0
 SAFETY = 1.04
 #: Header labels are wrapped to at least this width (points) before widening a column.
 MIN_HEADER_WIDTH_PT = 64.0
+#: Text columns wider than this (points) may be set as paragraphs of at least this width.
+WRAP_MIN_PT = 110.0
+#: A table is resized only if that shrinks it to no less than this (else it would be unreadable).
+MIN_SHRINK = 0.6
 #: Height of one table row at 10 pt (``\baselineskip`` 12 pt) and of a booktabs rule's space.
 ROW_HEIGHT_PT = 12.0
 #: ``longtable`` font sizes tried in order, with their size relative to 10 pt.
@@ -182,6 +190,59 @@ class Placement:
     height_pt: float
     font_size: str = ""  # a size command (``\\small``), "" for the document's size
     header_lines: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    wrap: tuple[tuple[int, float], ...] = ()  # (column, width in pt) of wrapped text columns
+
+
+def _text_columns(layout: Layout) -> list[int]:
+    """Body columns holding only text (no numbers): the ones that may wrap into lines."""
+    numeric: set[int] = set()
+    for block in layout.blocks:
+        for row in block.rows:
+            for j, cell in enumerate(row.cells, start=1):
+                if cell.value is not None and not isinstance(cell.value, str):
+                    numeric.add(j)
+    return [j for j in range(1, layout.ncol) if j not in numeric]
+
+
+def _wrap_width(widths: list[float], room: float) -> float:
+    """The width W with sum(min(w, W)) == room (columns narrower than W keep theirs)."""
+    rest = sorted(widths)
+    for i, w in enumerate(rest):
+        share = room / (len(rest) - i)
+        if w >= share:
+            return share
+        room -= w
+    return max(rest)
+
+
+def _wrap(
+    layout: Layout, widths: list[float], lines: list, landscape: bool, size: str
+) -> Placement | None:
+    """The table with its long text columns set as paragraphs so it fits the line, or None.
+
+    Why: a column of sentences (interpretations, match reports) otherwise forces a
+    resize that makes every number unreadable; wrapping it keeps 10 pt (or ``\\small``).
+    """
+    scale = dict(FONT_SIZES)[size]
+    ncol, avail_w = layout.ncol, _page(landscape)[0]
+    wide = [j for j in _text_columns(layout) if widths[j] * scale > WRAP_MIN_PT]
+    if not wide:
+        return None
+    room = avail_w / SAFETY - 2 * TABCOLSEP_PT * ncol
+    room -= scale * sum(w for j, w in enumerate(widths) if j not in wide)
+    target = _wrap_width([widths[j] * scale for j in wide], room)
+    if target < WRAP_MIN_PT:
+        return None
+    extra = 0
+    for block in layout.blocks:
+        for row in block.rows:
+            need = [text_width(row.cells[j - 1].text()) * scale / (0.9 * target) for j in wide]
+            extra += max(0, math.ceil(max(need)) - 1)
+    rows_height = ROW_HEIGHT_PT * scale * extra * SAFETY
+    height = _height(layout, lines, avail_w, scale) + rows_height
+    wrap = tuple((j, round(target, 1)) for j in wide if widths[j] * scale > target)
+    kind = "landscape" if landscape else "portrait"
+    return Placement(kind, landscape, avail_w, height, size, tuple(lines), wrap)
 
 
 def _height(layout: Layout, header_lines: list, width: float, scale: float = 1.0) -> float:
@@ -203,17 +264,21 @@ def _page(landscape: bool) -> tuple[float, float]:
     return (TEXT_HEIGHT_PT, TEXT_WIDTH_PT) if landscape else (TEXT_WIDTH_PT, TEXT_HEIGHT_PT)
 
 
-def _long(layout: Layout, content: float, lines: list) -> Placement:
+def _long(layout: Layout, content: float, widths: list[float], lines: list) -> Placement:
     """A longtable: portrait in the largest size down to ``\\footnotesize`` whose estimated
-    width fits, else landscape in the largest size that fits (``\\tiny`` at the least)."""
+    width fits (its text columns wrapped if need be), else landscape likewise down to
+    ``\\tiny``; resized as the last resort."""
     portrait = [(False, s, f) for s, f in FONT_SIZES if f >= 0.8]
-    candidates = [*portrait, *((True, s, f) for s, f in FONT_SIZES)]
-    for landscape, size, scale in candidates:
+    for landscape, size, scale in [*portrait, *((True, s, f) for s, f in FONT_SIZES)]:
         width = _width(content, layout.ncol, scale)
-        if width <= _page(landscape)[0] or (landscape, size) == candidates[-1][:2]:
+        if width <= _page(landscape)[0]:
             height = _height(layout, lines, width, scale)
             return Placement("long", landscape, width, height, size, tuple(lines))
-    raise AssertionError("unreachable")  # pragma: no cover
+        wrapped = _wrap(layout, widths, lines, landscape, size)
+        if wrapped is not None:
+            return replace(wrapped, kind="long")
+    wide = _float(layout, content, lines, True, "")
+    return replace(wide, kind="resize")
 
 
 def _float(layout: Layout, content: float, lines: list, landscape: bool, size: str) -> Placement:
@@ -245,7 +310,7 @@ def choose_placement(layout: Layout, *, unicode_engine: bool = False) -> Placeme
     if forced in ("portrait", "landscape"):
         return _float(layout, content, lines, forced == "landscape", "")
     if forced == "long":
-        return _long(layout, content, lines)
+        return _long(layout, content, widths, lines)
     wide = _float(layout, content, lines, True, "")
     if forced == "resize":
         return Placement("resize", False, wide.width_pt, wide.height_pt, "", tuple(lines))
@@ -254,7 +319,12 @@ def choose_placement(layout: Layout, *, unicode_engine: bool = False) -> Placeme
             place = _float(layout, content, lines, landscape, size)
             if _fits(place):
                 return place
+    for landscape in (False, True):
+        for size in (*FLOAT_SIZES, r"\footnotesize"):
+            wrapped = _wrap(layout, widths, lines, landscape, size)
+            if wrapped is not None and _fits(wrapped):
+                return wrapped
     shrink = TEXT_HEIGHT_PT / wide.width_pt
-    if wide.width_pt > TEXT_HEIGHT_PT and wide.height_pt * shrink <= TEXT_WIDTH_PT:
+    if MIN_SHRINK <= shrink < 1 and wide.height_pt * shrink <= TEXT_WIDTH_PT:
         return Placement("resize", True, wide.width_pt, wide.height_pt, "", tuple(lines))
-    return _long(layout, content, lines)
+    return _long(layout, content, widths, lines)

@@ -12,6 +12,7 @@ What is written:
 * the placement chosen by `cpcstats.reporting.tables.page_fit.choose_placement`:
   a ``table`` float, the float on a ``landscape`` page, ``\resizebox`` to the line width, or
   a ``longtable`` that breaks across pages with its header repeated;
+* columns of long text, when the rule wraps them, as ragged-right ``\parbox`` paragraphs;
 * with ``Layout.decimal_align``, siunitx ``S`` columns aligned on the decimal point (stars
   and brackets are braced text beside the number, so they compile and align);
 * a real minus sign (``$-$``) for every negative number, in cells given as text too.
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 
 from cpcstats.reporting.format import MINUS, format_number, minus_sign
 from cpcstats.reporting.tables.layout import Cell, Layout, header_cells
-from cpcstats.reporting.tables.page_fit import Placement, choose_placement
+from cpcstats.reporting.tables.page_fit import Placement, choose_placement, wrap_header
 from cpcstats.reporting.tables.text import (
     LATEX_PREAMBLE,
     clean_text,
@@ -136,11 +137,13 @@ def _header_text(lines: tuple[str, ...], raw: bool) -> str:
 
 def _header(layout: Layout, place: Placement, decimal: dict[int, str]) -> list[str]:
     """Header rows: spans as ``\\multicolumn`` with ``\\cmidrule(lr)`` under labelled spans."""
-    raw = layout.raw_latex
+    raw, wrap = layout.raw_latex, dict(place.wrap)
     out = []
     for row, lines_row in zip(layout.header_rows, place.header_lines, strict=True):
         cells, rules, col = [], [], 0
         for cell, lines in zip(header_cells(row), lines_row, strict=True):
+            if cell.span == 1 and col in wrap:
+                lines = wrap_header(cell.text, wrap[col], raw_latex=raw)
             text = _header_text(lines, raw)
             if cell.span > 1:
                 cells.append(rf"\multicolumn{{{cell.span}}}{{c}}{{{text}}}")
@@ -157,7 +160,14 @@ def _header(layout: Layout, place: Placement, decimal: dict[int, str]) -> list[s
     return out
 
 
-def _blocks(layout: Layout, decimal: dict[int, str]) -> list[str]:
+def _paragraph(text: str, width: float | None) -> str:
+    """A cell of a wrapped text column: a ragged-right paragraph ``width`` points wide."""
+    if width is None or not text:
+        return text
+    return rf"\parbox[t]{{{width}pt}}{{\raggedright\strut {text}\strut}}"
+
+
+def _blocks(layout: Layout, decimal: dict[int, str], wrap: dict[int, float]) -> list[str]:
     """Each block after a ``\\midrule``, with its italic title row."""
     raw, ncol = layout.raw_latex, layout.ncol
     out = []
@@ -167,7 +177,10 @@ def _blocks(layout: Layout, decimal: dict[int, str]) -> list[str]:
             title = latex_text(block.title, raw=raw)
             out.append(rf"\multicolumn{{{ncol}}}{{l}}{{\textit{{{title}}}}} \\")
         for row in block.rows:
-            cells = [_cell_latex(c, j in decimal, raw) for j, c in enumerate(row.cells, start=1)]
+            cells = [
+                _paragraph(_cell_latex(c, j in decimal, raw), wrap.get(j))
+                for j, c in enumerate(row.cells, start=1)
+            ]
             out.append(_latex_row([latex_text(row.label, raw=raw), *cells]))
     return out
 
@@ -210,7 +223,7 @@ def _spec(layout: Layout, decimal: dict[int, str]) -> str:
 def _float(layout: Layout, place: Placement, decimal: dict[int, str]) -> list[str]:
     """A ``table`` float (resized to the line if the rule says so), notes under it."""
     tabular = [rf"\begin{{tabular}}{{{_spec(layout, decimal)}}}", r"\toprule"]
-    tabular += [*_header(layout, place, decimal), *_blocks(layout, decimal)]
+    tabular += [*_header(layout, place, decimal), *_blocks(layout, decimal, dict(place.wrap))]
     tabular += [r"\bottomrule", r"\end{tabular}"]
     out = [r"\begin{table}[htbp]", r"\centering"]
     if place.font_size:
@@ -234,7 +247,7 @@ def _longtable(layout: Layout, place: Placement, decimal: dict[int, str]) -> lis
     after the last row (threeparttablex's ``ThreePartTable``)."""
     ncol = layout.ncol
     head = [r"\toprule", *_header(layout, place, decimal)]
-    blocks = _blocks(layout, decimal)
+    blocks = _blocks(layout, decimal, dict(place.wrap))
     out = ["{" + place.font_size if place.font_size else "{"]
     if layout.notes:
         out += [r"\begin{ThreePartTable}", r"\begin{TableNotes}[flushleft]", r"\footnotesize"]
