@@ -145,3 +145,27 @@ def test_toml_key_is_checked(tmp_path: Path) -> None:
     path.write_text(text + "k_fixef = 1\n")
     with pytest.raises(SpecError, match="k_fixef"):
         load_specs(path)
+
+
+def test_fit_keyword_matches_the_spec_key(data: pd.DataFrame) -> None:
+    """``cpcstats.fit(..., k_fixef=...)`` gives the R reference SEs of that K choice, on a
+    formula and on a ModelSpec (where it overrides the spec's key); a bad value is refused."""
+    model = REF["models"]["fe-poisson"]
+    for case in model["cases"].values():
+        if case["se"] != "cluster" or not case["cluster"]:
+            continue
+        expected = pd.Series(case["std_errors"])
+        by_formula = fit(
+            model["formula"],
+            data,
+            family="fe-poisson",
+            cluster=case["cluster"],
+            k_fixef=case["k_fixef"],
+        )
+        np.testing.assert_allclose(by_formula.std_errors[expected.index], expected, rtol=RTOL)
+        other = "none" if case["k_fixef"] != "none" else "full"
+        spec = _spec("fe-poisson", {**case, "k_fixef": other})
+        overridden = fit(spec, data, k_fixef=case["k_fixef"])
+        np.testing.assert_allclose(overridden.std_errors[expected.index], expected, rtol=RTOL)
+    with pytest.raises(SpecError, match="unknown k_fixef 'fixest'"):
+        fit(model["formula"], data, family="fe-poisson", k_fixef="fixest")

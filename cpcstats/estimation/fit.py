@@ -8,6 +8,7 @@ in `.registry`) and the variance the spec names (`.vcov`).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from cpcstats.estimation.vcov import (
 )
 from cpcstats.formula import Formula, parse_formula
 from cpcstats.panels import Panel
-from cpcstats.spec import ModelSpec, load_specs, spec_from_dict
+from cpcstats.spec import K_FIXEF, ModelSpec, load_specs, spec_from_dict
 from cpcstats.spec_registry import family_label, get_family
 
 DIVERGING = 15.0
@@ -49,7 +50,16 @@ def _plain(message: str) -> str:
 
 def _as_spec(model: str | Path | ModelSpec, **kw: Any) -> ModelSpec:
     if isinstance(model, ModelSpec):
-        return model
+        chosen = kw.get("k_fixef")
+        if chosen is None:
+            return model
+        if chosen not in K_FIXEF:
+            raise SpecError(
+                f"model {model.name!r}: unknown k_fixef {chosen!r}",
+                column="k_fixef",
+                fix='use k_fixef="full" (every FE level counted), "nested" (as fixest) or "none"',
+            )
+        return dataclasses.replace(model, k_fixef=chosen)
     text = str(model)
     if text.endswith(".toml"):
         specs = load_specs(text)
@@ -178,6 +188,7 @@ def fit(
     correlation: str | None = None,
     bootstrap_reps: int | None = None,
     seed: int | None = None,
+    k_fixef: str | None = None,
 ) -> FitResult:
     """Fit a count model.
 
@@ -219,6 +230,11 @@ def fit(
         GEE working correlation: ``exchangeable`` (default), ``ar1``, ``independence``.
     bootstrap_reps, seed : int, optional
         Replications and seed of the cluster bootstrap (``se="bootstrap"``).
+    k_fixef : {"full", "nested", "none"}, optional
+        How fixed effects enter K of the cluster / HC1 small-sample factor, as fixest's
+        ``ssc(fixef.K = ...)``: default ``"full"`` (every FE level, as R's glm +
+        ``sandwich::vcovCL``); ``"nested"`` (fixest's default) leaves out FE nested in the
+        clusters, which reproduces ``fixest::fepois`` standard errors.
 
     Returns
     -------
@@ -264,6 +280,7 @@ def fit(
         correlation=correlation,
         bootstrap_reps=bootstrap_reps,
         seed=seed,
+        k_fixef=k_fixef,
     )
     frame, simulated, study_name, unit = _resolve_data(spec, data, study)
     formula = parse_formula(spec.formula, frame.columns, file=spec.source)

@@ -8,6 +8,7 @@ from pathlib import Path
 from cpcstats.accounting import Ledger
 from cpcstats.outputs import OutputFolder, write_json
 from cpcstats.replicate.config import ReplicationConfig, default_config, load_replication_config
+from cpcstats.replicate.exhibits import write_exhibits
 from cpcstats.replicate.published import write_published_tables
 from cpcstats.replicate.records import manifest_record, results_record
 from cpcstats.replicate.stages import (
@@ -20,7 +21,6 @@ from cpcstats.replicate.stages import (
 )
 from cpcstats.replicate.writers import (
     write_diagnostics,
-    write_figures,
     write_model_tables,
     write_topics,
 )
@@ -133,7 +133,7 @@ def _replicate(
     designs = run_designs(cfg, specs, result, study_obj, panels, progress)
     topics = write_topics(study_obj, result, ledger, progress)
     progress(f"[5/{STEPS}] drawing figures")
-    result.files += write_figures(cfg, result, study_obj)
+    result.files += write_exhibits(cfg, result, study_obj, progress)
 
     progress(f"[6/{STEPS}] writing results.json")
     parts = {"diagnostics": diagnostics, "designs": designs, "topics": topics}

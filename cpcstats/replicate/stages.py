@@ -19,7 +19,7 @@ from cpcstats.accounting import Ledger
 from cpcstats.errors import CpcError, SpecError
 from cpcstats.estimation.fit import fit
 from cpcstats.estimation.results import FitResult
-from cpcstats.io import write_frame
+from cpcstats.io import write_panel_file
 from cpcstats.panels import Panel, country_year, party_year
 from cpcstats.replicate.config import DESIGNS, ReplicationConfig
 from cpcstats.spec import ModelSpec
@@ -80,8 +80,12 @@ def build_panels(
         ledger.extend(list(panel.accounts))
         for account in panel.accounts:
             progress(f"      {account.summary()}")
-        result.files.append(
-            write_frame(panel.data, result.out_dir / "panels" / f"{level.replace('-', '_')}.csv")
+        result.files += write_panel_file(
+            panel.data,
+            result.out_dir / "panels" / f"{level.replace('-', '_')}.csv",
+            simulated=panel.simulated,
+            study=panel.study,
+            level=level,
         )
     return panels
 
