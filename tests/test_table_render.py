@@ -136,6 +136,17 @@ def test_long_text_columns_are_wrapped_instead_of_resized() -> None:
     assert choose_placement(_sentences(60)).kind == "long"
 
 
+def test_the_stub_wraps_only_without_standard_error_rows() -> None:
+    label = "Share of party contacts with governing parties in authoritarian contexts " * 2
+    rows = [Row(label, (Cell(0.5), Cell(0.25))), Row("", (Cell(0.1, paren=True),) * 2, kind="se")]
+    table = Layout((("", "(1)", "(2)"),), (Block(tuple(rows * 3)),), (), None, None)
+    assert 0 not in dict(choose_placement(table).wrap)
+    text = Layout(**{**table.__dict__, "blocks": (Block(tuple(rows[:1] * 3)),)})
+    assert 0 in dict(choose_placement(text).wrap)
+    latex = render(text, "tex")
+    assert r"\parbox[t]" in latex and r"\raggedright\strut Share" in latex
+
+
 # --------------------------------------------------------------------------- LaTeX content
 
 

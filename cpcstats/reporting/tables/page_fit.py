@@ -8,15 +8,14 @@ Computer Modern 10 pt character widths (measured with pdflatex, `CHAR_WIDTHS`), 
 (`TEXT_WIDTH_PT` x `TEXT_HEIGHT_PT`):
 
 1. fits the portrait text width and height, at 10 pt or in ``\small``: a ``table`` float
-   (``"portrait"``);
-2. else fits a landscape page (10 pt or ``\small``): the float on a landscape page
-   (``"landscape"``);
-3. else, when columns of text (no numbers) are wider than `WRAP_MIN_PT`: those columns set
-   as ragged-right paragraphs (``\parbox``) so the table fits portrait, else landscape
-   (10 pt, ``\small`` or ``\footnotesize``);
-4. else wider than a landscape page but, shrunk to its width (by no more than
+   (``"portrait"``); else, if it has columns of text (the stub, or columns without numbers)
+   wider than `WRAP_MIN_PT`, those set as ragged-right paragraphs (``\parbox``) when that
+   makes it fit;
+2. else the same on a landscape page (``"landscape"``; wrapped text also in
+   ``\footnotesize``);
+3. else wider than a landscape page but, shrunk to its width (by no more than
    `MIN_SHRINK`), not taller: landscape and ``\resizebox`` to the line width (``"resize"``);
-5. else (too tall for a page): a ``longtable`` that breaks across pages, portrait if it fits
+4. else (too tall for a page): a ``longtable`` that breaks across pages, portrait if it fits
    in ``\small`` or ``\footnotesize``, else landscape in the largest size whose width fits,
    text columns wrapped if that makes it fit (``"long"``).
 
@@ -194,14 +193,18 @@ class Placement:
 
 
 def _text_columns(layout: Layout) -> list[int]:
-    """Body columns holding only text (no numbers): the ones that may wrap into lines."""
+    """Columns holding only text (the stub, and body columns without numbers): the ones
+    that may wrap into lines (not the stub of a table with standard-error rows)."""
     numeric: set[int] = set()
     for block in layout.blocks:
         for row in block.rows:
             for j, cell in enumerate(row.cells, start=1):
                 if cell.value is not None and not isinstance(cell.value, str):
                     numeric.add(j)
-    return [j for j in range(1, layout.ncol) if j not in numeric]
+    # the stub of a table with standard-error rows stays whole: a wrapped label would push
+    # the estimate's standard error a line away from it
+    paired = any(row.kind == "se" for block in layout.blocks for row in block.rows)
+    return [j for j in range(1 if paired else 0, layout.ncol) if j not in numeric]
 
 
 def _wrap_width(widths: list[float], room: float) -> float:
@@ -236,7 +239,8 @@ def _wrap(
     extra = 0
     for block in layout.blocks:
         for row in block.rows:
-            need = [text_width(row.cells[j - 1].text()) * scale / (0.9 * target) for j in wide]
+            texts = [row.cells[j - 1].text() if j else row.label for j in wide]
+            need = [text_width(text) * scale / (0.9 * target) for text in texts]
             extra += max(0, math.ceil(max(need)) - 1)
     rows_height = ROW_HEIGHT_PT * scale * extra * SAFETY
     height = _height(layout, lines, avail_w, scale) + rows_height
@@ -319,8 +323,7 @@ def choose_placement(layout: Layout, *, unicode_engine: bool = False) -> Placeme
             place = _float(layout, content, lines, landscape, size)
             if _fits(place):
                 return place
-    for landscape in (False, True):
-        for size in (*FLOAT_SIZES, r"\footnotesize"):
+        for size in (*FLOAT_SIZES, r"\footnotesize") if landscape else FLOAT_SIZES:
             wrapped = _wrap(layout, widths, lines, landscape, size)
             if wrapped is not None and _fits(wrapped):
                 return wrapped

@@ -160,11 +160,13 @@ def _header(layout: Layout, place: Placement, decimal: dict[int, str]) -> list[s
     return out
 
 
-def _paragraph(text: str, width: float | None) -> str:
-    """A cell of a wrapped text column: a ragged-right paragraph ``width`` points wide."""
+def _paragraph(text: str, width: float | None, *, stub: bool = False) -> str:
+    """A cell of a wrapped text column: a paragraph ``width`` points wide, ragged right in
+    the stub and centred in the body (as the body's ``c`` columns are)."""
     if width is None or not text:
         return text
-    return rf"\parbox[t]{{{width}pt}}{{\raggedright\strut {text}\strut}}"
+    align = r"\raggedright" if stub else r"\centering"
+    return rf"\parbox[t]{{{width}pt}}{{{align}\strut {text}\strut}}"
 
 
 def _blocks(layout: Layout, decimal: dict[int, str], wrap: dict[int, float]) -> list[str]:
@@ -181,7 +183,8 @@ def _blocks(layout: Layout, decimal: dict[int, str], wrap: dict[int, float]) -> 
                 _paragraph(_cell_latex(c, j in decimal, raw), wrap.get(j))
                 for j, c in enumerate(row.cells, start=1)
             ]
-            out.append(_latex_row([latex_text(row.label, raw=raw), *cells]))
+            label = _paragraph(latex_text(row.label, raw=raw), wrap.get(0), stub=True)
+            out.append(_latex_row([label, *cells]))
     return out
 
 
