@@ -41,11 +41,14 @@ class LayoutTable:
         return render(self.layout(), fmt, path)
 
     def to_latex(self, path: str | Path | None = None) -> str:
-        """booktabs LaTeX in a ``table`` float; needs only ``\\usepackage{booktabs}``.
+        """booktabs LaTeX placed on an A4 page with 2.5 cm margins by rule.
 
-        With non-Latin text the file starts with a comment naming lualatex and
-        `cpcstats.reporting.tables.text.UNICODE_PREAMBLE`; Latin text compiles with
-        pdflatex.
+        The rule (`cpcstats.reporting.tables.page_fit`) sets the table as a portrait
+        float, on a landscape page, resized, or as a ``longtable`` breaking across pages,
+        from its estimated width and height (``Layout.placement`` forces one).  The
+        file's first line is a comment naming the packages it needs
+        (`cpcstats.reporting.tables.text.LATEX_PREAMBLE`); with non-Latin text it starts
+        with a comment naming lualatex and `cpcstats.reporting.tables.text.UNICODE_PREAMBLE`.
 
         Parameters
         ----------
@@ -64,14 +67,15 @@ class LayoutTable:
 
         Examples
         --------
-        >>> print(tab.to_latex().splitlines()[0])  # tab = cpcstats.table([...])
-        \\begin{table}[htbp]
+        >>> print(tab.to_latex().splitlines()[0][:33])  # tab = cpcstats.table([...])
+        % cpcstats table, placed portrait
         >>> tab.to_latex("table.tex")  # doctest: +SKIP
         """
         return self.render("tex", path)
 
     def to_markdown(self, path: str | Path | None = None) -> str:
-        """A pipe table followed by the notes; the family row becomes the first body row.
+        """A pipe table followed by the notes; header rows after the first become body rows
+        and a spanning header is repeated over its columns.
 
         Parameters
         ----------
@@ -96,7 +100,8 @@ class LayoutTable:
         return self.render("md", path)
 
     def to_html(self, path: str | Path | None = None) -> str:
-        """A self-contained ``<table>`` with caption, ``thead``, one ``tbody`` per block, notes.
+        """A self-contained ``<table>`` with caption, ``thead`` (spans as ``colspan``), one
+        ``tbody`` per block, notes in ``tfoot``.
 
         Notebooks show a table through this (``_repr_html_``).
 
