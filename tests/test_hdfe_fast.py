@@ -143,3 +143,52 @@ def test_iterative_path_gives_the_exact_paths_coefficients(
     monkeypatch.setattr(hdfe, "EXACT_TWO_WAY_MAX", 0)
     iterative = cpcstats.fit(formula, frame, family="fe-poisson").params.to_numpy()
     np.testing.assert_allclose(iterative, exact, atol=1e-8)
+
+
+def _schur_inputs(seed: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    frame = _panel(seed)
+    codes = [frame[c].to_numpy() for c in ("unit", "year", "country")]
+    rng = np.random.default_rng(seed + 1)
+    return codes, rng.normal(size=(len(frame), 3)), rng.gamma(2.0, 1.0, len(frame))
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_schur_complement_by_blas_equals_the_sparse_product(
+    dense: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two builds of S (dense syrk over blocks of the table, sparse C'D^-1C) agree,
+    also with blocks smaller than the table (several syrk updates)."""
+    codes, _, w = _schur_inputs(21)
+    monkeypatch.setattr(demean, "BLOCK_DOUBLES", 7 * 23)  # 7 rows per block
+    solver = hdfe.Demeaner(codes)._solver
+    solver._dense_schur = dense
+    table, gram = solver._table(w), solver._small_gram(w)
+    d1 = np.bincount(solver.big, weights=w, minlength=solver.g1)
+    C = table.toarray()
+    want = gram - C.T @ (C / d1[:, None])
+    np.testing.assert_allclose(solver._schur(table, d1, gram), want, atol=1e-10)
+
+
+def test_joined_small_fixed_effects_give_the_same_projection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Year x country joined into one cell code, or each FE on its own (JOIN_MAX = 1)."""
+    codes, M, w = _schur_inputs(23)
+    joined = hdfe.Demeaner(codes)
+    assert len(joined._solver._joined) == 1 and not joined._solver._cross
+    monkeypatch.setattr(demean, "JOIN_MAX", 1)
+    apart = hdfe.Demeaner(codes)
+    assert len(apart._solver._joined) == 2 and len(apart._solver._cross) == 1
+    np.testing.assert_allclose(joined(M, w)[0], apart(M, w)[0], atol=1e-10)
+
+
+def test_warm_started_conjugate_gradients_equal_a_cold_solve() -> None:
+    """Warm: CG from the previous call's coefficients (trailing columns when fewer)."""
+    codes, M, w = _schur_inputs(25)
+    warm = hdfe.Demeaner(codes)
+    warm(M, w)
+    w2 = w * np.random.default_rng(9).uniform(0.9, 1.1, len(w))
+    got, _ = warm(M, w2, warm=True)
+    got_tail, _ = warm(M[:, 1:], w2 * 1.01, warm=True)
+    np.testing.assert_allclose(got, hdfe.Demeaner(codes)(M, w2)[0], atol=1e-9)
+    np.testing.assert_allclose(got_tail, hdfe.Demeaner(codes)(M[:, 1:], w2 * 1.01)[0], atol=1e-9)

@@ -155,15 +155,25 @@ def _irls(
     both = first
     fe_part = None if demean.exact else stacked - both  # FE component of [z, X]
     inner = 1e-3  # demeaning tolerance: loose while the weights move (as ppmlhdfe)
+    z = stacked[:, 0]  # the working outcome, updated in place (a contiguous column)
+    has_offset = bool(offset.any())
     for iterations in range(1, maxiter + 1):
         if iterations > 1:
-            stacked[:, 0] = eta - offset + (y - mu) / mu
+            np.subtract(y, mu, out=z)
+            z /= mu
+            z += eta
+            if has_offset:
+                z -= offset
             both, _ = demean(stacked, mu, tol=inner, fe_start=fe_part, warm=True)
             fe_part = None if demean.exact else stacked - both
         zt, Xt = both[:, 0], both[:, 1:]
         wX = Xt * mu[:, None]
         beta = np.linalg.solve(wX.T @ Xt, wX.T @ zt) if p else beta
-        eta = stacked[:, 0] - (zt - Xt @ beta) + offset
+        eta = Xt @ beta if p else np.zeros(len(y))  # eta = z - (zt - Xt beta) + offset
+        eta -= zt
+        eta += z
+        if has_offset:
+            eta += offset
         log_mu = np.clip(eta, -700, 700)
         mu = np.exp(log_mu)
         dev = 2 * (dev_const - float(y @ log_mu) + float(mu.sum()))
