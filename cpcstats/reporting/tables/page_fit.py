@@ -32,7 +32,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
-from cpcstats.reporting.tables.layout import Layout, header_cells
+from cpcstats.reporting.tables.layout import Layout, Row, header_cells
 
 __all__ = [
     "CHAR_WIDTHS",
@@ -207,6 +207,13 @@ def _text_columns(layout: Layout) -> list[int]:
     return [j for j in range(1 if paired else 0, layout.ncol) if j not in numeric]
 
 
+def _cell_text(row: Row, j: int) -> str:
+    """The text of column ``j`` of a row (0: its label; "" past a short row's end)."""
+    if j == 0:
+        return row.label
+    return row.cells[j - 1].text() if j <= len(row.cells) else ""
+
+
 def _wrap_width(widths: list[float], room: float) -> float:
     """The width W with sum(min(w, W)) == room (columns narrower than W keep theirs)."""
     rest = sorted(widths)
@@ -239,7 +246,7 @@ def _wrap(
     extra = 0
     for block in layout.blocks:
         for row in block.rows:
-            texts = [row.cells[j - 1].text() if j else row.label for j in wide]
+            texts = [_cell_text(row, j) for j in wide]
             need = [text_width(text) * scale / (0.9 * target) for text in texts]
             extra += max(0, math.ceil(max(need)) - 1)
     rows_height = ROW_HEIGHT_PT * scale * extra * SAFETY
