@@ -58,6 +58,8 @@ KEYS = {
 }
 CORRELATIONS = ("exchangeable", "ar1", "independence")
 #: fixest's ssc(fixef.K = ...) choices; "full" (every FE level counted, as R's glm + vcovCL)
+#: the labels file a models folder may hold (`cpcstats.reporting.labels`); `load_specs` skips it
+LABELS_FILE_NAME = "labels.toml"
 K_FIXEF = ("full", "nested", "none")
 MAX_BOOTSTRAP_REPS = 100_000  # more replications never change a reported digit; bounds runtime
 
@@ -430,7 +432,9 @@ def load_specs(path: str | Path) -> list[ModelSpec]:
     """
     path = Path(path)
     if path.is_dir():
-        per_file = [(f, load_specs(f)) for f in sorted(path.glob("*.toml"))]
+        # labels.toml in a models folder is the reader's labels file, not a specification
+        files = sorted(f for f in path.glob("*.toml") if f.name != LABELS_FILE_NAME)
+        per_file = [(f, load_specs(f)) for f in files]
         where: dict[str, list[str]] = {}
         for f, specs in per_file:
             for s in specs:

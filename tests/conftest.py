@@ -46,12 +46,17 @@ def pdflatex() -> str:
 
 
 def compile_latex(tex: Path, workdir: Path, pdflatex: str, *, preamble: str = "") -> Path:
-    """Compile a table file inside a minimal booktabs document; fail with pdflatex's log."""
+    """Compile a table file inside a minimal document with the packages every cpcstats
+    table may need (`cpcstats.reporting.tables.text.LATEX_PREAMBLE`: booktabs,
+    threeparttable, siunitx, pdflscape, longtable ...); fail with pdflatex's log."""
     import subprocess
+
+    from cpcstats.reporting.tables.text import LATEX_PREAMBLE
 
     doc = workdir / f"{tex.stem}_doc.tex"
     doc.write_text(
-        "\\documentclass{article}\n\\usepackage{booktabs}\n"
+        "\\documentclass{article}\n"
+        + LATEX_PREAMBLE
         + preamble
         + "\\begin{document}\n\\input{"
         + tex.resolve().as_posix()

@@ -55,7 +55,7 @@ def compile_tex(
     workdir: Path,
     engine: str,
     *,
-    preamble: str = "\\usepackage{booktabs}\n",
+    preamble: str | None = None,
 ) -> tuple[Path, str]:
     """Compile a table file with ``engine`` (pdflatex or lualatex) inside a minimal document.
 
@@ -66,6 +66,9 @@ def compile_tex(
     """
     import subprocess
 
+    from cpcstats.reporting.tables.text import LATEX_PREAMBLE
+
+    preamble = LATEX_PREAMBLE if preamble is None else preamble
     tex, workdir = Path(tex), Path(workdir)
     stem = re.sub(r"[^A-Za-z0-9_-]", "_", tex.stem)
     doc = workdir / f"{stem}_{Path(engine).name}_doc.tex"

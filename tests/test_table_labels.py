@@ -19,7 +19,7 @@ from cpcstats.reporting.labels import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-REPO_LABELS = REPO / "replication" / "labels.toml"
+REPO_LABELS = REPO / "models" / "labels.toml"
 
 
 def test_repository_and_packaged_labels_are_the_same_file() -> None:

@@ -114,6 +114,9 @@ def diagnostics_table(
       (name: reason)"; its Cameron–Trivedi row reads "not computed: ..."; its zeros row
       says "model flagged, not a result".
 
+    Long because the docstring states the rule of every row; the body is checks and one
+    call per block of rows.
+
     Parameters
     ----------
     results : sequence of FitResult or mapping of str to FitResult

@@ -19,6 +19,7 @@ from cpcstats.reporting.tables.gof import resolve_gof
 from cpcstats.reporting.tables.model_options import STATISTICS, check_spans, check_stars
 from cpcstats.reporting.write import DEFAULT_FORMATS, check_formats
 from cpcstats.saferegex import check_pattern
+from cpcstats.spec import LABELS_FILE_NAME
 from cpcstats.study import DEMO, Study
 from cpcstats.tomlio import (
     check_keys,
@@ -82,7 +83,7 @@ TABLE_OPTION_KEYS = (
     "digits",
 )
 TABLE_KEYS = ("name", "title", "models", "irr", "labels", *TABLE_OPTION_KEYS)
-LABELS_NAME = "labels.toml"
+LABELS_NAME = LABELS_FILE_NAME  # the labels file of a models folder (`load_specs` skips it)
 FIGURE_KEYS = ("irr_models",)
 DIAGNOSTIC_KEYS = ("name", "title", "models", "rootograms")
 _WHERE = "the replication configuration"
@@ -149,16 +150,19 @@ def _table_labels(t: dict[str, Any], *, file: str, where: str) -> Path | dict[st
     return path
 
 
-def labels_file(data: dict[str, Any], path: Path) -> Path:
-    """The run's labels: ``labels = PATH`` of the configuration, else ``labels.toml``
-    beside it, else the packaged labels (which ``cpcstats init`` projects fall back to)."""
+def labels_file(data: dict[str, Any], path: Path, models_dir: Path | None = None) -> Path:
+    """The run's labels: ``labels = PATH`` of the configuration, else ``labels.toml`` in
+    the models folder (where the shipped one lives: ``models/labels.toml``), else one
+    beside the configuration, else the packaged labels."""
     given = get_str(data, "labels", file=str(path), where=_WHERE)
     if given is not None:
         chosen = (path.parent / given).resolve()
         load_labels(chosen)  # a missing or bad file is a SpecError naming it
         return chosen
-    beside = path.parent / LABELS_NAME
-    return beside.resolve() if beside.is_file() else PACKAGED_LABELS
+    for folder in (models_dir, path.parent):
+        if folder is not None and (folder / LABELS_NAME).is_file():
+            return (folder / LABELS_NAME).resolve()
+    return PACKAGED_LABELS
 
 
 def _option_error(key: str, where: str, file: str, problem: str, fix: str) -> SpecError:
@@ -331,16 +335,17 @@ def load_replication_config(path: str | Path = PACKAGED_CONFIG) -> ReplicationCo
     published = path.parent / PUBLISHED_NAME
     models = get_str(data, "models", file=file, where=_WHERE)
     formats = get_str_list(data, "formats", file=file, where=_WHERE)
+    models_dir = (path.parent / (models or "../models")).resolve()
     return ReplicationConfig(
         path=path,
-        models_dir=(path.parent / (models or "../models")).resolve(),
+        models_dir=models_dir,
         tables=tables,
         irr_models=_names(figures, "irr_models", file=file, where="[figures]"),
         published=published if published.exists() else None,
         diagnostics=diagnostics,
         designs=designs,
         formats=DEFAULT_FORMATS if formats is None else check_formats(formats, file=file),
-        labels=labels_file(data, path),
+        labels=labels_file(data, path, models_dir),
     )
 
 

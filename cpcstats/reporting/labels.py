@@ -3,7 +3,7 @@
 Why one place: a table row, a figure axis and a legend must call ``ruling`` the same thing
 ("Ruling party"), and a reader should never see ``C(fh_status)[T.NF]`` or a model's file
 name.  The labels live in one TOML file the user edits (shipped as
-``replication/labels.toml``, packaged as ``cpcstats/project/replication/labels.toml``);
+``models/labels.toml``, packaged as ``cpcstats/project/models/labels.toml``);
 `Labels.term` composes the label of any patsy term from them, so an interaction needs no
 label of its own: ``ruling:C(fh_status)[T.NF]`` is "Ruling party × Not Free".
 
@@ -48,8 +48,8 @@ __all__ = [
     "split_part",
 ]
 
-#: The labels file shipped with the package (a copy of the repository's replication/labels.toml).
-PACKAGED_LABELS = Path(__file__).resolve().parent.parent / "project" / "replication" / "labels.toml"
+#: The labels file shipped with the package (a copy of the repository's models/labels.toml).
+PACKAGED_LABELS = Path(__file__).resolve().parent.parent / "project" / "models" / "labels.toml"
 #: The flat sections of a labels file (``levels`` is a table of such tables).
 LABEL_SECTIONS = ("variables", "models", "families", "fixed_effects")
 _TOP_KEYS = (*LABEL_SECTIONS, "levels", "raw_latex")
@@ -322,7 +322,7 @@ def load_labels(path: str | Path | None = None) -> Labels:
         raise SpecError(
             "the labels file does not exist",
             file=str(path),
-            fix="pass the path of a labels TOML (e.g. replication/labels.toml)",
+            fix="pass the path of a labels TOML (e.g. models/labels.toml)",
         )
     data = check_labels(load_toml(path, "labels file"), file=str(path))
     return Labels(
