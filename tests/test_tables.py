@@ -16,6 +16,7 @@ import statsmodels.formula.api as smf
 from statsmodels.discrete.count_model import ZeroInflatedPoisson
 
 from cpcstats.estimation.results import FitResult
+from cpcstats.reporting.format import minus_sign
 from cpcstats.reporting.tables import (
     SIMULATED_NOTE,
     RegressionTable,
@@ -140,8 +141,8 @@ def test_se_row_is_parenthesised_std_error(poisson: FitResult) -> None:
     tab = table([poisson], digits=4)
     for term, se in poisson.std_errors.items():
         assert tab.find_row(term, "se").cells[0].text() == f"({se:.4f})"
-        assert tab.find_row(term).cells[0].text().rstrip("*") == format_number(
-            poisson.params[term], 4
+        assert tab.find_row(term).cells[0].text().rstrip("*") == minus_sign(
+            format_number(poisson.params[term], 4)
         )
 
 
@@ -247,7 +248,8 @@ def test_statistics_rows(poisson: FitResult, negbin: FitResult) -> None:
     assert [c.text() for c in tab.stat_row("N").cells] == ["1,200", "1,200"]
     assert [c.text() for c in tab.stat_row("Clusters").cells] == ["40", "—"]
     # information criteria with one decimal and separators (per-statistic digits)
-    assert tab.stat_row("Log-likelihood").cells[0].text() == f"{poisson.loglik:,.1f}"
+    # numbers print with a typographic minus in every format (as the design tables)
+    assert tab.stat_row("Log-likelihood").cells[0].text() == minus_sign(f"{poisson.loglik:,.1f}")
     assert tab.stat_row("AIC").cells[1].text() == f"{negbin.aic:,.1f}"
     assert tab.stat_row("BIC").cells[1].text() == f"{negbin.bic:,.1f}"
     alpha = tab.stat_row("NB dispersion α")

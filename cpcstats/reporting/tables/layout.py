@@ -51,8 +51,8 @@ class Cell:
             return ""
         if isinstance(self.value, str):
             body = self.value
-        else:
-            body = format_number(self.value, self.digits, thousands=self.thousands)
+        else:  # a typographic minus in every format, as the design tables print numbers
+            body = minus_sign(format_number(self.value, self.digits, thousands=self.thousands))
         return f"({body}){self.stars}" if self.paren else f"{body}{self.stars}"
 
     def latex(self) -> str:
