@@ -360,13 +360,44 @@ def harmonise_countries(
     unmatched spelling raises `InputError`; row numbers in it count
     the header as row 1, i.e. position 0 of ``values`` is row 2.
     """
-    over, excl = _normalise_rules(overrides, exclude)
-
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    lookup, result_codes, report = harmonise_codes(
+        codes, uniques, overrides=overrides, exclude=exclude, source=source, column=column
+    )
+    iso = pd.Series(lookup[result_codes], index=values.index, name="iso3", dtype="object")
+    if strict and report.unmatched:
+        spellings = [*_spellings(uniques), MISSING]
+        raise _strict_error(report, spellings, result_codes)
+    return iso, report
+
+
+def _spellings(uniques: Any) -> list[str]:
+    """Each distinct value as reported: its text, or `MISSING` when blank."""
     raw: list[str] = []
     for u in uniques:
         text = str(u)
         raw.append(MISSING if not _clean(text) else text)
+    return raw
+
+
+def harmonise_codes(
+    codes: np.ndarray,
+    uniques: Any,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    exclude: Mapping[str, str] | None = None,
+    source: str | None = None,
+    column: str = "country",
+) -> tuple[np.ndarray, np.ndarray, HarmonisationReport]:
+    """`harmonise_countries` of a factorised column: (ISO3 per code, row codes, report).
+
+    Why: a caller that has factorised the column already (the contacts, to clean it)
+    builds its ISO3 column from the few distinct codes (``lookup[row_codes]``: a str or
+    ``pd.NA``; the last entry stands for missing cells) instead of a Python object per row.
+    ``codes``/``uniques`` are `pandas.factorize`'s, missing values coded -1.
+    """
+    over, excl = _normalise_rules(overrides, exclude)
+    raw = _spellings(uniques)
     has_missing = bool((codes < 0).any())
     # Index len(raw) in the lookup below stands for the NA sentinel (-1).
     spellings = [*raw, MISSING]
@@ -409,11 +440,7 @@ def harmonise_countries(
 
     lookup = np.array(iso_for_code, dtype=object)
     result_codes = np.where(codes < 0, len(raw), codes) if has_missing else codes
-    iso = pd.Series(lookup[result_codes], index=values.index, name="iso3", dtype="object")
-
-    if strict and report.unmatched:
-        raise _strict_error(report, spellings, result_codes)
-    return iso, report
+    return lookup, result_codes, report
 
 
 def _strict_error(

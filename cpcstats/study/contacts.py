@@ -152,6 +152,8 @@ def _window(
         int(inside.sum()),
         {f"outside study window {first}-{last}": int((~inside).sum())},
     )
+    if inside.all():  # the usual case: no copy of millions of rows
+        return contacts, account
     return contacts[inside].reset_index(drop=True), account
 
 
@@ -183,7 +185,7 @@ def _party_country(
             column="party_country",
             fix='party_country = "party" counts such contacts in their party\'s country',
         )
-    home = contacts["party_id"].map(parties.set_index("party_id")["iso3"])
+    home = _party_home(contacts["party_id"], parties)
     is_party = (contacts["counterpart_type"] == "party").to_numpy()
     other = (contacts["iso3"] != home).fillna(False).to_numpy(dtype=bool)
     differ = is_party & home.notna().to_numpy() & other
@@ -223,6 +225,14 @@ def _party_country(
     return out, account
 
 
+def _party_home(party_id: pd.Series, parties: pd.DataFrame) -> pd.Series:
+    """Each contact's party's country (missing when the id is not a party of the table):
+    ``party_id.map(parties.set_index("party_id")["iso3"])``, one lookup per distinct id."""
+    codes, uniques = pd.factorize(party_id, use_na_sentinel=True)
+    home = pd.Series(uniques, dtype=party_id.dtype).map(parties.set_index("party_id")["iso3"])
+    return pd.Series(home.array.take(codes, allow_fill=True), index=party_id.index)
+
+
 UNKNOWN_PARTY = "party id not in the parties table"
 VPARTY_OTHER = "V-Party party not in the study's parties table"
 
@@ -254,9 +264,17 @@ def _status_of_known_parties(
 def _check_party_ids(
     contacts: pd.DataFrame, parties: pd.DataFrame, contacts_file: str, parties_file: str
 ) -> None:
-    party_rows = contacts[contacts["counterpart_type"] == "party"]
-    unknown = party_rows[~party_rows["party_id"].isin(parties["party_id"])]
-    if len(unknown):
+    """Every party contact's id is in the parties table, else an error naming the first.
+
+    The check runs on the distinct ids (no copy of the party contacts' rows)."""
+    codes, uniques = pd.factorize(contacts["party_id"], use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype=contacts["party_id"].dtype)
+    distinct = pd.concat([distinct, pd.Series([pd.NA], dtype=distinct.dtype)])  # code -1
+    known = distinct.isin(parties["party_id"]).to_numpy(dtype=bool)
+    is_party = (contacts["counterpart_type"] == "party").fillna(False).to_numpy(dtype=bool)
+    absent = is_party & ~known[codes]
+    if absent.any():
+        unknown = contacts.loc[absent, ["party_id", "row"]]
         ids = unknown["party_id"].value_counts()
         listed = ", ".join(f"{k!r} ({v} contacts)" for k, v in ids.head(5).items())
         raise InputError(

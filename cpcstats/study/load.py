@@ -124,6 +124,7 @@ class _Loader:
         contacts, accounts, report = normalise_contacts(
             frame, file=contacts_file, overrides=self.overrides, exclude=self.exclude
         )
+        del raw, frame  # the file's text columns: not needed once normalised
         self.harmonisation["contacts"] = report
         self.ledger.extend(accounts)
         section = self.section("contacts") or {}
