@@ -96,7 +96,7 @@ def test_quiet_replicate_prints_only_the_final_line(
     )
     assert code == 0
     assert text.strip().splitlines() == [
-        f"done: 2 fitted, 0 skipped; all models fitted; outputs in {out}/"
+        f"done: 2 models fitted (0 flagged), 0 failed, 0 skipped; outputs in {out}/"
     ]
     assert (out / "manifest.json").is_file()
 

@@ -122,7 +122,7 @@ def test_replicate_writes_the_drivers_table_as_real_data(study_file: Path, tmp_p
     assert not results["simulated"]
     table = (out / "tables" / "table_drivers.md").read_text(encoding="utf-8")
     assert "real data" in table and "SIMULATED" not in table
-    assert "log1p(govt\\_visits)" in table
+    assert "log(1 + Govt visits)" in table  # the term log1p(govt_visits), labelled
     manifest = json.loads((out / "manifest.json").read_text())
     for stage in manifest["stages"]:
         assert stage["rows_in"] == stage["rows_out"] + sum(stage["dropped"].values())

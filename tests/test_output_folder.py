@@ -112,7 +112,12 @@ def test_rerun_where_a_model_now_fails_removes_its_old_table(tmp_path: Path, stu
     assert (out / "README.md").read_text() == "my notes\n"
     assert (out / "tables" / "mine.tex").read_text() == "% my own table\n"
     assert (out / ".gitkeep").exists()
-    assert any("removed 1 file(s)" in m and "tables/t_extra.tex" in m for m in messages)
+    # the unedited .tex and .html of the failed model are removed (the edited .md moved)
+    assert not (out / "tables" / "t_extra.html").exists()
+    assert any(
+        "removed 2 file(s)" in m and "tables/t_extra.tex" in m and "tables/t_extra.html" in m
+        for m in messages
+    )
     assert any("moved 1 edited file(s)" in m for m in messages)
     assert not (out / LOCK_NAME).exists() and not (out / STAGING_NAME).exists()
 
