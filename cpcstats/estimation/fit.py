@@ -22,6 +22,7 @@ from cpcstats.estimation.design import _patsy_frame as _patsy_frame  # re-export
 from cpcstats.estimation.design import patsy_frame as patsy_frame  # re-exported
 from cpcstats.estimation.families import SINGULAR_HESSIAN, CoreFit
 from cpcstats.estimation.fit_status import fit_problems
+from cpcstats.estimation.null_model import null_extra
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.sample import ZERO_GROUPS as ZERO_GROUPS  # re-exported
 from cpcstats.estimation.sample import model_sample
@@ -385,6 +386,8 @@ def _result(
             "exposure": spec.exposure,
             "offset": spec.offset,
             **core.extra,
+            # ll0 of McFadden's pseudo-R² (`cpcstats.estimation.null_model`), on the rows used
+            **null_extra(spec.family, design.data.y, design.data.offset, core.keep),
         },
         core=core,
         design=design,

@@ -6,9 +6,12 @@ and relabels the rows with `resolve_gof` (``table(..., gof=["nobs", "aic"])`` or
 ``gof={"nobs": "Observations", "aic": {"label": "AIC", "digits": 1}}``) or passes its
 own `Statistic` objects.
 
-Pseudo-R² is McFadden's, 1 - ll/ll0, with ll0 the log-likelihood of the model with only
-an intercept (and the same exposure); it is shown only for fits that carry ll0 in
-``FitResult.extra["loglik_null"]`` (the row is left out when no model has it).
+Pseudo-R² is McFadden's, 1 - ll/ll0, with ll0 the log-likelihood of the same family with
+only an intercept in every part (and the same exposure / offset), on the same sample; for
+FE-Poisson and FE-NB the null has no fixed effects either (fixest's ``pr2``, not its
+"within" pseudo-R²).  `cpcstats.estimation.null_model` computes ll0 and ``fit`` stores it in
+``FitResult.extra["loglik_null"]``.  Models without ll0 (GEE, OLS-FE) and flagged fits
+show no number (the table's missing mark); the row is left out when no model has one.
 """
 
 from __future__ import annotations
@@ -48,7 +51,14 @@ def se_label(model: FitResult, labels: Labels | None = None) -> str:
 
 
 def pseudo_r2(model: FitResult) -> float | None:
-    """McFadden's pseudo-R², 1 - ll/ll0 (None without ll0 or a log-likelihood)."""
+    """McFadden's pseudo-R², 1 - ll/ll0, ll0 the intercept-only model of the same family.
+
+    None -- never a number of another model -- without ll0 (GEE, OLS-FE: no count
+    likelihood), without a finite log-likelihood, and for a flagged fit (not converged,
+    at a boundary, singular Hessian), whose log-likelihood is not a maximum to compare.
+    """
+    if model.flagged:
+        return None
     ll0 = model.extra.get("loglik_null")
     if ll0 is None or not math.isfinite(float(ll0)) or float(ll0) == 0:
         return None
