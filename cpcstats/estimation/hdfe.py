@@ -7,11 +7,15 @@ Zylkin 2020, the ppmlhdfe algorithm), so only the few coefficients of
 interest enter a linear solve.  The coefficients equal those of a dummy GLM.
 
 Sample rules (stated in the results): observations whose fixed-effect group
-has only zero outcomes are dropped first (they identify nothing); after
-convergence, observations with y = 0 whose fitted mean collapses to zero are
-*separated* (a regressor combination predicts zero perfectly, which would
-push a coefficient to infinity): they are dropped, counted and the model is
-refitted, instead of returning huge coefficients.
+has only zero outcomes are dropped first (they identify nothing), then the rows
+of a constant-sign regressor whose nonzero rows all have y = 0 (a cell of zero
+outcomes: exactly separated, decided by signs and zeros); after convergence,
+observations with y = 0 whose fitted mean collapses to zero are *separated*
+(a regressor combination predicts zero perfectly, which would push a
+coefficient to infinity): they are dropped, counted and the model is
+refitted, instead of returning huge coefficients.  Terms collinear once
+separated rows are gone are omitted in formula order (the later one), never
+by a pivoted QR whose choice between tied columns is rounding.
 """
 
 from __future__ import annotations
@@ -22,9 +26,13 @@ import numpy as np
 
 from cpcstats.errors import EstimationError
 from cpcstats.estimation.demean import SchurSolver, alternating_projections, dense_codes
-from cpcstats.estimation.linalg import collinear_columns, full_column_rank
+from cpcstats.estimation.linalg import dependent_columns
 
-SEPARATION_MU = 1e-9
+#: a zero-outcome row is separated when its fitted mean is below this (relative to the
+#: mean outcome when above 1), ppmlhdfe's ``mu_tol``: separated means fall to 1e-10 or
+#: less by convergence, identified ones stay near 1e-3 or above in the studies' panels --
+#: a margin of orders of magnitude either way (1e-9 left a factor of 20 to the first)
+SEPARATION_MU = 1e-6
 ZERO_GROUP = "fixed-effect group with only zero outcomes"
 SEPARATED = "separated observations (zero outcome predicted perfectly)"
 
@@ -98,8 +106,10 @@ class Demeaner:
 
 
 def _collinear_columns(M: np.ndarray) -> list[int]:
-    """Columns to omit so the rest have full rank (pivoted QR: the last, least independent)."""
-    return sorted(collinear_columns(M, eps_factor=1e3))
+    """Columns to omit so the rest have full rank: each one dependent on the columns
+    before it (formula order), by `linalg.dependent_columns` -- not by a pivoted QR, whose
+    choice between equal-norm columns is decided by rounding (BLAS threads, row order)."""
+    return dependent_columns(M)
 
 
 def drop_zero_groups(y: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
@@ -118,6 +128,59 @@ def drop_zero_groups(y: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
         if (new == keep).all():
             return keep
         keep = new
+
+
+def _sign_separated(y: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Rows where a regressor of constant sign is nonzero, if all of that regressor's
+    nonzero rows have a zero outcome (an indicator of zero outcomes only, say).
+
+    Why exact: moving that coefficient towards minus (plus) infinity lowers only those
+    rows' means, each with y = 0, so the likelihood rises without bound -- the rows are
+    separated whatever the other terms and the fixed effects, a fact of signs and zeros,
+    decided before any iteration (the fitted-mean rule after IRLS catches the rest).
+    """
+    nonzero = X != 0
+    one_sign = (X >= 0).all(axis=0) | (X <= 0).all(axis=0)
+    outcome_on = (nonzero & (y > 0)[:, None]).any(axis=0)
+    separating = one_sign & ~outcome_on & nonzero.any(axis=0)
+    if not separating.any():
+        return np.zeros(len(y), dtype=bool)
+    return nonzero[:, separating].any(axis=1)
+
+
+def drop_sign_separated(
+    y: np.ndarray, X: np.ndarray, codes: list[np.ndarray], keep: np.ndarray
+) -> tuple[np.ndarray, int, int]:
+    """``keep`` without the rows `_sign_separated` finds and the fixed-effect groups this
+    leaves with zero outcomes only, iterated to a fixed point (integer facts only); with
+    the numbers of separated rows and of zero-group rows it dropped."""
+    keep = keep.copy()
+    n_sep = n_zero = 0
+    while True:
+        rows = np.flatnonzero(keep)
+        sep = _sign_separated(y, X) if len(rows) == len(y) else _sign_separated(y[rows], X[rows])
+        if not sep.any():
+            return keep, n_sep, n_zero
+        keep[rows[sep]] = False
+        n_sep += int(sep.sum())
+        more = drop_zero_groups(y * keep, codes) & keep
+        n_zero += int(keep.sum() - more.sum())
+        keep = more
+
+
+def _first_sample(
+    y: np.ndarray, X: np.ndarray, codes: list[np.ndarray]
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Rows kept before the first IRLS and the counts dropped: all-zero fixed-effect
+    groups, then the separation that signs and zeros decide (`drop_sign_separated`)."""
+    keep = drop_zero_groups(y, codes)
+    dropped = {ZERO_GROUP: int((~keep).sum())}
+    if X.shape[1]:
+        keep, n_sep, n_zero = drop_sign_separated(y, X, codes, keep)
+        if n_sep:
+            dropped[SEPARATED] = n_sep
+            dropped[ZERO_GROUP] += n_zero
+    return keep, dropped
 
 
 def _working(y: np.ndarray, X: np.ndarray, offset: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -225,8 +288,9 @@ def _omit_unidentified(
             column="formula",
             fix="remove them, or drop the fixed effect that absorbs them",
         )
-    if not full_column_rank(Xt0):
-        collinear = [active[i] for i in _collinear_columns(Xt0)]
+    dependent = _collinear_columns(Xt0)
+    if dependent:
+        collinear = [active[i] for i in dependent]
         if not separated_once:
             raise EstimationError(
                 "the regressors are collinear once the fixed effects are removed: "
@@ -263,11 +327,10 @@ def fit_ppml_hdfe(
     names = x_names or [f"x{i}" for i in range(X.shape[1])]
     n = len(y)
     offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)
-    keep = drop_zero_groups(y, codes)
-    dropped = {ZERO_GROUP: int((~keep).sum())}
+    keep, dropped = _first_sample(y, X, codes)
     warnings: list[str] = []
     active = list(range(X.shape[1]))
-    separated_once = False
+    separated_once = SEPARATED in dropped
     for _ in range(10):
         if keep.all():  # the usual case: no copies of the data (all are only read)
             yk, ok, ck = y, offset, codes

@@ -11,7 +11,18 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import qr
 
-__all__ = ["collinear_columns", "full_column_rank", "matrix_rank"]
+__all__ = [
+    "DEPENDENT_SINE",
+    "collinear_columns",
+    "dependent_columns",
+    "full_column_rank",
+    "matrix_rank",
+]
+
+#: a column is dependent on the columns before it when the sine of its angle to their span
+#: is below this; exactly dependent demeaned columns give 1e-12 or less, identified ones
+#: 1e-4 or more, so the decision has a margin of several orders of magnitude either way
+DEPENDENT_SINE = 1e-7
 
 
 def matrix_rank(values: np.ndarray, *, rel_tol: float | None = None) -> int:
@@ -44,3 +55,36 @@ def collinear_columns(
     tol = diag[0] * max(values.shape) * np.finfo(float).eps * eps_factor if len(diag) else 0.0
     rank = int((diag > tol).sum())
     return [int(j) for j in perm[rank:]]
+
+
+def dependent_columns(values: np.ndarray, *, sine_tol: float = DEPENDENT_SINE) -> list[int]:
+    """Columns that are combinations of the columns before them, in column order.
+
+    Why not a pivoted QR: when two columns of a dependent pair have equal norms (two
+    indicators of one unit's two rows, say), which one a pivoted QR puts last is decided
+    by rounding -- a different BLAS thread count or row order flips it, and with it the
+    reported estimates.  Here the order of the columns decides (the later column of a
+    dependent set is dropped, as R's ``lm`` and fixest do), and a column is dependent
+    when the sine of its angle to the span of the kept earlier columns (the diagonal of an
+    unpivoted QR of the unit-norm columns) is below ``sine_tol``, a margin of orders of
+    magnitude from both rounding and identified columns.  A zero column is dependent.
+    """
+    values = np.asarray(values, dtype=float)
+    norms = np.linalg.norm(values, axis=0)
+    dependent = [int(j) for j in np.flatnonzero(norms == 0)]
+    idx = [int(j) for j in np.flatnonzero(norms > 0)]
+    block = values[:, idx] / norms[idx]
+    while idx:
+        q, r = np.linalg.qr(block)
+        sines = np.abs(np.diag(r))
+        low = np.flatnonzero(sines < sine_tol)
+        if not len(low):
+            break
+        k = int(low[0])
+        dependent.append(idx[k])
+        # columns before k are independent; measure the rest against their span
+        rest = block[:, k + 1 :]
+        basis = q[:, :k]
+        block = rest - basis @ (basis.T @ rest)
+        idx = idx[k + 1 :]
+    return sorted(dependent)

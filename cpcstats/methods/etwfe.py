@@ -294,8 +294,12 @@ def etwfe_fit(
         separated_cells=omitted,
     )
     if leads and lead_terms:
+        # post cells first: when a cohort's reference year g - 1 is separated (its outcomes
+        # are zero), its lead and post cells are collinear with its unit effects and the
+        # fit drops the later one (`hdfe`, formula order) -- the lead, which would be
+        # measured against a post-treatment year, not the reference year
         lead_fit = fit(
-            _formula(yname, [*lead_terms, *post, *controls], idname, tname),
+            _formula(yname, [*post, *lead_terms, *controls], idname, tname),
             data,
             family="fe-poisson",
             cluster=cluster,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.errors import SpecError
+from cpcstats.estimation.hdfe import drop_zero_groups
 from cpcstats.panels import Panel
 
 __all__ = ["as_frame", "attach_columns", "observed_indicators"]
@@ -56,11 +57,12 @@ def observed_indicators(
     """The 0/1 indicators among ``terms`` that are on in some row the FE-Poisson keeps.
 
     Why: rows of a unit (or period) with a zero outcome throughout carry no information
-    and are dropped by the fit, so an indicator seen only there cannot vary in the sample;
+    and are dropped by the fit (`hdfe.drop_zero_groups`, the one rule), so an indicator
+    seen only there cannot vary in the sample;
     estimators report such bins or cells as not estimable instead of failing the fit.
     """
-    alive = (data.groupby(idname)[yname].transform("sum") > 0) & (
-        data.groupby(tname)[yname].transform("sum") > 0
-    )
-    kept = data.loc[alive]
+    y = pd.to_numeric(data[yname]).to_numpy(dtype=float)
+    codes = [pd.factorize(data[c])[0] for c in (idname, tname)]
+    # the fit's own rule: outcome sums of 0, integer facts only
+    kept = data.loc[drop_zero_groups(y, codes)]
     return [t for t in terms if bool((kept[t] == 1).any())]
