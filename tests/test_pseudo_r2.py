@@ -211,3 +211,13 @@ def test_demo_table4_pseudo_r2_empty_for_ols_fe_and_flagged_fits(demo_tables: Pa
         else:
             assert value is not None and 0 < value < 1, (estimator, cell)
     assert any(e.startswith("OLS") for e in estimators)
+
+
+def test_results_record_carries_ll0_and_pseudo_r2(frames: dict[str, pd.DataFrame]) -> None:
+    ref = CASES["negbin"]
+    record = fit("y ~ x1 + x2 + C(cat)", frames["panel"], family="negbin").to_record()
+    assert record["loglik_null"] == pytest.approx(ref["loglik_null"], rel=RTOL)
+    assert record["pseudo_r2"] == pytest.approx(ref["pseudo_r2"], rel=RTOL)
+    json.dumps(record, allow_nan=False)  # plain JSON
+    gee = fit("y ~ x1 + x2", frames["panel"], family="gee-poisson", cluster="g").to_record()
+    assert gee["loglik_null"] is None and gee["pseudo_r2"] is None

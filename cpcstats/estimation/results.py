@@ -24,6 +24,11 @@ if TYPE_CHECKING:  # types only: results must not import the estimators at run t
     from cpcstats.spec import ModelSpec
 
 
+def _optional_float(value: Any) -> float | None:
+    """A JSON number, or None for a missing value."""
+    return None if value is None else float(value)
+
+
 @dataclass
 class FitResult:
     """Estimates, inference and bookkeeping of one fitted count model.
@@ -172,6 +177,23 @@ class FitResult:
     def bic(self) -> float:
         """The Bayesian information criterion, -2 loglik + log(n) k."""
         return -2 * self.loglik + np.log(self.nobs) * self.n_params
+
+    @property
+    def pseudo_r2(self) -> float | None:
+        """McFadden's pseudo-R², 1 - loglik / ll0, ll0 = ``extra["loglik_null"]``.
+
+        ll0 is the same family with an intercept only in every part, on the same rows and
+        with the same offset (FE families: without the fixed effects, fixest's ``pr2``);
+        see `cpcstats.estimation.null_model`.  None -- never a number of another model --
+        without ll0 (GEE, OLS-FE), without a finite log-likelihood, and for a flagged fit,
+        whose log-likelihood is not a maximum to compare.
+        """
+        ll0 = self.extra.get("loglik_null")
+        if self.flagged or ll0 is None or not np.isfinite(float(ll0)) or float(ll0) == 0:
+            return None
+        if not np.isfinite(float(self.loglik)):
+            return None
+        return 1.0 - float(self.loglik) / float(ll0)
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Wald confidence intervals b ± z·se on the coefficient (log) scale.
@@ -429,6 +451,8 @@ class FitResult:
             "loglik": float(self.loglik),
             "aic": float(self.aic),
             "bic": float(self.bic),
+            "loglik_null": _optional_float(self.extra.get("loglik_null")),
+            "pseudo_r2": _optional_float(self.pseudo_r2),
             "alpha": None if self.alpha is None else float(self.alpha),
             "alpha_std_error": None if self.alpha_se is None else float(self.alpha_se),
             "converged": bool(self.converged),

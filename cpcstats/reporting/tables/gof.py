@@ -51,20 +51,10 @@ def se_label(model: FitResult, labels: Labels | None = None) -> str:
 
 
 def pseudo_r2(model: FitResult) -> float | None:
-    """McFadden's pseudo-R², 1 - ll/ll0, ll0 the intercept-only model of the same family.
-
-    None -- never a number of another model -- without ll0 (GEE, OLS-FE: no count
-    likelihood), without a finite log-likelihood, and for a flagged fit (not converged,
-    at a boundary, singular Hessian), whose log-likelihood is not a maximum to compare.
-    """
-    if model.flagged:
-        return None
-    ll0 = model.extra.get("loglik_null")
-    if ll0 is None or not math.isfinite(float(ll0)) or float(ll0) == 0:
-        return None
-    if not math.isfinite(float(model.loglik)):
-        return None
-    return 1.0 - float(model.loglik) / float(ll0)
+    """McFadden's pseudo-R², 1 - ll/ll0, ll0 the intercept-only model of the same family
+    (`FitResult.pseudo_r2`: None without ll0 -- GEE, OLS-FE --, without a finite
+    log-likelihood, and for a flagged fit)."""
+    return model.pseudo_r2
 
 
 def _finite(value: Any) -> Any:
