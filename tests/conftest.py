@@ -66,7 +66,8 @@ def compile_latex(tex: Path, workdir: Path, pdflatex: str, *, preamble: str = ""
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", doc.name],
         cwd=workdir,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
+        errors="replace",  # pdflatex prints bytes of the input's characters as they come
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout[-2000:]

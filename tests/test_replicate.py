@@ -98,15 +98,21 @@ def test_manifest_records_inputs_versions_and_drops(run: Path) -> None:
 def test_robustness_table_states_every_models_se(run: Path) -> None:
     text = (run / "tables" / "table4_robustness.md").read_text()
     row = next(line for line in text.splitlines() if line.startswith("| Std. errors"))
-    assert row.count("cluster: iso3") == 5 and "cluster: party\\_id" in row
-    assert "Hurdle NB2" in text and "Zero hurdle (logit)" in text and "Inflation (logit)" in text
+    # the clusters by their labels: country (iso3) for five models, party for the OLS-FE
+    assert row.count("cluster: Country") == 5 and "cluster: Party" in row
+    assert "Hurdle NB2" in text
+    assert "Not shown: the inflation and zero hurdle equations." in text
 
 
 def test_everything_says_simulated(run: Path) -> None:
     for tex in (run / "tables").glob("*.tex"):
         assert "SIMULATED" in tex.read_text(), tex.name
-    for md in (run / "tables").glob("*.md"):
+    for md in (run / "tables").glob("*.md"):  # the tables and their companion notes
         assert "SIMULATED" in md.read_text(), md.name
+    for html in (run / "tables").glob("*.html"):
+        assert "SIMULATED" in html.read_text(), html.name
+    for panel in (run / "panels").glob("*.csv"):  # exported panels keep the mark
+        assert panel.read_text().split("\n", 2)[1].startswith("SIMULATED"), panel.name
     assert json.loads((run / "results.json").read_text())["simulated"] is True
     assert json.loads((run / "manifest.json").read_text())["study"]["simulated"] is True
 

@@ -78,14 +78,10 @@ def write_details(out: Path, stem: str, title: str, details: list[str], *, simul
     design's order (byte-stable: no timestamps).  Returns the path, which the design adds
     to its files so the replication's manifest lists it.
     """
-    from cpcstats.io import write_atomic
+    from cpcstats.reporting.tables.notes import write_notes_file
 
-    lines = [f"# Notes: {title}", ""]
-    if simulated:
-        lines += ["**SIMULATED DATA: notes of the embedded demo study.**", ""]
-    lines += [f"- {' '.join(str(d).split())}" for d in details] or ["- (none)"]
-    path = Path(out) / "tables" / f"{stem}.notes.md"
-    write_atomic(path, "\n".join(lines) + "\n")
+    path = write_notes_file(details, out, stem, f"Notes: {title}", simulated=simulated, always=True)
+    assert path is not None  # always=True writes the file
     return path
 
 

@@ -125,7 +125,9 @@ def write_model_tables(
                 "terms of its models)",
             ) from exc
         files += write_table(tab, result.out_dir, t.name)
-        companion = write_notes_file(tab.details, result.out_dir, t.name, f"Notes to {t.title}")
+        companion = write_notes_file(
+            tab.details, result.out_dir, t.name, f"Notes to {t.title}", simulated=study.simulated
+        )
         files += [companion] if companion is not None else []
     return files
 
@@ -213,7 +215,9 @@ def write_diagnostics(
         )
         name = str(spec.get("name", "diagnostics"))
         files += write_table(tab, out, name)
-        companion = write_notes_file(_skipped(frame, labels), out, name, f"Notes to {tab.title}")
+        companion = write_notes_file(
+            _skipped(frame, labels), out, name, f"Notes to {tab.title}", simulated=study.simulated
+        )
         files += [companion] if companion is not None else []
     for name in spec.get("rootograms", []):
         if name in result.fitted:

@@ -205,20 +205,37 @@ def model_details(
     return tuple(out)
 
 
-def notes_file_text(details: Sequence[str], title: str) -> str:
-    """The companion notes file: a heading and one bullet per detail (byte-stable)."""
-    lines = [f"# {title}", ""] + [f"- {d}" for d in details]
+#: the banner of a companion notes file made from simulated data
+SIMULATED_NOTES_BANNER = "**SIMULATED DATA: notes of the embedded demo study.**"
+
+
+def notes_file_text(details: Sequence[str], title: str, *, simulated: bool = False) -> str:
+    """The companion notes file: a heading, the SIMULATED banner when the data are
+    simulated, and one bullet per detail (whitespace collapsed; byte-stable)."""
+    lines = [f"# {title}", ""]
+    if simulated:
+        lines += [SIMULATED_NOTES_BANNER, ""]
+    lines += [f"- {' '.join(str(d).split())}" for d in details] or ["- (none)"]
     return "\n".join(lines) + "\n"
 
 
-def write_notes_file(details: Sequence[str], out: Path, stem: str, title: str) -> Path | None:
-    """Write ``out/tables/<stem>.notes.md`` when there are details; None when there are none.
+def write_notes_file(
+    details: Sequence[str],
+    out: Path,
+    stem: str,
+    title: str,
+    *,
+    simulated: bool = False,
+    always: bool = False,
+) -> Path | None:
+    """Write ``out/tables/<stem>.notes.md``; None when there are no details (unless
+    ``always``: a design writes its file even when it has nothing to add).
 
-    Shared by the regression tables and the design tables, so every companion file has
-    the same form.
+    Shared by the regression, diagnostics and design tables, so every companion file has
+    the same form and every one made from simulated data says so.
     """
-    if not details:
+    if not details and not always:
         return None
     path = Path(out) / "tables" / f"{stem}.notes.md"
-    write_atomic(path, notes_file_text(details, title))
+    write_atomic(path, notes_file_text(details, title, simulated=simulated))
     return path
