@@ -355,3 +355,12 @@ def test_real_china_vitae_known_names(vitae: pd.DataFrame) -> None:
     assert report.excluded == {"Taiwan": "not a UN member"}
     assert report.overridden == {"England": "GBR", "Wales": "GBR"}
     assert report.aliases["GBR"] == ["England", "Wales"]
+
+
+def test_iso3_table_without_the_converter_equals_the_converters_table() -> None:
+    """`_converter_data` repeats coco's row selection; the ISO3 table must not change."""
+    from cpcstats.countries import _converter, _converter_data
+
+    ours = _converter_data()
+    theirs = _converter().data.reset_index(drop=True)
+    pd.testing.assert_frame_equal(ours[theirs.columns], theirs)

@@ -1,0 +1,255 @@
+"""The vectorised ingest paths give what the row-by-row (reference) paths gave, on hostile input.
+
+Each fast path works once per distinct value (codes and uniques) or reads the CSV without
+``dtype=str``; the references below are the code those paths replaced, kept here verbatim
+in substance, so a change that makes the two disagree (a missing value, a case or blank
+variant, a mixed date format, an unknown country or party, a column pandas reads as numbers)
+fails here instead of changing a panel, a ledger or an error message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cpcstats.contract import (
+    COUNTERPART_TYPES,
+    _check_values,
+    _clean_repeated,
+    _clean_str,
+    file_row,
+    normalise_contacts,
+)
+from cpcstats.countries import harmonise_codes, harmonise_countries
+from cpcstats.errors import InputError
+from cpcstats.io.dates import TIME_ZONE, parse_dates
+from cpcstats.io.fastcsv import read_contract_csv
+from cpcstats.io.read import _read_csv
+from cpcstats.study.contacts import _check_party_ids, _exact_duplicates, _party_home, _window
+
+SPELLINGS = ["FRA", " fra", "France", "FRANCE ", "Wales", "Atlantis", None, "", "  ", "DEU", "XKX"]
+TYPES = ["party", " Party", "STATE", "other ", None, "state"]
+DATES = ["2005-01-02", " 2005-01-02", "2005/01/02", "02.01.2005", "2005-01-02T10:00:00+02:00",
+         "2005-01-02 10:00 UTC", "Jan 2, 2005", None, "2006-12-31"]  # fmt: skip
+
+
+def _hostile(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "date": pd.array(rng.choice(np.array(DATES, dtype=object), n), dtype="str"),
+            "country": pd.array(rng.choice(np.array(SPELLINGS, dtype=object), n), dtype="str"),
+            "counterpart_type": pd.array(rng.choice(["party", " Party", "STATE", "other "], n)),
+            "party_id": pd.array(rng.choice(np.array(["P1", " P1", "p1", "P2"], dtype=object), n)),
+            "direction": pd.array(rng.choice(["inbound", "Outbound ", " unknown"], n)),
+            "source_id": pd.array([f" S{i % 97} " for i in range(n)], dtype="str"),
+        }
+    )
+
+
+def _old_check_values(series: pd.Series, allowed: tuple, *, column: str) -> pd.Series:
+    """The row-by-row rule `_check_values` replaced (returns the values or raises)."""
+    values = (
+        _clean_str(series).str.lower() if column != "fh_status" else _clean_str(series).str.upper()
+    )
+    bad = values.notna() & ~values.isin(allowed)
+    if bad.any():
+        first = bad.idxmax()
+        examples = ", ".join(sorted(map(repr, values[bad].unique()[:5])))
+        raise InputError(
+            f"{int(bad.sum())} value(s) not in {', '.join(allowed)}: {examples}",
+            file="f.csv",
+            row=file_row(first),
+            column=column,
+            fix=f"recode them, or map them in the study's [contacts.values.{column}] table",
+        )
+    return values
+
+
+def _old_parse(raw: pd.Series) -> pd.Series:
+    text = raw.astype("string").str.strip()
+    text = text.str.replace(TIME_ZONE, r"\1", regex=True, case=False)
+    return pd.to_datetime(text, errors="coerce", format="mixed")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_values_checked_once_per_distinct_value_equal_the_row_rule(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    good = pd.Series(pd.array(rng.choice(np.array(TYPES, dtype=object), 500), dtype="str"))
+    good.index = good.index + 7  # labels are not positions
+    pd.testing.assert_series_equal(
+        _check_values(good, COUNTERPART_TYPES, file="f.csv", column="x", table="contacts"),
+        _old_check_values(good, COUNTERPART_TYPES, column="x"),
+    )
+    bad = good.copy()
+    bad.iloc[rng.integers(50, 500, 30)] = rng.choice(["Partei", " Staat", "ghost", "PARTEI"], 30)
+    with pytest.raises(InputError) as fast:
+        _check_values(bad, COUNTERPART_TYPES, file="f.csv", column="x", table="contacts")
+    with pytest.raises(InputError) as old:
+        _old_check_values(bad, COUNTERPART_TYPES, column="x")
+    assert str(fast.value) == str(old.value)
+
+
+def test_cleaning_once_per_distinct_value_equals_cleaning_every_row() -> None:
+    raw = pd.Series(pd.array([" a", "a", None, "  ", "b ", "", "a"] * 50, dtype="str"))
+    pd.testing.assert_series_equal(_clean_repeated(raw), _clean_str(raw))
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_dates_parsed_once_per_distinct_cell_equal_every_row(dtype: object) -> None:
+    rng = np.random.default_rng(4)
+    raw = pd.Series(rng.choice(np.array([*DATES, "garbage", "  "], dtype=object), 3000))
+    raw = raw.astype(dtype).rename("date")
+    raw.index = np.arange(3000)[::-1]
+    pd.testing.assert_series_equal(parse_dates(raw), _old_parse(raw))
+
+
+def test_harmonised_codes_equal_the_per_row_harmonisation() -> None:
+    rng = np.random.default_rng(5)
+    values = pd.Series(pd.array(rng.choice(np.array(SPELLINGS, dtype=object), 2000), dtype="str"))
+    rules = {"overrides": {"atlantis ": "GRC"}, "exclude": {"XKX": "not a UN member"}}
+    iso, report = harmonise_countries(values, **rules, source="f.csv")
+    codes, uniques = pd.factorize(values)
+    lookup, row_codes, fast = harmonise_codes(codes, uniques, **rules, source="f.csv")
+    assert fast == report
+    assert list(lookup[row_codes]) == list(iso)
+
+
+def test_contacts_normalised_by_distinct_values_equal_the_row_rules() -> None:
+    """Every output column against the row-by-row rule it stands for."""
+    frame = _hostile(3000, 6)
+    frame = frame[frame["date"].notna() & frame["country"].notna()].reset_index(drop=True)
+    out, accounts, report = normalise_contacts(frame, file="f.csv")
+    iso, expected_report = harmonise_countries(frame["country"], source="f.csv")
+    keep = iso.notna().to_numpy()
+    assert report == expected_report and accounts[0] == report.account(accounts[0].stage)
+    assert len(out) == keep.sum() < len(frame)  # unknown and missing countries dropped
+    expected = {
+        "date": _old_parse(frame["date"]),
+        "counterpart_type": _old_check_values(
+            frame["counterpart_type"], COUNTERPART_TYPES, column="counterpart_type"
+        ),
+        "party_id": _clean_str(frame["party_id"]),
+        "source_id": _clean_str(frame["source_id"]),
+        "country_raw": _clean_str(frame["country"]),
+        "iso3": iso.astype("string"),
+    }
+    for column, values in expected.items():
+        want = values[keep].reset_index(drop=True).rename(column)
+        pd.testing.assert_series_equal(out[column], want, check_names=False)
+    assert out["row"].tolist() == [int(i) + 2 for i in np.flatnonzero(keep)]
+
+
+def test_a_bad_date_is_named_as_before() -> None:
+    frame = _hostile(200, 7)
+    frame.loc[150, "date"] = "31.31.2005"
+    frame.loc[170, "date"] = "nope"
+    with pytest.raises(InputError) as caught:
+        normalise_contacts(frame, file="f.csv")
+    message = str(caught.value)
+    assert "2 date(s) cannot be read (first: '31.31.2005')" in message and "152" in message
+
+
+def test_repeats_that_differ_only_in_case_or_blanks_are_repeats_after_cleaning() -> None:
+    frame = _hostile(4000, 8)
+    frame = frame[frame["date"].notna()].reset_index(drop=True)
+    out = normalise_contacts(frame, file="f.csv")[0]
+    columns = [c for c in out.columns if c != "row"]
+    expected = out.loc[out.duplicated(columns), "row"].tolist()
+    got = _exact_duplicates(out)
+    assert len(got) == len(expected) > 20
+    assert got[:20] == expected[:20]
+    raw_repeats = frame.duplicated().sum()
+    assert raw_repeats < len(expected)  # " Party" and "party" only meet after cleaning
+
+
+def test_repeat_hash_of_dates_and_ints_keeps_missing_dates_apart() -> None:
+    frame = pd.DataFrame(
+        {
+            "row": np.arange(6) + 2,
+            "date": pd.to_datetime(["2001-01-01", None, None, "2001-01-01", "1970-01-01", None]),
+            "year": [2001, 2001, 2001, 2001, 1970, 0],
+        }
+    )
+    assert list(_exact_duplicates(frame)) == [4, 5]
+
+
+def test_window_without_outside_rows_returns_the_same_frame() -> None:
+    contacts = pd.DataFrame({"row": [2, 3], "year": [2001, 2002]})
+    kept, account = _window(contacts, 2000, 2003)
+    pd.testing.assert_frame_equal(kept, contacts)
+    assert account.rows_in == account.rows_out == 2
+    dropped, account = _window(contacts, 2002, 2003, policy="drop")
+    assert dropped["row"].tolist() == [3] and account.rows_out == 1
+
+
+def _party_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    parties = pd.DataFrame(
+        {"party_id": pd.array(["P1", "P2"], dtype="string"), "iso3": pd.array(["FRA", "DEU"])}
+    )
+    ids = ["P1", "P2", "P9", None, "P1", "P8", "P9"]
+    contacts = pd.DataFrame(
+        {
+            "row": np.arange(len(ids)) + 2,
+            "counterpart_type": pd.array(["party"] * 3 + ["state"] + ["party"] * 3, "string"),
+            "party_id": pd.array(ids, dtype="string"),
+        }
+    )
+    return contacts, parties
+
+
+def test_party_home_equals_the_per_row_map() -> None:
+    contacts, parties = _party_tables()
+    expected = contacts["party_id"].map(parties.set_index("party_id")["iso3"])
+    got = _party_home(contacts["party_id"], parties)
+    assert got.isna().tolist() == expected.isna().tolist()
+    assert got.dropna().tolist() == expected.dropna().tolist()
+
+
+def test_unknown_party_ids_are_named_as_by_the_row_rule() -> None:
+    contacts, parties = _party_tables()
+    with pytest.raises(InputError) as caught:
+        _check_party_ids(contacts, parties, "c.csv", "p.csv")
+    party_rows = contacts[contacts["counterpart_type"] == "party"]
+    unknown = party_rows[~party_rows["party_id"].isin(parties["party_id"])]
+    listed = ", ".join(
+        f"{k!r} ({v} contacts)" for k, v in unknown["party_id"].value_counts().items()
+    )
+    assert f"3 party contact(s) name party ids absent from the parties table p.csv: {listed}" in (
+        str(caught.value)
+    )
+    assert "'P9' (2 contacts), 'P8' (1 contacts)" in str(caught.value)
+    assert caught.value.row == 4
+
+
+CSV_TEXT = {
+    "numbers.csv": "id,x,flag,empty,t\n007,1.50,True,,NA\n010,2,False,,nan\n",
+    "mixed.csv": "id,x\n001,a\n1e5,b\ninf,c\n",
+    "spaces.csv": "a,b\n 1 , x\n2,y \n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CSV_TEXT))
+def test_csv_read_without_dtype_keeps_every_cell_as_written(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(CSV_TEXT[name], encoding="utf-8")
+    fast = read_contract_csv(path)
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast[0], _read_csv(path, typed=False)[0])
+    as_text = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    pd.testing.assert_frame_equal(fast[0], as_text)
+
+
+def test_a_column_numeric_for_a_long_stretch_then_text_is_read_as_text(tmp_path: Path) -> None:
+    """pandas reads such a column in chunks of different types (object): read again."""
+    n = 400_000
+    ids = [f"{i:06d}" for i in range(n)]
+    ids[-3] = "x"
+    path = tmp_path / "long.csv"
+    path.write_text("id,t\n" + "".join(f"{i},a\n" for i in ids), encoding="utf-8")
+    frame = read_contract_csv(path)[0]  # type: ignore[index]
+    assert frame["id"].dtype == pd.api.types.pandas_dtype(str)
+    assert frame["id"].iloc[0] == "000000" and frame["id"].iloc[-3] == "x"
