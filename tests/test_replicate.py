@@ -49,8 +49,14 @@ def test_results_json_schema(run: Path) -> None:
     assert len(results["models"]) == 14
     families = {r["family"] for r in results["models"]}
     assert {"poisson", "negbin", "zinb", "hurdle-negbin", "fe-poisson", "ols-fe"} <= families
-    flagged = {r["name"]: r["warnings"] for r in results["models"] if r["warnings"]}
-    assert "rob_zinb" in flagged  # the demo has no excess zeros: ZINB sits at its boundary
+    flagged = {r["name"] for r in results["models"] if r["flagged"]}
+    # the demo has no excess zeros: ZINB and the hurdle NB sit at their boundaries
+    assert flagged == {"rob_zinb", "rob_hurdle_negbin"}
+    assert all(r["problems"] for r in results["models"] if r["flagged"])
+    # each model table's companion details (what left the notes under it) are recorded;
+    # the flagged models' full reasons are among table4's
+    details = results["tables"]["table4_robustness"]["details"]
+    assert any("rob_zinb" in d or "ZINB" in d for d in details), details
     assert {
         "design_ruling_regime",
         "design_ideology",

@@ -37,6 +37,7 @@ def results_record(
         "failed": [{"name": n, "error": e} for n, e in result.failed.items()],
         "skipped": [{"name": n, "reason": r} for n, r in result.skipped.items()],
         "descriptives": study_figures(study),
+        "tables": {name: {"details": d} for name, d in result.table_details.items()},
         "diagnostics": parts["diagnostics"],
         "designs": parts["designs"],
         "topics": parts["topics"],

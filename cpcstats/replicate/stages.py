@@ -39,6 +39,8 @@ class ReplicationResult:
     skipped: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     design_samples: list[Any] = field(default_factory=list)
+    #: each model table's companion details (warnings, omitted terms ...): results.json
+    table_details: dict[str, list[str]] = field(default_factory=dict)
     design_fits: dict[str, list[FitResult]] = field(default_factory=dict)
 
     def all_fits(self) -> list[FitResult]:

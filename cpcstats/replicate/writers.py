@@ -125,6 +125,7 @@ def write_model_tables(
                 "terms of its models)",
             ) from exc
         files += write_table(tab, result.out_dir, t.name)
+        result.table_details[t.name] = list(tab.details)
         companion = write_notes_file(
             tab.details, result.out_dir, t.name, f"Notes to {t.title}", simulated=study.simulated
         )
