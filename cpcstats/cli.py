@@ -53,10 +53,10 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
 
     with replication_progress(wants_display(args.quiet, args.json)) as progress:
         result = replicate(args.study, args.out, args.config, progress=progress)
-    flagged = [n for n, r in result.fitted.items() if not r.converged or r.warnings]
+    flagged = list(result.flagged())  # tables' and designs' models that are not results
     args.record = {
         "out": str(result.out_dir),
-        "fitted": len(result.fitted),
+        "fitted": len(result.all_fits()),
         "flagged": len(flagged),
         "failed": len(result.failed),
         "skipped": len(result.skipped),
