@@ -250,3 +250,25 @@ def test_design_tables_fit_a_portrait_a4_page(
     log = (tmp_path / "doc.log").read_text(errors="replace")
     widths = [float(w) for w in re.findall(r"Overfull \\[hv]box \(([0-9.]+)pt too", log)]
     assert all(w <= 1.0 for w in widths), (stem, widths)
+
+
+
+def test_study_file_unit_reaches_the_captions(tmp_path: Path) -> None:
+    """``[study] unit`` is a checked study key: the real China Vitae study sets
+    "engagements" (its design captions say so); a unit that is not text is refused."""
+    import cpcstats
+    from cpcstats.errors import SpecError
+
+    repo = Path(__file__).resolve().parents[1]
+    bad = tmp_path / "study.toml"
+    bad.write_text(
+        "[study]\nname = 'x'\nfirst_year = 2002\nlast_year = 2003\nunit = 3\n"
+        "[contacts]\npath = 'contacts.csv'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SpecError, match="unit"):
+        cpcstats.load_study(bad)
+    if not (repo.parent / "shared" / "data").is_dir():
+        pytest.skip("../shared/data is absent")
+    elite = repo / "replication" / "studies" / "elite_engagements.toml"
+    assert unit_word(cpcstats.load_study(elite)) == "engagements"

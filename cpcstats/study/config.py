@@ -51,6 +51,8 @@ STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
     "break_year": int,
     "simulated": bool,
     "seed": int,
+    # what one event is, for captions ("contacts" by default; "engagements", "state visits")
+    "unit": str,
 }
 TABLE_KEYS: dict[str, type | tuple[type, ...]] = {
     "path": str,
