@@ -18,6 +18,8 @@ part, every dispersion parameter estimated afresh.  McFadden's pseudo-R² is the
 * ``fe-poisson`` / ``fe-negbin`` -- the Poisson / NB2 null *without* the fixed effects
   (fixest's ``pr2`` of ``fepois``/``fenegbin``, not its "within" pseudo-R², which is
   against the FE-only model), on the rows the FE fit kept (groups with only zeros out).
+  One difference: fixest's null (``get_model_null``) ignores an offset (mu = mean(y)),
+  this one keeps it as ``glm``'s null does; without an offset they are the same model.
 * GEE and OLS-FE (no count likelihood) and any family not named here: no ll0 (None), so no
   pseudo-R² -- an empty cell, never a number of another model.
 
