@@ -152,9 +152,12 @@ def demo_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _raw_names(demo_panels) -> list[str]:  # type: ignore[no-untyped-def]
-    """Raw names a reader must not see: every panel column with an underscore (plain words
-    such as ``contacts`` are ordinary text) and every model name of models/*.toml."""
-    columns = {c for p in demo_panels.values() for c in p.data.columns if "_" in c}
+    """Raw names a reader must not see: every panel column with an underscore or a digit
+    (``iso3``; plain words such as ``contacts`` are ordinary text) and every model name of
+    models/*.toml."""
+    columns = {
+        c for p in demo_panels.values() for c in p.data.columns if re.search(r"[_0-9]", c)
+    }
     models = {
         m["name"]
         for path in (REPO / "models").glob("*.toml")
@@ -237,3 +240,17 @@ def test_table_labels_reach_every_format_and_raw_latex_only_when_asked(
     assert "\n$\\rho$ & " in unescaped.to_latex()
     with pytest.raises(SpecError):
         cpcstats.table([demo_poisson], labels={"variable": {"ruling": "x"}})
+
+
+def test_free_text_reads_labels_not_raw_names() -> None:
+    """Notes built from standard-error descriptions name clusters by their labels: code-like
+    names (underscore or digit) are replaced as whole words, plain words and paths are not."""
+    labels = default_labels()
+    text = "SEs clustered by iso3 (188 clusters); FE on party_id; see tables/iso3x.md, a.iso3"
+    out = labels.relabel_text(text)
+    assert out == (
+        "SEs clustered by country (188 clusters); FE on party; see tables/iso3x.md, a.iso3"
+    )
+    assert labels.relabel_text("year and ruling") == "year and ruling"
+    assert Labels.raw().relabel_text(text) == text
+    assert labels.relabel_text("BRI: bri_member") == "BRI: BRI member"  # an acronym keeps case

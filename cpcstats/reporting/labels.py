@@ -160,6 +160,28 @@ class Labels:
             return self.variables[name]
         return "Constant" if name == "Intercept" else _readable(name)
 
+    def relabel_text(self, text: str) -> str:
+        """Free text (a note, a standard-error description) with the raw names of labelled
+        variables replaced by their labels: ``"clustered by iso3"`` reads ``"clustered by
+        country"``.
+
+        Why only names that look like code (an underscore or a digit: ``iso3``,
+        ``party_id``, ``bri_member``): plain words that are also variables (``year``,
+        ``ruling``) read correctly as they are.  A label keeps its capitals only when it is
+        an acronym (second letter upper case, e.g. "BRI member"), else it
+        starts lower case mid-sentence.
+        """
+        if self.identity or not text:
+            return text
+        for name in sorted(self.variables, key=len, reverse=True):
+            if not re.search(r"[_0-9]", name) or name not in text:
+                continue
+            label = self.variables[name]
+            if not label[1:2].isupper():
+                label = label[:1].lower() + label[1:]
+            text = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w])", label, text)
+        return text
+
     def has_variable(self, name: str) -> bool:
         """Whether the variable has a label of its own (not the fallback)."""
         return str(name) in self.variables

@@ -29,6 +29,7 @@ from cpcstats.reporting.format import (
     format_signed,
     minus_sign,
 )
+from cpcstats.reporting.labels import default_labels
 from cpcstats.reporting.tables.base import LayoutTable
 from cpcstats.reporting.tables.layout import Block, Cell, Layout, Note, Row
 from cpcstats.reporting.tables.notes import SIMULATED_NOTE
@@ -222,7 +223,8 @@ class DesignTable(LayoutTable):
         if self.counts:
             blocks.append(self._count_block(len(columns)))
         notes = [Note(SIMULATED_NOTE, strong=True)] if self.simulated else []
-        notes.extend(Note(n) for n in self.notes)
+        labels = default_labels()  # raw variable names in a note read as their labels
+        notes.extend(Note(labels.relabel_text(n)) for n in self.notes)
         return Layout(
             header_rows=(("", *columns),),
             blocks=tuple(blocks),

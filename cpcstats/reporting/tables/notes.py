@@ -17,7 +17,7 @@ from pathlib import Path
 from cpcstats.estimation.results import FitResult
 from cpcstats.io import write_atomic
 from cpcstats.reporting.format import star_legend
-from cpcstats.reporting.labels import Labels, split_part
+from cpcstats.reporting.labels import Labels, default_labels, split_part
 from cpcstats.reporting.tables.layout import Note
 
 __all__ = [
@@ -215,7 +215,8 @@ def notes_file_text(details: Sequence[str], title: str, *, simulated: bool = Fal
     lines = [f"# {title}", ""]
     if simulated:
         lines += [SIMULATED_NOTES_BANNER, ""]
-    lines += [f"- {' '.join(str(d).split())}" for d in details] or ["- (none)"]
+    relabel = default_labels().relabel_text  # raw variable names read as their labels
+    lines += [f"- {relabel(' '.join(str(d).split()))}" for d in details] or ["- (none)"]
     return "\n".join(lines) + "\n"
 
 
