@@ -113,11 +113,17 @@ def test_gof_map_selects_orders_relabels_and_sets_digits(fits) -> None:
 
 def test_pseudo_r2_is_mcfadden_when_ll0_is_known(fits) -> None:
     pois, nb2, _ = fits
+    no_ll0 = replace(nb2, extra={**nb2.extra, "loglik_null": None})
     with_ll0 = replace(pois, extra={**pois.extra, "loglik_null": 2 * pois.loglik})
-    tab = table([with_ll0, nb2])
+    tab = table([with_ll0, no_ll0])
     row = tab.stat_row("Pseudo-R² (McFadden)")
     assert row.cells[0].text() == f"{0.5:.3f}" and row.cells[1].text() == "—"
-    assert "Pseudo" not in table([pois, nb2]).to_markdown()
+    bare = replace(pois, extra={**pois.extra, "loglik_null": None})
+    assert "Pseudo" not in table([bare, no_ll0]).to_markdown()
+    # fits carry their own null log-likelihood: the row shows 1 - ll/ll0 of each
+    both = table([pois, nb2]).stat_row("Pseudo-R² (McFadden)")
+    for cell, m in zip(both.cells, (pois, nb2), strict=True):
+        assert cell.text() == f"{1 - m.loglik / m.extra['loglik_null']:.3f}"
 
 
 def test_digits_stars_off_and_the_bracketed_statistic(fits) -> None:
