@@ -10,8 +10,7 @@ A file holds one model (top-level keys) or several (``[[model]]`` tables)::
     cluster = "iso3"
     sample = "year >= 2002"
 
-Keys are checked strictly so that a typo is an error, not a silently ignored
-setting.
+Keys are checked strictly so that a typo is an error, not a silently ignored setting.
 """
 
 from __future__ import annotations
@@ -58,9 +57,8 @@ KEYS = {
 }
 CORRELATIONS = ("exchangeable", "ar1", "independence")
 #: fixest's ssc(fixef.K = ...) choices; "full" (every FE level counted, as R's glm + vcovCL)
-#: the labels file a models folder may hold (`cpcstats.reporting.labels`); `load_specs` skips it
-LABELS_FILE_NAME = "labels.toml"
 K_FIXEF = ("full", "nested", "none")
+LABELS_FILE_NAME = "labels.toml"  # a models folder's reader's labels, not a spec (load_specs)
 MAX_BOOTSTRAP_REPS = 100_000  # more replications never change a reported digit; bounds runtime
 
 
@@ -409,7 +407,7 @@ def load_specs(path: str | Path) -> list[ModelSpec]:
     ----------
     path : str or pathlib.Path
         A model TOML (one model as top-level keys, or ``[[model]]`` tables), or a
-        folder whose ``*.toml`` files are read in name order.
+        folder whose ``*.toml`` files (but ``labels.toml``) are read in name order.
 
     Returns
     -------
@@ -432,7 +430,6 @@ def load_specs(path: str | Path) -> list[ModelSpec]:
     """
     path = Path(path)
     if path.is_dir():
-        # labels.toml in a models folder is the reader's labels file, not a specification
         files = sorted(f for f in path.glob("*.toml") if f.name != LABELS_FILE_NAME)
         per_file = [(f, load_specs(f)) for f in files]
         where: dict[str, list[str]] = {}
