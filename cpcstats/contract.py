@@ -22,6 +22,7 @@ from cpcstats.accounting import StageAccount
 from cpcstats.countries import HarmonisationReport, harmonise_codes, harmonise_countries
 from cpcstats.errors import InputError
 from cpcstats.io.dates import parse_dates
+from cpcstats.io.fastcsv import factorize
 
 COUNTERPART_TYPES = ("party", "state", "other")
 DIRECTIONS = ("inbound", "outbound", "unknown")
@@ -93,32 +94,30 @@ def _clean_str(series: pd.Series) -> pd.Series:
     return out.mask(out == "", pd.NA)
 
 
-def _by_value(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """(codes, distinct values) of a column: missing cells are code -1.
+def _taken(values: pd.Series, codes: np.ndarray, raw: pd.Series, distinct: pd.Series) -> pd.Series:
+    """``values`` (one per distinct value of ``raw``) back on the rows of ``raw``.
 
-    Why: contact columns repeat a few hundred values over millions of rows; cleaning and
-    checking each distinct value once and taking the results back by code is what the
-    same operations on every row give, at a fraction of the cost.
-    """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes, pd.Series(uniques, dtype=series.dtype)
-
-
-def _taken(distinct: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
-    """The per-value results back on the rows (code -1: missing)."""
-    return pd.Series(distinct.array.take(codes, allow_fill=True), index=index)
+    When no value changed (the usual clean file), that is ``raw`` as text, without
+    building a column of millions of strings again."""
+    if values.astype("string").equals(distinct.astype("string")):
+        return raw.astype("string")
+    return pd.Series(values.array.take(codes, allow_fill=True), index=raw.index)
 
 
 def _clean_repeated(series: pd.Series) -> pd.Series:
-    """`_clean_str` of a column with few distinct values, one value at a time."""
-    codes, distinct = _by_value(series)
-    return _taken(_clean_str(distinct), codes, series.index)
+    """`_clean_str` of a column with few distinct values, one value at a time.
+
+    Why: contact columns repeat a few hundred values over millions of rows; cleaning (and
+    checking) each distinct value once and taking the results back by code is what the same
+    operations on every row give, at a fraction of the cost."""
+    codes, distinct = factorize(series)
+    return _taken(_clean_str(distinct), codes, series, distinct)
 
 
 def _check_values(
     series: pd.Series, allowed: Iterable[str], *, file: str, column: str, table: str
 ) -> pd.Series:
-    codes, distinct = _by_value(series)
+    codes, distinct = factorize(series)
     cleaned = _clean_str(distinct)
     values = cleaned.str.lower() if column != "fh_status" else cleaned.str.upper()
     allowed = tuple(allowed)
@@ -135,7 +134,7 @@ def _check_values(
             column=column,
             fix=f"recode them, or map them in the study's [{table}.values.{column}] table",
         )
-    return _taken(values, codes, series.index)
+    return _taken(values, codes, series, distinct)
 
 
 def _to_int(series: pd.Series, *, file: str, column: str, allow_missing: bool) -> pd.Series:
@@ -267,8 +266,8 @@ def normalise_contacts(
             column="party_id",
             fix="give every party contact the id of its party in the parties table",
         )
-    codes, distinct = _by_value(frame["country"])
-    out["country_raw"] = _taken(_clean_str(distinct), codes, frame.index)
+    codes, distinct = factorize(frame["country"])
+    out["country_raw"] = _taken(_clean_str(distinct), codes, frame["country"], distinct)
     lookup, iso_codes, report = harmonise_codes(
         codes, distinct.array, overrides=overrides, exclude=exclude, source=file, column="country"
     )

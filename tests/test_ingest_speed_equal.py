@@ -96,6 +96,8 @@ def test_values_checked_once_per_distinct_value_equal_the_row_rule(seed: int) ->
 def test_cleaning_once_per_distinct_value_equals_cleaning_every_row() -> None:
     raw = pd.Series(pd.array([" a", "a", None, "  ", "b ", "", "a"] * 50, dtype="str"))
     pd.testing.assert_series_equal(_clean_repeated(raw), _clean_str(raw))
+    clean = pd.Series(pd.array(["a", None, "b"] * 50, dtype="str"), index=np.arange(150) + 3)
+    pd.testing.assert_series_equal(_clean_repeated(clean), _clean_str(clean))  # nothing changes
 
 
 @pytest.mark.parametrize("dtype", ["str", object])
@@ -253,3 +255,51 @@ def test_a_column_numeric_for_a_long_stretch_then_text_is_read_as_text(tmp_path:
     frame = read_contract_csv(path)[0]  # type: ignore[index]
     assert frame["id"].dtype == pd.api.types.pandas_dtype(str)
     assert frame["id"].iloc[0] == "000000" and frame["id"].iloc[-3] == "x"
+
+
+def test_text_hash_is_equal_for_equal_cells_across_blocks_chunks_and_slices() -> None:
+    import pyarrow as pa
+
+    from cpcstats.study.contacts import _text_hash
+
+    cells = ["a", "", None, "same-prefix-XXXX-same-end", "same-prefix-YYYY-same-end", "é中", "a"]
+    chunked = pa.chunked_array([pa.array(cells[:3]), pa.array(cells[3:])]).slice(1)
+    hashes = _text_hash(chunked, rows=2)
+    by_cell: dict[object, set[int]] = {}
+    for cell, h in zip(cells[1:], hashes.tolist(), strict=True):
+        by_cell.setdefault(cell, set()).add(h)
+    assert all(len(v) == 1 for v in by_cell.values())
+    short = {c: next(iter(v)) for c, v in by_cell.items() if c is None or len(c) <= 16}
+    assert len(set(short.values())) == len(short)  # short cells are told apart
+
+
+def test_repeat_check_tells_apart_cells_whose_text_hashes_collide() -> None:
+    import pyarrow as pa
+
+    from cpcstats.study.contacts import _repeated, _text_hash
+
+    middle = [f"prefix--{i % 7}--suffix" for i in range(400)]  # differ in the middle only
+    frame = pd.DataFrame(
+        {"t": pd.array(middle, dtype="string"), "k": pd.array(["x"] * 400, dtype="string")}
+    )
+    assert len(set(_text_hash(pa.array(middle)).tolist())) == 1  # all collide
+    expected = frame.duplicated(keep="first").to_numpy()
+    assert expected.sum() == 393
+    assert np.array_equal(_repeated(frame), expected)
+
+
+@pytest.mark.parametrize("dtype", ["str", "string"])
+def test_arrow_factorize_equals_pandas_over_chunks_nulls_and_slices(dtype: str) -> None:
+    import pyarrow as pa
+
+    from cpcstats.io.fastcsv import factorize
+
+    chunks = [["b", "a", None], [], ["c", "a", None, "d"], ["d", "b"]]
+    text = pa.chunked_array([pa.array(c, type=pa.string()) for c in chunks])
+    values = pd.Series(pd.array(text, dtype=dtype)).iloc[1:]
+    codes, distinct = factorize(values)
+    expected_codes, expected = pd.factorize(values)
+    assert codes.tolist() == expected_codes.tolist()
+    pd.testing.assert_series_equal(distinct, pd.Series(expected, dtype=values.dtype))
+    empty = factorize(values.iloc[:0])
+    assert len(empty[0]) == 0 and len(empty[1]) == 0

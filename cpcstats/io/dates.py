@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cpcstats.io.fastcsv import factorize
+
 TIME_ZONE = r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
 
 
@@ -24,8 +26,8 @@ def parse_dates(raw: pd.Series) -> pd.Series:
     included, is what the mixed parser gives on the whole column (tested).
     """
     if raw.dtype == object or isinstance(raw.dtype, pd.StringDtype):
-        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        distinct = _parse_text(pd.Series(uniques, dtype=raw.dtype))
+        codes, distinct = factorize(raw)
+        distinct = _parse_text(distinct)
         taken = distinct.array.take(codes, allow_fill=True)
         return pd.Series(taken, index=raw.index, name=raw.name)
     dates = pd.to_datetime(raw, errors="coerce")
