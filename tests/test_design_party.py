@@ -40,10 +40,10 @@ def test_ruling_premium_covers_the_planted_irr_in_each_regime(demo: tuple, rulin
         "PF": t["ruling"] + t["ruling:C(fh_status)[T.PF]"],
         "NF": t["ruling"] + t["ruling:C(fh_status)[T.NF]"],
     }
-    nb = ruling_output.record["ruling_premium"]["NB2: ruling x FH status"]
+    nb = ruling_output.record["ruling_premium"]["NB2: ruling × FH status"]
     assert set(ruling_output.record["ruling_premium"]) == {
-        "NB2: ruling x FH status",
-        "FE Poisson: ruling x FH status",
+        "NB2: ruling × FH status",
+        "FE Poisson: ruling × FH status",
     }
     for row in nb:
         assert row["ci_lower"] <= np.exp(planted[row["regime"]]) <= row["ci_upper"], row
@@ -94,7 +94,7 @@ def test_at_means_option_is_labelled(demo: tuple, tmp_path: Path) -> None:
     notes = next(p for p in out.files if p.name.endswith(".notes.md")).read_text()
     assert "Predicted contacts per year at covariate means (NB2)" in md
     assert "| Ruling party, Free |" in md
-    assert "recognizes_prc = " in notes  # the held values are stated in the notes file
+    assert "Recognises the PRC = " in notes  # the held values, labelled, in the notes file
     with pytest.raises(cpcstats.errors.SpecError, match="predictions must be one of"):
         ruling_regime.run(study, panels, tmp_path, specs=RULING, predictions="medians")
 
@@ -119,7 +119,7 @@ def test_ideology_fe_poisson_is_within_country_year(demo: tuple, tmp_path: Path)
     assert within.spec is not None and within.spec.formula.endswith("| country_year")
     md = next(p for p in out.files if p.name.endswith(".notes.md")).read_text()
     assert "country x year fixed effects compares parties of the same country" in md
-    assert "FE Poisson (country x year)" in out.record
+    assert "FE Poisson (country × year)" in out.record
     kept = ideology.run(
         study, panels, tmp_path / "as", specs=IDEOLOGY, fixed_effects="as_specified"
     )

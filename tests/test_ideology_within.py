@@ -88,7 +88,7 @@ def test_country_year_effects_remove_country_year_shocks() -> None:
 def test_within_spec_and_notes_agree() -> None:
     fe = SPECS["design5_fe_ideology"]
     within = ideology.within_spec(fe)
-    assert within.title == "FE Poisson (country x year)"
+    assert within.title == "FE Poisson (country × year)"
     assert within.formula.split("|")[0] == fe.formula.split("|")[0]
     assert ideology.within_spec(within) is within  # already country x year: unchanged
     assert "same country in the same year" in ideology.fe_note(within)

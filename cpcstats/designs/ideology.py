@@ -82,7 +82,7 @@ def within_spec(spec: ModelSpec, fixed_effects: str = "country_year") -> ModelSp
         return spec
     lhs_rhs = spec.formula.split("|", 1)[0].rstrip()
     return dataclasses.replace(
-        spec, formula=f"{lhs_rhs} | {COUNTRY_YEAR}", title="FE Poisson (country x year)"
+        spec, formula=f"{lhs_rhs} | {COUNTRY_YEAR}", title="FE Poisson (country × year)"
     )
 
 

@@ -167,9 +167,9 @@ class Labels:
 
         Why only names that look like code (an underscore or a digit: ``iso3``,
         ``party_id``, ``bri_member``): plain words that are also variables (``year``,
-        ``ruling``) read correctly as they are.  A label keeps its capitals only when it is
-        an acronym (second letter upper case, e.g. "BRI member"), else it
-        starts lower case mid-sentence.
+        ``ruling``) read correctly as they are.  A one-word label starts lower case
+        mid-sentence ("country"); longer labels keep their capitals, which may be a name
+        ("Xi era", "BRI member").
         """
         if self.identity or not text:
             return text
@@ -177,7 +177,7 @@ class Labels:
             if not re.search(r"[_0-9]", name) or name not in text:
                 continue
             label = self.variables[name]
-            if not label[1:2].isupper():
+            if " " not in label and label[1:].islower():
                 label = label[:1].lower() + label[1:]
             text = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w])", label, text)
         return text
