@@ -22,7 +22,7 @@ from cpcstats.accounting import StageAccount
 from cpcstats.countries import HarmonisationReport, harmonise_codes, harmonise_countries
 from cpcstats.errors import InputError
 from cpcstats.io.dates import parse_dates
-from cpcstats.io.fastcsv import factorize
+from cpcstats.io.fastcsv import clean_text, factorize
 
 COUNTERPART_TYPES = ("party", "state", "other")
 DIRECTIONS = ("inbound", "outbound", "unknown")
@@ -90,8 +90,7 @@ def require_columns(frame: pd.DataFrame, required: Iterable[str], *, file: str, 
 
 
 def _clean_str(series: pd.Series) -> pd.Series:
-    out = series.astype("string").str.strip()
-    return out.mask(out == "", pd.NA)
+    return clean_text(series)
 
 
 def _taken(values: pd.Series, codes: np.ndarray, raw: pd.Series, distinct: pd.Series) -> pd.Series:
@@ -271,7 +270,11 @@ def normalise_contacts(
     lookup, iso_codes, report = harmonise_codes(
         codes, distinct.array, overrides=overrides, exclude=exclude, source=file, column="country"
     )
-    out["iso3"] = pd.array(lookup, dtype="string").take(iso_codes)
+    iso3 = pd.Series(pd.array(lookup, dtype="string"))
+    if iso3.iloc[-1] is pd.NA:  # missing cells have no code: iso3 of each distinct value
+        out["iso3"] = _taken(iso3.iloc[:-1], codes, frame["country"], distinct).array
+    else:
+        out["iso3"] = iso3.array.take(iso_codes)
     account = report.account("contacts: country harmonisation")
     keep = out["iso3"].notna()
     if keep.all():  # the usual case: no copy of a frame of millions of rows

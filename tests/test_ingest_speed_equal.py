@@ -19,7 +19,6 @@ from cpcstats.contract import (
     COUNTERPART_TYPES,
     _check_values,
     _clean_repeated,
-    _clean_str,
     file_row,
     normalise_contacts,
 )
@@ -48,6 +47,12 @@ def _hostile(n: int, seed: int) -> pd.DataFrame:
             "source_id": pd.array([f" S{i % 97} " for i in range(n)], dtype="str"),
         }
     )
+
+
+def _clean_str(series: pd.Series) -> pd.Series:
+    """The row-by-row cleaning `cpcstats.io.fastcsv.clean_text` replaced."""
+    out = series.astype("string").str.strip()
+    return out.mask(out == "", pd.NA)
 
 
 def _old_check_values(series: pd.Series, allowed: tuple, *, column: str) -> pd.Series:
@@ -303,3 +308,27 @@ def test_arrow_factorize_equals_pandas_over_chunks_nulls_and_slices(dtype: str) 
     pd.testing.assert_series_equal(distinct, pd.Series(expected, dtype=values.dtype))
     empty = factorize(values.iloc[:0])
     assert len(empty[0]) == 0 and len(empty[1]) == 0
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [["a", "b"], ["c", None]],  # clean: returned as it is
+        [["a", "b"], ["c ", None]],  # one dirty chunk
+        [["a", ""], ["c", None]],  # an empty cell
+        [["\u00a0a", "b\u3000"], ["\tc\n", "d"]],  # unicode and control blanks
+        [[None, None], [None]],
+        [[], ["x"]],
+    ],
+)
+def test_clean_text_equals_strip_and_mask(chunks: list) -> None:
+    import pyarrow as pa
+
+    from cpcstats.io.fastcsv import clean_text
+
+    text = pa.chunked_array([pa.array(c, type=pa.string()) for c in chunks])
+    for dtype in ("str", "string"):
+        values = pd.Series(pd.array(text, dtype=dtype), index=np.arange(len(text)) + 5)
+        pd.testing.assert_series_equal(clean_text(values), _clean_str(values))
+    mixed = pd.Series([" 7", 7, None, "x "], dtype=object)  # an Excel column
+    pd.testing.assert_series_equal(clean_text(mixed), _clean_str(mixed))

@@ -65,24 +65,35 @@ def _repeated(frame: pd.DataFrame) -> np.ndarray:
     column at a time, rules out every row whose hash is unique; equal rows hash equally,
     so the exact check on the colliding rows (kept in file order) is the same answer.
     Integer and date columns enter the hash by their bits (equal values, equal bits; NaT
-    is one value), the others by their `pandas.factorize` codes.
+    is one value), the others by a hash or code of each cell.  Columns are hashed from the
+    most varied (in the first rows) on, and once no two rows share a hash the others are
+    not needed: with a unique id (``source_id``) one column decides.
     """
+    sample = frame.iloc[:_SAMPLE]
+    order = sorted(frame.columns, key=lambda c: -sample[c].nunique(dropna=False))
     hashes = np.zeros(len(frame), dtype=np.uint64)
+    shared = np.zeros(0, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for column in frame.columns:  # one column's codes in memory at a time
-            hashes = (hashes ^ _column_codes(frame[column])) * np.uint64(0x9E3779B97F4A7C15)
-    ordered = np.sort(hashes)  # a sort of uint64 is 3 x cheaper than a hash table of them
-    shared = ordered[1:][ordered[1:] == ordered[:-1]]
-    del ordered
-    candidates = (
-        np.flatnonzero(pd.Series(hashes).isin(shared).to_numpy())
-        if len(shared)
-        else np.zeros(0, dtype=np.intp)
-    )
+        for i, column in enumerate(order):  # one column's codes in memory at a time
+            hashes = (hashes ^ _column_codes(frame[column])) * _MIX
+            if i < 3 or i == len(order) - 1:
+                shared = _shared(hashes)
+                if not len(shared):
+                    break
+    candidates = np.flatnonzero(pd.Series(hashes).isin(shared).to_numpy()) if len(shared) else []
     repeated = np.zeros(len(frame), dtype=bool)
     if len(candidates):
         repeated[candidates] = frame.iloc[candidates].duplicated(keep="first").to_numpy(bool)
     return repeated
+
+
+_SAMPLE = 4096
+
+
+def _shared(hashes: np.ndarray) -> np.ndarray:
+    """The hash values more than one row has (a sort: 3 x cheaper than a hash table)."""
+    ordered = np.sort(hashes)
+    return ordered[1:][ordered[1:] == ordered[:-1]]
 
 
 def _column_codes(values: pd.Series) -> np.ndarray:
