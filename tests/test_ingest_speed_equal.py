@@ -332,3 +332,26 @@ def test_clean_text_equals_strip_and_mask(chunks: list) -> None:
         pd.testing.assert_series_equal(clean_text(values), _clean_str(values))
     mixed = pd.Series([" 7", 7, None, "x "], dtype=object)  # an Excel column
     pd.testing.assert_series_equal(clean_text(mixed), _clean_str(mixed))
+
+
+def test_clean_iso3_contacts_reuse_the_file_column_with_the_same_values() -> None:
+    """Every spelling its own ISO3 code, nothing to strip: the shortcut columns."""
+    rng = np.random.default_rng(10)
+    n = 500
+    frame = pd.DataFrame(
+        {
+            "date": pd.array(rng.choice(["2005-01-02", "2006-03-04"], n), dtype="str"),
+            "country": pd.array(rng.choice(["FRA", "DEU", "CHN"], n), dtype="str"),
+            "counterpart_type": pd.array(rng.choice(["party", "state"], n), dtype="str"),
+            "party_id": pd.array(rng.choice(["P1", "P2"], n), dtype="str"),
+            "direction": pd.array(rng.choice(["inbound", "outbound"], n), dtype="str"),
+        }
+    )
+    out = normalise_contacts(frame, file="f.csv")[0]
+    iso = harmonise_countries(frame["country"], source="f.csv")[0]
+    pd.testing.assert_series_equal(out["iso3"], iso.astype("string"), check_names=False)
+    pd.testing.assert_series_equal(
+        out["country_raw"], _clean_str(frame["country"]), check_names=False
+    )
+    for column in ("counterpart_type", "direction", "party_id"):
+        pd.testing.assert_series_equal(out[column], _clean_str(frame[column]), check_names=False)
