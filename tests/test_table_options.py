@@ -6,6 +6,7 @@ read from a ``[[table]]`` of replication.toml, with errors naming the file and k
 from __future__ import annotations
 
 import math
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,9 +14,11 @@ import pytest
 
 import cpcstats
 from cpcstats.errors import SpecError
+from cpcstats.reporting.format import minus_sign
 from cpcstats.reporting.tables import table
 from cpcstats.reporting.tables.layout import HeaderCell
 from cpcstats.reporting.tables.notes import notes_file_text, write_notes_file
+from tests.conftest import compile_latex
 
 FORMULA = "contacts ~ ruling * C(fh_status) + left_roots"
 
@@ -271,3 +274,37 @@ def test_fits_named_by_their_formula_get_numbers_not_formula_titles(fits) -> Non
     assert header == (("", "(1)", "(2)"),)
     titled = table([replace(pois, name="party_nb_ruling_fh"), nb2]).layout().header_rows
     assert titled[0][1] == "Ruling × FH status"  # the label of a known model
+
+
+def test_the_same_fit_twice_fills_both_columns(fits) -> None:
+    """Columns are filled by position: a fit shown twice (e.g. under two titles) has its
+    coefficients in both columns (they were matched by equality, so the second stayed empty)."""
+    pois = fits[0]
+    tab = table([pois, pois], titles=["A", "B"])
+    row = tab.find_row("ruling")
+    assert row.cells[0].text() == row.cells[1].text() != ""
+
+
+def test_intervals_survive_decimal_alignment_and_use_true_minus(fits, tmp_path) -> None:
+    """With ``decimal_align`` an interval cell is centred text in its siunitx column (it
+    vanished before); every format prints intervals with the estimates' minus sign."""
+    pois = fits[0]
+    tab = table([pois], statistic="ci", decimal_align=True)
+    lo, hi = pois.conf_int().loc["Intercept"]
+    shown = f"[{minus_sign(f'{lo:.3f}')}, {minus_sign(f'{hi:.3f}')}]"
+    assert shown in tab.to_markdown().replace("\\[", "[").replace("\\]", "]")
+    tex = tab.to_latex()
+    assert f"$-${abs(lo):.3f}" in tex and "\\multicolumn{1}{c}{{[}" in tex
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed")
+    (tmp_path / "t.tex").write_text(tex, encoding="utf-8")
+    compile_latex(tmp_path / "t.tex", tmp_path, pdflatex)
+
+
+def test_without_a_std_errors_row_the_note_names_each_columns_kind(fits) -> None:
+    pois, _, fe = fits
+    text = table([pois, fe], gof=["nobs", "aic"]).to_markdown()
+    assert "Std. errors row" not in text
+    assert "(1) clustered by country" in text and "(2) " in text
+    assert "of the kind in the Std. errors row" in table([pois, fe]).to_markdown()

@@ -216,12 +216,12 @@ class IntervalCell(Cell):
     upper: float = math.nan
 
     def text(self) -> str:
-        lo = format_number(self.lower, self.digits)
-        hi = format_number(self.upper, self.digits)
-        return f"[{lo}, {hi}]"
+        lo = minus_sign(format_number(self.lower, self.digits))
+        hi = minus_sign(format_number(self.upper, self.digits))
+        return f"[{lo}, {hi}]"  # a typographic minus in every format, as the estimates
 
     def latex(self) -> str:
-        return latex_escape(minus_sign(self.text()))
+        return latex_escape(self.text())
 
 
 def _dependent(model: FitResult) -> str:

@@ -179,13 +179,13 @@ def _collect_terms(
     rows: dict[tuple[str, str], list[str | None]] = {}
     names: dict[tuple[str, str], str] = {}
     if coef_map is None:
-        for m in models:
+        for j, m in enumerate(models):  # by position: the same fit may stand twice
             for term in map(str, m.params.index):
                 key = (split_part(term)[0], term)
                 if key not in rows:
                     rows[key] = [None] * len(models)
                     names[key] = labels.term(term)
-                rows[key][models.index(m)] = term
+                rows[key][j] = term
     else:
         everywhere = {str(t) for m in models for t in m.params.index}
         unknown = [k for k in coef_map if k not in everywhere]
@@ -441,11 +441,12 @@ def table(
         for m in models
     )
     added = check_add_rows(add_rows, len(models))
+    statistics = resolve_gof(gof)
     return RegressionTable(
         model_names=tuple(marked),
         families=families,
         coef_blocks=blocks,
-        stats_block=Block(gof_rows(models, opts["digits"], resolve_gof(gof), lab)),
+        stats_block=Block(gof_rows(models, opts["digits"], statistics, lab)),
         notes=model_notes(
             models,
             numbers,
@@ -457,6 +458,7 @@ def table(
             ci_level=opts["ci_level"],
             notes=[*notes, *_hidden_parts(every, entries)],
             labels=lab,
+            se_row=any(s.key == "se_type" for s in statistics),
         ),
         title=title,
         label=label,

@@ -75,8 +75,10 @@ def _reading_note(
     has_parts: bool,
     ci_level: float,
     labels: Labels | None,
+    se_row: bool = True,
 ) -> str:
-    """One line: the scale, what the brackets show (and the SE type), in one sentence."""
+    """One line: the scale, what the brackets show (and the SE type), in one sentence;
+    without a Std. errors row (``se_row`` False) each column's kind is named here."""
     brackets = _BRACKETS[statistic]
     if statistic == "ci":
         brackets = f"{ci_level:.0%} confidence intervals in brackets"
@@ -84,8 +86,12 @@ def _reading_note(
     descs = list(dict.fromkeys(d for d in texts if d))
     if len(descs) == 1:
         se = f"; standard errors {descs[0]}" if statistic != "se" else f": {descs[0]}"
-    elif descs:
+    elif descs and se_row:
         se = ", of the kind in the Std. errors row"
+    elif descs:
+        kinds = [_se_text(m, labels, counts=False) for m in models]
+        by_kind = {d: [f"({i})" for i, k in enumerate(kinds, 1) if k == d] for d in kinds if d}
+        se = "; standard errors " + "; ".join(f"{', '.join(c)} {d}" for d, c in by_kind.items())
     else:
         se = ""
     if irr:
@@ -148,6 +154,7 @@ def model_notes(
     ci_level: float = 0.95,
     notes: Sequence[str] = (),
     labels: Labels | None = None,
+    se_row: bool = True,
 ) -> tuple[Note, ...]:
     """The notes under a table: the simulated banner, flagged fits, rows lost to missing
     values (a reader comparing the N of two columns must see it; usually none), the
@@ -160,7 +167,7 @@ def model_notes(
         if (missing := _missing_detail(m)) is not None:
             out.append(Note(f"Model {i} ({title}): {missing}."))
     out.extend(Note(str(n)) for n in notes)
-    reading = _reading_note(models, statistic, irr, has_parts, ci_level, labels)
+    reading = _reading_note(models, statistic, irr, has_parts, ci_level, labels, se_row)
     if thresholds:
         reading += " " + star_legend(thresholds) + "."
     out.append(Note(reading))

@@ -117,8 +117,9 @@ def _cell_latex(cell: Cell, decimal: bool, raw: bool) -> str:
         if found:
             pre, number, post = found
             return (f"{{{pre}}}" if pre else "") + number + (f"{{{post}}}" if post else "")
-        text = cell.text() if cell.value is not None else ""
-        return f"{{{latex_text(text, raw=raw and isinstance(cell.value, str))}}}"
+        # text, an interval or nothing: centred over the S column, not aligned
+        body = latex_text(cell.text(), raw=raw) if isinstance(cell.value, str) else cell.latex()
+        return rf"\multicolumn{{1}}{{c}}{{{body}}}" if body else ""
     if isinstance(cell.value, str):
         return latex_text(cell.text(), raw=raw)
     return latex_escape(minus_sign(cell.text()))
