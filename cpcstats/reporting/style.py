@@ -74,6 +74,13 @@ class ExhibitFigure(Figure):
     def __getitem__(self, index: int) -> Path:
         return self.paths[index]
 
+    def _repr_png_(self) -> bytes:
+        """The figure as PNG for notebooks: figures made outside pyplot have no backend
+        that displays them, so a returned figure showed nothing without ``%matplotlib``."""
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
 
 def new_figure(width: float, height: float) -> ExhibitFigure:
     """A figure with its own Agg canvas (inches), outside pyplot's global registry."""
