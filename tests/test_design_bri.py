@@ -341,7 +341,7 @@ def test_run_writes_table_and_figure_that_compile(
     ]
     markdown = (tmp_path / "tables" / "design_bri.md").read_text()
     details = (tmp_path / "tables" / "design_bri.notes.md").read_text()
-    assert "SIMULATED" in markdown and "Pre-trend" in details and "clustered by iso3" in markdown
+    assert "SIMULATED" in markdown and "Pre-trend" in details and "clustered by country" in markdown
     assert "Panel E: Imputation, balanced cohorts" in markdown and "| e = 4 |" in markdown
     imp = record["imputation"]["main"]
     lead = imp["lead_test"]
