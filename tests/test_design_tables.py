@@ -22,6 +22,7 @@ import cpcstats
 from cpcstats.designs import bri, ideology, ruling_regime, taiwan, xi_break
 from cpcstats.designs.base import unit_word, write_details
 from cpcstats.reporting.format import MINUS
+from cpcstats.reporting.labels import default_labels
 from cpcstats.reporting.tables.design_table import (
     MAX_NOTES,
     TEST_COLUMNS,
@@ -200,14 +201,15 @@ def test_notes_files_hold_what_left_the_notes(outputs: tuple[Path, dict[str, obj
         assert notes_md in result.files, name  # type: ignore[attr-defined]
         text = notes_md.read_text()
         details = result.record["details"]  # type: ignore[attr-defined]
-        assert details and all(" ".join(d.split()) in text for d in details), name
+        relabel = default_labels().relabel_text  # the file shows labels, the record raw names
+        assert details and all(relabel(" ".join(d.split())) in text for d in details), name
     bri_result = results["design_bri"]
     warned = [w for m in bri_result.models[:2] for w in m.warnings]  # type: ignore[attr-defined]
     assert any("omitted" in w for w in warned), "the demo ETWFE omits a separated cell"
     notes_md = (out / "tables" / "design_bri.notes.md").read_text()
     tex = (out / "tables" / "design_bri.tex").read_text()
     for w in warned:
-        assert f"Warning: {' '.join(w.split())}" in notes_md
+        assert f"Warning: {default_labels().relabel_text(' '.join(w.split()))}" in notes_md
     assert "omitted" not in tex and "Warning" not in tex and "Compound treatment" in notes_md
     xi_notes = (out / "tables" / "design_xi.notes.md").read_text()
     assert "η²" in xi_notes and "eta^2" not in xi_notes

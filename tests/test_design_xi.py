@@ -242,8 +242,12 @@ def test_break_interactions_test_every_post_term(party: Panel) -> None:
 
 # --------------------------------------------------------------------------- run
 def record_details_match(details: list[str], notes_md: str) -> bool:
-    """Every detail of the record is a bullet of the notes file (whitespace joined)."""
-    return bool(details) and all(f"- {' '.join(d.split())}" in notes_md for d in details)
+    """Every detail of the record is a bullet of the notes file (whitespace joined; the file
+    names variables by their labels, the record keeps the raw names for programs)."""
+    from cpcstats.reporting.labels import default_labels
+
+    relabel = default_labels().relabel_text
+    return bool(details) and all(f"- {relabel(' '.join(d.split()))}" in notes_md for d in details)
 
 
 def test_run_writes_compiling_outputs(
