@@ -83,13 +83,3 @@ def write_details(out: Path, stem: str, title: str, details: list[str], *, simul
     path = write_notes_file(details, out, stem, f"Notes: {title}", simulated=simulated, always=True)
     assert path is not None  # always=True writes the file
     return path
-
-
-def label_variable(name: str) -> str:
-    """The reader's label of a panel variable (`cpcstats.reporting.labels` when the
-    package has it, else the name itself)."""
-    try:
-        from cpcstats.reporting import labels
-    except ImportError:  # pragma: no cover - the labels module is newer than this helper
-        return name
-    return str(labels.default_labels().variable(name))

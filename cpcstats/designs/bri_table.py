@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from cpcstats.designs.base import label_variable, sample_note, unit_word
+from cpcstats.designs.base import sample_note, unit_word
 from cpcstats.estimation.results import FitResult
 from cpcstats.methods.etwfe import ETWFEResult
 from cpcstats.methods.imputation import ImputationResult
+from cpcstats.reporting.labels import default_labels
 from cpcstats.reporting.tables.design_table import (
     CountRow,
     DesignTable,
@@ -175,7 +176,7 @@ def design_table(
 ) -> DesignTable:
     """The ``design_bri`` table: ATT panel, event-time panels, tests, counts, 4 notes."""
     wild = wild or {}
-    ctrl = ", ".join(label_variable(c) for c in controls) if controls else "none"
+    ctrl = ", ".join(default_labels().variable(c) for c in controls) if controls else "none"
     unit = unit_word(study)
     return DesignTable(
         title=f"Belt and Road membership and {unit}: staggered adoption "

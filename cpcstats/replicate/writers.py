@@ -17,10 +17,9 @@ from cpcstats.accounting import Ledger
 from cpcstats.errors import SpecError
 from cpcstats.estimation.results import FitResult
 from cpcstats.outputs import display_path
-from cpcstats.panels import Panel, yearly_totals
+from cpcstats.panels import Panel
 from cpcstats.replicate.config import ReplicationConfig, TableSpec
 from cpcstats.replicate.stages import ReplicationResult
-from cpcstats.reporting.figures import plot_irr, plot_yearly_contacts
 from cpcstats.reporting.format import MISSING
 from cpcstats.reporting.labels import Labels, load_labels
 from cpcstats.reporting.tables import stats_table, table
@@ -230,30 +229,6 @@ def write_diagnostics(
                 title=f"Hanging rootogram: {run_labels(cfg).model(name)}",
             )
     return files, records
-
-
-def write_figures(cfg: ReplicationConfig, result: ReplicationResult, study: Study) -> list[Path]:
-    """Contacts per year, and the incidence-rate-ratio figure of ``[figures] irr_models``
-    (its rows and legend from the run's labels)."""
-    out = result.out_dir
-    yearly = plot_yearly_contacts(
-        yearly_totals(study),
-        break_year=study.break_year,
-        simulated=study.simulated,
-        stem=out / "figures" / "yearly_contacts",
-        title=f"Contacts per year: {study.label()}",
-    )
-    files = list(yearly)  # the figure iterates over the files it was saved to
-    models = [result.fitted[m] for m in cfg.irr_models if m in result.fitted]
-    if models:
-        irr = plot_irr(
-            models,
-            stem=out / "figures" / "irr_main",
-            simulated=study.simulated,
-            labels=run_labels(cfg),
-        )
-        files += list(irr)
-    return files
 
 
 def write_topics(
