@@ -17,6 +17,7 @@ import pytest
 from cpcstats.adapters import read_partyfacts
 from cpcstats.errors import SpecError
 from cpcstats.party_names import (
+    FUZZY_FLOOR,
     FUZZY_THRESHOLD,
     HOW_AMBIGUOUS,
     HOW_UNMATCHED,
@@ -25,6 +26,7 @@ from cpcstats.party_names import (
     initials,
     match_party_names,
     normalise,
+    similarity,
 )
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "party_names" / "labelled.csv"
@@ -102,9 +104,11 @@ def test_true_party_absent_is_rarely_replaced(
 ) -> None:
     """Stress test: each spelling against its country's register *without* its true party.
 
-    Any accepted match is then wrong.  Measured: 1 of 137 ("Communist Party of Belarus" ->
-    Party of Communists of Belarus, fuzzy 0.947); the rules that prevent the others are the
-    active-years rule, the parenthesis-qualifier rule and the fuzzy threshold.
+    Any accepted match is then wrong.  Measured (difflib and rapidfuzz alike): 1 of 137
+    ("Communist Party of Belarus" -> Party of Communists of Belarus, by the plural rule);
+    the rules that prevent the others are the active-years rule, the parenthesis-qualifier
+    rule and the fuzzy threshold (the best wrong fuzzy candidate scores 0.919: Indian
+    National Congress -> Nationalist Congress Party).
     """
     wrong = []
     for row in labelled.itertuples():
@@ -278,10 +282,92 @@ def test_qualifier_in_parenthesis_blocks_fallback() -> None:
 
 
 def test_low_fuzzy_score_is_unmatched_with_candidates() -> None:
-    m = match_party_names([("Liberal Progressive Party", "JPN")], _toy()).matches[0]
+    m = match_party_names([("Liberal Democratic Union", "JPN")], _toy()).matches[0]
     assert m.how == HOW_UNMATCHED and m.partyfacts_id is None
-    assert m.score is not None and m.score < FUZZY_THRESHOLD
-    assert m.candidates  # the closest parties are shown to the user
+    assert m.score is not None and FUZZY_FLOOR <= m.score < FUZZY_THRESHOLD
+    assert m.candidates[0][0] == 1746  # the closest party is shown to the user
+    # nothing at FUZZY_FLOOR or above: no candidates, and the report says why
+    far = match_party_names([("Liberal Progressive Party", "JPN")], _toy()).matches[0]
+    assert (far.how, far.candidates, far.rule) == (HOW_UNMATCHED, (), "no similar name")
+
+
+def _lcs(a: str, b: str) -> int:
+    """Longest common subsequence by dynamic programming (the reference for `similarity`)."""
+    row = [0] * (len(b) + 1)
+    for x in a:
+        prev, row = row, [0]
+        for j, y in enumerate(b):
+            row.append(prev[j] + 1 if x == y else max(prev[j + 1], row[j]))
+    return row[-1]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("national union", "union national"),  # difflib's greedy blocks give 0.571 here
+        ("communist federation russian", "communist russian"),
+        ("funcinpec", "funcinpec"),
+        ("komeito new", "government clean"),
+    ],
+)
+def test_similarity_is_the_share_of_the_longest_common_subsequence(a: str, b: str) -> None:
+    assert similarity(a, b) == pytest.approx(2 * _lcs(a, b) / (len(a) + len(b)), abs=1e-12)
+    assert similarity(a, "") == similarity("", b) == 0.0
+
+
+def test_fuzzy_candidates_are_the_best_core_form_of_each_party(register: pd.DataFrame) -> None:
+    """The one-call search (rapidfuzz's extract over the country's core forms, cutoff
+    FUZZY_FLOOR) lists what scoring every party's every core form one by one would list."""
+    index = PartyIndex(register)
+    names = [
+        ("Revolutionary Party of Tanzania", "TZA"),
+        ("Saenuri Party", "KOR"),
+        ("Popular Movement for the Liberation of Angola", "AGO"),
+        ("FUNCINPEC Party", "KHM"),
+        ("Communist Party of the Russian Federation", "RUS"),
+        ("Liberal Democrat Union", "JPN"),
+    ]
+    for name, iso3 in names:
+        m = match_party_names([(name, iso3)], index).matches[0]
+        assert m.how in {"fuzzy", HOW_UNMATCHED, HOW_AMBIGUOUS} and m.candidates, m
+        core = core_form(name, iso3)
+        best: dict[int, float] = {}
+        for e in index.parties(iso3):
+            s = max(similarity(core, c) for c in e.cores)
+            if s >= FUZZY_FLOOR:
+                best[e.partyfacts_id] = max(s, best.get(e.partyfacts_id, 0.0))
+        want = sorted(best.items(), key=lambda kv: -kv[1])[: len(m.candidates)]
+        assert [(pid, round(s, 3)) for pid, s in want] == [(c[0], c[2]) for c in m.candidates]
+
+
+def test_an_inactive_party_is_not_taken_while_an_active_one_competes() -> None:
+    """An active party set aside by the cutoff still counts as active: the close spelling of
+    a party dissolved decades before is listed, not taken (and taken in its own years)."""
+    reg = _register(
+        [
+            (1, "MDG", "PCIM", "Congress Party for the Independence of Madagascar"),
+            (2, "MDG", "HVM", "New Forces for Madagascar"),
+        ]
+    )
+    reg["year_first"] = pd.array([1958, 2013], dtype="Int64")
+    reg["year_last"] = pd.array([1989, pd.NA], dtype="Int64")
+    name = "Congress Party for Madagascar independent"
+    late = match_party_names([(name, "MDG")], reg, years=[2015]).matches[0]
+    assert late.partyfacts_id is None and late.how == HOW_UNMATCHED
+    then = match_party_names([(name, "MDG")], reg, years=[1970]).matches[0]
+    assert (then.partyfacts_id, then.how) == (1, "fuzzy")
+    assert then.score is not None and then.score >= FUZZY_THRESHOLD
+
+
+def test_equal_fuzzy_scores_are_a_tie_listed_in_register_order() -> None:
+    reg = _register([(1, "PER", "UPa", "Union Progresa"), (2, "PER", "UPo", "Union Progreso")])
+    m = match_party_names([("Union Progress", "PER")], reg).matches[0]
+    assert (m.partyfacts_id, m.how, m.rule) == (None, HOW_AMBIGUOUS, "fuzzy tie")
+    assert m.score is not None and m.score >= FUZZY_THRESHOLD
+    assert [c[0] for c in m.candidates] == [1, 2]
+    assert m.candidates[0][2] == m.candidates[1][2]
+    one = match_party_names([("Union Progress", "PER")], reg.iloc[[1]]).matches[0]
+    assert (one.partyfacts_id, one.how) == (2, "fuzzy")  # alone, the same score is taken
 
 
 def test_fuzzy_takes_a_close_spelling() -> None:

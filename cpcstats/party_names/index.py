@@ -1,7 +1,9 @@
 """The Party Facts register as the matcher reads it: each party with every name form.
 
 Built once per register (`PartyIndex`) so that matching thousands of
-names does not fold the register's names again for each.
+names does not fold the register's names again for each; the fuzzy rule's
+choices (every core form of a country's parties, flat, for
+``rapidfuzz.process.extract``) are likewise built once per country.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class PartyIndex:
             )
         self.by_country: dict[str, list[Entry]] = {}
         self.ids: dict[int, str] = {}
+        self._choices: dict[str, tuple[list[str], list[int]]] = {}
         tech = register["technical"] if "technical" in register.columns else None
         for i, row in enumerate(register.itertuples(index=False)):
             pid = int(row.partyfacts_id)
@@ -56,6 +59,23 @@ class PartyIndex:
 
     def parties(self, iso3: str) -> list[Entry]:
         return self.by_country.get(iso3, [])
+
+    def fuzzy_choices(self, iso3: str) -> tuple[list[str], list[int]]:
+        """The country's core forms, flat, and the position in `parties` of each one's party.
+
+        Why flat: ``rapidfuzz.process.extract`` scores a query against a whole list in
+        one C++ call; the core forms are sorted within each party (``cores`` is a set),
+        so the list, and with it the order of tied scores, is the same on every run.
+        """
+        if iso3 not in self._choices:
+            cores: list[str] = []
+            owners: list[int] = []
+            for k, e in enumerate(self.parties(iso3)):
+                for c in sorted(e.cores):
+                    cores.append(c)
+                    owners.append(k)
+            self._choices[iso3] = (cores, owners)
+        return self._choices[iso3]
 
 
 def _text_value(value: object) -> str | None:

@@ -7,12 +7,12 @@ inputs with one index, one override table and a cache of identical inputs.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from rapidfuzz import process
 
 from cpcstats.countries import is_iso3
 from cpcstats.errors import SpecError
@@ -142,7 +142,7 @@ def match_one(
         if hit is not None:
             return hit
     # 4. fuzzy on core forms, among the parties the qualifiers fit
-    return _fuzzy(name, iso3, form, parties, year=year, threshold=threshold)
+    return _fuzzy(name, iso3, form, index, year=year, threshold=threshold)
 
 
 @dataclass(frozen=True)
@@ -201,21 +201,35 @@ def _normalised_candidates(
         yield [e for e in parties if key in e.inits], f"initials of ({abbr})"
 
 
-def _fuzzy_ranking(core: str, parties: list[Entry]) -> list[tuple[float, Entry]]:
-    """Each party's best similarity of its core forms to ``core``, best first."""
+def _fuzzy_ranking(
+    core: str, index: PartyIndex, iso3: str, allowed: set[int] | None
+) -> list[tuple[float, Entry]]:
+    """Each party's best similarity of its core forms to ``core``, best first (ties in
+    register order); ``allowed`` the positions in ``index.parties(iso3)`` that may compete.
+
+    One ``rapidfuzz.process.extract`` call scores ``core`` against every core form of the
+    country with `cpcstats.party_names.text.similarity`'s scorer; ``score_cutoff`` drops,
+    inside rapidfuzz, the forms below `FUZZY_FLOOR` (such a party could be neither taken
+    nor a useful candidate to list).
+    """
+    cores, owners = index.fuzzy_choices(iso3)
+    parties = index.parties(iso3)
+    hits = process.extract(
+        core,
+        cores,
+        scorer=tx.SCORER,
+        processor=None,
+        score_cutoff=100 * rp.FUZZY_FLOOR,
+        limit=None,
+    )
+    best: dict[int, float] = {}
+    for _, score, i in hits:
+        k = owners[i]
+        if (allowed is None or k in allowed) and score > best.get(k, -1.0):
+            best[k] = score
     scored: dict[int, tuple[float, Entry]] = {}
-    matcher = difflib.SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2(core)
-    for e in parties:
-        s = 0.0
-        for c in e.cores:
-            matcher.set_seq1(c)
-            # quick_ratio bounds ratio from above: skip the exact computation when it
-            # cannot beat this party's best so far or reach rp.FUZZY_FLOOR (such a party
-            # could be neither taken nor a useful candidate to list).
-            floor = max(s, rp.FUZZY_FLOOR)
-            if matcher.real_quick_ratio() > floor and matcher.quick_ratio() > floor:
-                s = max(s, matcher.ratio())
+    for k in sorted(best):
+        e, s = parties[k], best[k] / 100
         if s > scored.get(e.partyfacts_id, (-1.0, e))[0]:
             scored[e.partyfacts_id] = (s, e)
     return sorted(scored.values(), key=lambda se: -se[0])
@@ -225,19 +239,24 @@ def _fuzzy(
     name: str,
     iso3: str,
     form: _InputForms,
-    parties: list[Entry],
+    index: PartyIndex,
     *,
     year: int | None,
     threshold: float,
 ) -> PartyMatch:
     """Rule 4: the best fuzzy candidate, taken only above the threshold and the margin."""
-    parties = [e for e in parties if _fits(form.qualifiers, e)]
-    if not form.core or not parties:
+    parties = index.parties(iso3)
+    allowed = None
+    if form.qualifiers:
+        allowed = {k for k, e in enumerate(parties) if _fits(form.qualifiers, e)}
+    if not form.core or allowed == set():
         return PartyMatch(name, iso3, None, rp.HOW_UNMATCHED, None, (), "no content words")
-    ranked = _fuzzy_ranking(form.core, parties)
-    if year is not None:
-        active = [se for se in ranked if _in_years(se[1], year)]
-        ranked = active or ranked
+    ranked = _fuzzy_ranking(form.core, index, iso3, allowed)
+    # Parties not active in the year compete only when no competing party is active --
+    # whatever its score: a party below FUZZY_FLOOR is absent from ``ranked`` but active.
+    competing = parties if allowed is None else [parties[k] for k in sorted(allowed)]
+    if year is not None and any(_in_years(e, year) for e in competing):
+        ranked = [se for se in ranked if _in_years(se[1], year)]
     listed = tuple(
         (e.partyfacts_id, e.label, round(s, 3)) for s, e in ranked[: rp.CANDIDATES_LISTED] if s > 0
     )

@@ -12,16 +12,20 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 FUZZY_THRESHOLD = 0.92
-"""Lowest fuzzy score taken.  Measured on the hand-labelled fixture (tests/fixtures/party_names):
-the right parties reached only by the fuzzy rule score 0.93-0.96; with each true party removed
-from the register, the best wrong candidate scores up to 0.919 (Indian National Congress ->
-Nationalist Congress Party) -- below this threshold -- and once 0.947 (Communist Party of
-Belarus -> Party of Communists of Belarus, a genuinely confusable pair)."""
+"""Lowest fuzzy score taken.  Measured on the hand-labelled fixture (tests/fixtures/party_names),
+with rapidfuzz's ``fuzz.ratio`` as with difflib's ratio before it (the same scores there): the
+right parties reached only by the fuzzy rule score 0.93-0.95; with each true party removed from
+the register, the best wrong fuzzy candidate scores up to 0.919 (Indian National Congress ->
+Nationalist Congress Party) -- below this threshold.  (The one wrong match of that stress test,
+Communist Party of Belarus -> Party of Communists of Belarus, comes from the plural rule, not
+the fuzzy one: a genuinely confusable pair.)"""
 FUZZY_MARGIN = 0.05
 """The best fuzzy candidate must beat the runner-up by this much, else the input is ambiguous."""
 CANDIDATES_LISTED = 3
 FUZZY_FLOOR = 0.5
-"""Fuzzy scores below this are not computed exactly and such parties are not listed."""
+"""Fuzzy scores below this are dropped inside rapidfuzz (``score_cutoff``): such a party is
+neither taken nor listed as a candidate (a name sharing less than half its letters is no help
+to the user settling an unmatched name)."""
 
 HOW_OVERRIDE = "override"
 HOW_EXACT = "exact"
