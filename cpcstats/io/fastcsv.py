@@ -140,9 +140,9 @@ def factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """``pandas.factorize(values)`` as (codes, distinct values as a Series of the same dtype).
 
     Why: for the arrow-backed text columns this module reads, pandas 3 factorises a column
-    of 1e7 cells in 0.5 CPU-s; arrow's own dictionary encoding, chunk by chunk, takes a fifth
-    of that.  Codes and distinct values (in order of first appearance, missing cells -1) are
-    pandas' (tested); other dtypes go to pandas.
+    of 1e7 cells in 0.35 CPU-s; arrow's own dictionary encoding, its chunks' codes written
+    into one array, takes 0.25 CPU-s.  Codes and distinct values (in order of first
+    appearance, missing cells -1) are pandas' (tested); other dtypes go to pandas.
     """
     dtype = values.dtype
     if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or not len(values):
@@ -153,10 +153,14 @@ def factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
         text = pa.chunked_array([text])
     # one memo table over the chunks: every chunk carries the same, final dictionary
     encoded = text.dictionary_encode().unify_dictionaries()
-    indices = pa.chunked_array([c.indices for c in encoded.chunks], type=encoded.type.index_type)
-    if indices.null_count:
-        indices = indices.fill_null(-1)
-    codes = indices.to_numpy().astype(np.intp, copy=False)
+    codes = np.empty(len(text), dtype=np.intp)
+    at = 0
+    for chunk in encoded.chunks:  # into one array: no concatenated int32 copy to widen
+        indices = chunk.indices
+        if indices.null_count:
+            indices = indices.fill_null(-1)
+        codes[at : at + len(indices)] = indices.to_numpy(zero_copy_only=False)
+        at += len(indices)
     distinct = pd.Series(pd.array(encoded.chunk(0).dictionary, dtype=dtype))
     return codes, distinct
 

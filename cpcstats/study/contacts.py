@@ -246,6 +246,7 @@ def _party_country(
     file: str,
     parties_file: str,
     config_file: str,
+    coded: PartyCodes | None = None,
 ) -> tuple[pd.DataFrame, StageAccount]:
     """A party contact whose country differs from its party's country.
 
@@ -254,7 +255,8 @@ def _party_country(
     the two panels count the same contact in different countries.  By default it is an
     error naming the row; ``[contacts] party_country = "party"`` counts such contacts in the
     party's country (both panels agree), ``"contact"`` keeps the contact's country (a stated
-    choice, reported in the rules).
+    choice, reported in the rules).  ``coded``: the contacts' `party_codes`, if
+    `_check_party_ids` made them already (the same frame).
     """
     if policy not in PARTY_COUNTRY_RULES:
         raise SpecError(
@@ -263,8 +265,9 @@ def _party_country(
             column="party_country",
             fix='party_country = "party" counts such contacts in their party\'s country',
         )
-    home = _party_home(contacts["party_id"], parties)
-    is_party = (contacts["counterpart_type"] == "party").to_numpy()
+    coded = party_codes(contacts) if coded is None else coded
+    home = _party_home(contacts["party_id"], parties, coded=coded)
+    is_party = coded.is_party
     other = (contacts["iso3"] != home).fillna(False).to_numpy(dtype=bool)
     differ = is_party & home.notna().to_numpy() & other
     n = int(differ.sum())
@@ -303,12 +306,35 @@ def _party_country(
     return out, account
 
 
-def _party_home(party_id: pd.Series, parties: pd.DataFrame) -> pd.Series:
+def _party_home(
+    party_id: pd.Series, parties: pd.DataFrame, *, coded: PartyCodes | None = None
+) -> pd.Series:
     """Each contact's party's country (missing when the id is not a party of the table):
-    ``party_id.map(parties.set_index("party_id")["iso3"])``, one lookup per distinct id."""
-    codes, distinct = factorize(party_id)
+    ``party_id.map(parties.set_index("party_id")["iso3"])``, one lookup per distinct id
+    (``coded``: `party_codes` of the frame ``party_id`` is the column of)."""
+    codes, distinct = factorize(party_id) if coded is None else (coded.codes, coded.distinct)
     home = distinct.map(parties.set_index("party_id")["iso3"])
     return pd.Series(home.array.take(codes, allow_fill=True), index=party_id.index)
+
+
+@dataclass(frozen=True)
+class PartyCodes:
+    """The contacts' party ids factorised, and which contacts are party contacts.
+
+    Why: the id check and the country rule both need them; factorising 1e7 ids once
+    instead of twice saves 0.3 CPU-s of a load.
+    """
+
+    codes: np.ndarray  # code of each contact's party_id (-1: missing)
+    distinct: pd.Series  # the distinct ids, in order of first appearance
+    is_party: np.ndarray  # counterpart_type == "party" (missing: False)
+
+
+def party_codes(contacts: pd.DataFrame) -> PartyCodes:
+    """`PartyCodes` of a normalised contacts frame."""
+    codes, distinct = factorize(contacts["party_id"])
+    is_party = (contacts["counterpart_type"] == "party").fillna(False).to_numpy(dtype=bool)
+    return PartyCodes(codes, distinct, is_party)
 
 
 UNKNOWN_PARTY = "party id not in the parties table"
@@ -341,14 +367,15 @@ def _status_of_known_parties(
 
 def _check_party_ids(
     contacts: pd.DataFrame, parties: pd.DataFrame, contacts_file: str, parties_file: str
-) -> None:
+) -> PartyCodes:
     """Every party contact's id is in the parties table, else an error naming the first.
 
-    The check runs on the distinct ids (no copy of the party contacts' rows)."""
-    codes, distinct = factorize(contacts["party_id"])
+    The check runs on the distinct ids (no copy of the party contacts' rows); it returns
+    the `party_codes` it made, for `_party_country` on the same frame."""
+    coded = party_codes(contacts)
+    codes, distinct, is_party = coded.codes, coded.distinct, coded.is_party
     distinct = pd.concat([distinct, pd.Series([pd.NA], dtype=distinct.dtype)])  # code -1
     known = distinct.isin(parties["party_id"]).to_numpy(dtype=bool)
-    is_party = (contacts["counterpart_type"] == "party").fillna(False).to_numpy(dtype=bool)
     absent = is_party & ~known[codes]
     if absent.any():
         unknown = contacts.loc[absent, ["party_id", "row"]]
@@ -362,3 +389,4 @@ def _check_party_ids(
             column="party_id",
             fix="add the parties to the parties table or correct the ids in the contacts file",
         )
+    return coded

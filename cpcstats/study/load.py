@@ -185,7 +185,7 @@ class _Loader:
         self, contacts: pd.DataFrame, parties: pd.DataFrame, contacts_file: str, parties_file: str
     ) -> pd.DataFrame:
         """Every party contact's party is in the parties table; its country rule applied."""
-        _check_party_ids(contacts, parties, contacts_file, parties_file)
+        coded = _check_party_ids(contacts, parties, contacts_file, parties_file)
         section = self.section("contacts") or {}
         contacts, account = _party_country(
             contacts,
@@ -194,6 +194,7 @@ class _Loader:
             file=contacts_file,
             parties_file=parties_file,
             config_file=self.config_file,
+            coded=coded,
         )
         self.ledger.add(account)
         if account.notes.get("recoded"):
