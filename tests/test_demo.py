@@ -20,7 +20,7 @@ DATA = Path(generate.__file__).parent / "data"
 
 def test_shipped_files_are_what_the_seeded_generator_writes(tmp_path: Path) -> None:
     written = generate.write(generate.generate(), tmp_path)
-    assert len(written) == 5
+    assert [p.name for p in written] == ["contacts.csv", "truth.json"]
     for path in written:
         assert path.read_bytes() == (DATA / path.name).read_bytes(), path.name
 
@@ -74,8 +74,11 @@ def test_year_shocks_and_country_effects_are_shared(shipped: dict[str, Any]) -> 
     assert np.abs(_nonparty_log_mean_without_shock(cy, params) - gamma).max() < 1e-5
     shocks = np.array(list(stored.values()))
     assert 0.05 < shocks.std(ddof=1) < 0.16  # 22 draws of N(0, 0.10^2): 99.9 % in this band
-    party_v = py.groupby("iso3")["country_effect"].first()
-    assert np.allclose(cy["country_effect"], party_v.reindex(cy["iso3"]).to_numpy())
+    party_v = py.groupby("iso3")["country_effect"].first().reindex(cy["iso3"]).to_numpy()
+    has_parties = ~np.isnan(party_v)
+    assert np.allclose(cy["country_effect"].to_numpy()[has_parties], party_v[has_parties])
+    # countries without a party in the real universe still get a drawn country effect
+    assert (~has_parties).sum() > 0 and np.isfinite(cy["country_effect"]).all()
 
 
 def test_bri_effects_differ_by_cohort_and_build_up(shipped: dict[str, Any]) -> None:
@@ -147,7 +150,7 @@ def test_switch_year_contacts_are_dated_by_the_treated_share(seeded: list[dict])
         expected += p.sum()
         variance += (p * (1 - p)).sum()
         n += len(merged)
-    assert n > 50 and expected > 5, (n, expected)
+    assert n > 30 and expected > 5, (n, expected)  # switchers are small countries
     assert abs(before - expected) < 4 * np.sqrt(variance) + 1, (before, expected, n)
 
 
@@ -242,4 +245,6 @@ def test_every_demo_country_and_party_is_known() -> None:
     assert set(study.contacts["iso3"]) <= set(study.states["iso3"])
     party_ids = set(study.contacts.loc[study.contacts.counterpart_type == "party", "party_id"])
     assert party_ids <= set(study.parties["party_id"])
-    assert study.parties["party_name"].str.contains("simulated").all()
+    # real parties (cpcstats/demo/universe.py): no invented names, real ids
+    assert not study.parties["party_name"].str.contains("simulated").any()
+    assert study.parties["party_id"].str.match(r"^(pf|vparty)-\d+$").all()

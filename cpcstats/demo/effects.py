@@ -237,7 +237,7 @@ def truth(
             "recognizes_prc": b["recognizes_prc"],
         },
         "party_alpha_conditional": b["alpha"],
-        "party_effect_sd": b["party_sd"],
+        "party_effect_gamma_shape": b["party_shape"],
         "country_effect_sd": b["country_sd"],
     }
 

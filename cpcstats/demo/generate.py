@@ -1,30 +1,29 @@
-"""Generator of the embedded demo study: simulated contacts with the real schema.
+"""Generator of the embedded demo study: simulated contacts on the real party universe.
 
 Why it exists: the study's own ID-CPC data cannot be shipped, yet users need a
 complete, realistic study to learn the package on, and tests need data whose
-true parameters are known.  The process (``parameters.toml``) is:
+true parameters are known.  Everything but the contacts is real
+(`cpcstats.demo.universe`: the V-Party / Party Facts parties of the real countries,
+their years, left-right positions and government status from the DPI and V-Party,
+Freedom House and V-Dem regimes, real Taiwan recognition and BRI signing).  The
+contact process (``parameters.toml``) is:
 
-1. Real states and real reference facts (Taiwan recognition, BRI signing).
-2. A latent democracy score per country gives V-Dem-like ``polyarchy`` and a
-   Freedom-House-like status (F/PF/NF); one-party states are pinned.
-3. Parties per country (one dominant party in autocracies, several in
-   democracies) with left roots and a left-right position; government status
-   by year from an election/turnover process (senior, junior, support,
-   opposition).
-4. Party-year contacts ~ NB2 with mean exp(x'b + u_party + v_country + gamma_year):
-   ruling x regime, left roots, left-right, Xi era, persistent log-normal party and
-   country effects (mean one) that yield the strong concentration of the real data,
+1. Party-year contacts ~ NB2 with mean exp(x'b + u_party + v_country + gamma_year):
+   ruling x regime, left roots, left-right, Xi era, persistent gamma party and
+   log-normal country effects (mean one) that yield the strong concentration of the real data,
    common year shocks gamma_t, BRI effects that differ by signing cohort and event
    time, and a recognition-of-Beijing effect that grows after a switch, with only the
    part of the switch year after the switch date treated (``effects.py``).
-   Country-year contacts with non-party actors share the country-level terms: the
-   same country effect v_country, year shock, Xi era, BRI and recognition effects.
-5. Each count becomes dated events (inbound/outbound, news-item ids); in a switch
+2. Country-year contacts with non-party actors share the country-level terms: the
+   same country effect v_country (drawn for every country, with parties or not), year
+   shock, Xi era, BRI and recognition effects.
+3. Each count becomes dated events (inbound/outbound, news-item ids); in a switch
    year a contact falls after the switch date with the probability implied by the
    treated share of the year's mean.
 
-Run ``python -m cpcstats.demo.generate`` to rewrite ``data/``; the output is
-byte-identical for the same parameters and package versions (a test checks).
+Run ``python -m cpcstats.demo.generate`` to rewrite ``data/contacts.csv`` and
+``data/truth.json``; the output is byte-identical for the same parameters, universe
+and package versions (a test checks).
 """
 
 from __future__ import annotations
@@ -39,9 +38,9 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.countries import country_name
-from cpcstats.demo import effects
+from cpcstats.demo import effects, universe
 from cpcstats.io import write_atomic
-from cpcstats.reference import bri_years, load_reference, recognition_years, state_years
+from cpcstats.reference import bri_years, load_reference, recognition_years
 
 HERE = Path(str(resources.files("cpcstats.demo")))
 
@@ -50,115 +49,10 @@ def load_parameters(path: Path | None = None) -> dict[str, Any]:
     return tomllib.loads((path or HERE / "parameters.toml").read_text(encoding="utf-8"))
 
 
-def _expit(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def _nb2(rng: np.random.Generator, mu: np.ndarray, alpha: float) -> np.ndarray:
     """NB2 draws as a gamma-Poisson mixture: Var = mu + alpha mu^2."""
     shape = 1.0 / alpha
     return rng.poisson(rng.gamma(shape, mu / shape))
-
-
-def simulate_regimes(rng: np.random.Generator, frame: pd.DataFrame, p: dict) -> pd.DataFrame:
-    countries = np.sort(frame["iso3"].unique())
-    latent = pd.Series(rng.normal(size=len(countries)), index=countries)
-    latent[latent.index.isin(p["one_party_states"])] = -2.5
-    out = frame.sort_values(["iso3", "year"]).reset_index(drop=True)
-    noise = np.zeros(len(out))
-    prev_iso, e = None, 0.0
-    shocks = rng.normal(scale=p["innovation_sd"], size=len(out))
-    for i, iso in enumerate(out["iso3"].to_numpy()):
-        e = shocks[i] / np.sqrt(1 - p["ar"] ** 2) if iso != prev_iso else p["ar"] * e + shocks[i]
-        noise[i], prev_iso = e, iso
-    d = latent.reindex(out["iso3"]).to_numpy()
-    poly = _expit(p["intercept"] + p["slope"] * d + noise)
-    out["polyarchy"] = np.round(poly, 3)
-    out["fh_status"] = np.select(
-        [poly >= p["free_threshold"], poly >= p["not_free_threshold"]], ["F", "PF"], "NF"
-    )
-    out["fh_total"] = np.clip(np.round(100 * poly + rng.normal(scale=4, size=len(out))), 0, 100)
-    out["fh_total"] = out["fh_total"].astype(int)
-    out.attrs["latent"] = latent
-    return out
-
-
-def simulate_parties(
-    rng: np.random.Generator, latent: pd.Series, frame: pd.DataFrame, p: dict
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parties per country and their government status in every year they are active."""
-    span = frame.groupby("iso3")["year"].agg(["min", "max"])
-    party_rows, status_rows = [], []
-    for iso3, d in latent.items():
-        first, last = int(span.loc[iso3, "min"]), int(span.loc[iso3, "max"])
-        years = np.arange(first, last + 1)
-        if d < p["autocracy_cut"]:
-            regime, extra = "autocracy", p["extra_parties_autocracy"]
-        elif d < p["democracy_cut"]:
-            regime, extra = "hybrid", p["extra_parties_hybrid"]
-        else:
-            regime, extra = "democracy", p["extra_parties_democracy"]
-        n = 1 + rng.poisson(extra) if regime == "autocracy" else 2 + rng.poisson(extra)
-        name = country_name(iso3)
-        ids = [f"{iso3}-{k + 1:02d}" for k in range(n)]
-        active_from = np.full(n, first)
-        active_to = np.full(n, last)
-        for k in range(2, n):  # the two main parties exist throughout
-            u = rng.random()
-            if u < p["founded_late_share"] and last - first > 3:
-                active_from[k] = rng.integers(first + 1, last - 1)
-            elif u < p["founded_late_share"] + p["dissolved_share"] and last - first > 4:
-                active_to[k] = rng.integers(first + 3, last)
-        left = (rng.random(n) < p["left_roots_share"]).astype(int)
-        if iso3 in p.get("one_party_states", []):
-            left[0] = 1
-        lr = np.round(rng.normal(size=n) - 1.0 * left, 2)
-        for k in range(n):
-            party_rows.append(
-                {
-                    "party_id": ids[k],
-                    "country": iso3,
-                    "party_name": f"{name} party {k + 1} (simulated)",
-                    "left_roots": int(left[k]),
-                    "lr_position": float(lr[k]),
-                    "active_from": int(active_from[k]),
-                    "active_to": int(active_to[k]),
-                }
-            )
-        support = rng.random(n) < (p["support_share_autocracy"] if regime == "autocracy" else 0.1)
-        cycle = int(rng.integers(4, 6))
-        offset = int(rng.integers(0, cycle))
-        government = int(rng.integers(0, 2)) if n > 1 and regime != "autocracy" else 0
-        junior = -1
-        turnover = {
-            "autocracy": 0.0,
-            "hybrid": p["turnover_hybrid"],
-            "democracy": p["turnover_democracy"],
-        }[regime]
-        for t, year in enumerate(years):
-            election = (t - offset) % cycle == 0
-            if election and n > 1 and regime != "autocracy":
-                if rng.random() < turnover:
-                    government = 1 - government if government in (0, 1) else 0
-                others = [k for k in range(1, n) if k != government]
-                junior = (
-                    int(rng.choice(others))
-                    if others and rng.random() < p["junior_partner_share"]
-                    else -1
-                )
-            for k in range(n):
-                if not active_from[k] <= year <= active_to[k]:
-                    continue
-                if k == government:
-                    status = "senior"
-                elif k == junior:
-                    status = "junior"
-                elif support[k]:
-                    status = "support"
-                else:
-                    status = "opposition"
-                status_rows.append({"party_id": ids[k], "year": int(year), "status": status})
-    return pd.DataFrame(party_rows), pd.DataFrame(status_rows)
 
 
 def _dates(
@@ -193,11 +87,11 @@ def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
     win = params["window"]
     rng = np.random.default_rng(win["seed"])
     years = np.arange(win["first_year"], win["last_year"] + 1)
-    states = load_reference("states")
-    frame = state_years(states, int(years[0]), int(years[-1]))
-    covariates = simulate_regimes(rng, frame, params["regime"])
-    latent = covariates.attrs["latent"]
-    parties, status = simulate_parties(rng, latent, frame, params["parties"])
+    real = universe.load()
+    covariates = real.country_covariates.rename(columns={"country": "iso3"})
+    covariates = covariates[covariates["year"].between(int(years[0]), int(years[-1]))]
+    parties, status = real.parties, real.party_status
+    frame = covariates[["iso3", "year"]]
 
     facts = (
         covariates[["iso3", "year", "fh_status"]]
@@ -211,14 +105,11 @@ def generate(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         rng, facts, country_effect, params["nonparty_contacts"], params["party_contacts"]
     )
     contacts = _events(rng, py, cy, params)
-    covariates = covariates.rename(columns={"iso3": "country"})[
-        ["country", "year", "fh_status", "fh_total", "polyarchy"]
-    ]
     return {
         "contacts": contacts,
         "parties": parties,
         "party_status": status,
-        "country_covariates": covariates,
+        "country_covariates": real.country_covariates,
         "truth": effects.truth(params, py, cy, facts),
         # not written: the process behind the counts (means, effects), for tests and the
         # Monte Carlo, which build panels from it without expanding events
@@ -274,11 +165,12 @@ def _party_year_contacts(
     ruling = py["status"].isin(["senior", "junior"]).astype(int).to_numpy()
     pf = (py["fh_status"] == "PF").astype(int).to_numpy()
     nf = (py["fh_status"] == "NF").astype(int).to_numpy()
-    sd, csd = b["party_sd"], b["country_sd"]
-    effect = pd.Series(
-        rng.normal(-(sd**2) / 2, sd, size=len(parties)), index=parties["party_id"].to_numpy()
-    )
-    all_countries = np.sort(parties["country"].unique())
+    shape, csd = b["party_shape"], b["country_sd"]
+    # gamma party effects with mean one: most parties are rarely met, the tail is light
+    draws = np.log(rng.gamma(shape, 1.0 / shape, size=len(parties)))
+    effect = pd.Series(draws, index=parties["party_id"].to_numpy())
+    # every country of the window, with parties or not: non-party contacts share it
+    all_countries = np.sort(facts["iso3"].unique())
     country_effect = pd.Series(
         rng.normal(-(csd**2) / 2, csd, size=len(all_countries)), index=all_countries
     )
@@ -414,10 +306,11 @@ def _texts(events: pd.DataFrame, params: dict) -> np.ndarray:
 
 
 def write(tables: dict[str, Any], folder: Path | None = None) -> list[Path]:
-    """Write the demo tables as CSV (and the truth as JSON), atomically."""
+    """Write the simulated contacts as CSV and the truth as JSON, atomically (the real
+    universe tables beside them are written by `cpcstats.demo.universe`)."""
     folder = folder or HERE / "data"
     paths = []
-    for name in ("contacts", "parties", "party_status", "country_covariates"):
+    for name in ("contacts",):
         frame: pd.DataFrame = tables[name]
         paths.append(
             write_atomic(folder / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n"))
