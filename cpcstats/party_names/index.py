@@ -14,7 +14,7 @@ import pandas as pd
 
 from cpcstats.errors import SpecError
 from cpcstats.party_names import text as tx
-from cpcstats.party_names.text import core_form, initials, normalise
+from cpcstats.party_names.text import initials, normalise
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class Entry:
     year_last: int | None
     names: tuple[str, ...]
     shorts: tuple[str, ...]
+    short_keys: frozenset[str]
+    """The short names as letters and digits only (`text.alnum`), compared with abbreviations."""
     norms: frozenset[str]
     cores: frozenset[str]
     singular_cores: frozenset[str]
@@ -101,6 +103,9 @@ def _entry(row: object, iso3: str) -> Entry:
     english = _text_value(getattr(row, "name_english", None))
     label = f"{short or '?'} ({english or _text_value(getattr(row, 'name', None)) or '?'})"
     inits = {initials(n) for n in tx.variants(english)} if english else set()
+    # core_form is normalise plus the word filter: fold each name once for both forms.
+    norms = [normalise(n, iso3) for n in names]
+    cores = [tx.core_of_normalised(n, iso3) for n in norms]
     return Entry(
         partyfacts_id=int(getattr(row, "partyfacts_id")),  # noqa: B009
         label=label,
@@ -108,8 +113,9 @@ def _entry(row: object, iso3: str) -> Entry:
         year_last=_year(getattr(row, "year_last", None)),
         names=names,
         shorts=shorts,
-        norms=frozenset(normalise(n, iso3) for n in names) - {""},
-        cores=frozenset(core_form(n, iso3) for n in names) - {""},
-        singular_cores=frozenset(tx.fold_plurals(core_form(n, iso3)) for n in names) - {""},
+        short_keys=frozenset(tx.alnum(s) for s in shorts),
+        norms=frozenset(norms) - {""},
+        cores=frozenset(cores) - {""},
+        singular_cores=frozenset(tx.fold_plurals(c) for c in cores) - {""},
         inits=frozenset(i for i in inits if len(i) >= 2),
     )

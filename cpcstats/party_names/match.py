@@ -89,7 +89,7 @@ def _decide(
 def _abbreviates(text: str, e: Entry) -> bool:
     """True if ``text`` is one of the party's short names or the initials of its English name."""
     key = tx.alnum(text)
-    return bool(key) and (key in {tx.alnum(s) for s in e.shorts} or key in e.inits)
+    return bool(key) and (key in e.short_keys or key in e.inits)
 
 
 def _fits(qualifiers: list[str], e: Entry) -> bool:
@@ -189,7 +189,7 @@ def _normalised_candidates(
             yield found, rule
     for abbr in form.abbrevs:
         key = tx.alnum(abbr)
-        yield [e for e in parties if key in {tx.alnum(s) for s in e.shorts}], f"short name ({abbr})"
+        yield [e for e in parties if key in e.short_keys], f"short name ({abbr})"
     if form.core:
         found = [e for e in parties if form.core in e.cores]
         yield [e for e in found if _fits(form.qualifiers, e)], "core form"

@@ -86,6 +86,8 @@ _FOLD = str.maketrans(
 
 def _strip_accents(text: str) -> str:
     text = text.translate(_FOLD)
+    if text.isascii():  # nothing to decompose (most names): skip the per-character pass
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
@@ -177,12 +179,13 @@ def core_form(name: str, iso3: str = "") -> str:
     "Communist Party of Vietnam" and "Vietnamese Communist Party" both give
     "communist".  Returns "" when nothing is left (e.g. "Party of Vietnam").
     """
+    return core_of_normalised(normalise(name, iso3), iso3)
+
+
+def core_of_normalised(norm: str, iso3: str = "") -> str:
+    """`core_form` of a name already `normalise`-d (the index folds each name once for both)."""
     country = _country_tokens(iso3) if iso3 else frozenset()
-    words = [
-        t
-        for t in normalise(name, iso3).split()
-        if t not in STOPWORDS and not _is_country_word(t, country)
-    ]
+    words = [t for t in norm.split() if t not in STOPWORDS and not _is_country_word(t, country)]
     return " ".join(sorted(words))
 
 
