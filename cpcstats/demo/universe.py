@@ -50,7 +50,9 @@ Rules (each set-aside row is counted in ``accounts.json``):
   parties, else 0 (``lr_source`` says which); ``left_roots`` is 1 for communist,
   socialist, labour, workers' and revolutionary names (`LEFT_NAME`, on the English and
   short names) and for the liberation movements of `LIBERATION_MOVEMENTS` (a source per
-  row); ``active_from``/``active_to`` are the first and last year with a status row.
+  row); ``active_from``/``active_to`` are the first and last year with a status row;
+  ``party_name`` is the English name with a one-word short name in parentheses
+  ("Liberal Democratic Party (LDP)"), as coders write them.
 """
 
 from __future__ import annotations
@@ -391,6 +393,18 @@ def _names(py: pd.DataFrame, ids: pd.Index, register: pd.DataFrame, data: Path) 
     )
 
 
+def _with_short_name(names: pd.Series, short: pd.Series) -> pd.Series:
+    """ "Liberal Democratic Party (LDP)": a one-word short name in parentheses, the way a
+    coder of the ID-CPC news items writes it and the party-name matcher reads it (the
+    parenthesis is also a name of the party); left out when the name has it already."""
+    out = []
+    for name, abbr in zip(names, short.fillna(""), strict=True):
+        abbr = str(abbr).strip()
+        simple = abbr and " " not in abbr and len(abbr) >= 2 and "(" not in name
+        out.append(f"{name} ({abbr})" if simple and abbr.lower() not in name.lower() else name)
+    return pd.Series(out, index=names.index)
+
+
 def _parties(
     py: pd.DataFrame,
     status: pd.DataFrame,
@@ -401,6 +415,7 @@ def _parties(
     """One row per party with status rows: names, years, position, roots, sources."""
     span = status.groupby("party_id")["year"].agg(["min", "max"])
     out = _names(py, span.index, register, data)
+    out["party_name"] = _with_short_name(out["party_name"], out["name_short"])
     out["active_from"] = span["min"].to_numpy()
     out["active_to"] = span["max"].to_numpy()
     lr = py.groupby("party_id")["lr_position"].mean().reindex(out["party_id"]).to_numpy()
