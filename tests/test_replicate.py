@@ -14,11 +14,15 @@ from tests.conftest import compile_latex
 REPO = Path(__file__).resolve().parents[1]
 
 
+#: the console lines of the module's run (two workers), for the serial run to match
+LINES: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("reports")
     result = replicate(
-        "demo", out, REPO / "replication" / "replication.toml", progress=lambda _: None
+        "demo", out, REPO / "replication" / "replication.toml", progress=LINES.append, workers=2
     )
     assert not result.failed, result.failed
     return out
@@ -137,8 +141,16 @@ def test_panel_counts_equal_the_events(run: Path) -> None:
 
 def test_second_run_gives_identical_bytes(run: Path, tmp_path: Path) -> None:
     """Every file of a second run into another folder — tables, figures (PDF and PNG),
-    panels, results.json and manifest.json — is byte-identical to the first run's."""
-    replicate("demo", tmp_path, REPO / "replication" / "replication.toml", progress=lambda _: None)
+    panels, results.json and manifest.json — is byte-identical to the first run's, and so
+    are its console lines: the first ran its designs on two worker processes, this one
+    runs everything in this process (``workers=1``)."""
+    lines: list[str] = []
+    config = REPO / "replication" / "replication.toml"
+    replicate("demo", tmp_path, config, progress=lines.append, workers=1)
+    assert [s.replace(str(tmp_path), "OUT") for s in lines] == [
+        s.replace(str(run), "OUT") for s in LINES
+    ]
+    assert any(s.startswith("      design design_taiwan: ") for s in lines)
     first = sorted(p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file())
     second = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert first == second

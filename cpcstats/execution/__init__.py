@@ -20,16 +20,19 @@ from cpcstats.execution.base import (
     stderr_progress,
 )
 from cpcstats.execution.dask_executor import DaskExecutor
-from cpcstats.execution.processes import ProcessExecutor
+from cpcstats.execution.processes import BackgroundTasks, ProcessExecutor, TaskTimeout, start_method
 
 __all__ = [
+    "BackgroundTasks",
     "DaskExecutor",
     "Executor",
     "InProcessExecutor",
     "ProcessExecutor",
     "Progress",
     "TaskResult",
+    "TaskTimeout",
     "make_executor",
     "spawn_seeds",
+    "start_method",
     "stderr_progress",
 ]

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from cpcstats.execution.base import (
@@ -24,7 +28,7 @@ from cpcstats.execution.base import (
     next_in_order,
 )
 
-__all__ = ["ProcessExecutor"]
+__all__ = ["BackgroundTasks", "ProcessExecutor", "TaskTimeout", "start_method"]
 
 _SHARED: Any = None
 
@@ -66,3 +70,117 @@ class ProcessExecutor(BaseExecutor):
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+
+
+def start_method() -> str:
+    """``fork`` where it is safe and available, else ``spawn``.
+
+    Why fork for `BackgroundTasks`: the replication's designs need the study and its
+    panels, which the parent already holds; forked children share those pages (and the
+    imported modules) instead of importing cpcstats again and unpickling a copy, which
+    costs about a second and a hundred MB per worker.  Fork is unsafe with threads
+    running (their locks are copied held) and on macOS, so there spawn is used; the
+    results are the same either way.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+class TaskTimeout(TimeoutError):
+    """A background task did not finish within the batch's time limit."""
+
+
+class BackgroundTasks:
+    """Tasks started now on local processes and collected later, in submission order.
+
+    Why not `ProcessExecutor.map`: ``map`` is a generator, so nothing runs until the
+    caller iterates, and the caller waits there.  The replication wants the opposite:
+    start its designs, fit its models and write its tables meanwhile, then take the
+    designs' results.  With ``workers <= 1`` nothing is started and each task runs here
+    when it is collected (the serial run, the reference the parallel one must match).
+
+    ``task(item, shared)`` is a module-level function; an exception it raises is raised
+    again by `result` in the caller (the same type, the worker's traceback chained), as
+    if the task had run here.  A worker that dies (killed, out of memory) makes `result`
+    raise ``concurrent.futures.process.BrokenProcessPool``; ``timeout`` (seconds from the
+    start, None: no limit) makes it raise `TaskTimeout`.  Leaving the ``with`` block
+    shuts the pool down; on an error (or a timeout) the workers are terminated, so
+    nothing outlives the run.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        items: list[Any],
+        shared: Any,
+        workers: int,
+        *,
+        timeout: float | None = None,
+        method: str | None = None,
+    ) -> None:
+        self.task, self.items, self.shared = task, list(items), shared
+        self.workers = max(1, min(int(workers), len(self.items))) if self.items else 1
+        self.deadline = None if timeout is None else time.monotonic() + float(timeout)
+        self.timeout = timeout
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future] = []
+        self.timed_out = False
+        if self.workers > 1:
+            context = multiprocessing.get_context(method or start_method())
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_init_worker, initargs=(shared,)
+            )
+            self.futures = [self.pool.submit(_call_in_worker, task, item) for item in self.items]
+
+    @property
+    def parallel(self) -> bool:
+        """Whether the tasks run on other processes (else each runs when collected)."""
+        return self.pool is not None
+
+    def result(self, index: int) -> Any:
+        """Task ``index``'s value, waiting for it (or running it here when serial)."""
+        if self.timed_out:
+            raise TaskTimeout(f"not finished when the batch's {self.timeout} s ran out")
+        if self.pool is None:
+            return self.task(self.items[index], self.shared)
+        left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+        try:
+            return self.futures[index].result(timeout=left)
+        except FutureTimeout:
+            self.timed_out = True
+            self.terminate()
+            raise TaskTimeout(
+                f"task {index + 1} of {len(self.items)} did not finish within {self.timeout} s"
+            ) from None
+
+    def terminate(self) -> None:
+        """Cancel what has not started and stop the workers now."""
+        if self.pool is None:
+            return
+        pool, self.pool = self.pool, None
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(5)
+            if process.is_alive():  # a handler swallowed SIGTERM
+                process.kill()
+
+    def __enter__(self) -> BackgroundTasks:
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is not None:
+            self.terminate()
+        elif self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+
+def _call_in_worker(task: Task, item: Any) -> Any:
+    """Run one background task on the worker's shared data (exceptions travel back)."""
+    return task(item, _SHARED)

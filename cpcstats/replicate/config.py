@@ -67,9 +67,21 @@ class ReplicationConfig:
     designs: tuple[dict[str, Any], ...] = ()
     formats: tuple[str, ...] = DEFAULT_FORMATS  # table files per table, in this order
     labels: Path = PACKAGED_LABELS  # the run's labels file (see `labels_file`)
+    workers: int | None = None  # [execution] workers: processes (None: every core)
+    timeout: float | None = None  # [execution] timeout: seconds for the designs (None: none)
 
 
-CONFIG_KEYS = ("models", "formats", "labels", "table", "figures", "diagnostics", "design")
+CONFIG_KEYS = (
+    "models",
+    "formats",
+    "labels",
+    "execution",
+    "table",
+    "figures",
+    "diagnostics",
+    "design",
+)
+EXECUTION_KEYS = ("workers", "timeout")
 TABLE_OPTION_KEYS = (
     "titles",
     "spans",
@@ -334,6 +346,7 @@ def load_replication_config(path: str | Path = PACKAGED_CONFIG) -> ReplicationCo
     designs = _designs(data, file)
     published = path.parent / PUBLISHED_NAME
     models = get_str(data, "models", file=file, where=_WHERE)
+    workers, timeout = _execution(data, file)
     formats = get_str_list(data, "formats", file=file, where=_WHERE)
     models_dir = (path.parent / (models or "../models")).resolve()
     return ReplicationConfig(
@@ -346,7 +359,36 @@ def load_replication_config(path: str | Path = PACKAGED_CONFIG) -> ReplicationCo
         designs=designs,
         formats=DEFAULT_FORMATS if formats is None else check_formats(formats, file=file),
         labels=labels_file(data, path, models_dir),
+        workers=workers,
+        timeout=timeout,
     )
+
+
+def _execution(data: dict[str, Any], file: str) -> tuple[int | None, float | None]:
+    """``[execution]``: ``workers`` (processes, at least 1; 1 is the serial run) and
+    ``timeout`` (seconds the run waits for its designs, more than 0).
+
+    Neither changes a number or a file of the run, only how long it takes.
+    """
+    execution = get_table(data, "execution", file=file, where=_WHERE)
+    check_keys(execution, EXECUTION_KEYS, file=file, where="[execution]")
+    workers = get_int(execution, "workers", file=file, where="[execution]")
+    if workers is not None and workers < 1:
+        raise SpecError(
+            f"[execution] workers must be at least 1, not {workers}",
+            file=file,
+            column="workers",
+            fix="workers = 1 runs everything in one process; leave it out to use every core",
+        )
+    timeout = get_typed(execution, "timeout", (int, float), file=file, where="[execution]")
+    if timeout is not None and not timeout > 0:
+        raise SpecError(
+            f"[execution] timeout must be a number of seconds above 0, not {timeout}",
+            file=file,
+            column="timeout",
+            fix="e.g. timeout = 3600, or leave it out for no limit",
+        )
+    return workers, None if timeout is None else float(timeout)
 
 
 def default_config(study: str | Path | Study) -> Path:

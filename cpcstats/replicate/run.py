@@ -9,21 +9,17 @@ from cpcstats.accounting import Ledger
 from cpcstats.outputs import OutputFolder, write_json
 from cpcstats.replicate.config import ReplicationConfig, default_config, load_replication_config
 from cpcstats.replicate.exhibits import write_exhibits
+from cpcstats.replicate.parallel import DesignRuns, replication_workers
 from cpcstats.replicate.published import write_published_tables
 from cpcstats.replicate.records import manifest_record, results_record
 from cpcstats.replicate.stages import (
     ReplicationResult,
     build_panels,
     fit_models,
-    run_designs,
     study_warnings,
     wanted_models,
 )
-from cpcstats.replicate.writers import (
-    write_diagnostics,
-    write_model_tables,
-    write_topics,
-)
+from cpcstats.replicate.writers import write_diagnostics, write_model_tables
 from cpcstats.reporting.write import table_formats
 from cpcstats.spec import load_specs
 from cpcstats.study import Study, load_study
@@ -36,6 +32,7 @@ def replicate(
     out: str | Path = "reports",
     config: str | Path | None = None,
     progress: Callable[[str], None] = print,
+    workers: int | None = None,
 ) -> ReplicationResult:
     """Run the whole replication and write everything into ``out``.
 
@@ -58,6 +55,11 @@ def replicate(
         A ``replication.toml``: which models go into which table and figure.
     progress : callable, default print
         Receives one line per step (``lambda line: None`` for a quiet run).
+    workers : int, optional
+        Processes for the designs, which run while this process fits the models and
+        writes the tables and figures (`cpcstats.replicate.parallel`); default
+        ``[execution] workers`` of the configuration, else every core; 1 runs everything
+        here, one step after the other.  The files written are the same for any number.
 
     Returns
     -------
@@ -88,7 +90,7 @@ def replicate(
     out = Path(out)
     cfg = load_replication_config(default_config(study) if config is None else config)
     with OutputFolder(out, progress) as folder, table_formats(cfg.formats):
-        result = _replicate(study, cfg, folder, progress)
+        result = _replicate(study, cfg, folder, progress, replication_workers(workers, cfg))
         folder.commit()
     result.out_dir = out
     result.files = [folder.final(p) for p in result.files]
@@ -112,8 +114,15 @@ def _replicate(
     cfg: ReplicationConfig,
     folder: OutputFolder,
     progress: Callable[[str], None],
+    workers: int,
 ) -> ReplicationResult:
-    """The replication proper, written into ``folder.staging`` (swapped in by the caller)."""
+    """The replication proper, written into ``folder.staging`` (swapped in by the caller).
+
+    The designs and the topics start on ``workers`` processes once the panels exist; with
+    more than one, the figures are drawn while they run and their progress lines held
+    back, so the console and the file list read as in the serial run (designs, topics,
+    figures).
+    """
     out = folder.staging
     study_obj = _load(study, progress)
     result = ReplicationResult(out)
@@ -122,18 +131,28 @@ def _replicate(
     panels = build_panels(study_obj, ledger, result, progress)
     specs = {s.name: s for s in load_specs(cfg.models_dir)}
     wanted = wanted_models(cfg, specs)
-    progress(f"[3/{STEPS}] fitting {len(wanted)} models")
-    fit_models(wanted, specs, panels, ledger, result, progress)
-
-    progress(f"[4/{STEPS}] writing tables")
-    result.files += write_model_tables(cfg, specs, result, study_obj, panels)
-    result.files += write_published_tables(study_obj, cfg, out)
-    diagnostic_files, diagnostics = write_diagnostics(cfg, result, study_obj)
-    result.files += diagnostic_files
-    designs = run_designs(cfg, specs, result, study_obj, panels, progress)
-    topics = write_topics(study_obj, result, ledger, progress)
-    progress(f"[5/{STEPS}] drawing figures")
-    result.files += write_exhibits(cfg, result, study_obj, progress)
+    with DesignRuns(cfg, specs, study_obj, panels, out, workers) as runs:
+        progress(f"[3/{STEPS}] fitting {len(wanted)} models")
+        fit_models(wanted, specs, panels, ledger, result, progress)
+        progress(f"[4/{STEPS}] writing tables")
+        result.files += write_model_tables(cfg, specs, result, study_obj, panels)
+        result.files += write_published_tables(study_obj, cfg, out)
+        diagnostic_files, diagnostics = write_diagnostics(cfg, result, study_obj)
+        result.files += diagnostic_files
+        if runs.parallel:  # the figures while the designs run; their lines held back
+            held: list[str] = []
+            mark = len(result.files)
+            _figures(cfg, result, study_obj, held.append)
+            figures, result.files[mark:] = result.files[mark:], []
+            designs = runs.collect(result, progress)
+            topics = runs.topics(result, ledger, progress)
+            result.files += figures
+            for line in held:
+                progress(line)
+        else:
+            designs = runs.collect(result, progress)
+            topics = runs.topics(result, ledger, progress)
+            _figures(cfg, result, study_obj, progress)
 
     progress(f"[6/{STEPS}] writing results.json")
     parts = {"diagnostics": diagnostics, "designs": designs, "topics": topics}
@@ -145,3 +164,14 @@ def _replicate(
     manifest = manifest_record(study_obj, cfg, specs, wanted, ledger, result, panels, folder)
     result.files.append(write_json(out / "manifest.json", manifest))
     return result
+
+
+def _figures(
+    cfg: ReplicationConfig,
+    result: ReplicationResult,
+    study: Study,
+    progress: Callable[[str], None],
+) -> None:
+    """Step 5: the study's exhibits (`write_exhibits`), added to the run's files."""
+    progress(f"[5/{STEPS}] drawing figures")
+    result.files += write_exhibits(cfg, result, study, progress)

@@ -7,7 +7,6 @@ learns from ``ReplicationResult.failed`` that something failed).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,7 +154,7 @@ def fit_models(
         progress(f"{where}: {spec.family}, N = {fitted.nobs:,}{flag}")
 
 
-def _design_params(
+def design_params(
     entry: dict[str, Any], cfg: ReplicationConfig, specs: dict[str, ModelSpec]
 ) -> tuple[str, str, dict[str, Any]]:
     """A ``[[design]]`` entry as (kind, name, keyword arguments of its ``run``)."""
@@ -173,40 +172,3 @@ def _design_params(
     _check_known(names, specs, cfg, f"design {name!r} names unknown model(s) ", "models")
     params["specs"] = [specs[n] for n in names]
     return kind, name, params
-
-
-def run_designs(
-    cfg: ReplicationConfig,
-    specs: dict[str, ModelSpec],
-    result: ReplicationResult,
-    study: Study,
-    panels: dict[str, Panel],
-    progress: Callable[[str], None],
-) -> dict[str, Any]:
-    """Run each configured design; a failure is recorded and the others go on."""
-    records: dict[str, Any] = {}
-    for entry in cfg.designs:
-        kind, name, params = _design_params(entry, cfg, specs)
-        try:
-            module = importlib.import_module(DESIGNS[kind])
-            output = module.run(study, panels, result.out_dir, **params)
-        except FIT_ERRORS as exc:
-            result.failed[name] = str(exc).splitlines()[0]
-            progress(f"      design {name}: FAILED, {result.failed[name]}")
-            continue
-        if output.skipped:
-            result.skipped[name] = output.skipped
-            progress(f"      design {name}: skipped, {output.skipped}")
-            continue
-        result.files += output.files
-        result.design_fits[name] = list(output.models)
-        for model in output.models:
-            if model.sample is not None:
-                result.design_samples.append(model.sample)
-        records[name] = {
-            "title": output.title,
-            **output.record,
-            "models": [m.to_record() for m in output.models],
-        }
-        progress(f"      design {name}: {len(output.models)} models, {len(output.files)} files")
-    return records

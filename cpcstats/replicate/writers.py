@@ -238,13 +238,38 @@ def write_topics(
     progress: Callable[[str], None],
 ) -> dict[str, Any] | None:
     """The yearly topic table and figure, when the study's contacts carry texts."""
+    return merge_topics(topic_outputs(study, result.out_dir), result, ledger, progress)
+
+
+#: what `topic_outputs` returns: the files, the yearly table and the tagging's account
+TopicOutputs = tuple[list[Path], pd.DataFrame, Any]
+
+
+def topic_outputs(study: Study, out: Path) -> TopicOutputs | None:
+    """Tag the contacts and write the topic files into ``out`` (None: no texts).
+
+    Why apart from `merge_topics`: this half needs only the study, so the replication
+    runs it on a worker process beside the designs (`cpcstats.replicate.parallel`).
+    """
     from cpcstats.reporting.topics import write_topic_outputs
     from cpcstats.topics import has_texts
 
     if not has_texts(study.contacts):
+        return None
+    return write_topic_outputs(study, out)
+
+
+def merge_topics(
+    outputs: TopicOutputs | None,
+    result: ReplicationResult,
+    ledger: Ledger,
+    progress: Callable[[str], None],
+) -> dict[str, Any] | None:
+    """Add the topic files and account to the run and report them; the results.json record."""
+    if outputs is None:
         progress("      topics: skipped, the contacts have no texts")
         return None
-    files, table, account = write_topic_outputs(study, result.out_dir)
+    files, table, account = outputs
     result.files += files
     ledger.add(account)
     progress(f"      topics: {account.notes['units_tagged']:,} {account.notes['unit']}s tagged")

@@ -1,0 +1,196 @@
+"""The replication's designs and topics on worker processes, merged back in the run's order.
+
+Why: the designs are most of a replication's time (the Taiwan design's wild bootstraps,
+the Xi-era break search, the BRI event studies) and, like the topic tagging, need nothing
+the run makes after its panels, so they are started on ``workers`` processes
+(`cpcstats.execution.BackgroundTasks`) right after the panels while this process fits the
+models and writes the tables and figures; their results are then merged in the
+configuration's order, with the progress lines, ``failed``/``skipped`` entries and file
+list of the serial run.  Nothing a run writes depends on the number of workers
+(``tests/test_replicate_parallel.py`` compares every file).
+
+What comes back from a worker: the design's files (written by the worker into the same
+staging folder), title, record and models.  A model's post-estimation payload (its
+``core`` fit and ``design`` matrices, which patsy refuses to pickle) stays in the worker;
+every field the records, the tables and the console read comes back.
+
+Failures are the serial run's: an error a design may fail with (`FIT_ERRORS`) is its
+``failed`` entry and the run goes on; any other exception is raised in this process with
+the worker's traceback chained.  A worker that dies (killed, out of memory) does not
+lose its design: it is run again here, with a line saying so.  ``[execution] timeout``
+bounds the wait; a design not done by then is ``failed`` and the workers are stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cpcstats.accounting import Ledger
+from cpcstats.designs.base import ResearchDesignResult
+from cpcstats.execution import BackgroundTasks, TaskTimeout
+from cpcstats.panels import Panel
+from cpcstats.replicate.config import DESIGNS, ReplicationConfig
+from cpcstats.replicate.stages import FIT_ERRORS, ReplicationResult, design_params
+from cpcstats.replicate.writers import TopicOutputs, merge_topics, topic_outputs
+from cpcstats.spec import ModelSpec
+from cpcstats.study import Study
+
+__all__ = ["DesignOutcome", "DesignRuns", "replication_workers", "run_design", "run_task"]
+
+
+def replication_workers(workers: int | None = None, cfg: ReplicationConfig | None = None) -> int:
+    """The processes a run uses: the argument, else ``[execution] workers``, else every
+    core this process may run on (1 is the serial run)."""
+    if workers is None and cfg is not None:
+        workers = cfg.workers
+    if workers is None:
+        affinity = getattr(os, "sched_getaffinity", None)
+        workers = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    return max(1, int(workers))
+
+
+@dataclass(frozen=True)
+class DesignOutcome:
+    """One design's result, or the first line of the error it failed with."""
+
+    name: str
+    output: ResearchDesignResult | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every design task needs (inherited by forked workers, pickled for spawned)."""
+
+    study: Study
+    panels: dict[str, Panel]
+    out: Path
+    entries: tuple[tuple[str, str, dict[str, Any]], ...]
+    portable: bool
+
+
+def run_design(index: int, shared: _Shared) -> DesignOutcome:
+    """Run design ``index`` of the configuration (the worker's task, and the serial run's).
+
+    ``portable``: strip each model's post-estimation payload so the result can be
+    pickled back to the parent (see the module docstring).
+    """
+    kind, name, params = shared.entries[index]
+    try:
+        module = importlib.import_module(DESIGNS[kind])
+        output = module.run(shared.study, shared.panels, shared.out, **params)
+    except FIT_ERRORS as exc:
+        return DesignOutcome(name, error=str(exc).splitlines()[0])
+    if shared.portable and not output.skipped:
+        models = [dataclasses.replace(m, core=None, design=None) for m in output.models]
+        output = dataclasses.replace(output, models=models)
+    return DesignOutcome(name, output=output)
+
+
+def run_task(index: int, shared: _Shared) -> DesignOutcome | TopicOutputs | None:
+    """Task ``index``: a design (in the configuration's order), or after them the topics."""
+    if index == len(shared.entries):
+        return topic_outputs(shared.study, shared.out)
+    return run_design(index, shared)
+
+
+class DesignRuns:
+    """The configured designs and the topics, started on ``workers`` processes (or each
+    run when it is collected)."""
+
+    def __init__(
+        self,
+        cfg: ReplicationConfig,
+        specs: dict[str, ModelSpec],
+        study: Study,
+        panels: dict[str, Panel],
+        out: Path,
+        workers: int,
+    ) -> None:
+        entries = tuple(design_params(e, cfg, specs) for e in cfg.designs)
+        self.shared = _Shared(study, panels, out, entries, portable=workers > 1)
+        self.timeout = cfg.timeout
+        self.tasks = BackgroundTasks(
+            run_task, list(range(len(entries) + 1)), self.shared, workers, timeout=cfg.timeout
+        )
+
+    @property
+    def parallel(self) -> bool:
+        """Whether the designs run on other processes while this one goes on."""
+        return self.tasks.parallel
+
+    def __enter__(self) -> DesignRuns:
+        self.tasks.__enter__()
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        self.tasks.__exit__(kind, exc, tb)
+
+    def _outcome(self, index: int, progress: Callable[[str], None]) -> DesignOutcome:
+        """Design ``index``'s outcome; a lost worker's design runs again here."""
+        name = self.shared.entries[index][1]
+        try:
+            return self.tasks.result(index)
+        except TaskTimeout:
+            return DesignOutcome(
+                name, error=f"not finished within [execution] timeout = {self.timeout:g} s"
+            )
+        except BrokenProcessPool as exc:
+            progress(f"      design {name}: its worker process stopped ({exc}); run here")
+            return run_design(index, dataclasses.replace(self.shared, portable=False))
+
+    def collect(self, result: ReplicationResult, progress: Callable[[str], None]) -> dict[str, Any]:
+        """Merge every design's outcome into ``result`` in the configuration's order, with
+        the serial run's progress lines; returns the designs' records for results.json."""
+        records: dict[str, Any] = {}
+        for index in range(len(self.shared.entries)):
+            outcome = self._outcome(index, progress)
+            record = merge_design(outcome, result, progress)
+            if record is not None:
+                records[outcome.name] = record
+        return records
+
+    def topics(
+        self, result: ReplicationResult, ledger: Ledger, progress: Callable[[str], None]
+    ) -> dict[str, Any] | None:
+        """Merge the topic outputs (after the designs, as the serial run does); a topic task
+        lost to a dead worker or the timeout runs again here."""
+        try:
+            outputs = self.tasks.result(len(self.shared.entries))
+        except (TaskTimeout, BrokenProcessPool):
+            outputs = topic_outputs(self.shared.study, self.shared.out)
+        return merge_topics(outputs, result, ledger, progress)
+
+
+def merge_design(
+    outcome: DesignOutcome, result: ReplicationResult, progress: Callable[[str], None]
+) -> dict[str, Any] | None:
+    """Add one design's outcome to ``result`` (failed, skipped, or files and models) and
+    report it; returns its results.json record (None when it failed or was skipped)."""
+    name, output = outcome.name, outcome.output
+    if output is None:
+        result.failed[name] = outcome.error or "failed"
+        progress(f"      design {name}: FAILED, {result.failed[name]}")
+        return None
+    if output.skipped:
+        result.skipped[name] = output.skipped
+        progress(f"      design {name}: skipped, {output.skipped}")
+        return None
+    result.files += output.files
+    result.design_fits[name] = list(output.models)
+    for model in output.models:
+        if model.sample is not None:
+            result.design_samples.append(model.sample)
+    progress(f"      design {name}: {len(output.models)} models, {len(output.files)} files")
+    return {
+        "title": output.title,
+        **output.record,
+        "models": [m.to_record() for m in output.models],
+    }

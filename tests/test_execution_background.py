@@ -1,0 +1,111 @@
+"""`BackgroundTasks`: tasks started now, collected later in order; errors, lost workers,
+timeouts and shutdown behave as the replication needs (no hang, nothing left running)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures.process import BrokenProcessPool
+
+import numpy as np
+import pytest
+
+from cpcstats.errors import EstimationError
+from cpcstats.execution import BackgroundTasks, TaskTimeout, spawn_seeds, start_method
+
+
+def draws(item: int, shared: dict) -> list[float]:
+    """A seeded task whose late items finish first (so order is not completion order)."""
+    time.sleep(0.02 * (len(shared["seeds"]) - item))
+    return (np.random.default_rng(shared["seeds"][item]).random(2) * shared["scale"]).tolist()
+
+
+def fails(item: int, shared: object) -> int:
+    """Item 1 raises an error the caller knows how to handle; the others return."""
+    if item == 1:
+        raise EstimationError("item 1 did not converge")
+    return item * 10
+
+
+def dies(item: int, shared: object) -> int:
+    """Item 0 kills its worker process (as the OOM killer would); the parent survives."""
+    if item == 0 and multiprocessing.parent_process() is not None:
+        os._exit(3)
+    return item
+
+
+def sleeps(item: int, shared: object) -> int:
+    time.sleep(30)
+    return item
+
+
+SHARED = {"seeds": spawn_seeds(11, 5), "scale": 3.0}
+
+
+def _values(tasks: BackgroundTasks, n: int) -> list[object]:
+    with tasks:
+        return [tasks.result(i) for i in range(n)]
+
+
+def test_serial_runs_each_task_when_collected() -> None:
+    tasks = BackgroundTasks(draws, list(range(5)), SHARED, workers=1)
+    assert not tasks.parallel
+    assert tasks.futures == []  # nothing started before collection
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_results_in_order_and_equal_to_the_serial_run(method: str) -> None:
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} here")
+    serial = _values(BackgroundTasks(draws, list(range(5)), SHARED, workers=1), 5)
+    tasks = BackgroundTasks(draws, list(range(5)), SHARED, workers=2, method=method)
+    assert tasks.parallel
+    assert _values(tasks, 5) == serial
+    assert len({tuple(v) for v in serial}) == 5  # one stream per task
+
+
+def test_an_error_is_raised_again_with_its_type() -> None:
+    for workers in (1, 2):
+        with BackgroundTasks(fails, [0, 1, 2], None, workers=workers) as tasks:
+            assert tasks.result(0) == 0 and tasks.result(2) == 20
+            with pytest.raises(EstimationError, match="item 1 did not converge"):
+                tasks.result(1)
+
+
+def test_a_dead_worker_is_reported_not_waited_for() -> None:
+    start = time.monotonic()
+    tasks = BackgroundTasks(dies, [0, 1], None, workers=2, method="fork")
+    with tasks, pytest.raises(BrokenProcessPool):
+        tasks.result(0)
+    assert time.monotonic() - start < 20
+
+
+def test_timeout_stops_the_workers() -> None:
+    start = time.monotonic()
+    tasks = BackgroundTasks(sleeps, [0, 1, 2], None, workers=2, timeout=1.0, method="fork")
+    workers = list(tasks.pool._processes.values())  # type: ignore[union-attr]
+    with tasks:
+        with pytest.raises(TaskTimeout, match=r"did not finish within 1\.0 s"):
+            tasks.result(0)
+        with pytest.raises(TaskTimeout):  # the rest are not run here after a timeout
+            tasks.result(2)
+    assert time.monotonic() - start < 15
+    assert workers and not any(p.is_alive() for p in workers)
+
+
+def test_an_error_in_the_caller_terminates_the_workers() -> None:
+    tasks = BackgroundTasks(sleeps, [0, 1], None, workers=2, method="fork")
+    workers = list(tasks.pool._processes.values())  # type: ignore[union-attr]
+    start = time.monotonic()
+    with pytest.raises(KeyError), tasks:
+        raise KeyError("the caller failed")
+    assert time.monotonic() - start < 15
+    assert not any(p.is_alive() for p in workers)
+
+
+def test_start_method_is_fork_only_without_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 3)
+    assert start_method() == "spawn"
