@@ -8,8 +8,12 @@ loader must be measured from the CSV, not from a frame already in memory.
     python replication/bench_ingest.py make --events 10000000 --dir /tmp/ingest
     python replication/bench_ingest.py floor --dir /tmp/ingest
     python replication/bench_ingest.py panel --dir /tmp/ingest [--engine duckdb]
+    python replication/bench_ingest.py ab --dir /tmp/ingest --pairs 3
 
-Each subcommand is one process, so ``/usr/bin/time -v`` measures its CPU and peak memory.
+Each subcommand is one process, so ``/usr/bin/time -v`` measures its CPU and peak memory;
+``ab`` runs floor and panel alternately (floor, panel, floor, panel, ...: a change in the
+machine's load hits both) as child processes and reports each run's CPU seconds (user +
+system) and peak RSS, the ratio of the medians and the load average before and after.
 The events are the demo's contacts resampled (texts dropped: topic counting is measured
 elsewhere) with unique source ids; they are SIMULATED.
 """
@@ -17,7 +21,10 @@ elsewhere) with unique source ids; they are SIMULATED.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -84,9 +91,43 @@ def panel(folder: Path, engine: str | None) -> None:
     )
 
 
+def _child(args: list[str]) -> tuple[float, float]:
+    """(CPU seconds, peak RSS in MB) of one child process running ``args``."""
+    pid = os.spawnv(os.P_NOWAIT, sys.executable, [sys.executable, *args])
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def alternate(folder: Path, pairs: int, engine: str | None) -> dict:
+    """Floor and panel runs in alternation; their CPU-s, peak MB and the median ratios."""
+    script = str(Path(__file__).resolve())
+    panel_args = [script, "panel", "--dir", str(folder)]
+    if engine is not None:
+        panel_args += ["--engine", engine]
+    runs: dict[str, list[tuple[float, float]]] = {"floor": [], "panel": []}
+    load_before = os.getloadavg()
+    for _ in range(pairs):
+        runs["floor"].append(_child([script, "floor", "--dir", str(folder)]))
+        runs["panel"].append(_child(panel_args))
+    load_after = os.getloadavg()
+    out: dict = {"pairs": pairs, "load_before": load_before, "load_after": load_after}
+    for name, values in runs.items():
+        out[name] = {"cpu_s": [round(v[0], 2) for v in values],
+                     "peak_mb": [round(v[1]) for v in values]}  # fmt: skip
+    med = {n: (float(np.median([v[0] for v in r])), float(np.median([v[1] for v in r])))
+           for n, r in runs.items()}  # fmt: skip
+    out["cpu_ratio"] = round(med["panel"][0] / med["floor"][0], 2)
+    out["peak_mb_panel"] = round(med["panel"][1])
+    print(json.dumps(out, indent=1))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["make", "floor", "panel"])
+    parser.add_argument("what", choices=["make", "floor", "panel", "ab"])
+    parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/cpcstats-ingest"))
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--engine", default=None)
@@ -95,6 +136,8 @@ def main() -> None:
         make(args.events, args.dir)
     elif args.what == "floor":
         floor(args.dir)
+    elif args.what == "ab":
+        alternate(args.dir, args.pairs, args.engine)
     else:
         panel(args.dir, args.engine)
 

@@ -355,3 +355,41 @@ def test_clean_iso3_contacts_reuse_the_file_column_with_the_same_values() -> Non
     )
     for column in ("counterpart_type", "direction", "party_id"):
         pd.testing.assert_series_equal(out[column], _clean_str(frame[column]), check_names=False)
+
+
+UTF8_CASES = {
+    "ascii": b"a,b\n1,2\n" * 5,
+    "multibyte across blocks": "a,b\né,中\n€,ü\n".encode() * 3,
+    "bom": b"\xef\xbb\xbfa,b\n\xc3\xa9,1\n",
+    "bad byte late": b"a,b\n1,2\n" * 3 + b"\xff,1\n",
+    "truncated at the end": b"a,b\n1,\xc3",
+    "utf-16": "a,b\n1,2\n".encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UTF8_CASES))
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 1 << 24])
+def test_digest_and_utf8_check_over_any_block_size(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, name: str, block: int
+) -> None:
+    """The reused-buffer reader: the SHA-256 of the file's bytes, and strict UTF-8 (BOM
+    allowed) decided as one decode of the whole file decides it, wherever blocks end."""
+    import hashlib
+
+    from cpcstats.io import fastcsv
+
+    data = UTF8_CASES[name]
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(fastcsv, "_CHUNK", block)
+    got = fastcsv._utf8_and_digest(path)
+    try:
+        encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise UnicodeDecodeError("utf-8", data, 0, 1, "utf-16")
+        data.decode(encoding)
+        expected = (encoding, hashlib.sha256(data).hexdigest())
+    except UnicodeDecodeError:
+        expected = None
+    if block >= 3 or not data.startswith(b"\xef\xbb\xbf"):  # a BOM is looked for in block 1
+        assert got == expected

@@ -36,14 +36,21 @@ _TEXT = pd.api.types.pandas_dtype(str)
 
 
 def _utf8_and_digest(path: Path) -> tuple[str, str] | None:
-    """(encoding, sha256) when the file is strict UTF-8 (BOM allowed), else None."""
+    """(encoding, sha256) when the file is strict UTF-8 (BOM allowed), else None.
+
+    The file is read into one reused buffer (a new 16 MB bytes object per block cost a
+    tenth of a CPU-s in page faults for a 450 MB event log); the digest is of every byte.
+    """
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     encoding = "utf-8"
+    buffer = bytearray(_CHUNK)
+    view = memoryview(buffer)
     with path.open("rb") as handle:
         first = True
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
+        while n := handle.readinto(buffer):
+            digest.update(view[:n])
+            chunk = buffer if n == _CHUNK else bytes(view[:n])
             if first:
                 first = False
                 if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):

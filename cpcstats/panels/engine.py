@@ -143,19 +143,19 @@ _GRID = 1 << 24
 """Key combinations counted on a dense grid up to this many cells, else hashed."""
 
 
-def _key_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Codes of a key's cells and the values they stand for (-1: missing).
+def _integer_range(values: pd.Series) -> tuple[np.ndarray, int, pd.Series] | None:
+    """(cells, smallest value, every value from the smallest to the largest) of a NumPy
+    integer key over a short range (the year), else None.
 
-    A NumPy integer key over a short range (the year) is coded by its offset from the
-    smallest value, without hashing; other keys are factorised.
+    Why: such a key is coded by its offset from the smallest value, without hashing.
     """
-    if values.dtype.kind in "iu" and isinstance(values.dtype, np.dtype) and len(values):
-        array = values.to_numpy()
-        low, high = int(array.min()), int(array.max())
-        if high - low < _GRID:
-            offset = np.arange(low, high + 1, dtype=array.dtype)
-            return array.astype(np.int64) - low, pd.Series(offset, dtype=values.dtype)
-    return factorize(values)
+    if values.dtype.kind not in "iu" or not isinstance(values.dtype, np.dtype) or not len(values):
+        return None
+    array = values.to_numpy()
+    low, high = int(array.min()), int(array.max())
+    if high - low >= _GRID:
+        return None
+    return array, low, pd.Series(np.arange(low, high + 1, dtype=array.dtype), dtype=values.dtype)
 
 
 def _panel_rows(events: pd.DataFrame, panel: pd.DataFrame, keys: list[str]) -> np.ndarray:
@@ -168,26 +168,42 @@ def _panel_rows(events: pd.DataFrame, panel: pd.DataFrame, keys: list[str]) -> n
     without missing keys (a panel's keys are never missing).
     """
     index = pd.MultiIndex.from_frame(panel[keys])
-    combined = np.zeros(len(events), dtype=np.int64)
+    combined = np.zeros(0, dtype=np.int64)
     missing = np.zeros(len(events), dtype=bool)
     distinct: list[pd.Series] = []
     size = 1
-    for key in keys:
-        codes, values = _key_codes(events[key])
-        missing |= codes < 0
-        combined = combined * max(len(values), 1) + codes
+    for i, key in enumerate(keys):  # in place: one array of 1e7 codes at a time
+        offset = _integer_range(events[key])
+        if offset is not None:
+            cells, low, values = offset
+            if i == 0:
+                combined = np.subtract(cells, low, dtype=np.int64)
+            else:
+                combined *= len(values)
+                combined += cells
+                combined -= low
+        else:
+            codes, values = factorize(events[key])
+            missing |= codes < 0
+            if i == 0:
+                combined = codes.astype(np.int64, copy=False)
+            else:
+                combined *= max(len(values), 1)
+                combined += codes
+            del codes
         size *= max(len(values), 1)
         distinct.append(values)
-    combined[missing] = -1
     if size <= _GRID:
-        present = np.flatnonzero(np.bincount(combined[~missing], minlength=size))
-        lookup = np.full(size + 1, -1, dtype=np.intp)  # the last cell: combined == -1
+        combined[missing] = size  # one cell past the grid: no panel row
+        present = np.flatnonzero(np.bincount(combined, minlength=size + 1)[:size])
+        lookup = np.full(size + 1, -1, dtype=np.int64)
         place = present
     else:
-        lookup_codes, present = pd.factorize(combined)
-        lookup = np.full(len(present) + 1, -1, dtype=np.intp)
+        combined[missing] = -1
+        combined, present = pd.factorize(combined)
+        combined = combined.astype(np.int64, copy=False)
+        lookup = np.full(len(present), -1, dtype=np.int64)
         place = np.arange(len(present))
-        combined = lookup_codes
     parts = []
     rest = present
     for values in reversed(distinct):
@@ -197,7 +213,10 @@ def _panel_rows(events: pd.DataFrame, panel: pd.DataFrame, keys: list[str]) -> n
     if len(present):
         found = index.get_indexer(pd.MultiIndex.from_arrays(parts[::-1], names=keys))
         lookup[place] = np.where(present >= 0, found, -1)
-    return lookup[combined]
+    for start in range(0, len(combined), 1 << 20):  # in place, by blocks: no 1e7 copy
+        block = combined[start : start + (1 << 20)]
+        block[:] = lookup[block]
+    return combined
 
 
 _SQL = """
