@@ -23,6 +23,7 @@ import pytest
 from cpcstats.designs import DESIGNS
 from cpcstats.designs.base import ResearchDesignResult
 from cpcstats.errors import EstimationError, SpecError
+from cpcstats.execution import processes
 from cpcstats.replicate.config import PACKAGED_CONFIG, load_replication_config
 from cpcstats.replicate.parallel import DesignRuns, replication_workers
 from cpcstats.replicate.stages import ReplicationResult
@@ -50,8 +51,11 @@ def run(study: Any, panels: Any, out: Path, *, specs: list, behaviour: str) -> R
 
 @pytest.fixture(autouse=True)
 def fake_designs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register the stand-ins, and fork the workers even when an earlier test left threads
+    running (spawned workers would not see the registrations)."""
     for kind in KINDS:
         monkeypatch.setitem(DESIGNS, kind, __name__)
+    monkeypatch.setattr(processes, "start_method", lambda: "fork")
 
 
 def _merge(tmp_path: Path, behaviours: list[str], workers: int, timeout: float | None = None):

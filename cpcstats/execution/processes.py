@@ -34,8 +34,11 @@ _SHARED: Any = None
 
 
 def _init_worker(shared: Any) -> None:
+    """Ctrl-C is the parent's to handle; SIGTERM ends the worker quietly (a forked worker
+    would otherwise inherit the command line's handler, which raises)."""
     global _SHARED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _SHARED = shared
 
 
@@ -167,8 +170,9 @@ class BackgroundTasks:
                 process.terminate()
         for process in processes:
             process.join(5)
-            if process.is_alive():  # a handler swallowed SIGTERM
+            if process.is_alive():  # SIGTERM came before the worker's own handler
                 process.kill()
+                process.join(5)
 
     def __enter__(self) -> BackgroundTasks:
         return self
