@@ -393,3 +393,74 @@ def test_digest_and_utf8_check_over_any_block_size(
         expected = None
     if block >= 3 or not data.startswith(b"\xef\xbb\xbf"):  # a BOM is looked for in block 1
         assert got == expected
+
+
+def test_factorize_of_a_column_sharing_buffers_reuses_codes_and_stays_exact() -> None:
+    """A clean file column kept as it is (astype "string") is factorised once; a slice, a
+    changed copy or codes the caller overwrote never give another column's codes."""
+    from cpcstats.io.fastcsv import factorize, forget_factorizations
+
+    forget_factorizations()
+    raw = pd.Series(pd.array(["b", None, "a", "b", "c", None, "a"] * 50, dtype="str"))
+    codes = factorize(raw)[0]
+    codes[:] = 7  # the caller's array: the remembered codes are not it
+    kept = raw.astype("string")  # the same arrow buffers, another dtype
+    for column in (raw, kept, kept.iloc[3:], kept.str.upper(), raw.iloc[:-1]):
+        got_codes, got = factorize(column)
+        expected_codes, expected = pd.factorize(column)
+        assert got_codes.dtype == np.intp
+        assert got_codes.tolist() == expected_codes.tolist()
+        pd.testing.assert_series_equal(got, pd.Series(expected, dtype=column.dtype))
+    forget_factorizations()
+
+
+def _old_party_country(contacts: pd.DataFrame, parties: pd.DataFrame, policy: str) -> tuple:
+    """The per-row rule `_party_country` replaced: (differ, message or None, iso3 after)."""
+    home = contacts["party_id"].map(parties.set_index("party_id")["iso3"])
+    is_party = (contacts["counterpart_type"] == "party").to_numpy()
+    other = (contacts["iso3"] != home).fillna(False).to_numpy(dtype=bool)
+    differ = is_party & home.notna().to_numpy() & other
+    if differ.any() and policy == "error":
+        first = int(np.flatnonzero(differ)[0])
+        row = contacts.iloc[first]
+        return differ, f"(first: party {row['party_id']!r} of {home.iloc[first]}, contact", None
+    iso3 = contacts["iso3"].copy()
+    if policy == "party":
+        iso3.loc[differ] = home[differ].to_numpy()
+    return differ, None, iso3
+
+
+@pytest.mark.parametrize("policy", ["error", "party", "contact"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_party_country_by_codes_equals_the_per_row_rule(policy: str, seed: int) -> None:
+    from cpcstats.study.contacts import _party_country
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    parties = pd.DataFrame(  # P3's country is no contact's; P4 has no country
+        {"party_id": pd.array(["P1", "P2", "P3", "P4"], dtype="string"),
+         "iso3": pd.array(["FRA", "DEU", "ITA", None], dtype="string")}
+    )  # fmt: skip
+    ids = np.array(["P1", "P2", "P3", "P4", "P9", None], dtype=object)
+    contacts = pd.DataFrame(
+        {
+            "row": np.arange(n) + 2,
+            "counterpart_type": pd.array(rng.choice(["party", "state"], n), dtype="string"),
+            "party_id": pd.array(rng.choice(ids, n), dtype="string"),
+            "iso3": pd.array(rng.choice(["FRA", "DEU", "CHN"], n), dtype="string"),
+            "country_raw": pd.array(rng.choice(["fr", "de"], n), dtype="string"),
+        }
+    )
+    differ, message, iso3 = _old_party_country(contacts, parties, policy)
+    assert 0 < differ.sum() < n
+    options = {"file": "c.csv", "parties_file": "p.csv", "config_file": "s.toml"}
+    if message is not None:
+        with pytest.raises(InputError) as caught:
+            _party_country(contacts, parties, policy=policy, **options)
+        assert message in str(caught.value)
+        assert caught.value.row == int(contacts["row"].iloc[int(np.flatnonzero(differ)[0])])
+        return
+    out, account = _party_country(contacts, parties, policy=policy, **options)
+    assert account.notes["differ"] == int(differ.sum())
+    assert account.notes["rows"] == [int(r) for r in contacts.loc[differ, "row"].head(20)]
+    pd.testing.assert_series_equal(out["iso3"], iso3)
