@@ -114,6 +114,21 @@ def test_dates_parsed_once_per_distinct_cell_equal_every_row(dtype: object) -> N
     pd.testing.assert_series_equal(parse_dates(raw), _old_parse(raw))
 
 
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["2005-01-02", "2006-12-31", None],  # ISO only: the NumPy take, NaT for missing
+        [None, None],  # nothing to parse
+        ["2005-01-02 10:00:00.123", "2005-01-02", None, "x"],  # finer resolution
+    ],
+)
+def test_dates_taken_back_by_code_keep_values_missing_cells_and_resolution(cells: list) -> None:
+    raw = pd.Series(pd.array(cells * 40, dtype="str"), index=np.arange(len(cells) * 40) + 9)
+    got = parse_dates(raw.rename("date"))
+    pd.testing.assert_series_equal(got, _old_parse(raw.rename("date")))
+    assert got.dtype == _old_parse(raw).dtype and got.isna().sum() == _old_parse(raw).isna().sum()
+
+
 def test_harmonised_codes_equal_the_per_row_harmonisation() -> None:
     rng = np.random.default_rng(5)
     values = pd.Series(pd.array(rng.choice(np.array(SPELLINGS, dtype=object), 2000), dtype="str"))

@@ -28,6 +28,11 @@ def parse_dates(raw: pd.Series) -> pd.Series:
     if raw.dtype == object or isinstance(raw.dtype, pd.StringDtype):
         codes, distinct = factorize(raw)
         distinct = _parse_text(distinct)
+        if isinstance(distinct.dtype, np.dtype) and distinct.dtype.kind == "M":
+            # the dates' int64 ticks taken by NumPy, a missing cell (-1) the NaT put last
+            ticks = np.append(distinct.to_numpy().view(np.int64), np.iinfo(np.int64).min)
+            taken = ticks.take(codes).view(distinct.dtype)
+            return pd.Series(taken, index=raw.index, name=raw.name, copy=False)
         taken = distinct.array.take(codes, allow_fill=True)
         return pd.Series(taken, index=raw.index, name=raw.name)
     dates = pd.to_datetime(raw, errors="coerce")
