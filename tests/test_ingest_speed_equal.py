@@ -426,6 +426,13 @@ def test_factorize_of_a_column_sharing_buffers_reuses_codes_and_stays_exact() ->
         assert got_codes.dtype == np.intp
         assert got_codes.tolist() == expected_codes.tolist()
         pd.testing.assert_series_equal(got, pd.Series(expected, dtype=column.dtype))
+        small, _ = factorize(column, compact=True)
+        assert small.dtype == np.int8 and small.tolist() == expected_codes.tolist()
+        with pytest.raises(ValueError, match="read-only"):
+            small[0] = 1  # shared with the memo: never the caller's to change
+    many = pd.Series(pd.array([f"id{i}" for i in range(300)] + [None], dtype="str"))
+    wide, _ = factorize(many, compact=True)
+    assert wide.dtype == np.int16 and wide.tolist() == pd.factorize(many)[0].tolist()
     forget_factorizations()
 
 

@@ -183,7 +183,7 @@ def _panel_rows(events: pd.DataFrame, panel: pd.DataFrame, keys: list[str]) -> n
                 combined += cells
                 combined -= low
         else:
-            codes, values = factorize(events[key])
+            codes, values = factorize(events[key], compact=True)
             missing |= codes < 0
             if i == 0:
                 combined = codes.astype(np.int64, copy=False)
