@@ -8,6 +8,7 @@ ignore SIGINT so that Ctrl-C reaches only the parent, which cancels what is stil
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 import sys
@@ -132,10 +133,16 @@ class BackgroundTasks:
         self.timed_out = False
         if self.workers > 1:
             context = multiprocessing.get_context(method or start_method())
-            self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_init_worker, initargs=(shared,)
-            )
-            self.futures = [self.pool.submit(_call_in_worker, task, item) for item in self.items]
+            # frozen objects are not scanned by a forked child's garbage collector, whose
+            # scans would otherwise write to (and so copy) every page the parent shares
+            gc.freeze()
+            try:
+                self.pool = ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_init_worker, initargs=(shared,)
+                )
+                self.futures = [self.pool.submit(_call_in_worker, task, i) for i in self.items]
+            finally:
+                gc.unfreeze()
 
     @property
     def parallel(self) -> bool:
