@@ -342,6 +342,7 @@ def _cold_replicate(out: Path, workers: str) -> dict:
     peak summed memory of its process tree (sampled every 50 ms)."""
     import resource
     import shutil
+    import tempfile
 
     shutil.rmtree(out, ignore_errors=True)
     config = str(REPO / "replication" / "replication.toml")
@@ -349,14 +350,16 @@ def _cold_replicate(out: Path, workers: str) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     cmd = [sys.executable, "-c", REPLICATE_CHILD, str(out), config, workers]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0.0
-    while proc.poll() is None:
-        peak = max(peak, _tree_memory_mib(proc.pid))
-        time.sleep(0.05)
-    wall = time.perf_counter() - start
-    if proc.returncode:
-        raise RuntimeError(proc.stderr.read().decode(errors="replace") if proc.stderr else "")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a full pipe would block
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, _tree_memory_mib(proc.pid))
+            time.sleep(0.05)
+        wall = time.perf_counter() - start
+        if proc.returncode:
+            errors.seek(0)
+            raise RuntimeError(errors.read().decode(errors="replace"))
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_s": wall, "cpu_s": cpu, "peak_mib": peak, "load": os.getloadavg()[0]}

@@ -66,10 +66,12 @@ def _merge(tmp_path: Path, behaviours: list[str], workers: int, timeout: float |
     )
     out = tmp_path / f"w{workers}"
     out.mkdir()
-    study = SimpleNamespace(contacts=pd.DataFrame({"year": [2000]}))  # no texts: no topics
+    # no texts (no topics), no published figures (no comparison tables)
+    study = SimpleNamespace(contacts=pd.DataFrame({"year": [2000]}), published=None)
     result, lines = ReplicationResult(out), []
     with DesignRuns(cfg, {}, study, {}, out, workers) as runs:  # type: ignore[arg-type]
         assert runs.parallel == (workers > 1)
+        assert runs.published() == []
         records = runs.collect(result, lines.append)
         topics = runs.topics(result, None, lines.append)  # type: ignore[arg-type]
     assert topics is None

@@ -1,8 +1,10 @@
-"""The replication's designs and topics on worker processes, merged back in the run's order.
+"""The replication's designs, topics and published-figure tables on worker processes,
+merged back in the run's order.
 
 Why: the designs are most of a replication's time (the Taiwan design's wild bootstraps,
-the Xi-era break search, the BRI event studies) and, like the topic tagging, need nothing
-the run makes after its panels, so they are started on ``workers`` processes
+the Xi-era break search, the BRI event studies) and, like the topic tagging and the
+comparison with the published figures, need nothing the run makes after its panels, so
+they are started on ``workers`` processes
 (`cpcstats.execution.BackgroundTasks`) right after the panels while this process fits the
 models and writes the tables and figures; their results are then merged in the
 configuration's order, with the progress lines, ``failed``/``skipped`` entries and file
@@ -37,8 +39,10 @@ from cpcstats.designs.base import ResearchDesignResult
 from cpcstats.execution import BackgroundTasks, TaskTimeout
 from cpcstats.panels import Panel
 from cpcstats.replicate.config import DESIGNS, ReplicationConfig
+from cpcstats.replicate.published import write_published_tables
 from cpcstats.replicate.stages import FIT_ERRORS, ReplicationResult, design_params
-from cpcstats.replicate.writers import TopicOutputs, merge_topics, topic_outputs
+from cpcstats.replicate.writers import merge_topics, topic_outputs
+from cpcstats.reporting.write import current_formats, table_formats
 from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
 
@@ -67,13 +71,21 @@ class DesignOutcome:
 
 @dataclass(frozen=True)
 class _Shared:
-    """What every design task needs (inherited by forked workers, pickled for spawned)."""
+    """What every task needs (inherited by forked workers, pickled for spawned ones);
+    ``formats`` are the run's table formats (`table_formats`), set again in each task."""
 
     study: Study
     panels: dict[str, Panel]
     out: Path
     entries: tuple[tuple[str, str, dict[str, Any]], ...]
     portable: bool
+    cfg: ReplicationConfig
+    formats: tuple[str, ...]
+
+
+#: the tasks, in the order they are started: the published tables (the run needs them
+#: first), the designs in the configuration's order, the topics
+PUBLISHED, TOPICS = "published", "topics"
 
 
 def run_design(index: int, shared: _Shared) -> DesignOutcome:
@@ -94,16 +106,20 @@ def run_design(index: int, shared: _Shared) -> DesignOutcome:
     return DesignOutcome(name, output=output)
 
 
-def run_task(index: int, shared: _Shared) -> DesignOutcome | TopicOutputs | None:
-    """Task ``index``: a design (in the configuration's order), or after them the topics."""
-    if index == len(shared.entries):
-        return topic_outputs(shared.study, shared.out)
-    return run_design(index, shared)
+def run_task(task: tuple[str, int], shared: _Shared) -> Any:
+    """One task: ``("published", 0)``, ``("design", i)`` or ``("topics", 0)``."""
+    kind, index = task
+    with table_formats(shared.formats):
+        if kind == PUBLISHED:
+            return write_published_tables(shared.study, shared.cfg, shared.out)
+        if kind == TOPICS:
+            return topic_outputs(shared.study, shared.out)
+        return run_design(index, shared)
 
 
 class DesignRuns:
-    """The configured designs and the topics, started on ``workers`` processes (or each
-    run when it is collected)."""
+    """The published tables, the configured designs and the topics, started on
+    ``workers`` processes (or each run here when it is collected)."""
 
     def __init__(
         self,
@@ -115,11 +131,11 @@ class DesignRuns:
         workers: int,
     ) -> None:
         entries = tuple(design_params(e, cfg, specs) for e in cfg.designs)
-        self.shared = _Shared(study, panels, out, entries, portable=workers > 1)
+        formats = current_formats()
+        self.shared = _Shared(study, panels, out, entries, workers > 1, cfg, formats)
         self.timeout = cfg.timeout
-        self.tasks = BackgroundTasks(
-            run_task, list(range(len(entries) + 1)), self.shared, workers, timeout=cfg.timeout
-        )
+        items = [(PUBLISHED, 0), *(("design", i) for i in range(len(entries))), (TOPICS, 0)]
+        self.tasks = BackgroundTasks(run_task, items, self.shared, workers, timeout=cfg.timeout)
 
     @property
     def parallel(self) -> bool:
@@ -137,14 +153,14 @@ class DesignRuns:
         """Design ``index``'s outcome; a lost worker's design runs again here."""
         name = self.shared.entries[index][1]
         try:
-            return self.tasks.result(index)
+            return self.tasks.result(1 + index)
         except TaskTimeout:
             return DesignOutcome(
                 name, error=f"not finished within [execution] timeout = {self.timeout:g} s"
             )
         except BrokenProcessPool as exc:
             progress(f"      design {name}: its worker process stopped ({exc}); run here")
-            return run_design(index, dataclasses.replace(self.shared, portable=False))
+            return run_task(("design", index), dataclasses.replace(self.shared, portable=False))
 
     def collect(self, result: ReplicationResult, progress: Callable[[str], None]) -> dict[str, Any]:
         """Merge every design's outcome into ``result`` in the configuration's order, with
@@ -162,11 +178,19 @@ class DesignRuns:
     ) -> dict[str, Any] | None:
         """Merge the topic outputs (after the designs, as the serial run does); a topic task
         lost to a dead worker or the timeout runs again here."""
-        try:
-            outputs = self.tasks.result(len(self.shared.entries))
-        except (TaskTimeout, BrokenProcessPool):
-            outputs = topic_outputs(self.shared.study, self.shared.out)
+        outputs = self._here_if_lost(len(self.shared.entries) + 1, (TOPICS, 0))
         return merge_topics(outputs, result, ledger, progress)
+
+    def published(self) -> list[Path]:
+        """The files of the tables comparing the study with the published figures."""
+        return self._here_if_lost(0, (PUBLISHED, 0))
+
+    def _here_if_lost(self, position: int, task: tuple[str, int]) -> Any:
+        """A task's value; run here again when its worker died or the timeout struck."""
+        try:
+            return self.tasks.result(position)
+        except (TaskTimeout, BrokenProcessPool):
+            return run_task(task, self.shared)
 
 
 def merge_design(

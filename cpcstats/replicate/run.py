@@ -10,7 +10,6 @@ from cpcstats.outputs import OutputFolder, write_json
 from cpcstats.replicate.config import ReplicationConfig, default_config, load_replication_config
 from cpcstats.replicate.exhibits import write_exhibits
 from cpcstats.replicate.parallel import DesignRuns, replication_workers
-from cpcstats.replicate.published import write_published_tables
 from cpcstats.replicate.records import manifest_record, results_record
 from cpcstats.replicate.stages import (
     ReplicationResult,
@@ -136,7 +135,7 @@ def _replicate(
         fit_models(wanted, specs, panels, ledger, result, progress)
         progress(f"[4/{STEPS}] writing tables")
         result.files += write_model_tables(cfg, specs, result, study_obj, panels)
-        result.files += write_published_tables(study_obj, cfg, out)
+        result.files += runs.published()
         diagnostic_files, diagnostics = write_diagnostics(cfg, result, study_obj)
         result.files += diagnostic_files
         if runs.parallel:  # the figures while the designs run; their lines held back
