@@ -135,9 +135,9 @@ def _write_partner_table(
     notes = [f"{cited} {MATCHING_NOTE}"]
     if study.simulated:
         notes.append(
-            "The demo study's parties are simulated and carry no real names, so no published "
-            "partner can be found in it; the table shows the check a replicator gets on real "
-            "data."
+            "The parties are real but the contacts are simulated: each party's affinity is a "
+            "random draw, so the counts of the published partners found here are not theirs; "
+            "the matching is the check a replicator gets on real data."
         )
     hints = [h for h in frame.get("hint", pd.Series(dtype=object)).dropna() if h]
     if hints and not study.simulated:
