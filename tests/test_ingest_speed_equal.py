@@ -486,3 +486,15 @@ def test_party_country_by_codes_equals_the_per_row_rule(policy: str, seed: int) 
     assert account.notes["differ"] == int(differ.sum())
     assert account.notes["rows"] == [int(r) for r in contacts.loc[differ, "row"].head(20)]
     pd.testing.assert_series_equal(out["iso3"], iso3)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, (1 << 16) - 1, 1 << 16, (1 << 16) * 2 + 3])
+def test_missing_text_equals_a_series_of_missing_strings(n: int) -> None:
+    from cpcstats.io.fastcsv import missing_text
+
+    index = pd.RangeIndex(n) if n % 2 else pd.Index(np.arange(n) * 2 + 1)
+    got = missing_text(index)
+    expected = pd.Series(pd.NA, index=index, dtype="string")
+    pd.testing.assert_series_equal(got, expected)
+    assert got.isna().all() and len(got) == n
+    assert got.astype("string").equals(expected) and got.str.strip().isna().all()

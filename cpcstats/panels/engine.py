@@ -111,19 +111,18 @@ def _count_pandas(events: pd.DataFrame, panel: pd.DataFrame, keys: list[str]) ->
     """
     position = _panel_rows(events, panel, keys)
     matched = position >= 0
-    every = bool(matched.all())  # the usual case: no copies of the matched events
-    row = position if every else position[matched]
 
     def where(column: str, value: str) -> np.ndarray:
-        equal = (events[column] == value).to_numpy(dtype=bool, na_value=False)
-        return equal if every else equal[matched]
+        return (events[column] == value).to_numpy(dtype=bool, na_value=False)
 
     bits = where("counterpart_type", "party").astype(np.uint8)
     bits |= where("direction", "inbound").view(np.uint8) << 1
     bits |= where("direction", "outbound").view(np.uint8) << 2
+    row = position  # in place, every event: no copy of the matched ones
     row *= 8
     row += bits
-    cells = np.bincount(row, minlength=8 * len(panel)).reshape(len(panel), 8)
+    row[~matched] = 8 * len(panel)  # one cell past the panel's: not counted
+    cells = np.bincount(row, minlength=8 * len(panel) + 1)[:-1].reshape(len(panel), 8)
     flag = np.arange(8)
     total = cells.sum(axis=1)
     party = cells[:, (flag & 1) > 0].sum(axis=1)
@@ -136,7 +135,7 @@ def _count_pandas(events: pd.DataFrame, panel: pd.DataFrame, keys: list[str]) ->
     }
     counts = pd.DataFrame({n: v.astype(np.int64) for n, v in splits.items()})
     outside = events[keys[0]].iloc[np.flatnonzero(~matched)].value_counts()
-    return Counts(counts, len(events), len(row), outside)
+    return Counts(counts, len(events), int(matched.sum()), outside)
 
 
 _GRID = 1 << 24
