@@ -111,10 +111,8 @@ def test_accounts_add_up(shipped: universe.Universe) -> None:
     assert counts["party_years"] == len(shipped.party_status)
     assert sum(counts["status_source"].values()) == len(shipped.party_status)
     status = accounts["status"]
-    assert (
-        status["party_years_in_spans"]
-        == len(shipped.party_status) + status["dropped_status_missing"]
-    )
+    dropped = status["dropped_status_missing"] + status["dropped_country_not_a_state_that_year"]
+    assert status["party_years_in_spans"] == len(shipped.party_status) + dropped
     cy = accounts["country_years"]
     assert cy["state_years"] - cy["dropped_no_freedom_house_rating"] == len(
         shipped.country_covariates

@@ -40,7 +40,8 @@ Rules (each set-aside row is counted in ``accounts.json``):
   ``neither``: ``opposition`` in a year inside the party's span in which neither source
   has it (it fell below V-Party's inclusion threshold between elections) -- a party the
   DPI does not name and V-Party does not include is not in government.  Party-years whose
-  status is still missing are dropped (counted).  Parties only the DPI names (e.g. the
+  status is still missing, and those of a country before it was a state (Montenegro before
+  2006, Kosovo before 2008), are dropped (counted).  Parties only the DPI names (e.g. the
   Communist Party of Vietnam, which V-Party records as the Fatherland Front) are in the
   universe with the register's names.
 * **Party Facts' technical entries** (independents, "other", alliances; V-Party lists
@@ -136,6 +137,7 @@ def build_universe(data: Path, first_year: int = 2002, last_year: int = 2023) ->
     dpi, register = _dpi_years(data, first_year, last_year, countries, accounts)
     py, dpi = _drop_technical(py, dpi, register, accounts)
     status = _status(py, dpi, accounts)
+    status = _in_state_years(status, py, dpi, covariates, accounts)
     parties = _parties(py, status, register, data, accounts)
     keep = covariates.set_index(["country", "year"]).index
     accounts["counts"] = {
@@ -348,6 +350,23 @@ def _status(py: pd.DataFrame, dpi: pd.DataFrame, accounts: dict[str, Any]) -> pd
     out = full.assign(status=status, source=source)[~missing.to_numpy()]
     out = out[["party_id", "year", "status", "source"]]
     return out.sort_values(["party_id", "year"]).reset_index(drop=True)
+
+
+def _in_state_years(
+    status: pd.DataFrame,
+    py: pd.DataFrame,
+    dpi: pd.DataFrame,
+    covariates: pd.DataFrame,
+    accounts: dict[str, Any],
+) -> pd.DataFrame:
+    """Only the party-years of a country-year of the demo: V-Party codes Montenegro's and
+    Kosovo's parties before independence, when they were not states (reference/states)."""
+    home = pd.concat([py[["party_id", "iso3"]], dpi[["party_id", "iso3"]].dropna()])
+    home = home.drop_duplicates("party_id").set_index("party_id")["iso3"]
+    key = pd.MultiIndex.from_arrays([status["party_id"].map(home), status["year"]])
+    inside = key.isin(pd.MultiIndex.from_frame(covariates[["country", "year"]]))
+    accounts["status"]["dropped_country_not_a_state_that_year"] = int((~inside).sum())
+    return status[inside].reset_index(drop=True)
 
 
 def _left_roots(parties: pd.DataFrame) -> tuple[np.ndarray, list[str]]:

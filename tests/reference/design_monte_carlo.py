@@ -277,7 +277,9 @@ def _designs() -> dict[str, tuple[Callable[..., dict[str, Any]], Callable[..., l
 def load_draw(tables: dict[str, Any], folder: Path) -> Any:
     """The drawn study as a Study (the Xi design's yearly series reads its contacts)."""
     (folder / "data").mkdir(parents=True, exist_ok=True)
-    write(tables, folder / "data")
+    write(tables, folder / "data")  # the simulated contacts and truth
+    for name in ("parties.csv", "party_status.csv", "country_covariates.csv"):
+        shutil.copy(HERE / "data" / name, folder / "data" / name)  # the real universe
     shutil.copy(HERE / "study.toml", folder / "study.toml")
     return load_study(folder / "study.toml")
 
