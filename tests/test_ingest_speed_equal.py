@@ -410,12 +410,16 @@ def test_digest_and_utf8_check_over_any_block_size(
         assert got == expected
 
 
-def test_factorize_of_a_column_sharing_buffers_reuses_codes_and_stays_exact() -> None:
+def test_factorize_of_a_column_sharing_buffers_reuses_codes_and_stays_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A clean file column kept as it is (astype "string") is factorised once; a slice, a
     changed copy or codes the caller overwrote never give another column's codes."""
+    from cpcstats.io import fastcsv
     from cpcstats.io.fastcsv import factorize, forget_factorizations
 
     forget_factorizations()
+    monkeypatch.setattr(fastcsv, "_MEMO_ROWS", 0)  # remember these short columns too
     raw = pd.Series(pd.array(["b", None, "a", "b", "c", None, "a"] * 50, dtype="str"))
     codes = factorize(raw)[0]
     codes[:] = 7  # the caller's array: the remembered codes are not it
@@ -433,6 +437,10 @@ def test_factorize_of_a_column_sharing_buffers_reuses_codes_and_stays_exact() ->
     many = pd.Series(pd.array([f"id{i}" for i in range(300)] + [None], dtype="str"))
     wide, _ = factorize(many, compact=True)
     assert wide.dtype == np.int16 and wide.tolist() == pd.factorize(many)[0].tolist()
+    monkeypatch.setattr(fastcsv, "_MEMO_ROWS", 1000)
+    forget_factorizations()
+    factorize(raw)  # 350 cells: not remembered
+    assert not fastcsv._MEMO
     forget_factorizations()
 
 

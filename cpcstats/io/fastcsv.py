@@ -153,10 +153,11 @@ def factorize(values: pd.Series, *, compact: bool = False) -> tuple[np.ndarray, 
     appearance, missing cells -1) are pandas' (tested); other dtypes go to pandas.
 
     A column whose cells are the very arrow buffers of one of the last `_MEMO_SIZE`
-    columns factorised here (the contract keeps a clean file column as it is, so the
-    contacts' ``party_id`` and ``iso3`` are the file's ``party_id`` and ``country``) gets
-    that column's codes again without a second encoding.  Arrow buffers never change, and
-    the remembered column holds its buffers, so equal buffers are equal cells.
+    columns of at least `_MEMO_ROWS` cells factorised here (the contract keeps a clean
+    file column as it is, so the contacts' ``party_id`` and ``iso3`` are the file's
+    ``party_id`` and ``country``) gets that column's codes again without a second
+    encoding.  Arrow buffers never change, and the remembered column holds its buffers,
+    so equal buffers are equal cells.
 
     ``compact=True``: the codes of a text column in the smallest signed integer type
     that holds them, read-only (int16 for a few thousand distinct values: 20 MB for 1e7
@@ -176,10 +177,11 @@ def factorize(values: pd.Series, *, compact: bool = False) -> tuple[np.ndarray, 
             _MEMO[key] = known  # the most recently used is kept longest
     if known is None:
         known = (text, *_encode(text))
-        with _MEMO_LOCK:
-            _MEMO[key] = known
-            while len(_MEMO) > _MEMO_SIZE:
-                _MEMO.pop(next(iter(_MEMO)))
+        if len(text) >= _MEMO_ROWS:  # a small table's column must not push a large one out
+            with _MEMO_LOCK:
+                _MEMO[key] = known
+                while len(_MEMO) > _MEMO_SIZE:
+                    _MEMO.pop(next(iter(_MEMO)))
     codes = known[1].view() if compact else known[1].astype(np.intp)  # a view: read-only
     return codes, pd.Series(pd.array(known[2], dtype=dtype))
 
@@ -203,6 +205,8 @@ def _encode(text: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
 
 
 _MEMO_SIZE = 2
+_MEMO_ROWS = 1 << 16
+"""Columns shorter than this are encoded again when asked twice (it is cheap)."""
 _MEMO: dict[tuple, tuple[pa.ChunkedArray, np.ndarray, pa.Array]] = {}
 """Identity of a column's buffers -> (the column, its codes, compact; its distinct cells)."""
 _MEMO_LOCK = threading.Lock()
