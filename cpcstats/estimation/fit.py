@@ -262,7 +262,7 @@ def fit(
     >>> m = cpcstats.fit("contacts ~ ruling * C(fh_status) + left_roots", panel,
     ...                  family="negbin", cluster="iso3")
     >>> m.family, m.nobs, m.n_clusters
-    ('negbin', 18776, 195)
+    ('negbin', 19698, 171)
     >>> list(m.irr().columns)
     ['irr', 'lower', 'upper', 'p_value']
     """

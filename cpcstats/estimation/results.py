@@ -86,7 +86,7 @@ class FitResult:
     >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
     >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
     >>> m
-    <FitResult 'contacts ~ ruling + left_roots' negbin N=18776>
+    <FitResult 'contacts ~ ruling + left_roots' negbin N=19698>
     >>> m.params.index.tolist()
     ['Intercept', 'ruling', 'left_roots']
     """
@@ -241,7 +241,7 @@ class FitResult:
         >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
         >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
         >>> round(float(m.irr().loc["ruling", "irr"]), 2)
-        5.29
+        4.32
         """
         ci = self.conf_int(level)
         return pd.DataFrame(
@@ -336,7 +336,7 @@ class FitResult:
         >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
         >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
         >>> round(float(m.tidy(exponentiate=True).loc[1, "estimate"]), 2)
-        5.29
+        4.32
         """
         return tidy(self, conf_level, exponentiate)
 
@@ -353,7 +353,7 @@ class FitResult:
         >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
         >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
         >>> int(m.glance()["nobs"].iloc[0])
-        18776
+        19698
         """
         return glance(self)
 

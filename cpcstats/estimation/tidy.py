@@ -167,7 +167,7 @@ def glance(result: FitResult) -> pd.DataFrame:
     >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
     >>> row = m.glance().iloc[0]
     >>> int(row["nobs"]), row["family"]
-    (18776, 'negbin')
+    (19698, 'negbin')
     """
     finite = bool(np.isfinite(result.loglik))
     row = {

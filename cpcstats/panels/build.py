@@ -96,7 +96,7 @@ class Panel:
         --------
         >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
         >>> print(panel.summary().splitlines()[0])
-        party-year: active parties: 18776 in, 18776 out (none dropped)
+        party-year: active parties: 19698 in, 19698 out (none dropped)
         """
         return "\n".join(a.summary() for a in self.accounts)
 
