@@ -109,3 +109,34 @@ def test_start_method_is_fork_only_without_threads(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(threading, "active_count", lambda: 3)
     assert start_method() == "spawn"
+
+
+class _ExitWhenLoaded:
+    """Shared data whose unpickling ends the process: a spawned worker dying at startup."""
+
+    def __init__(self) -> None:
+        self.payload = np.zeros(2_000_000)  # 16 MB: far more than a pipe's buffer
+
+    def __reduce__(self) -> tuple:
+        return (os._exit, (3,))
+
+
+def test_spawned_workers_dying_at_startup_do_not_hang_the_parent() -> None:
+    """A spawned worker gets the shared data through a file, not the start-up pipe: a
+    worker dying while it starts is a BrokenProcessPool, never a parent blocked on a
+    half-written pipe (the alarm turns a hang into a failure)."""
+    import signal
+
+    def hung(signum: int, frame: object) -> None:
+        raise AssertionError("the parent hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        tasks = BackgroundTasks(fails, [0, 2], _ExitWhenLoaded(), workers=2, method="spawn")
+        with tasks, pytest.raises(BrokenProcessPool):
+            tasks.result(0)
+        assert tasks.shared_file is None  # removed on exit
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -8,10 +8,14 @@ ignore SIGINT so that Ctrl-C reaches only the parent, which cancels what is stil
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
+import os
+import pickle
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -34,13 +38,37 @@ __all__ = ["BackgroundTasks", "ProcessExecutor", "TaskTimeout", "start_method"]
 _SHARED: Any = None
 
 
+class _SharedFile:
+    """The shared data pickled to a file, for spawned `BackgroundTasks` workers.
+
+    Why: a spawned worker receives its initializer's arguments through a pipe while it
+    starts; a worker that dies while starting (an import error, the main module failing
+    when it is imported again) leaves ten MB of study and panels half-written into that
+    pipe and the parent blocked on it for ever.  A path is a few bytes.
+    """
+
+    def __init__(self, shared: Any) -> None:
+        handle, name = tempfile.mkstemp(prefix="cpcstats-shared-", suffix=".pickle")
+        with os.fdopen(handle, "wb") as file:
+            pickle.dump(shared, file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.path = name
+
+    def load(self) -> Any:
+        with open(self.path, "rb") as file:
+            return pickle.load(file)
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
 def _init_worker(shared: Any) -> None:
     """Ctrl-C is the parent's to handle; SIGTERM ends the worker quietly (a forked worker
     would otherwise inherit the command line's handler, which raises)."""
     global _SHARED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _SHARED = shared
+    _SHARED = shared.load() if isinstance(shared, _SharedFile) else shared
 
 
 def _run_in_worker(task: Task, item: Any) -> tuple[Any, str | None]:
@@ -131,14 +159,19 @@ class BackgroundTasks:
         self.pool: ProcessPoolExecutor | None = None
         self.futures: list[Future] = []
         self.timed_out = False
+        self.shared_file: _SharedFile | None = None
         if self.workers > 1:
-            context = multiprocessing.get_context(method or start_method())
+            chosen = method or start_method()
+            context = multiprocessing.get_context(chosen)
+            if chosen != "fork":
+                self.shared_file = _SharedFile(shared)
+            initargs = (self.shared_file or shared,)
             # frozen objects are not scanned by a forked child's garbage collector, whose
             # scans would otherwise write to (and so copy) every page the parent shares
             gc.freeze()
             try:
                 self.pool = ProcessPoolExecutor(
-                    self.workers, mp_context=context, initializer=_init_worker, initargs=(shared,)
+                    self.workers, mp_context=context, initializer=_init_worker, initargs=initargs
                 )
                 self.futures = [self.pool.submit(_call_in_worker, task, i) for i in self.items]
             finally:
@@ -165,8 +198,14 @@ class BackgroundTasks:
                 f"task {index + 1} of {len(self.items)} did not finish within {self.timeout} s"
             ) from None
 
+    def _remove_shared_file(self) -> None:
+        if self.shared_file is not None:
+            self.shared_file.remove()
+            self.shared_file = None
+
     def terminate(self) -> None:
         """Cancel what has not started and stop the workers now."""
+        self._remove_shared_file()
         if self.pool is None:
             return
         pool, self.pool = self.pool, None
@@ -190,6 +229,7 @@ class BackgroundTasks:
         elif self.pool is not None:
             self.pool.shutdown(wait=True)
             self.pool = None
+        self._remove_shared_file()
 
 
 def _call_in_worker(task: Task, item: Any) -> Any:
