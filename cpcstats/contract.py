@@ -22,7 +22,7 @@ from cpcstats.accounting import StageAccount
 from cpcstats.countries import HarmonisationReport, harmonise_codes, harmonise_countries
 from cpcstats.errors import InputError
 from cpcstats.io.dates import parse_dates
-from cpcstats.io.fastcsv import clean_text, factorize
+from cpcstats.io.fastcsv import clean_text, factorize, missing_text
 
 COUNTERPART_TYPES = ("party", "state", "other")
 DIRECTIONS = ("inbound", "outbound", "unknown")
@@ -243,16 +243,17 @@ def normalise_contacts(
             fix="map the file's date column in [contacts.columns]",
         )
     frame = frame.reset_index(drop=True)
-    out = pd.DataFrame({"row": np.arange(len(frame)) + 2})
+    out = pd.DataFrame({"row": np.arange(2, len(frame) + 2)})  # no 80 MB temporary at 1e7
     out["date"], year = _contact_dates(frame, file=file)
     out["year"] = year.astype(int)
+    del year  # freed before the country harmonisation, the ingest's memory peak
     _contact_kinds(frame, out, file=file)
     for column in ("party_id", "party_name", "source_id", "text"):
         clean = _clean_str if column in ("source_id", "text") else _clean_repeated
         out[column] = (
             clean(frame[column])
             if column in frame.columns
-            else pd.Series(pd.NA, index=frame.index, dtype="string")
+            else missing_text(frame.index)  # one shared block, not a buffer per cell
         )
     is_party = out["counterpart_type"] == "party"
     no_id = is_party & out["party_id"].isna()
