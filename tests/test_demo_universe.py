@@ -135,3 +135,13 @@ def test_shipped_universe_is_what_the_builder_writes(shared_data: Path, tmp_path
         assert path.read_bytes() == (DATA / path.name).read_bytes(), path.name
     accounts = json.loads((tmp_path / "universe_accounts.json").read_text())
     assert accounts["window"] == [2002, 2023]
+
+
+def test_liberation_movements_carry_a_source_per_row(shipped: universe.Universe) -> None:
+    movements = pd.read_csv(universe.LIBERATION_MOVEMENTS)
+    assert movements["party_id"].is_unique
+    assert movements["source"].str.startswith("https://en.wikipedia.org/wiki/").all()
+    assert set(movements["party_id"]) <= set(shipped.parties["party_id"])
+    flagged = shipped.parties.set_index("party_id").loc[movements["party_id"]]
+    assert (flagged["left_roots"] == 1).all()
+    assert flagged["left_roots_rule"].str.startswith("liberation movement: ").all()

@@ -492,7 +492,7 @@ def test_study_unknown_party_id_is_named(tmp_path: Path) -> None:
     path = write_study(
         tmp_path,
         "when,nation,dir_code,ctype,pid\n"
-        "2005-01-02,FRA,1,party,FRA-01\n"
+        "2005-01-02,FRA,1,party,pf-1251\n"
         "2006-03-04,FRA,2,party,ZZZ-99\n"
         "2007-03-04,DEU,2,,\n",
         extra_columns='ctype = "counterpart_type"\npid = "party_id"',
@@ -501,7 +501,7 @@ def test_study_unknown_party_id_is_named(tmp_path: Path) -> None:
         cpcstats.load_study(path)
     err = info.value
     assert "ZZZ-99" in err.problem
-    assert "FRA-01" not in err.problem
+    assert "pf-1251" not in err.problem
     assert err.column == "party_id"
     assert err.row == 3
 
@@ -509,12 +509,12 @@ def test_study_unknown_party_id_is_named(tmp_path: Path) -> None:
 def test_study_party_contact_with_known_id_loads(tmp_path: Path) -> None:
     path = write_study(
         tmp_path,
-        "when,nation,dir_code,ctype,pid\n2005-01-02,FRA,1,party,FRA-01\n2007-03-04,DEU,2,,\n",
+        "when,nation,dir_code,ctype,pid\n2005-01-02,FRA,1,party,pf-1251\n2007-03-04,DEU,2,,\n",
         extra_columns='ctype = "counterpart_type"\npid = "party_id"',
     )
     contacts = cpcstats.load_study(path).contacts
     assert contacts["counterpart_type"].tolist() == ["party", "state"]
-    assert contacts["party_id"].iloc[0] == "FRA-01"
+    assert contacts["party_id"].iloc[0] == "pf-1251"
     assert pd.isna(contacts["party_id"].iloc[1])
 
 

@@ -94,27 +94,9 @@ LEFT_NAME = re.compile(
 )
 """Names that state communist, socialist, labour, workers' or revolutionary roots."""
 
-LIBERATION_MOVEMENTS: dict[tuple[str, str], str] = {
-    ("AGO", "MPLA"): "People's Movement for the Liberation of Angola (1956)",
-    ("DZA", "FLN"): "National Liberation Front, Algeria's independence movement (1954)",
-    ("ERI", "PFDJ"): "successor of the Eritrean People's Liberation Front (1994)",
-    ("ETH", "EPRDF"): "coalition of the armed fronts that overthrew the Derg (1988)",
-    ("GNB", "PAIGC"): "African Party for the Independence of Guinea and Cape Verde (1956)",
-    ("CPV", "PAICV"): "Cape Verdean branch of the PAIGC independence movement (1981)",
-    ("MOZ", "FRELIMO"): "Mozambique Liberation Front (1962)",
-    ("NAM", "SWAPO"): "South West Africa People's Organisation, independence movement (1960)",
-    ("ZAF", "ANC"): "African National Congress, anti-apartheid liberation movement (1912)",
-    ("ZWE", "ZANU-PF"): "Zimbabwe African National Union, liberation movement (1963)",
-    ("TZA", "CCM"): "merger of TANU and the Afro-Shirazi Party, independence parties (1977)",
-    ("TLS", "FRETILIN"): "Revolutionary Front for an Independent East Timor (1974)",
-    ("SSD", "SPLM"): "Sudan People's Liberation Movement (1983)",
-    ("UGA", "NRM"): "National Resistance Movement, the armed movement of 1981-86",
-    ("RWA", "RPF"): "Rwandan Patriotic Front, the armed movement of 1990-94",
-    ("ZMB", "UNIP"): "United National Independence Party, Zambia's independence party (1959)",
-    ("KEN", "KANU"): "Kenya African National Union, Kenya's independence party (1960)",
-}
-"""(ISO3, V-Party short name) -> why the party is a liberation movement (source: each
-party's Wikipedia article, linked from its Party Facts entry)."""
+LIBERATION_MOVEMENTS = HERE / "liberation_movements.csv"
+"""The liberation movements among the demo's parties: party id, why, and a source per row
+(the party's Wikipedia article, as Party Facts links it)."""
 
 
 @dataclass
@@ -371,21 +353,15 @@ def _in_state_years(
 
 def _left_roots(parties: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """``left_roots`` by `LEFT_NAME` or `LIBERATION_MOVEMENTS`, and the rule used per party."""
-    flag, rule = [], []
-    for iso3, name, short in zip(
-        parties["country"], parties["party_name"], parties["name_short"].fillna(""), strict=True
-    ):
-        movement = LIBERATION_MOVEMENTS.get((iso3, short))
-        if movement:
-            flag.append(1)
-            rule.append(f"liberation movement: {movement}")
-        elif LEFT_NAME.search(name) or LEFT_NAME.search(short):
-            flag.append(1)
-            rule.append("name")
-        else:
-            flag.append(0)
-            rule.append("")
-    return np.array(flag, dtype=int), rule
+    movements = pd.read_csv(LIBERATION_MOVEMENTS).set_index("party_id")["why"]
+    why = parties["party_id"].map(movements)
+    named = parties["party_name"].str.contains(LEFT_NAME) | parties["name_short"].fillna(
+        ""
+    ).str.contains(LEFT_NAME)
+    rule = np.where(
+        why.notna(), "liberation movement: " + why.fillna(""), np.where(named, "name", "")
+    )
+    return (rule != "").astype(int), list(rule)
 
 
 def _names(py: pd.DataFrame, ids: pd.Index, register: pd.DataFrame, data: Path) -> pd.DataFrame:
@@ -404,7 +380,12 @@ def _names(py: pd.DataFrame, ids: pd.Index, register: pd.DataFrame, data: Path) 
         {
             "party_id": ids.to_numpy(),
             "country": latest["iso3"].fillna(reg["iso3"]).astype(str).to_numpy(),
-            "party_name": latest["party_name"].fillna(english).astype(str).str.strip().to_numpy(),
+            "party_name": latest["party_name"]
+            .fillna(english)
+            .astype(str)
+            .str.replace('""', '"', regex=False)  # V-Party doubles some inner quotes
+            .str.strip()
+            .to_numpy(),
             "name_short": vp_short.fillna(reg["name_short"]).to_numpy(),
             "vparty_id": latest["vparty_id"].fillna("").to_numpy(),
             "name_source": np.where(latest["iso3"].notna(), "vparty", "partyfacts"),
