@@ -13,6 +13,7 @@ import pytest
 
 from cpcstats.errors import EstimationError
 from cpcstats.execution import BackgroundTasks, TaskTimeout, spawn_seeds, start_method
+from cpcstats.execution.processes import running
 
 
 def draws(item: int, shared: dict) -> list[float]:
@@ -91,7 +92,7 @@ def test_timeout_stops_the_workers() -> None:
         with pytest.raises(TaskTimeout):  # the rest are not run here after a timeout
             tasks.result(2)
     assert time.monotonic() - start < 15
-    assert workers and not any(p.is_alive() for p in workers)
+    assert workers and not any(running(p.pid) for p in workers)
 
 
 def test_an_error_in_the_caller_terminates_the_workers() -> None:
@@ -101,7 +102,7 @@ def test_an_error_in_the_caller_terminates_the_workers() -> None:
     with pytest.raises(KeyError), tasks:
         raise KeyError("the caller failed")
     assert time.monotonic() - start < 15
-    assert not any(p.is_alive() for p in workers)
+    assert not any(running(p.pid) for p in workers)
 
 
 def test_start_method_is_fork_only_without_threads(monkeypatch: pytest.MonkeyPatch) -> None:

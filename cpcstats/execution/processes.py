@@ -33,7 +33,7 @@ from cpcstats.execution.base import (
     next_in_order,
 )
 
-__all__ = ["BackgroundTasks", "ProcessExecutor", "TaskTimeout", "start_method"]
+__all__ = ["BackgroundTasks", "ProcessExecutor", "TaskTimeout", "running", "start_method"]
 
 _SHARED: Any = None
 
@@ -216,7 +216,7 @@ class BackgroundTasks:
                 process.terminate()
         for process in processes:
             process.join(5)
-            if process.is_alive():  # SIGTERM came before the worker's own handler
+            if process.is_alive() and running(process.pid):  # SIGTERM came too early
                 process.kill()
                 process.join(5)
 
@@ -230,6 +230,27 @@ class BackgroundTasks:
             self.pool.shutdown(wait=True)
             self.pool = None
         self._remove_shared_file()
+
+
+def running(pid: int | None) -> bool:
+    """Whether a process exists and is not a zombie.
+
+    Why not ``Process.is_alive`` alone: the pool's manager thread may reap a worker
+    first, and ``is_alive`` then reports a dead worker as running for ever.
+    """
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's process with that id
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def _call_in_worker(task: Task, item: Any) -> Any:
