@@ -52,7 +52,9 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
     from cpcstats.replicate import replicate
 
     with replication_progress(wants_display(args.quiet, args.json)) as progress:
-        result = replicate(args.study, args.out, args.config, progress=progress)
+        result = replicate(
+            args.study, args.out, args.config, progress=progress, workers=args.workers
+        )
     flagged = list(result.flagged())  # tables' and designs' models that are not results
     args.record = {
         "out": str(result.out_dir),
@@ -274,6 +276,14 @@ def _add_project_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> 
         "the specifications). Default: for --study demo the configuration shipped with "
         "cpcstats (works from any folder); for a study file, the replication.toml beside it "
         "if there is one (the layout `cpcstats init` writes), else the shipped one",
+    )
+    rep.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes for the designs, topics and published tables (default: [execution] "
+        "workers of the configuration, else every core; 1 = everything in one process; the "
+        "files are the same for any number)",
     )
     rep.set_defaults(func=_cmd_replicate)
 
