@@ -1,7 +1,7 @@
 """Panel known-break inference from the composition-adjusted year totals (issue 14).
 
 Why: the break terms vary by year only; on the demo process without a break the panel's
-Driscoll-Kraay 95 % CIs of the level shift excluded 0 in 31-32 % of 100 draws, so the shift
+Driscoll-Kraay 95 % CIs of the level shift excluded 0 in 27-28 % of 100 draws, so the shift
 SEs, CIs and Wald test of a panel now come from the year totals with the panel's
 composition as offset (`cpcstats.methods.break_design.panel_to_series`).  These tests check
 that this reproduces the panel coefficients exactly, equals R's two-step computation and

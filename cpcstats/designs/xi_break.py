@@ -16,7 +16,7 @@ Inference (issue 14).  The break terms vary by year only, so every sample has ab
 T = 16-22 years of information, and a shock common to all countries in a year moves every
 row of that year.  Country clusters ignored the year shocks (35 of 40 null draws
 rejected), and Driscoll-Kraay SEs by year, with ~20 years, are far too small (demo process
-without a break: the level shift's 95 % CI excluded 0 in 31-32 % of 100 draws).  So a panel is
+without a break: the level shift's 95 % CI excluded 0 in 27-28 % of 100 draws).  So a panel is
 tested on its year totals: with the panel's unit effects, the FE-Poisson coefficients of
 the year-level terms are those of a Poisson regression of the year totals with the
 panel's composition as offset (`cpcstats.methods.break_design.panel_to_series`); the

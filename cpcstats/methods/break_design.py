@@ -158,7 +158,7 @@ def panel_to_series(s: BreakSetting, break_year: int | None) -> pd.DataFrame | N
     Why: the break terms vary by period only, so a panel's information about them is
     the ~20 period totals; a variance from the panel's rows (Driscoll-Kraay by year) with
     that few periods is far too small (demo process without a break, 100 draws: the
-    panel level shift's 95 % interval excluded 0 in 31-32 % of draws, mean SE 0.70-0.72
+    panel level shift's 95 % interval excluded 0 in 27-28 % of draws, mean SE 0.70-0.73
     of the aggregate's; tests/reference/xi_break_demo_size.md).  With the unit
     effects a_i and controls of the panel's break fit at ``break_year``, the FE-Poisson
     scores of the period regressors are those of a Poisson regression of the period totals
