@@ -280,10 +280,8 @@ def _add_project_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> 
     rep.add_argument(
         "--workers",
         type=int,
-        default=None,
-        help="processes for the designs, topics and published tables (default: [execution] "
-        "workers of the configuration, else every core; 1 = everything in one process; the "
-        "files are the same for any number)",
+        help="processes for the designs, topics and published tables "
+        "(default: [execution] workers, else every core; 1 = one process; same files for any)",
     )
     rep.set_defaults(func=_cmd_replicate)
 

@@ -311,7 +311,7 @@ def test_check_on_the_demo_reports_inputs_stages_and_panels(capsys: pytest.Captu
     assert cli_main(["check", "--study", "demo"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("SIMULATED demo study")
-    for needle in ("sha256", "contacts: study window", "party-year: 18,776 rows", "OK: every"):
+    for needle in ("sha256", "contacts: study window", "party-year: 19,698 rows", "OK: every"):
         assert needle in out, needle
     assert "Published-figure comparison: enabled" in out
 
