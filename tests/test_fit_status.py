@@ -75,39 +75,20 @@ def test_demo_flags_agree_with_what_r_shows(name: str, demo_fits: dict[str, FitR
     assert demo_fits[name].flagged == _r_shows_a_problem(R_FIT[name])
 
 
-def test_hurdle_negbin_example_fits_at_theta_zero_as_pscl(
-    demo_fits: dict[str, FitResult],
-) -> None:
-    """Both hurdle-NB fits of the demo sit at the boundary theta -> 0: pscl::hurdle returns
-    theta = 7e-5 (families) and 0.0045 with SE(log theta) 15 (robustness), "converged" and
-    silent; we reach the same log-likelihood (within 0.05), hold alpha at its bound 1e4 or
-    stop where the Hessian is no longer negative definite, and flag both."""
-    for name in ("fam_hurdle_negbin", "rob_hurdle_negbin"):
+def test_demo_boundary_fits_reach_r_s_optimum(demo_fits: dict[str, FitResult]) -> None:
+    """The zero-part models of the demo reach pscl's log-likelihood (the same optimum, or
+    the same flat ridge where a coefficient is not identified), and where R's output shows
+    a boundary cpcstats names it: theta -> 0 (alpha at its bound), a hurdle count part or
+    a logit part at its limit.  Which fits sit at a boundary depends on the draw (the
+    shipped one: both ZINBs' inflation equations, the robustness hurdle's count part with
+    intercept -38 against recognizes_prc +35, pscl 16.6 with SE 225); this holds for any."""
+    for name in ("rob_zinb", "fam_zinb", "rob_hurdle_negbin", "fam_hurdle_negbin"):
         m, r = demo_fits[name], R_FIT[name]
-        assert r["theta"] < 0.01
-        assert abs(m.loglik - r["loglik"]) < 0.05
-        assert m.alpha is not None and m.alpha >= 100
-        assert m.flagged
-    fam = demo_fits["fam_hurdle_negbin"]
-    assert any("theta = 1/alpha → 0" in p for p in fam.problems)
-    assert R_FIT["rob_hurdle_negbin"]["std_errors"]["Log(theta)"] > 10
-
-
-def test_demo_zinb_is_flagged_at_the_boundary_as_r_shows(
-    demo_fits: dict[str, FitResult],
-) -> None:
-    """Both ZINB fits put the inflation equation at the boundary.  zeroinfl gives NaN SEs
-    ("computationally singular", families) or an SE of 808 on an inflation coefficient
-    (robustness); we flag a singular Hessian and the coefficient at +-infinity.  The
-    likelihood is flat there, so the two optimisers stop at different points: ours is 9.2
-    higher for the families model and 2.8 lower for the robustness one (a weakness stated
-    in the README; a flagged fit is not reported as a result either way)."""
-    for name in ("rob_zinb", "fam_zinb"):
-        m, r = demo_fits[name], R_FIT[name]
-        assert r["n_se_nan"] > 0 or r["max_se"] > 100
-        assert abs(m.loglik - r["loglik"]) < 10
-        assert any(p.startswith("singular Hessian") for p in m.problems)
-        assert any(p.startswith("inflation probabilities at 0/1") for p in m.problems)
+        assert abs(m.loglik - r["loglik"]) < 0.05, (name, m.loglik, r["loglik"])
+        if r["theta"] < 1e-3:
+            assert any("theta = 1/alpha → 0" in p for p in m.problems), name
+        if _r_shows_a_problem(r):
+            assert any("boundary" in p or "singular" in p for p in m.problems), name
 
 
 @pytest.mark.parametrize(

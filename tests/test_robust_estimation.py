@@ -238,15 +238,21 @@ def test_hurdle_dispersion_at_the_lower_bound_is_flagged() -> None:
     assert np.isfinite(m.params).all() and np.isfinite(m.std_errors).all()
 
 
-def test_demo_hurdle_negbin_is_finite_and_flagged() -> None:
-    """The demo's fam_hurdle_negbin (models/families.toml) walked to alpha = 5.6e12 with an
-    intercept of -30 ("did not converge"); now it stops at the bound, converged."""
-    spec = next(
-        s for s in cpcstats.load_specs("models/families.toml") if s.name == "fam_hurdle_negbin"
-    )
-    m = fit(spec, cpcstats.party_year(cpcstats.load_study("demo")))
+def test_hurdle_negbin_at_theta_zero_is_finite_and_flagged() -> None:
+    """Positive counts more dispersed than any NB (85 % ones, the rest geometric with mean
+    60) push the truncated NB's alpha to infinity; the old demo's fam_hurdle_negbin was
+    such a case and walked to alpha = 5.6e12 with an intercept of -30 ("did not
+    converge").  Now the fit stops at the bound, converged, with finite SEs, and says so."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    x = rng.normal(size=n)
+    positive = rng.random(n) < 1 / (1 + np.exp(-(-0.5 + 0.5 * x)))
+    counts = np.where(rng.random(n) < 0.1, 1 + rng.geometric(1 / 60, size=n), 1)
+    frame = pd.DataFrame({"y": np.where(positive, counts, 0), "x": x})
+    m = cpcstats.fit("y ~ x", frame, family="hurdle-negbin", inflation="x")
     assert m.converged and m.alpha == pytest.approx(truncated.ALPHA_MAX)
     assert any("dispersion at the boundary" in w for w in m.warnings)
+    assert any("theta = 1/alpha → 0" in p for p in m.problems)
     assert np.isfinite(m.params).all() and np.isfinite(m.std_errors).all()
     assert abs(m.params["Intercept"]) < 15
 

@@ -133,15 +133,41 @@ def _boundary_problems(family: str, core: CoreFit, data: ModelData) -> list[str]
     return problems
 
 
+def _count_part_problems(family: str, core: CoreFit, data: ModelData) -> list[str]:
+    """A hurdle's count part at the boundary: a coefficient of a constant or 0/1 column
+    beyond +-15 on the log scale sends the truncated mean of those rows to its limit (every
+    positive count a 1), so it is not identified.  Found on the demo: the count intercept
+    -38 against recognizes_prc +35 (pscl: 16.6 with SE 225), the log-likelihoods equal."""
+    if not family.startswith("hurdle"):
+        return []
+    cols = {n: j for j, n in enumerate(data.x_names)}
+    at_bound = []
+    for name, b in zip(core.names, core.params, strict=False):
+        j = cols.get(name)
+        if j is None or abs(b) <= LOGIT_BOUNDARY:
+            continue
+        column = np.unique(data.X[:, j])
+        if len(column) == 1 or set(column.tolist()) <= {0.0, 1.0}:
+            at_bound.append(f"{name} = {b:.1f}")
+    if not at_bound:
+        return []
+    return [
+        f"count part at the boundary ({', '.join(at_bound)}): the positive counts' mean of "
+        "some rows is at its limit (quasi-separation), those coefficients are not identified"
+    ]
+
+
 def fit_problems(family: str, core: CoreFit, data: ModelData) -> list[str]:
     """Why a fit is not a result, one line each (empty for a sound fit).
 
     One check for every family: the information matrix (singular, non-finite, not
     negative definite, a flat direction), parameters at the boundary (NB dispersion
-    alpha → ∞ or → 0; a logit part's probabilities at 0/1).  Non-convergence is
+    alpha → ∞ or → 0; a logit part's probabilities at 0/1; a hurdle count part's mean at
+    its limit).  Non-convergence is
     `FitResult.converged` (and flags the result by itself).  Thresholds are the module's
     constants; the R comparison is ``tests/reference/make_fit_status.R``.
     """
     problems = _boundary_problems(family, core, data)
+    problems += _count_part_problems(family, core, data)
     problems += _information_problems(core, data)
     return list(dict.fromkeys(problems))
