@@ -111,8 +111,12 @@ def _design(formula: str, frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """The panel with plain NumPy dtypes, so every peer reads the same data."""
-    out = frame.copy()
+    """The panel with plain NumPy dtypes, so every peer reads the same data: the rows
+    every benchmark formula can use (the demo's country-year panel has the Vatican, which
+    Freedom House does not rate; cpcstats drops such rows with a reason, patsy fails on
+    pandas' NA in a category)."""
+    used = [c for c in ("fh_status", "lr_position", "left_roots", "ruling") if c in frame]
+    out = frame.dropna(subset=used).copy()
     for column in out.columns:
         dtype = out[column].dtype
         if pd.api.types.is_extension_array_dtype(dtype) and pd.api.types.is_numeric_dtype(dtype):

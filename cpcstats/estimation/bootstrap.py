@@ -62,10 +62,15 @@ class _Shared:
     nested: list[bool]
     start: np.ndarray | None
     family: str
+    width: int
 
 
 def _replicate(item: tuple[int, list[np.random.SeedSequence]], shared: _Shared) -> np.ndarray:
-    """Replications ``first, first + 1, ...``, each from its own child seed (NaN row: failed)."""
+    """Replications ``first, first + 1, ...``, each from its own child seed (NaN row: failed).
+
+    A replication that drops a parameter (a regressor constant within the resampled
+    clusters after the fixed effects) cannot be stacked with the others: it counts as
+    failed, as a fit that raises does (found on the real-universe demo's FE-Poisson)."""
     _, seeds = item
     family = get_family(shared.family).fit_function()
     members = shared.members
@@ -80,10 +85,11 @@ def _replicate(item: tuple[int, list[np.random.SeedSequence]], shared: _Shared) 
         if shared.start is not None:
             sub = replace(sub, start=shared.start[rows])
         try:
-            out.append(np.asarray(family(sub).params, dtype=float))
+            params = np.asarray(family(sub).params, dtype=float)
         except (EstimationError, np.linalg.LinAlgError, ValueError):  # counted, reported
-            out.append(None)
-    width = next((len(p) for p in out if p is not None), 0)
+            params = None
+        out.append(params if params is not None and len(params) == shared.width else None)
+    width = shared.width
     return np.array([np.full(width, np.nan) if p is None else p for p in out]).reshape(len(out), -1)
 
 
@@ -145,7 +151,7 @@ def cluster_bootstrap(
     n_clusters = len(members)
     traits = get_family(spec.family)
     start = np.log(core.fitted) if core.fitted is not None and traits.warm_start else None
-    shared = _Shared(data, members, nested, start, spec.family)
+    shared = _Shared(data, members, nested, start, spec.family, len(core.params))
     seeds = spawn_seeds(seed, reps)
     items = [(i, seeds[i : i + CHUNK]) for i in range(0, reps, CHUNK)]
     draws = np.full((reps, len(core.params)), np.nan)
