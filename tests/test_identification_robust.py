@@ -71,8 +71,13 @@ def test_bri_lead_record_is_the_same_with_one_and_two_blas_threads() -> None:
     assert one["omitted"] == two["omitted"]
     _same_records(one["leads"], two["leads"], 1e-10)
     _same_records(one["cells"], two["cells"], 1e-10)
-    # Honduras' 2021 lead is not counted: measured against 2023 it is no lead at all
-    assert one["leads"][-1]["event_time"] == -2 and one["leads"][-1]["n"] == 145
+    # the counts themselves depend on the draw (on the invented-party demo Honduras's 2021
+    # lead was the knife-edge, n = 145 or 146; on the real-universe draw its 2023 cell has
+    # no contact and is omitted, so the lead is identified): what must hold is that they
+    # do not depend on the threads
+    assert one["leads"][-1]["event_time"] == -2 and one["leads"][-1]["n"] > 0
+    hnd_omitted = "bri_g2023_y2023" in one["omitted"]
+    assert hnd_omitted == ("bri_g2023_y2023" in two["omitted"])
 
 
 @pytest.fixture(scope="module")

@@ -249,13 +249,16 @@ def test_permutation_keeps_every_stratum_total(panel) -> None:
 
 
 def test_no_effect_gives_a_null_centred_curve_and_no_small_p(tmp_path: Path, panel) -> None:
-    large = []
-    for seed in (1, 2):
+    """Without an effect the null curve is centred on IRR 1 and the p-value is uniform on
+    1/20 ... 1 (19 permutations): one seed in three at the smallest value, 0.05, happens
+    (5 % each; on the real-universe demo seed 1 does), two or more would be 0.7 %."""
+    smallest = 0
+    for seed in (1, 2, 3):
         _, inf = _inference(tmp_path / str(seed), _simulated(panel, 0.0, seed))
         assert inf.specifications == 2 and inf.draws == 19 and len(inf.null) == 19
         assert abs(inf.null["median"].mean() - 1.0) < 0.05  # the null median is near IRR 1
-        large.append(inf.p_values["median"] > 0.05)
-    assert all(large)
+        smallest += inf.p_values["median"] <= 0.05
+    assert smallest <= 1
 
 
 def test_planted_effect_is_detected_and_outputs_written(tmp_path: Path, panel) -> None:

@@ -148,7 +148,7 @@ def _count_part_problems(family: str, core: CoreFit, data: ModelData) -> list[st
             continue
         column = np.unique(data.X[:, j])
         if len(column) == 1 or set(column.tolist()) <= {0.0, 1.0}:
-            at_bound.append(f"{name} = {b:.1f}")
+            at_bound.append(f"{'the intercept' if name == 'Intercept' else name} = {b:.1f}")
     if not at_bound:
         return []
     return [

@@ -164,7 +164,7 @@ def model_notes(
         out.append(Note(SIMULATED_NOTE, strong=True))
     out.extend(_flag_notes(models, numbers, labels))
     for i, (m, title) in enumerate(zip(models, titles, strict=True), 1):
-        if (missing := _missing_detail(m)) is not None:
+        if (missing := _missing_detail(m, labels)) is not None:
             out.append(Note(f"Model {i} ({title}): {missing}."))
     out.extend(Note(str(n)) for n in notes)
     reading = _reading_note(models, statistic, irr, has_parts, ci_level, labels, se_row)
@@ -174,8 +174,8 @@ def model_notes(
     return tuple(out)
 
 
-def _missing_detail(model: FitResult) -> str | None:
-    """The rows the model's sample lost to missing values, by variable."""
+def _missing_detail(model: FitResult, labels: Labels | None = None) -> str | None:
+    """The rows the model's sample lost to missing values, by variable (its label)."""
     dropped = model.sample.dropped if model.sample is not None else {}
     per_variable = {
         reason.removeprefix("missing "): int(count)
@@ -185,7 +185,8 @@ def _missing_detail(model: FitResult) -> str | None:
     if not per_variable:
         return None
     total = sum(per_variable.values())
-    detail = ", ".join(f"{var}: {n:,}" for var, n in per_variable.items())
+    name = labels.variable if labels is not None else str
+    detail = ", ".join(f"{name(var)}: {n:,}" for var, n in per_variable.items())
     rows = "row" if total == 1 else "rows"
     return f"{total:,} {rows} dropped for missing values ({detail})"
 
