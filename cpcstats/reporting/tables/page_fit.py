@@ -226,14 +226,21 @@ def _wrap_width(widths: list[float], room: float) -> float:
 
 
 def _wrap(
-    layout: Layout, widths: list[float], lines: list, landscape: bool, size: str
+    layout: Layout,
+    widths: list[float],
+    lines: list,
+    landscape: bool,
+    size: str,
+    font: float = 1.0,
 ) -> Placement | None:
     """The table with its long text columns set as paragraphs so it fits the line, or None.
 
     Why: a column of sentences (interpretations, match reports) otherwise forces a
     resize that makes every number unreadable; wrapping it keeps 10 pt (or ``\\small``).
+    ``font`` scales Computer Modern widths to the font the table is set in (DejaVu
+    Serif under lualatex: real party names with curly apostrophes overflowed by 4 pt).
     """
-    scale = dict(FONT_SIZES)[size]
+    scale = dict(FONT_SIZES)[size] * font
     ncol, avail_w = layout.ncol, _page(landscape)[0]
     wide = [j for j in _text_columns(layout) if widths[j] * scale > WRAP_MIN_PT]
     if not wide:
@@ -331,7 +338,7 @@ def choose_placement(layout: Layout, *, unicode_engine: bool = False) -> Placeme
             if _fits(place):
                 return place
         for size in (*FLOAT_SIZES, r"\footnotesize") if landscape else FLOAT_SIZES:
-            wrapped = _wrap(layout, widths, lines, landscape, size)
+            wrapped = _wrap(layout, widths, lines, landscape, size, font)
             if wrapped is not None and _fits(wrapped):
                 return wrapped
     shrink = TEXT_HEIGHT_PT / wide.width_pt
