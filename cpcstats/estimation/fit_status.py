@@ -98,6 +98,23 @@ def _information_problems(core: CoreFit, data: ModelData) -> list[str]:
     return problems
 
 
+def _indicator_coefficients_beyond(
+    core: CoreFit, columns: dict[str, int], matrix: np.ndarray
+) -> list[str]:
+    """``"name = b"`` for each coefficient beyond +-`LOGIT_BOUNDARY` whose column (in
+    ``matrix``, by ``columns``) is a constant or a 0/1 indicator: a probability or mean
+    at its limit for those rows (quasi-separation), not a number to report."""
+    out = []
+    for name, b in zip(core.names, core.params, strict=False):
+        j = columns.get(name)
+        if j is None or abs(b) <= LOGIT_BOUNDARY:
+            continue
+        column = np.unique(matrix[:, j])
+        if len(column) == 1 or set(column.tolist()) <= {0.0, 1.0}:
+            out.append(f"{name} = {b:.1f}")
+    return out
+
+
 def _boundary_problems(family: str, core: CoreFit, data: ModelData) -> list[str]:
     """Parameters at the boundary: the NB dispersion, and logit probabilities at 0/1."""
     problems = []
@@ -116,14 +133,7 @@ def _boundary_problems(family: str, core: CoreFit, data: ModelData) -> list[str]
     if data.Z is not None:
         cols = {INFLATE + n: j for j, n in enumerate(data.z_names)}
         cols.update({ZERO + n: j for j, n in enumerate(data.z_names)})
-        at_bound = []
-        for name, b in zip(core.names, core.params, strict=False):
-            j = cols.get(name)
-            if j is None or abs(b) <= LOGIT_BOUNDARY:
-                continue
-            column = np.unique(data.Z[:, j])
-            if len(column) == 1 or set(column.tolist()) <= {0.0, 1.0}:
-                at_bound.append(f"{name} = {b:.1f}")
+        at_bound = _indicator_coefficients_beyond(core, cols, data.Z)
         if at_bound:
             part = "inflation" if at_bound[0].startswith(INFLATE) else "zero-hurdle"
             problems.append(
@@ -141,14 +151,10 @@ def _count_part_problems(family: str, core: CoreFit, data: ModelData) -> list[st
     if not family.startswith("hurdle"):
         return []
     cols = {n: j for j, n in enumerate(data.x_names)}
-    at_bound = []
-    for name, b in zip(core.names, core.params, strict=False):
-        j = cols.get(name)
-        if j is None or abs(b) <= LOGIT_BOUNDARY:
-            continue
-        column = np.unique(data.X[:, j])
-        if len(column) == 1 or set(column.tolist()) <= {0.0, 1.0}:
-            at_bound.append(f"{'the intercept' if name == 'Intercept' else name} = {b:.1f}")
+    at_bound = [
+        t.replace("Intercept =", "the intercept =", 1)
+        for t in _indicator_coefficients_beyond(core, cols, data.X)
+    ]
     if not at_bound:
         return []
     return [
