@@ -273,14 +273,14 @@ def test_table_notes_rows_dropped_for_missing_values(fits: tuple[FitResult, FitR
     full, gaps = fits
     tab = table([full, gaps])
     texts = [n.text for n in tab.notes]
-    assert "Model 2 (gaps): 3 rows dropped for missing values (x: 2, z: 1)." in texts
+    assert "Model 2 (gaps): 3 rows dropped for missing values (X: 2, Z: 1)." in texts
     assert not any(t.startswith("Model 1 (full)") and "dropped" in t for t in texts)
-    assert "3 rows dropped for missing values (x: 2, z: 1)" in tab.to_latex()
-    assert "3 rows dropped for missing values (x: 2, z: 1)" in tab.to_html()
+    assert "3 rows dropped for missing values (X: 2, Z: 1)" in tab.to_latex()
+    assert "3 rows dropped for missing values (X: 2, Z: 1)" in tab.to_html()
     assert gaps.nobs == full.nobs - 3
     assert not any("dropped" in n.text for n in table([full]).notes)
     one = table([replace(gaps, sample=replace(gaps.sample, dropped={"missing x": 1}, rows_in=78))])
-    assert "Model 1 (gaps): 1 row dropped for missing values (x: 1)." in [n.text for n in one.notes]
+    assert "Model 1 (gaps): 1 row dropped for missing values (X: 1)." in [n.text for n in one.notes]
 
 
 def test_cli_table_from_a_hostile_file_name_is_escaped_and_compiles(
@@ -305,7 +305,7 @@ def test_cli_table_from_a_hostile_file_name_is_escaped_and_compiles(
     (tex,) = out.glob("*.tex")
     latex = tex.read_text()
     assert r"\input" not in latex and r"\textbackslash{}input\{evil\}\$\%.toml" in latex
-    assert "2 rows dropped for missing values (z: 2)" in latex
+    assert "2 rows dropped for missing values (Z: 2)" in latex
     _evil_file(tmp_path)
     safe = tmp_path / "cli_table.tex"  # TeX cannot \input a file named like the spec
     safe.write_text(latex, encoding="utf-8")

@@ -145,7 +145,7 @@ def diagnostics_table(
     >>> nb2 = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="negbin")
     >>> diag = cpcstats.diagnostics_table({"Poisson": pois, "NB2": nb2})
     >>> diag.loc["AIC", "interpretation"].tolist()
-    ['ΔAIC = 6108.5 from the best', 'best (lowest AIC)']
+    ['ΔAIC = 6147.6 from the best', 'best (lowest AIC)']
     """
     if vuong_correction not in _CORRECTIONS:
         raise SpecError(

@@ -194,7 +194,7 @@ def predict(
     >>> import pandas as pd
     >>> out = cpcstats.predict(nb2, pd.DataFrame({"ruling": [0, 1], "fh_status": ["F", "F"]}))
     >>> out["predicted"].round(3).tolist()
-    [0.115, 0.338]
+    [0.115, 0.339]
     """
     m = model_view(result, "predictions")
     _check_level(level)

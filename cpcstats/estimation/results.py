@@ -241,7 +241,7 @@ class FitResult:
         >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
         >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
         >>> round(float(m.irr().loc["ruling", "irr"]), 2)
-        4.32
+        4.3
         """
         ci = self.conf_int(level)
         return pd.DataFrame(
@@ -336,7 +336,7 @@ class FitResult:
         >>> panel = cpcstats.party_year(cpcstats.load_study("demo"))
         >>> m = cpcstats.fit("contacts ~ ruling + left_roots", panel, family="poisson")
         >>> round(float(m.tidy(exponentiate=True).loc[1, "estimate"]), 2)
-        4.32
+        4.3
         """
         return tidy(self, conf_level, exponentiate)
 
