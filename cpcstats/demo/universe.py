@@ -115,12 +115,16 @@ def build_universe(data: Path, first_year: int = 2002, last_year: int = 2023) ->
     covariates = _country_years(data, first_year, last_year, accounts)
     countries = set(covariates["country"])
     vparty = read_vparty(data / FILES["vparty"], first_year=first_year, last_year=last_year)
-    py = _vparty_years(vparty.table, countries, data, accounts)
+    # V-Party's seat shares and short names, which the adapter does not carry: one read
+    raw = pd.read_csv(
+        data / FILES["vparty"], usecols=["v2paid", "year", "v2paseatshare", "v2pashname"]
+    )
+    py = _vparty_years(vparty.table, countries, raw, accounts)
     dpi, register = _dpi_years(data, first_year, last_year, countries, accounts)
     py, dpi = _drop_technical(py, dpi, register, accounts)
     status = _status(py, dpi, accounts)
     status = _in_state_years(status, py, dpi, covariates, accounts)
-    parties = _parties(py, status, register, data, accounts)
+    parties = _parties(py, status, register, raw, accounts)
     keep = covariates.set_index(["country", "year"]).index
     accounts["counts"] = {
         "countries": len(countries),
@@ -162,12 +166,11 @@ def _country_years(data: Path, first: int, last: int, accounts: dict[str, Any]) 
 
 
 def _vparty_years(
-    table: pd.DataFrame, countries: set[str], data: Path, accounts: dict[str, Any]
+    table: pd.DataFrame, countries: set[str], raw: pd.DataFrame, accounts: dict[str, Any]
 ) -> pd.DataFrame:
     """V-Party party-years of the demo's countries, keyed by the Party Facts id, with the
     seat share of the election each year's values come from."""
     t = table[table["iso3"].isin(countries)].copy()
-    raw = pd.read_csv(data / FILES["vparty"], usecols=["v2paid", "year", "v2paseatshare"])
     seats = raw.drop_duplicates(["v2paid", "year"], keep="last")
     seats = seats.set_index(["v2paid", "year"])["v2paseatshare"]
     number = t["party_id"].astype(str).str.removeprefix("vparty-").astype(int)
@@ -364,11 +367,17 @@ def _left_roots(parties: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return (rule != "").astype(int), list(rule)
 
 
-def _names(py: pd.DataFrame, ids: pd.Index, register: pd.DataFrame, data: Path) -> pd.DataFrame:
+def _names(
+    py: pd.DataFrame, ids: pd.Index, register: pd.DataFrame, raw: pd.DataFrame
+) -> pd.DataFrame:
     """Country, name, short name and V-Party id of each party: V-Party's latest row, else
     the Party Facts register (parties only the DPI names)."""
-    raw = pd.read_csv(data / FILES["vparty"], usecols=["v2paid", "v2pashname"])
-    short = raw.dropna().drop_duplicates("v2paid", keep="last").set_index("v2paid")["v2pashname"]
+    short = (
+        raw[["v2paid", "v2pashname"]]
+        .dropna()
+        .drop_duplicates("v2paid", keep="last")
+        .set_index("v2paid")["v2pashname"]
+    )
     latest = py.sort_values(["party_id", "year"]).groupby("party_id").tail(1).set_index("party_id")
     latest = latest.reindex(ids)
     reg = register.assign(party_id="pf-" + register["partyfacts_id"].astype(str))
@@ -409,12 +418,12 @@ def _parties(
     py: pd.DataFrame,
     status: pd.DataFrame,
     register: pd.DataFrame,
-    data: Path,
+    raw: pd.DataFrame,
     accounts: dict[str, Any],
 ) -> pd.DataFrame:
     """One row per party with status rows: names, years, position, roots, sources."""
     span = status.groupby("party_id")["year"].agg(["min", "max"])
-    out = _names(py, span.index, register, data)
+    out = _names(py, span.index, register, raw)
     out["party_name"] = _with_short_name(out["party_name"], out["name_short"])
     out["active_from"] = span["min"].to_numpy()
     out["active_to"] = span["max"].to_numpy()
