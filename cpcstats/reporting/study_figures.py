@@ -235,8 +235,9 @@ def plot_government_opposition(
         ax.set_ylabel("Party contacts")
         ax.set_ylim(0, float(shown[["government", "opposition"]].to_numpy().max()) * 1.12 + 1)
         ax.grid(axis="x", visible=False)
-        ax.legend(frameon=False, loc="upper left", fontsize=9)
+        # above the axes: inside, it covered the tallest bar's count on the real-universe demo
+        ax.legend(frameon=False, loc="lower left", fontsize=9, bbox_to_anchor=(0.0, 1.0), ncol=2)
         if title:
-            ax.set_title(textwrap.fill(title, 70))
+            fig.suptitle(textwrap.fill(title, 70))
         figure_note(fig, note.strip(), simulated=simulated)
         return finish_plot(fig, stem, simulated=simulated)
