@@ -115,10 +115,8 @@ def build_universe(data: Path, first_year: int = 2002, last_year: int = 2023) ->
     covariates = _country_years(data, first_year, last_year, accounts)
     countries = set(covariates["country"])
     vparty = read_vparty(data / FILES["vparty"], first_year=first_year, last_year=last_year)
-    # V-Party's seat shares and short names, which the adapter does not carry: one read
-    raw = pd.read_csv(
-        data / FILES["vparty"], usecols=["v2paid", "year", "v2paseatshare", "v2pashname"]
-    )
+    extra = ["v2paid", "year", "v2paseatshare", "v2pashname"]  # not in the adapter's table
+    raw = pd.read_csv(data / FILES["vparty"], usecols=extra)
     py = _vparty_years(vparty.table, countries, raw, accounts)
     dpi, register = _dpi_years(data, first_year, last_year, countries, accounts)
     py, dpi = _drop_technical(py, dpi, register, accounts)
