@@ -110,6 +110,45 @@ def _numeric_matrix(frame: pd.DataFrame, info: patsy.DesignInfo) -> np.ndarray |
     return out
 
 
+def _categorical_text(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """``frame`` with every all-text column as a pandas Categorical of its sorted values,
+    or None when it has no such column.
+
+    Why: patsy reads an object column element by element (a Python NA check per cell,
+    twice: learning the levels and coding the rows); a Categorical it reads through its
+    codes.  The categories are the values patsy itself would have found, in the order it
+    would have sorted them (all strings, so both sort by code point); the design equals
+    the object path's (tests/test_design_categorical.py), and any formula patsy reads
+    differently from a Categorical (``C(x, levels=...)`` in another order) raises and is
+    built from the object columns instead (`_matrices`).
+    """
+    text = [
+        c
+        for c, dtype in frame.dtypes.items()
+        if dtype is np.dtype(object)
+        # only strings: no missing values, no numbers stored as objects
+        and pd.api.types.infer_dtype(frame[c], skipna=False) == "string"
+    ]
+    if not text:
+        return None
+    data = frame.copy()
+    for column in text:
+        data[column] = pd.Categorical(data[column])
+    return data
+
+
+def _dmatrix(text: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Patsy's regressor matrix of ``text`` on ``frame`` (missing values raise)."""
+    _, X = patsy.dmatrices(
+        text,
+        frame,
+        return_type="dataframe",
+        NA_action="raise",
+        eval_env=patsy.EvalEnvironment([dict(FORMULA_NAMESPACE)]),
+    )
+    return X
+
+
 def _matrices(
     text: str, frame: pd.DataFrame, spec: ModelSpec
 ) -> tuple[pd.DataFrame, patsy.DesignInfo]:
@@ -119,14 +158,15 @@ def _matrices(
         values = _numeric_matrix(frame, infos[1]) if lhs is not None else None
         if values is not None:
             return pd.DataFrame(values, index=frame.index, columns=infos[1].column_names), infos[1]
+    categorical = _categorical_text(frame)
+    if categorical is not None:
+        try:
+            X = _dmatrix(text, categorical)
+            return X, X.design_info
+        except patsy.PatsyError:
+            pass  # read differently from a Categorical: the object columns decide
     try:
-        _, X = patsy.dmatrices(
-            text,
-            frame,
-            return_type="dataframe",
-            NA_action="raise",
-            eval_env=patsy.EvalEnvironment([dict(FORMULA_NAMESPACE)]),
-        )
+        X = _dmatrix(text, frame)
     except patsy.PatsyError as exc:
         raise SpecError(
             f"model {spec.name!r}: formula {text!r} cannot be built: {str(exc).splitlines()[0]}",
