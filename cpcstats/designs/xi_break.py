@@ -52,6 +52,7 @@ from cpcstats.designs.xi_break_table import (
     xi_table,
 )
 from cpcstats.errors import SpecError
+from cpcstats.methods.break_critical import prepare_null_draws
 from cpcstats.methods.breaks import (
     SHIFT_TERMS,
     BootstrapOptions,
@@ -245,6 +246,9 @@ def _fit_all(
         "Party-year": None if party is None else known_break(party, break_year, **pan),  # type: ignore[arg-type]
     }
     sups: SupTests = {}
+    # the asymptotic p-values of both shifts read the simulated limiting distributions of
+    # p = 1 and p = 2, which share one stream of normals: simulate them together
+    prepare_null_draws([len(terms) for terms in SHIFT_TERMS.values()], round(float(trim), 6))
     for shift in SHIFT_TERMS:
         sups[shift] = {
             "Yearly series": sup_wald(
