@@ -14,6 +14,7 @@ from typing import Any
 from cpcstats.designs import DESIGNS  # kind -> module with run(study, panels, out, **params)
 from cpcstats.errors import SpecError
 from cpcstats.replicate.project import PACKAGED_CONFIG, PUBLISHED_NAME
+from cpcstats.reporting.figure_formats import FIGURE_FORMATS, check_figure_formats
 from cpcstats.reporting.labels import PACKAGED_LABELS, check_labels, load_labels
 from cpcstats.reporting.tables.gof import resolve_gof
 from cpcstats.reporting.tables.model_options import STATISTICS, check_spans, check_stars
@@ -66,6 +67,7 @@ class ReplicationConfig:
     diagnostics: dict[str, Any] = field(default_factory=dict)
     designs: tuple[dict[str, Any], ...] = ()
     formats: tuple[str, ...] = DEFAULT_FORMATS  # table files per table, in this order
+    figure_formats: tuple[str, ...] = tuple(FIGURE_FORMATS)  # [figures] formats
     labels: Path = PACKAGED_LABELS  # the run's labels file (see `labels_file`)
     workers: int | None = None  # [execution] workers: processes (None: every core)
     timeout: float | None = None  # [execution] timeout: seconds for the designs (None: none)
@@ -96,7 +98,7 @@ TABLE_OPTION_KEYS = (
 )
 TABLE_KEYS = ("name", "title", "models", "irr", "labels", *TABLE_OPTION_KEYS)
 LABELS_NAME = LABELS_FILE_NAME  # the labels file of a models folder (`load_specs` skips it)
-FIGURE_KEYS = ("irr_models",)
+FIGURE_KEYS = ("irr_models", "formats")
 DIAGNOSTIC_KEYS = ("name", "title", "models", "rootograms")
 _WHERE = "the replication configuration"
 
@@ -358,10 +360,19 @@ def load_replication_config(path: str | Path = PACKAGED_CONFIG) -> ReplicationCo
         diagnostics=diagnostics,
         designs=designs,
         formats=DEFAULT_FORMATS if formats is None else check_formats(formats, file=file),
+        figure_formats=_figure_formats(figures, file),
         labels=labels_file(data, path, models_dir),
         workers=workers,
         timeout=timeout,
     )
+
+
+def _figure_formats(figures: dict[str, Any], file: str) -> tuple[str, ...]:
+    """``[figures] formats``: the files of every figure (default PDF and PNG)."""
+    formats = get_str_list(figures, "formats", file=file, where="[figures]")
+    if formats is None:
+        return tuple(FIGURE_FORMATS)
+    return check_figure_formats(formats, file=file)
 
 
 def _execution(data: dict[str, Any], file: str) -> tuple[int | None, float | None]:

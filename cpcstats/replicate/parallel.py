@@ -42,6 +42,7 @@ from cpcstats.replicate.config import DESIGNS, ReplicationConfig
 from cpcstats.replicate.published import write_published_tables
 from cpcstats.replicate.stages import FIT_ERRORS, ReplicationResult, design_params
 from cpcstats.replicate.writers import merge_topics, topic_outputs
+from cpcstats.reporting.figure_formats import figure_formats
 from cpcstats.reporting.write import current_formats, table_formats
 from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
@@ -109,7 +110,7 @@ def run_design(index: int, shared: _Shared) -> DesignOutcome:
 def run_task(task: tuple[str, int], shared: _Shared) -> Any:
     """One task: ``("published", 0)``, ``("design", i)`` or ``("topics", 0)``."""
     kind, index = task
-    with table_formats(shared.formats):
+    with table_formats(shared.formats), figure_formats(shared.cfg.figure_formats):
         if kind == PUBLISHED:
             return write_published_tables(shared.study, shared.cfg, shared.out)
         if kind == TOPICS:

@@ -19,6 +19,7 @@ from cpcstats.replicate.stages import (
     wanted_models,
 )
 from cpcstats.replicate.writers import write_diagnostics, write_model_tables
+from cpcstats.reporting.figure_formats import figure_formats
 from cpcstats.reporting.write import table_formats
 from cpcstats.spec import load_specs
 from cpcstats.study import Study, load_study
@@ -88,7 +89,11 @@ def replicate(
     """
     out = Path(out)
     cfg = load_replication_config(default_config(study) if config is None else config)
-    with OutputFolder(out, progress) as folder, table_formats(cfg.formats):
+    with (
+        OutputFolder(out, progress) as folder,
+        table_formats(cfg.formats),
+        figure_formats(cfg.figure_formats),
+    ):
         result = _replicate(study, cfg, folder, progress, replication_workers(workers, cfg))
         folder.commit()
     result.out_dir = out

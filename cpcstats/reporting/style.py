@@ -7,8 +7,9 @@ Figures are drawn on bare `matplotlib.figure.Figure` objects with the Agg canvas
 never through ``pyplot``: nothing is registered globally (so there is nothing left open to
 leak) and importing this module does not switch the backend of a user's notebook.  The theme
 is seaborn's inside ``rc_context`` so the caller's rcParams are restored afterwards.  Every
-figure is written as both PDF and PNG without time stamps or software versions in the
-metadata, so reruns produce identical bytes.
+figure is written in the run's figure formats (`figure_formats`: PDF and PNG unless a run
+asks for one of them) without time stamps or software versions in the metadata, so reruns
+produce identical bytes.
 """
 
 from __future__ import annotations
@@ -26,11 +27,21 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from cpcstats.io import write_atomic
+from cpcstats.reporting.figure_formats import (
+    FIGURE_FORMATS,
+    check_figure_formats,
+    current_figure_formats,
+    figure_formats,
+)
 
 __all__ = [
+    "FIGURE_FORMATS",
     "PNG_DPI",
     "SIMULATED_MARK",
     "ExhibitFigure",
+    "check_figure_formats",
+    "current_figure_formats",
+    "figure_formats",
     "figure_note",
     "figure_paths",
     "finish_figure",
@@ -136,23 +147,25 @@ def figure_note(fig: Figure, text: str, *, simulated: bool, width: int = 110) ->
 
 
 def figure_paths(stem: str | Path) -> list[Path]:
-    """The ``[<stem>.pdf, <stem>.png]`` files `save_figure` writes (a dot in the stem is kept)."""
+    """The files `save_figure` writes now: ``<stem>.pdf`` and ``<stem>.png`` by default,
+    those of `figure_formats` within its block (a dot in the stem is kept)."""
     stem = Path(stem)
-    return [stem.parent / f"{stem.name}.{fmt}" for fmt in ("pdf", "png")]
+    return [stem.parent / f"{stem.name}.{fmt}" for fmt in current_figure_formats()]
 
 
 def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
-    """Write ``<stem>.pdf`` and ``<stem>.png`` atomically, without run-dependent metadata.
+    """Write the figure in each current format (`figure_paths`) atomically, without
+    run-dependent metadata.
 
     Saved inside `style` so a figure drawn earlier is written with the same settings
     wherever it is saved from.
     """
     paths = []
-    targets = zip(figure_paths(stem), ({"CreationDate": None}, {"Software": None}), strict=True)
     with style():
-        for path, metadata in targets:
+        for path in figure_paths(stem):
+            fmt = path.suffix[1:]
             buffer = io.BytesIO()
-            fig.savefig(buffer, format=path.suffix[1:], dpi=PNG_DPI, metadata=metadata)
+            fig.savefig(buffer, format=fmt, dpi=PNG_DPI, metadata=FIGURE_FORMATS[fmt])
             paths.append(write_atomic(path, buffer.getvalue()))
     if isinstance(fig, ExhibitFigure):
         fig.paths = list(paths)
@@ -182,7 +195,7 @@ def finish_figure(fig: Figure, stem: str | Path, *, simulated: bool) -> list[Pat
     """Mark a simulated figure, lay it out (leaving room for the mark's caption), save it.
 
     The last three steps of every cpcstats figure, in one place so the caption strip and
-    the layout are the same everywhere.  Returns the written ``[pdf, png]`` paths (the
+    the layout are the same everywhere.  Returns the written paths (`figure_paths`; the
     designs' figures use it; the ``plot_*`` functions use `finish_plot`).
     """
     finish_plot(fig, stem, simulated=simulated)
