@@ -53,6 +53,7 @@ from cpcstats.designs.xi_break_table import (
 )
 from cpcstats.errors import SpecError
 from cpcstats.methods.break_critical import prepare_null_draws
+from cpcstats.methods.break_design import shared_break_arrays
 from cpcstats.methods.breaks import (
     SHIFT_TERMS,
     BootstrapOptions,
@@ -238,25 +239,29 @@ def _fit_all(
     boot: BootstrapOptions,
     panel_se: str,
 ) -> tuple[dict[str, KnownBreak | None], SupTests, BreakInteractions | None]:
-    """Parts (a)-(c) on the yearly series, the country-year and the party-year panel."""
+    """Parts (a)-(c) on the yearly series, the country-year and the party-year panel.
+
+    The known-date and both sup-Wald tests of a sample share its arrays and no-break
+    aggregation (`shared_break_arrays`), and the asymptotic p-values of both shifts read
+    the limiting distributions of p = 1 and p = 2, simulated together from their one
+    stream of normals (`prepare_null_draws`; the same draws as one at a time).
+    """
     pan = {"se": panel_se, "bootstrap": boot}
-    known = {
-        "Yearly series": known_break(yearly, break_year, family=yearly_family, bootstrap=boot),
-        "Country-year": known_break(country, break_year, **pan),  # type: ignore[arg-type]
-        "Party-year": None if party is None else known_break(party, break_year, **pan),  # type: ignore[arg-type]
-    }
-    sups: SupTests = {}
-    # the asymptotic p-values of both shifts read the simulated limiting distributions of
-    # p = 1 and p = 2, which share one stream of normals: simulate them together
     prepare_null_draws([len(terms) for terms in SHIFT_TERMS.values()], round(float(trim), 6))
-    for shift in SHIFT_TERMS:
-        sups[shift] = {
-            "Yearly series": sup_wald(
-                yearly, trim=trim, shift=shift, family=yearly_family, bootstrap=boot
-            ),
-            "Country-year": sup_wald(country, trim=trim, shift=shift, **pan),  # type: ignore[arg-type]
-            "Party-year": None if party is None else sup_wald(party, trim=trim, shift=shift, **pan),  # type: ignore[arg-type]
+    with shared_break_arrays():
+        known = {
+            "Yearly series": known_break(yearly, break_year, family=yearly_family, bootstrap=boot),
+            "Country-year": known_break(country, break_year, **pan),  # type: ignore[arg-type]
+            "Party-year": None if party is None else known_break(party, break_year, **pan),  # type: ignore[arg-type]
         }
+        sups: SupTests = {}
+        for shift in SHIFT_TERMS:
+            on = {"trim": trim, "shift": shift}
+            sups[shift] = {
+                "Yearly series": sup_wald(yearly, **on, family=yearly_family, bootstrap=boot),  # type: ignore[arg-type]
+                "Country-year": sup_wald(country, **on, **pan),  # type: ignore[arg-type]
+                "Party-year": None if party is None else sup_wald(party, **on, **pan),  # type: ignore[arg-type]
+            }
     inter = None if party is None else break_interactions(party, break_year, controls=controls)
     return known, sups, inter
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import sparse, special, stats
 
 from cpcstats.estimation.hdfe import drop_zero_groups
 from cpcstats.estimation.vcov_driscoll_kraay import driscoll_kraay_meat
@@ -63,34 +63,26 @@ def fe_poisson_batch(
     dropped first.  Returns beta (K, k), mu (K, n), the unit-demeaned (mu-weighted) X, or
     None if it did not converge or a zero is predicted perfectly (separation).
     """
-    G = int(units.max()) + 1
+    G, (K, n, k) = int(units.max()) + 1, X.shape
+    # unit sums as one sparse product: row g of the indicator holds g's rows in order, so
+    # every sum adds the same numbers in the same order as np.bincount
+    D = sparse.csr_matrix((np.ones(n), (units, np.arange(n))), shape=(G, n))
     ysum = np.bincount(units, weights=y, minlength=G)
-    beta = np.zeros((X.shape[0], X.shape[2]))
+    Xn = X.transpose(1, 0, 2)  # row i: x_i of every design
+    beta = np.zeros((K, k))
     for _ in range(maxiter):
-        eta = np.einsum("knj,kj->kn", X, beta)
+        eta = (X @ beta[:, :, None])[:, :, 0]
         eta -= eta.max(axis=1, keepdims=True)
         e = np.exp(eta)
-        esum = np.stack([np.bincount(units, weights=row, minlength=G) for row in e])
+        esum = (D @ e.T).T
         mu = e * (ysum[None, :] / esum)[:, units]
-        msum = np.stack([np.bincount(units, weights=row, minlength=G) for row in mu])
-        xbar = (
-            np.stack(
-                [
-                    np.stack(
-                        [
-                            np.bincount(units, weights=mu[k] * X[k, :, j], minlength=G)
-                            for j in range(X.shape[2])
-                        ],
-                        axis=1,
-                    )
-                    for k in range(X.shape[0])
-                ]
-            )
-            / np.maximum(msum, 1e-300)[..., None]
-        )
+        msum = (D @ mu.T).T
+        weighted = (mu.T[:, :, None] * Xn).reshape(n, K * k)
+        xbar = (D @ weighted).reshape(G, K, k).transpose(1, 0, 2)
+        xbar = xbar / np.maximum(msum, 1e-300)[..., None]
         Xt = X - xbar[:, units, :]
-        grad = np.einsum("knj,kn->kj", X, y[None, :] - mu)
-        H = np.einsum("knj,kn,knl->kjl", Xt, mu, Xt)
+        grad = ((y[None, :] - mu)[:, None, :] @ X)[:, 0, :]
+        H = (Xt * mu[..., None]).transpose(0, 2, 1) @ Xt
         step = np.linalg.solve(H, grad[..., None])[..., 0]
         beta = beta + step
         if np.abs(step).max() < tol * (1 + np.abs(beta).max()):
