@@ -11,6 +11,8 @@ analytic Hessian at the optimum either way.  Registered in `cpcstats.spec_regist
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import special
 from statsmodels.discrete.count_model import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson
@@ -33,7 +35,12 @@ from cpcstats.estimation.zi_likelihood import ZeroInflatedLikelihood, fit_newton
 
 
 def _logit_start(data: ModelData, Z: np.ndarray) -> np.ndarray:
-    return np.asarray(Logit((data.y == 0).astype(float), Z).fit(disp=0, maxiter=200).params)
+    """A logit of y == 0 on Z: start values only, so its convergence warnings (a group
+    without zeros separates) are not the fit's; the fit's own checks report a boundary."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logit = Logit((data.y == 0).astype(float), Z).fit(disp=0, maxiter=200)
+    return np.asarray(logit.params)
 
 
 def _newton_start(data: ModelData, Z: np.ndarray, negbin: bool) -> np.ndarray:
