@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg, sparse, stats
 
 from cpcstats.errors import EstimationError, SpecError
 from cpcstats.estimation.hdfe import Demeaner, drop_zero_groups, fit_ppml_hdfe
@@ -150,37 +150,125 @@ DENSE_LEVELS = 400
 DENSE_ROWS = 50_000
 
 
-def _dummies(codes: list[np.ndarray]) -> np.ndarray:
-    """Intercept plus one-hot columns of each FE without its first level."""
-    cols = [np.ones((len(codes[0]), 1))]
-    for c in codes:
-        cols.append(np.eye(int(c.max()) + 1)[c][:, 1:])
-    return np.column_stack(cols)
+def _indicator(codes: np.ndarray, n_groups: int, weights: np.ndarray | None = None) -> Any:
+    """``n_groups`` x n sparse matrix with ``weights`` (default 1) at (code_i, i)."""
+    n = len(codes)
+    data = np.ones(n) if weights is None else weights
+    return sparse.csr_matrix((data, (codes, np.arange(n))), shape=(n_groups, n))
 
 
-def _wls(F: np.ndarray, w: np.ndarray, Z: np.ndarray) -> np.ndarray:
-    """Weighted least-squares coefficients of Z on F (weights w) by the normal equations.
+def _group_sums(
+    codes: np.ndarray, n_groups: int, V: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """``n_groups`` x m sums of the rows of V (n x m), times ``weights``, by integer code.
 
-    Why not ``lstsq``: an SVD of a few-thousand-row design costs seconds when BLAS threads
-    compete on a loaded machine, the Cholesky solve of the small cross-product does not;
-    a singular cross-product (collinear dummies) falls back to the pseudo-inverse.
+    Why a sparse product: ``np.add.at`` is unbuffered and ``reduceat`` over rows walks
+    the columns one segment at a time, both about ten times slower; the weights ride in
+    the sparse matrix, so no weighted n x m copy of V is made.
     """
-    Fw = F * w[:, None]
-    A, b = Fw.T @ F, Fw.T @ Z
+    return np.asarray(_indicator(codes, n_groups, weights) @ V)
+
+
+def _solve_normal(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A^-1 b for a cross-product A (normal equations).
+
+    Why not ``lstsq``: an SVD of a few-thousand-row design costs seconds when BLAS
+    threads compete on a loaded machine, the Cholesky solve of the small cross-product
+    does not; a singular cross-product (collinear dummies) falls back to the pseudo-inverse.
+    """
     try:
         return linalg.solve(A, b, assume_a="pos")
     except (linalg.LinAlgError, ValueError):
         return np.linalg.pinv(A, hermitian=True) @ b
 
 
-def _dense_poisson(y: np.ndarray, F: np.ndarray) -> np.ndarray | None:
+class _DummyDesign:
+    """The dense path's design ``F = [1, FE dummies without their first level, X]``,
+    never formed: the dummy blocks of ``F'WF`` and ``F'WZ`` are group sums (``bincount``
+    and products with the sparse 0/1 dummies) and ``F b`` is a sparse product.
+
+    Why: with p = 1 + sum(levels - 1) + k columns the dense products cost O(n p^2) and
+    O(n p m) (seconds for a country-year panel with 200 countries and a few hundred
+    score columns); the group sums cost O(n (k + m)) and only X'WX and X'WZ stay GEMMs.
+    The coefficients are in the old dense design's column order.
+    """
+
+    def __init__(self, codes: list[np.ndarray], X: np.ndarray) -> None:
+        self.codes = [np.asarray(c, dtype=np.intp) for c in codes]
+        self.levels = [int(c.max()) + 1 for c in self.codes]
+        self.offsets = list(1 + np.cumsum([0, *(L - 1 for L in self.levels)]))
+        self.n_dummies = int(self.offsets[-1])
+        self.X = X
+        n = len(self.codes[0])
+        cols = [np.zeros(n, dtype=np.intp)]  # the intercept
+        rows = [np.arange(n)]
+        for c, start in zip(self.codes, self.offsets, strict=False):
+            cols.append(start + c[c > 0] - 1)
+            rows.append(np.flatnonzero(c > 0))
+        r, k = np.concatenate(rows), np.concatenate(cols)
+        #: D' (n_dummies x n) and D (n x n_dummies) as sparse 0/1 matrices
+        self._DT = sparse.csr_matrix((np.ones(len(r)), (k, r)), shape=(self.n_dummies, n))
+        self._D = self._DT.T.tocsr()
+
+    def _dummy_tdot(self, V: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+        """D'V, or D'WV with weights w (n_dummies x m), for V (n x m)."""
+        DT = self._DT
+        if w is not None:
+            DT = sparse.csr_matrix((w[DT.indices], DT.indices, DT.indptr), shape=DT.shape)
+        return np.asarray(DT @ V)
+
+    def _dummy_gram(self, w: np.ndarray) -> np.ndarray:
+        """D'WD: intercept, FE-by-FE cross counts of the weights (diagonal within a FE)."""
+        A = np.zeros((self.n_dummies, self.n_dummies))
+        A[:, :1] = self._dummy_tdot(w[:, None])
+        A[0] = A[:, 0]
+        blocks = list(zip(self.codes, self.levels, self.offsets, strict=False))
+        for i, (ci, Li, si) in enumerate(blocks):
+            idx = np.arange(si, si + Li - 1)
+            A[idx, idx] = A[idx, 0]
+            for cj, Lj, sj in blocks[i + 1 :]:
+                cross = np.bincount(ci * Lj + cj, weights=w, minlength=Li * Lj)
+                A[si : si + Li - 1, sj : sj + Lj - 1] = cross.reshape(Li, Lj)[1:, 1:]
+                A[sj : sj + Lj - 1, si : si + Li - 1] = A[si : si + Li - 1, sj : sj + Lj - 1].T
+        return A
+
+    def gram(self, w: np.ndarray) -> np.ndarray:
+        """F'WF (p x p), p = n_dummies + k."""
+        d, X = self.n_dummies, self.X
+        Xw = X * w[:, None]
+        A = np.empty((d + X.shape[1], d + X.shape[1]))
+        A[:d, :d] = self._dummy_gram(w)
+        A[:d, d:] = self._dummy_tdot(Xw)
+        A[d:, :d] = A[:d, d:].T
+        A[d:, d:] = Xw.T @ X
+        return A
+
+    def tdot(self, V: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+        """F'V, or F'WV with weights w (p x m), for V (n x m)."""
+        Xt = self.X.T if w is None else (self.X * w[:, None]).T
+        return np.vstack([self._dummy_tdot(V, w), Xt @ V])
+
+    def wls(self, w: np.ndarray, Z: np.ndarray) -> np.ndarray:
+        """Weighted least-squares coefficients of Z (n or n x m) on F, weights w."""
+        Z2 = Z.reshape(len(Z), -1)
+        coef = _solve_normal(self.gram(w), self.tdot(Z2, w))
+        return coef.reshape((len(coef), *Z.shape[1:]))
+
+    def dot(self, coef: np.ndarray) -> np.ndarray:
+        """F coef (n or n x m) for coefficients (p or p x m) in `wls`'s order."""
+        d = self.n_dummies
+        out = np.asarray(self._D @ coef[:d])
+        return out + self.X @ coef[d:] if self.X.shape[1] else out
+
+
+def _dense_poisson(y: np.ndarray, F: _DummyDesign) -> np.ndarray | None:
     """Poisson IRLS on the dense design F; None if it does not converge or separates."""
     mu = (y + y.mean()) / 2
     eta = np.log(mu)
     dev_old = np.inf
     for _ in range(200):
         z = eta + (y - mu) / mu
-        eta = F @ _wls(F, mu, z)
+        eta = F.dot(F.wls(mu, z))
         mu = np.exp(np.clip(eta, -700, 700))
         with np.errstate(divide="ignore", invalid="ignore"):
             dev = 2 * float(np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)))
@@ -208,7 +296,7 @@ def restricted_fit(
     kc = [np.unique(c[keep], return_inverse=True)[1] for c in codes]
     levels = sum(int(c.max()) + 1 for c in kc)
     if levels <= DENSE_LEVELS and keep.sum() <= DENSE_ROWS:
-        mu = _dense_poisson(y[keep], np.column_stack([_dummies(kc), X[keep]]))
+        mu = _dense_poisson(y[keep], _DummyDesign(kc, X[keep]))
         if mu is not None:
             return mu, keep, list(range(X.shape[1]))
     fitted = fit_ppml_hdfe(y, X, codes, x_names=[f"g{i}" for i in range(X.shape[1])])
@@ -226,20 +314,36 @@ def project_scores(
     """Cluster sums (G x q) of ``z~_i (y_i - mu_i)``: Z partialled out of the fixed effects
     (``codes``) and X in the mu metric.  Rows are the restricted fit's estimation rows."""
     levels = sum(int(c.max()) + 1 for c in codes)
+    cluster = np.asarray(cluster, dtype=np.intp)
+    n_clusters = int(cluster.max()) + 1
     if levels <= DENSE_LEVELS:
-        F = np.column_stack([_dummies(codes), X])
-        Z = Z - F @ _wls(F, mu, Z)
+        return _dense_cluster_scores(y - mu, mu, _DummyDesign(codes, X), Z, cluster, n_clusters)
     else:
         both, _ = Demeaner(codes)(np.column_stack([X, Z]), mu)
         X, Z = both[:, : X.shape[1]], both[:, X.shape[1] :]
         if X.shape[1]:
             wx = X * mu[:, None]
             Z = Z - X @ np.linalg.lstsq(wx.T @ X, wx.T @ Z, rcond=None)[0]
-    contributions = Z * (y - mu)[:, None]
-    n_clusters = int(cluster.max()) + 1
-    summed = np.zeros((n_clusters, Z.shape[1]))
-    np.add.at(summed, cluster, contributions)
-    return summed
+    return _group_sums(cluster, n_clusters, Z * (y - mu)[:, None])
+
+
+def _dense_cluster_scores(
+    r: np.ndarray, w: np.ndarray, F: _DummyDesign, Z: np.ndarray, cluster: np.ndarray, G: int
+) -> np.ndarray:
+    """``C'R (Z - F (F'WF)^-1 F'WZ)`` (G x m) with C the cluster indicator, R = diag(r).
+
+    Why two orders: for m < G the m columns are partialled out (a solve with m
+    right-hand sides); for many columns (the randomisation test's chunks of assignments)
+    ``M = C'RF (F'WF)^-1`` (G x p) is solved once with G right-hand sides, then
+    ``C'RZ - M F'WZ`` is one group sum and one GEMM for all m columns, without the
+    n x m partialled-out Z.  Equal up to rounding (tested).
+    """
+    if Z.shape[1] < G:
+        return _group_sums(cluster, G, (Z - F.dot(F.wls(w, Z))) * r[:, None])
+    RC = np.zeros((len(r), G))
+    RC[np.arange(len(r)), cluster] = r
+    M = _solve_normal(F.gram(w), F.tdot(RC))
+    return _group_sums(cluster, G, Z, r) - M.T @ F.tdot(Z, w)
 
 
 def _design(
@@ -296,8 +400,9 @@ def score_contributions(
 def score_statistics(scores: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """``W = S' V^-1 S`` for the observed scores (weights None) or per row of B x G weights.
 
-    Vectorised over draws: S* = w @ s (B x q) and V* = sum_g w_bg^2 s_g s_g' (B x q x q).
-    A draw whose V* is singular gets W* = 0 (pseudo-inverse of a zero variance).
+    Vectorised over draws: S* = w @ s (B x q) and V* = sum_g w_bg^2 s_g s_g' (B x q x q,
+    one GEMM of w^2 with the G x q^2 outer products).  V*^-1 is the pseudo-inverse
+    (`_pinv_quadratic`): a draw whose V* is zero gets W* = 0.
     """
     s = np.asarray(scores, dtype=float)
     w = np.ones((1, s.shape[0])) if weights is None else np.asarray(weights, dtype=float)
@@ -307,9 +412,23 @@ def score_statistics(scores: np.ndarray, weights: np.ndarray | None = None) -> n
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(V > 0, S[:, 0] ** 2 / V, 0.0)
     else:
-        V = np.einsum("bg,gi,gj->bij", w**2, s, s)
-        out = np.einsum("bi,bij,bj->b", S, np.linalg.pinv(V, rcond=1e-10, hermitian=True), S)
+        outer = (s[:, :, None] * s[:, None, :]).reshape(s.shape[0], -1)
+        out = _pinv_quadratic(S, ((w**2) @ outer).reshape(len(w), s.shape[1], s.shape[1]))
     return out if weights is not None else out[:1]
+
+
+def _pinv_quadratic(S: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """``S_b' V_b^+ S_b`` per row b (S: B x q, V: B x q x q symmetric).
+
+    The pseudo-inverse of ``numpy.linalg.pinv(V, rcond=1e-10, hermitian=True)``
+    (eigenvalues with ``|l| <= 1e-10 max |l|`` dropped) applied in the eigenbasis, which
+    skips forming V^+: ``sum_j (u_j'S)^2 / l_j`` over the kept eigenpairs.
+    """
+    lam, U = np.linalg.eigh(V)
+    coords = np.matmul(np.swapaxes(U, 1, 2), S[:, :, None])[:, :, 0]
+    size = np.abs(lam)
+    keep = size > 1e-10 * size.max(axis=1, keepdims=True)
+    return np.where(keep, coords**2 / np.where(keep, lam, 1.0), 0.0).sum(axis=1)
 
 
 def wild_score_test(
