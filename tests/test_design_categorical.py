@@ -1,6 +1,8 @@
-"""Text columns reach patsy as Categoricals (read through their codes, not cell by cell):
-the design must equal the object path's exactly, for every shipped specification and for
-hostile text, and any formula patsy reads differently from a Categorical must fall back."""
+"""Designs are built on fast paths — numeric-only formulas multiplied out directly, text
+columns as Categoricals (read through their codes, not cell by cell), patsy given numpy
+columns instead of pandas Series: each design must equal the one patsy builds on the pandas
+frame exactly, for every shipped specification and for hostile text, and a formula patsy
+refuses on Categoricals must fall back to the object columns."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import cpcstats.estimation.design as design_module
 import cpcstats.estimation.fit as fit_module
 from cpcstats.estimation.design import Design, build_design
 from cpcstats.estimation.model_view import design_matrices, model_view
+from cpcstats.formula import FORMULA_NAMESPACE
 from cpcstats.panels import country_year, party_year
 from cpcstats.spec import load_specs
 
@@ -27,17 +30,29 @@ class _Built(Exception):
         self.fast, self.slow = fast, slow
 
 
+def _old_dmatrix(text: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, patsy.DesignInfo]:
+    """The design as built before the fast paths: patsy on the whole pandas frame."""
+    _, X = patsy.dmatrices(
+        text,
+        frame,
+        return_type="dataframe",
+        NA_action="raise",
+        eval_env=patsy.EvalEnvironment([dict(FORMULA_NAMESPACE)]),
+    )
+    return X, X.design_info
+
+
 def _both_designs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``fit`` builds each design twice, with and without the Categorical path, then stops."""
-    original = design_module._categorical_text
+    """``fit`` builds each design twice — as now (numeric fast path, Categoricals, numpy
+    columns) and as before (patsy on the pandas frame of object columns) — then stops."""
 
     def spy(*args: object) -> Design:
         fast = build_design(*args)  # type: ignore[arg-type]
-        monkeypatch.setattr(design_module, "_categorical_text", lambda frame: None)
-        try:
+        with monkeypatch.context() as old:
+            old.setattr(design_module, "_categorical_text", lambda frame: None)
+            old.setattr(design_module, "_numeric_infos", lambda text, frame: None)
+            old.setattr(design_module, "_dmatrix", _old_dmatrix)
             slow = build_design(*args)  # type: ignore[arg-type]
-        finally:
-            monkeypatch.setattr(design_module, "_categorical_text", original)
         raise _Built(fast, slow)
 
     monkeypatch.setattr(fit_module, "build_design", spy)
@@ -98,7 +113,8 @@ def _hostile_frame(n: int = 400, seed: int = 3) -> pd.DataFrame:
         }
     )
     frame["mixed"] = pd.Series([1 if i % 3 else "one" for i in range(n)], dtype=object)
-    return frame
+    dummies = pd.DataFrame(rng.integers(0, 2, (n, 60)).astype(float)).add_prefix("d")
+    return pd.concat([frame, dummies], axis=1)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +125,10 @@ def _hostile_frame(n: int = 400, seed: int = 3) -> pd.DataFrame:
         "y ~ x * C(code, Treatment(reference='Partly Free'))",
         "y ~ C(code) + word:x",
         "y ~ C(mixed) + x",  # numbers stored as objects: never converted
+        "y ~ center(x) + standardize(d1) + np.log1p(np.abs(x)) + I(x ** 2)",  # stateful
+        "y ~ C(y) + x",  # an integer column made categorical: levels named 0, 1, ...
+        "y ~ " + " + ".join(f"d{i}" for i in range(60)),  # a wide event-study formula
+        "y ~ C(word):d3 + d1 * d2",
     ],
 )
 def test_hostile_text_gives_the_object_paths_design(
