@@ -58,6 +58,7 @@ __all__ = [
     "run_labels",
     "top_partner_frame",
     "write_exhibits",
+    "write_study_exhibits",
 ]
 
 #: The file (under ``figures/``) with every exhibit's caption and every skip's reason.
@@ -72,6 +73,12 @@ class Exhibits:
     captions: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+
+    def add(self, other: Exhibits) -> None:
+        """Append ``other``'s captions, skips and files after this one's."""
+        self.captions.update(other.captions)
+        self.skipped.update(other.skipped)
+        self.files += other.files
 
     def markdown(self) -> str:
         """The captions file: one line per exhibit drawn, then one per exhibit skipped."""
@@ -347,29 +354,47 @@ def _irr(cfg: ReplicationConfig, result: ReplicationResult, study: Study, shown:
     )
 
 
+def write_study_exhibits(
+    cfg: ReplicationConfig, study: Study, out: Path
+) -> tuple[Exhibits, Exhibits]:
+    """Figures 1-5 and Table 1, which need only the study: ``(figures, table)``.
+
+    Why apart: they need no fitted model, so a worker process draws them while the run
+    fits its models (`cpcstats.replicate.parallel`); `write_exhibits` merges them in the
+    serial run's order.
+    """
+    period = exhibit_period(study, cfg)
+    figures, table = Exhibits(), Exhibits()
+    _figure1(study, out, figures)
+    _figure2(study, out, figures)
+    _figure3(study, out, figures, period)
+    _figure4(study, out, figures, period)
+    _figure5(study, out, figures, period, run_labels(cfg))
+    _table1(study, out, table, period, compared=published_file(study, cfg) is not None)
+    return figures, table
+
+
 def write_exhibits(
     cfg: ReplicationConfig,
     result: ReplicationResult,
     study: Study,
     progress: Callable[[str], None] | None = None,
+    drawn: tuple[Exhibits, Exhibits] | None = None,
 ) -> list[Path]:
     """Every figure of the replication except the designs' and topics', and Table 1.
 
     Writes ``figures/<name>.{pdf,png}`` for each exhibit the study's data allow,
     ``tables/table1_top_partners.*`` and ``figures/captions.md`` (captions and the reason
-    of every skip, also sent to ``progress``).  Byte-identical across runs.  Returns the
-    written paths.
+    of every skip, also sent to ``progress``).  Byte-identical across runs.  ``drawn``:
+    what `write_study_exhibits` already wrote (a worker's), else it is called here.
+    Returns the written paths.
     """
     out = result.out_dir
-    period = exhibit_period(study, cfg)
+    figures, table = write_study_exhibits(cfg, study, out) if drawn is None else drawn
     shown = Exhibits()
-    _figure1(study, out, shown)
-    _figure2(study, out, shown)
-    _figure3(study, out, shown, period)
-    _figure4(study, out, shown, period)
-    _figure5(study, out, shown, period, run_labels(cfg))
+    shown.add(figures)
     _irr(cfg, result, study, shown)
-    _table1(study, out, shown, period, compared=published_file(study, cfg) is not None)
+    shown.add(table)
     captions = out / "figures" / CAPTIONS_FILE
     shown.files.append(write_atomic(captions, shown.markdown().encode("utf-8")))
     for name, why in shown.skipped.items():

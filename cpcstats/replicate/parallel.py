@@ -39,6 +39,7 @@ from cpcstats.designs.base import ResearchDesignResult
 from cpcstats.execution import BackgroundTasks, TaskTimeout
 from cpcstats.panels import Panel
 from cpcstats.replicate.config import DESIGNS, ReplicationConfig
+from cpcstats.replicate.exhibits import Exhibits, write_study_exhibits
 from cpcstats.replicate.published import write_published_tables
 from cpcstats.replicate.stages import FIT_ERRORS, ReplicationResult, design_params
 from cpcstats.replicate.writers import merge_topics, topic_outputs
@@ -85,8 +86,11 @@ class _Shared:
 
 
 #: the tasks, in the order they are started: the published tables (the run needs them
-#: first), the designs in the configuration's order, the topics
-PUBLISHED, TOPICS = "published", "topics"
+#: first), the study's exhibits (Figures 1-5, Table 1: next), the designs in the
+#: configuration's order, the topics
+PUBLISHED, EXHIBITS, TOPICS = "published", "exhibits", "topics"
+#: where the designs start in the task list
+_FIRST_DESIGN = 2
 
 
 def run_design(index: int, shared: _Shared) -> DesignOutcome:
@@ -108,11 +112,14 @@ def run_design(index: int, shared: _Shared) -> DesignOutcome:
 
 
 def run_task(task: tuple[str, int], shared: _Shared) -> Any:
-    """One task: ``("published", 0)``, ``("design", i)`` or ``("topics", 0)``."""
+    """One task: ``("published", 0)``, ``("exhibits", 0)``, ``("design", i)`` or
+    ``("topics", 0)``."""
     kind, index = task
     with table_formats(shared.formats), figure_formats(shared.cfg.figure_formats):
         if kind == PUBLISHED:
             return write_published_tables(shared.study, shared.cfg, shared.out)
+        if kind == EXHIBITS:
+            return write_study_exhibits(shared.cfg, shared.study, shared.out)
         if kind == TOPICS:
             return topic_outputs(shared.study, shared.out)
         return run_design(index, shared)
@@ -135,7 +142,8 @@ class DesignRuns:
         formats = current_formats()
         self.shared = _Shared(study, panels, out, entries, workers > 1, cfg, formats)
         self.timeout = cfg.timeout
-        items = [(PUBLISHED, 0), *(("design", i) for i in range(len(entries))), (TOPICS, 0)]
+        designs = [("design", i) for i in range(len(entries))]
+        items = [(PUBLISHED, 0), (EXHIBITS, 0), *designs, (TOPICS, 0)]
         self.tasks = BackgroundTasks(run_task, items, self.shared, workers, timeout=cfg.timeout)
 
     @property
@@ -154,7 +162,7 @@ class DesignRuns:
         """Design ``index``'s outcome; a lost worker's design runs again here."""
         name = self.shared.entries[index][1]
         try:
-            return self.tasks.result(1 + index)
+            return self.tasks.result(_FIRST_DESIGN + index)
         except TaskTimeout:
             return DesignOutcome(
                 name, error=f"not finished within [execution] timeout = {self.timeout:g} s"
@@ -179,12 +187,17 @@ class DesignRuns:
     ) -> dict[str, Any] | None:
         """Merge the topic outputs (after the designs, as the serial run does); a topic task
         lost to a dead worker or the timeout runs again here."""
-        outputs = self._here_if_lost(len(self.shared.entries) + 1, (TOPICS, 0))
+        position = _FIRST_DESIGN + len(self.shared.entries)
+        outputs = self._here_if_lost(position, (TOPICS, 0))
         return merge_topics(outputs, result, ledger, progress)
 
     def published(self) -> list[Path]:
         """The files of the tables comparing the study with the published figures."""
         return self._here_if_lost(0, (PUBLISHED, 0))
+
+    def study_exhibits(self) -> tuple[Exhibits, Exhibits]:
+        """Figures 1-5 and Table 1 as `write_study_exhibits` drew them (``(figures, table)``)."""
+        return self._here_if_lost(1, (EXHIBITS, 0))
 
     def _here_if_lost(self, position: int, task: tuple[str, int]) -> Any:
         """A task's value; run here again when its worker died or the timeout struck."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from cpcstats.accounting import Ledger
 from cpcstats.outputs import OutputFolder, write_json
 from cpcstats.replicate.config import ReplicationConfig, default_config, load_replication_config
-from cpcstats.replicate.exhibits import write_exhibits
+from cpcstats.replicate.exhibits import Exhibits, write_exhibits
 from cpcstats.replicate.parallel import DesignRuns, replication_workers
 from cpcstats.replicate.records import manifest_record, results_record
 from cpcstats.replicate.stages import (
@@ -146,7 +146,7 @@ def _replicate(
         if runs.parallel:  # the figures while the designs run; their lines held back
             held: list[str] = []
             mark = len(result.files)
-            _figures(cfg, result, study_obj, held.append)
+            _figures(cfg, result, study_obj, held.append, runs.study_exhibits())
             figures, result.files[mark:] = result.files[mark:], []
             designs = runs.collect(result, progress)
             topics = runs.topics(result, ledger, progress)
@@ -156,7 +156,7 @@ def _replicate(
         else:
             designs = runs.collect(result, progress)
             topics = runs.topics(result, ledger, progress)
-            _figures(cfg, result, study_obj, progress)
+            _figures(cfg, result, study_obj, progress, runs.study_exhibits())
 
     progress(f"[6/{STEPS}] writing results.json")
     parts = {"diagnostics": diagnostics, "designs": designs, "topics": topics}
@@ -175,7 +175,9 @@ def _figures(
     result: ReplicationResult,
     study: Study,
     progress: Callable[[str], None],
+    drawn: tuple[Exhibits, Exhibits],
 ) -> None:
-    """Step 5: the study's exhibits (`write_exhibits`), added to the run's files."""
+    """Step 5: the study's exhibits (`write_exhibits`; Figures 1-5 and Table 1 ``drawn``
+    by a worker, or here when the run is serial), added to the run's files."""
     progress(f"[5/{STEPS}] drawing figures")
-    result.files += write_exhibits(cfg, result, study, progress)
+    result.files += write_exhibits(cfg, result, study, progress, drawn)
