@@ -129,6 +129,25 @@ def test_nb2_terms_are_exact_near_the_poisson_limit() -> None:
     assert _relative(shifted.hessian(moderate), zinb.hessian(moderate)) < 1e-6
 
 
+@pytest.mark.parametrize("negbin", [False, True])
+def test_frequency_weights_equal_repeated_rows(negbin: bool) -> None:
+    """weights = k is k copies of the row: the same log-likelihood, score, Hessian and fit
+    (what the null model's cells of identical observations need)."""
+    frame = _simulate(negbin, True, n=600)
+    y, X, Z, off = _arrays(frame, True)
+    k = np.random.default_rng(2).integers(1, 4, len(y))
+    rows = np.repeat(np.arange(len(y)), k)
+    assert off is not None
+    weighted = ZeroInflatedLikelihood(y, X, Z, off, negbin=negbin, weights=k)
+    repeated = ZeroInflatedLikelihood(y[rows], X[rows], Z[rows], off[rows], negbin=negbin)
+    p = _truth(negbin)
+    for a, b in zip(weighted.derivatives(p), repeated.derivatives(p), strict=True):
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-9)
+    fw, fr = fit_newton(weighted, p), fit_newton(repeated, p)
+    assert fw is not None and fr is not None
+    assert np.allclose(fw.params, fr.params, atol=1e-8)
+
+
 # ------------------------------------------------------------------ the fit
 @pytest.mark.parametrize(("negbin", "offset"), CASES)
 def test_fit_equals_statsmodels_and_the_old_variance(negbin: bool, offset: bool) -> None:

@@ -96,7 +96,10 @@ class ZeroInflatedLikelihood:
     """Log-likelihood, score and Hessian of a ZIP (``negbin=False``) or ZINB.
 
     Parameters are ordered as statsmodels' ``ZeroInflatedPoisson`` /
-    ``ZeroInflatedNegativeBinomialP(p=2)``: inflation, count, (alpha).
+    ``ZeroInflatedNegativeBinomialP(p=2)``: inflation, count, (alpha).  Optional
+    frequency ``weights`` (a row standing for that many identical observations, as the
+    null model's cells do) weight `loglike`, `score` and `hessian`; the ``*_obs``
+    methods are per row and unweighted.
     """
 
     def __init__(
@@ -107,12 +110,14 @@ class ZeroInflatedLikelihood:
         offset: np.ndarray | None = None,
         *,
         negbin: bool,
+        weights: np.ndarray | None = None,
     ) -> None:
         self.y = np.asarray(y, dtype=float)
         self.X = np.asarray(X, dtype=float)
         self.Z = np.asarray(Z, dtype=float)
         self.offset = np.zeros(len(self.y)) if offset is None else np.asarray(offset, float)
         self.negbin = negbin
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self.kz, self.kx = self.Z.shape[1], self.X.shape[1]
         self.zero = self.y == 0
         self.lgy1 = special.gammaln(self.y + 1)
@@ -187,7 +192,8 @@ class ZeroInflatedLikelihood:
             return np.where(self.zero, np.logaddexp(w, lf), lf) - np.logaddexp(0.0, w)
 
     def loglike(self, params: np.ndarray) -> float:
-        return float(np.sum(self.loglike_obs(params)))
+        ll = self.loglike_obs(params)
+        return float(np.sum(ll if self.weights is None else self.weights * ll))
 
     def _parts(self, params: np.ndarray, order: int) -> _Parts:
         """Log-likelihood and derivatives in (w, eta, alpha) of every observation.
@@ -240,6 +246,8 @@ class ZeroInflatedLikelihood:
         """Log-likelihood, score and (when ``hessian``; else an empty array) the Hessian."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             p = self._parts(params, 2 if hessian else 1)
+        if self.weights is not None:
+            p = _Parts(*(None if v is None else self.weights * v for v in vars(p).values()))
         Z, X, kz, kx = self.Z, self.X, self.kz, self.kx
         grad = [Z.T @ p.w, X.T @ p.e] + ([[np.sum(p.a)]] if p.a is not None else [])
         g = np.concatenate(grad)
@@ -353,7 +361,7 @@ def fit_newton(
     """
     x = np.asarray(start, dtype=float).copy()
     ll, g, H = lik.derivatives(x)
-    n = max(len(lik.y), 1)
+    n = max(len(lik.y) if lik.weights is None else float(np.sum(lik.weights)), 1.0)
     for it in range(maxiter + 1):
         if not (np.isfinite(ll) and np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
             return None
