@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cpcstats.methods.break_bootstrap import batch_poisson, break_columns, quasi_wald
+from cpcstats.methods.break_bootstrap import batch_poisson, break_columns, quasi_wald, spd_solve
 from cpcstats.methods.break_critical import candidate_years, null_draws, prepare_null_draws
 from cpcstats.methods.break_design import break_arrays, panel_to_series, shared_break_arrays
 from cpcstats.methods.break_model import break_setting
@@ -174,6 +174,19 @@ def test_batch_poisson_equals_the_einsum_irls() -> None:
         wald_new = quasi_wald(Y, *new[:3], [2, 3])
         wald_old = quasi_wald(Y, *old[:3], [2, 3])
         assert _rel(wald_old, wald_new) < 1e-10 and (wald_new > 0).all()
+
+
+def test_spd_solve_equals_lapack_and_flags_matrices_that_are_not_positive_definite() -> None:
+    rng = np.random.default_rng(2)
+    M = rng.normal(size=(6, 7, 5, 5))
+    A = M @ M.transpose(0, 1, 3, 2) + 0.1 * np.eye(5)
+    A[0, 0] *= 1e4  # badly scaled, like a trend column next to an intercept
+    b = rng.normal(size=(6, 7, 5, 2))
+    assert _rel(np.linalg.solve(A, b), spd_solve(A, b)) < 1e-10
+    assert _rel(np.linalg.inv(A), spd_solve(A, np.broadcast_to(np.eye(5), A.shape))) < 1e-10
+    A[1, 2] = -np.eye(5)  # negative definite: NaN, not an exception
+    x = spd_solve(A, b)
+    assert np.isnan(x[1, 2]).all() and np.isfinite(np.delete(x.reshape(42, 5, 2), 9, 0)).all()
 
 
 # ------------------------------------------------------------------ FE-Poisson batch

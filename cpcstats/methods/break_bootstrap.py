@@ -43,6 +43,7 @@ __all__ = [
     "period_weights",
     "quasi_wald",
     "series_bootstrap",
+    "spd_solve",
 ]
 
 #: replicates of every break bootstrap (p-values in steps of 1/1000; MC SE ~0.007 at 0.05)
@@ -119,8 +120,7 @@ def batch_poisson(
         z = eta - off + (Y[None, :, :] - mu) / mu
         info = (mu @ pairs).reshape(K, B, k, k)
         rhs = (mu * z) @ X
-        with np.errstate(all="ignore"):
-            new = np.linalg.solve(info, rhs[..., None])[..., 0]
+        new = spd_solve(info, rhs[..., None])[..., 0]
         step = np.abs(new - beta).max(axis=2)
         beta = new
         eta = np.clip(beta @ Xt + off, -700, 700)
@@ -147,10 +147,45 @@ def quasi_wald(
     """
     n, k = mu.shape[2], beta.shape[2]
     phi = (((Y[:, None, :] - mu) ** 2) / mu).sum(axis=2) / (n - k)
+    eye = np.broadcast_to(np.eye(info.shape[-1]), info.shape)
     with np.errstate(all="ignore"):
-        cov = np.linalg.inv(info)[..., idx, :][..., :, idx] * phi[..., None, None]
+        cov = spd_solve(info, eye)[..., idx, :][..., :, idx] * phi[..., None, None]
         b = beta[..., idx]
-        return np.einsum("bkj,bkj->bk", b, np.linalg.solve(cov, b[..., None])[..., 0])
+        return np.einsum("bkj,bkj->bk", b, spd_solve(cov, b[..., None])[..., 0])
+
+
+def spd_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve A x = b for a stack of small symmetric positive definite A (..., k, k), b
+    (..., k, r), by a Cholesky factorisation vectorised over the stack.
+
+    Why (issue 17): `batch_poisson` solves 15,000 systems of 3-5 unknowns per iteration;
+    ``np.linalg.solve`` calls LAPACK once per system, the elimination here is k^2 array
+    operations over all of them (same solution to rounding).  A matrix that is not
+    positive definite gives NaN (LAPACK raised on singular ones), which `batch_poisson`
+    reports as not converged.
+    """
+    k = A.shape[-1]
+    a = np.moveaxis(A, (-2, -1), (0, 1))  # a[i, j]: entry (i, j) of every matrix
+    rhs = np.moveaxis(b, -2, 0)
+    L: list[list[np.ndarray]] = [[] for _ in range(k)]
+    with np.errstate(all="ignore"):
+        for j in range(k):
+            diag = np.sqrt(a[j, j] - sum((L[j][m] ** 2 for m in range(j)), np.zeros(())))
+            L[j].append(diag)
+            for i in range(j + 1, k):
+                off = a[i, j] - sum((L[i][m] * L[j][m] for m in range(j)), np.zeros(()))
+                L[i].append(off / diag)
+        z: list[np.ndarray] = []
+        for i in range(k):  # L z = b
+            z.append(
+                (rhs[i] - sum((L[i][m][..., None] * z[m] for m in range(i)), np.zeros(())))
+                / L[i][i][..., None]
+            )
+        x: list[np.ndarray] = [np.zeros(())] * k
+        for i in reversed(range(k)):  # L' x = z
+            x[i] = z[i] - sum((L[m][i][..., None] * x[m] for m in range(i + 1, k)), np.zeros(()))
+            x[i] = x[i] / L[i][i][..., None]
+    return np.stack(x, axis=-2)
 
 
 def nb2_moment_alpha(y: np.ndarray, mu: np.ndarray, k: int) -> float:
