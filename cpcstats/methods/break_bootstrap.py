@@ -108,7 +108,7 @@ def batch_poisson(
     (tests/test_break_speed_equal.py).
     """
     B, K, k = Y.shape[0], X.shape[0], X.shape[2]
-    off = np.zeros(Y.shape[1]) if offset is None else np.asarray(offset, dtype=float)
+    off = None if offset is None else np.asarray(offset, dtype=float)
     pairs = (X[:, :, :, None] * X[:, :, None, :]).reshape(K, X.shape[1], k * k)
     Xt = X.transpose(0, 2, 1)
     # candidates first (K, B, n): every product below is a stack of K matrix products
@@ -117,14 +117,19 @@ def batch_poisson(
     beta = np.zeros((K, B, k))
     ok = np.zeros((K, B), dtype=bool)
     for _ in range(maxiter):
-        z = eta - off + (Y[None, :, :] - mu) / mu
+        # the working response times the weight, mu z = mu (eta - offset) + y - mu
+        wz = mu * (eta if off is None else eta - off)
+        wz += Y[None, :, :]
+        wz -= mu
         info = (mu @ pairs).reshape(K, B, k, k)
-        rhs = (mu * z) @ X
-        new = spd_solve(info, rhs[..., None])[..., 0]
+        new = spd_solve(info, (wz @ X)[..., None])[..., 0]
         step = np.abs(new - beta).max(axis=2)
         beta = new
-        eta = np.clip(beta @ Xt + off, -700, 700)
-        mu = np.exp(eta)
+        eta = beta @ Xt
+        if off is not None:
+            eta += off
+        np.clip(eta, -700, 700, out=eta)
+        np.exp(eta, out=mu)
         ok = np.isfinite(step) & (step < tol * (1 + np.abs(beta).max(axis=2)))
         if ok.all():
             break
