@@ -117,11 +117,13 @@ def close(new: np.ndarray, old: np.ndarray) -> None:
 # --- the pieces --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_dummy_design_products_equal_the_dense_design(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "flip"), [(1, False), (2, False), (3, True)])
+def test_dummy_design_products_equal_the_dense_design(seed: int, flip: bool) -> None:
+    """``flip``: the larger FE (eliminated first in the solve) is the second one."""
     d = unbalanced(seed)
-    F = wb._DummyDesign(d["codes"], d["X"])
-    dense = np.column_stack([ref_dummies(d["codes"]), d["X"]])
+    codes = d["codes"][::-1] if flip else d["codes"]
+    F = wb._DummyDesign(codes, d["X"])
+    dense = np.column_stack([ref_dummies(codes), d["X"]])
     w, Z = d["w"], d["Z"]
     close(F.gram(w), (dense * w[:, None]).T @ dense)
     close(F.tdot(Z, w), (dense * w[:, None]).T @ Z)
@@ -188,6 +190,23 @@ def test_score_statistics_with_a_singular_variance() -> None:
     new = wb.score_statistics(s, w)
     close(new, ref_score_statistics(s, w))
     assert new[-1] == 0.0
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series([10, 9, 10, 2, 9]),  # text order: "10" < "2" < "9"
+        pd.Series(["b", "B", "a", "b"], dtype=object),
+        pd.Series([1.5, 10.0, 1.5, 0.25]),
+        pd.Series(pd.Categorical(["z", "y", "z"], categories=["z", "y", "x"])),
+        pd.Series(["x", "1", 1], dtype=object),  # 1 and "1" are one label as text
+    ],
+)
+def test_string_codes_equal_unique_of_the_text(values: pd.Series) -> None:
+    labels, codes = wb._string_codes(values)
+    want_labels, want_codes = np.unique(values.astype(str).to_numpy(), return_inverse=True)
+    assert list(labels) == list(want_labels)
+    assert np.array_equal(codes, want_codes)
 
 
 # --- whole tests: identical p-values ----------------------------------------------------

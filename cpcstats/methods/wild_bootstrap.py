@@ -127,9 +127,12 @@ def draw_weights(rng: np.random.Generator, reps: int, n: int, kind: str) -> np.n
     return rng.choice(WEBB, size=(reps, n))
 
 
-def _codes(data: pd.DataFrame, names: Sequence[str]) -> list[np.ndarray]:
-    """Integer codes of each fixed effect (none: the caller adds an intercept)."""
-    return [np.unique(data[f].astype(str).to_numpy(), return_inverse=True)[1] for f in names]
+def _string_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values.astype(str), return_inverse=True)``, each distinct value converted
+    to text once (the conversion of every row cost more than the tests' algebra)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    labels, inverse = np.unique(pd.Series(uniques).astype(str).to_numpy(), return_inverse=True)
+    return labels, inverse[codes]
 
 
 def _reparametrise(X: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,13 +153,6 @@ DENSE_LEVELS = 400
 DENSE_ROWS = 50_000
 
 
-def _indicator(codes: np.ndarray, n_groups: int, weights: np.ndarray | None = None) -> Any:
-    """``n_groups`` x n sparse matrix with ``weights`` (default 1) at (code_i, i)."""
-    n = len(codes)
-    data = np.ones(n) if weights is None else weights
-    return sparse.csr_matrix((data, (codes, np.arange(n))), shape=(n_groups, n))
-
-
 def _group_sums(
     codes: np.ndarray, n_groups: int, V: np.ndarray, weights: np.ndarray | None = None
 ) -> np.ndarray:
@@ -166,7 +162,9 @@ def _group_sums(
     the columns one segment at a time, both about ten times slower; the weights ride in
     the sparse matrix, so no weighted n x m copy of V is made.
     """
-    return np.asarray(_indicator(codes, n_groups, weights) @ V)
+    data = np.ones(len(codes)) if weights is None else weights
+    C = sparse.csr_matrix((data, (codes, np.arange(len(codes)))), shape=(n_groups, len(codes)))
+    return np.asarray(C @ V)
 
 
 def _solve_normal(A: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -248,10 +246,25 @@ class _DummyDesign:
         Xt = self.X.T if w is None else (self.X * w[:, None]).T
         return np.vstack([self._dummy_tdot(V, w), Xt @ V])
 
+    def solve(self, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(F'WF)^-1 b (b: p x m), the largest FE's block eliminated first.
+
+        Why: that block is diagonal (each level's weight total), so only the Schur
+        complement of the other columns (intercept, smaller FE, X) is factorised.
+        """
+        A, j = self.gram(w), int(np.argmax(self.levels))
+        d = np.arange(self.offsets[j], self.offsets[j + 1])
+        o = np.setdiff1d(np.arange(len(A)), d)
+        Bt = A[np.ix_(o, d)] / np.diag(A)[d]  # B' D^-1
+        x = np.empty_like(b)
+        x[o] = _solve_normal(A[np.ix_(o, o)] - Bt @ A[np.ix_(d, o)], b[o] - Bt @ b[d])
+        x[d] = (b[d] - A[np.ix_(d, o)] @ x[o]) / np.diag(A)[d][:, None]
+        return x
+
     def wls(self, w: np.ndarray, Z: np.ndarray) -> np.ndarray:
         """Weighted least-squares coefficients of Z (n or n x m) on F, weights w."""
         Z2 = Z.reshape(len(Z), -1)
-        coef = _solve_normal(self.gram(w), self.tdot(Z2, w))
+        coef = self.solve(w, self.tdot(Z2, w))
         return coef.reshape((len(coef), *Z.shape[1:]))
 
     def dot(self, coef: np.ndarray) -> np.ndarray:
@@ -342,13 +355,13 @@ def _dense_cluster_scores(
         return _group_sums(cluster, G, (Z - F.dot(F.wls(w, Z))) * r[:, None])
     RC = np.zeros((len(r), G))
     RC[np.arange(len(r)), cluster] = r
-    M = _solve_normal(F.gram(w), F.tdot(RC))
+    M = F.solve(w, F.tdot(RC))
     return _group_sums(cluster, G, Z, r) - M.T @ F.tdot(Z, w)
 
 
 def _design(
     data: pd.DataFrame, yname: str, xnames: Sequence[str], fe: Sequence[str], cluster: str
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], tuple[np.ndarray, np.ndarray]]:
     missing = [c for c in (yname, *xnames, *fe, cluster) if c not in data.columns]
     if missing:
         raise SpecError(f"the data have no column(s) {', '.join(missing)}", column=missing[0])
@@ -356,8 +369,9 @@ def _design(
     X = data[list(xnames)].to_numpy(dtype=float).reshape(len(data), len(xnames))
     if not (np.isfinite(y).all() and np.isfinite(X).all()):
         raise SpecError("the outcome and regressors must be finite in every row", column=yname)
-    cl = data[cluster].astype(str).to_numpy()
-    return y, X, _codes(data, fe) or [np.zeros(len(data), dtype=int)], cl
+    # integer codes of each fixed effect (none: an intercept)
+    codes = [_string_codes(data[f])[1] for f in fe] or [np.zeros(len(data), dtype=int)]
+    return y, X, codes, _string_codes(data[cluster])
 
 
 def score_contributions(
@@ -374,7 +388,7 @@ def score_contributions(
     ``restriction`` is either the names (a subset of ``xnames``) whose coefficients are 0
     under H0, or a q x k matrix R (k = len(xnames)) for H0: R b = 0.
     """
-    y, X, codes, cl = _design(data, yname, xnames, fe, cluster)
+    y, X, codes, (labels, cl) = _design(data, yname, xnames, fe, cluster)
     if isinstance(restriction, np.ndarray):
         R = np.atleast_2d(np.asarray(restriction, dtype=float))
         tested_names = tuple(f"R[{i}]" for i in range(R.shape[0]))
@@ -391,7 +405,8 @@ def score_contributions(
             R[i, list(xnames).index(t)] = 1.0
     Xr, Z = _reparametrise(X, R)
     mu, keep, active = restricted_fit(y, Xr, codes)
-    cl_labels, cl_codes = np.unique(cl[keep], return_inverse=True)
+    present, cl_codes = np.unique(cl[keep], return_inverse=True)
+    cl_labels = labels[present]
     kept_codes = [np.unique(c[keep], return_inverse=True)[1] for c in codes]
     scores = project_scores(y[keep], mu, Xr[keep][:, active], Z[keep], kept_codes, cl_codes)
     return ScoreContributions(scores, cl_labels, mu, keep, tested_names)
