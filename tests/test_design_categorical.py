@@ -186,3 +186,64 @@ def test_text_with_missing_values_is_not_converted() -> None:
     assert converted["t"].dtype == object  # None kept for patsy's own NA rules
     assert isinstance(converted["u"].dtype, pd.CategoricalDtype)
     assert list(converted["u"].cat.categories) == ["a", "b", "c"]
+
+
+def _rebuilt_both_ways(
+    fit: object, rows: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> tuple[object, object]:
+    """`design_matrices` of ``rows`` as now and with the text left as objects (before)."""
+    import cpcstats.estimation.model_view as view_module
+
+    view = model_view(fit, "predictions")  # type: ignore[arg-type]
+    fast = design_matrices(view, rows)
+    with monkeypatch.context() as old:
+        old.setattr(view_module, "coded_text", lambda frame, infos: frame)
+        slow = design_matrices(view, rows)
+    return fast, slow
+
+
+@pytest.mark.parametrize("rows", ["all", "one level", "reversed"])
+def test_rebuilt_designs_equal_the_object_paths(
+    rows: str, panels: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = panels["party-year"].dropna(subset=["fh_status", "polyarchy"])
+    fit = cpcstats.fit(
+        "contacts ~ ruling * C(fh_status, Treatment(reference='F')) + left_roots",
+        frame,
+        family="zinb",
+        inflation="ruling + C(fh_status)",
+    )
+    chosen = {
+        "all": frame,
+        "one level": frame[frame["fh_status"].astype(str) == "NF"],
+        "reversed": frame.iloc[::-1],
+    }[rows]
+    view = model_view(fit, "predictions")
+    coded = design_module.coded_text(design_module.patsy_frame(chosen), [view.x_info])
+    assert isinstance(coded["fh_status"].dtype, pd.CategoricalDtype)  # the fast path is taken
+    fast, slow = _rebuilt_both_ways(fit, chosen, monkeypatch)
+    np.testing.assert_array_equal(fast.X, slow.X)
+    np.testing.assert_array_equal(fast.Z, slow.Z)
+    assert fast.X.shape[0] == len(chosen)
+
+
+def test_an_unseen_level_keeps_patsys_error(
+    panels: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = panels["party-year"].dropna(subset=["fh_status"])
+    fit = cpcstats.fit("contacts ~ ruling + C(fh_status)", frame)
+    new = frame.iloc[:3].copy()
+    new["fh_status"] = new["fh_status"].astype(object)
+    new.iloc[1, new.columns.get_loc("fh_status")] = "Semi Free"
+    messages = []
+    for patched in (False, True):
+        with monkeypatch.context() as m:
+            if patched:
+                import cpcstats.estimation.model_view as view_module
+
+                m.setattr(view_module, "coded_text", lambda frame, infos: frame)
+            with pytest.raises(cpcstats.errors.SpecError) as caught:
+                design_matrices(model_view(fit, "predictions"), new)
+            messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert "'Semi Free'" in messages[0] and "'PF'" in messages[0]

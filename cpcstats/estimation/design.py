@@ -6,6 +6,8 @@ of new rows exactly as in estimation (codings, interactions, stateful transforms
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,6 +154,56 @@ def _head_columns(frame: pd.DataFrame) -> dict[str, Any]:
     return {
         str(c): head[c].to_numpy() if t.kind == "f" else head[c] for c, t in head.dtypes.items()
     }
+
+
+def coded_text(frame: pd.DataFrame, infos: Sequence[patsy.DesignInfo | None]) -> pd.DataFrame:
+    """``frame`` (a `patsy_frame`) with each text column that one categorical factor of
+    ``infos`` reads as a Categorical of that factor's learned levels.
+
+    Why: rebuilding a fitted design for new rows (predictions, average effects, score
+    tests) makes patsy code every text cell in Python; a Categorical with exactly the
+    learned levels it reads through its codes, with the same result.  A column is left
+    as it is (patsy then decides, and words its own errors) when it has a value outside
+    the levels or a missing value, or when factors read it with different levels or
+    together with another column.
+    """
+    levels: dict[str, set[tuple[Any, ...]]] = {}
+    for info in infos:
+        if info is None:
+            continue
+        for factor, factor_info in info.factor_infos.items():
+            if factor_info.type != "categorical":
+                continue
+            names = _names(getattr(factor, "code", "")) & set(map(str, frame.columns))
+            for name in names:
+                levels.setdefault(name, set()).add(
+                    tuple(factor_info.categories) if len(names) == 1 else ()
+                )
+    data = None
+    for name, found in levels.items():
+        if len(found) != 1 or frame[name].dtype != np.dtype(object):
+            continue
+        (learned,) = found
+        column = frame[name]
+        if not learned or pd.api.types.infer_dtype(column, skipna=False) != "string":
+            continue
+        if not all(isinstance(level, str) for level in learned):
+            continue
+        if not column.isin(learned).all():
+            continue
+        data = frame.copy() if data is None else data
+        data[name] = pd.Categorical(column, categories=list(learned))
+    return frame if data is None else data
+
+
+def _names(code: str) -> set[str]:
+    """The bare names an expression reads (``C(fh_status, Treatment('Free'))``:
+    ``C``, ``fh_status``, ``Treatment``)."""
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
 def _dmatrix(text: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, patsy.DesignInfo]:
