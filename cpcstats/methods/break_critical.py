@@ -103,7 +103,8 @@ def andrews_critical_values(n_params: int, trim: float = 0.15) -> dict[float, fl
     return dict(ANDREWS_1993_TABLE_I[key])
 
 
-#: Draws simulated together by `prepare_null_draws`, waiting for `null_draws` to take them.
+#: Draws simulated together by `prepare_null_draws` (kept: a second design run in the same
+#: process prepares nothing), which `null_draws` returns.
 _PREPARED: dict[tuple[int, float, int, int, int], np.ndarray] = {}
 
 #: Walks of the largest dimension simulated per block (400 kB of normals with p = 2, in
@@ -127,7 +128,7 @@ def null_draws(
     partial sums of ``steps`` normals) gives p-values for any statistic.  Draws made
     beforehand by `prepare_null_draws` (the same numbers) are taken instead.
     """
-    prepared = _PREPARED.pop((n_params, trim, reps, steps, seed), None)
+    prepared = _PREPARED.get((n_params, trim, reps, steps, seed))
     if prepared is not None:
         return prepared
     return _simulate((n_params,), trim, reps, steps, seed)[n_params]
