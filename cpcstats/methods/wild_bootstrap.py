@@ -207,11 +207,16 @@ class _DummyDesign:
         #: D' (n_dummies x n) and D (n x n_dummies) as sparse 0/1 matrices
         self._DT = sparse.csr_matrix((np.ones(len(r)), (k, r)), shape=(self.n_dummies, n))
         self._D = self._DT.T.tocsr()
+        j = int(np.argmax(self.levels))  # the FE eliminated first in `solve`, the others
+        self._d = np.arange(self.offsets[j], self.offsets[j + 1])
+        self._o = np.setdiff1d(np.arange(self.n_dummies + X.shape[1]), self._d)
 
     def _dummy_tdot(self, V: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
         """D'V, or D'WV with weights w (n_dummies x m), for V (n x m)."""
         DT = self._DT
-        if w is not None:
+        if w is not None and V.shape[1] <= 8:  # a narrow V: weighting it costs less
+            V = V * w[:, None]
+        elif w is not None:
             DT = sparse.csr_matrix((w[DT.indices], DT.indices, DT.indptr), shape=DT.shape)
         return np.asarray(DT @ V)
 
@@ -252,9 +257,7 @@ class _DummyDesign:
         Why: that block is diagonal (each level's weight total), so only the Schur
         complement of the other columns (intercept, smaller FE, X) is factorised.
         """
-        A, j = self.gram(w), int(np.argmax(self.levels))
-        d = np.arange(self.offsets[j], self.offsets[j + 1])
-        o = np.setdiff1d(np.arange(len(A)), d)
+        A, d, o = self.gram(w), self._d, self._o
         Bt = A[np.ix_(o, d)] / np.diag(A)[d]  # B' D^-1
         x = np.empty_like(b)
         x[o] = _solve_normal(A[np.ix_(o, o)] - Bt @ A[np.ix_(d, o)], b[o] - Bt @ b[d])
