@@ -24,11 +24,15 @@ __all__ = [
     "NULL_REPS",
     "NULL_SEED",
     "NULL_STEPS",
+    "STORED_NULL_DIMS",
+    "STORED_NULL_DRAWS",
+    "STORED_NULL_TRIM",
     "andrews_critical_values",
     "candidate_years",
     "critical_values",
     "null_draws",
     "prepare_null_draws",
+    "simulate_null_draws",
     "sup_wald_pvalue",
 ]
 
@@ -126,9 +130,12 @@ def null_draws(
     Why: this is the limiting distribution tabulated by Andrews (1993) and
     approximated by Hansen (1997); simulating it (Brownian motion as scaled
     partial sums of ``steps`` normals) gives p-values for any statistic.  Draws made
-    beforehand by `prepare_null_draws` (the same numbers) are taken instead.
+    beforehand by `prepare_null_draws`, or shipped (`STORED_NULL_DRAWS`; the same
+    numbers), are taken instead.
     """
     prepared = _PREPARED.get((n_params, trim, reps, steps, seed))
+    if prepared is None:
+        prepared = _stored(n_params, trim, reps, steps, seed)
     if prepared is not None:
         return prepared
     return _simulate((n_params,), trim, reps, steps, seed)[n_params]
@@ -150,10 +157,63 @@ def prepare_null_draws(
     million normals instead of 60).  The draws are bit-identical to separate calls.
     """
     wanted = sorted({int(p) for p in n_params})
-    todo = [p for p in wanted if (p, trim, reps, steps, seed) not in _PREPARED]
+    todo = [
+        p
+        for p in wanted
+        if (p, trim, reps, steps, seed) not in _PREPARED
+        and _stored(p, trim, reps, steps, seed) is None
+    ]
     if todo:
         for p, draws in _simulate(tuple(todo), trim, reps, steps, seed).items():
             _PREPARED[(p, trim, reps, steps, seed)] = draws
+
+
+#: The default draws of p = 1 and 2 at 15 % trimming (rows), as `_simulate` makes them,
+#: shipped with the package (`STORED_NULL_DRAWS`; written by
+#: ``python replication/make_null_draws.py``, checked against a new simulation by
+#: tests/test_null_draws_stored.py).  Why: simulating them is 0.9 s of every replication,
+#: and stored they are also the same numbers on every machine.
+STORED_NULL_DRAWS = "andrews_null_draws.npy"
+STORED_NULL_DIMS = (1, 2)
+STORED_NULL_TRIM = 0.15
+
+
+@lru_cache(maxsize=1)
+def _stored_draws() -> np.ndarray | None:
+    from importlib.resources import files
+
+    path = files("cpcstats.reference") / STORED_NULL_DRAWS
+    try:
+        with path.open("rb") as file:
+            draws = np.load(file, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if draws.shape != (len(STORED_NULL_DIMS), NULL_REPS) or draws.dtype != np.float64:
+        return None
+    draws.setflags(write=False)
+    return draws
+
+
+def _stored(n_params: int, trim: float, reps: int, steps: int, seed: int) -> np.ndarray | None:
+    """The shipped draws of dimension ``n_params`` when the simulation asked for is theirs."""
+    if (reps, steps, seed) != (NULL_REPS, NULL_STEPS, NULL_SEED):
+        return None
+    if n_params not in STORED_NULL_DIMS or abs(trim - STORED_NULL_TRIM) > 1e-12:
+        return None
+    draws = _stored_draws()
+    return None if draws is None else draws[STORED_NULL_DIMS.index(n_params)]
+
+
+def simulate_null_draws(
+    dims: Sequence[int],
+    trim: float,
+    reps: int = NULL_REPS,
+    steps: int = NULL_STEPS,
+    seed: int = NULL_SEED,
+) -> dict[int, np.ndarray]:
+    """A new simulation of the sorted sup draws of each dimension (never the stored ones):
+    what `STORED_NULL_DRAWS` holds and its check compares with."""
+    return _simulate(tuple(sorted({int(p) for p in dims})), trim, reps, steps, seed)
 
 
 def _simulate(
