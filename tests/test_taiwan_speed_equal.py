@@ -209,6 +209,17 @@ def test_string_codes_equal_unique_of_the_text(values: pd.Series) -> None:
     assert np.array_equal(codes, want_codes)
 
 
+def test_seeded_weights_are_the_seeds_draw_and_a_fresh_copy_each_call() -> None:
+    want = wb.draw_weights(np.random.default_rng(17), 40, 6, "webb")
+    first = wb.bootstrap_weights(6, 40, "webb", seed=17)
+    assert np.array_equal(first, want)
+    first[:] = 0.0  # a caller may write into its copy
+    assert np.array_equal(wb.bootstrap_weights(6, 40, "webb", seed=17), want)
+    assert not np.array_equal(wb.bootstrap_weights(6, 40, "webb", seed=18), want)
+    unseeded = [wb.bootstrap_weights(6, 40, "webb", seed=None) for _ in range(2)]
+    assert not np.array_equal(*unseeded)
+
+
 # --- whole tests: identical p-values ----------------------------------------------------
 
 

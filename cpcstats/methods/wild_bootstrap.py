@@ -29,6 +29,7 @@ here knows the study's columns.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,6 +114,15 @@ def bootstrap_weights(
     """
     if B < 1:
         raise SpecError(f"B must be >= 1, got {B}", column="B")
+    if seed is None:
+        return draw_weights(np.random.default_rng(seed), B, n_clusters, kind)
+    return _seeded_weights(n_clusters, B, kind, seed).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _seeded_weights(n_clusters: int, B: int, kind: str, seed: int) -> np.ndarray:
+    """The draw of a seed, made once: a design tests each coefficient with the same
+    weights (the Taiwan design 14 times)."""
     return draw_weights(np.random.default_rng(seed), B, n_clusters, kind)
 
 
@@ -158,10 +168,8 @@ def _group_sums(
 ) -> np.ndarray:
     """``n_groups`` x m sums of the rows of V (n x m), times ``weights``, by integer code.
 
-    Why a sparse product: ``np.add.at`` is unbuffered and ``reduceat`` over rows walks
-    the columns one segment at a time, both about ten times slower; the weights ride in
-    the sparse matrix, so no weighted n x m copy of V is made.
-    """
+    Why a sparse product: ``np.add.at`` and ``reduceat`` over rows are ~10x slower; the
+    weights ride in the sparse matrix, so no weighted n x m copy of V is made."""
     data = np.ones(len(codes)) if weights is None else weights
     C = sparse.csr_matrix((data, (codes, np.arange(len(codes)))), shape=(n_groups, len(codes)))
     return np.asarray(C @ V)
@@ -186,10 +194,8 @@ class _DummyDesign:
     and products with the sparse 0/1 dummies) and ``F b`` is a sparse product.
 
     Why: with p = 1 + sum(levels - 1) + k columns the dense products cost O(n p^2) and
-    O(n p m) (seconds for a country-year panel with 200 countries and a few hundred
-    score columns); the group sums cost O(n (k + m)) and only X'WX and X'WZ stay GEMMs.
-    The coefficients are in the old dense design's column order.
-    """
+    O(n p m) (seconds for 200 countries and a few hundred score columns); the group sums
+    cost O(n (k + m)).  The coefficients are in the dense design's column order."""
 
     def __init__(self, codes: list[np.ndarray], X: np.ndarray) -> None:
         self.codes = [np.asarray(c, dtype=np.intp) for c in codes]
@@ -252,11 +258,8 @@ class _DummyDesign:
         return np.vstack([self._dummy_tdot(V, w), Xt @ V])
 
     def solve(self, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(F'WF)^-1 b (b: p x m), the largest FE's block eliminated first.
-
-        Why: that block is diagonal (each level's weight total), so only the Schur
-        complement of the other columns (intercept, smaller FE, X) is factorised.
-        """
+        """(F'WF)^-1 b (b: p x m), the largest FE's block (diagonal: each level's weight
+        total) eliminated first, so only the Schur complement of the others is factorised."""
         A, d, o = self.gram(w), self._d, self._o
         Bt = A[np.ix_(o, d)] / np.diag(A)[d]  # B' D^-1
         x = np.empty_like(b)
@@ -348,12 +351,10 @@ def _dense_cluster_scores(
 ) -> np.ndarray:
     """``C'R (Z - F (F'WF)^-1 F'WZ)`` (G x m) with C the cluster indicator, R = diag(r).
 
-    Why two orders: for m < G the m columns are partialled out (a solve with m
-    right-hand sides); for many columns (the randomisation test's chunks of assignments)
-    ``M = C'RF (F'WF)^-1`` (G x p) is solved once with G right-hand sides, then
-    ``C'RZ - M F'WZ`` is one group sum and one GEMM for all m columns, without the
-    n x m partialled-out Z.  Equal up to rounding (tested).
-    """
+    Why two orders: m < G columns are partialled out (a solve with m right-hand sides);
+    for more (the randomisation test's chunks) ``M = C'RF (F'WF)^-1`` is solved once
+    with G right-hand sides, then ``C'RZ - M F'WZ`` is one group sum and one GEMM,
+    without the n x m partialled-out Z.  Equal up to rounding (tested)."""
     if Z.shape[1] < G:
         return _group_sums(cluster, G, (Z - F.dot(F.wls(w, Z))) * r[:, None])
     RC = np.zeros((len(r), G))
@@ -423,6 +424,8 @@ def score_statistics(scores: np.ndarray, weights: np.ndarray | None = None) -> n
     (`_pinv_quadratic`): a draw whose V* is zero gets W* = 0.
     """
     s = np.asarray(scores, dtype=float)
+    if weights is None and s.shape[1] > 1:  # one draw (randomisation: one per assignment)
+        return _pinv_quadratic(s.sum(axis=0)[None], (s.T @ s)[None])
     w = np.ones((1, s.shape[0])) if weights is None else np.asarray(weights, dtype=float)
     S = w @ s
     if s.shape[1] == 1:
@@ -436,12 +439,9 @@ def score_statistics(scores: np.ndarray, weights: np.ndarray | None = None) -> n
 
 
 def _pinv_quadratic(S: np.ndarray, V: np.ndarray) -> np.ndarray:
-    """``S_b' V_b^+ S_b`` per row b (S: B x q, V: B x q x q symmetric).
-
-    The pseudo-inverse of ``numpy.linalg.pinv(V, rcond=1e-10, hermitian=True)``
-    (eigenvalues with ``|l| <= 1e-10 max |l|`` dropped) applied in the eigenbasis, which
-    skips forming V^+: ``sum_j (u_j'S)^2 / l_j`` over the kept eigenpairs.
-    """
+    """``S_b' V_b^+ S_b`` per row b (S: B x q, V: B x q x q symmetric), with the
+    pseudo-inverse of ``numpy.linalg.pinv(V, rcond=1e-10, hermitian=True)`` applied in the
+    eigenbasis without forming it: ``sum_j (u_j'S)^2 / l_j`` over ``|l_j| > 1e-10 max |l|``."""
     lam, U = np.linalg.eigh(V)
     coords = np.matmul(np.swapaxes(U, 1, 2), S[:, :, None])[:, :, 0]
     size = np.abs(lam)
