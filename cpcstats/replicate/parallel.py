@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +44,19 @@ from cpcstats.replicate.published import write_published_tables
 from cpcstats.replicate.stages import FIT_ERRORS, ReplicationResult, design_params
 from cpcstats.replicate.writers import merge_topics, topic_outputs
 from cpcstats.reporting.figure_formats import figure_formats
+from cpcstats.reporting.style import load_figure_savers
 from cpcstats.reporting.write import current_formats, table_formats
 from cpcstats.spec import ModelSpec
 from cpcstats.study import Study
 
-__all__ = ["DesignOutcome", "DesignRuns", "replication_workers", "run_design", "run_task"]
+__all__ = [
+    "DesignOutcome",
+    "DesignRuns",
+    "preload",
+    "replication_workers",
+    "run_design",
+    "run_task",
+]
 
 
 def replication_workers(workers: int | None = None, cfg: ReplicationConfig | None = None) -> int:
@@ -125,6 +133,28 @@ def run_task(task: tuple[str, int], shared: _Shared) -> Any:
         return run_design(index, shared)
 
 
+#: what the study's exhibits, the topics and the designs' FE-Poisson fits import when they run
+_TASK_MODULES = (
+    "cpcstats.reporting.world_map",
+    "cpcstats.reporting.topics",
+    "cpcstats.estimation.fe_poisson",  # the FE-Poisson family, registered on first use
+)
+
+
+def preload(kinds: Iterable[str]) -> None:
+    """Import, before the workers are forked, what their tasks import when they start:
+    the designs' modules, the exhibits' and the topics', and what matplotlib imports at
+    its first PDF and PNG (fontTools, the image plugins).
+
+    Why: imported here once, those modules are shared by the forked workers (their pages
+    copied only when written) instead of being imported again, and held again, by each
+    worker; this process needs the figure savers later anyway.
+    """
+    for name in (*(DESIGNS[k] for k in dict.fromkeys(kinds)), *_TASK_MODULES):
+        importlib.import_module(name)
+    load_figure_savers()
+
+
 class DesignRuns:
     """The published tables, the configured designs and the topics, started on
     ``workers`` processes (or each run here when it is collected)."""
@@ -144,6 +174,8 @@ class DesignRuns:
         self.timeout = cfg.timeout
         designs = [("design", i) for i in range(len(entries))]
         items = [(PUBLISHED, 0), (EXHIBITS, 0), *designs, (TOPICS, 0)]
+        if workers > 1:
+            preload(kind for kind, _, _ in entries)
         self.tasks = BackgroundTasks(run_task, items, self.shared, workers, timeout=cfg.timeout)
 
     @property

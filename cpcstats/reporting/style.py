@@ -47,6 +47,7 @@ __all__ = [
     "finish_figure",
     "finish_plot",
     "layout_figure",
+    "load_figure_savers",
     "mark_simulated",
     "new_figure",
     "save_figure",
@@ -98,6 +99,20 @@ def new_figure(width: float, height: float) -> ExhibitFigure:
     fig = ExhibitFigure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig
+
+
+def load_figure_savers() -> None:
+    """Save an empty figure as PDF and as PNG, into memory, so that what matplotlib imports
+    at its first save (fontTools for the PDF fonts, the image plugins) is imported now.
+
+    Why: a process that forks workers calls it first, so the workers share those modules
+    instead of each importing them at its first figure (`cpcstats.replicate.parallel`).
+    """
+    fig = new_figure(1.0, 1.0)
+    fig.add_subplot().set_title("x")
+    for fmt, metadata in FIGURE_FORMATS.items():
+        with style():
+            fig.savefig(io.BytesIO(), format=fmt, metadata=metadata)
 
 
 def mark_simulated(fig: Figure) -> None:
