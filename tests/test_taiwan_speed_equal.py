@@ -141,6 +141,18 @@ def test_collinear_dummies_fall_back_to_the_pseudo_inverse_with_the_same_fit() -
     close(F.dot(F.wls(d["w"], d["Z"])), dense @ ref_wls(dense, d["w"], d["Z"]))
 
 
+def test_codes_with_an_empty_level_give_the_old_fit() -> None:
+    """Codes that skip a level (a zero dummy column): the singular cross-product falls back
+    to the pseudo-inverse, as the dense solve did, instead of dividing by a zero total."""
+    d = unbalanced(10)
+    unit = d["codes"][0] + (d["codes"][0] >= 5)  # level 5 has no row
+    F = wb._DummyDesign([unit, d["codes"][1]], d["X"])
+    dense = np.column_stack([ref_dummies([unit, d["codes"][1]]), d["X"]])
+    fitted = F.dot(F.wls(d["w"], d["Z"]))
+    assert np.isfinite(fitted).all()
+    close(fitted, dense @ ref_wls(dense, d["w"], d["Z"]))
+
+
 @pytest.mark.parametrize("columns", [3, 12])  # fewer, and more, columns than the 6 clusters
 def test_project_scores_equal_the_old_dense_partialling(columns: int) -> None:
     d = unbalanced(5)

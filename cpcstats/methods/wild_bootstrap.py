@@ -213,8 +213,10 @@ class _DummyDesign:
         #: D' (n_dummies x n) and D (n x n_dummies) as sparse 0/1 matrices
         self._DT = sparse.csr_matrix((np.ones(len(r)), (k, r)), shape=(self.n_dummies, n))
         self._D = self._DT.T.tocsr()
-        j = int(np.argmax(self.levels))  # the FE eliminated first in `solve`, the others
-        self._d = np.arange(self.offsets[j], self.offsets[j + 1])
+        # `solve` eliminates the largest FE first (unless a level has no row: a zero pivot)
+        j = int(np.argmax(self.levels))
+        full = np.bincount(self.codes[j], minlength=self.levels[j])[1:].all()
+        self._d = np.arange(self.offsets[j], self.offsets[j + 1] if full else self.offsets[j])
         self._o = np.setdiff1d(np.arange(self.n_dummies + X.shape[1]), self._d)
 
     def _dummy_tdot(self, V: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
