@@ -71,8 +71,10 @@ def floor(folder: Path) -> None:
     print(f"floor: {len(frame):,} events, {len(counts):,} country-years")
 
 
-def panel(folder: Path, engine: str | None) -> None:
-    """The package's path: load the study from its files and build the country-year panel."""
+def panel(folder: Path, engine: str | None, digest: Path | None = None) -> None:
+    """The package's path: load the study from its files and build the country-year panel;
+    ``digest``: write the SHA-256 of the panel and its row accounts there (after the
+    measured work), for the engines' results to be compared."""
     from cpcstats.panels import country_year
     from cpcstats.study import load_study
 
@@ -89,6 +91,12 @@ def panel(folder: Path, engine: str | None) -> None:
         f"panel: {len(built):,} rows, {int(built.data['contacts'].sum()):,} events, "
         f"{time.perf_counter() - start:.1f} s wall"
     )
+    if digest is not None:
+        import hashlib
+
+        accounts = "\n".join(a.summary() for a in study.ledger.stages)
+        text = built.data.to_csv(index=False) + built.summary() + accounts
+        digest.write_text(hashlib.sha256(text.encode("utf-8")).hexdigest() + "\n")
 
 
 def _child(args: list[str]) -> tuple[float, float]:
@@ -104,6 +112,7 @@ def alternate(folder: Path, pairs: int, engine: str | None) -> dict:
     """Floor and panel runs in alternation; their CPU-s, peak MB and the median ratios."""
     script = str(Path(__file__).resolve())
     panel_args = [script, "panel", "--dir", str(folder)]
+    panel_args += ["--digest", str(folder / f"digest_{engine or 'pandas'}.txt")]
     if engine is not None:
         panel_args += ["--engine", engine]
     runs: dict[str, list[tuple[float, float]]] = {"floor": [], "panel": []}
@@ -131,6 +140,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/cpcstats-ingest"))
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--engine", default=None)
+    parser.add_argument("--digest", type=Path, default=None)
     args = parser.parse_args()
     if args.what == "make":
         make(args.events, args.dir)
@@ -139,7 +149,7 @@ def main() -> None:
     elif args.what == "ab":
         alternate(args.dir, args.pairs, args.engine)
     else:
-        panel(args.dir, args.engine)
+        panel(args.dir, args.engine, args.digest)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@ project, and written to ``reports/benchmark.json`` and ``reports/benchmark.md``.
     python replication/benchmark.py                 # full mode (the README's `make bench`)
     python replication/benchmark.py --quick         # reduced sizes, a few minutes; CI runs it
     python replication/benchmark.py --only scaling  # only the FE-Poisson / NB2 / import rows
+    python replication/benchmark.py --only ingest   # panels from 1e7 CSV events, pandas and DuckDB
+    python replication/benchmark.py --only demo --readme
+                                                    # a section (the others kept from the last
+                                                    # run), then the README's table rewritten
     python replication/benchmark.py --from-json reports/benchmark.json
                                                     # rewrite benchmark.md from a saved run
 
@@ -37,6 +41,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
     os.environ[_var] = "1"
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -58,7 +63,8 @@ from cpcstats.panels import country_year, party_year
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_scaling  # the sibling module, found through the line above
+import bench_scaling  # the sibling modules, found through the line above
+import bench_summary
 
 FE_FORMULA = "contacts ~ ruling + C(fh_status) + bri_member + recognizes_prc"
 PARTY_X = "contacts ~ ruling * C(fh_status) + left_roots + lr_position + xi_era + bri_member"
@@ -432,6 +438,30 @@ print(seconds, peak_mb)
 """
 
 
+def bench_ingest_section(events: int, pairs: int, folder: Path) -> dict:
+    """Panels from ``events`` events read from CSV (`bench_ingest`): the pandas floor and
+    the package's panel alternating in child processes, then the DuckDB engine, and
+    whether the two engines' panels and row accounts are the same (SHA-256)."""
+    import bench_ingest  # the sibling module
+
+    marker = folder / f"events_{events}.txt"
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        bench_ingest.make(events, folder)
+        marker.write_text(str(events))
+    result: dict[str, Any] = {"events": events}
+    result["pandas"] = bench_ingest.alternate(folder, pairs, None)
+    try:
+        import duckdb  # noqa: F401 - the optional engine
+    except ImportError:
+        result["duckdb"] = None
+        return result
+    result["duckdb"] = bench_ingest.alternate(folder, pairs, "duckdb")
+    digests = [(folder / f"digest_{e}.txt").read_text() for e in ("pandas", "duckdb")]
+    result["equal_panels"] = digests[0] == digests[1]
+    return result
+
+
 def bench_topics(sizes: list[int]) -> list[dict]:
     """Tagging short texts with the study's 10 topics (the target: 1e6 in well under 60 s)."""
     from cpcstats.topics import load_dictionary, tag_texts
@@ -584,6 +614,7 @@ def markdown(result: dict) -> str:
         f"ratio = peer time / cpcstats time (> 1: cpcstats faster).",
         "",
     ]
+    lines += ["Against the targets (the README's table):", "", bench_summary.summary_table(result)]
     if "families" in result:
         lines += _demo_rows(result)
     if result.get("scaling"):
@@ -621,6 +652,12 @@ def _machine() -> dict[str, Any]:
     }
 
 
+def _when() -> dict[str, Any]:
+    """When a section starts: the UTC date and time and the 1-minute load average."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return {"started": stamp, "load_average_1min": round(os.getloadavg()[0], 2)}
+
+
 def _demo_sections(result: dict[str, Any], quick: bool, out: Path) -> None:
     study = cpcstats.load_study("demo")
     party_panel, country_panel = party_year(study), country_year(study)
@@ -655,7 +692,22 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="reduced sizes (CI)")
     parser.add_argument("--out", type=Path, default=REPO / "reports")
     parser.add_argument(
-        "--only", choices=("all", "scaling", "demo"), default="all", help="sections to run"
+        "--only",
+        choices=("all", "scaling", "demo", "ingest"),
+        default="all",
+        help="sections to run (the others are kept from --out's benchmark.json)",
+    )
+    parser.add_argument(
+        "--events", type=int, default=None, help="events of the ingest section (1e7; quick 1e5)"
+    )
+    parser.add_argument(
+        "--ingest-dir",
+        type=Path,
+        default=Path("/tmp/cpcstats-bench-ingest"),
+        help="where the ingest section writes (and keeps) its event log",
+    )
+    parser.add_argument(
+        "--readme", action="store_true", help="rewrite the README's benchmark table from the run"
     )
     parser.add_argument(
         "--from-json", type=Path, help="rewrite benchmark.md from a saved benchmark.json"
@@ -667,16 +719,34 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         warnings.filterwarnings("ignore")
         quick = args.quick
-        result = {"mode": "quick" if quick else "full", "machine": _machine()}
+        saved = args.out / "benchmark.json"
+        result = {}
+        if args.only != "all" and saved.exists():  # a section rerun keeps the others
+            result = json.loads(saved.read_text())
+            if result.get("mode") != ("quick" if quick else "full"):
+                result = {}
+        result.update({"mode": "quick" if quick else "full", "machine": _machine()})
+        sections = result.setdefault("sections", {})  # when each section ran, and the load
         if args.only in ("all", "demo"):
+            sections["demo"] = _when()
             _demo_sections(result, quick, args.out)
+        if args.only in ("all", "ingest"):
+            print("ingest (panels from a large CSV event log) ...", flush=True)
+            sections["ingest"] = _when()
+            events = args.events or (100_000 if quick else 10_000_000)
+            result["ingest"] = bench_ingest_section(events, 1 if quick else 3, args.ingest_dir)
         if args.only in ("all", "scaling"):
             print("scaling (FE-Poisson 2/3 FE, NB2, imports) ...", flush=True)
+            sections["scaling"] = _when()
             result["scaling"] = bench_scaling.run(quick)
-        (args.out / "benchmark.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+        if "replicate" in result:
+            result["targets"] = verdicts(result)
+        saved.write_text(json.dumps(result, indent=2, default=float) + "\n")
     text = markdown(result)
     (args.out / "benchmark.md").write_text(text)
     print(text)
+    if args.readme and not bench_summary.rewrite_readme(REPO / "README.md", result):
+        print("README.md has no benchmark-summary block: not rewritten", file=sys.stderr)
     return result
 
 

@@ -89,7 +89,7 @@ def main() -> None:
     text = (
         "# Demo calibration (SIMULATED contacts on the real party universe)\n\n"
         "Written by `replication/demo_calibration.py`. Published: the reference study's "
-        "2002-2017 figures (shares marked there as \"more than 70 %\", \"about a quarter\" are "
+        '2002-2017 figures (shares marked there as "more than 70 %", "about a quarter" are '
         "given as 0.72 and 0.25).\n\n" + table(args.seeds)
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,8 @@ def test_quick_benchmark_runs_and_agrees_with_its_peers(tmp_path: Path) -> None:
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    result = bench.main(["--quick", "--out", str(tmp_path)])
+    ingest_dir = tmp_path / "ingest"
+    result = bench.main(["--quick", "--out", str(tmp_path), "--ingest-dir", str(ingest_dir)])
     saved = json.loads((tmp_path / "benchmark.json").read_text())
     assert saved["mode"] == "quick"
     assert {r["model"] for r in saved["families"]} >= {"poisson", "negbin (NB2)", "zip"}
@@ -38,8 +39,22 @@ def test_quick_benchmark_runs_and_agrees_with_its_peers(tmp_path: Path) -> None:
         assert fe["pyfixest_max_abs_diff"] < 1e-5
     assert saved["bootstrap"]["reps"] == 19
     assert [p["events"] for p in saved["panels"]] == [1_000, 10_000]
+    ingest = saved["ingest"]
+    assert ingest["events"] == 100_000 and ingest["pandas"]["pairs"] == 1
+    if importlib.util.find_spec("duckdb") is not None:
+        assert ingest["equal_panels"] is True  # the engines' panels and accounts agree
+    assert set(saved["sections"]) == {"demo", "ingest", "scaling"}
     assert set(saved["targets"]) == set(bench.TARGETS)
     assert "| target | measured | met |" in (tmp_path / "benchmark.md").read_text()
+    # the README's table is the run's: rewritten between its markers, the rest untouched
+    readme = tmp_path / "README.md"
+    summary = bench.bench_summary
+    readme.write_text(f"intro\n{summary.START}\nold table\n{summary.END}\nrest\n")
+    assert summary.rewrite_readme(readme, saved)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith(f"{summary.END}\nrest\n")
+    assert "old table" not in text and "cold `cpcstats replicate --study demo`" in text
+    assert summary.summary_table(saved) in text
     scaling = saved["scaling"]
     kinds = {(r["kind"], r["n"]) for r in scaling["rows"]}
     ran = ("nb2",) if scaling["peer_missing"] else ("fe2", "fe3", "nb2")
