@@ -204,6 +204,18 @@ def test_score_statistics_with_a_singular_variance() -> None:
     assert new[-1] == 0.0
 
 
+def test_pinv_quadratic_equals_numpys_pseudo_inverse() -> None:
+    """Batched S' V^+ S: full-rank, rank-1 and zero V, as ``numpy.linalg.pinv``."""
+    rng = np.random.default_rng(21)
+    A = rng.normal(size=(3, 4, 4))
+    V = A @ np.swapaxes(A, 1, 2)
+    V[1] = np.outer(A[1, 0], A[1, 0])
+    V[2] = 0.0
+    S = rng.normal(size=(3, 4))
+    want = np.einsum("bi,bij,bj->b", S, np.linalg.pinv(V, rcond=1e-10, hermitian=True), S)
+    close(wb.pinv_quadratic(S, V), want)
+
+
 @pytest.mark.parametrize(
     "values",
     [

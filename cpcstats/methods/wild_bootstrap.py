@@ -48,6 +48,7 @@ __all__ = [
     "WildScoreTest",
     "bootstrap_weights",
     "draw_weights",
+    "pinv_quadratic",
     "project_scores",
     "restricted_fit",
     "score_contributions",
@@ -423,11 +424,11 @@ def score_statistics(scores: np.ndarray, weights: np.ndarray | None = None) -> n
 
     Vectorised over draws: S* = w @ s (B x q) and V* = sum_g w_bg^2 s_g s_g' (B x q x q,
     one GEMM of w^2 with the G x q^2 outer products).  V*^-1 is the pseudo-inverse
-    (`_pinv_quadratic`): a draw whose V* is zero gets W* = 0.
+    (`pinv_quadratic`): a draw whose V* is zero gets W* = 0.
     """
     s = np.asarray(scores, dtype=float)
     if weights is None and s.shape[1] > 1:  # one draw (randomisation: one per assignment)
-        return _pinv_quadratic(s.sum(axis=0)[None], (s.T @ s)[None])
+        return pinv_quadratic(s.sum(axis=0)[None], (s.T @ s)[None])
     w = np.ones((1, s.shape[0])) if weights is None else np.asarray(weights, dtype=float)
     S = w @ s
     if s.shape[1] == 1:
@@ -436,11 +437,11 @@ def score_statistics(scores: np.ndarray, weights: np.ndarray | None = None) -> n
             out = np.where(V > 0, S[:, 0] ** 2 / V, 0.0)
     else:
         outer = (s[:, :, None] * s[:, None, :]).reshape(s.shape[0], -1)
-        out = _pinv_quadratic(S, ((w**2) @ outer).reshape(len(w), s.shape[1], s.shape[1]))
+        out = pinv_quadratic(S, ((w**2) @ outer).reshape(len(w), s.shape[1], s.shape[1]))
     return out if weights is not None else out[:1]
 
 
-def _pinv_quadratic(S: np.ndarray, V: np.ndarray) -> np.ndarray:
+def pinv_quadratic(S: np.ndarray, V: np.ndarray) -> np.ndarray:
     """``S_b' V_b^+ S_b`` per row b (S: B x q, V: B x q x q symmetric), with the
     pseudo-inverse of ``numpy.linalg.pinv(V, rcond=1e-10, hermitian=True)`` applied in the
     eigenbasis without forming it: ``sum_j (u_j'S)^2 / l_j`` over ``|l_j| > 1e-10 max |l|``."""
