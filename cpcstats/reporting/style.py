@@ -25,6 +25,7 @@ import matplotlib as mpl
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import TightLayoutEngine
 
 from cpcstats.io import write_atomic
 from cpcstats.reporting.figure_formats import (
@@ -188,8 +189,14 @@ def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
 
 
 def layout_figure(fig: Figure, *, simulated: bool) -> None:
-    """Tight layout leaving the bottom strip for the simulated-data caption."""
-    fig.tight_layout(rect=(0, 0.04 if simulated else 0, 1, 1))
+    """Tight layout leaving the bottom strip for the simulated-data caption.
+
+    The engine is run once and not left on the figure: ``Figure.tight_layout`` leaves a
+    placeholder layout engine behind, for which every ``savefig`` draws the whole figure
+    once more before drawing it into the file (two of a figure's five drawings, the
+    same pixels and PDF operators; tests/test_figure_formats.py compares the bytes).
+    """
+    TightLayoutEngine(rect=(0, 0.04 if simulated else 0, 1, 1)).execute(fig)
 
 
 def finish_plot(fig: Figure, stem: str | Path | None, *, simulated: bool) -> Figure:
