@@ -37,7 +37,12 @@ import numpy as np
 import pandas as pd
 
 from cpcstats.errors import EstimationError, SpecError
-from cpcstats.methods.wild_bootstrap import project_scores, restricted_fit, score_statistics
+from cpcstats.methods.wild_bootstrap import (
+    pinv_quadratic,
+    project_scores,
+    restricted_fit,
+    score_statistics,
+)
 
 __all__ = [
     "SCHEMES",
@@ -216,15 +221,16 @@ def randomization_score_test(
         raise SpecError(f"statistic={statistic!r} is not one of {STATISTICS}", column="statistic")
     joint, single, raw = [], [], []
     observed_scores = project_scores(y[keep], mu, Xa, build(t - timing[ur]), kept_codes, cl)
+    n = len(t)
     for start in range(0, len(assign), per_chunk):
         block = assign[start : start + per_chunk]
-        Z = np.column_stack([build(t - a[ur]) for a in block])
-        s = project_scores(y[keep], mu, Xa, Z, kept_codes, cl)
-        for j in range(len(block)):
-            sj = s[:, j * q : (j + 1) * q]
-            joint.append(score_statistics(sj)[0])
-            single.append(sj.sum(0) ** 2 / np.maximum((sj**2).sum(0), 1e-300))
-            raw.append(sj.sum(0))
+        nb = len(block)
+        Z = build((t[:, None] - block[:, ur].T).ravel()).reshape(n, nb * q)
+        s3 = project_scores(y[keep], mu, Xa, Z, kept_codes, cl).reshape(-1, nb, q)
+        S = s3.sum(axis=0)
+        joint.extend(pinv_quadratic(S, np.einsum("gbi,gbj->bij", s3, s3)))
+        single.extend(S**2 / np.maximum((s3**2).sum(axis=0), 1e-300))
+        raw.extend(S)
     if not np.any(observed_scores):
         raise EstimationError("the tested regressors carry no score in the estimation sample")
     draws, singles = np.asarray(joint), np.asarray(single)
