@@ -33,7 +33,7 @@ replicate: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check cpcstats tests replication
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=30
 
 # Re-resolve every dependency to the newest versions the registry serves and write the lock.
 # Run the tests afterwards (`make test` reinstalls from the new lock) before committing it.

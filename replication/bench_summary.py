@@ -102,11 +102,13 @@ def summary_table(result: dict[str, Any]) -> str:
         rows += _ingest_rows(result["ingest"])
     boot = result.get("bootstrap")
     if boot:
+        same = boot.get("same_numbers_any_workers")
         rows.append(
             f"| cluster bootstrap, FE-Poisson party-year, {boot['reps']} reps | "
-            f"{boot['seconds']:.1f} s (projected to 999: {boot['projected_999_s']:.1f} s) | "
-            "every core, the same numbers for the same seed | "
-            f"{_met(boot['projected_999_s'] < 30)} |"
+            f"{boot['seconds']:.1f} s on {boot.get('workers', 1)} processes (projected to 999: "
+            f"{boot['projected_999_s']:.1f} s); the same standard errors on 1 process: {same} "
+            f"| every core, the same numbers for the same seed | "
+            f"{_met(bool(same) and boot.get('workers', 1) > 1)} |"
         )
     machine = result.get("machine", {})
     runs = "; ".join(

@@ -38,6 +38,7 @@ def test_quick_benchmark_runs_and_agrees_with_its_peers(tmp_path: Path) -> None:
     if fe.get("pyfixest_s") is not None:
         assert fe["pyfixest_max_abs_diff"] < 1e-5
     assert saved["bootstrap"]["reps"] == 19
+    assert saved["bootstrap"]["same_numbers_any_workers"] is True  # any number of processes
     assert [p["events"] for p in saved["panels"]] == [1_000, 10_000]
     ingest = saved["ingest"]
     assert ingest["events"] == 100_000 and ingest["pandas"]["pairs"] == 1

@@ -72,10 +72,10 @@ def test_save_figure_writes_only_the_formats_asked_for(tmp_path: Path) -> None:
     assert only[0].read_bytes() == both[1].read_bytes()
 
 
-def test_a_png_only_run_writes_no_pdf_and_the_same_pngs(tmp_path: Path) -> None:
+def test_a_png_only_run_writes_no_pdf(tmp_path: Path) -> None:
     """End to end with two workers (the designs' figures are saved in the workers): no PDF
-    anywhere, the manifest lists exactly the files written, and every PNG equals the PNG of
-    a default run of the same configuration."""
+    anywhere, every figure as PNG, and the manifest lists exactly the files written (the
+    PNGs' bytes equal the default's: `test_save_figure_writes_only_the_formats_asked_for`)."""
     import json
 
     config = _config(tmp_path, 'formats = ["png"]')
@@ -86,15 +86,9 @@ def test_a_png_only_run_writes_no_pdf_and_the_same_pngs(tmp_path: Path) -> None:
     assert not [f for f in figures if f.endswith(".pdf")]
     pngs = [f for f in figures if f.endswith(".png")]
     assert len(pngs) >= 14 and "design_taiwan.png" in pngs and "irr_main.png" in pngs
+    assert "world_map.png" in pngs and "topics_yearly.png" in pngs  # drawn by the workers
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     listed = sorted(
         f["path"].split("/", 1)[1] for f in manifest["outputs"] if f["path"].startswith("figures/")
     )
     assert listed == figures
-    default = tmp_path / "default"
-    replicate("demo", default, _config(tmp_path / "d", ""), progress=lambda _: None, workers=1)
-    for name in pngs:
-        assert (out / "figures" / name).read_bytes() == (default / "figures" / name).read_bytes(), (
-            name
-        )
-    assert (default / "figures" / "design_taiwan.pdf").exists()
