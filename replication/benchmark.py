@@ -302,7 +302,7 @@ def _bootstrap_fit(party: pd.DataFrame, reps: int, workers: int) -> tuple[float,
             os.environ.pop("CPCSTATS_WORKERS", None)
         else:
             os.environ["CPCSTATS_WORKERS"] = before
-    return seconds, np.asarray(res.bse)
+    return seconds, res.std_errors.to_numpy()
 
 
 def bench_bootstrap(party: pd.DataFrame, reps: int) -> dict:
