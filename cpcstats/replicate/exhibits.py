@@ -53,11 +53,14 @@ from cpcstats.study import Study
 
 __all__ = [
     "CAPTIONS_FILE",
+    "STUDY_EXHIBITS",
     "Exhibits",
     "exhibit_period",
+    "merged",
     "run_labels",
     "top_partner_frame",
     "write_exhibits",
+    "write_study_exhibit",
     "write_study_exhibits",
 ]
 
@@ -354,24 +357,50 @@ def _irr(cfg: ReplicationConfig, result: ReplicationResult, study: Study, shown:
     )
 
 
+#: the exhibits that need only the study, in the order they are shown (`write_study_exhibit`)
+STUDY_EXHIBITS = ("figure1", "figure2", "figure3", "figure4", "figure5", "table1")
+
+
+def write_study_exhibit(cfg: ReplicationConfig, study: Study, out: Path, part: str) -> Exhibits:
+    """One of `STUDY_EXHIBITS` (Figures 1-5, Table 1), which need only the study.
+
+    Why one at a time: they need no fitted model, so the run's workers draw them, each a
+    task of its own, while the run fits its models (`cpcstats.replicate.parallel`);
+    small tasks queued after the designs even out the workers' loads.
+    """
+    period = exhibit_period(study, cfg)
+    shown = Exhibits()
+    if part == "figure1":
+        _figure1(study, out, shown)
+    elif part == "figure2":
+        _figure2(study, out, shown)
+    elif part == "figure3":
+        _figure3(study, out, shown, period)
+    elif part == "figure4":
+        _figure4(study, out, shown, period)
+    elif part == "figure5":
+        _figure5(study, out, shown, period, run_labels(cfg))
+    elif part == "table1":
+        _table1(study, out, shown, period, compared=published_file(study, cfg) is not None)
+    else:
+        raise ValueError(f"unknown study exhibit {part!r}; one of {STUDY_EXHIBITS}")
+    return shown
+
+
 def write_study_exhibits(
     cfg: ReplicationConfig, study: Study, out: Path
 ) -> tuple[Exhibits, Exhibits]:
-    """Figures 1-5 and Table 1, which need only the study: ``(figures, table)``.
+    """Figures 1-5 and Table 1 (`write_study_exhibit`), here: ``(figures, table)``."""
+    parts = [write_study_exhibit(cfg, study, out, part) for part in STUDY_EXHIBITS]
+    return merged(parts[:-1]), parts[-1]
 
-    Why apart: they need no fitted model, so a worker process draws them while the run
-    fits its models (`cpcstats.replicate.parallel`); `write_exhibits` merges them in the
-    serial run's order.
-    """
-    period = exhibit_period(study, cfg)
-    figures, table = Exhibits(), Exhibits()
-    _figure1(study, out, figures)
-    _figure2(study, out, figures)
-    _figure3(study, out, figures, period)
-    _figure4(study, out, figures, period)
-    _figure5(study, out, figures, period, run_labels(cfg))
-    _table1(study, out, table, period, compared=published_file(study, cfg) is not None)
-    return figures, table
+
+def merged(parts: list[Exhibits]) -> Exhibits:
+    """The exhibits of ``parts`` in their order."""
+    shown = Exhibits()
+    for part in parts:
+        shown.add(part)
+    return shown
 
 
 def write_exhibits(

@@ -39,7 +39,7 @@ from cpcstats.designs.base import ResearchDesignResult
 from cpcstats.execution import BackgroundTasks, TaskTimeout
 from cpcstats.panels import Panel
 from cpcstats.replicate.config import DESIGNS, ReplicationConfig
-from cpcstats.replicate.exhibits import Exhibits, write_study_exhibits
+from cpcstats.replicate.exhibits import STUDY_EXHIBITS, Exhibits, merged, write_study_exhibit
 from cpcstats.replicate.published import write_published_tables
 from cpcstats.replicate.stages import FIT_ERRORS, ReplicationResult, design_params
 from cpcstats.replicate.writers import merge_topics, topic_outputs
@@ -94,11 +94,12 @@ class _Shared:
 
 
 #: the tasks, in the order they are started: the published tables (the run needs them
-#: first), the study's exhibits (Figures 1-5, Table 1: next), the designs in the
-#: configuration's order, the topics
+#: first), the designs in the configuration's order, the topics, then the study's
+#: exhibits one by one (Figures 1-5, Table 1: needed last; small tasks at the end of the
+#: queue even out the workers' loads)
 PUBLISHED, EXHIBITS, TOPICS = "published", "exhibits", "topics"
 #: where the designs start in the task list
-_FIRST_DESIGN = 2
+_FIRST_DESIGN = 1
 
 
 def run_design(index: int, shared: _Shared) -> DesignOutcome:
@@ -120,14 +121,14 @@ def run_design(index: int, shared: _Shared) -> DesignOutcome:
 
 
 def run_task(task: tuple[str, int], shared: _Shared) -> Any:
-    """One task: ``("published", 0)``, ``("exhibits", 0)``, ``("design", i)`` or
-    ``("topics", 0)``."""
+    """One task: ``("published", 0)``, ``("design", i)``, ``("topics", 0)`` or
+    ``("exhibits", i)`` (the i-th of `STUDY_EXHIBITS`)."""
     kind, index = task
     with table_formats(shared.formats), figure_formats(shared.cfg.figure_formats):
         if kind == PUBLISHED:
             return write_published_tables(shared.study, shared.cfg, shared.out)
         if kind == EXHIBITS:
-            return write_study_exhibits(shared.cfg, shared.study, shared.out)
+            return write_study_exhibit(shared.cfg, shared.study, shared.out, STUDY_EXHIBITS[index])
         if kind == TOPICS:
             return topic_outputs(shared.study, shared.out)
         return run_design(index, shared)
@@ -173,7 +174,8 @@ class DesignRuns:
         self.shared = _Shared(study, panels, out, entries, workers > 1, cfg, formats)
         self.timeout = cfg.timeout
         designs = [("design", i) for i in range(len(entries))]
-        items = [(PUBLISHED, 0), (EXHIBITS, 0), *designs, (TOPICS, 0)]
+        exhibits = [(EXHIBITS, i) for i in range(len(STUDY_EXHIBITS))]
+        items = [(PUBLISHED, 0), *designs, (TOPICS, 0), *exhibits]
         if workers > 1:
             preload(kind for kind, _, _ in entries)
         self.tasks = BackgroundTasks(run_task, items, self.shared, workers, timeout=cfg.timeout)
@@ -228,8 +230,10 @@ class DesignRuns:
         return self._here_if_lost(0, (PUBLISHED, 0))
 
     def study_exhibits(self) -> tuple[Exhibits, Exhibits]:
-        """Figures 1-5 and Table 1 as `write_study_exhibits` drew them (``(figures, table)``)."""
-        return self._here_if_lost(1, (EXHIBITS, 0))
+        """Figures 1-5 and Table 1 as `write_study_exhibit` drew them (``(figures, table)``)."""
+        first = _FIRST_DESIGN + len(self.shared.entries) + 1
+        parts = [self._here_if_lost(first + i, (EXHIBITS, i)) for i in range(len(STUDY_EXHIBITS))]
+        return merged(parts[:-1]), parts[-1]
 
     def _here_if_lost(self, position: int, task: tuple[str, int]) -> Any:
         """A task's value; run here again when its worker died or the timeout struck."""

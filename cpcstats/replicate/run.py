@@ -17,6 +17,7 @@ from cpcstats.replicate.stages import (
     fit_models,
     study_warnings,
     wanted_models,
+    write_panels,
 )
 from cpcstats.replicate.writers import write_diagnostics, write_model_tables
 from cpcstats.reporting.figure_formats import figure_formats
@@ -132,10 +133,11 @@ def _replicate(
     result = ReplicationResult(out)
     ledger = Ledger(list(study_obj.ledger.stages))
     progress(f"[2/{STEPS}] building panels")
-    panels = build_panels(study_obj, ledger, result, progress)
+    panels = build_panels(study_obj, ledger, result, progress, write=False)
     specs = {s.name: s for s in load_specs(cfg.models_dir)}
     wanted = wanted_models(cfg, specs)
     with DesignRuns(cfg, specs, study_obj, panels, out, workers) as runs:
+        write_panels(panels, result)  # while the workers start
         progress(f"[3/{STEPS}] fitting {len(wanted)} models")
         fit_models(wanted, specs, panels, ledger, result, progress)
         progress(f"[4/{STEPS}] writing tables")

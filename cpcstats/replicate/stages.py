@@ -71,16 +71,34 @@ def study_warnings(study: Study) -> list[str]:
 
 
 def build_panels(
-    study: Study, ledger: Ledger, result: ReplicationResult, progress: Callable[[str], None]
+    study: Study,
+    ledger: Ledger,
+    result: ReplicationResult,
+    progress: Callable[[str], None],
+    *,
+    write: bool = True,
 ) -> dict[str, Panel]:
-    """The country-year panel, and the party-year one when the study has parties."""
+    """The country-year panel, and the party-year one when the study has parties; their
+    files are written too unless ``write`` is False (then call `write_panels`)."""
     panels: dict[str, Panel] = {"country-year": country_year(study)}
     if study.has_parties:
         panels["party-year"] = party_year(study)
-    for level, panel in panels.items():
+    for panel in panels.values():
         ledger.extend(list(panel.accounts))
         for account in panel.accounts:
             progress(f"      {account.summary()}")
+    if write:
+        write_panels(panels, result)
+    return panels
+
+
+def write_panels(panels: dict[str, Panel], result: ReplicationResult) -> None:
+    """``panels/<level>.csv`` (and their marks) of every panel, added to the run's files.
+
+    Why apart from `build_panels`: a parallel run starts its workers first and writes the
+    files while they start (they read the panels from memory, not from these files).
+    """
+    for level, panel in panels.items():
         result.files += write_panel_file(
             panel.data,
             result.out_dir / "panels" / f"{level.replace('-', '_')}.csv",
@@ -88,7 +106,6 @@ def build_panels(
             study=panel.study,
             level=level,
         )
-    return panels
 
 
 def wanted_models(cfg: ReplicationConfig, specs: dict[str, ModelSpec]) -> list[str]:
