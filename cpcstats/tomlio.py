@@ -232,6 +232,31 @@ def get_str_list(
     raise _type_error(key, value, "a string or an array of strings", file=file, where=where)
 
 
+def check_choices(
+    values: Iterable[str], allowed: Iterable[str], *, what: str, column: str, file: str | None
+) -> tuple[str, ...]:
+    """``values`` as a tuple when each is one of ``allowed``, at most once, and there is
+    at least one; else a SpecError naming ``what`` ("table format") and ``column``.
+
+    Why: a typo in a list of output formats must not silently drop a format from a run.
+    """
+    chosen, known = tuple(values), tuple(allowed)
+    unknown = [v for v in chosen if v not in known]
+    if unknown or not chosen or len(set(chosen)) != len(chosen):
+        problem = (
+            f"unknown {what}(s) {', '.join(map(repr, unknown))}"
+            if unknown
+            else (f"no {what}" if not chosen else f"a {what} listed twice")
+        )
+        raise SpecError(
+            problem,
+            file=file,
+            column=column,
+            fix=f"list each of {', '.join(map(repr, known))} at most once",
+        )
+    return chosen
+
+
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from cpcstats.errors import SpecError
+from cpcstats.tomlio import check_choices
 
 __all__ = ["FIGURE_FORMATS", "check_figure_formats", "current_figure_formats", "figure_formats"]
 
@@ -30,20 +30,9 @@ _FIGURE_FORMATS: ContextVar[tuple[str, ...]] = ContextVar(
 def check_figure_formats(formats: Sequence[str], *, file: str | None = None) -> tuple[str, ...]:
     """The formats in the order of `FIGURE_FORMATS`, refusing unknown, repeated or no
     formats (a typo must not silently drop the figures of a run)."""
-    chosen = list(formats)
-    unknown = [f for f in chosen if f not in FIGURE_FORMATS]
-    if unknown or not chosen or len(set(chosen)) != len(chosen):
-        what = (
-            f"unknown figure format(s) {', '.join(map(repr, unknown))}"
-            if unknown
-            else "figure formats must be listed once each, at least one"
-        )
-        raise SpecError(
-            what,
-            file=file,
-            column="[figures] formats",
-            fix=f"list each of {', '.join(map(repr, FIGURE_FORMATS))} at most once",
-        )
+    chosen = check_choices(
+        formats, FIGURE_FORMATS, what="figure format", column="[figures] formats", file=file
+    )
     return tuple(f for f in FIGURE_FORMATS if f in chosen)
 
 

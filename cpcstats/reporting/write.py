@@ -16,9 +16,9 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Protocol
 
-from cpcstats.errors import SpecError
 from cpcstats.reporting.tables.layout import Layout
 from cpcstats.reporting.tables.render import RENDERERS, Renderer, render
+from cpcstats.tomlio import check_choices
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -51,21 +51,7 @@ _FORMATS: ContextVar[tuple[str, ...]] = ContextVar(
 def check_formats(formats: Sequence[str], *, file: str | None = None) -> tuple[str, ...]:
     """The formats as a tuple, refusing unknown or repeated ones (a typo must not silently
     drop a table format from a run)."""
-    chosen = tuple(formats)
-    unknown = [f for f in chosen if f not in TABLE_FORMATS]
-    if unknown or not chosen or len(set(chosen)) != len(chosen):
-        what = (
-            f"unknown table format(s) {', '.join(map(repr, unknown))}"
-            if unknown
-            else ("no table format" if not chosen else "a table format listed twice")
-        )
-        raise SpecError(
-            what,
-            file=file,
-            column="formats",
-            fix=f"list each of {', '.join(TABLE_FORMATS)} at most once",
-        )
-    return chosen
+    return check_choices(formats, TABLE_FORMATS, what="table format", column="formats", file=file)
 
 
 def current_formats() -> tuple[str, ...]:
