@@ -56,12 +56,10 @@ __all__ = [
     "STUDY_EXHIBITS",
     "Exhibits",
     "exhibit_period",
-    "merged",
     "run_labels",
     "top_partner_frame",
     "write_exhibits",
     "write_study_exhibit",
-    "write_study_exhibits",
 ]
 
 #: The file (under ``figures/``) with every exhibit's caption and every skip's reason.
@@ -370,36 +368,19 @@ def write_study_exhibit(cfg: ReplicationConfig, study: Study, out: Path, part: s
     """
     period = exhibit_period(study, cfg)
     shown = Exhibits()
-    if part == "figure1":
-        _figure1(study, out, shown)
-    elif part == "figure2":
-        _figure2(study, out, shown)
-    elif part == "figure3":
-        _figure3(study, out, shown, period)
-    elif part == "figure4":
-        _figure4(study, out, shown, period)
-    elif part == "figure5":
-        _figure5(study, out, shown, period, run_labels(cfg))
-    elif part == "table1":
-        _table1(study, out, shown, period, compared=published_file(study, cfg) is not None)
-    else:
+    draw: dict[str, Callable[[], None]] = {
+        "figure1": lambda: _figure1(study, out, shown),
+        "figure2": lambda: _figure2(study, out, shown),
+        "figure3": lambda: _figure3(study, out, shown, period),
+        "figure4": lambda: _figure4(study, out, shown, period),
+        "figure5": lambda: _figure5(study, out, shown, period, run_labels(cfg)),
+        "table1": lambda: _table1(
+            study, out, shown, period, compared=published_file(study, cfg) is not None
+        ),
+    }
+    if part not in draw:
         raise ValueError(f"unknown study exhibit {part!r}; one of {STUDY_EXHIBITS}")
-    return shown
-
-
-def write_study_exhibits(
-    cfg: ReplicationConfig, study: Study, out: Path
-) -> tuple[Exhibits, Exhibits]:
-    """Figures 1-5 and Table 1 (`write_study_exhibit`), here: ``(figures, table)``."""
-    parts = [write_study_exhibit(cfg, study, out, part) for part in STUDY_EXHIBITS]
-    return merged(parts[:-1]), parts[-1]
-
-
-def merged(parts: list[Exhibits]) -> Exhibits:
-    """The exhibits of ``parts`` in their order."""
-    shown = Exhibits()
-    for part in parts:
-        shown.add(part)
+    draw[part]()
     return shown
 
 
@@ -408,22 +389,24 @@ def write_exhibits(
     result: ReplicationResult,
     study: Study,
     progress: Callable[[str], None] | None = None,
-    drawn: tuple[Exhibits, Exhibits] | None = None,
+    drawn: list[Exhibits] | None = None,
 ) -> list[Path]:
     """Every figure of the replication except the designs' and topics', and Table 1.
 
     Writes ``figures/<name>.{pdf,png}`` for each exhibit the study's data allow,
     ``tables/table1_top_partners.*`` and ``figures/captions.md`` (captions and the reason
     of every skip, also sent to ``progress``).  Byte-identical across runs.  ``drawn``:
-    what `write_study_exhibits` already wrote (a worker's), else it is called here.
-    Returns the written paths.
+    the `STUDY_EXHIBITS` already written (a worker's, in that order), else they are
+    written here.  Returns the written paths.
     """
     out = result.out_dir
-    figures, table = write_study_exhibits(cfg, study, out) if drawn is None else drawn
+    if drawn is None:
+        drawn = [write_study_exhibit(cfg, study, out, part) for part in STUDY_EXHIBITS]
     shown = Exhibits()
-    shown.add(figures)
-    _irr(cfg, result, study, shown)
-    shown.add(table)
+    for part, exhibit in zip(STUDY_EXHIBITS, drawn, strict=True):
+        if part == "table1":  # the IRR figure is listed after the study's figures
+            _irr(cfg, result, study, shown)
+        shown.add(exhibit)
     captions = out / "figures" / CAPTIONS_FILE
     shown.files.append(write_atomic(captions, shown.markdown().encode("utf-8")))
     for name, why in shown.skipped.items():

@@ -39,7 +39,7 @@ from cpcstats.designs.base import ResearchDesignResult
 from cpcstats.execution import BackgroundTasks, TaskTimeout
 from cpcstats.panels import Panel
 from cpcstats.replicate.config import DESIGNS, ReplicationConfig
-from cpcstats.replicate.exhibits import STUDY_EXHIBITS, Exhibits, merged, write_study_exhibit
+from cpcstats.replicate.exhibits import STUDY_EXHIBITS, Exhibits, write_study_exhibit
 from cpcstats.replicate.published import write_published_tables
 from cpcstats.replicate.stages import FIT_ERRORS, ReplicationResult, design_params
 from cpcstats.replicate.writers import merge_topics, topic_outputs
@@ -229,11 +229,10 @@ class DesignRuns:
         """The files of the tables comparing the study with the published figures."""
         return self._here_if_lost(0, (PUBLISHED, 0))
 
-    def study_exhibits(self) -> tuple[Exhibits, Exhibits]:
-        """Figures 1-5 and Table 1 as `write_study_exhibit` drew them (``(figures, table)``)."""
+    def study_exhibits(self) -> list[Exhibits]:
+        """The `STUDY_EXHIBITS` (Figures 1-5, Table 1) as the workers drew them, in order."""
         first = _FIRST_DESIGN + len(self.shared.entries) + 1
-        parts = [self._here_if_lost(first + i, (EXHIBITS, i)) for i in range(len(STUDY_EXHIBITS))]
-        return merged(parts[:-1]), parts[-1]
+        return [self._here_if_lost(first + i, (EXHIBITS, i)) for i in range(len(STUDY_EXHIBITS))]
 
     def _here_if_lost(self, position: int, task: tuple[str, int]) -> Any:
         """A task's value; run here again when its worker died or the timeout struck."""

@@ -177,7 +177,7 @@ def _figures(
     result: ReplicationResult,
     study: Study,
     progress: Callable[[str], None],
-    drawn: tuple[Exhibits, Exhibits],
+    drawn: list[Exhibits],
 ) -> None:
     """Step 5: the study's exhibits (`write_exhibits`; Figures 1-5 and Table 1 ``drawn``
     by a worker, or here when the run is serial), added to the run's files."""
