@@ -7,7 +7,8 @@ of new rows exactly as in estimation (codings, interactions, stateful transforms
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,15 +221,21 @@ def _dmatrix(text: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, patsy.Design
 
 
 def _matrices(
-    text: str, frame: pd.DataFrame, spec: ModelSpec
+    text: str,
+    frame: pd.DataFrame,
+    spec: ModelSpec,
+    categorical_frame: Callable[[], pd.DataFrame | None] | None = None,
 ) -> tuple[pd.DataFrame, patsy.DesignInfo]:
+    """The design of ``text`` on ``frame``: the numeric fast path, else patsy on the
+    frame's Categorical copy (``categorical_frame``, made once for a model's formulas and
+    only when one needs it), else patsy on the object columns."""
     infos = _numeric_infos(text, frame) if len(frame) else None
     if infos is not None:
         lhs = _numeric_matrix(frame, infos[0])
         values = _numeric_matrix(frame, infos[1]) if lhs is not None else None
         if values is not None:
             return pd.DataFrame(values, index=frame.index, columns=infos[1].column_names), infos[1]
-    categorical = _categorical_text(frame)
+    categorical = _categorical_text(frame) if categorical_frame is None else categorical_frame()
     if categorical is not None:
         try:
             return _dmatrix(text, categorical)
@@ -258,14 +265,15 @@ def build_design(
     data = patsy_frame(frame, used)
     family = get_family(spec.family)
     high_dim = not family.fe_in_design
-    X, x_info = _matrices(formula.patsy(fe_as_dummies=not high_dim), data, spec)
+    categorical = functools.cache(lambda: _categorical_text(data))
+    X, x_info = _matrices(formula.patsy(fe_as_dummies=not high_dim), data, spec, categorical)
     if high_dim and "Intercept" in X.columns:
         X = X.drop(columns="Intercept")
     _check_finite_design(X, spec, frame)
     _check_rank(X, spec)
     Z = z_info = None
     if inflation is not None:
-        Z, z_info = _matrices(inflation.patsy(), data, spec)
+        Z, z_info = _matrices(inflation.patsy(), data, spec, categorical)
         _check_finite_design(Z, spec, frame)
         _check_rank(Z, spec)
     offset = None
