@@ -104,33 +104,48 @@ def recognition_years(taiwan: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame
     other; reversed within a year they leave the year-end status unchanged.
     """
     out = frame[["iso3", "year"]].copy()
+    years = out["year"].to_numpy(dtype=np.int64)
+    window = (int(years.min()), int(years.max())) if len(out) else (0, 0)
+    # one pass for all countries: the events sorted by country and date, and each row's
+    # country coded by its position among the countries with events (-1: none)
+    events = taiwan[taiwan["iso3"].notna()].sort_values(["iso3", "date"], kind="stable")
+    events = events.reset_index(drop=True)
+    ev_code, countries = pd.factorize(events["iso3"], sort=True)
+    code = pd.Index(countries).get_indexer(out["iso3"])
+    has = code >= 0
+    ev_year = events["date"].dt.year.to_numpy(dtype=np.int64)
     out["recognizes_prc"] = 1
     out["prc_switch_year"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out["switched_to_roc"] = 0
-    last_year = int(out["year"].max()) if len(out) else 0
-    first_year = int(out["year"].min()) if len(out) else 0
-    for iso3, events in taiwan.groupby("iso3", sort=True):
-        rows = out["iso3"] == iso3
-        if not rows.any():
-            continue
-        years = out.loc[rows, "year"].to_numpy()
-        ev_years = events["date"].dt.year.to_numpy()
-        ev_to = events["to"].to_numpy()
-        # status at year end = 'to' of the last event with event year <= t;
-        # before the first event it is that event's 'from' (README rule: Palau
-        # 1994-98 and North Macedonia 1991-92 had relations with neither side).
-        idx = np.searchsorted(ev_years, years, side="right") - 1
-        status = np.where(idx >= 0, ev_to[np.clip(idx, 0, None)], events["from"].iloc[0])
-        out.loc[rows, "recognizes_prc"] = (status == "PRC").astype(int)
-        to_prc = events[(events["to"] == "PRC") & (events["kind"] == "switch")]
-        to_prc_years = to_prc["date"].dt.year
-        to_prc_years = to_prc_years[to_prc_years <= last_year]
-        if len(to_prc_years):
-            out.loc[rows, "prc_switch_year"] = int(to_prc_years.max())
-        away = events[(events["from"] == "PRC") & (events["to"] != "PRC")]
-        away_years = away["date"].dt.year
-        if ((away_years >= first_year) & (away_years <= last_year)).any():
-            out.loc[rows, "switched_to_roc"] = 1
+    if not has.any():
+        return _with_event_time(out)
+    # status at year end: 'to' of the country's last event in or before the year; before
+    # its first event, that event's 'from' (README rule: Palau 1994-98 and North
+    # Macedonia 1991-92 had relations with neither side)
+    low = min(int(ev_year.min()), window[0])
+    span = max(int(ev_year.max()), window[1]) - low + 2
+    last = np.searchsorted(ev_code * span + ev_year - low, code * span + years - low, "right") - 1
+    own = (last >= 0) & (ev_code[np.clip(last, 0, None)] == code)
+    first_from = events.groupby(ev_code, sort=True)["from"].first().to_numpy(dtype=object)
+    status = np.where(own, events["to"].to_numpy(dtype=object)[last], first_from[code])
+    out.loc[has, "recognizes_prc"] = (status[has] == "PRC").astype(int)
+    # the latest switch to Beijing on or before the window's end
+    to_prc = ((events["to"] == "PRC") & (events["kind"] == "switch")).to_numpy(dtype=bool)
+    to_prc = to_prc & (ev_year <= window[1])
+    latest = pd.Series(ev_year[to_prc]).groupby(ev_code[to_prc]).max()
+    switch_year = pd.array([pd.NA] * len(countries), dtype="Int64")
+    switch_year[latest.index.to_numpy()] = latest.to_numpy()
+    out.loc[has, "prc_switch_year"] = switch_year[code[has]]
+    # a move away from Beijing inside the window
+    away = ((events["from"] == "PRC") & (events["to"] != "PRC")).to_numpy(dtype=bool)
+    away = away & (ev_year >= window[0]) & (ev_year <= window[1])
+    left = np.zeros(len(countries), dtype=bool)
+    left[ev_code[away]] = True
+    out.loc[has, "switched_to_roc"] = left[code[has]].astype(int)
+    return _with_event_time(out)
+
+
+def _with_event_time(out: pd.DataFrame) -> pd.DataFrame:
     out["taiwan_event_time"] = (out["year"] - out["prc_switch_year"]).astype("Int64")
     return out
 
