@@ -141,3 +141,64 @@ def test_spawned_workers_dying_at_startup_do_not_hang_the_parent() -> None:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def where(item: int, shared: dict) -> tuple[int, int]:
+    """The item and the process that ran it (item 0 slow, so others queue behind it)."""
+    time.sleep(shared.get("first", 0.0) if item == 0 else shared.get("rest", 0.0))
+    if item in shared.get("raise", ()):
+        raise EstimationError(f"item {item} did not converge")
+    return item, os.getpid()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("workers", [2, 3])
+def test_here_too_gives_the_serial_results_with_one_process_fewer(method, workers) -> None:
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} here")
+    serial = _values(BackgroundTasks(draws, list(range(5)), SHARED, workers=1), 5)
+    tasks = BackgroundTasks(draws, list(range(5)), SHARED, workers, method=method, here_too=True)
+    assert len(tasks.pool._processes) == workers - 1  # type: ignore[union-attr]
+    assert _values(tasks, 5) == serial
+
+
+def test_here_too_runs_what_no_worker_has_started() -> None:
+    """Asked for a task still queued, the caller runs it; waiting for one a worker runs,
+    it runs the last queued tasks meanwhile."""
+    me = os.getpid()
+    shared = {"first": 1.5, "rest": 0.05}
+    with BackgroundTasks(where, list(range(4)), shared, 2, method="fork", here_too=True) as tasks:
+        first = tasks.result(0)  # on the worker; items 3, 2, 1 run here while it sleeps
+        rest = [tasks.result(i) for i in (1, 2, 3)]
+    assert first[0] == 0 and first[1] != me
+    assert [r for r, _ in rest] == [1, 2, 3] and all(pid == me for _, pid in rest)
+
+
+def test_here_too_raises_an_early_error_when_its_task_is_asked_for() -> None:
+    shared = {"first": 1.0, "raise": (1,)}
+    with BackgroundTasks(where, [0, 1, 2], shared, 2, method="fork", here_too=True) as tasks:
+        assert tasks.result(0)[0] == 0  # item 1 failed here meanwhile; not raised yet
+        assert tasks.result(2)[0] == 2
+        with pytest.raises(EstimationError, match="item 1 did not converge"):
+            tasks.result(1)
+
+
+def test_order_is_the_order_workers_start_tasks() -> None:
+    me = os.getpid()
+    shared = {"first": 0.3, "rest": 0.3}
+    tasks = BackgroundTasks(
+        where, [0, 1, 2], shared, 2, method="fork", here_too=True, order=[2, 1, 0]
+    )
+    with tasks:
+        started_first = tasks.result(2)  # handed to the worker first; item 0 runs here
+        assert started_first[1] != me and tasks.result(0)[1] == me
+        assert tasks.result(1)[0] == 1
+    with pytest.raises(ValueError, match="each of the 3 items once"):
+        BackgroundTasks(where, [0, 1, 2], shared, 2, method="fork", order=[0, 0, 1])
+
+
+def test_no_work_here_with_a_timeout() -> None:
+    """A task run here could not be stopped: with a timeout every task stays on the pool."""
+    with BackgroundTasks(where, [0, 1], {}, 2, timeout=30, method="fork", here_too=True) as tasks:
+        assert len(tasks.pool._processes) == 2  # type: ignore[union-attr]
+        assert all(tasks.result(i)[1] != os.getpid() for i in (0, 1))

@@ -12,7 +12,7 @@ a JSON-ready record.  The replication runs the designs named in ``replication.to
 
 from __future__ import annotations
 
-__all__ = ["DESIGNS"]
+__all__ = ["DESIGNS", "DESIGN_SECONDS"]
 
 #: Research design name (``kind`` in replication.toml) -> module holding its ``run``.
 DESIGNS: dict[str, str] = {
@@ -21,4 +21,17 @@ DESIGNS: dict[str, str] = {
     "taiwan": "cpcstats.designs.taiwan",
     "xi_break": "cpcstats.designs.xi_break",
     "ideology": "cpcstats.designs.ideology",
+}
+
+#: Seconds each design takes on the demo (one core, measured with
+#: ``replication/benchmark.py``'s machine, 2026-12): only an order, not a limit.  The
+#: replication starts its designs on the workers longest first, so that no long design is
+#: started last while the other processes have run out of work; a kind missing here
+#: counts 1 s.
+DESIGN_SECONDS: dict[str, float] = {
+    "bri": 2.6,
+    "taiwan": 1.4,
+    "xi_break": 1.1,
+    "ruling_regime": 0.8,
+    "ideology": 0.3,
 }

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -139,7 +139,18 @@ class BackgroundTasks:
     raise ``concurrent.futures.process.BrokenProcessPool``; ``timeout`` (seconds from the
     start, None: no limit) makes it raise `TaskTimeout`.  Leaving the ``with`` block
     shuts the pool down; on an error (or a timeout) the workers are terminated, so
-    nothing outlives the run.
+    nothing outlives the run.  ``order`` (a permutation of the items' positions) is the
+    order in which workers start them, e.g. the longest first so that none starts last.
+
+    ``here_too``: this process is one of the ``workers``.  The pool has one process
+    fewer, a task is handed to a worker only when one is free (`_HandOut`), and `result`
+    runs here the task it asks for if no worker has it yet; while the task it asks for
+    runs on a worker, it runs the last task nobody has taken (its value or exception kept
+    for when it is asked for).  Why: the caller waits in `result` only when it has
+    nothing else to do, so it works instead of waiting, and ``workers`` processes share
+    ``workers`` cores instead of ``workers + 1`` -- one process fewer holding its own
+    memory, none competing for a core.  As in the serial run, a task nobody asks for may
+    never run.  Not with a ``timeout``: a task run here cannot be stopped.
     """
 
     def __init__(
@@ -151,15 +162,23 @@ class BackgroundTasks:
         *,
         timeout: float | None = None,
         method: str | None = None,
+        here_too: bool = False,
+        order: list[int] | None = None,
     ) -> None:
         self.task, self.items, self.shared = task, list(items), shared
         self.workers = max(1, min(int(workers), len(self.items))) if self.items else 1
+        self.here_too = here_too and timeout is None and self.workers > 1
+        pool_size = self.workers - 1 if self.here_too else self.workers
         self.deadline = None if timeout is None else time.monotonic() + float(timeout)
         self.timeout = timeout
         self.pool: ProcessPoolExecutor | None = None
         self.futures: list[Future] = []
+        self.hand_out: _HandOut | None = None
         self.timed_out = False
         self.shared_file: _SharedFile | None = None
+        sequence = list(range(len(self.items))) if order is None else list(order)
+        if sorted(sequence) != list(range(len(self.items))):
+            raise ValueError(f"order must list each of the {len(self.items)} items once")
         if self.workers > 1:
             chosen = method or start_method()
             context = multiprocessing.get_context(chosen)
@@ -171,9 +190,15 @@ class BackgroundTasks:
             gc.freeze()
             try:
                 self.pool = ProcessPoolExecutor(
-                    self.workers, mp_context=context, initializer=_init_worker, initargs=initargs
+                    pool_size, mp_context=context, initializer=_init_worker, initargs=initargs
                 )
-                self.futures = [self.pool.submit(_call_in_worker, task, i) for i in self.items]
+                if self.here_too:
+                    self.hand_out = _HandOut(self.pool, task, self.items, sequence, pool_size)
+                else:
+                    started = {
+                        i: self.pool.submit(_call_in_worker, task, self.items[i]) for i in sequence
+                    }
+                    self.futures = [started[i] for i in range(len(self.items))]
             finally:
                 gc.unfreeze()
 
@@ -188,6 +213,8 @@ class BackgroundTasks:
             raise TaskTimeout(f"not finished when the batch's {self.timeout} s ran out")
         if self.pool is None:
             return self.task(self.items[index], self.shared)
+        if self.hand_out is not None:
+            return self.hand_out.result(index, self._run_here)
         left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
         try:
             return self.futures[index].result(timeout=left)
@@ -198,6 +225,9 @@ class BackgroundTasks:
                 f"task {index + 1} of {len(self.items)} did not finish within {self.timeout} s"
             ) from None
 
+    def _run_here(self, index: int) -> Any:
+        return self.task(self.items[index], self.shared)
+
     def _remove_shared_file(self) -> None:
         if self.shared_file is not None:
             self.shared_file.remove()
@@ -206,6 +236,8 @@ class BackgroundTasks:
     def terminate(self) -> None:
         """Cancel what has not started and stop the workers now."""
         self._remove_shared_file()
+        if self.hand_out is not None:
+            self.hand_out.close()
         if self.pool is None:
             return
         pool, self.pool = self.pool, None
@@ -227,9 +259,83 @@ class BackgroundTasks:
         if kind is not None:
             self.terminate()
         elif self.pool is not None:
+            if self.hand_out is not None:
+                self.hand_out.close()
             self.pool.shutdown(wait=True)
             self.pool = None
         self._remove_shared_file()
+
+
+class _HandOut:
+    """`BackgroundTasks` with ``here_too``: tasks handed to the pool one per free worker,
+    front first, the rest left for the caller to take.
+
+    Why not submit everything: the pool moves submitted tasks into its call queue ahead
+    of time and marks them running, after which they can no longer be taken back, so the
+    caller would wait for tasks no worker has begun.  A finished task's callback (on the
+    pool's thread) hands out the next one.
+    """
+
+    def __init__(
+        self, pool: ProcessPoolExecutor, task: Task, items: list[Any], order: list[int], size: int
+    ) -> None:
+        self.pool, self.task, self.items = pool, task, items
+        self.lock = threading.Lock()
+        self.queue: deque[int] = deque(order)
+        self.futures: dict[int, Future] = {}
+        self.here: dict[int, tuple[bool, Any]] = {}  # index -> (ok, value or exception)
+        self.closed = False
+        for _ in range(size):
+            self._hand_out()
+
+    def _hand_out(self, _done: Future | None = None) -> None:
+        """Give the front task to the pool (a worker is free)."""
+        with self.lock:
+            if self.closed or not self.queue:
+                return
+            index = self.queue.popleft()
+            try:
+                future = self.pool.submit(_call_in_worker, self.task, self.items[index])
+            except RuntimeError:  # shut down or broken: the caller runs it when asked
+                self.queue.appendleft(index)
+                return
+            self.futures[index] = future
+        future.add_done_callback(self._hand_out)
+
+    def _take(self, index: int | None = None) -> int | None:
+        """Take ``index`` (None: the last task) if no worker has it."""
+        with self.lock:
+            if index is None:
+                return self.queue.pop() if self.queue else None
+            if index in self.queue:
+                self.queue.remove(index)
+                return index
+            return None
+
+    def result(self, index: int, run_here: Callable[[int], Any]) -> Any:
+        """Task ``index``'s value: run here, kept from an earlier run here, or the
+        worker's (running the last untaken task here while the worker is at it)."""
+        if self._take(index) is not None or (index not in self.here and index not in self.futures):
+            return run_here(index)
+        while index not in self.here and not self.futures[index].done():
+            other = self._take()
+            if other is None:
+                break
+            try:
+                self.here[other] = (True, run_here(other))
+            except Exception as exc:  # raised again when ``other`` is asked for
+                self.here[other] = (False, exc)
+        if index in self.here:
+            ok, value = self.here.pop(index)
+            if not ok:
+                raise value
+            return value
+        return self.futures[index].result()
+
+    def close(self) -> None:
+        """Hand out nothing more."""
+        with self.lock:
+            self.closed = True
 
 
 def running(pid: int | None) -> bool:

@@ -4,12 +4,17 @@ merged back in the run's order.
 Why: the designs are most of a replication's time (the Taiwan design's wild bootstraps,
 the Xi-era break search, the BRI event studies) and, like the topic tagging and the
 comparison with the published figures, need nothing the run makes after its panels, so
-they are started on ``workers`` processes
-(`cpcstats.execution.BackgroundTasks`) right after the panels while this process fits the
-models and writes the tables and figures; their results are then merged in the
-configuration's order, with the progress lines, ``failed``/``skipped`` entries and file
-list of the serial run.  Nothing a run writes depends on the number of workers
-(``tests/test_replicate_parallel.py`` compares every file).
+they are started right after the panels (`cpcstats.execution.BackgroundTasks`) while
+this process fits the models and writes the tables and figures; their results are then
+merged in the configuration's order, with the progress lines, ``failed``/``skipped``
+entries and file list of the serial run.  Nothing a run writes depends on the number of
+workers (``tests/test_replicate_parallel.py`` compares every file).
+
+``workers`` counts this process: ``workers - 1`` are forked, and this one, when it would
+wait for a task no worker has begun, runs it itself (``here_too``).  The workers take
+the tasks longest first (`DESIGN_SECONDS`, `_TASK_SECONDS`) and this process the
+shortest, so no long design starts last.  With ``[execution] timeout`` every task stays
+on the ``workers`` forked processes, which can be stopped.
 
 What comes back from a worker: the design's files (written by the worker into the same
 staging folder), title, record and models.  A model's post-estimation payload (its
@@ -35,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from cpcstats.accounting import Ledger
+from cpcstats.designs import DESIGN_SECONDS
 from cpcstats.designs.base import ResearchDesignResult
 from cpcstats.execution import BackgroundTasks, TaskTimeout
 from cpcstats.panels import Panel
@@ -100,6 +106,9 @@ class _Shared:
 PUBLISHED, EXHIBITS, TOPICS = "published", "exhibits", "topics"
 #: where the designs start in the task list
 _FIRST_DESIGN = 1
+#: seconds the other tasks take on the demo (see `DESIGN_SECONDS`): the order in which
+#: the workers start them, longest first, while this process takes the shortest
+_TASK_SECONDS = {TOPICS: 0.8, PUBLISHED: 0.3, EXHIBITS: 0.3}
 
 
 def run_design(index: int, shared: _Shared) -> DesignOutcome:
@@ -178,7 +187,19 @@ class DesignRuns:
         items = [(PUBLISHED, 0), *designs, (TOPICS, 0), *exhibits]
         if workers > 1:
             preload(kind for kind, _, _ in entries)
-        self.tasks = BackgroundTasks(run_task, items, self.shared, workers, timeout=cfg.timeout)
+        seconds = [_TASK_SECONDS.get(kind, 0.0) for kind, _ in items]
+        for i, (kind, _, _) in enumerate(entries):
+            seconds[_FIRST_DESIGN + i] = DESIGN_SECONDS.get(kind, 1.0)
+        longest_first = sorted(range(len(items)), key=lambda i: -seconds[i])
+        self.tasks = BackgroundTasks(
+            run_task,
+            items,
+            self.shared,
+            workers,
+            timeout=cfg.timeout,
+            here_too=True,
+            order=longest_first,
+        )
 
     @property
     def parallel(self) -> bool:

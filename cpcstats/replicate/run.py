@@ -57,10 +57,12 @@ def replicate(
     progress : callable, default print
         Receives one line per step (``lambda line: None`` for a quiet run).
     workers : int, optional
-        Processes for the designs, which run while this process fits the models and
-        writes the tables and figures (`cpcstats.replicate.parallel`); default
-        ``[execution] workers`` of the configuration, else every core; 1 runs everything
-        here, one step after the other.  The files written are the same for any number.
+        Processes the run uses, this one included: the designs, the topics and the
+        study's exhibits run on the others while this process fits the models and writes
+        the tables and figures, and this one takes what is left when it would wait
+        (`cpcstats.replicate.parallel`); default ``[execution] workers`` of the
+        configuration, else every core; 1 runs everything here, one step after the
+        other.  The files written are the same for any number.
 
     Returns
     -------
