@@ -32,6 +32,7 @@ from cpcstats.execution.base import (
     call_task,
     next_in_order,
 )
+from cpcstats.execution.threads import one_blas_thread_here
 
 __all__ = ["BackgroundTasks", "ProcessExecutor", "TaskTimeout", "running", "start_method"]
 
@@ -66,6 +67,7 @@ def _init_worker(shared: Any) -> None:
     """Ctrl-C is the parent's to handle; SIGTERM ends the worker quietly (a forked worker
     would otherwise inherit the command line's handler, which raises)."""
     global _SHARED
+    one_blas_thread_here()  # the workers share the cores: one BLAS thread each
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _SHARED = shared.load() if isinstance(shared, _SharedFile) else shared

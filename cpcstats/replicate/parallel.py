@@ -30,6 +30,7 @@ bounds the wait; a design not done by then is ``failed`` and the workers are sto
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import os
@@ -43,6 +44,7 @@ from cpcstats.accounting import Ledger
 from cpcstats.designs import DESIGN_SECONDS
 from cpcstats.designs.base import ResearchDesignResult
 from cpcstats.execution import BackgroundTasks, TaskTimeout
+from cpcstats.execution.threads import one_blas_thread
 from cpcstats.panels import Panel
 from cpcstats.replicate.config import DESIGNS, ReplicationConfig
 from cpcstats.replicate.exhibits import STUDY_EXHIBITS, Exhibits, write_study_exhibit
@@ -185,21 +187,25 @@ class DesignRuns:
         designs = [("design", i) for i in range(len(entries))]
         exhibits = [(EXHIBITS, i) for i in range(len(STUDY_EXHIBITS))]
         items = [(PUBLISHED, 0), *designs, (TOPICS, 0), *exhibits]
-        if workers > 1:
+        self._threads = contextlib.ExitStack()
+        if workers > 1:  # the processes share the cores: one BLAS thread each
+            self._threads.enter_context(one_blas_thread())
             preload(kind for kind, _, _ in entries)
         seconds = [_TASK_SECONDS.get(kind, 0.0) for kind, _ in items]
         for i, (kind, _, _) in enumerate(entries):
             seconds[_FIRST_DESIGN + i] = DESIGN_SECONDS.get(kind, 1.0)
         longest_first = sorted(range(len(items)), key=lambda i: -seconds[i])
-        self.tasks = BackgroundTasks(
-            run_task,
-            items,
-            self.shared,
-            workers,
-            timeout=cfg.timeout,
-            here_too=True,
-            order=longest_first,
-        )
+        with self._threads.pop_all() as threads:  # released here if the start fails
+            self.tasks = BackgroundTasks(
+                run_task,
+                items,
+                self.shared,
+                workers,
+                timeout=cfg.timeout,
+                here_too=True,
+                order=longest_first,
+            )
+            self._threads = threads.pop_all()
 
     @property
     def parallel(self) -> bool:
@@ -211,7 +217,10 @@ class DesignRuns:
         return self
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        self.tasks.__exit__(kind, exc, tb)
+        try:
+            self.tasks.__exit__(kind, exc, tb)
+        finally:
+            self._threads.close()
 
     def _outcome(self, index: int, progress: Callable[[str], None]) -> DesignOutcome:
         """Design ``index``'s outcome; a lost worker's design runs again here."""
