@@ -32,6 +32,7 @@ from cpcstats.execution.base import (
     call_task,
     next_in_order,
 )
+from cpcstats.execution.memory import release_free_memory
 from cpcstats.execution.threads import one_blas_thread_here
 
 __all__ = ["BackgroundTasks", "ProcessExecutor", "TaskTimeout", "running", "start_method"]
@@ -214,7 +215,7 @@ class BackgroundTasks:
         if self.timed_out:
             raise TaskTimeout(f"not finished when the batch's {self.timeout} s ran out")
         if self.pool is None:
-            return self.task(self.items[index], self.shared)
+            return self._run_here(index)
         if self.hand_out is not None:
             return self.hand_out.result(index, self._run_here)
         left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
@@ -228,7 +229,10 @@ class BackgroundTasks:
             ) from None
 
     def _run_here(self, index: int) -> Any:
-        return self.task(self.items[index], self.shared)
+        try:
+            return self.task(self.items[index], self.shared)
+        finally:
+            release_free_memory()
 
     def _remove_shared_file(self) -> None:
         if self.shared_file is not None:
@@ -362,5 +366,9 @@ def running(pid: int | None) -> bool:
 
 
 def _call_in_worker(task: Task, item: Any) -> Any:
-    """Run one background task on the worker's shared data (exceptions travel back)."""
-    return task(item, _SHARED)
+    """Run one background task on the worker's shared data (exceptions travel back), and
+    give back what it freed before the next (`release_free_memory`)."""
+    try:
+        return task(item, _SHARED)
+    finally:
+        release_free_memory()
