@@ -331,24 +331,28 @@ def _result(
 ) -> FitResult:
     p = len(core.params)
     names = list(core.names)
-    full = pd.Series(core.params, index=names)
     matrix = vc.matrix[:p, :p]
     hidden_prefixes = tuple(f"C({fe})[" for fe in formula.fixed_effects)
-    shown = [n for n in names if not n.startswith(hidden_prefixes)]
-    if formula.fixed_effects:
-        shown = [n for n in shown if n != "Intercept"]
-    vcov = pd.DataFrame(matrix, index=names, columns=names)
-    stds = pd.Series(np.sqrt(np.clip(np.diag(matrix), 0, None)), index=names)
+    # the terms shown, by position: label lookups on a string index cost more than the
+    # rest of a small fit's bookkeeping together
+    at = [
+        i
+        for i, n in enumerate(names)
+        if not n.startswith(hidden_prefixes) and not (formula.fixed_effects and n == "Intercept")
+    ]
+    shown = [names[i] for i in at]
+    values = np.asarray(core.params, dtype=float)[at]
+    std_values = np.sqrt(np.clip(np.diag(matrix), 0, None))[at]
     warnings = [_plain(w) for w in core.warnings]
     log_scale = get_family(spec.family).count_outcome
-    huge = [n for n in shown if abs(full[n]) > DIVERGING and log_scale]
+    huge = [n for n, v in zip(shown, values, strict=True) if abs(v) > DIVERGING and log_scale]
     if huge:
         warnings.append(
             f"coefficient(s) {', '.join(huge)} exceed {DIVERGING:g} in absolute value "
             "on the log/logit scale: (quasi-)separation or a boundary; do not "
             "interpret them"
         )
-    if not np.isfinite(stds[shown]).all() or (stds[shown] == 0).any():
+    if not np.isfinite(std_values).all() or (std_values == 0).any():
         warnings.append(
             "some standard errors are not finite or zero: the model is not "
             "identified in this sample"
@@ -360,9 +364,9 @@ def _result(
         family=spec.family,
         level=spec.level,
         formula=spec.formula,
-        params=full[shown],
-        std_errors=stds[shown],
-        vcov=vcov.loc[shown, shown],
+        params=pd.Series(values, index=shown),
+        std_errors=pd.Series(std_values, index=shown),
+        vcov=pd.DataFrame(matrix[np.ix_(at, at)], index=shown, columns=shown),
         nobs=nobs,
         loglik=core.loglik,
         df_model=df_model,
