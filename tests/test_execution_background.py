@@ -202,3 +202,21 @@ def test_no_work_here_with_a_timeout() -> None:
     with BackgroundTasks(where, [0, 1], {}, 2, timeout=30, method="fork", here_too=True) as tasks:
         assert len(tasks.pool._processes) == 2  # type: ignore[union-attr]
         assert all(tasks.result(i)[1] != os.getpid() for i in (0, 1))
+
+
+def test_the_parents_objects_stay_frozen_while_forked_workers_share_them() -> None:
+    """Unfrozen right after the fork, the parent's next full collection would write to
+    (and so copy) every page it shares with the workers."""
+    import gc
+
+    before = gc.get_freeze_count()
+    with BackgroundTasks(where, [0, 1], {}, 2, method="fork", here_too=True) as tasks:
+        assert gc.get_freeze_count() > before
+        gc.collect()
+        assert gc.get_freeze_count() > before  # a collection does not thaw them
+        assert [tasks.result(i)[0] for i in (0, 1)] == [0, 1]
+    assert gc.get_freeze_count() == before
+    tasks = BackgroundTasks(sleeps, [0, 1], None, workers=2, method="fork")
+    with pytest.raises(KeyError), tasks:
+        raise KeyError("the caller failed")
+    assert gc.get_freeze_count() == before  # and after an error
