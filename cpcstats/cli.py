@@ -280,9 +280,8 @@ def _add_project_commands(sub: _Subparsers, common: argparse.ArgumentParser) -> 
     rep.add_argument(
         "--workers",
         type=int,
-        help="processes the run uses, this one included: the others run the designs, topics, "
-        "published tables and exhibits while this one fits the models and takes what is left "
-        "(default: [execution] workers, else every core; 1 = one process; same files for any)",
+        help="processes the run uses, this one included (it also takes tasks; default: "
+        "[execution] workers, else every core; 1 = one process; same files for any)",
     )
     rep.set_defaults(func=_cmd_replicate)
 
