@@ -23,8 +23,8 @@ DESIGNS: dict[str, str] = {
     "ideology": "cpcstats.designs.ideology",
 }
 
-#: Seconds each design takes on the demo (one core, measured with
-#: ``replication/benchmark.py``'s machine, 2026-12): only an order, not a limit.  The
+#: Seconds each design took on the demo in one cold replication's timeline (one core,
+#: 2026-12-02): only an order, not a limit.  The
 #: replication starts its designs on the workers longest first, so that no long design is
 #: started last while the other processes have run out of work; a kind missing here
 #: counts 1 s.

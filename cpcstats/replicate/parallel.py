@@ -187,15 +187,15 @@ class DesignRuns:
         designs = [("design", i) for i in range(len(entries))]
         exhibits = [(EXHIBITS, i) for i in range(len(STUDY_EXHIBITS))]
         items = [(PUBLISHED, 0), *designs, (TOPICS, 0), *exhibits]
-        self._threads = contextlib.ExitStack()
-        if workers > 1:  # the processes share the cores: one BLAS thread each
-            self._threads.enter_context(one_blas_thread())
-            preload(kind for kind, _, _ in entries)
         seconds = [_TASK_SECONDS.get(kind, 0.0) for kind, _ in items]
         for i, (kind, _, _) in enumerate(entries):
             seconds[_FIRST_DESIGN + i] = DESIGN_SECONDS.get(kind, 1.0)
         longest_first = sorted(range(len(items)), key=lambda i: -seconds[i])
-        with self._threads.pop_all() as threads:  # released here if the start fails
+        self._threads = contextlib.ExitStack()  # closed in __exit__, or here if the start fails
+        try:
+            if workers > 1:  # the processes share the cores: one BLAS thread each
+                self._threads.enter_context(one_blas_thread())
+                preload(kind for kind, _, _ in entries)
             self.tasks = BackgroundTasks(
                 run_task,
                 items,
@@ -205,7 +205,9 @@ class DesignRuns:
                 here_too=True,
                 order=longest_first,
             )
-            self._threads = threads.pop_all()
+        except BaseException:
+            self._threads.close()
+            raise
 
     @property
     def parallel(self) -> bool:
