@@ -38,7 +38,7 @@ class ModelData:
     groups: np.ndarray | None = None  # GEE panel unit
     time: np.ndarray | None = None  # GEE time order
     correlation: str = "exchangeable"
-    frame: pd.DataFrame | None = None  # the estimation sample (linear FE models)
+    frame: pd.DataFrame | None = None  # the estimation sample, for families with fe="own"
     unit: str | None = None
     period: str | None = None
     start: np.ndarray | None = None  # warm start (bootstrap)

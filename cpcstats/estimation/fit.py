@@ -25,7 +25,7 @@ from cpcstats.estimation.fit_status import fit_problems
 from cpcstats.estimation.null_model import null_extra
 from cpcstats.estimation.results import FitResult
 from cpcstats.estimation.sample import ZERO_GROUPS as ZERO_GROUPS  # re-exported
-from cpcstats.estimation.sample import model_sample
+from cpcstats.estimation.sample import sample_rows
 from cpcstats.estimation.vcov import (
     VARIANCES,
     VarianceRequest,
@@ -306,9 +306,9 @@ def fit(
     if inflation_f is not None:
         extra += list(inflation_f.variables)
     rows_in = len(frame)
-    sample_frame, dropped = model_sample(spec, formula, frame, extra)
+    sample_frame, rows, dropped = sample_rows(spec, formula, frame, extra)
     _check_cluster_levels(spec, sample_frame, "in the estimation sample")
-    design = build_design(spec, formula, sample_frame, inflation_f, unit)
+    design = build_design(spec, formula, sample_frame, inflation_f, unit, frame, rows)
     core = estimate(spec, design)
     used = sample_frame if core.keep is None else sample_frame[core.keep]
     for reason, count in core.dropped.items():
