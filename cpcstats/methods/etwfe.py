@@ -293,6 +293,7 @@ def etwfe_fit(
         no_outcome_cells=no_outcome,
         separated_cells=omitted,
     )
+    del mm  # its dense design (rows x slopes and dummies) is not held through the leads fit
     if leads and lead_terms:
         # post cells first: when a cohort's reference year g - 1 is separated (its outcomes
         # are zero), its lead and post cells are collinear with its unit effects and the

@@ -191,10 +191,14 @@ def cluster_codes(labels: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
     return np.asarray(codes), len(levels)
 
 
-def cluster_sum(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Sum the rows of ``values`` (n x k) within clusters: (n_clusters x k)."""
+def cluster_sum(
+    values: np.ndarray, codes: np.ndarray, n_clusters: int, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Sum the rows of ``values`` (n x k) within clusters: (n_clusters x k); with
+    ``weights``, of ``values * weights[:, None]`` without forming that n x k product."""
     ind = sparse.csr_matrix(
-        (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_clusters, len(codes))
+        (np.ones(len(codes)) if weights is None else weights, (codes, np.arange(len(codes)))),
+        shape=(n_clusters, len(codes)),
     )
     return np.asarray(ind @ values)
 

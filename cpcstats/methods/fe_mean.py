@@ -79,9 +79,11 @@ class FEPoissonMean:
         n_first = int(codes[0].max()) + 1
         # the fixed effects: least squares of the fitted log means' FE part on the dummies
         fe_mask = np.arange(dummies.shape[1]) < n_first
-        ls = InformationSolver(dummies, np.ones(len(y)), fe_mask, codes[0])
-        fe = ls.solve(dummies.T @ (np.log(mu_hat) - X @ theta))
+        fe = InformationSolver(dummies, np.ones(len(y)), fe_mask, codes[0]).solve(
+            dummies.T @ (np.log(mu_hat) - X @ theta)
+        )
         full = np.hstack([X, dummies])
+        del dummies  # n x (levels) dense: freed before the sandwich's temporaries
         theta_full = np.concatenate([theta, fe])
         mu = np.exp(full @ theta_full)
         labels = frame[cluster].to_numpy() if cluster else codes[0]
@@ -89,7 +91,9 @@ class FEPoissonMean:
         mask = np.zeros(full.shape[1], dtype=bool)
         mask[X.shape[1] : X.shape[1] + n_first] = True
         info = InformationSolver(full, mu, mask, codes[0])
-        half = info.solve(cluster_sum(full * (y - mu)[:, None], ccodes, n_clusters).T).T
+        # the cluster sums of the scores full * (y - mu), weighted in the sparse sum rather
+        # than formed as a second n x p matrix (the same products, summed in the same order)
+        half = info.solve(cluster_sum(full, ccodes, n_clusters, weights=y - mu).T).T
         vcov = small_sample_factor(n_clusters) * (half.T @ half)
         return cls(
             result, X, frame, list(core.names), theta, y, codes, full, theta_full, vcov, n_clusters
@@ -101,13 +105,23 @@ class FEPoissonMean:
     def designs(self, switch: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The full design as estimated and with the ``switch`` indicators set to 0."""
         off = self.full.copy()
-        off[:, [self.names.index(n) for n in switch]] = 0.0
+        off[:, self._positions(switch)] = 0.0
         return self.full, off
+
+    def _positions(self, switch: Sequence[str]) -> list[int]:
+        return [self.names.index(n) for n in switch]
+
+    def _theta_off(self, switch: Sequence[str]) -> np.ndarray:
+        """``theta_full`` with the ``switch`` coefficients 0: ``full @ theta_off`` is the
+        switched-off design times ``theta_full`` without copying the design (a zero column
+        and a zero coefficient give the same zero products, summed in the same order)."""
+        theta = self.theta_full.copy()
+        theta[self._positions(switch)] = 0.0
+        return theta
 
     def means(self, switch: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """E[y] as estimated, and with the ``switch`` indicators set to 0 (same FE)."""
-        on, off = self.designs(switch)
-        return np.exp(on @ self.theta_full), np.exp(off @ self.theta_full)
+        return np.exp(self.full @ self.theta_full), np.exp(self.full @ self._theta_off(switch))
 
     def aggregate(
         self, switch: Sequence[str], groups: np.ndarray
@@ -116,11 +130,11 @@ class FEPoissonMean:
         ``groups`` (rows x K): mean(E1 - E0) and log(sum E1 / sum E0), their SEs and the
         joint covariance (K count effects, then K log effects).
         """
-        on, off = self.designs(switch)
-        mu1, mu0 = np.exp(on @ self.theta_full), np.exp(off @ self.theta_full)
+        mu1, mu0 = self.means(switch)
         Z = np.asarray(groups, dtype=float)
         n, s1, s0 = Z.sum(axis=0), Z.T @ mu1, Z.T @ mu0
-        g1, g0 = (Z * mu1[:, None]).T @ on, (Z * mu0[:, None]).T @ off  # K x p
+        g1, g0 = (Z * mu1[:, None]).T @ self.full, (Z * mu0[:, None]).T @ self.full  # K x p
+        g0[:, self._positions(switch)] = 0.0  # d E0 / d theta: the switched-off columns are 0
         count = (s1 - s0) / n
         log = np.log(s1 / s0)
         jac = np.vstack([(g1 - g0) / n[:, None], g1 / s1[:, None] - g0 / s0[:, None]])
