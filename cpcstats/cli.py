@@ -52,8 +52,8 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
     from cpcstats.replicate import replicate
 
     with replication_progress(wants_display(args.quiet, args.json)) as progress:
-        result = replicate(
-            args.study, args.out, args.config, progress=progress, workers=args.workers
+        result = replicate(  # the command returns no models: their payload can go
+            args.study, args.out, args.config, progress, args.workers, keep_fits=False
         )
     flagged = list(result.flagged())  # tables' and designs' models that are not results
     args.record = {

@@ -344,7 +344,7 @@ from cpcstats.console import limit_blas_threads
 limit_blas_threads()
 from cpcstats.replicate import replicate
 workers = None if sys.argv[3] == "default" else int(sys.argv[3])
-replicate("demo", sys.argv[1], sys.argv[2], progress=lambda _: None, workers=workers)
+replicate("demo", sys.argv[1], sys.argv[2], lambda _: None, workers, keep_fits=False)  # as the CLI
 """
 
 

@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 #: the console lines of the module's run (two workers), for the serial run to match
 LINES: list[str] = []
+#: the module's run's models (``keep_fits`` True, the default)
+FITTED: dict = {}
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +27,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "demo", out, REPO / "replication" / "replication.toml", progress=LINES.append, workers=2
     )
     assert not result.failed, result.failed
+    FITTED.update(result.fitted)
     return out
 
 
@@ -142,11 +145,17 @@ def test_panel_counts_equal_the_events(run: Path) -> None:
 def test_second_run_gives_identical_bytes(run: Path, tmp_path: Path) -> None:
     """Every file of a second run into another folder — tables, figures (PDF and PNG),
     panels, results.json and manifest.json — is byte-identical to the first run's, and so
-    are its console lines: the first ran its designs on two worker processes, this one
-    runs everything in this process (``workers=1``)."""
+    are its console lines: the first ran its designs on two worker processes and kept
+    its models' post-estimation payload, this one runs everything in this process
+    (``workers=1``) and lets each payload go once read (``keep_fits=False``, as the CLI)."""
     lines: list[str] = []
     config = REPO / "replication" / "replication.toml"
-    replicate("demo", tmp_path, config, progress=lines.append, workers=1)
+    second_run = replicate("demo", tmp_path, config, lines.append, 1, keep_fits=False)
+    assert FITTED and all(m.core is not None and m.design is not None for m in FITTED.values())
+    assert set(second_run.fitted) == set(FITTED)
+    fits = second_run.all_fits()
+    assert len(fits) > len(FITTED)  # the designs' models too
+    assert all(m.core is None and m.design is None for m in fits)
     assert [s.replace(str(tmp_path), "OUT") for s in lines] == [
         s.replace(str(run), "OUT") for s in LINES
     ]

@@ -8,6 +8,7 @@ so a new family needs no change in the reporting layer.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -422,6 +423,17 @@ class FitResult:
         from cpcstats.estimation.predict import predict  # predict imports this module
 
         return predict(self, newdata)["predicted"]
+
+    def without_payload(self) -> FitResult:
+        """The same result without its post-estimation payload (``core``, ``design``).
+
+        Why: the payload holds the design matrices and per-row fits (several times the
+        sample's size); a run that only writes tables lets it go, and a result sent
+        between processes cannot carry it (patsy's design infos do not pickle).
+        Predictions and marginal effects of such a result raise an EstimationError
+        that says to refit.
+        """
+        return dataclasses.replace(self, core=None, design=None)
 
     def __repr__(self) -> str:
         return f"<FitResult {self.name!r} {self.family} N={self.nobs}>"

@@ -147,4 +147,3 @@ def _outside_all_zero_groups(frame: pd.DataFrame, formula: Formula) -> np.ndarra
     y = pd.to_numeric(frame[formula.response]).to_numpy(dtype=float)
     codes = [pd.factorize(frame[fe])[0] for fe in formula.fixed_effects]
     return drop_zero_groups(y, codes)
-

@@ -126,8 +126,7 @@ def run_design(index: int, shared: _Shared) -> DesignOutcome:
     except FIT_ERRORS as exc:
         return DesignOutcome(name, error=str(exc).splitlines()[0])
     if shared.portable and not output.skipped:
-        models = [dataclasses.replace(m, core=None, design=None) for m in output.models]
-        output = dataclasses.replace(output, models=models)
+        output = dataclasses.replace(output, models=[m.without_payload() for m in output.models])
     return DesignOutcome(name, output=output)
 
 
@@ -169,7 +168,9 @@ def preload(kinds: Iterable[str]) -> None:
 
 class DesignRuns:
     """The published tables, the configured designs and the topics, started on
-    ``workers`` processes (or each run here when it is collected)."""
+    ``workers`` processes (or each run here when it is collected); ``keep_fits`` False:
+    the designs' models come back without their post-estimation payload on any number of
+    workers (`FitResult.without_payload`)."""
 
     def __init__(
         self,
@@ -179,10 +180,12 @@ class DesignRuns:
         panels: dict[str, Panel],
         out: Path,
         workers: int,
+        keep_fits: bool = True,
     ) -> None:
         entries = tuple(design_params(e, cfg, specs) for e in cfg.designs)
         formats = current_formats()
-        self.shared = _Shared(study, panels, out, entries, workers > 1, cfg, formats)
+        portable = workers > 1 or not keep_fits  # the designs' models without their payload
+        self.shared = _Shared(study, panels, out, entries, portable, cfg, formats)
         self.timeout = cfg.timeout
         designs = [("design", i) for i in range(len(entries))]
         exhibits = [(EXHIBITS, i) for i in range(len(STUDY_EXHIBITS))]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cpcstats.accounting import Ledger
+from cpcstats.execution.memory import release_free_memory
 from cpcstats.outputs import OutputFolder, write_json
 from cpcstats.replicate.config import ReplicationConfig, default_config, load_replication_config
 from cpcstats.replicate.exhibits import Exhibits, write_exhibits
@@ -14,6 +15,7 @@ from cpcstats.replicate.records import manifest_record, results_record
 from cpcstats.replicate.stages import (
     ReplicationResult,
     build_panels,
+    diagnosed_models,
     fit_models,
     study_warnings,
     wanted_models,
@@ -34,6 +36,7 @@ def replicate(
     config: str | Path | None = None,
     progress: Callable[[str], None] = print,
     workers: int | None = None,
+    keep_fits: bool = True,
 ) -> ReplicationResult:
     """Run the whole replication and write everything into ``out``.
 
@@ -63,6 +66,13 @@ def replicate(
         (`cpcstats.replicate.parallel`); default ``[execution] workers`` of the
         configuration, else every core; 1 runs everything here, one step after the
         other.  The files written are the same for any number.
+    keep_fits : bool, default True
+        Whether the returned models keep their post-estimation payload (``core`` fit and
+        design matrices: predictions, marginal effects, residuals).  False lets each go
+        once the run has read it (the diagnostics), and the designs' models come back
+        without it, as they do from worker processes: the files are the same and the
+        run's memory is lower (the ``cpcstats replicate`` command, which returns no
+        models, passes False).
 
     Returns
     -------
@@ -97,7 +107,9 @@ def replicate(
         table_formats(cfg.formats),
         figure_formats(cfg.figure_formats),
     ):
-        result = _replicate(study, cfg, folder, progress, replication_workers(workers, cfg))
+        result = _replicate(
+            study, cfg, folder, progress, replication_workers(workers, cfg), keep_fits
+        )
         folder.commit()
     result.out_dir = out
     result.files = [folder.final(p) for p in result.files]
@@ -122,6 +134,7 @@ def _replicate(
     folder: OutputFolder,
     progress: Callable[[str], None],
     workers: int,
+    keep_fits: bool = True,
 ) -> ReplicationResult:
     """The replication proper, written into ``folder.staging`` (swapped in by the caller).
 
@@ -138,15 +151,19 @@ def _replicate(
     panels = build_panels(study_obj, ledger, result, progress, write=False)
     specs = {s.name: s for s in load_specs(cfg.models_dir)}
     wanted = wanted_models(cfg, specs)
-    with DesignRuns(cfg, specs, study_obj, panels, out, workers) as runs:
+    keep = None if keep_fits else diagnosed_models(cfg)
+    with DesignRuns(cfg, specs, study_obj, panels, out, workers, keep_fits) as runs:
         write_panels(panels, result)  # while the workers start
         progress(f"[3/{STEPS}] fitting {len(wanted)} models")
-        fit_models(wanted, specs, panels, ledger, result, progress)
+        fit_models(wanted, specs, panels, ledger, result, progress, keep)
         progress(f"[4/{STEPS}] writing tables")
         result.files += write_model_tables(cfg, specs, result, study_obj, panels)
         result.files += runs.published()
         diagnostic_files, diagnostics = write_diagnostics(cfg, result, study_obj)
         result.files += diagnostic_files
+        if not keep_fits:  # nothing after the diagnostics reads a model's payload
+            result.fitted = {n: m.without_payload() for n, m in result.fitted.items()}
+            release_free_memory()
         if runs.parallel:  # the figures while the designs run; their lines held back
             held: list[str] = []
             mark = len(result.files)

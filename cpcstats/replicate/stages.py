@@ -7,7 +7,7 @@ learns from ``ReplicationResult.failed`` that something failed).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,12 @@ def wanted_models(cfg: ReplicationConfig, specs: dict[str, ModelSpec]) -> list[s
     return wanted
 
 
+def diagnosed_models(cfg: ReplicationConfig) -> set[str]:
+    """The models whose post-estimation payload the run itself reads: the diagnostics'
+    (dispersion, zeros, Vuong tests and rootograms need the per-row fits)."""
+    return {*cfg.diagnostics.get("models", []), *cfg.diagnostics.get("rootograms", [])}
+
+
 def _check_known(
     names: list[str],
     specs: dict[str, ModelSpec],
@@ -147,8 +153,14 @@ def fit_models(
     ledger: Ledger,
     result: ReplicationResult,
     progress: Callable[[str], None],
+    keep_payload: Collection[str] | None = None,
 ) -> None:
-    """Fit each wanted model on its panel; record a skip or a failure and go on."""
+    """Fit each wanted model on its panel; record a skip or a failure and go on.
+
+    ``keep_payload``: the models whose post-estimation payload is kept (the others are
+    stored `FitResult.without_payload`, their design matrices freed as soon as each is
+    fitted); None keeps every model's.
+    """
     for i, name in enumerate(wanted, 1):
         spec = specs[name]
         where = f"      ({i}/{len(wanted)}) {name}"
@@ -162,7 +174,8 @@ def fit_models(
             result.failed[name] = str(exc).splitlines()[0]
             progress(f"{where}: FAILED, {result.failed[name]}")
             continue
-        result.fitted[name] = fitted
+        keep = keep_payload is None or name in keep_payload
+        result.fitted[name] = fitted if keep else fitted.without_payload()
         if fitted.sample is not None:
             ledger.add(fitted.sample)
         flag = "  [see notes]" if fitted.warnings else ""
