@@ -67,12 +67,7 @@ def replicate(
         configuration, else every core; 1 runs everything here, one step after the
         other.  The files written are the same for any number.
     keep_fits : bool, default True
-        Whether the returned models keep their post-estimation payload (``core`` fit and
-        design matrices: predictions, marginal effects, residuals).  False lets each go
-        once the run has read it (the diagnostics), and the designs' models come back
-        without it, as they do from worker processes: the files are the same and the
-        run's memory is lower (the ``cpcstats replicate`` command, which returns no
-        models, passes False).
+        False: a model's payload goes once read (`FitResult.without_payload`; the CLI's).
 
     Returns
     -------
