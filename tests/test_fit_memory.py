@@ -184,3 +184,35 @@ def test_etwfe_mean_model_aggregates_as_the_copy_based_arithmetic() -> None:
     on_design, off_design = m.designs(switch)
     np.testing.assert_array_equal(np.exp(off_design @ m.theta_full), old_means[1])
     assert on_design is m.full
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "y ~ x + z",
+        "y ~ np.log(1 + np.abs(x)) + I(z ** 2)",
+        "y ~ center(x) + standardize(z)",
+        "y ~ C(label, Treatment('b')) * x",
+        "y ~ C(label) + x:z",
+        "y ~ log + x",  # a column named like a function of the formula namespace
+    ],
+)
+def test_rebuilt_designs_read_only_their_columns_and_equal_patsys(formula: str) -> None:
+    """Predictions rebuild a design from the columns its factors read (`read_columns`):
+    the matrix equals patsy's on the whole frame, to the last bit."""
+    import patsy
+
+    from cpcstats.estimation.design import patsy_frame, read_columns
+    from cpcstats.estimation.model_view import design_matrices, model_view
+
+    frame = _panel().dropna()
+    frame["log"] = np.abs(frame["z"])
+    m = cpcstats.fit(formula, frame, family="poisson")
+    view = model_view(m, "a test")
+    used = read_columns(frame, [view.x_info, view.z_info])
+    assert used is not None and set(used) <= {"x", "z", "label", "log"}
+    assert "unit" not in used and "year" not in used
+    new = frame.iloc[::7]
+    (expected,) = patsy.build_design_matrices([view.x_info], patsy_frame(new), NA_action="raise")
+    expected = pd.DataFrame(np.asarray(expected), columns=view.x_info.column_names)[view.x_names]
+    np.testing.assert_array_equal(design_matrices(view, new).X, expected.to_numpy(dtype=float))

@@ -20,7 +20,7 @@ import pandas as pd
 import patsy
 
 from cpcstats.errors import EstimationError, SpecError
-from cpcstats.estimation.design import coded_text, patsy_frame
+from cpcstats.estimation.design import coded_text, patsy_frame, read_columns
 from cpcstats.estimation.numdiff import central_jacobian
 from cpcstats.estimation.results import FitResult
 from cpcstats.formula import parse_formula
@@ -232,7 +232,8 @@ def estimation_sample(result: FitResult) -> pd.DataFrame:
 # --------------------------------------------------------------------------- designs and means
 def design_matrices(m: ModelView, frame: pd.DataFrame) -> DesignMatrices:
     """Design matrices of ``frame`` through the fitted DesignInfo (same codings/transforms)."""
-    data = coded_text(patsy_frame(frame), [m.x_info, m.z_info])
+    infos = [m.x_info, m.z_info]
+    data = coded_text(patsy_frame(frame, read_columns(frame, infos)), infos)
     try:
         (X,) = patsy.build_design_matrices([m.x_info], data, NA_action="raise")
         X = pd.DataFrame(np.asarray(X), columns=m.x_info.column_names)[m.x_names]
