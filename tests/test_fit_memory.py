@@ -198,19 +198,19 @@ def test_etwfe_mean_model_aggregates_as_the_copy_based_arithmetic() -> None:
     ],
 )
 def test_rebuilt_designs_read_only_their_columns_and_equal_patsys(formula: str) -> None:
-    """Predictions rebuild a design from the columns its factors read (`read_columns`):
+    """Predictions rebuild a design from the columns the model reads (`design_columns`):
     the matrix equals patsy's on the whole frame, to the last bit."""
     import patsy
 
-    from cpcstats.estimation.design import patsy_frame, read_columns
-    from cpcstats.estimation.model_view import design_matrices, model_view
+    from cpcstats.estimation.design import patsy_frame
+    from cpcstats.estimation.model_view import design_columns, design_matrices, model_view
 
     frame = _panel().dropna()
     frame["log"] = np.abs(frame["z"])
     m = cpcstats.fit(formula, frame, family="poisson")
     view = model_view(m, "a test")
-    used = read_columns(frame, [view.x_info, view.z_info])
-    assert used is not None and set(used) <= {"x", "z", "label", "log"}
+    used = design_columns(view)
+    assert used and set(used) <= {"x", "z", "label", "log"}
     assert "unit" not in used and "year" not in used
     new = frame.iloc[::7]
     (expected,) = patsy.build_design_matrices([view.x_info], patsy_frame(new), NA_action="raise")

@@ -30,11 +30,14 @@ from scipy import stats
 from cpcstats.descriptives import study_figures
 from cpcstats.designs.base import ResearchDesignResult, sample_note, write_details
 from cpcstats.errors import SpecError
-from cpcstats.estimation.design import read_columns
 from cpcstats.estimation.fit import fit
-from cpcstats.estimation.model_view import ModelView
 from cpcstats.estimation.numdiff import central_jacobian
-from cpcstats.estimation.postestimation import design_matrices, model_view, predict_profiles
+from cpcstats.estimation.postestimation import (
+    design_columns,
+    design_matrices,
+    model_view,
+    predict_profiles,
+)
 from cpcstats.estimation.results import FitResult
 from cpcstats.panels import Panel
 from cpcstats.reporting.style import mark_simulated, new_figure, save_figure, style
@@ -86,7 +89,8 @@ def average_predictions(
     m = model_view(result, "average predictions")
     z = float(stats.norm.ppf(0.5 + level / 2))
     rows = []
-    base = _read_part(m, grid)
+    # each cell's counterfactual copy holds the columns the design reads, and the grid's
+    base = m.frame[list(dict.fromkeys([*design_columns(m), *grid]))]
     for cell in itertools.product(*grid.values()):
         frame = base.copy()
         for name, value in zip(grid, cell, strict=True):
@@ -116,16 +120,6 @@ def average_predictions(
     out = pd.DataFrame(rows)
     out.attrs.update(kind="average", n=len(m.frame), level=level, held_at={})
     return out
-
-
-def _read_part(m: ModelView, grid: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
-    """The estimation sample's columns that the model's design reads (and the grid's):
-    each cell's counterfactual copy is of those, not of the whole panel."""
-    read = read_columns(m.frame, [m.x_info, m.z_info])
-    if read is None:
-        return m.frame
-    extra = [c for c in (*grid, m.exposure, m.offset) if c and c in m.frame.columns]
-    return m.frame[list(dict.fromkeys([*read, *extra]))]
 
 
 def predicted_contacts(

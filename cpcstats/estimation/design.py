@@ -171,29 +171,6 @@ def _head_columns(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def read_columns(frame: pd.DataFrame, infos: Sequence[patsy.DesignInfo | None]) -> list[str] | None:
-    """The columns of ``frame`` that the factors of ``infos`` read, in frame order; None
-    when a factor's code cannot be read (patsy then gets every column).
-
-    Why: rebuilding a fitted design for new rows converted and copied every column of a
-    wide panel (41 in the demo's party-year panel) for the two or three a formula uses.
-    """
-    names: set[str] = set()
-    for info in infos:
-        if info is None:
-            continue
-        for factor in info.factor_infos:
-            code = getattr(factor, "code", None)
-            if not isinstance(code, str):
-                return None
-            try:
-                ast.parse(code, mode="eval")
-            except SyntaxError:
-                return None
-            names |= _names(code)
-    return [c for c in frame.columns if c in names]
-
-
 def coded_text(frame: pd.DataFrame, infos: Sequence[patsy.DesignInfo | None]) -> pd.DataFrame:
     """``frame`` (a `patsy_frame`) with each text column that one categorical factor of
     ``infos`` reads as a Categorical of that factor's learned levels.

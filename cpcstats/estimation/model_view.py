@@ -20,7 +20,7 @@ import pandas as pd
 import patsy
 
 from cpcstats.errors import EstimationError, SpecError
-from cpcstats.estimation.design import coded_text, patsy_frame, read_columns
+from cpcstats.estimation.design import coded_text, patsy_frame
 from cpcstats.estimation.numdiff import central_jacobian
 from cpcstats.estimation.results import FitResult
 from cpcstats.formula import parse_formula
@@ -230,10 +230,21 @@ def estimation_sample(result: FitResult) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- designs and means
+def design_columns(m: ModelView) -> list[str]:
+    """The columns a rebuilt design of ``m`` reads: the formulas' variables, the fixed
+    effects, the exposure and the offset.
+
+    Why: predictions, marginal and average effects copy and convert only these of the
+    estimation sample or of new rows, not every column of a wide panel (41 in the demo's
+    party-year panel, for the two or three a formula uses).
+    """
+    extra = [c for c in (m.exposure, m.offset) if c]
+    return list(dict.fromkeys([*m.variables, *m.fixed_effects, *extra]))
+
+
 def design_matrices(m: ModelView, frame: pd.DataFrame) -> DesignMatrices:
     """Design matrices of ``frame`` through the fitted DesignInfo (same codings/transforms)."""
-    infos = [m.x_info, m.z_info]
-    data = coded_text(patsy_frame(frame, read_columns(frame, infos)), infos)
+    data = coded_text(patsy_frame(frame, design_columns(m)), [m.x_info, m.z_info])
     try:
         (X,) = patsy.build_design_matrices([m.x_info], data, NA_action="raise")
         X = pd.DataFrame(np.asarray(X), columns=m.x_info.column_names)[m.x_names]

@@ -41,6 +41,7 @@ from cpcstats.estimation.model_view import (
     _average_gradient,
     _level_label,
     _mu,
+    design_columns,
     design_matrices,
     estimation_sample,
     model_view,
@@ -53,6 +54,7 @@ __all__ = [
     "DesignMatrices",
     "ModelView",
     "WaldTest",
+    "design_columns",
     "design_matrices",
     "estimation_sample",
     "marginal_effects",
@@ -67,7 +69,7 @@ _X_STEP = 1e-4  # step of the x-derivative, in standard deviations of x
 
 # --------------------------------------------------------------------------- marginal effects
 def _apply_at(m: ModelView, at: Mapping[str, Any] | None) -> pd.DataFrame:
-    frame = m.frame.copy()
+    frame = m.frame[design_columns(m)].copy()
     if not at:
         return frame
     if not isinstance(at, Mapping):

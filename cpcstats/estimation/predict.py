@@ -23,6 +23,7 @@ from cpcstats.estimation.model_view import (
     _mu,
     _show,
     _show_all,
+    design_columns,
     design_matrices,
     model_view,
 )
@@ -199,9 +200,7 @@ def predict(
     m = model_view(result, "predictions")
     _check_level(level)
     if profiles is None:
-        needed = m.variables + (m.fixed_effects if m.fixed_effects else [])
-        extra = [c for c in (m.exposure, m.offset) if c]
-        frame = m.frame[list(dict.fromkeys(needed + extra))].copy()
+        frame = m.frame[design_columns(m)].copy()
         held: dict[str, float] = {}
         notes = ["predictions for every row of the estimation sample"]
     else:

@@ -79,7 +79,8 @@ def sample_rows(
     if spec.sample:
         keep = evaluate_filter(spec.sample, frame, file=spec.source)
         dropped[f"sample filter: {spec.sample}"] = int((~keep).sum())
-        frame, positions = frame[keep.to_numpy()], positions[keep.to_numpy()]
+        chosen = keep.to_numpy()
+        frame, positions = frame[chosen], positions[chosen]
         if frame.empty:
             raise SpecError(
                 f"model {spec.name!r}: the sample filter {spec.sample!r} selects no rows",
