@@ -32,7 +32,11 @@ from cpcstats.execution.base import (
     call_task,
     next_in_order,
 )
-from cpcstats.execution.memory import release_free_memory
+from cpcstats.execution.memory import (
+    fixed_mmap_threshold,
+    release_free_memory,
+    system_arrow_pool_here,
+)
 from cpcstats.execution.threads import one_blas_thread_here
 
 __all__ = ["BackgroundTasks", "ProcessExecutor", "TaskTimeout", "running", "start_method"]
@@ -69,6 +73,8 @@ def _init_worker(shared: Any) -> None:
     would otherwise inherit the command line's handler, which raises)."""
     global _SHARED
     one_blas_thread_here()  # the workers share the cores: one BLAS thread each
+    fixed_mmap_threshold()
+    system_arrow_pool_here()  # what a task frees is returned after it (release_free_memory)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _SHARED = shared.load() if isinstance(shared, _SharedFile) else shared

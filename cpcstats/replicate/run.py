@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cpcstats.accounting import Ledger
-from cpcstats.execution.memory import release_free_memory
+from cpcstats.execution.memory import release_free_memory, system_arrow_pool
 from cpcstats.outputs import OutputFolder, write_json
 from cpcstats.replicate.config import ReplicationConfig, default_config, load_replication_config
 from cpcstats.replicate.exhibits import Exhibits, write_exhibits
@@ -98,6 +98,7 @@ def replicate(
     out = Path(out)
     cfg = load_replication_config(default_config(study) if config is None else config)
     with (
+        system_arrow_pool(),  # freed text buffers returned to the system too
         OutputFolder(out, progress) as folder,
         table_formats(cfg.formats),
         figure_formats(cfg.figure_formats),
