@@ -216,3 +216,50 @@ def test_rebuilt_designs_read_only_their_columns_and_equal_patsys(formula: str) 
     (expected,) = patsy.build_design_matrices([view.x_info], patsy_frame(new), NA_action="raise")
     expected = pd.DataFrame(np.asarray(expected), columns=view.x_info.column_names)[view.x_names]
     np.testing.assert_array_equal(design_matrices(view, new).X, expected.to_numpy(dtype=float))
+
+
+def _dependent_columns_with_q(values: np.ndarray, sine_tol: float = 1e-7) -> list[int]:
+    """`linalg.dependent_columns` as it was before it asked for R alone (Q every round)."""
+    norms = np.linalg.norm(values, axis=0)
+    dependent = [int(j) for j in np.flatnonzero(norms == 0)]
+    idx = [int(j) for j in np.flatnonzero(norms > 0)]
+    block = values[:, idx] / norms[idx]
+    while idx:
+        q, r = np.linalg.qr(block)
+        low = np.flatnonzero(np.abs(np.diag(r)) < sine_tol)
+        if not len(low):
+            break
+        k = int(low[0])
+        dependent.append(idx[k])
+        rest = block[:, k + 1 :]
+        basis = q[:, :k]
+        block = rest - basis @ (basis.T @ rest)
+        idx = idx[k + 1 :]
+    return sorted(dependent)
+
+
+@pytest.mark.parametrize("case", ["independent", "dependent", "zero column", "nearly"])
+def test_dependent_columns_without_q_decide_as_before(case: str) -> None:
+    """The identification check asks for R alone (Q is as large as the design); the
+    columns it flags are the same as with Q computed every round."""
+    from cpcstats.estimation.linalg import DEPENDENT_SINE, dependent_columns
+
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=(300, 12))
+    if case == "dependent":
+        values[:, 5] = values[:, 1] - 2 * values[:, 3]
+        values[:, 9] = values[:, 5] + values[:, 0]
+    elif case == "zero column":
+        values[:, 4] = 0.0
+        values[:, 8] = values[:, 2]
+    elif case == "nearly":
+        values[:, 6] = values[:, 2] + 1e-12 * rng.normal(size=300)
+    got = dependent_columns(values)
+    assert got == _dependent_columns_with_q(values, DEPENDENT_SINE)
+    expected = {
+        "independent": [],
+        "dependent": [5, 9],
+        "zero column": [4, 8],
+        "nearly": [6],
+    }
+    assert got == expected[case]

@@ -194,17 +194,21 @@ def _working(y: np.ndarray, X: np.ndarray, offset: np.ndarray, mu: np.ndarray) -
 def _irls(
     y: np.ndarray,
     stacked: np.ndarray,
-    first: np.ndarray,
+    first: list[np.ndarray],
     demean: Demeaner,
     offset: np.ndarray,
     mu: np.ndarray,
     tol: float,
     maxiter: int,
 ) -> tuple[np.ndarray, ...]:
-    """IRLS from ``mu``; ``stacked`` is ``_working`` at ``mu`` and ``first`` its demeaning.
+    """IRLS from ``mu``; ``stacked`` is ``_working`` at ``mu`` and ``first`` holds its
+    demeaning (taken out of the list: the caller then holds no reference to it).
 
     Why the first demeaning is passed in: it is also the identification check of the
     regressors (`_omit_unidentified`), so it is computed once, tightly, by the caller.
+    Why each iteration lets go of the last one's matrices (and the caller of the first)
+    before it demeans again: they are as large as the design; a BRI event study's design
+    of 190 terms held six such matrices at once, now four (the same arithmetic).
     """
     eta = np.log(mu)
     dev_old = np.inf
@@ -215,7 +219,7 @@ def _irls(
     pos = y > 0
     # deviance = 2 * sum(y log(y / mu) - (y - mu)); the parts free of mu computed once
     dev_const = float(np.sum(y[pos] * np.log(y[pos]))) - float(y.sum())
-    both = first
+    both = first.pop()
     fe_part = None if demean.exact else stacked - both  # FE component of [z, X]
     inner = 1e-3  # demeaning tolerance: loose while the weights move (as ppmlhdfe)
     z = stacked[:, 0]  # the working outcome, updated in place (a contiguous column)
@@ -227,11 +231,14 @@ def _irls(
             z += eta
             if has_offset:
                 z -= offset
+            both = zt = Xt = None  # the last iteration's demeaning, freed before the next
             both, _ = demean(stacked, mu, tol=inner, fe_start=fe_part, warm=True)
-            fe_part = None if demean.exact else stacked - both
+            if fe_part is not None:
+                np.subtract(stacked, both, out=fe_part)
         zt, Xt = both[:, 0], both[:, 1:]
         wX = Xt * mu[:, None]
         beta = np.linalg.solve(wX.T @ Xt, wX.T @ zt) if p else beta
+        del wX
         eta = Xt @ beta if p else np.zeros(len(y))  # eta = z - (zt - Xt beta) + offset
         eta -= zt
         eta += z
@@ -347,9 +354,12 @@ def fit_ppml_hdfe(
         if reduced is not None:
             active = reduced
             continue
+        handed = [first]  # _irls frees it once its second iteration replaces it
+        del first
         beta, mu, eta, converged, iterations, fe_part = _irls(
-            yk, stacked, first, demean, ok, mu0, tol, maxiter
+            yk, stacked, handed, demean, ok, mu0, tol, maxiter
         )
+        del stacked
         separated = (yk == 0) & (mu < SEPARATION_MU * max(1.0, float(yk.mean())))
         if not separated.any():
             break

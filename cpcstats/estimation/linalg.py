@@ -73,13 +73,15 @@ def dependent_columns(values: np.ndarray, *, sine_tol: float = DEPENDENT_SINE) -
     norms = np.linalg.norm(values, axis=0)
     dependent = [int(j) for j in np.flatnonzero(norms == 0)]
     idx = [int(j) for j in np.flatnonzero(norms > 0)]
-    block = values[:, idx] / norms[idx]
+    block = values / norms if not dependent else values[:, idx] / norms[idx]
     while idx:
-        q, r = np.linalg.qr(block)
-        sines = np.abs(np.diag(r))
+        # R alone first: in the usual case (no dependent column) Q, as large as the
+        # design, is never needed; when it is, the same factorisation gives the same R
+        sines = np.abs(np.diag(np.linalg.qr(block, mode="r")))
         low = np.flatnonzero(sines < sine_tol)
         if not len(low):
             break
+        q = np.linalg.qr(block)[0]
         k = int(low[0])
         dependent.append(idx[k])
         # columns before k are independent; measure the rest against their span
