@@ -32,8 +32,8 @@ from cpcstats.console import (
     emit_json,
     epilog,
     error_record,
-    limit_blas_threads,
     replication_progress,
+    set_up_process,
     subcommand,
     wants_display,
 )
@@ -431,8 +431,8 @@ _USER_ERRNOS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    set_up_process(program=argv is None)  # argv given: called from Python, not the program
     argv = sys.argv[1:] if argv is None else list(argv)
-    limit_blas_threads()
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # a usage error (2): under --json, say so as JSON too

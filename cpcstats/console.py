@@ -173,6 +173,19 @@ def subcommand(sub: Any, common: argparse.ArgumentParser, name: str, **kw: str) 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def set_up_process(program: bool = True) -> None:
+    """The command line's process settings, made before anything loads numpy: one BLAS
+    thread (`limit_blas_threads`), and when ``main`` runs as the program (not called from
+    Python, as the tests do) large blocks mapped on their own for the whole run, as the
+    workers have them (`cpcstats.c_allocator.fixed_mmap_threshold`): the process is
+    cpcstats's own, so a setting that holds until it ends is ours to make."""
+    limit_blas_threads()
+    if program:
+        from cpcstats.c_allocator import fixed_mmap_threshold
+
+        fixed_mmap_threshold()
+
+
 def limit_blas_threads() -> None:
     """One BLAS thread per process unless the user set the variables.
 

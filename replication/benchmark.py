@@ -340,8 +340,8 @@ def bench_designs(country: cpcstats.Panel, repeat: int) -> list[dict]:
 
 REPLICATE_CHILD = """
 import sys
-from cpcstats.console import limit_blas_threads
-limit_blas_threads()
+from cpcstats.console import set_up_process
+set_up_process()  # as the command line's process
 from cpcstats.replicate import replicate
 workers = None if sys.argv[3] == "default" else int(sys.argv[3])
 replicate("demo", sys.argv[1], sys.argv[2], lambda _: None, workers, keep_fits=False)  # as the CLI

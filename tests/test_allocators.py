@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cpcstats import c_allocator
 from cpcstats.execution import BackgroundTasks, memory
 from cpcstats.execution.memory import ARROW_POOL_VARIABLE, system_arrow_pool
 
@@ -93,7 +94,7 @@ def test_the_replication_runs_on_the_system_allocator(
 _FRAGMENTED_HEAP = """
 import sys
 import numpy as np
-from cpcstats.execution.memory import fixed_mmap_threshold
+from cpcstats.c_allocator import fixed_mmap_threshold
 if sys.argv[1] == "fixed":
     assert fixed_mmap_threshold()
 def rss():
@@ -114,7 +115,7 @@ print(full - base, rss() - base)
 
 @linux
 def test_large_arrays_go_back_when_freed_with_the_fixed_threshold() -> None:
-    if memory._malloc_trim() is None:
+    if memory.malloc_trim() is None:
         pytest.skip("not glibc")
     held = {}
     for mode in ("dynamic", "fixed"):
@@ -132,5 +133,22 @@ def test_large_arrays_go_back_when_freed_with_the_fixed_threshold() -> None:
 
 
 def test_no_threshold_where_there_is_no_mallopt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(memory, "_libc", lambda: None)
-    assert memory.fixed_mmap_threshold() is False
+    monkeypatch.setattr(c_allocator, "_libc", lambda: None)
+    assert c_allocator.fixed_mmap_threshold() is False
+
+
+@pytest.mark.parametrize(("argv", "program"), [(None, True), (["--version"], False)])
+def test_only_the_program_fixes_the_threshold_of_its_process(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str] | None, program: bool
+) -> None:
+    """``cpcstats ...`` (``main()`` with the process's own arguments) fixes the threshold
+    for the process; ``main([...])`` called from Python (the tests, a user's script) does
+    not touch the caller's allocator."""
+    from cpcstats import cli
+
+    calls: list[int] = []
+    monkeypatch.setattr(c_allocator, "fixed_mmap_threshold", lambda: calls.append(1) or True)
+    monkeypatch.setattr(sys, "argv", ["cpcstats", "--version"])
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert calls == ([1] if program else [])

@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "errors",
+                "c_allocator",
                 "accounting",
                 "tomlio",
                 "saferegex",

@@ -22,7 +22,7 @@ def _rss_mib() -> float:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
 def test_freed_heap_pages_go_back_to_the_system() -> None:
-    if memory._malloc_trim() is None:
+    if memory.malloc_trim() is None:
         pytest.skip("this C library has no malloc_trim (not glibc)")
     # freeing one large mmapped block raises glibc's mmap threshold, so the next blocks of
     # a few MB come from the heap, as a design's arrays do after its first large one
@@ -39,5 +39,5 @@ def test_freed_heap_pages_go_back_to_the_system() -> None:
 
 
 def test_nothing_is_done_where_there_is_no_malloc_trim(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(memory, "_malloc_trim", lambda: None)
+    monkeypatch.setattr(memory, "malloc_trim", lambda: None)
     assert release_free_memory() is False

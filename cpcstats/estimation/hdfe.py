@@ -336,8 +336,7 @@ def fit_ppml_hdfe(
     offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)
     keep, dropped = _first_sample(y, X, codes)
     warnings: list[str] = []
-    active = list(range(X.shape[1]))
-    separated_once = SEPARATED in dropped
+    active, separated_once = list(range(X.shape[1])), SEPARATED in dropped
     for _ in range(10):
         if keep.all():  # the usual case: no copies of the data (all are only read)
             yk, ok, ck = y, offset, codes

@@ -21,13 +21,12 @@ user who chose Arrow's allocator (``ARROW_DEFAULT_MEMORY_POOL``) is left alone.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
+
+from cpcstats.c_allocator import MMAP_THRESHOLD, fixed_mmap_threshold, malloc_trim
 
 __all__ = [
     "ARROW_POOL_VARIABLE",
@@ -42,27 +41,9 @@ __all__ = [
 ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 
 
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    """The C library, or None where it cannot be loaded."""
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library has none."""
-    trim = getattr(_libc(), "malloc_trim", None)
-    if trim is not None:
-        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
-
-
 def release_free_memory() -> bool:
     """Return the C heap's free pages to the system; whether it could be asked."""
-    trim = _malloc_trim()
+    trim = malloc_trim()
     if trim is None:
         return False
     trim(0)
@@ -106,30 +87,3 @@ def system_arrow_pool_here() -> None:
         os.environ[ARROW_POOL_VARIABLE] = "system"
     else:
         pa.set_memory_pool(pa.system_memory_pool())
-
-
-#: glibc's ``mallopt`` parameter for the mmap threshold (``M_MMAP_THRESHOLD``)
-_M_MMAP_THRESHOLD = -3
-#: blocks from this size on are mapped on their own and unmapped when freed
-MMAP_THRESHOLD = 1 << 20
-
-
-def fixed_mmap_threshold(size: int = MMAP_THRESHOLD) -> bool:
-    """Blocks of ``size`` bytes and more (numpy arrays from 128k float64 on) mapped on
-    their own, for the rest of this process; whether the C library could be told.
-
-    Why: glibc starts by mapping blocks of 128 kB and more on their own, but each time
-    one is freed it raises that threshold to the freed block's size (up to 32 MiB), so
-    after a design's first large array the next ones of a few MiB come from the heap,
-    where the blocks left between them keep the pages resident until the task ends and
-    `release_free_memory` trims them: a task's peak carries every temporary it freed.  A
-    fixed threshold unmaps them when freed.  Set in the workers (our own processes), not
-    in a Python user's: it holds for the rest of the process.  Measured on the demo
-    replication (2 processes, 3 cold runs each, alternating): peak summed PSS 405-411 to
-    395-405 MiB, wall time 6.5-6.6 s against 6.5-7.0 s.
-    """
-    mallopt = getattr(_libc(), "mallopt", None)
-    if mallopt is None:
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, int(size)))

@@ -103,9 +103,8 @@ def replicate(
         table_formats(cfg.formats),
         figure_formats(cfg.figure_formats),
     ):
-        result = _replicate(
-            study, cfg, folder, progress, replication_workers(workers, cfg), keep_fits
-        )
+        processes = replication_workers(workers, cfg)
+        result = _replicate(study, cfg, folder, progress, processes, keep_fits)
         folder.commit()
     result.out_dir = out
     result.files = [folder.final(p) for p in result.files]
