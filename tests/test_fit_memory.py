@@ -263,3 +263,19 @@ def test_dependent_columns_without_q_decide_as_before(case: str) -> None:
         "nearly": [6],
     }
     assert got == expected[case]
+
+
+def test_etwfe_mean_model_holds_no_second_copy_of_its_slopes_or_frame() -> None:
+    """The mean model's slopes are the first columns of its full design (a view), and its
+    frame is taken from the fit's on each read; both equal what the model held before:
+    the estimation rows of the design's X and of its frame."""
+    frame, _ = sparse_cohorts(1001)
+    result = etwfe(frame, **COLUMNS, dname="d", leads=False)
+    m = FEPoissonMean.of(result.model, COLUMNS["idname"])
+    design, core = result.model.design, result.model.core
+    keep = np.ones(len(design.data.y), dtype=bool) if core.keep is None else core.keep
+    cols = [design.data.x_names.index(n) for n in core.names]
+    np.testing.assert_array_equal(m.X, design.data.X[keep][:, cols])
+    assert np.shares_memory(m.X, m.full)
+    assert not any(isinstance(v, pd.DataFrame) for v in vars(m).values())
+    pd.testing.assert_frame_equal(m.frame, design.frame[keep].reset_index(drop=True))

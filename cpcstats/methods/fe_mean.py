@@ -51,7 +51,7 @@ class FEPoissonMean:
 
     result: FitResult
     X: np.ndarray  # estimation rows x estimated slopes, in the order of core.params
-    frame: pd.DataFrame  # estimation rows
+    rows: np.ndarray  # the estimation rows among the rows of the fit's design (a mask)
     names: list[str]
     theta: np.ndarray
     y: np.ndarray
@@ -70,7 +70,6 @@ class FEPoissonMean:
         keep = np.ones(len(design.data.y), dtype=bool) if core.keep is None else core.keep
         cols = [design.data.x_names.index(n) for n in core.names]
         X = design.data.X[keep][:, cols]
-        frame = design.frame[keep].reset_index(drop=True)
         theta = np.asarray(core.params, dtype=float)
         y = np.asarray(design.data.y[keep], dtype=float)
         codes = [np.unique(c[keep], return_inverse=True)[1] for c in design.data.fe_codes]
@@ -84,9 +83,10 @@ class FEPoissonMean:
         )
         full = np.hstack([X, dummies])
         del dummies  # n x (levels) dense: freed before the sandwich's temporaries
+        X = full[:, : X.shape[1]]  # the slopes: a view of the full design, not a second copy
         theta_full = np.concatenate([theta, fe])
         mu = np.exp(full @ theta_full)
-        labels = frame[cluster].to_numpy() if cluster else codes[0]
+        labels = design.frame[cluster].to_numpy()[keep] if cluster else codes[0]
         ccodes, n_clusters = cluster_codes(labels)
         mask = np.zeros(full.shape[1], dtype=bool)
         mask[X.shape[1] : X.shape[1] + n_first] = True
@@ -96,8 +96,17 @@ class FEPoissonMean:
         half = info.solve(cluster_sum(full, ccodes, n_clusters, weights=y - mu).T).T
         vcov = small_sample_factor(n_clusters) * (half.T @ half)
         return cls(
-            result, X, frame, list(core.names), theta, y, codes, full, theta_full, vcov, n_clusters
+            result, X, keep, list(core.names), theta, y, codes, full, theta_full, vcov, n_clusters
         )
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The estimation rows of the fit's frame, numbered from 0.
+
+        Why taken on each read: an event study's frame carries its event-time indicators,
+        as large as the design, and the aggregation never reads it; only the count of
+        countries does, once."""
+        return self.result.design.frame[self.rows].reset_index(drop=True)
 
     def column(self, name: str) -> np.ndarray:
         return self.X[:, self.names.index(name)]
