@@ -14,8 +14,9 @@ from Arrow's own allocator, mimalloc, which keeps the pages it freed for reuse a
 deaf to ``malloc_trim`` (its ``release_unused`` did not help either).  While a
 replication runs they come from the C library's allocator instead (`system_arrow_pool`),
 whose free pages the trim returns: the demo replication's peak summed PSS on 2 processes
-went from 444-450 to 402-423 MiB (3 cold runs each, alternating), wall time unchanged.  A
-user who chose Arrow's allocator (``ARROW_DEFAULT_MEMORY_POOL``) is left alone.
+went from 444-459 to 410-411 MiB (3 cold runs each, alternating), wall time 6.8-7.6 s to
+6.5-6.6 s.  A user who chose Arrow's allocator (``ARROW_DEFAULT_MEMORY_POOL``) is left
+alone.
 """
 
 from __future__ import annotations
