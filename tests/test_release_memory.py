@@ -3,39 +3,47 @@ and elsewhere the call does nothing and says so."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from cpcstats.execution import memory
 from cpcstats.execution.memory import release_free_memory
 
-
-def _rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+#: a fresh process (the heap of a long test session already holds free blocks of its own,
+#: which the new ones fill): freeing one large mmapped block raises glibc's mmap threshold,
+#: so the next blocks of a few MB come from the heap, as a design's arrays do after its
+#: first large one; a small block above them keeps the heap's top from being free (no
+#: automatic trim); prints the resident MiB before and after the trim
+_HEAP = """
+import numpy as np
+from cpcstats.execution.memory import release_free_memory
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+del_me = np.ones(24 * 2**20 // 8)
+del del_me
+blocks = [np.ones(2**20 // 8) for _ in range(150)]  # 150 MiB on the heap
+above = np.ones(2**16)
+del blocks
+before = rss()
+assert release_free_memory()
+print(before, rss(), above.sum())
+"""
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
 def test_freed_heap_pages_go_back_to_the_system() -> None:
     if memory.malloc_trim() is None:
         pytest.skip("this C library has no malloc_trim (not glibc)")
-    # freeing one large mmapped block raises glibc's mmap threshold, so the next blocks of
-    # a few MB come from the heap, as a design's arrays do after its first large one
-    del_me = np.ones(24 * 2**20 // 8)
-    del del_me
-    blocks = [np.ones(2**20 // 8) for _ in range(150)]  # 150 MiB on the heap
-    above = np.ones(2**16)  # above them: the heap's top is not free, so no automatic trim
-    del blocks
-    before = _rss_mib()
-    assert release_free_memory()
-    after = _rss_mib()
+    out = subprocess.run(
+        [sys.executable, "-c", _HEAP], capture_output=True, text=True, check=True
+    ).stdout.split()
+    before, after = float(out[0]), float(out[1])
     assert before - after > 100, (before, after)
-    assert above.sum() == 2**16
+    assert float(out[2]) == 2**16
 
 
 def test_nothing_is_done_where_there_is_no_malloc_trim(monkeypatch: pytest.MonkeyPatch) -> None:
