@@ -27,12 +27,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from cpcstats.c_allocator import MMAP_THRESHOLD, fixed_mmap_threshold, malloc_trim
+from cpcstats.c_allocator import malloc_trim
 
 __all__ = [
     "ARROW_POOL_VARIABLE",
-    "MMAP_THRESHOLD",
-    "fixed_mmap_threshold",
     "release_free_memory",
     "system_arrow_pool",
     "system_arrow_pool_here",

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from cpcstats.c_allocator import fixed_mmap_threshold
 from cpcstats.execution.base import (
     BaseExecutor,
     ProgressTracker,
@@ -32,11 +33,7 @@ from cpcstats.execution.base import (
     call_task,
     next_in_order,
 )
-from cpcstats.execution.memory import (
-    fixed_mmap_threshold,
-    release_free_memory,
-    system_arrow_pool_here,
-)
+from cpcstats.execution.memory import release_free_memory, system_arrow_pool_here
 from cpcstats.execution.threads import one_blas_thread_here
 
 __all__ = ["BackgroundTasks", "ProcessExecutor", "TaskTimeout", "running", "start_method"]
